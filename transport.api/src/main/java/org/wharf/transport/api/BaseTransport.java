@@ -1,0 +1,112 @@
+package org.wharf.transport.api;
+
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * What every transport offers, stream or datagram: closing, extra information, read and
+ * write flow control, and the event loop its callbacks run on.
+ *
+ * <p>Every method may be called from any thread; calls from other threads are handed to
+ * the transport's {@link #loop() loop}, so their effect may come a moment later.
+ */
+@ProviderType
+public interface BaseTransport {
+
+    /**
+     * The event loop that runs this transport's callbacks, for running tasks and timers
+     * in step with them.
+     *
+     * @return the loop, never {@code null}
+     */
+    EventLoop loop();
+
+    /**
+     * The protocol this transport currently drives.
+     *
+     * @return the protocol, never {@code null}
+     */
+    BaseProtocol<?> protocol();
+
+    /**
+     * An optional fact about the transport, such as its peer address or TLS session.
+     *
+     * @param <T> the value type
+     * @param key which fact
+     * @return the value, or empty when this transport does not know it (yet)
+     */
+    <T> Optional<T> extraInfo(ExtraInfo<T> key);
+
+    /**
+     * Closes the transport once the data already queued has been written. No data is read
+     * afterwards; {@link BaseProtocol#connectionLost(Throwable)} follows with {@code null}
+     * once the buffer has been flushed. Harmless when already closing or closed.
+     */
+    void close();
+
+    /**
+     * Closes the transport at once and drops what is still queued for writing.
+     * {@link BaseProtocol#connectionLost(Throwable)} follows with {@code null}. Harmless when
+     * already closed.
+     */
+    void abort();
+
+    /**
+     * Closes the transport at once, drops what is queued, and hands {@code cause} to
+     * {@link BaseProtocol#connectionLost(Throwable)}: for a protocol that gives up on its
+     * connection, such as on a malformed message. Harmless when already closed.
+     *
+     * @param cause why the connection is aborted, or {@code null} for the same as {@link #abort()}
+     */
+    void abort(Throwable cause);
+
+    /**
+     * Tells whether {@link #close()} or {@link #abort()} was called or the connection was
+     * lost.
+     *
+     * @return {@code true} once the transport is closing or closed
+     */
+    boolean isClosing();
+
+    /**
+     * Stops delivering received data to the protocol until {@link #resumeReading()}.
+     * Idempotent; allowed while closing (then it does nothing).
+     */
+    void pauseReading();
+
+    /**
+     * Delivers received data again after {@link #pauseReading()}, including what arrived
+     * meanwhile. Idempotent; allowed while closing.
+     */
+    void resumeReading();
+
+    /**
+     * Tells whether data is delivered to the protocol (not paused, not closed).
+     *
+     * @return {@code true} while reading
+     */
+    boolean isReading();
+
+    /**
+     * The number of bytes queued for writing and not yet handed to the operating system.
+     *
+     * @return bytes queued, zero or more
+     */
+    long writeBufferSize();
+
+    /**
+     * The current write-buffer marks.
+     *
+     * @return the limits in force
+     */
+    WriteBufferLimits writeBufferLimits();
+
+    /**
+     * Sets the write-buffer marks; {@code pauseWriting}/{@code resumeWriting} follow at once
+     * if the buffer is now on the other side of a mark.
+     *
+     * @param limits the new limits
+     */
+    void setWriteBufferLimits(WriteBufferLimits limits);
+}

@@ -1,0 +1,48 @@
+package org.wharf.transport.api;
+
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A datagram socket (UDP) driving a {@link DatagramProtocol}. Datagrams keep their
+ * boundaries and their sender's address. Send and receive errors go to
+ * {@link DatagramProtocol#errorReceived(Exception)} and the transport stays open.
+ */
+@ProviderType
+public interface DatagramTransport extends BaseTransport {
+
+    @Override
+    DatagramProtocol protocol();
+
+    /**
+     * Switches the protocol that receives this transport's callbacks. Takes effect for the
+     * next callback; the new protocol's {@code connectionMade} is not called.
+     *
+     * @param protocol the protocol to drive from now on
+     */
+    void setProtocol(DatagramProtocol protocol);
+
+    /**
+     * Sends the remaining bytes of {@code data} as one datagram. Never blocks: what cannot
+     * be sent at once is queued, under write flow control. The transport owns the buffer
+     * afterwards.
+     *
+     * @param data the datagram
+     * @param target where to send it; {@code null} for the connected peer
+     * @throws TransportClosedError if the transport is closing or closed
+     * @throws IllegalArgumentException if the transport is connected and {@code target} is
+     *         another address, or it is not connected and {@code target} is {@code null}
+     */
+    void sendTo(ByteBuffer data, SocketAddress target);
+
+    /**
+     * Sends a datagram to the connected peer: {@code sendTo(data, null)}.
+     *
+     * @param data the datagram
+     * @throws TransportClosedError if the transport is closing or closed
+     * @throws IllegalArgumentException if the transport is not connected
+     */
+    void send(ByteBuffer data);
+}

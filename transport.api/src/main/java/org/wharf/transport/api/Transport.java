@@ -1,0 +1,63 @@
+package org.wharf.transport.api;
+
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A bidirectional byte stream (TCP, TLS) driving a {@link Protocol}.
+ *
+ * <p>Writes never block: what the operating system does not take at once is queued, and
+ * write flow control ({@link WriteBufferLimits}) tells the protocol when to stop producing.
+ */
+@ProviderType
+public interface Transport extends BaseTransport {
+
+    @Override
+    Protocol protocol();
+
+    /**
+     * Switches the protocol that receives this transport's callbacks, for protocol upgrades
+     * such as HTTP {@code Upgrade}. Takes effect for the next callback; the new protocol's
+     * {@link Protocol#connectionMade} is not called by the transport. Call it from the loop
+     * (usually from within a callback).
+     *
+     * @param protocol the protocol to drive from now on
+     */
+    void setProtocol(Protocol protocol);
+
+    /**
+     * Writes bytes: the remaining bytes of {@code data} are sent in order after everything
+     * written before. The transport owns the buffer afterwards; the caller must not change
+     * it. An empty buffer does nothing.
+     *
+     * @param data the bytes to write
+     * @throws TransportClosedError if the transport is closing or closed (or
+     *         {@link #writeEof()} was called); its message says which
+     */
+    void write(ByteBuffer data);
+
+    /**
+     * Writes several buffers in order, as one gathering write where the operating system
+     * allows. The transport owns the buffers afterwards.
+     *
+     * @param data the buffers to write
+     * @throws TransportClosedError if the transport is closing or closed
+     */
+    void write(ByteBuffer... data);
+
+    /**
+     * Closes the write side once the queued data has been written (half-close); reading
+     * goes on. Harmless when already done.
+     *
+     * @throws UnsupportedOperationException if {@link #canWriteEof()} is {@code false}
+     */
+    void writeEof();
+
+    /**
+     * Tells whether this transport can half-close ({@code false} for TLS).
+     *
+     * @return whether {@link #writeEof()} is supported
+     */
+    boolean canWriteEof();
+}

@@ -1,0 +1,31 @@
+package org.wharf.transport.api;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * What every transport provider service has in common: the kind of transport it makes. A
+ * provider registers with the service property {@value #TRANSPORT_PROPERTY} set to its
+ * {@link #kind()}.
+ */
+@ProviderType
+public interface TransportProvider {
+
+    /** The service property naming the kind of transport: {@value}. */
+    String TRANSPORT_PROPERTY = "wharf.transport";
+
+    /** The kind of plain TCP transports: {@value}. */
+    String TCP = "tcp";
+
+    /** The kind of TLS transports over TCP: {@value}. */
+    String SSL = "ssl";
+
+    /** The kind of UDP transports: {@value}. */
+    String UDP = "udp";
+
+    /**
+     * The kind of transport this provider makes, such as {@value #TCP}.
+     *
+     * @return the kind, also the value of its {@value #TRANSPORT_PROPERTY} property
+     */
+    String kind();
+}
