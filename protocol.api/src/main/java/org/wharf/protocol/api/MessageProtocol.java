@@ -155,6 +155,7 @@ public class MessageProtocol<M> implements Protocol {
             return;
         }
         queue.add(message);
+        dispatch(); // an idle handler takes it at once: only messages that wait count
         if (!readingPaused && queue.size() >= maxQueued) {
             readingPaused = true;
             transport.pauseReading();

@@ -1,0 +1,198 @@
+package org.wharf.transport.tck;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.WriteBufferLimits;
+
+/** The in-memory transport keeps the same contract the real ones must. */
+class MemoryTransportTest {
+
+    private final ManualEventLoop loop = new ManualEventLoop();
+    private final MemoryTransport transport = new MemoryTransport(loop);
+
+    @Test
+    void callbacksComeInContractOrder() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.start(p);
+        transport.receive("ab");
+        transport.receive("cd");
+        transport.receiveEof();
+        loop.runPending();
+        assertEquals(List.of("connectionMade", "dataReceived", "eofReceived", "connectionLost"), p.events());
+        assertArrayEquals("abcd".getBytes(), p.received());
+        assertTrue(p.lost().isDone());
+        assertNull(p.lost().join());
+        assertEquals(List.of(), p.violations());
+    }
+
+    @Test
+    void startingTwiceIsAnError() {
+        transport.start(new RecordingProtocol());
+        assertThrows(IllegalStateException.class, () -> transport.start(new RecordingProtocol()));
+    }
+
+    @Test
+    void writeFlowControlPausesAndResumesOncePerCrossing() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.start(p);
+        transport.setAutoFlush(false);
+        transport.setWriteBufferLimits(new WriteBufferLimits(100, 20));
+        transport.write(ByteBuffer.allocate(100));
+        assertEquals(0, transport.writingPauses(), "at the mark is not above it");
+        transport.write(ByteBuffer.allocate(1));
+        transport.write(ByteBuffer.allocate(50));
+        assertEquals(1, transport.writingPauses(), "once per crossing");
+        transport.flush(130);
+        assertEquals(0, transport.writingResumes(), "21 bytes left: above the low mark");
+        transport.flush(1);
+        assertEquals(1, transport.writingResumes(), "20 bytes left: at the low mark");
+        transport.flush(100);
+        assertEquals(1, transport.writingResumes());
+        assertEquals(List.of("connectionMade", "pauseWriting", "resumeWriting"), p.events());
+        assertEquals(151, transport.written().length);
+    }
+
+    @Test
+    void closeFlushesAndAbortDrops() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.start(p);
+        transport.setAutoFlush(false);
+        transport.write(ByteBuffer.wrap("queued".getBytes(StandardCharsets.UTF_8)));
+        transport.close();
+        assertTrue(transport.isClosing());
+        assertFalse(transport.isClosed(), "close waits for the buffer");
+        TransportClosedError e = assertThrows(TransportClosedError.class, () -> transport.write(ByteBuffer.allocate(1)));
+        assertTrue(e.getMessage().contains("closing"), e.getMessage());
+        transport.flush(Integer.MAX_VALUE);
+        loop.runPending();
+        assertEquals("queued", transport.writtenText());
+        assertTrue(p.lost().isDone());
+
+        ManualEventLoop l2 = new ManualEventLoop();
+        MemoryTransport t2 = new MemoryTransport(l2);
+        RecordingProtocol p2 = new RecordingProtocol();
+        t2.start(p2);
+        t2.setAutoFlush(false);
+        t2.write(ByteBuffer.wrap("dropped".getBytes(StandardCharsets.UTF_8)));
+        t2.abort();
+        l2.runPending();
+        assertEquals(0, t2.written().length);
+        assertEquals(0, t2.writeBufferSize());
+        assertTrue(p2.lost().isDone());
+        TransportClosedError closed = assertThrows(TransportClosedError.class, () -> t2.write(ByteBuffer.allocate(1)));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+    }
+
+    @Test
+    void aThrowingCallbackAbortsWithItsExceptionAndConnectionLostComesOnce() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        AtomicInteger lost = new AtomicInteger();
+        transport.start(new RecordingProtocol() {
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                throw boom;
+            }
+
+            @Override
+            public void connectionLost(Throwable cause) {
+                lost.incrementAndGet();
+                super.connectionLost(cause);
+            }
+        });
+        transport.receive("x");
+        transport.abort();
+        loop.runPending();
+        assertSame(boom, transport.failure());
+        assertEquals(1, lost.get());
+    }
+
+    @Test
+    void receivedBuffersAreOnlyValidDuringTheCall() {
+        ByteBuffer[] kept = new ByteBuffer[1];
+        transport.start(new RecordingProtocol() {
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                kept[0] = data;
+            }
+        });
+        transport.receive("secret");
+        byte[] after = new byte[kept[0].remaining()];
+        kept[0].get(after);
+        assertFalse(new String(after, StandardCharsets.UTF_8).equals("secret"),
+                "a protocol that keeps the buffer must see it reused");
+    }
+
+    @Test
+    void pausedReadingHoldsDataAndResumeDeliversItOnTheNextTurn() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.start(p);
+        transport.pauseReading();
+        transport.pauseReading();
+        transport.receive("held");
+        transport.receiveEof();
+        assertEquals(0, p.received().length);
+        assertEquals(1, transport.readingPauses(), "idempotent");
+        transport.resumeReading();
+        assertEquals(0, p.received().length);
+        loop.runPending();
+        assertArrayEquals("held".getBytes(), p.received());
+        assertTrue(p.eof().isDone());
+    }
+
+    @Test
+    void halfCloseKeepsTheWriteSideWhenTheProtocolAsks() {
+        RecordingProtocol p = new RecordingProtocol().keepOpenOnEof(true);
+        transport.start(p);
+        transport.receiveEof();
+        assertFalse(transport.isClosing());
+        Transport t = p.transport();
+        t.write(ByteBuffer.wrap("late".getBytes(StandardCharsets.UTF_8)));
+        t.writeEof();
+        assertTrue(transport.eofWritten());
+        assertThrows(TransportClosedError.class, () -> t.write(ByteBuffer.allocate(1)));
+    }
+
+    @Test
+    void writesFromOtherThreadsAreQueuedToTheLoop() throws Exception {
+        transport.start(new RecordingProtocol());
+        Thread writer = new Thread(() -> transport.write(ByteBuffer.wrap("from afar".getBytes(StandardCharsets.UTF_8))));
+        writer.start();
+        writer.join();
+        assertEquals(0, transport.written().length);
+        loop.awaitAndRun(Duration.ofSeconds(5));
+        assertEquals("from afar", transport.writtenText());
+    }
+
+    @Test
+    void timersRunInDueOrderOnTheVirtualClockAndCancelledOnesDoNot() {
+        StringBuilder ran = new StringBuilder();
+        loop.schedule(() -> ran.append("b"), 20, TimeUnit.MILLISECONDS);
+        loop.schedule(() -> ran.append("a"), 10, TimeUnit.MILLISECONDS);
+        var c = loop.schedule(() -> ran.append("x"), 15, TimeUnit.MILLISECONDS);
+        loop.schedule(() -> ran.append("c"), 20, TimeUnit.MILLISECONDS);
+        assertTrue(c.cancel());
+        assertFalse(c.cancel());
+        loop.advance(Duration.ofMillis(19));
+        assertEquals("a", ran.toString());
+        loop.advance(Duration.ofMillis(1));
+        assertEquals("abc", ran.toString());
+        assertEquals(0, loop.activeTimers());
+        assertEquals(Duration.ofMillis(20).toNanos(), loop.nanoTime());
+    }
+}
