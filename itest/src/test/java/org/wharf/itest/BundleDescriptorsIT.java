@@ -1,0 +1,96 @@
+package org.wharf.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.jar.Attributes;
+import java.util.jar.Manifest;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Each jar is an OSGi bundle and a named JPMS module, and both descriptors say the same:
+ * the API bundles export exactly their API package and import nothing of the project but
+ * transport.api.
+ */
+class BundleDescriptorsIT {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "transport.api, org.wharf.transport.api, ''",
+        "protocol.api, org.wharf.protocol.api, org.wharf.transport.api",
+        "transport.tck, org.wharf.transport.tck, org.wharf.transport.api",
+    })
+    void manifestExportsExactlyTheApiAndImportsOnlyTransportApi(String module, String exported, String projectImports)
+            throws Exception {
+        Manifest manifest = BuiltBundles.manifest(module);
+        Attributes main = manifest.getMainAttributes();
+        assertEquals("org.wharf." + module, main.getValue("Bundle-SymbolicName"));
+        assertEquals("2", main.getValue("Bundle-ManifestVersion"));
+        assertTrue(main.getValue("Bundle-Version").startsWith("0.1.0"), main.getValue("Bundle-Version"));
+
+        Map<String, Map<String, String>> exports = BuiltBundles.clauses(main.getValue("Export-Package"));
+        assertEquals(Set.of(exported), exports.keySet());
+        assertEquals("0.1.0", exports.get(exported).get("version"), "package version from package-info @Version");
+
+        Map<String, Map<String, String>> imports = BuiltBundles.clauses(main.getValue("Import-Package"));
+        Set<String> fromProject = imports.keySet().stream().filter(p -> p.startsWith("org.wharf."))
+                .collect(Collectors.toCollection(TreeSet::new));
+        Set<String> expected = projectImports.isEmpty() ? Set.of() : Set.of(projectImports.split(" "));
+        assertEquals(expected, fromProject);
+        assertFalse(imports.keySet().stream().anyMatch(p -> p.startsWith("org.osgi.")),
+                "API bundles need no OSGi package at run time (annotations are build-time only): " + imports.keySet());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        // A protocol implements consumer types: any 0.x from 0.1 on will do.
+        "protocol.api, '[0.1,1)'",
+        // The test kit implements Transport, a provider type: only 0.1.x.
+        "transport.tck, '[0.1,0.2)'",
+    })
+    void importRangesFollowProviderAndConsumerRoles(String module, String range) throws Exception {
+        Map<String, Map<String, String>> imports = BuiltBundles.clauses(
+                BuiltBundles.manifest(module).getMainAttributes().getValue("Import-Package"));
+        assertEquals(range, imports.get("org.wharf.transport.api").get("version"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "transport.api, ''",
+        "protocol.api, org.wharf.transport.api",
+        "transport.tck, org.wharf.transport.api",
+    })
+    void moduleDescriptorMatchesTheManifest(String module, String requiredProjectModules) throws Exception {
+        Set<ModuleReference> found = ModuleFinder.of(BuiltBundles.jar(module)).findAll();
+        assertEquals(1, found.size());
+        ModuleDescriptor descriptor = found.iterator().next().descriptor();
+
+        Attributes main = BuiltBundles.manifest(module).getMainAttributes();
+        assertEquals(main.getValue("Bundle-SymbolicName"), descriptor.name(), "module name is the bundle name");
+        assertFalse(descriptor.isAutomatic(), "a real module-info.class, not an automatic module");
+        assertFalse(descriptor.isOpen(), "the module is not open");
+        assertEquals("0.1.0", descriptor.version().map(Object::toString).orElse(""));
+
+        Set<String> exports = descriptor.exports().stream().map(ModuleDescriptor.Exports::source)
+                .collect(Collectors.toSet());
+        assertEquals(BuiltBundles.clauses(main.getValue("Export-Package")).keySet(), exports,
+                "the module exports what the bundle exports");
+        assertTrue(descriptor.exports().stream().noneMatch(ModuleDescriptor.Exports::isQualified));
+        assertEquals(exports, descriptor.packages(), "an API bundle holds nothing but its API package");
+
+        Set<String> requires = descriptor.requires().stream().map(ModuleDescriptor.Requires::name)
+                .filter(n -> !n.startsWith("java.")).collect(Collectors.toSet());
+        Set<String> expected = requiredProjectModules.isEmpty() ? Set.of() : Set.of(requiredProjectModules.split(" "));
+        assertEquals(expected, requires);
+    }
+}
