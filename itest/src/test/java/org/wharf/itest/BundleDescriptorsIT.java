@@ -32,6 +32,7 @@ class BundleDescriptorsIT {
     })
     void manifestExportsExactlyTheApiAndImportsOnlyTransportApi(String module, String exported, String projectImports)
             throws Exception {
+        // transport.tck imports JUnit optionally: there wherever its tests run.
         Manifest manifest = BuiltBundles.manifest(module);
         Attributes main = manifest.getMainAttributes();
         assertEquals("org.wharf." + module, main.getValue("Bundle-SymbolicName"));
@@ -47,7 +48,8 @@ class BundleDescriptorsIT {
                 .collect(Collectors.toCollection(TreeSet::new));
         Set<String> expected = projectImports.isEmpty() ? Set.of() : Set.of(projectImports.split(" "));
         assertEquals(expected, fromProject);
-        assertFalse(imports.keySet().stream().anyMatch(p -> p.startsWith("org.osgi.")),
+        assertFalse(imports.keySet().stream().anyMatch(p -> p.startsWith("org.osgi.")
+                || p.startsWith("org.junit") && !"optional".equals(imports.get(p).get("resolution:"))),
                 "API bundles need no OSGi package at run time (annotations are build-time only): " + imports.keySet());
     }
 
@@ -71,6 +73,7 @@ class BundleDescriptorsIT {
         "transport.tck, org.wharf.transport.api",
     })
     void moduleDescriptorMatchesTheManifest(String module, String requiredProjectModules) throws Exception {
+        // (transport.tck also requires JUnit, there wherever its tests run.)
         Set<ModuleReference> found = ModuleFinder.of(BuiltBundles.jar(module)).findAll();
         assertEquals(1, found.size());
         ModuleDescriptor descriptor = found.iterator().next().descriptor();
@@ -87,10 +90,41 @@ class BundleDescriptorsIT {
                 "the module exports what the bundle exports");
         assertTrue(descriptor.exports().stream().noneMatch(ModuleDescriptor.Exports::isQualified));
         assertEquals(exports, descriptor.packages(), "an API bundle holds nothing but its API package");
+        assertTrue(descriptor.requires().stream().filter(r -> r.name().startsWith("org.osgi") || r.name().equals("osgi.core"))
+                .allMatch(r -> r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC)),
+                "OSGi APIs are optional on the module path");
 
         Set<String> requires = descriptor.requires().stream().map(ModuleDescriptor.Requires::name)
-                .filter(n -> !n.startsWith("java.")).collect(Collectors.toSet());
+                .filter(n -> n.startsWith("org.wharf.")).collect(Collectors.toSet());
         Set<String> expected = requiredProjectModules.isEmpty() ? Set.of() : Set.of(requiredProjectModules.split(" "));
         assertEquals(expected, requires);
+    }
+
+    @org.junit.jupiter.api.Test
+    void nioBundleExportsNothingAndProvidesBothTransportsToServiceLoader() throws Exception {
+        Attributes main = BuiltBundles.manifest("transport.nio").getMainAttributes();
+        assertEquals("org.wharf.transport.nio", main.getValue("Bundle-SymbolicName"));
+        assertEquals(null, main.getValue("Export-Package"), "an implementation bundle exports nothing");
+        assertEquals("OSGI-INF/org.wharf.transport.nio.osgi.NioTransportComponent.xml", main.getValue("Service-Component"));
+        Map<String, Map<String, String>> imports = BuiltBundles.clauses(main.getValue("Import-Package"));
+        assertEquals("[0.1,0.2)", imports.get("org.wharf.transport.api").get("version"),
+                "an implementation of provider types takes a provider range");
+        assertTrue(main.getValue("Require-Capability").contains("osgi.serviceloader.registrar")
+                && main.getValue("Require-Capability").contains("resolution:=optional"),
+                "no ServiceLoader mediator is needed inside a framework");
+
+        ModuleDescriptor descriptor = ModuleFinder.of(BuiltBundles.jar("transport.nio")).findAll().iterator().next()
+                .descriptor();
+        assertEquals("org.wharf.transport.nio", descriptor.name());
+        assertTrue(descriptor.exports().isEmpty());
+        Map<String, java.util.List<String>> provides = descriptor.provides().stream()
+                .collect(Collectors.toMap(ModuleDescriptor.Provides::service, ModuleDescriptor.Provides::providers));
+        assertEquals(Map.of(
+                "org.wharf.transport.api.StreamTransportProvider", java.util.List.of("org.wharf.transport.nio.internal.NioTcpProvider"),
+                "org.wharf.transport.api.DatagramTransportProvider", java.util.List.of("org.wharf.transport.nio.internal.NioUdpProvider")),
+                provides);
+        assertTrue(descriptor.requires().stream().filter(r -> r.name().equals("osgi.core") || r.name().startsWith("org.osgi"))
+                .allMatch(r -> r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC)),
+                "OSGi APIs are optional on the module path: " + descriptor.requires());
     }
 }

@@ -12,9 +12,9 @@ import java.util.Optional;
  */
 public final class ConnectOptions {
 
-    /** 30 s timeout, any local address, {@code TCP_NODELAY}, default write-buffer limits, no TLS. */
+    /** 30 s timeout, any local address, {@code TCP_NODELAY}, the provider's default write-buffer limits, no TLS. */
     public static final ConnectOptions DEFAULT = new ConnectOptions(Duration.ofSeconds(30), null,
-            SocketOptions.NONE.with(StandardSocketOptions.TCP_NODELAY, true), WriteBufferLimits.DEFAULT, null);
+            SocketOptions.NONE.with(StandardSocketOptions.TCP_NODELAY, true), null, null);
 
     private final Duration timeout;
     private final InetSocketAddress localAddress;
@@ -62,10 +62,11 @@ public final class ConnectOptions {
     /**
      * The write-buffer limits the connection starts with.
      *
-     * @return the limits
+     * @return the limits, or empty for the provider's configured default (64 KiB / 16 KiB
+     *         unless configured otherwise)
      */
-    public WriteBufferLimits writeBufferLimits() {
-        return writeBufferLimits;
+    public Optional<WriteBufferLimits> writeBufferLimits() {
+        return Optional.ofNullable(writeBufferLimits);
     }
 
     /**
@@ -113,11 +114,11 @@ public final class ConnectOptions {
     /**
      * A copy with other write-buffer limits.
      *
-     * @param value the limits
+     * @param value the limits, or {@code null} for the provider's default
      * @return the changed options
      */
     public ConnectOptions withWriteBufferLimits(WriteBufferLimits value) {
-        return new ConnectOptions(timeout, localAddress, socketOptions, Objects.requireNonNull(value), tls);
+        return new ConnectOptions(timeout, localAddress, socketOptions, value, tls);
     }
 
     /**

@@ -11,9 +11,9 @@ import java.util.Optional;
  */
 public final class DatagramOptions {
 
-    /** Any local address, no socket options, datagrams up to 65,536 bytes, default write-buffer limits. */
+    /** Any local address, no socket options, datagrams up to 65,536 bytes, the provider's default write-buffer limits. */
     public static final DatagramOptions DEFAULT = new DatagramOptions(null, SocketOptions.NONE, 65536,
-            WriteBufferLimits.DEFAULT);
+            null);
 
     private final InetSocketAddress localAddress;
     private final SocketOptions socketOptions;
@@ -57,12 +57,13 @@ public final class DatagramOptions {
     }
 
     /**
-     * The limits of the queue of datagrams waiting to be sent.
+     * The write-buffer limits of the queue of datagrams waiting to be sent.
      *
-     * @return the limits
+     * @return the limits, or empty for the provider's configured default (64 KiB / 16 KiB
+     *         unless configured otherwise)
      */
-    public WriteBufferLimits writeBufferLimits() {
-        return writeBufferLimits;
+    public Optional<WriteBufferLimits> writeBufferLimits() {
+        return Optional.ofNullable(writeBufferLimits);
     }
 
     /**
@@ -101,10 +102,10 @@ public final class DatagramOptions {
     /**
      * A copy with other write-buffer limits.
      *
-     * @param value the limits
+     * @param value the limits, or {@code null} for the provider's default
      * @return the changed options
      */
     public DatagramOptions withWriteBufferLimits(WriteBufferLimits value) {
-        return new DatagramOptions(localAddress, socketOptions, maxDatagramSize, Objects.requireNonNull(value));
+        return new DatagramOptions(localAddress, socketOptions, maxDatagramSize, value);
     }
 }

@@ -27,7 +27,9 @@ public interface DatagramTransport extends BaseTransport {
     /**
      * Sends the remaining bytes of {@code data} as one datagram. Never blocks: what cannot
      * be sent at once is queued, under write flow control. The transport owns the buffer
-     * afterwards.
+     * afterwards. A datagram that cannot be sent is reported to
+     * {@link DatagramProtocol#errorReceived(Exception)} (on the JDK this includes an empty
+     * datagram on a connected transport).
      *
      * @param data the datagram
      * @param target where to send it; {@code null} for the connected peer

@@ -13,12 +13,12 @@ public final class ListenOptions {
 
     /**
      * Backlog 1024, {@code SO_REUSEADDR} on the listening socket, {@code TCP_NODELAY} on
-     * each connection, default write-buffer limits, no TLS.
+     * each connection, the provider's default write-buffer limits, no TLS.
      */
     public static final ListenOptions DEFAULT = new ListenOptions(1024,
             SocketOptions.NONE.with(StandardSocketOptions.SO_REUSEADDR, true),
             SocketOptions.NONE.with(StandardSocketOptions.TCP_NODELAY, true),
-            WriteBufferLimits.DEFAULT, null);
+            null, null);
 
     private final int backlog;
     private final SocketOptions listenerOptions;
@@ -65,10 +65,11 @@ public final class ListenOptions {
     /**
      * The write-buffer limits each accepted connection starts with.
      *
-     * @return the limits
+     * @return the limits, or empty for the provider's configured default (64 KiB / 16 KiB
+     *         unless configured otherwise)
      */
-    public WriteBufferLimits writeBufferLimits() {
-        return writeBufferLimits;
+    public Optional<WriteBufferLimits> writeBufferLimits() {
+        return Optional.ofNullable(writeBufferLimits);
     }
 
     /**
@@ -116,11 +117,11 @@ public final class ListenOptions {
     /**
      * A copy with other write-buffer limits.
      *
-     * @param value the limits
+     * @param value the limits, or {@code null} for the provider's default
      * @return the changed options
      */
     public ListenOptions withWriteBufferLimits(WriteBufferLimits value) {
-        return new ListenOptions(backlog, listenerOptions, connectionOptions, Objects.requireNonNull(value), tls);
+        return new ListenOptions(backlog, listenerOptions, connectionOptions, value, tls);
     }
 
     /**

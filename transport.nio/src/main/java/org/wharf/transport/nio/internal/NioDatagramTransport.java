@@ -1,0 +1,214 @@
+package org.wharf.transport.nio.internal;
+
+import java.io.IOException;
+import java.net.PortUnreachableException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.wharf.transport.api.DatagramProtocol;
+import org.wharf.transport.api.DatagramTransport;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.TransportError;
+import org.wharf.transport.api.WriteBufferLimits;
+
+/**
+ * A UDP socket on an {@link NioEventLoop}, bound or connected. Datagrams keep their
+ * boundaries and senders; what the kernel cannot take at once waits in a send queue under
+ * write flow control. Send and receive errors go to {@code errorReceived} and the socket
+ * stays open; a datagram larger than the receive size is reported, not truncated.
+ */
+final class NioDatagramTransport extends NioTransportBase<DatagramChannel, DatagramProtocol>
+        implements DatagramTransport {
+
+    /** Datagrams received per readiness event before other channels get their turn. */
+    private static final int MAX_RECEIVES_PER_EVENT = 64;
+
+    private record Outgoing(ByteBuffer data, SocketAddress target) {
+    }
+
+    private final SocketAddress connectedPeer;
+    private final int maxDatagramSize;
+    private final ArrayDeque<Outgoing> sendQueue = new ArrayDeque<>();
+
+    NioDatagramTransport(NioEventLoop loop, DatagramChannel channel, WriteBufferLimits limits, int maxDatagramSize) {
+        super(loop, channel, limits);
+        SocketAddress remote;
+        try {
+            remote = channel.getRemoteAddress();
+        } catch (IOException e) {
+            remote = null;
+        }
+        this.connectedPeer = remote;
+        this.maxDatagramSize = maxDatagramSize;
+    }
+
+    @Override
+    boolean hasQueuedWrites() {
+        return !sendQueue.isEmpty();
+    }
+
+    @Override
+    void dropQueuedWrites() {
+        sendQueue.clear();
+    }
+
+    @Override
+    String describePeer() {
+        return connectedPeer == null ? "any" : connectedPeer.toString();
+    }
+
+    @Override
+    public void ready(int readyOps) {
+        if ((readyOps & SelectionKey.OP_WRITE) != 0) {
+            flush();
+        }
+        if ((readyOps & SelectionKey.OP_READ) != 0) {
+            receive();
+        }
+    }
+
+    private void receive() {
+        for (int i = 0; i < MAX_RECEIVES_PER_EVENT && reading && state == OPEN; i++) {
+            ByteBuffer buffer = loop.datagramBuffer(maxDatagramSize);
+            SocketAddress sender;
+            try {
+                sender = channel.receive(buffer);
+            } catch (PortUnreachableException e) {
+                if (connectedPeer != null) {
+                    error(new TransportError("port unreachable: " + connectedPeer, e));
+                }
+                continue; // an ICMP error was consumed; more datagrams may wait
+            } catch (IOException e) {
+                error(new TransportError("receive on " + this + " failed: " + e.getMessage(), e));
+                return;
+            }
+            if (sender == null) {
+                return;
+            }
+            buffer.flip();
+            if (buffer.remaining() > maxDatagramSize) {
+                error(new TransportError("datagram from " + sender + " dropped: larger than the maximum of "
+                        + maxDatagramSize + " bytes"));
+                continue;
+            }
+            try {
+                protocol.datagramReceived(buffer, sender);
+            } catch (Throwable e) {
+                callbackFailed("datagramReceived", e);
+                return;
+            }
+        }
+    }
+
+    private void flush() {
+        while (!sendQueue.isEmpty()) {
+            Outgoing head = sendQueue.peek();
+            int size = head.data.remaining();
+            int sent;
+            try {
+                sent = send(head.data, head.target);
+            } catch (IOException e) {
+                sendQueue.poll();
+                pending -= size;
+                error(new TransportError("send to " + target(head.target) + " failed: " + e.getMessage(), e));
+                continue;
+            }
+            if (sent == 0 && size > 0) {
+                break; // no room in the kernel's buffer: wait for OP_WRITE
+            }
+            sendQueue.poll();
+            pending -= size;
+        }
+        afterFlush();
+    }
+
+    private int send(ByteBuffer data, SocketAddress target) throws IOException {
+        // send(), not write(): a connected channel's write() silently drops empty datagrams.
+        return channel.send(data, target);
+    }
+
+    /** Receive and send errors go to the protocol; the transport stays open. */
+    private void error(Exception e) {
+        try {
+            protocol.errorReceived(e);
+        } catch (Throwable t) {
+            callbackFailed("errorReceived", t);
+        }
+    }
+
+    @Override
+    public void sendTo(ByteBuffer data, SocketAddress target) {
+        checkWritable();
+        if (target == null && connectedPeer == null) {
+            throw new IllegalArgumentException("no target given and the transport is not connected (" + this + ")");
+        }
+        if (target != null && connectedPeer != null && !target.equals(connectedPeer)) {
+            throw new IllegalArgumentException("target " + target + " differs from the connected peer " + connectedPeer);
+        }
+        SocketAddress to = connectedPeer != null ? connectedPeer : target;
+        if (loop.inEventLoop()) {
+            sendOnLoop(data, to);
+        } else {
+            loop.execute(() -> sendOnLoop(data, to));
+        }
+    }
+
+    @Override
+    public void send(ByteBuffer data) {
+        sendTo(data, null);
+    }
+
+    private void sendOnLoop(ByteBuffer data, SocketAddress target) {
+        if (state == CLOSED) {
+            return;
+        }
+        if (!data.hasRemaining() && connectedPeer != null) {
+            // The JDK's connected DatagramChannel skips empty buffers on send and write.
+            error(new TransportError("empty datagram to " + connectedPeer
+                    + " not sent: a connected socket cannot send one on this JDK (send it from a bound transport)"));
+            return;
+        }
+        if (sendQueue.isEmpty()) {
+            try {
+                if (send(data, target) > 0 || !data.hasRemaining()) {
+                    return;
+                }
+            } catch (IOException e) {
+                error(new TransportError("send to " + target(target) + " failed: " + e.getMessage(), e));
+                return;
+            }
+        }
+        sendQueue.add(new Outgoing(data, target));
+        pending += data.remaining();
+        afterEnqueue();
+    }
+
+    private static String target(SocketAddress target) {
+        return String.valueOf(target);
+    }
+
+    @Override
+    public DatagramProtocol protocol() {
+        return protocol;
+    }
+
+    @Override
+    public void setProtocol(DatagramProtocol p) {
+        protocol = Objects.requireNonNull(p, "protocol");
+    }
+
+    @Override
+    public <T> Optional<T> extraInfo(ExtraInfo<T> key) {
+        return extraInfo(key, connectedPeer);
+    }
+
+    @Override
+    public String toString() {
+        return "udp " + local + (connectedPeer == null ? "" : " <-> " + connectedPeer);
+    }
+}

@@ -1,0 +1,73 @@
+package org.wharf.transport.nio.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The event loops of the NIO transports. Channels are spread over them round robin; each
+ * channel stays on its loop for life.
+ */
+public final class NioEventLoopGroup {
+
+    private static final AtomicInteger GROUPS = new AtomicInteger();
+
+    private final NioEventLoop[] loops;
+    private final NioSettings settings;
+    private final Log log;
+    private final AtomicInteger next = new AtomicInteger();
+
+    /**
+     * Starts the loops.
+     *
+     * @param settings threads and buffer sizes
+     * @param log where the loops and their transports log
+     */
+    public NioEventLoopGroup(NioSettings settings, Log log) {
+        this.settings = settings;
+        this.log = log;
+        int group = GROUPS.incrementAndGet();
+        loops = new NioEventLoop[settings.threads()];
+        for (int i = 0; i < loops.length; i++) {
+            loops[i] = new NioEventLoop("wharf-nio-" + group + "-" + i, settings.readBufferSize(), log);
+        }
+        for (NioEventLoop loop : loops) {
+            loop.start();
+        }
+    }
+
+    /** The loop for the next channel. */
+    NioEventLoop next() {
+        return loops[Math.floorMod(next.getAndIncrement(), loops.length)];
+    }
+
+    NioSettings settings() {
+        return settings;
+    }
+
+    Log log() {
+        return log;
+    }
+
+    /**
+     * The number of loops.
+     *
+     * @return the count
+     */
+    public int size() {
+        return loops.length;
+    }
+
+    /**
+     * Closes every channel of every loop (their protocols get {@code connectionLost}) and
+     * ends the loop threads.
+     *
+     * @return completes when every thread has ended
+     */
+    public CompletableFuture<Void> shutdown() {
+        CompletableFuture<?>[] all = new CompletableFuture<?>[loops.length];
+        for (int i = 0; i < loops.length; i++) {
+            all[i] = loops[i].shutdown();
+        }
+        return CompletableFuture.allOf(all);
+    }
+}

@@ -1,0 +1,174 @@
+package org.wharf.transport.nio.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.WriteBufferLimits;
+
+/**
+ * A listening TCP socket on one loop; accepted connections are spread over the group's
+ * loops, each with a protocol from the factory.
+ */
+final class NioTcpListener implements Listener, Selectable {
+
+    /** Connections accepted per readiness event before other channels get their turn. */
+    private static final int MAX_ACCEPTS_PER_EVENT = 64;
+    /** Pause after an accept failure (such as too many open files), so the loop does not spin. */
+    private static final long ACCEPT_BACKOFF_MILLIS = 100;
+
+    private final NioEventLoopGroup group;
+    private final NioEventLoop loop;
+    private final ServerSocketChannel server;
+    private final InetSocketAddress address;
+    private final ListenOptions options;
+    private final WriteBufferLimits limits;
+    private final Supplier<? extends Protocol> factory;
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private SelectionKey key;
+    private volatile boolean listening = true;
+
+    NioTcpListener(NioEventLoopGroup group, NioEventLoop loop, ServerSocketChannel server, ListenOptions options,
+            WriteBufferLimits limits, Supplier<? extends Protocol> factory) throws IOException {
+        this.group = group;
+        this.loop = loop;
+        this.server = server;
+        this.address = (InetSocketAddress) server.getLocalAddress();
+        this.options = options;
+        this.limits = limits;
+        this.factory = factory;
+    }
+
+    /** Registers for accepting; on the loop thread. */
+    void register() throws IOException {
+        key = loop.register(server, SelectionKey.OP_ACCEPT, this);
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return address;
+    }
+
+    @Override
+    public boolean isListening() {
+        return listening;
+    }
+
+    @Override
+    public CompletionStage<Void> close() {
+        if (listening) {
+            listening = false;
+            try {
+                loop.execute(this::closeOnLoop);
+            } catch (java.util.concurrent.RejectedExecutionException loopGone) {
+                closeOnLoop();
+            }
+        }
+        return closed;
+    }
+
+    private void closeOnLoop() {
+        listening = false;
+        if (key != null) {
+            key.cancel();
+        }
+        try {
+            server.close();
+        } catch (IOException e) {
+            loop.log().warn("closing the listener on " + address + " failed", e);
+        }
+        closed.complete(null);
+    }
+
+    @Override
+    public void ready(int readyOps) {
+        for (int i = 0; i < MAX_ACCEPTS_PER_EVENT && listening; i++) {
+            SocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                loop.log().warn("accepting on " + address + " failed: " + e.getMessage() + "; retrying in "
+                        + ACCEPT_BACKOFF_MILLIS + " ms", e);
+                key.interestOps(0);
+                loop.schedule(() -> {
+                    if (listening && key.isValid()) {
+                        key.interestOps(SelectionKey.OP_ACCEPT);
+                    }
+                }, ACCEPT_BACKOFF_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            if (channel == null) {
+                return;
+            }
+            accepted(channel);
+        }
+    }
+
+    private void accepted(SocketChannel channel) {
+        try {
+            channel.configureBlocking(false);
+            options.connectionOptions().applyTo(channel);
+        } catch (IOException | RuntimeException e) {
+            loop.log().warn("setting up a connection accepted on " + address + " failed; closed", e);
+            closeQuietly(channel);
+            return;
+        }
+        NioEventLoop child = group.next();
+        if (child == loop) {
+            startConnection(child, channel);
+        } else {
+            try {
+                child.execute(() -> startConnection(child, channel));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                closeQuietly(channel);
+            }
+        }
+    }
+
+    private void startConnection(NioEventLoop child, SocketChannel channel) {
+        Protocol protocol;
+        try {
+            protocol = factory.get();
+            if (protocol == null) {
+                throw new NullPointerException("protocol factory returned null");
+            }
+        } catch (Throwable e) {
+            child.log().warn("protocol factory of the listener on " + address + " failed; connection closed", e);
+            closeQuietly(channel);
+            return;
+        }
+        try {
+            new NioTcpTransport(child, channel, limits).start(protocol, null);
+        } catch (IOException e) {
+            child.log().warn("registering a connection accepted on " + address + " failed; closed", e);
+            closeQuietly(channel);
+        }
+    }
+
+    @Override
+    public void loopShutdown() {
+        closeOnLoop();
+    }
+
+    @Override
+    public String toString() {
+        return "tcp listener " + address;
+    }
+
+    private void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more to do for a connection that never started
+        }
+    }
+}

@@ -1,0 +1,309 @@
+package org.wharf.transport.nio.internal;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportError;
+import org.wharf.transport.api.WriteBufferLimits;
+
+/**
+ * A TCP connection on an {@link NioEventLoop}.
+ *
+ * <p>Writes go straight to the socket when nothing is queued; only what the kernel does not
+ * take is queued, and the queue is drained with gathering writes when the socket is
+ * writable. Reads use the loop's buffer, handed to the protocol for the duration of
+ * {@code dataReceived}.
+ */
+final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> implements Transport {
+
+    /** Reads per readiness event before other channels get their turn. */
+    private static final int MAX_READS_PER_EVENT = 16;
+    /** Buffers per gathering write. */
+    private static final int MAX_GATHER = 64;
+
+    private final SocketAddress peer;
+    private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>(4);
+    private volatile boolean eofRequested;
+    private boolean inputEnded;
+    private boolean outputShut;
+
+    NioTcpTransport(NioEventLoop loop, SocketChannel channel, WriteBufferLimits limits) {
+        super(loop, channel, limits);
+        SocketAddress remote;
+        try {
+            remote = channel.getRemoteAddress();
+        } catch (IOException e) {
+            remote = null;
+        }
+        this.peer = remote;
+    }
+
+    @Override
+    boolean hasQueuedWrites() {
+        return !writeQueue.isEmpty();
+    }
+
+    @Override
+    void dropQueuedWrites() {
+        writeQueue.clear();
+    }
+
+    @Override
+    boolean canRead() {
+        return !inputEnded;
+    }
+
+    @Override
+    String describePeer() {
+        return String.valueOf(peer);
+    }
+
+    // ---- events from the loop ----
+
+    @Override
+    public void ready(int readyOps) {
+        if ((readyOps & java.nio.channels.SelectionKey.OP_WRITE) != 0) {
+            flush();
+        }
+        if ((readyOps & java.nio.channels.SelectionKey.OP_READ) != 0) {
+            read();
+        }
+    }
+
+    private void read() {
+        for (int i = 0; i < MAX_READS_PER_EVENT && reading && state == OPEN; i++) {
+            ByteBuffer buffer = loop.readBuffer();
+            int n;
+            try {
+                n = channel.read(buffer);
+            } catch (IOException e) {
+                abortOnLoop(new TransportError("read from " + peer + " failed: " + e.getMessage(), e));
+                return;
+            }
+            if (n > 0) {
+                buffer.flip();
+                try {
+                    protocol.dataReceived(buffer);
+                } catch (Throwable e) {
+                    callbackFailed("dataReceived", e);
+                    return;
+                }
+                if (buffer.capacity() > n) {
+                    return; // the socket is most likely drained
+                }
+            } else if (n < 0) {
+                endOfInput();
+                return;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private void endOfInput() {
+        inputEnded = true;
+        updateInterest();
+        boolean keepOpen;
+        try {
+            keepOpen = protocol.eofReceived();
+        } catch (Throwable e) {
+            callbackFailed("eofReceived", e);
+            return;
+        }
+        if (!keepOpen || outputShut) {
+            closeOnLoop();
+        }
+    }
+
+    private void flush() {
+        ByteBuffer[] gather = null;
+        while (!writeQueue.isEmpty()) {
+            long written;
+            boolean allTaken;
+            try {
+                if (writeQueue.size() == 1) {
+                    ByteBuffer only = writeQueue.peek();
+                    written = channel.write(only);
+                    allTaken = !only.hasRemaining();
+                    if (allTaken) {
+                        writeQueue.poll();
+                    }
+                } else {
+                    if (gather == null) {
+                        gather = new ByteBuffer[Math.min(MAX_GATHER, writeQueue.size())];
+                    }
+                    int n = 0;
+                    for (ByteBuffer b : writeQueue) {
+                        if (n == gather.length) {
+                            break;
+                        }
+                        gather[n++] = b;
+                    }
+                    written = channel.write(gather, 0, n);
+                    Arrays.fill(gather, 0, n, null);
+                    int taken = 0;
+                    while (taken < n && !writeQueue.peek().hasRemaining()) {
+                        writeQueue.poll();
+                        taken++;
+                    }
+                    allTaken = taken == n;
+                }
+            } catch (IOException e) {
+                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+                return;
+            }
+            pending -= written;
+            if (!allTaken) {
+                break; // the kernel's buffer is full: wait for OP_WRITE
+            }
+        }
+        afterFlush();
+    }
+
+    @Override
+    void queueEmptied() {
+        if (eofRequested && !outputShut && state != CLOSED) {
+            shutdownOutput();
+        }
+    }
+
+    private void shutdownOutput() {
+        outputShut = true;
+        try {
+            channel.shutdownOutput();
+        } catch (IOException e) {
+            abortOnLoop(new TransportError("half-close to " + peer + " failed: " + e.getMessage(), e));
+            return;
+        }
+        if (inputEnded) {
+            closeNow(null); // both directions are done
+        }
+    }
+
+    // ---- writing ----
+
+    @Override
+    public void write(ByteBuffer data) {
+        checkStreamWritable();
+        if (!data.hasRemaining()) {
+            return;
+        }
+        if (loop.inEventLoop()) {
+            writeOnLoop(data);
+        } else {
+            loop.execute(() -> writeOnLoop(data));
+        }
+    }
+
+    @Override
+    public void write(ByteBuffer... data) {
+        checkStreamWritable();
+        if (loop.inEventLoop()) {
+            writeOnLoop(data);
+        } else {
+            loop.execute(() -> writeOnLoop(data));
+        }
+    }
+
+    private void writeOnLoop(ByteBuffer data) {
+        if (state == CLOSED) {
+            return; // closed meanwhile by an abort or an error: dropped, as abort promises
+        }
+        if (writeQueue.isEmpty()) {
+            try {
+                channel.write(data);
+            } catch (IOException e) {
+                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+                return;
+            }
+            if (!data.hasRemaining()) {
+                return;
+            }
+        }
+        writeQueue.add(data);
+        pending += data.remaining();
+        afterEnqueue();
+    }
+
+    private void writeOnLoop(ByteBuffer[] data) {
+        if (state == CLOSED) {
+            return;
+        }
+        if (writeQueue.isEmpty()) {
+            try {
+                channel.write(data);
+            } catch (IOException e) {
+                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+                return;
+            }
+        }
+        boolean queued = false;
+        for (ByteBuffer b : data) {
+            if (b.hasRemaining()) {
+                writeQueue.add(b);
+                pending += b.remaining();
+                queued = true;
+            }
+        }
+        if (queued) {
+            afterEnqueue();
+        }
+    }
+
+    private void checkStreamWritable() {
+        checkWritable();
+        if (eofRequested) {
+            throw new TransportClosedError("write after writeEof (" + this + ")", null);
+        }
+    }
+
+    @Override
+    public void writeEof() {
+        if (eofRequested || state != OPEN) {
+            return;
+        }
+        eofRequested = true;
+        onLoop(() -> {
+            if (writeQueue.isEmpty() && !outputShut && state == OPEN) {
+                shutdownOutput();
+            }
+        });
+    }
+
+    @Override
+    public boolean canWriteEof() {
+        return true;
+    }
+
+    // ---- the rest of Transport ----
+
+    @Override
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    @Override
+    public void setProtocol(Protocol p) {
+        protocol = Objects.requireNonNull(p, "protocol");
+    }
+
+    @Override
+    public <T> Optional<T> extraInfo(ExtraInfo<T> key) {
+        return extraInfo(key, peer);
+    }
+
+    @Override
+    public String toString() {
+        return "tcp " + local + " <-> " + peer;
+    }
+}
