@@ -40,4 +40,60 @@ class ModulePathIT {
         codec.getMethod("decode", ByteBuffer.class, Consumer.class).invoke(decoder, frame, sink);
         assertEquals(List.of(ByteBuffer.wrap("hi".getBytes())), out);
     }
+
+    @Test
+    void serviceLoaderFindsBothNioProvidersOnThePlainModulePathAndTcpServesARealSocket() throws Exception {
+        Path[] jars = {BuiltBundles.jar("transport.api"), BuiltBundles.jar("transport.nio")};
+        ModuleLayer boot = ModuleLayer.boot();
+        Configuration config = boot.configuration().resolve(ModuleFinder.of(jars), ModuleFinder.of(),
+                Set.of("org.wharf.transport.nio"));
+        // The platform loader as parent: the layer uses its own transport.api, not the class path's.
+        ModuleLayer layer = boot.defineModulesWithOneLoader(config, ClassLoader.getPlatformClassLoader());
+        ClassLoader api = layer.findLoader("org.wharf.transport.api");
+
+        Class<?> streamType = api.loadClass("org.wharf.transport.api.StreamTransportProvider");
+        Class<?> datagramType = api.loadClass("org.wharf.transport.api.DatagramTransportProvider");
+        Object tcp = java.util.ServiceLoader.load(layer, streamType).findFirst().orElseThrow();
+        Object udp = java.util.ServiceLoader.load(layer, datagramType).findFirst().orElseThrow();
+        assertEquals("tcp", streamType.getMethod("kind").invoke(tcp));
+        assertEquals("udp", datagramType.getMethod("kind").invoke(udp));
+        assertEquals("org.wharf.transport.nio", tcp.getClass().getModule().getName());
+
+        // An echo protocol of the layer's Protocol type, made without compiling against it.
+        Class<?> protocolType = api.loadClass("org.wharf.transport.api.Protocol");
+        Class<?> transportType = api.loadClass("org.wharf.transport.api.Transport");
+        java.lang.reflect.Method write = transportType.getMethod("write", java.nio.ByteBuffer.class);
+        java.util.function.Supplier<Object> echo = () -> java.lang.reflect.Proxy.newProxyInstance(
+                protocolType.getClassLoader(), new Class<?>[] {protocolType}, new java.lang.reflect.InvocationHandler() {
+                    private Object transport;
+
+                    @Override
+                    public Object invoke(Object proxy, java.lang.reflect.Method m, Object[] args) throws Throwable {
+                        switch (m.getName()) {
+                            case "connectionMade" -> transport = args[0];
+                            case "dataReceived" -> {
+                                java.nio.ByteBuffer in = (java.nio.ByteBuffer) args[0];
+                                write.invoke(transport, java.nio.ByteBuffer.allocate(in.remaining()).put(in).flip());
+                            }
+                            case "eofReceived" -> {
+                                return false;
+                            }
+                            default -> { }
+                        }
+                        return null;
+                    }
+                });
+        Object options = api.loadClass("org.wharf.transport.api.ListenOptions").getField("DEFAULT").get(null);
+        Object listener = ((java.util.concurrent.CompletionStage<?>) streamType.getMethod("listen",
+                java.net.InetSocketAddress.class, options.getClass(), java.util.function.Supplier.class)
+                .invoke(tcp, new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), options, echo))
+                .toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        java.net.InetSocketAddress address = (java.net.InetSocketAddress) api.loadClass("org.wharf.transport.api.Listener")
+                .getMethod("localAddress").invoke(listener);
+        try (java.net.Socket socket = new java.net.Socket(address.getAddress(), address.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("module path".getBytes());
+            assertEquals("module path", new String(socket.getInputStream().readNBytes(11)));
+        }
+    }
 }

@@ -23,12 +23,22 @@ public final class NioEventLoopGroup {
      * @param log where the loops and their transports log
      */
     public NioEventLoopGroup(NioSettings settings, Log log) {
+        this("wharf-nio-" + GROUPS.incrementAndGet(), settings, log);
+    }
+
+    /**
+     * Starts the loops, with threads named {@code <name>-<index>}.
+     *
+     * @param name the prefix of the thread names
+     * @param settings threads and buffer sizes
+     * @param log where the loops and their transports log
+     */
+    public NioEventLoopGroup(String name, NioSettings settings, Log log) {
         this.settings = settings;
         this.log = log;
-        int group = GROUPS.incrementAndGet();
         loops = new NioEventLoop[settings.threads()];
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new NioEventLoop("wharf-nio-" + group + "-" + i, settings.readBufferSize(), log);
+            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), log);
         }
         for (NioEventLoop loop : loops) {
             loop.start();

@@ -1,0 +1,215 @@
+package org.wharf.transport.nio.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.Connected;
+import org.wharf.transport.api.DatagramOptions;
+import org.wharf.transport.api.DatagramTransport;
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.TimerHandle;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportError;
+import org.wharf.transport.api.WriteBufferLimits;
+import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.RecordingDatagramProtocol;
+import org.wharf.transport.tck.RecordingProtocol;
+
+class NioEventLoopTest {
+
+    private NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(2, 16 * 1024, WriteBufferLimits.DEFAULT),
+            Log.SYSTEM);
+
+    @AfterEach
+    void stop() throws Exception {
+        group.shutdown().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void timersRunOnTheLoopInDeadlineOrder() throws Exception {
+        NioEventLoop loop = group.next();
+        List<String> ran = new ArrayList<>();
+        CountDownLatch all = new CountDownLatch(3);
+        for (int delay : new int[] {30, 10, 20}) {
+            loop.schedule(() -> {
+                assertTrue(loop.inEventLoop());
+                ran.add("t" + delay);
+                all.countDown();
+            }, delay, TimeUnit.MILLISECONDS);
+        }
+        assertTrue(all.await(10, TimeUnit.SECONDS));
+        assertEquals(List.of("t10", "t20", "t30"), ran);
+    }
+
+    @Test
+    void aCancelledTimerNeverRunsAndCancelTellsWhetherItHelped() throws Exception {
+        NioEventLoop loop = group.next();
+        AtomicInteger runs = new AtomicInteger();
+        TimerHandle cancelled = loop.schedule(runs::incrementAndGet, 20, TimeUnit.MILLISECONDS);
+        assertTrue(cancelled.cancel());
+        assertTrue(cancelled.isCancelled());
+        CountDownLatch later = new CountDownLatch(1);
+        TimerHandle ran = loop.schedule(later::countDown, 40, TimeUnit.MILLISECONDS);
+        assertTrue(later.await(10, TimeUnit.SECONDS));
+        assertFalse(ran.cancel(), "too late to cancel a timer that ran");
+        assertEquals(0, runs.get());
+        assertThrows(IllegalArgumentException.class, () -> loop.schedule(() -> { }, -1, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
+    void tasksFromManyThreadsAllRunInEachThreadsOrder() throws Exception {
+        NioEventLoop loop = group.next();
+        int threads = 4;
+        int each = 10_000;
+        int[] last = new int[threads];
+        java.util.Arrays.fill(last, -1);
+        AtomicInteger outOfOrder = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(threads * each);
+        List<Thread> senders = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            senders.add(new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    int n = i;
+                    loop.execute(() -> {
+                        if (last[id] != n - 1) {
+                            outOfOrder.incrementAndGet();
+                        }
+                        last[id] = n;
+                        done.countDown();
+                    });
+                }
+            }));
+        }
+        senders.forEach(Thread::start);
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertEquals(0, outOfOrder.get());
+    }
+
+    @Test
+    void loopThreadsKeepNoContextClassLoader() throws Exception {
+        CompletableFuture<ClassLoader> seen = new CompletableFuture<>();
+        NioEventLoop loop = group.next();
+        loop.execute(() -> seen.complete(Thread.currentThread().getContextClassLoader()));
+        assertNull(seen.get(10, TimeUnit.SECONDS));
+        CompletableFuture<Boolean> daemon = new CompletableFuture<>();
+        loop.execute(() -> daemon.complete(Thread.currentThread().isDaemon()));
+        assertTrue(daemon.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void shutdownClosesEveryChannelAndEndsEveryThread() throws Exception {
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
+        NioUdpProvider udp = new NioUdpProvider(group, resolver);
+        Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
+                EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        List<RecordingProtocol> clients = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Connected<Transport, RecordingProtocol> c = tcp.connect(listener.localAddress(), ConnectOptions.DEFAULT,
+                    RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            clients.add(c.protocol());
+        }
+        Connected<DatagramTransport, RecordingDatagramProtocol> datagrams = udp.bind(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DatagramOptions.DEFAULT,
+                RecordingDatagramProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        String prefix = group.next().name().replaceAll("-\\d+$", "-");
+
+        group.shutdown().get(10, TimeUnit.SECONDS);
+        resolver.shutdown();
+
+        for (RecordingProtocol c : clients) {
+            assertInstanceOf(TransportError.class, c.lost().get(10, TimeUnit.SECONDS), "lost with a reason");
+            assertEquals(List.of(), c.violations());
+        }
+        assertInstanceOf(TransportError.class, datagrams.protocol().lost().get(10, TimeUnit.SECONDS));
+        assertFalse(listener.isListening());
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith(prefix)),
+                "no loop thread of the group is alive");
+        assertThrows(RejectedExecutionException.class, () -> group.next().execute(() -> { }));
+    }
+
+    @Test
+    void connectTriesEveryAddressInTurn() throws Exception {
+        InetSocketAddress refused;
+        try (java.nio.channels.ServerSocketChannel probe = java.nio.channels.ServerSocketChannel.open()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            refused = (InetSocketAddress) probe.getLocalAddress();
+        }
+        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
+                EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        InetSocketAddress good = listener.localAddress();
+        Resolver twoAddresses = new Resolver() {
+            @Override
+            public CompletableFuture<List<InetSocketAddress>> resolve(InetSocketAddress address) {
+                return CompletableFuture.completedFuture(List.of(refused, good));
+            }
+        };
+        NioTcpProvider viaTwo = new NioTcpProvider(group, twoAddresses);
+        Connected<Transport, RecordingProtocol> c = viaTwo.connect(InetSocketAddress.createUnresolved("twohomed", 1),
+                ConnectOptions.DEFAULT, RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(good, c.transport().extraInfo(org.wharf.transport.api.ExtraInfo.PEER_ADDRESS).orElseThrow());
+        c.transport().close();
+    }
+
+    @Test
+    void hostNamesAreResolvedOffTheLoop() throws Exception {
+        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
+                EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Connected<Transport, RecordingProtocol> c = tcp.connect(
+                InetSocketAddress.createUnresolved("localhost", listener.localAddress().getPort()), ConnectOptions.DEFAULT,
+                RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertTrue(c.transport().isReading());
+        c.transport().close();
+        Throwable unknown = tcp.connect(InetSocketAddress.createUnresolved("no-such-host.invalid", 80), ConnectOptions.DEFAULT,
+                RecordingProtocol::new).toCompletableFuture().handle((r, e) -> e).get(30, TimeUnit.SECONDS);
+        assertInstanceOf(TransportError.class, unknown);
+        assertTrue(unknown.getMessage().contains("no-such-host.invalid"), unknown.getMessage());
+    }
+
+    @Test
+    void aPortInUseIsAnErrorThatNamesTheAddress() throws Exception {
+        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Listener first = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                ListenOptions.DEFAULT.withListenerOptions(org.wharf.transport.api.SocketOptions.NONE), EchoProtocol::new)
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Throwable e = tcp.listen(first.localAddress(), ListenOptions.DEFAULT.withListenerOptions(
+                org.wharf.transport.api.SocketOptions.NONE), EchoProtocol::new).toCompletableFuture().handle((r, x) -> x)
+                .get(10, TimeUnit.SECONDS);
+        assertInstanceOf(TransportError.class, e);
+        assertTrue(e.getMessage().contains(String.valueOf(first.localAddress().getPort())), e.getMessage());
+        first.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertFalse(first.isListening());
+    }
+
+    @Test
+    void theTcpProviderRefusesTlsOptions() throws Exception {
+        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        var tls = org.wharf.transport.api.TlsOptions.of(javax.net.ssl.SSLContext.getDefault());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tcp.listen(
+                new InetSocketAddress(0), ListenOptions.DEFAULT.withTls(tls), EchoProtocol::new));
+        assertTrue(e.getMessage().contains("ssl"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> tcp.connect(new InetSocketAddress(1),
+                ConnectOptions.DEFAULT.withTls(tls), RecordingProtocol::new));
+    }
+}
