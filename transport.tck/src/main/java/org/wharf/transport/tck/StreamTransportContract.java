@@ -180,6 +180,43 @@ public abstract class StreamTransportContract {
     }
 
     @Test
+    void aStalledConnectionDoesNotSpinItsLoop() throws Exception {
+        // The client reads nothing, so the server's write queue cannot drain and the client
+        // cannot read: neither loop has work. A loop that spins on a ready key would burn the
+        // whole measuring window; an idle one burns next to nothing.
+        Server<RecordingProtocol> server = serve(() -> new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                writeInChunks(t, 16 << 20);
+            }
+        }, smallBuffers(listenOptions()));
+        RecordingProtocol client = connect(server, new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                t.pauseReading();
+            }
+        }, connectOptions());
+        Transport serverSide = await(server.next().made());
+        awaitTrue(() -> serverSide.writeBufferSize() > 0, "the server's queue is stalled");
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(threads.isCurrentThreadCpuTimeSupported(), "no thread CPU time on this JVM");
+        long[] ids = {loopThreadId(serverSide), loopThreadId(client.transport())};
+        long before = threads.getThreadCpuTime(ids[0]) + (ids[1] == ids[0] ? 0 : threads.getThreadCpuTime(ids[1]));
+        long window = TimeUnit.MILLISECONDS.toNanos(500);
+        java.util.concurrent.locks.LockSupport.parkNanos(window); // a measuring window, not a wait for an event
+        long used = threads.getThreadCpuTime(ids[0]) + (ids[1] == ids[0] ? 0 : threads.getThreadCpuTime(ids[1])) - before;
+        assertTrue(used < window / 5, "the loops used " + TimeUnit.NANOSECONDS.toMillis(used) + " ms of CPU in a "
+                + TimeUnit.NANOSECONDS.toMillis(window) + " ms window with nothing to do");
+        assertEquals(0, client.receivedCount());
+    }
+
+    private static long loopThreadId(Transport t) {
+        CompletableFuture<Long> id = new CompletableFuture<>();
+        t.loop().execute(() -> id.complete(Thread.currentThread().getId()));
+        return await(id);
+    }
+
+    @Test
     void pausedReadingHoldsDataBackAndResumeDeliversAllOfIt() throws InterruptedException {
         byte[] payload = pattern(256 * 1024, 3);
         Server<RecordingProtocol> server = serve(() -> new RecordingProtocol() {
