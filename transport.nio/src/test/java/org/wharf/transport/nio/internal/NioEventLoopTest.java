@@ -122,11 +122,15 @@ class NioEventLoopTest {
         NioUdpProvider udp = new NioUdpProvider(group, resolver);
         Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
                 EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        // The clients' peer is a plain socket: only the shutdown can end their connections.
+        java.net.ServerSocket peer = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        List<java.net.Socket> accepted = new ArrayList<>();
         List<RecordingProtocol> clients = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            Connected<Transport, RecordingProtocol> c = tcp.connect(listener.localAddress(), ConnectOptions.DEFAULT,
-                    RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Connected<Transport, RecordingProtocol> c = tcp.connect((InetSocketAddress) peer.getLocalSocketAddress(),
+                    ConnectOptions.DEFAULT, RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
             clients.add(c.protocol());
+            accepted.add(peer.accept());
         }
         Connected<DatagramTransport, RecordingDatagramProtocol> datagrams = udp.bind(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DatagramOptions.DEFAULT,
@@ -145,6 +149,10 @@ class NioEventLoopTest {
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith(prefix)),
                 "no loop thread of the group is alive");
         assertThrows(RejectedExecutionException.class, () -> group.next().execute(() -> { }));
+        for (java.net.Socket socket : accepted) {
+            socket.close();
+        }
+        peer.close();
     }
 
     @Test
