@@ -1,0 +1,400 @@
+package org.wharf.transport.ssl;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * Builds an {@link SSLContext} from files: certificate chains with their keys (PEM, or PKCS#12
+ * and JKS key stores), and what to trust (PEM CA bundles, trust stores, the JDK's defaults).
+ * Several certificates may be given; a server chooses among them by the host name the client
+ * asks for with SNI. Misconfigurations fail at {@link #build()} with a message naming the file.
+ *
+ * <pre>
+ * SSLContext server = TlsContextBuilder.create()
+ *         .certificate(Path.of("etc/server.pem"), Path.of("etc/server.key"))
+ *         .trustCertificates(Path.of("etc/clients-ca.pem"))
+ *         .build();
+ * </pre>
+ */
+public final class TlsContextBuilder {
+
+    private static final System.Logger LOG = System.getLogger(TlsContextBuilder.class.getName());
+
+    private record PemKey(Path chain, Path key, char[] password) {
+    }
+
+    private record Store(Path file, char[] password) {
+    }
+
+    private final List<PemKey> pemKeys = new ArrayList<>();
+    private final List<Store> keyStores = new ArrayList<>();
+    private final List<Path> trustedPem = new ArrayList<>();
+    private final List<Store> trustStores = new ArrayList<>();
+    private boolean trustSystem;
+    private boolean trustAll;
+
+    private TlsContextBuilder() {
+    }
+
+    /**
+     * A builder with no key and the JDK's default trust.
+     *
+     * @return the builder
+     */
+    public static TlsContextBuilder create() {
+        return new TlsContextBuilder();
+    }
+
+    /**
+     * Adds a certificate chain (PEM, leaf first) and its unencrypted PKCS#8 private key (PEM).
+     *
+     * @param chain the certificate chain file
+     * @param key the private key file
+     * @return this builder
+     */
+    public TlsContextBuilder certificate(Path chain, Path key) {
+        return certificate(chain, key, null);
+    }
+
+    /**
+     * Adds a certificate chain (PEM) and its private key (PEM; PKCS#8, encrypted when a
+     * password is given; RSA PKCS#1 is accepted too).
+     *
+     * @param chain the certificate chain file
+     * @param key the private key file
+     * @param password the key's password, or {@code null}
+     * @return this builder
+     */
+    public TlsContextBuilder certificate(Path chain, Path key, char[] password) {
+        pemKeys.add(new PemKey(Objects.requireNonNull(chain, "chain"), Objects.requireNonNull(key, "key"),
+                password == null ? null : password.clone()));
+        return this;
+    }
+
+    /**
+     * Adds every key entry of a key store (PKCS#12 or JKS, told apart by content).
+     *
+     * @param file the key store
+     * @param password the store's (and its keys') password
+     * @return this builder
+     */
+    public TlsContextBuilder keyStore(Path file, char[] password) {
+        keyStores.add(new Store(Objects.requireNonNull(file, "file"), password == null ? null : password.clone()));
+        return this;
+    }
+
+    /**
+     * Trusts the certificates of a PEM bundle (instead of the JDK's defaults, unless
+     * {@link #trustSystemDefaults()} is also called).
+     *
+     * @param pemBundle the CA certificates
+     * @return this builder
+     */
+    public TlsContextBuilder trustCertificates(Path pemBundle) {
+        trustedPem.add(Objects.requireNonNull(pemBundle, "pemBundle"));
+        return this;
+    }
+
+    /**
+     * Trusts the certificates of a trust store (PKCS#12 or JKS).
+     *
+     * @param file the trust store
+     * @param password its password, or {@code null}
+     * @return this builder
+     */
+    public TlsContextBuilder trustStore(Path file, char[] password) {
+        trustStores.add(new Store(Objects.requireNonNull(file, "file"), password == null ? null : password.clone()));
+        return this;
+    }
+
+    /**
+     * Also trusts the JDK's default CA certificates.
+     *
+     * @return this builder
+     */
+    public TlsContextBuilder trustSystemDefaults() {
+        trustSystem = true;
+        return this;
+    }
+
+    /**
+     * Trusts every peer certificate: no verification at all. For tests and closed networks
+     * only; logged as a warning when built.
+     *
+     * @return this builder
+     */
+    public TlsContextBuilder trustAll() {
+        trustAll = true;
+        return this;
+    }
+
+    /**
+     * The files this context is built from, for watching.
+     *
+     * @return the files
+     */
+    public Set<Path> files() {
+        Set<Path> files = new LinkedHashSet<>();
+        pemKeys.forEach(k -> {
+            files.add(k.chain);
+            files.add(k.key);
+        });
+        keyStores.forEach(s -> files.add(s.file));
+        files.addAll(trustedPem);
+        trustStores.forEach(s -> files.add(s.file));
+        return files;
+    }
+
+    /**
+     * Builds the context.
+     *
+     * @return a new context
+     * @throws IllegalArgumentException naming the file, for an unreadable file, a wrong password, a key that does
+     *         not match its certificate, or a file without a certificate or key
+     */
+    public SSLContext build() {
+        try {
+            List<SniKeyManager.Entry> entries = new ArrayList<>();
+            for (PemKey k : pemKeys) {
+                List<X509Certificate> chain = Pem.certificates(k.chain);
+                PrivateKey key = Pem.privateKey(k.key, k.password);
+                checkPair(chain.get(0), key, k.chain, k.key);
+                entries.add(new SniKeyManager.Entry("pem-" + entries.size(), chain.toArray(X509Certificate[]::new), key,
+                        SniKeyManager.hostNames(chain.get(0))));
+            }
+            for (Store s : keyStores) {
+                KeyStore store = load(s);
+                for (String alias : Collections.list(store.aliases())) {
+                    if (!store.isKeyEntry(alias)) {
+                        continue;
+                    }
+                    Key key = store.getKey(alias, s.password);
+                    Certificate[] chain = store.getCertificateChain(alias);
+                    if (key instanceof PrivateKey pk && chain != null && chain.length > 0) {
+                        X509Certificate[] x509 = Arrays.stream(chain).map(X509Certificate.class::cast)
+                                .toArray(X509Certificate[]::new);
+                        entries.add(new SniKeyManager.Entry("store-" + entries.size() + "-" + alias, x509, pk,
+                                SniKeyManager.hostNames(x509[0])));
+                    }
+                }
+                if (entries.isEmpty()) {
+                    throw new IllegalArgumentException("no private key entry in key store " + s.file);
+                }
+            }
+            KeyManager[] keyManagers = entries.isEmpty() ? null : new KeyManager[] {new SniKeyManager(entries)};
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keyManagers, trustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot build a TLS context: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A supplier of contexts that rebuilds when any of the files changes, checking at most
+     * once per {@code checkEvery}. A rebuild that fails (a file half written, a key that does
+     * not match yet) is logged and the last good context stays in use until the files
+     * change again. Built once now, so a misconfiguration fails here.
+     *
+     * @param checkEvery the least time between two looks at the files
+     * @return the supplier, for {@link org.wharf.transport.api.TlsOptions#of(Supplier)}
+     * @throws IllegalArgumentException as {@link #build()}
+     */
+    public Supplier<SSLContext> reloading(Duration checkEvery) {
+        return new Reloading(this, checkEvery);
+    }
+
+    private TrustManager[] trustManagers() throws GeneralSecurityException {
+        if (trustAll) {
+            LOG.log(Level.WARNING, "TLS certificate verification is off: every peer certificate is trusted");
+            return new TrustManager[] {new TrustEverything()};
+        }
+        if (trustedPem.isEmpty() && trustStores.isEmpty()) {
+            return null; // the JDK's default trust
+        }
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        try {
+            trusted.load(null, null);
+        } catch (IOException e) {
+            throw new GeneralSecurityException(e);
+        }
+        int n = 0;
+        for (Path pem : trustedPem) {
+            for (X509Certificate c : Pem.certificates(pem)) {
+                trusted.setCertificateEntry("pem-" + n++, c);
+            }
+        }
+        for (Store s : trustStores) {
+            KeyStore store = load(s);
+            for (String alias : Collections.list(store.aliases())) {
+                Certificate c = store.getCertificate(alias);
+                if (c != null) {
+                    trusted.setCertificateEntry("store-" + n++, c);
+                }
+            }
+        }
+        if (trustSystem) {
+            TrustManagerFactory system = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            system.init((KeyStore) null);
+            for (TrustManager tm : system.getTrustManagers()) {
+                if (tm instanceof javax.net.ssl.X509TrustManager x) {
+                    for (X509Certificate c : x.getAcceptedIssuers()) {
+                        trusted.setCertificateEntry("system-" + n++, c);
+                    }
+                }
+            }
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trusted);
+        return factory.getTrustManagers();
+    }
+
+    private static KeyStore load(Store s) {
+        try {
+            return KeyStore.getInstance(s.file.toFile(), s.password);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot open key store " + s.file + " (wrong password or not a PKCS#12/JKS "
+                    + "file?): " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkPair(X509Certificate certificate, PrivateKey key, Path chainFile, Path keyFile) {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "RSASSA-PSS" -> null;
+            default -> key.getAlgorithm();
+        };
+        if (algorithm == null) {
+            return;
+        }
+        try {
+            byte[] probe = "wharf key check".getBytes(StandardCharsets.US_ASCII);
+            Signature sign = Signature.getInstance(algorithm);
+            sign.initSign(key);
+            sign.update(probe);
+            byte[] signature = sign.sign();
+            Signature verify = Signature.getInstance(algorithm);
+            verify.initVerify(certificate.getPublicKey());
+            verify.update(probe);
+            if (verify.verify(signature)) {
+                return;
+            }
+        } catch (GeneralSecurityException e) {
+            // falls through to the mismatch below
+        }
+        throw new IllegalArgumentException("the private key in " + keyFile + " does not belong to the certificate "
+                + certificate.getSubjectX500Principal() + " in " + chainFile);
+    }
+
+    /** Trusts every certificate; only by explicit request. */
+    private static final class TrustEverything extends X509ExtendedTrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
+    }
+
+    /** Rebuilds the context when the files' content changes. */
+    private static final class Reloading implements Supplier<SSLContext> {
+        private final TlsContextBuilder builder;
+        private final long checkEveryNanos;
+        private Map<Path, String> fingerprints;
+        private SSLContext current;
+        private long lastCheck;
+
+        Reloading(TlsContextBuilder builder, Duration checkEvery) {
+            this.builder = builder;
+            this.checkEveryNanos = checkEvery.toNanos();
+            this.fingerprints = fingerprints(builder.files());
+            this.current = builder.build();
+            this.lastCheck = System.nanoTime();
+        }
+
+        @Override
+        public synchronized SSLContext get() {
+            long now = System.nanoTime();
+            if (now - lastCheck >= checkEveryNanos) {
+                lastCheck = now;
+                Map<Path, String> seen = fingerprints(builder.files());
+                if (!seen.equals(fingerprints)) {
+                    fingerprints = seen;
+                    try {
+                        current = builder.build();
+                        LOG.log(Level.INFO, "TLS material reloaded from " + builder.files());
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "TLS material in " + builder.files() + " changed but cannot be used ("
+                                + e.getMessage() + "); new connections keep the previous certificates", e);
+                    }
+                }
+            }
+            return current;
+        }
+
+        private static Map<Path, String> fingerprints(Set<Path> files) {
+            Map<Path, String> result = new HashMap<>();
+            for (Path f : files) {
+                try {
+                    byte[] digest = MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(f));
+                    result.put(f, java.util.HexFormat.of().formatHex(digest));
+                } catch (IOException | GeneralSecurityException e) {
+                    result.put(f, "unreadable: " + e.getMessage());
+                }
+            }
+            return result;
+        }
+    }
+}

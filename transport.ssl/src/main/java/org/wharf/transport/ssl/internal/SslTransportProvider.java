@@ -1,0 +1,86 @@
+package org.wharf.transport.ssl.internal;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.Connected;
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportProvider;
+
+/**
+ * TLS ({@code wharf.transport=ssl}) layered over another stream provider, normally
+ * {@code tcp}. The no-argument constructor is for {@link ServiceLoader}: it layers over the
+ * first {@code tcp} provider that ServiceLoader finds.
+ */
+@aQute.bnd.annotation.spi.ServiceProvider(value = StreamTransportProvider.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+public final class SslTransportProvider implements StreamTransportProvider {
+
+    private final StreamTransportProvider tcp;
+    private final TlsLog log;
+
+    /** Layers over the {@code tcp} provider found by {@link ServiceLoader} (outside a framework). */
+    public SslTransportProvider() {
+        this(ServiceLoader.load(StreamTransportProvider.class, SslTransportProvider.class.getClassLoader()).stream()
+                .map(ServiceLoader.Provider::get).filter(p -> TransportProvider.TCP.equals(p.kind())).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no tcp StreamTransportProvider on the module or class path")),
+                TlsLog.SYSTEM);
+    }
+
+    /**
+     * Layers over the given stream provider.
+     *
+     * @param tcp the provider of the connections TLS runs on
+     * @param log where handshake failures and weakened settings are logged
+     */
+    public SslTransportProvider(StreamTransportProvider tcp, TlsLog log) {
+        this.tcp = Objects.requireNonNull(tcp, "tcp");
+        this.log = log;
+    }
+
+    @Override
+    public String kind() {
+        return SSL;
+    }
+
+    @Override
+    public CompletionStage<Listener> listen(InetSocketAddress address, ListenOptions options,
+            Supplier<? extends Protocol> protocolFactory) {
+        TlsOptions tls = options.tls().orElseThrow(() -> new IllegalArgumentException(
+                "listening with wharf.transport=ssl needs TLS settings (ListenOptions.withTls)"));
+        Objects.requireNonNull(protocolFactory, "protocolFactory");
+        return tcp.listen(address, options.withTls(null),
+                () -> new SslConnection(false, tls, null, 0, protocolFactory.get(), log));
+    }
+
+    @Override
+    public <P extends Protocol> CompletionStage<Connected<Transport, P>> connect(InetSocketAddress address,
+            ConnectOptions options, Supplier<P> protocolFactory) {
+        TlsOptions tls = options.tls().orElseThrow(() -> new IllegalArgumentException(
+                "connecting with wharf.transport=ssl needs TLS settings (ConnectOptions.withTls)"));
+        Objects.requireNonNull(protocolFactory, "protocolFactory");
+        if (!tls.verifyHostName()) {
+            log.warn("TLS host name verification is off for the connection to " + address.getHostString() + ":"
+                    + address.getPort(), null);
+        }
+        // The application protocol and its TLS layer are made on the connection's loop.
+        var made = new Object() {
+            P app;
+            SslConnection layer;
+        };
+        return tcp.connect(address, options.withTls(null), () -> {
+            made.app = protocolFactory.get();
+            made.layer = new SslConnection(true, tls, address.getHostString(), address.getPort(), made.app, log);
+            return made.layer;
+        }).thenCompose(c -> made.layer.firstHandshake()).thenApply(session -> new Connected<>(made.layer, made.app));
+    }
+}

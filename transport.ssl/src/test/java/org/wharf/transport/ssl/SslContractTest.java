@@ -1,0 +1,63 @@
+package org.wharf.transport.ssl;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.nio.internal.Log;
+import org.wharf.transport.nio.internal.NioEventLoopGroup;
+import org.wharf.transport.nio.internal.NioSettings;
+import org.wharf.transport.nio.internal.NioTcpProvider;
+import org.wharf.transport.nio.internal.Resolver;
+import org.wharf.transport.ssl.internal.SslTransportProvider;
+import org.wharf.transport.ssl.internal.TlsLog;
+import org.wharf.transport.tck.StreamTransportContract;
+
+/** TLS over NIO TCP passes the stream transport contract (without half-close, which TLS lacks). */
+class SslContractTest extends StreamTransportContract {
+
+    private static NioEventLoopGroup group;
+    private static Resolver resolver;
+    private static StreamTransportProvider ssl;
+    private static TlsOptions server;
+    private static TlsOptions client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        TestPki pki = TestPki.create();
+        server = TlsOptions.of(TlsContextBuilder.create().certificate(pki.file("server.pem"), pki.file("server.key"))
+                .build());
+        client = TlsOptions.of(TlsContextBuilder.create().trustCertificates(pki.file("ca.pem")).build());
+        group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024, NioSettings.DEFAULT.writeBufferLimits()), Log.SYSTEM);
+        resolver = new Resolver();
+        ssl = new SslTransportProvider(new NioTcpProvider(group, resolver), TlsLog.SYSTEM);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        group.shutdown().get();
+        resolver.shutdown();
+    }
+
+    @Override
+    protected StreamTransportProvider provider() {
+        return ssl;
+    }
+
+    @Override
+    protected ListenOptions listenOptions() {
+        return ListenOptions.DEFAULT.withTls(server);
+    }
+
+    @Override
+    protected ConnectOptions connectOptions() {
+        return ConnectOptions.DEFAULT.withTls(client);
+    }
+
+    @Override
+    protected boolean canHalfClose() {
+        return false;
+    }
+}
