@@ -1,0 +1,89 @@
+package org.wharf.transport.ssl;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Runs the real {@code openssl} command as a peer. */
+final class OpenSsl {
+
+    /** What a finished openssl run printed and returned. */
+    record Result(int exit, byte[] out, String err) {
+        String text() {
+            return new String(out, StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private OpenSsl() {
+    }
+
+    /** Runs openssl with the given arguments and input, in {@code dir}, and waits for it. */
+    static Result run(java.nio.file.Path dir, byte[] input, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).start();
+        CompletableFuture<byte[]> out = drain(p.getInputStream());
+        CompletableFuture<byte[]> err = drain(p.getErrorStream());
+        p.getOutputStream().write(input);
+        p.getOutputStream().close();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish within 60 s");
+        }
+        return new Result(p.exitValue(), out.get(10, TimeUnit.SECONDS),
+                new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+    }
+
+    /** A running {@code openssl s_server}, with the port it listens on. */
+    record Server(Process process, int port, CompletableFuture<byte[]> err) implements AutoCloseable {
+        @Override
+        public void close() {
+            process.destroy();
+        }
+    }
+
+    /** Starts {@code openssl s_server} on an ephemeral loopback port and waits until it listens. */
+    static Server server(java.nio.file.Path dir, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_server", "-accept", "127.0.0.1:0"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).start();
+        CompletableFuture<byte[]> err = drain(p.getErrorStream());
+        InputStream out = p.getInputStream();
+        StringBuilder seen = new StringBuilder();
+        Pattern accept = Pattern.compile("ACCEPT 127\\.0\\.0\\.1:(\\d+)");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            int c = out.read();
+            if (c < 0) {
+                break;
+            }
+            seen.append((char) c);
+            Matcher m = accept.matcher(seen);
+            if (c == '\n' && m.find()) {
+                drain(out);
+                return new Server(p, Integer.parseInt(m.group(1)), err);
+            }
+        }
+        p.destroyForcibly();
+        throw new AssertionError("openssl s_server did not start: " + seen);
+    }
+
+    private static CompletableFuture<byte[]> drain(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                in.transferTo(b);
+                return b.toByteArray();
+            } catch (IOException e) {
+                return new byte[0];
+            }
+        });
+    }
+}

@@ -1,0 +1,124 @@
+package org.wharf.transport.ssl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.Connected;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.tck.RecordingProtocol;
+
+/** Our TLS against the real OpenSSL, both ways, byte for byte. */
+class OpenSslInteropTest {
+
+    private static TestPki pki;
+    private static TlsFixture fixture;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pki = TestPki.create();
+        fixture = new TlsFixture(pki);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        fixture.close();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"-tls1_2, TLSv1.2", "-tls1_3, TLSv1.3"})
+    void ourServerEchoesToOpensslClientWithAlpnAndSni(String flag, String protocol) throws Exception {
+        byte[] input = TlsFixture.lines(2000);
+        BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        TlsOptions tls = fixture.server().withApplicationProtocols(List.of("h2", "http/1.1"));
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(input.length), made);
+        OpenSsl.Result r = OpenSsl.run(pki.dir, input, "s_client", "-connect", "127.0.0.1:" + listener.localAddress().getPort(),
+                flag, "-CAfile", "ca.pem", "-verify_return_error", "-verify_hostname", "localhost",
+                "-servername", "localhost", "-alpn", "http/1.1", "-quiet", "-nocommands");
+        assertEquals(0, r.exit(), r.err());
+        assertArrayEquals(input, r.out(), "byte-exact echo through openssl s_client");
+        TlsFixture.Echo echo = TlsFixture.take(made);
+        assertEquals(protocol, echo.protocol);
+        assertEquals("http/1.1", echo.alpn, "ALPN negotiated");
+        assertEquals("localhost", echo.sni, "SNI seen by our server");
+        listener.close();
+    }
+
+    @Test
+    void sniChoosesTheCertificateForTheRequestedHost() throws Exception {
+        TlsOptions tls = TlsOptions.of(TlsContextBuilder.create()
+                .certificate(pki.file("server.pem"), pki.file("server.key"))
+                .certificate(pki.file("other.pem"), pki.file("other.key")).build());
+        BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(6), made);
+        for (String host : new String[] {"other.test", "localhost", "x.wild.test"}) {
+            OpenSsl.Result r = OpenSsl.run(pki.dir, "hello\n".getBytes(StandardCharsets.US_ASCII), "s_client", "-connect",
+                    "127.0.0.1:" + listener.localAddress().getPort(), "-CAfile", "ca.pem", "-verify_return_error",
+                    "-verify_hostname", host, "-servername", host, "-quiet", "-nocommands");
+            assertEquals(0, r.exit(), host + ": " + r.err());
+            assertEquals("hello\n", r.text(), "the certificate for " + host + " was chosen and verified");
+            assertEquals(host, TlsFixture.take(made).sni);
+        }
+        listener.close();
+    }
+
+    @Test
+    void ourServerRequiresAndVerifiesTheClientCertificateOfOpenssl() throws Exception {
+        TlsOptions tls = TlsOptions.of(TlsContextBuilder.create().certificate(pki.file("server.pem"), pki.file("server.key"))
+                .trustCertificates(pki.file("ca.pem")).build()).withClientAuth(TlsOptions.ClientAuth.REQUIRED);
+        BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(6), made);
+        OpenSsl.Result r = OpenSsl.run(pki.dir, "hello\n".getBytes(StandardCharsets.US_ASCII), "s_client", "-connect",
+                "127.0.0.1:" + listener.localAddress().getPort(), "-CAfile", "ca.pem", "-verify_return_error",
+                "-cert", "client.pem", "-key", "client.key", "-quiet", "-nocommands");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("hello\n", r.text());
+        assertEquals("CN=client", TlsFixture.take(made).peer);
+        listener.close();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"-tls1_2, TLSv1.2", "-tls1_3, TLSv1.3"})
+    void ourClientTalksToOpensslServer(String flag, String protocol) throws Exception {
+        try (OpenSsl.Server server = OpenSsl.server(pki.dir, "-cert", "server.pem", "-key", "server.key", "-rev",
+                "-naccept", "1", flag)) {
+            RecordingProtocol client = new RecordingProtocol();
+            Connected<Transport, RecordingProtocol> c = TlsFixture.await(fixture.ssl.connect(
+                    InetSocketAddress.createUnresolved("localhost", server.port()),
+                    ConnectOptions.DEFAULT.withTls(fixture.client()), () -> client));
+            assertEquals(protocol, c.transport().extraInfo(ExtraInfo.TLS_PROTOCOL).orElseThrow());
+            byte[] input = TlsFixture.lines(500);
+            c.transport().write(ByteBuffer.wrap(input));
+            ByteArrayOutputStream expected = new ByteArrayOutputStream();
+            for (String line : new String(input, StandardCharsets.US_ASCII).split("\n")) {
+                expected.writeBytes(new StringBuilder(line).reverse().append('\n').toString()
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (client.receivedCount() < expected.size() && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            assertArrayEquals(expected.toByteArray(), client.received(), "byte-exact answer from openssl s_server -rev");
+            c.transport().close();
+            TlsFixture.await(client.lost());
+            assertTrue(client.violations().isEmpty(), client.violations().toString());
+        }
+    }
+}

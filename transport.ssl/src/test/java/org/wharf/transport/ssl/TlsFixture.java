@@ -1,0 +1,155 @@
+package org.wharf.transport.ssl;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.SslTransport;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.nio.internal.Log;
+import org.wharf.transport.nio.internal.NioEventLoopGroup;
+import org.wharf.transport.nio.internal.NioSettings;
+import org.wharf.transport.nio.internal.NioTcpProvider;
+import org.wharf.transport.nio.internal.Resolver;
+import org.wharf.transport.ssl.internal.SslTransportProvider;
+import org.wharf.transport.ssl.internal.TlsLog;
+import org.wharf.transport.tck.RecordingProtocol;
+
+/** Loops, the ssl provider over NIO TCP with a log the tests can read, and helpers. */
+final class TlsFixture implements AutoCloseable {
+
+    /** A log that keeps its warnings. */
+    static final class RecordingLog implements TlsLog {
+        final List<String> warnings = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void warn(String message, Throwable error) {
+            warnings.add(message);
+            TlsLog.SYSTEM.warn(message, error);
+        }
+
+        @Override
+        public void info(String message) {
+        }
+    }
+
+    final TestPki pki;
+    final NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024,
+            NioSettings.DEFAULT.writeBufferLimits()), Log.SYSTEM);
+    final Resolver resolver = new Resolver();
+    final RecordingLog log = new RecordingLog();
+    final SslTransportProvider ssl = new SslTransportProvider(new NioTcpProvider(group, resolver), log);
+    final NioTcpProvider tcp = new NioTcpProvider(group, resolver);
+
+    TlsFixture(TestPki pki) {
+        this.pki = pki;
+    }
+
+    TlsOptions server() {
+        return TlsOptions.of(TlsContextBuilder.create().certificate(pki.file("server.pem"), pki.file("server.key")).build());
+    }
+
+    TlsOptions client() {
+        return TlsOptions.of(TlsContextBuilder.create().trustCertificates(pki.file("ca.pem")).build());
+    }
+
+    /** Listens with TLS on an ephemeral loopback port; the protocols made are queued. */
+    <P extends Protocol> Listener listen(TlsOptions tls, Supplier<P> factory, BlockingQueue<P> made) {
+        return await(ssl.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT.withTls(tls),
+                () -> {
+                    P p = factory.get();
+                    made.add(p);
+                    return p;
+                }));
+    }
+
+    static <T> T await(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError("failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static Throwable failure(CompletionStage<?> stage) {
+        try {
+            Object r = stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+            throw new AssertionError("expected a failure, got " + r);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (TimeoutException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static <T> T take(BlockingQueue<T> queue) throws InterruptedException {
+        T t = queue.poll(30, TimeUnit.SECONDS);
+        if (t == null) {
+            throw new AssertionError("nothing came within 30 s");
+        }
+        return t;
+    }
+
+    /** Echoes what it receives; closes once {@code total} bytes came back; notes TLS facts. */
+    static class Echo extends RecordingProtocol {
+        final int total;
+        volatile String sni;
+        volatile String alpn;
+        volatile String protocol;
+        volatile String peer;
+
+        Echo(int total) {
+            this.total = total;
+            keepBytes(false);
+        }
+
+        @Override
+        protected void onConnectionMade(Transport t) {
+            SslTransport s = (SslTransport) t;
+            sni = t.extraInfo(org.wharf.transport.api.ExtraInfo.SNI_HOST_NAME).orElse(null);
+            alpn = s.applicationProtocol().orElse(null);
+            protocol = t.extraInfo(org.wharf.transport.api.ExtraInfo.TLS_PROTOCOL).orElse(null);
+            peer = s.peerCertificates().isEmpty() ? null
+                    : ((java.security.cert.X509Certificate) s.peerCertificates().get(0)).getSubjectX500Principal().getName();
+        }
+
+        @Override
+        protected void onDataReceived(ByteBuffer data) {
+            transport().write(ByteBuffer.allocate(data.remaining()).put(data).flip());
+            if (receivedCount() >= total) {
+                transport().close();
+            }
+        }
+    }
+
+    /** Text lines of varying length, as bytes. */
+    static byte[] lines(int count) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            b.append("line ").append(i).append(' ').append("x".repeat(i % 97)).append('\n');
+        }
+        return b.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public void close() throws Exception {
+        group.shutdown().get(10, TimeUnit.SECONDS);
+        resolver.shutdown();
+    }
+}
