@@ -127,4 +127,19 @@ class BundleDescriptorsIT {
                 .allMatch(r -> r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC)),
                 "OSGi APIs are optional on the module path: " + descriptor.requires());
     }
+
+    @org.junit.jupiter.api.Test
+    void sslBundleExportsOnlyItsContextBuilderAndProvidesAndUsesStreamTransports() throws Exception {
+        Attributes main = BuiltBundles.manifest("transport.ssl").getMainAttributes();
+        assertEquals(Set.of("org.wharf.transport.ssl"), BuiltBundles.clauses(main.getValue("Export-Package")).keySet());
+        assertEquals("0.1.0", BuiltBundles.clauses(main.getValue("Export-Package")).get("org.wharf.transport.ssl")
+                .get("version"));
+        ModuleDescriptor descriptor = ModuleFinder.of(BuiltBundles.jar("transport.ssl")).findAll().iterator().next()
+                .descriptor();
+        assertEquals(Set.of("org.wharf.transport.ssl"), descriptor.exports().stream()
+                .map(ModuleDescriptor.Exports::source).collect(Collectors.toSet()));
+        assertEquals(Set.of("org.wharf.transport.api.StreamTransportProvider"), descriptor.uses());
+        assertEquals(java.util.List.of("org.wharf.transport.ssl.internal.SslTransportProvider"), descriptor.provides()
+                .iterator().next().providers());
+    }
 }

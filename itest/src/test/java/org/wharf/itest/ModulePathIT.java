@@ -96,4 +96,21 @@ class ModulePathIT {
             assertEquals("module path", new String(socket.getInputStream().readNBytes(11)));
         }
     }
+
+    @Test
+    void serviceLoaderLayersTheSslProviderOverTcpOnThePlainModulePath() throws Exception {
+        Path[] jars = {BuiltBundles.jar("transport.api"), BuiltBundles.jar("transport.nio"), BuiltBundles.jar("transport.ssl")};
+        ModuleLayer boot = ModuleLayer.boot();
+        Configuration config = boot.configuration().resolve(ModuleFinder.of(jars), ModuleFinder.of(),
+                Set.of("org.wharf.transport.ssl", "org.wharf.transport.nio"));
+        ModuleLayer layer = boot.defineModulesWithOneLoader(config, ClassLoader.getPlatformClassLoader());
+        Class<?> streamType = layer.findLoader("org.wharf.transport.api").loadClass(
+                "org.wharf.transport.api.StreamTransportProvider");
+        java.util.Map<String, Object> byKind = new java.util.HashMap<>();
+        for (Object provider : java.util.ServiceLoader.load(layer, streamType)) {
+            byKind.put((String) streamType.getMethod("kind").invoke(provider), provider);
+        }
+        assertEquals(Set.of("tcp", "ssl"), byKind.keySet(), "both stream providers, the ssl one made over tcp");
+        assertEquals("org.wharf.transport.ssl", byKind.get("ssl").getClass().getModule().getName());
+    }
 }

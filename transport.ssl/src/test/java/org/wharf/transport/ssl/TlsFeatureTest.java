@@ -129,6 +129,7 @@ class TlsFeatureTest {
                 fixture.client().withApplicationProtocols(List.of("h2", "http/1.1")));
         assertEquals("http/1.1", ((SslTransport) c.transport()).applicationProtocol().orElseThrow());
         TlsFixture.Echo echo = TlsFixture.take(made);
+        TlsFixture.await(echo.made()); // made at accept, connected once its handshake is done
         assertEquals("http/1.1", echo.alpn);
         assertEquals("localhost", echo.sni);
         assertTrue(c.transport().extraInfo(ExtraInfo.CIPHER_SUITE).orElseThrow().startsWith("TLS_"));

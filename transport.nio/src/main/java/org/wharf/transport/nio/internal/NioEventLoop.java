@@ -135,6 +135,11 @@ public final class NioEventLoop implements EventLoop {
         return terminated;
     }
 
+    /** Waits until the loop's thread has ended; not from the loop itself. */
+    void join() throws InterruptedException {
+        thread.join();
+    }
+
     private void addTimer(LoopTimer timer) {
         if (!timer.cancelled) {
             timer.sequence = timerSequence++;

@@ -78,6 +78,16 @@ public final class NioEventLoopGroup {
         for (int i = 0; i < loops.length; i++) {
             all[i] = loops[i].shutdown();
         }
-        return CompletableFuture.allOf(all);
+        // The loops report done from their last lines; complete only once the threads are gone.
+        return CompletableFuture.allOf(all).thenRunAsync(() -> {
+            for (NioEventLoop loop : loops) {
+                try {
+                    loop.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        });
     }
 }

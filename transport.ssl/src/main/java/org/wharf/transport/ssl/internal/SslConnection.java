@@ -355,6 +355,11 @@ final class SslConnection implements Protocol, SslTransport {
         // protocol's wish to keep writing cannot be granted.
         closing = true;
         peerClosedCleanly = true;
+        // The application hears of it first: if it throws, that is why the connection ends
+        // (our answer below may meet a closed socket and end it with an I/O error instead).
+        if (appConnected) {
+            app.eofReceived();
+        }
         try {
             engine.closeOutbound();
             while (!engine.isOutboundDone() && wrap(EMPTY)) {
@@ -362,9 +367,6 @@ final class SslConnection implements Protocol, SslTransport {
             }
         } catch (SSLException e) {
             // the peer is gone anyway
-        }
-        if (appConnected) {
-            app.eofReceived();
         }
         raw.close();
     }

@@ -23,6 +23,8 @@ import org.wharf.transport.api.TransportProvider;
  */
 @aQute.bnd.annotation.spi.ServiceProvider(value = StreamTransportProvider.class,
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+@aQute.bnd.annotation.spi.ServiceConsumer(value = StreamTransportProvider.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 public final class SslTransportProvider implements StreamTransportProvider {
 
     private final StreamTransportProvider tcp;
@@ -30,8 +32,10 @@ public final class SslTransportProvider implements StreamTransportProvider {
 
     /** Layers over the {@code tcp} provider found by {@link ServiceLoader} (outside a framework). */
     public SslTransportProvider() {
+        // Skip this very class by type, before making instances: it is a provider too.
         this(ServiceLoader.load(StreamTransportProvider.class, SslTransportProvider.class.getClassLoader()).stream()
-                .map(ServiceLoader.Provider::get).filter(p -> TransportProvider.TCP.equals(p.kind())).findFirst()
+                .filter(p -> p.type() != SslTransportProvider.class).map(ServiceLoader.Provider::get)
+                .filter(p -> TransportProvider.TCP.equals(p.kind())).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no tcp StreamTransportProvider on the module or class path")),
                 TlsLog.SYSTEM);
     }

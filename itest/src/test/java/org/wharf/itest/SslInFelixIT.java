@@ -1,0 +1,83 @@
+package org.wharf.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.RecordingProtocol;
+
+/** transport.ssl in a real Felix: a service layered on tcp, echoing over TLS, coming and going with tcp. */
+class SslInFelixIT {
+
+    private Felix felix;
+    private Bundle nio;
+
+    @BeforeEach
+    void start() throws Exception {
+        felix = new Felix("ssl");
+        felix.startPlatformServices();
+        nio = felix.start("transport.nio");
+        felix.start("transport.ssl");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        felix.close();
+    }
+
+    @Test
+    void theSslServiceEchoesOverTlsAndFollowsTheTcpProvider() throws Exception {
+        TestCertificate certificate = TestCertificate.create();
+        echoOverTls(certificate);
+
+        nio.stop();
+        Felix.awaitTrue(() -> references("(wharf.transport=ssl)").isEmpty(), "ssl goes away with tcp");
+        nio.start();
+        Felix.awaitTrue(() -> !references("(wharf.transport=ssl)").isEmpty(), "ssl comes back with tcp");
+        echoOverTls(certificate);
+    }
+
+    private void echoOverTls(TestCertificate certificate) throws Exception {
+        Felix.awaitTrue(() -> !references("(wharf.transport=ssl)").isEmpty(), "the ssl provider is registered");
+        StreamTransportProvider ssl = felix.context().getService(references("(wharf.transport=ssl)").iterator().next());
+        assertEquals("ssl", ssl.kind());
+        Listener listener = ssl.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                ListenOptions.DEFAULT.withTls(certificate.server()), EchoProtocol::new).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        RecordingProtocol client = ssl.connect(InetSocketAddress.createUnresolved("localhost",
+                listener.localAddress().getPort()), ConnectOptions.DEFAULT.withTls(certificate.client()),
+                RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS).protocol();
+        assertTrue(client.transport().extraInfo(ExtraInfo.TLS_PROTOCOL).orElseThrow().startsWith("TLSv1."));
+        client.transport().write(ByteBuffer.wrap("secure hello".getBytes(StandardCharsets.UTF_8)));
+        Felix.awaitTrue(() -> client.receivedCount() == 12, "echo over TLS");
+        assertEquals("secure hello", new String(client.received(), StandardCharsets.UTF_8));
+        client.transport().close();
+        listener.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private Collection<ServiceReference<StreamTransportProvider>> references(String filter) {
+        try {
+            return felix.context().getServiceReferences(StreamTransportProvider.class, filter);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+}
