@@ -41,6 +41,70 @@ final class OpenSsl {
                 new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
     }
 
+    /** A running openssl whose input is written step by step and whose output is watched. */
+    static final class Interactive implements AutoCloseable {
+        private final Process process;
+        private final StringBuffer out = new StringBuffer();
+        private final StringBuffer err = new StringBuffer();
+
+        Interactive(java.nio.file.Path dir, String... args) throws IOException {
+            List<String> command = new ArrayList<>(List.of("openssl"));
+            command.addAll(List.of(args));
+            process = new ProcessBuilder(command).directory(dir.toFile()).start();
+            pump(process.getInputStream(), out);
+            pump(process.getErrorStream(), err);
+        }
+
+        void send(String text) throws IOException {
+            process.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+            process.getOutputStream().flush();
+        }
+
+        /** Waits until the output contains {@code text} at least {@code times} times. */
+        void awaitOutput(String text, int times) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (count(output(), text) < times) {
+                if (System.nanoTime() > deadline || !process.isAlive() && count(output(), text) < times) {
+                    throw new AssertionError("openssl did not print '" + text + "' " + times + " times: " + out + err);
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            }
+        }
+
+        String output() {
+            return out.toString() + err;
+        }
+
+        private static int count(String haystack, String needle) {
+            int n = 0;
+            for (int i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + 1)) {
+                n++;
+            }
+            return n;
+        }
+
+        private static void pump(InputStream in, StringBuffer into) {
+            CompletableFuture.runAsync(() -> {
+                byte[] buffer = new byte[4096];
+                try {
+                    for (int n; (n = in.read(buffer)) >= 0;) {
+                        into.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+                    }
+                } catch (IOException e) {
+                    // the process ended
+                }
+            });
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.getOutputStream().close();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
     /** A running {@code openssl s_server}, with the port it listens on. */
     record Server(Process process, int port, CompletableFuture<byte[]> err) implements AutoCloseable {
         @Override

@@ -61,6 +61,29 @@ class OpenSslInteropTest {
         listener.close();
     }
 
+    @ParameterizedTest(name = "{0} then {1}")
+    @CsvSource({"-tls1_3, K, KEYUPDATE", "-tls1_2, R, RENEGOTIATING"})
+    void aKeyUpdateOrRenegotiationMidStreamIsTransparent(String flag, String command, String note) throws Exception {
+        // s_client's command letters (only honoured without -quiet and -ign_eof): K sends a
+        // TLS 1.3 KeyUpdate, R renegotiates TLS 1.2.
+        Listener listener = fixture.listen(fixture.server(), () -> new TlsFixture.Echo(Integer.MAX_VALUE),
+                new LinkedBlockingQueue<>());
+        try (OpenSsl.Interactive client = new OpenSsl.Interactive(pki.dir, "s_client", "-connect", "127.0.0.1:"
+                + listener.localAddress().getPort(), flag, "-CAfile", "ca.pem", "-verify_return_error")) {
+            client.send("before\n");
+            client.awaitOutput("before\n", 1);
+            client.send(command + "\n");
+            client.awaitOutput(note, 1);
+            client.send("after\n");
+            client.awaitOutput("after\n", 1);
+            client.send("again\n");
+            client.awaitOutput("again\n", 1);
+            assertTrue(!client.output().contains("\n" + command + "\n"), "the command letter is not data: "
+                    + client.output());
+        }
+        listener.close();
+    }
+
     @Test
     void sniChoosesTheCertificateForTheRequestedHost() throws Exception {
         TlsOptions tls = TlsOptions.of(TlsContextBuilder.create()
