@@ -80,4 +80,52 @@ class SslInFelixIT {
             throw new IllegalArgumentException(e);
         }
     }
+
+    @Test
+    void aTlsFactoryConfigurationBecomesNamedTlsOptionsThatServe() throws Exception {
+        TestCertificate certificate = TestCertificate.create();
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Object configuration = Felix.call(admin, "getFactoryConfiguration", "org.wharf.tls", "public", "?");
+        java.util.Hashtable<String, Object> properties = new java.util.Hashtable<>();
+        properties.put("name", "public");
+        properties.put("tls.keystore", certificate.store.toString());
+        properties.put("tls.keystore.password", new String(TestCertificate.PASSWORD));
+        Felix.call(configuration, "update", properties);
+
+        String filter = "(wharf.tls.name=public)";
+        Felix.awaitTrue(() -> !tlsOptions(filter).isEmpty(), "the named TLS options are a service");
+        org.wharf.transport.api.TlsOptions options = felix.context().getService(tlsOptions(filter).iterator().next());
+        Felix.awaitTrue(() -> !references("(wharf.transport=ssl)").isEmpty(), "the ssl provider is registered");
+        StreamTransportProvider ssl = felix.context().getService(references("(wharf.transport=ssl)").iterator().next());
+        Listener listener = ssl.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                ListenOptions.DEFAULT.withTls(options), EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        RecordingProtocol client = ssl.connect(InetSocketAddress.createUnresolved("localhost",
+                listener.localAddress().getPort()), ConnectOptions.DEFAULT.withTls(certificate.client()),
+                RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS).protocol();
+        client.transport().write(ByteBuffer.wrap("configured".getBytes(StandardCharsets.UTF_8)));
+        Felix.awaitTrue(() -> client.receivedCount() == 10, "echo with the configured certificate");
+        listener.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        // A path that does not exist: the settings go away (and the log names the property).
+        properties.put("tls.keystore", "/nowhere/server.p12");
+        Felix.call(configuration, "update", properties);
+        Felix.awaitTrue(() -> tlsOptions(filter).isEmpty(), "unusable settings are withdrawn");
+
+        Object metatype = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.metatype.MetaTypeService"));
+        Bundle sslBundle = references("(wharf.transport=ssl)").isEmpty() ? null
+                : references("(wharf.transport=ssl)").iterator().next().getBundle();
+        Object information = Felix.call(metatype, "getMetaTypeInformation", sslBundle);
+        java.util.List<String> factories = java.util.List.of((String[]) Felix.call(information, "getFactoryPids"));
+        assertTrue(factories.contains("org.wharf.tls"), "Metatype describes org.wharf.tls: " + factories);
+    }
+
+    private Collection<ServiceReference<org.wharf.transport.api.TlsOptions>> tlsOptions(String filter) {
+        try {
+            return felix.context().getServiceReferences(org.wharf.transport.api.TlsOptions.class, filter);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
 }
