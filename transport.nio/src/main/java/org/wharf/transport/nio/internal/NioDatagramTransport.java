@@ -8,11 +8,9 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayDeque;
 import java.util.Objects;
-import java.util.Optional;
 
 import org.wharf.transport.api.DatagramProtocol;
 import org.wharf.transport.api.DatagramTransport;
-import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.WriteBufferLimits;
 
@@ -31,19 +29,11 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     private record Outgoing(ByteBuffer data, SocketAddress target) {
     }
 
-    private final SocketAddress connectedPeer;
     private final int maxDatagramSize;
     private final ArrayDeque<Outgoing> sendQueue = new ArrayDeque<>();
 
     NioDatagramTransport(NioEventLoop loop, DatagramChannel channel, WriteBufferLimits limits, int maxDatagramSize) {
-        super(loop, channel, limits);
-        SocketAddress remote;
-        try {
-            remote = channel.getRemoteAddress();
-        } catch (IOException e) {
-            remote = null;
-        }
-        this.connectedPeer = remote;
+        super(loop, channel, limits, channel::getRemoteAddress);
         this.maxDatagramSize = maxDatagramSize;
     }
 
@@ -59,7 +49,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
 
     @Override
     String describePeer() {
-        return connectedPeer == null ? "any" : connectedPeer.toString();
+        return peer == null ? "any" : peer.toString();
     }
 
     @Override
@@ -79,8 +69,8 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             try {
                 sender = channel.receive(buffer);
             } catch (PortUnreachableException e) {
-                if (connectedPeer != null) {
-                    error(new TransportError("port unreachable: " + connectedPeer, e));
+                if (peer != null) {
+                    error(new TransportError("port unreachable: " + peer, e));
                 }
                 continue; // an ICMP error was consumed; more datagrams may wait
             } catch (IOException e) {
@@ -144,13 +134,13 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     @Override
     public void sendTo(ByteBuffer data, SocketAddress target) {
         checkWritable();
-        if (target == null && connectedPeer == null) {
+        if (target == null && peer == null) {
             throw new IllegalArgumentException("no target given and the transport is not connected (" + this + ")");
         }
-        if (target != null && connectedPeer != null && !target.equals(connectedPeer)) {
-            throw new IllegalArgumentException("target " + target + " differs from the connected peer " + connectedPeer);
+        if (target != null && peer != null && !target.equals(peer)) {
+            throw new IllegalArgumentException("target " + target + " differs from the connected peer " + peer);
         }
-        SocketAddress to = connectedPeer != null ? connectedPeer : target;
+        SocketAddress to = peer != null ? peer : target;
         if (loop.inEventLoop()) {
             sendOnLoop(data, to);
         } else {
@@ -167,9 +157,9 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         if (state == CLOSED) {
             return;
         }
-        if (!data.hasRemaining() && connectedPeer != null) {
+        if (!data.hasRemaining() && peer != null) {
             // The JDK's connected DatagramChannel skips empty buffers on send and write.
-            error(new TransportError("empty datagram to " + connectedPeer
+            error(new TransportError("empty datagram to " + peer
                     + " not sent: a connected socket cannot send one on this JDK (send it from a bound transport)"));
             return;
         }
@@ -202,13 +192,9 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         protocol = Objects.requireNonNull(p, "protocol");
     }
 
-    @Override
-    public <T> Optional<T> extraInfo(ExtraInfo<T> key) {
-        return extraInfo(key, connectedPeer);
-    }
 
     @Override
     public String toString() {
-        return "udp " + local + (connectedPeer == null ? "" : " <-> " + connectedPeer);
+        return "udp " + local + (peer == null ? "" : " <-> " + peer);
     }
 }

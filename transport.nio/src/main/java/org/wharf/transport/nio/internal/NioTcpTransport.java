@@ -7,9 +7,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.Optional;
 
-import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
@@ -31,21 +29,13 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     /** Buffers per gathering write. */
     private static final int MAX_GATHER = 64;
 
-    private final SocketAddress peer;
     private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>(4);
     private volatile boolean eofRequested;
     private boolean inputEnded;
     private boolean outputShut;
 
     NioTcpTransport(NioEventLoop loop, SocketChannel channel, WriteBufferLimits limits) {
-        super(loop, channel, limits);
-        SocketAddress remote;
-        try {
-            remote = channel.getRemoteAddress();
-        } catch (IOException e) {
-            remote = null;
-        }
-        this.peer = remote;
+        super(loop, channel, limits, channel::getRemoteAddress);
     }
 
     @Override
@@ -297,10 +287,6 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         protocol = Objects.requireNonNull(p, "protocol");
     }
 
-    @Override
-    public <T> Optional<T> extraInfo(ExtraInfo<T> key) {
-        return extraInfo(key, peer);
-    }
 
     @Override
     public String toString() {

@@ -37,6 +37,8 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
     final NioEventLoop loop;
     final C channel;
     final SocketAddress local;
+    /** The peer of a connected channel, else {@code null}. */
+    final SocketAddress peer;
     SelectionKey key;
     volatile P protocol;
     volatile int state = OPEN;
@@ -49,11 +51,18 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
     private boolean writingPaused;
     private int interest;
 
-    NioTransportBase(NioEventLoop loop, C channel, WriteBufferLimits limits) {
+    NioTransportBase(NioEventLoop loop, C channel, WriteBufferLimits limits, AddressSource remote) {
         this.loop = loop;
         this.channel = channel;
         this.limits = limits;
-        this.local = localAddress(channel);
+        this.local = address(channel::getLocalAddress);
+        this.peer = address(remote);
+    }
+
+    /** Reads an address of a channel. */
+    @FunctionalInterface
+    interface AddressSource {
+        SocketAddress get() throws IOException;
     }
 
     // ---- what each kind of transport says about itself ----
@@ -315,8 +324,9 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
         return loop;
     }
 
-    /** Extra info every NIO transport knows: local address, channel, socket options. */
-    <T> Optional<T> extraInfo(ExtraInfo<T> key, SocketAddress peer) {
+    /** Extra info every NIO transport knows: addresses, channel, socket options. */
+    @Override
+    public final <T> Optional<T> extraInfo(ExtraInfo<T> key) {
         Object value = null;
         if (key.equals(ExtraInfo.PEER_ADDRESS)) {
             value = peer;
@@ -351,9 +361,9 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
         }
     }
 
-    private static SocketAddress localAddress(NetworkChannel channel) {
+    private static SocketAddress address(AddressSource source) {
         try {
-            return channel.getLocalAddress();
+            return source.get();
         } catch (IOException e) {
             return null;
         }
