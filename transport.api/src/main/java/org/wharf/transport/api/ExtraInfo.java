@@ -43,6 +43,11 @@ public final class ExtraInfo<T> {
     /** On a TLS server, the host name the client asked for with SNI; absent when it sent none. */
     public static final ExtraInfo<String> SNI_HOST_NAME = new ExtraInfo<>("server_hostname", String.class);
 
+    /** Bytes received on this transport so far, as delivered to the protocol. */
+    public static final ExtraInfo<Long> BYTES_RECEIVED = new ExtraInfo<>("bytes_received", Long.class);
+    /** Bytes written by the protocol and handed to the network so far. */
+    public static final ExtraInfo<Long> BYTES_SENT = new ExtraInfo<>("bytes_sent", Long.class);
+
     private final String name;
     private final Class<T> type;
 

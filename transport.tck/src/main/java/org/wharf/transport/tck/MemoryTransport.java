@@ -38,6 +38,7 @@ public final class MemoryTransport implements Transport {
     private final ByteArrayOutputStream written = new ByteArrayOutputStream();
 
     private Protocol protocol;
+    private long delivered;
     private WriteBufferLimits limits = WriteBufferLimits.DEFAULT;
     private boolean autoFlush = true;
     private long buffered;
@@ -301,6 +302,12 @@ public final class MemoryTransport implements Transport {
         if (key.equals(ExtraInfo.LOCAL_ADDRESS)) {
             return Optional.ofNullable(key.type().cast(local));
         }
+        if (key.equals(ExtraInfo.BYTES_RECEIVED)) {
+            return Optional.of(key.type().cast(delivered));
+        }
+        if (key.equals(ExtraInfo.BYTES_SENT)) {
+            return Optional.of(key.type().cast((long) written.size()));
+        }
         return Optional.empty();
     }
 
@@ -473,6 +480,7 @@ public final class MemoryTransport implements Transport {
             while (reading && !lost && !closing && !inbound.isEmpty()) {
                 byte[] chunk = inbound.poll();
                 ByteBuffer view = ByteBuffer.wrap(chunk);
+                delivered += chunk.length;
                 guard(() -> protocol.dataReceived(view));
                 Arrays.fill(chunk, (byte) 0xEE); // the buffer was only valid during the call
             }

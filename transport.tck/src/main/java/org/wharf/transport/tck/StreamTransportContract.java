@@ -136,6 +136,8 @@ public abstract class StreamTransportContract {
             client.transport().write(ByteBuffer.wrap(all, i * 1024, 1024).slice());
         }
         awaitTrue(() -> client.receivedCount() == all.length, "all 1,000 messages echoed");
+        assertEquals((long) all.length, client.transport().extraInfo(ExtraInfo.BYTES_SENT).orElseThrow());
+        assertEquals((long) all.length, client.transport().extraInfo(ExtraInfo.BYTES_RECEIVED).orElseThrow());
         client.transport().close();
         EchoProtocol echo = server.next();
         await(echo.lost());

@@ -86,6 +86,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
                         + maxDatagramSize + " bytes"));
                 continue;
             }
+            bytesReceived += buffer.remaining();
             try {
                 protocol.datagramReceived(buffer, sender);
             } catch (Throwable e) {
@@ -113,6 +114,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             }
             sendQueue.poll();
             pending -= size;
+            bytesSent += size;
         }
         afterFlush();
     }
@@ -165,7 +167,9 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         }
         if (sendQueue.isEmpty()) {
             try {
-                if (send(data, target) > 0 || !data.hasRemaining()) {
+                int sent = send(data, target);
+                if (sent > 0 || !data.hasRemaining()) {
+                    bytesSent += sent;
                     return;
                 }
             } catch (IOException e) {

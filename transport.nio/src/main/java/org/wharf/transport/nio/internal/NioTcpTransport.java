@@ -81,6 +81,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                 return;
             }
             if (n > 0) {
+                bytesReceived += n;
                 buffer.flip();
                 try {
                     protocol.dataReceived(buffer);
@@ -153,6 +154,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                 return;
             }
             pending -= written;
+            bytesSent += written;
             if (!allTaken) {
                 break; // the kernel's buffer is full: wait for OP_WRITE
             }
@@ -211,7 +213,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
         if (writeQueue.isEmpty()) {
             try {
-                channel.write(data);
+                bytesSent += channel.write(data);
             } catch (IOException e) {
                 abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
                 return;
@@ -231,7 +233,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
         if (writeQueue.isEmpty()) {
             try {
-                channel.write(data);
+                bytesSent += channel.write(data);
             } catch (IOException e) {
                 abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
                 return;

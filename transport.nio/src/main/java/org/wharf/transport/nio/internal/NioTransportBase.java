@@ -45,6 +45,9 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
     volatile boolean reading = true;
     /** Bytes queued for writing; changed on the loop only. */
     volatile long pending;
+    /** Bytes delivered to the protocol and handed to the kernel; changed on the loop only. */
+    volatile long bytesReceived;
+    volatile long bytesSent;
     private volatile WriteBufferLimits limits;
     /** close() was asked for: the transport closes once the write queue is empty. */
     private volatile boolean closeRequested;
@@ -334,6 +337,10 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
             value = local;
         } else if (key.equals(ExtraInfo.CHANNEL)) {
             value = channel;
+        } else if (key.equals(ExtraInfo.BYTES_RECEIVED)) {
+            value = bytesReceived;
+        } else if (key.equals(ExtraInfo.BYTES_SENT)) {
+            value = bytesSent;
         } else if (key.name().startsWith("socket:") && channel.isOpen()) {
             value = socketOption(key.name().substring("socket:".length()));
         }

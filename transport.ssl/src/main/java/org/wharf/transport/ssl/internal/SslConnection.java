@@ -65,6 +65,9 @@ final class SslConnection implements Protocol, SslTransport {
     private final ArrayDeque<ByteBuffer> pendingWrites = new ArrayDeque<>();
     private final ArrayDeque<ByteBuffer> heldForApp = new ArrayDeque<>();
     private volatile long pendingBytes;
+    /** Application bytes delivered and written (not the encrypted ones); changed on the loop. */
+    private volatile long bytesReceived;
+    private volatile long bytesSent;
     private CompletableFuture<SSLSession> handshake = new CompletableFuture<>();
     private CompletableFuture<Void> unwrapped;
     private TimerHandle handshakeTimer;
@@ -431,6 +434,7 @@ final class SslConnection implements Protocol, SslTransport {
             heldForApp.add(ByteBuffer.allocate(data.remaining()).put(data).flip());
             return;
         }
+        bytesReceived += data.remaining();
         app.dataReceived(data);
     }
 
@@ -532,6 +536,9 @@ final class SslConnection implements Protocol, SslTransport {
     }
 
     private void writeOnLoop(ByteBuffer data) {
+        if (mode != Mode.CLOSED) {
+            bytesSent += data.remaining();
+        }
         switch (mode) {
             case CLEAR -> raw.write(data);
             case ENCRYPTED -> encrypt(data);
@@ -630,7 +637,9 @@ final class SslConnection implements Protocol, SslTransport {
         appPaused = false;
         onLoop(() -> {
             while (!appPaused && !heldForApp.isEmpty() && appConnected && mode != Mode.CLOSED) {
-                app.dataReceived(heldForApp.poll());
+                ByteBuffer held = heldForApp.poll();
+                bytesReceived += held.remaining();
+                app.dataReceived(held);
             }
             if (rawPausedForApp && !appPaused) {
                 rawPausedForApp = false;
@@ -689,6 +698,10 @@ final class SslConnection implements Protocol, SslTransport {
             value = s == null ? null : s.getCipherSuite();
         } else if (key.equals(ExtraInfo.APPLICATION_PROTOCOL)) {
             value = applicationProtocol().orElse(null);
+        } else if (key.equals(ExtraInfo.BYTES_RECEIVED)) {
+            value = bytesReceived;
+        } else if (key.equals(ExtraInfo.BYTES_SENT)) {
+            value = bytesSent;
         } else if (key.equals(ExtraInfo.SNI_HOST_NAME)) {
             value = s instanceof ExtendedSSLSession e && !client ? requestedName(e) : null;
         } else {
