@@ -1,0 +1,551 @@
+package org.wharf.endpoints;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportTimeoutError;
+
+/**
+ * Connections kept for reuse, per address (the seeds' {@code Pool}).
+ *
+ * <p>{@link #acquire(InetSocketAddress)} takes an idle connection if there is one (and it
+ * passes the health check and is within its lifetime), else makes one while fewer than
+ * {@code maxSize} exist for that address, else waits up to the acquire timeout. A
+ * connection goes back with {@link PoolConnection#release()} or {@link PoolConnection#discard()},
+ * once. An idle connection that closes, outlives its idle timeout or its lifetime is dropped,
+ * and its slot serves the next waiter. A timed-out or cancelled acquire gives its slot back.
+ * {@link #close()} closes idle and in-use connections alike.
+ *
+ * @param <P> the protocol type
+ */
+public final class Pool<P extends Protocol> {
+
+    private final Builder<P> config;
+    private final Map<InetSocketAddress, Entry> entries = new HashMap<>();
+    private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
+    private long sessions;
+    private int alive;
+    private boolean closed;
+
+    /** The connections of one address. */
+    private final class Entry {
+        final InetSocketAddress address;
+        final ArrayDeque<PoolConnection<P>> idle = new ArrayDeque<>();
+        final Set<PoolConnection<P>> inUse = new HashSet<>();
+        final ArrayDeque<CompletableFuture<PoolConnection<P>>> waiters = new ArrayDeque<>();
+        int connecting;
+
+        Entry(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        int size() {
+            return idle.size() + inUse.size() + connecting;
+        }
+    }
+
+    private Pool(Builder<P> config) {
+        this.config = config;
+    }
+
+    /**
+     * Starts describing a pool.
+     *
+     * @param <P> the protocol type
+     * @param provider the transport of the connections
+     * @param factory makes the protocol of each new connection
+     * @return a builder
+     */
+    public static <P extends Protocol> Builder<P> builder(StreamTransportProvider provider, Supplier<P> factory) {
+        return new Builder<>(provider, factory);
+    }
+
+    /**
+     * Takes a connection to an address: an idle one, a new one, or the next one given back.
+     *
+     * @param address the server
+     * @return completes with the connection, or fails with a
+     *         {@link org.wharf.transport.api.TransportError} (connect failed),
+     *         {@link TransportTimeoutError} (none within the acquire timeout) or
+     *         {@link TransportClosedError} (the pool is closed)
+     */
+    public CompletionStage<PoolConnection<P>> acquire(InetSocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        CompletableFuture<PoolConnection<P>> result = new CompletableFuture<>();
+        acquireInto(address, result);
+        return result;
+    }
+
+    private void acquireInto(InetSocketAddress address, CompletableFuture<PoolConnection<P>> result) {
+        PoolConnection<P> candidate = null;
+        boolean connect = false;
+        synchronized (this) {
+            if (closed) {
+                result.completeExceptionally(new TransportClosedError("pool closed", null));
+                return;
+            }
+            Entry e = entries.computeIfAbsent(address, Entry::new);
+            while ((candidate = e.idle.pollLast()) != null) {
+                if (fresh(candidate)) {
+                    cancelIdleTimer(candidate);
+                    e.inUse.add(candidate);
+                    break;
+                }
+                drop(candidate); // closed or too old: its slot is free again
+            }
+            if (candidate == null) {
+                if (e.size() < config.maxSize) {
+                    e.connecting++;
+                    connect = true;
+                } else {
+                    waitFor(e, result);
+                }
+            }
+        }
+        if (candidate != null) {
+            hand(candidate, result);
+        } else if (connect) {
+            connect(address, result);
+        }
+    }
+
+    /** Checks a connection taken from idle and hands it over, or drops it and tries again. */
+    private void hand(PoolConnection<P> c, CompletableFuture<PoolConnection<P>> result) {
+        boolean healthy;
+        try {
+            healthy = config.healthCheck.test(c);
+        } catch (RuntimeException e) {
+            healthy = false;
+        }
+        if (!healthy) {
+            discard(c);
+            acquireInto(c.address(), result);
+        } else if (!result.complete(c)) {
+            release(c); // the acquire was cancelled meanwhile: the connection goes back
+        }
+    }
+
+    private void waitFor(Entry e, CompletableFuture<PoolConnection<P>> result) {
+        e.waiters.add(result);
+        long millis = config.acquireTimeout.toMillis();
+        CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS).execute(() -> result.completeExceptionally(
+                new TransportTimeoutError("no connection to " + describe(e.address) + " came free within " + millis
+                        + " ms (pool of " + config.maxSize + ")")));
+        // Timed out or cancelled: the waiter leaves the queue, so it holds nothing.
+        result.whenComplete((c, error) -> {
+            if (error != null) {
+                synchronized (this) {
+                    e.waiters.remove(result);
+                }
+            }
+        });
+    }
+
+    private void connect(InetSocketAddress address, CompletableFuture<PoolConnection<P>> result) {
+        var made = new Object() {
+            Pooled pooled;
+        };
+        config.provider.connect(address, config.options, () -> made.pooled = new Pooled(config.factory.get()))
+                .whenComplete((connected, error) -> {
+                    PoolConnection<P> c = null;
+                    List<Runnable> after = new ArrayList<>();
+                    synchronized (this) {
+                        Entry e = entries.computeIfAbsent(address, Entry::new);
+                        e.connecting--;
+                        if (error == null) {
+                            sessions++;
+                            alive++;
+                            c = new PoolConnection<>(this, address, connected.transport(), made.pooled.protocol);
+                            made.pooled.connection = c;
+                            if (closed) {
+                                after.add(connected.transport()::close);
+                            } else {
+                                e.inUse.add(c);
+                            }
+                        } else {
+                            serveWaiter(e, after); // the slot this connect held is free again
+                        }
+                    }
+                    after.forEach(Runnable::run);
+                    if (error != null) {
+                        result.completeExceptionally(error instanceof java.util.concurrent.CompletionException
+                                && error.getCause() != null ? error.getCause() : error);
+                    } else if (closed) {
+                        result.completeExceptionally(new TransportClosedError("pool closed", null));
+                    } else if (!result.complete(c)) {
+                        release(c); // timed out or cancelled meanwhile: keep it for the next
+                    }
+                });
+    }
+
+    void release(PoolConnection<P> c) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            Entry e = entries.get(c.address());
+            if (e == null || !e.inUse.remove(c)) {
+                throw new IllegalStateException(c + " was released or discarded already");
+            }
+            if (closed || !fresh(c)) {
+                drop(c);
+                serveWaiter(e, after);
+            } else if (!handToWaiter(e, c, after)) {
+                c.idleSinceNanos = System.nanoTime();
+                e.idle.addLast(c);
+                if (config.idleTimeout != null) {
+                    c.idleTimer = c.transport.loop().schedule(() -> evictIfIdle(c), config.idleTimeout.toNanos(),
+                            TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+        after.forEach(Runnable::run);
+    }
+
+    void discard(PoolConnection<P> c) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            Entry e = entries.get(c.address());
+            if (e == null || !e.inUse.remove(c)) {
+                throw new IllegalStateException(c + " was released or discarded already");
+            }
+            drop(c);
+            serveWaiter(e, after);
+        }
+        after.forEach(Runnable::run);
+    }
+
+    /** Gives a connection straight to the first waiter still waiting; under the lock. */
+    private boolean handToWaiter(Entry e, PoolConnection<P> c, List<Runnable> after) {
+        CompletableFuture<PoolConnection<P>> waiter;
+        while ((waiter = e.waiters.poll()) != null) {
+            if (!waiter.isDone()) {
+                e.inUse.add(c);
+                CompletableFuture<PoolConnection<P>> w = waiter;
+                after.add(() -> {
+                    if (!w.complete(c)) {
+                        release(c); // it timed out in between
+                    }
+                });
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A slot came free: the first waiter gets a new connection; under the lock. */
+    private void serveWaiter(Entry e, List<Runnable> after) {
+        if (closed) {
+            return;
+        }
+        CompletableFuture<PoolConnection<P>> waiter;
+        while ((waiter = e.waiters.poll()) != null) {
+            if (!waiter.isDone() && e.size() < config.maxSize) {
+                e.connecting++;
+                CompletableFuture<PoolConnection<P>> w = waiter;
+                after.add(() -> connect(e.address, w));
+                return;
+            }
+        }
+    }
+
+    private void evictIfIdle(PoolConnection<P> c) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            Entry e = entries.get(c.address());
+            if (e != null && e.idle.remove(c)) {
+                drop(c);
+                serveWaiter(e, after);
+            }
+        }
+        after.forEach(Runnable::run);
+    }
+
+    /** The connection was lost: an idle one leaves the pool at once. */
+    private void lost(PoolConnection<P> c) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            alive--;
+            Entry e = c == null ? null : entries.get(c.address());
+            if (e != null && e.idle.remove(c)) {
+                cancelIdleTimer(c);
+                serveWaiter(e, after);
+            }
+            if (closed && alive == 0) {
+                after.add(() -> closedFuture.complete(null));
+            }
+        }
+        after.forEach(Runnable::run);
+    }
+
+    private boolean fresh(PoolConnection<P> c) {
+        return !c.transport.isClosing() && (config.maxLifetime == null
+                || System.nanoTime() - c.createdNanos < config.maxLifetime.toNanos());
+    }
+
+    private void drop(PoolConnection<P> c) {
+        cancelIdleTimer(c);
+        c.transport.close();
+    }
+
+    private static void cancelIdleTimer(PoolConnection<?> c) {
+        if (c.idleTimer != null) {
+            c.idleTimer.cancel();
+            c.idleTimer = null;
+        }
+    }
+
+    /**
+     * Connections handed out and not yet given back.
+     *
+     * @return the count over all addresses
+     */
+    public synchronized int inUse() {
+        return entries.values().stream().mapToInt(e -> e.inUse.size()).sum();
+    }
+
+    /**
+     * Idle connections ready for reuse.
+     *
+     * @return the count over all addresses
+     */
+    public synchronized int available() {
+        return entries.values().stream().mapToInt(e -> e.idle.size()).sum();
+    }
+
+    /**
+     * Connections in use to one address.
+     *
+     * @param address the address
+     * @return the count
+     */
+    public synchronized int inUse(InetSocketAddress address) {
+        Entry e = entries.get(address);
+        return e == null ? 0 : e.inUse.size();
+    }
+
+    /**
+     * Idle connections to one address.
+     *
+     * @param address the address
+     * @return the count
+     */
+    public synchronized int available(InetSocketAddress address) {
+        Entry e = entries.get(address);
+        return e == null ? 0 : e.idle.size();
+    }
+
+    /**
+     * Acquires waiting for a connection to come free.
+     *
+     * @return the count over all addresses
+     */
+    public synchronized int waiting() {
+        return entries.values().stream().mapToInt(e -> (int) e.waiters.stream().filter(w -> !w.isDone()).count()).sum();
+    }
+
+    /**
+     * Connections made since the pool was created.
+     *
+     * @return the count
+     */
+    public synchronized long sessions() {
+        return sessions;
+    }
+
+    /**
+     * Closes the pool: waiting acquires fail, idle and in-use connections are closed.
+     *
+     * @return completes when every connection of the pool is gone
+     */
+    public CompletionStage<Void> close() {
+        List<CompletableFuture<PoolConnection<P>>> waiters = new ArrayList<>();
+        List<PoolConnection<P>> all = new ArrayList<>();
+        synchronized (this) {
+            if (!closed) {
+                closed = true;
+                for (Entry e : entries.values()) {
+                    waiters.addAll(e.waiters);
+                    e.waiters.clear();
+                    all.addAll(e.idle);
+                    all.addAll(e.inUse);
+                    e.idle.clear();
+                    e.inUse.clear();
+                }
+            }
+            if (alive == 0) {
+                closedFuture.complete(null);
+            }
+        }
+        waiters.forEach(w -> w.completeExceptionally(new TransportClosedError("pool closed", null)));
+        all.forEach(this::drop);
+        return closedFuture;
+    }
+
+    private static String describe(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** Forwards the callbacks to the protocol and tells the pool when the connection is lost. */
+    private final class Pooled implements Protocol {
+        final P protocol;
+        volatile PoolConnection<P> connection;
+
+        Pooled(P protocol) {
+            this.protocol = Objects.requireNonNull(protocol, "protocol factory returned null");
+        }
+
+        @Override
+        public void connectionMade(Transport transport) {
+            protocol.connectionMade(transport);
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            protocol.dataReceived(data);
+        }
+
+        @Override
+        public boolean eofReceived() {
+            return protocol.eofReceived();
+        }
+
+        @Override
+        public void pauseWriting() {
+            protocol.pauseWriting();
+        }
+
+        @Override
+        public void resumeWriting() {
+            protocol.resumeWriting();
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            try {
+                protocol.connectionLost(cause);
+            } finally {
+                lost(connection);
+            }
+        }
+    }
+
+    /**
+     * Describes a pool.
+     *
+     * @param <P> the protocol type
+     */
+    public static final class Builder<P extends Protocol> {
+        private final StreamTransportProvider provider;
+        private final Supplier<P> factory;
+        private ConnectOptions options = ConnectOptions.DEFAULT;
+        private int maxSize = 10;
+        private Duration acquireTimeout = Duration.ofSeconds(30);
+        private Duration idleTimeout;
+        private Duration maxLifetime;
+        private Predicate<PoolConnection<P>> healthCheck = c -> true;
+
+        private Builder(StreamTransportProvider provider, Supplier<P> factory) {
+            this.provider = Objects.requireNonNull(provider, "provider");
+            this.factory = Objects.requireNonNull(factory, "factory");
+        }
+
+        /**
+         * Sets how connections are made.
+         *
+         * @param value the connect options (timeout, TLS, ...)
+         * @return this builder
+         */
+        public Builder<P> options(ConnectOptions value) {
+            this.options = Objects.requireNonNull(value, "options");
+            return this;
+        }
+
+        /**
+         * Limits the connections per address (idle, in use and being made).
+         *
+         * @param value the limit, positive; 10 by default
+         * @return this builder
+         */
+        public Builder<P> maxSize(int value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException("maxSize must be positive, got " + value);
+            }
+            this.maxSize = value;
+            return this;
+        }
+
+        /**
+         * Sets how long an acquire waits for a connection to come free.
+         *
+         * @param value the timeout, positive; 30 s by default
+         * @return this builder
+         */
+        public Builder<P> acquireTimeout(Duration value) {
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException("acquireTimeout must be positive, got " + value);
+            }
+            this.acquireTimeout = value;
+            return this;
+        }
+
+        /**
+         * Closes connections idle in the pool for this long.
+         *
+         * @param value the idle timeout, or {@code null} to keep them
+         * @return this builder
+         */
+        public Builder<P> idleTimeout(Duration value) {
+            this.idleTimeout = value;
+            return this;
+        }
+
+        /**
+         * Never reuses a connection older than this.
+         *
+         * @param value the lifetime, or {@code null} for no limit
+         * @return this builder
+         */
+        public Builder<P> maxLifetime(Duration value) {
+            this.maxLifetime = value;
+            return this;
+        }
+
+        /**
+         * Checks an idle connection before handing it out; one that fails is discarded.
+         *
+         * @param value the check; cheap, non-blocking
+         * @return this builder
+         */
+        public Builder<P> healthCheck(Predicate<PoolConnection<P>> value) {
+            this.healthCheck = Objects.requireNonNull(value, "healthCheck");
+            return this;
+        }
+
+        /**
+         * Makes the pool.
+         *
+         * @return the pool, empty
+         */
+        public Pool<P> build() {
+            return new Pool<>(this);
+        }
+    }
+}

@@ -1,0 +1,494 @@
+package org.wharf.endpoints;
+
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.RequestCounters;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TimerHandle;
+import org.wharf.transport.api.Transport;
+
+/**
+ * A server: listens on one or more addresses over a stream transport (tcp, ssl) and serves
+ * each connection with a protocol from its factory.
+ *
+ * <ul>
+ *   <li>{@code maxConnections}: a connection over the limit is accepted and closed at once,
+ *       so the client reads end of input.</li>
+ *   <li>Idle timeout: a connection on which no byte moved for that long is closed, with a
+ *       log line.</li>
+ *   <li>Hooks when connections are made and lost; request hooks and counters for protocols
+ *       built on {@link org.wharf.protocol.api.Connection} (see {@link Builder#protocol(Function)}).</li>
+ *   <li>{@link #close(Duration)}: stop accepting, close every connection letting queued
+ *       writes finish, abort what is left at the deadline.</li>
+ * </ul>
+ *
+ * <pre>
+ * Server server = Server.builder(tcp).name("echo").address(new InetSocketAddress(7007))
+ *         .protocol(Echo::new).maxConnections(10_000).idleTimeout(Duration.ofMinutes(5))
+ *         .start().toCompletableFuture().join();
+ * </pre>
+ */
+public final class Server {
+
+    private final Builder config;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final Set<Tracked> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger slots = new AtomicInteger();
+    private final LongAdder sessions = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final AtomicLong closedBytesReceived = new AtomicLong();
+    private final AtomicLong closedBytesSent = new AtomicLong();
+    private final RequestCounters requests = new RequestCounters();
+    private final ConnectionHooks hooks;
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private volatile boolean closing;
+
+    private Server(Builder config) {
+        this.config = config;
+        this.hooks = ConnectionHooks.all(requests, config.requestHooks);
+    }
+
+    /**
+     * Starts describing a server over a stream transport provider.
+     *
+     * @param provider the transport, such as the {@code tcp} or {@code ssl} provider
+     * @return a builder
+     */
+    public static Builder builder(StreamTransportProvider provider) {
+        return new Builder(Objects.requireNonNull(provider, "provider"));
+    }
+
+    /**
+     * The name given to the server, for logs and introspection.
+     *
+     * @return the name
+     */
+    public String name() {
+        return config.name;
+    }
+
+    /**
+     * The addresses the server listens on, with the real ports.
+     *
+     * @return the bound addresses
+     */
+    public List<InetSocketAddress> addresses() {
+        synchronized (listeners) {
+            return listeners.stream().map(Listener::localAddress).toList();
+        }
+    }
+
+    /**
+     * Tells whether the server accepts connections.
+     *
+     * @return {@code true} until {@link #close(Duration)}
+     */
+    public boolean isListening() {
+        return !closing;
+    }
+
+    /**
+     * The transports of the open connections.
+     *
+     * @return a snapshot
+     */
+    public Collection<Transport> connections() {
+        return open.stream().map(t -> t.transport).collect(Collectors.toList());
+    }
+
+    /**
+     * The counters now.
+     *
+     * @return a snapshot
+     */
+    public ServerCounters counters() {
+        long in = closedBytesReceived.get();
+        long out = closedBytesSent.get();
+        for (Tracked t : open) {
+            in += t.bytes(ExtraInfo.BYTES_RECEIVED);
+            out += t.bytes(ExtraInfo.BYTES_SENT);
+        }
+        return new ServerCounters(sessions.sum(), open.size(), rejected.sum(), requests.requests(), in, out);
+    }
+
+    /**
+     * The hooks this server's protocols hand to their {@link org.wharf.protocol.api.Connection}s,
+     * so requests are counted and the builder's request hooks called.
+     *
+     * @return the hooks
+     */
+    public ConnectionHooks hooks() {
+        return hooks;
+    }
+
+    /**
+     * Closes gracefully: stops accepting, asks every connection to close (queued writes still
+     * go out), and aborts those still open when the grace period ends.
+     *
+     * @param grace how long connections may take to close
+     * @return completes when every connection is gone
+     */
+    public CompletionStage<Void> close(Duration grace) {
+        if (!closing) {
+            closing = true;
+            List<CompletableFuture<Void>> stops = new ArrayList<>();
+            synchronized (listeners) {
+                listeners.forEach(l -> stops.add(l.close().toCompletableFuture()));
+            }
+            CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                open.forEach(t -> t.transport.close());
+                CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
+                        .execute(() -> open.forEach(t -> t.transport.abort()));
+                checkClosed();
+            });
+        }
+        return closed;
+    }
+
+    private CompletionStage<Server> start() {
+        List<CompletableFuture<Listener>> binds = new ArrayList<>();
+        for (InetSocketAddress address : config.addresses) {
+            binds.add(config.provider.listen(address, config.options, this::newProtocol).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(binds.toArray(CompletableFuture[]::new)).handle((v, error) -> {
+            synchronized (listeners) {
+                for (CompletableFuture<Listener> b : binds) {
+                    if (!b.isCompletedExceptionally()) {
+                        listeners.add(b.join());
+                    }
+                }
+            }
+            if (error != null) {
+                // All or nothing: a server that cannot bind every address binds none.
+                close(Duration.ZERO);
+                throw error instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent
+                        .CompletionException(error);
+            }
+            return this;
+        });
+    }
+
+    private Protocol newProtocol() {
+        if (closing) {
+            return Rejected.INSTANCE;
+        }
+        if (slots.incrementAndGet() > config.maxConnections) {
+            slots.decrementAndGet();
+            rejected.increment();
+            return Rejected.INSTANCE;
+        }
+        try {
+            return new Tracked(config.factory.apply(hooks));
+        } catch (RuntimeException | Error e) {
+            slots.decrementAndGet();
+            throw e;
+        }
+    }
+
+    private void checkClosed() {
+        if (closing && open.isEmpty() && slots.get() == 0) {
+            closed.complete(null);
+        }
+    }
+
+    /** Closes a connection over the limit at once: the client reads end of input. */
+    private static final class Rejected implements Protocol {
+        static final Rejected INSTANCE = new Rejected();
+
+        @Override
+        public void connectionMade(Transport transport) {
+            transport.close();
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+        }
+    }
+
+    /** Forwards every callback to the protocol, keeping count and the idle watch. */
+    private final class Tracked implements Protocol {
+        private final Protocol protocol;
+        private Transport transport;
+        private TimerHandle idleTimer;
+        private long lastActivity;
+
+        Tracked(Protocol protocol) {
+            this.protocol = protocol;
+        }
+
+        long bytes(ExtraInfo<Long> key) {
+            Transport t = transport;
+            return t == null ? 0 : t.extraInfo(key).orElse(0L);
+        }
+
+        @Override
+        public void connectionMade(Transport t) {
+            transport = t;
+            open.add(this);
+            sessions.increment();
+            if (closing) {
+                t.close();
+            }
+            config.onConnectionMade.accept(t);
+            protocol.connectionMade(t);
+            if (config.idleTimeout != null) {
+                lastActivity = activity();
+                idleTimer = t.loop().schedule(this::checkIdle, config.idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            protocol.dataReceived(data);
+        }
+
+        @Override
+        public boolean eofReceived() {
+            return protocol.eofReceived();
+        }
+
+        @Override
+        public void pauseWriting() {
+            protocol.pauseWriting();
+        }
+
+        @Override
+        public void resumeWriting() {
+            protocol.resumeWriting();
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            if (idleTimer != null) {
+                idleTimer.cancel();
+            }
+            closedBytesReceived.addAndGet(bytes(ExtraInfo.BYTES_RECEIVED));
+            closedBytesSent.addAndGet(bytes(ExtraInfo.BYTES_SENT));
+            open.remove(this);
+            slots.decrementAndGet();
+            try {
+                config.onConnectionLost.accept(transport, cause);
+                protocol.connectionLost(cause);
+            } finally {
+                checkClosed();
+            }
+        }
+
+        private long activity() {
+            return bytes(ExtraInfo.BYTES_RECEIVED) + bytes(ExtraInfo.BYTES_SENT);
+        }
+
+        /** Runs on the connection's loop when the idle time may have passed. */
+        private void checkIdle() {
+            if (transport.isClosing()) {
+                return;
+            }
+            long now = activity();
+            if (now != lastActivity) {
+                // Bytes moved since the last look: the connection is not idle; look again later.
+                lastActivity = now;
+                idleTimer = transport.loop().schedule(this::checkIdle, config.idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                return;
+            }
+            config.logger.log(Level.INFO, () -> "server " + config.name + ": closing "
+                    + transport.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse("a connection")
+                    + ", idle for " + config.idleTimeout.toMillis() + " ms");
+            transport.close();
+        }
+    }
+
+    /** Describes a server; {@link #start()} makes it listen. */
+    public static final class Builder {
+        private final StreamTransportProvider provider;
+        private final List<InetSocketAddress> addresses = new ArrayList<>();
+        private String name = "server";
+        private ListenOptions options = ListenOptions.DEFAULT;
+        private Function<ConnectionHooks, ? extends Protocol> factory;
+        private int maxConnections = Integer.MAX_VALUE;
+        private Duration idleTimeout;
+        private ConnectionHooks requestHooks = ConnectionHooks.NONE;
+        private Consumer<Transport> onConnectionMade = t -> { };
+        private BiConsumer<Transport, Throwable> onConnectionLost = (t, e) -> { };
+        private System.Logger logger = System.getLogger(Server.class.getName());
+
+        private Builder(StreamTransportProvider provider) {
+            this.provider = provider;
+        }
+
+        /**
+         * Names the server, for logs and introspection.
+         *
+         * @param value the name
+         * @return this builder
+         */
+        public Builder name(String value) {
+            this.name = Objects.requireNonNull(value, "name");
+            return this;
+        }
+
+        /**
+         * Adds an address to listen on; port 0 for an ephemeral port.
+         *
+         * @param value the address
+         * @return this builder
+         */
+        public Builder address(InetSocketAddress value) {
+            addresses.add(Objects.requireNonNull(value, "address"));
+            return this;
+        }
+
+        /**
+         * Sets how to listen: backlog, socket options, write limits, TLS.
+         *
+         * @param value the options
+         * @return this builder
+         */
+        public Builder options(ListenOptions value) {
+            this.options = Objects.requireNonNull(value, "options");
+            return this;
+        }
+
+        /**
+         * Sets the protocol made for each connection.
+         *
+         * @param value makes one protocol per connection
+         * @return this builder
+         */
+        public Builder protocol(Supplier<? extends Protocol> value) {
+            Objects.requireNonNull(value, "protocol");
+            this.factory = hooks -> value.get();
+            return this;
+        }
+
+        /**
+         * Sets the protocol made for each connection, given the server's request hooks (to pass
+         * to a {@link org.wharf.protocol.api.Connection}, so requests are counted).
+         *
+         * @param value makes one protocol per connection
+         * @return this builder
+         */
+        public Builder protocol(Function<ConnectionHooks, ? extends Protocol> value) {
+            this.factory = Objects.requireNonNull(value, "protocol");
+            return this;
+        }
+
+        /**
+         * Limits the connections open at once; more are accepted and closed at once.
+         *
+         * @param value the limit, positive
+         * @return this builder
+         */
+        public Builder maxConnections(int value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException("maxConnections must be positive, got " + value);
+            }
+            this.maxConnections = value;
+            return this;
+        }
+
+        /**
+         * Closes connections on which no byte moved for this long.
+         *
+         * @param value the idle timeout, positive; {@code null} for none
+         * @return this builder
+         */
+        public Builder idleTimeout(Duration value) {
+            if (value != null && (value.isNegative() || value.isZero())) {
+                throw new IllegalArgumentException("idleTimeout must be positive, got " + value);
+            }
+            this.idleTimeout = value;
+            return this;
+        }
+
+        /**
+         * Adds hooks on the request events of protocols built on
+         * {@link org.wharf.protocol.api.Connection}.
+         *
+         * @param value the hooks
+         * @return this builder
+         */
+        public Builder requestHooks(ConnectionHooks value) {
+            this.requestHooks = Objects.requireNonNull(value, "hooks");
+            return this;
+        }
+
+        /**
+         * Calls a hook when a connection is made, before its protocol hears of it.
+         *
+         * @param value the hook; runs on the connection's loop
+         * @return this builder
+         */
+        public Builder onConnectionMade(Consumer<Transport> value) {
+            this.onConnectionMade = Objects.requireNonNull(value, "hook");
+            return this;
+        }
+
+        /**
+         * Calls a hook when a connection is lost, before its protocol hears of it.
+         *
+         * @param value the hook; runs on the connection's loop
+         * @return this builder
+         */
+        public Builder onConnectionLost(BiConsumer<Transport, Throwable> value) {
+            this.onConnectionLost = Objects.requireNonNull(value, "hook");
+            return this;
+        }
+
+        /**
+         * Sets where the server logs (idle closes); {@link System.Logger} by default.
+         *
+         * @param value the logger
+         * @return this builder
+         */
+        public Builder logger(System.Logger value) {
+            this.logger = Objects.requireNonNull(value, "logger");
+            return this;
+        }
+
+        /**
+         * Starts listening on every address.
+         *
+         * @return completes with the server once it listens everywhere, or fails with the
+         *         first address that could not be bound (then none is)
+         * @throws IllegalStateException if no address or protocol was given
+         */
+        public CompletionStage<Server> start() {
+            if (addresses.isEmpty()) {
+                throw new IllegalStateException("server " + name + " has no address to listen on");
+            }
+            if (factory == null) {
+                throw new IllegalStateException("server " + name + " has no protocol");
+            }
+            return new Server(this).start();
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package org.wharf.endpoints;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.wharf.protocol.api.Connection;
+import org.wharf.protocol.api.ProtocolConsumer;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.ConnectionRefusedError;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportError;
+import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.RecordingProtocol;
+
+class ServerTest {
+
+    private static final Loops LOOPS = new Loops();
+
+    @AfterAll
+    static void stop() throws Exception {
+        LOOPS.close();
+    }
+
+    private static InetSocketAddress anyPort() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    private static RecordingProtocol connect(InetSocketAddress address) {
+        return Loops.await(LOOPS.tcp.connect(address, ConnectOptions.DEFAULT, RecordingProtocol::new)).protocol();
+    }
+
+    private static void send(RecordingProtocol client, String text) {
+        client.transport().write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void servesEveryAddressAndCountsSessionsConnectionsAndBytes() {
+        List<Transport> made = new CopyOnWriteArrayList<>();
+        List<Transport> lost = new CopyOnWriteArrayList<>();
+        Server server = Loops.await(Server.builder(LOOPS.tcp).name("echo").address(anyPort()).address(anyPort())
+                .protocol(EchoProtocol::new).onConnectionMade(made::add).onConnectionLost((t, e) -> lost.add(t)).start());
+        assertEquals(2, server.addresses().size());
+        List<RecordingProtocol> clients = new ArrayList<>();
+        for (InetSocketAddress a : server.addresses()) {
+            RecordingProtocol c = connect(a);
+            send(c, "0123456789");
+            clients.add(c);
+        }
+        for (RecordingProtocol c : clients) {
+            Loops.awaitTrue(() -> c.receivedCount() == 10, "echo");
+        }
+        ServerCounters counters = server.counters();
+        assertEquals(2, counters.sessions());
+        assertEquals(2, counters.open());
+        assertEquals(20, counters.bytesReceived());
+        assertEquals(20, counters.bytesSent());
+        assertEquals(2, server.connections().size());
+        assertEquals(2, made.size());
+
+        clients.forEach(c -> c.transport().close());
+        Loops.awaitTrue(() -> server.counters().open() == 0, "both connections gone");
+        assertEquals(new ServerCounters(2, 0, 0, 0, 20, 20), server.counters(), "totals survive the connections");
+        assertEquals(2, lost.size());
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void connectionsOverTheLimitAreAcceptedAndClosedAtOnce() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new)
+                .maxConnections(2).start());
+        InetSocketAddress address = server.addresses().get(0);
+        RecordingProtocol a = connect(address);
+        RecordingProtocol b = connect(address);
+        Loops.awaitTrue(() -> server.counters().open() == 2, "two served");
+        RecordingProtocol c = connect(address);
+        assertNull(Loops.await(c.lost()), "the third reads end of input");
+        assertEquals(0, c.receivedCount());
+        assertEquals(1, server.counters().rejected());
+        assertEquals(2, server.counters().open());
+
+        a.transport().close();
+        Loops.awaitTrue(() -> server.counters().open() == 1, "a slot came free");
+        RecordingProtocol d = connect(address);
+        send(d, "hi");
+        Loops.awaitTrue(() -> d.receivedCount() == 2, "the next one is served");
+        b.transport().close();
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void closeStopsAcceptingAndClosesEveryConnectionAndClientsReadTheEnd() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
+        InetSocketAddress address = server.addresses().get(0);
+        List<RecordingProtocol> clients = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            clients.add(connect(address));
+        }
+        Loops.awaitTrue(() -> server.counters().open() == 5, "five served");
+        Loops.await(server.close(Duration.ofSeconds(5)));
+        assertEquals(0, server.counters().open(), "no connection is left");
+        assertFalse(server.isListening());
+        for (RecordingProtocol c : clients) {
+            assertNull(Loops.await(c.lost()));
+            assertTrue(c.events().contains("eofReceived"), "the client read end of input: " + c.events());
+        }
+        assertInstanceOf(ConnectionRefusedError.class, Loops.failure(LOOPS.tcp.connect(address, ConnectOptions.DEFAULT,
+                RecordingProtocol::new)), "the port is closed");
+    }
+
+    @Test
+    void closeAbortsConnectionsThatCannotFinishWithinTheGracePeriod() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(() -> new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                for (int i = 0; i < 512; i++) {
+                    t.write(ByteBuffer.allocate(64 * 1024)); // 32 MiB to a reader that reads nothing
+                }
+            }
+        }).start());
+        RecordingProtocol stuck = Loops.await(LOOPS.tcp.connect(server.addresses().get(0), ConnectOptions.DEFAULT,
+                () -> new RecordingProtocol() {
+                    @Override
+                    protected void onConnectionMade(Transport t) {
+                        t.pauseReading();
+                    }
+                })).protocol();
+        Loops.awaitTrue(() -> server.counters().open() == 1, "served");
+        long start = System.nanoTime();
+        Loops.await(server.close(Duration.ofMillis(200)));
+        assertEquals(0, server.counters().open());
+        assertTrue(System.nanoTime() - start < 20_000_000_000L, "the grace period was enforced");
+        stuck.transport().abort();
+    }
+
+    @Test
+    void anIdleConnectionIsClosedAndABusyOneIsNot() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new)
+                .idleTimeout(Duration.ofMillis(300)).start());
+        InetSocketAddress address = server.addresses().get(0);
+        RecordingProtocol quiet = connect(address);
+        // Ping-pong keeps the busy connection moving bytes until told to stop.
+        boolean[] stop = {false};
+        RecordingProtocol busy = Loops.await(LOOPS.tcp.connect(address, ConnectOptions.DEFAULT, () -> new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                t.write(ByteBuffer.wrap(new byte[] {1}));
+            }
+
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                if (!stop[0]) {
+                    transport().write(ByteBuffer.wrap(new byte[] {1}));
+                }
+            }
+        })).protocol();
+        assertNull(Loops.await(quiet.lost()), "the idle connection is closed");
+        assertFalse(busy.transport().isClosing(), "the busy one is not");
+        busy.transport().loop().execute(() -> stop[0] = true);
+        assertNull(Loops.await(busy.lost()), "once quiet, it is closed too");
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void requestsOfConnectionProtocolsAreCounted() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort())
+                .protocol(hooks -> new Connection(LineAnswer::new, hooks)).start());
+        RecordingProtocol c = connect(server.addresses().get(0));
+        send(c, "a\nb\nc\n");
+        Loops.awaitTrue(() -> c.receivedCount() == 9, "three answers of ok\\n");
+        assertEquals(3, server.counters().requests());
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void aServerThatCannotBindEveryAddressBindsNone() {
+        Server first = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
+        InetSocketAddress taken = first.addresses().get(0);
+        Throwable e = Loops.failure(Server.builder(LOOPS.tcp).address(anyPort()).address(taken)
+                .options(org.wharf.transport.api.ListenOptions.DEFAULT.withListenerOptions(
+                        org.wharf.transport.api.SocketOptions.NONE))
+                .protocol(EchoProtocol::new).start());
+        assertInstanceOf(TransportError.class, e);
+        assertTrue(e.getMessage().contains(String.valueOf(taken.getPort())), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> Server.builder(LOOPS.tcp).protocol(EchoProtocol::new).start());
+        Loops.await(first.close(Duration.ofSeconds(1)));
+    }
+
+    /** Answers each line with "ok\n" and finishes the request. */
+    static final class LineAnswer implements ProtocolConsumer {
+        private Connection connection;
+
+        @Override
+        public void start(Connection c) {
+            connection = c;
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            while (data.hasRemaining()) {
+                if (data.get() == '\n') {
+                    connection.transport().write(ByteBuffer.wrap("ok\n".getBytes(StandardCharsets.US_ASCII)));
+                    connection.finished(this);
+                    return;
+                }
+            }
+        }
+    }
+}
