@@ -1,0 +1,219 @@
+package org.wharf.endpoints;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportTimeoutError;
+import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.RecordingProtocol;
+
+/** The pool's counts are exact through sequential and concurrent use, drops, timeouts and close. */
+class PoolTest {
+
+    private static final Loops LOOPS = new Loops();
+    private Server server;
+    private InetSocketAddress address;
+
+    @AfterAll
+    static void stop() throws Exception {
+        LOOPS.close();
+    }
+
+    @BeforeEach
+    void startServer() {
+        server = Loops.await(Server.builder(LOOPS.tcp).address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .protocol(EchoProtocol::new).start());
+        address = server.addresses().get(0);
+    }
+
+    @AfterEach
+    void stopServer() {
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
+    private Pool<RecordingProtocol> pool(int maxSize) {
+        return Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(maxSize).acquireTimeout(Duration.ofMillis(300))
+                .build();
+    }
+
+    private static void assertCounts(Pool<?> pool, int inUse, int available, long sessions) {
+        assertEquals(inUse, pool.inUse(), "in use");
+        assertEquals(available, pool.available(), "available");
+        assertEquals(sessions, pool.sessions(), "sessions");
+    }
+
+    @Test
+    void sequentialUseReusesOneConnection() {
+        Pool<RecordingProtocol> pool = pool(2);
+        assertCounts(pool, 0, 0, 0);
+        PoolConnection<RecordingProtocol> first = Loops.await(pool.acquire(address));
+        assertCounts(pool, 1, 0, 1);
+        first.release();
+        assertCounts(pool, 0, 1, 1);
+        for (int i = 0; i < 5; i++) {
+            PoolConnection<RecordingProtocol> again = Loops.await(pool.acquire(address));
+            assertSame(first, again, "the idle connection is reused");
+            assertCounts(pool, 1, 0, 1);
+            again.release();
+        }
+        assertCounts(pool, 0, 1, 1);
+        assertEquals(1, pool.available(address));
+        Loops.await(pool.close());
+    }
+
+    @Test
+    void concurrentUseGrowsToTheLimitAndWaitersGetConnectionsAsTheyComeBack() {
+        Pool<RecordingProtocol> pool = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(3)
+                .acquireTimeout(Duration.ofSeconds(30)).build();
+        List<CompletionStage<PoolConnection<RecordingProtocol>>> acquires = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            acquires.add(pool.acquire(address));
+        }
+        List<PoolConnection<RecordingProtocol>> held = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            held.add(Loops.await(acquires.get(i)));
+        }
+        Loops.awaitTrue(() -> pool.waiting() == 2, "two wait");
+        assertCounts(pool, 3, 0, 3);
+
+        held.get(0).release();
+        PoolConnection<RecordingProtocol> fourth = Loops.await(acquires.get(3));
+        assertSame(held.get(0), fourth, "a released connection goes straight to a waiter");
+        assertEquals(1, pool.waiting());
+        held.get(1).discard();
+        PoolConnection<RecordingProtocol> fifth = Loops.await(acquires.get(4));
+        assertNotSame(held.get(1), fifth, "a discarded connection is replaced by a new one");
+        assertCounts(pool, 3, 0, 4);
+        assertEquals(0, pool.waiting());
+        Loops.await(pool.close());
+    }
+
+    @Test
+    void aTimedOutAcquireGivesItsSlotBack() {
+        Pool<RecordingProtocol> pool = pool(1);
+        PoolConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
+        Throwable e = Loops.failure(pool.acquire(address));
+        assertInstanceOf(TransportTimeoutError.class, e);
+        assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
+        assertEquals(0, pool.waiting());
+        held.release();
+        assertCounts(pool, 0, 1, 1);
+        assertSame(held, Loops.await(pool.acquire(address)), "nothing went to the timed-out acquire");
+        Loops.await(pool.close());
+    }
+
+    @Test
+    void aCancelledAcquireGivesItsSlotBack() {
+        Pool<RecordingProtocol> pool = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(1)
+                .acquireTimeout(Duration.ofSeconds(30)).build();
+        PoolConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
+        CompletableFuture<PoolConnection<RecordingProtocol>> cancelled = pool.acquire(address).toCompletableFuture();
+        Loops.awaitTrue(() -> pool.waiting() == 1, "it waits");
+        cancelled.cancel(false);
+        Loops.awaitTrue(() -> pool.waiting() == 0, "the cancelled acquire left the queue");
+        held.release();
+        assertCounts(pool, 0, 1, 1);
+        Loops.await(pool.close());
+    }
+
+    @Test
+    void anIdleConnectionThatClosesIsDroppedAndReplaced() {
+        Pool<RecordingProtocol> pool = pool(2);
+        PoolConnection<RecordingProtocol> c = Loops.await(pool.acquire(address));
+        c.release();
+        assertCounts(pool, 0, 1, 1);
+        server.connections().forEach(Transport::close); // the server ends the idle connection
+        Loops.awaitTrue(() -> pool.available() == 0, "the closed idle connection left the pool");
+        PoolConnection<RecordingProtocol> fresh = Loops.await(pool.acquire(address));
+        assertNotSame(c, fresh);
+        assertCounts(pool, 1, 0, 2);
+        Loops.await(pool.close());
+    }
+
+    @Test
+    void aConnectionIsGivenBackOnceOnly() {
+        Pool<RecordingProtocol> pool = pool(2);
+        PoolConnection<RecordingProtocol> c = Loops.await(pool.acquire(address));
+        c.release();
+        assertThrows(IllegalStateException.class, c::release);
+        assertThrows(IllegalStateException.class, c::discard);
+        PoolConnection<RecordingProtocol> d = Loops.await(pool.acquire(address));
+        d.discard();
+        assertThrows(IllegalStateException.class, d::release);
+        assertCounts(pool, 0, 0, 1);
+        assertTrue(d.transport().isClosing(), "a discarded connection is closed");
+        Loops.await(pool.close());
+    }
+
+    @Test
+    void idleEvictionLifetimeAndHealthCheckDropConnections() {
+        Pool<RecordingProtocol> idle = Pool.builder(LOOPS.tcp, RecordingProtocol::new).idleTimeout(Duration.ofMillis(100))
+                .build();
+        PoolConnection<RecordingProtocol> a = Loops.await(idle.acquire(address));
+        a.release();
+        Loops.awaitTrue(() -> idle.available() == 0, "evicted after its idle time");
+        Loops.awaitTrue(() -> a.transport().isClosing(), "and closed");
+        Loops.await(idle.close());
+
+        Pool<RecordingProtocol> aging = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxLifetime(Duration.ofMillis(50))
+                .build();
+        PoolConnection<RecordingProtocol> old = Loops.await(aging.acquire(address));
+        long born = System.nanoTime();
+        Loops.awaitTrue(() -> System.nanoTime() - born > 60_000_000L, "the lifetime passes");
+        old.release();
+        assertCounts(aging, 0, 0, 1);
+        assertTrue(old.transport().isClosing(), "a connection past its lifetime is closed, not kept");
+        Loops.await(aging.close());
+
+        AtomicBoolean healthy = new AtomicBoolean(true);
+        Pool<RecordingProtocol> checked = Pool.builder(LOOPS.tcp, RecordingProtocol::new)
+                .healthCheck(c -> healthy.get()).build();
+        PoolConnection<RecordingProtocol> b = Loops.await(checked.acquire(address));
+        b.release();
+        healthy.set(false);
+        PoolConnection<RecordingProtocol> c = Loops.await(checked.acquire(address));
+        assertNotSame(b, c, "a connection that fails the check is replaced");
+        assertTrue(b.transport().isClosing());
+        assertCounts(checked, 1, 0, 2);
+        Loops.await(checked.close());
+    }
+
+    @Test
+    void closeClosesIdleAndInUseConnectionsAndFailsWaiters() {
+        Pool<RecordingProtocol> pool = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(2)
+                .acquireTimeout(Duration.ofSeconds(30)).build();
+        PoolConnection<RecordingProtocol> inUse = Loops.await(pool.acquire(address));
+        PoolConnection<RecordingProtocol> idle = Loops.await(pool.acquire(address));
+        idle.release();
+        CompletionStage<PoolConnection<RecordingProtocol>> waiter = pool.acquire(address);
+        CompletionStage<PoolConnection<RecordingProtocol>> third = pool.acquire(address);
+        Loops.awaitTrue(() -> pool.waiting() == 1 || pool.inUse() == 2, "one more in use, one waiting");
+        Loops.await(pool.close());
+        assertCounts(pool, 0, 0, 2);
+        assertTrue(inUse.transport().isClosing() && idle.transport().isClosing());
+        Throwable waited = waiter.toCompletableFuture().isCompletedExceptionally() ? Loops.failure(waiter)
+                : Loops.failure(third);
+        assertInstanceOf(TransportClosedError.class, waited);
+        assertInstanceOf(TransportClosedError.class, Loops.failure(pool.acquire(address)));
+        Loops.awaitTrue(() -> server.counters().open() == 0, "the server saw every pooled connection close");
+    }
+}
