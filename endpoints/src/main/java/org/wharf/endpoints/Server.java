@@ -67,9 +67,15 @@ public final class Server {
     private final ConnectionHooks hooks;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
+    /** The protocol factory of new connections and its generation, swapped as one. */
+    private record Current(Function<ConnectionHooks, ? extends Protocol> factory, int generation) {
+    }
+
+    private volatile Current current;
 
     private Server(Builder config) {
         this.config = config;
+        this.current = new Current(config.factory, 0);
         this.hooks = ConnectionHooks.all(requests, config.requestHooks);
     }
 
@@ -119,6 +125,31 @@ public final class Server {
      */
     public Collection<Transport> connections() {
         return open.stream().map(t -> t.transport).collect(Collectors.toList());
+    }
+
+    /**
+     * Replaces the protocol of new connections (hot upgrade); open connections keep the
+     * protocol they have.
+     *
+     * @param value makes one protocol per new connection
+     * @return the generation of the new factory: connections made before have a lower one
+     */
+    public synchronized int replaceProtocol(Function<ConnectionHooks, ? extends Protocol> value) {
+        Current next = new Current(Objects.requireNonNull(value, "protocol"), current.generation + 1);
+        current = next;
+        return next.generation;
+    }
+
+    /**
+     * The transports of open connections made by factories older than a generation, for
+     * draining them after an upgrade.
+     *
+     * @param generation as returned by {@link #replaceProtocol(Function)}
+     * @return a snapshot
+     */
+    public Collection<Transport> connectionsBefore(int generation) {
+        return open.stream().filter(t -> t.generation < generation && t.transport != null).map(t -> t.transport)
+                .collect(Collectors.toList());
     }
 
     /**
@@ -203,7 +234,8 @@ public final class Server {
             return Rejected.INSTANCE;
         }
         try {
-            return new Tracked(config.factory.apply(hooks));
+            Current c = current;
+            return new Tracked(c.factory.apply(hooks), c.generation);
         } catch (RuntimeException | Error e) {
             slots.decrementAndGet();
             throw e;
@@ -237,12 +269,14 @@ public final class Server {
     /** Forwards every callback to the protocol, keeping count and the idle watch. */
     private final class Tracked implements Protocol {
         private final Protocol protocol;
-        private Transport transport;
+        private final int generation;
+        private volatile Transport transport;
         private TimerHandle idleTimer;
         private long lastActivity;
 
-        Tracked(Protocol protocol) {
+        Tracked(Protocol protocol, int generation) {
             this.protocol = protocol;
+            this.generation = generation;
         }
 
         long bytes(ExtraInfo<Long> key) {

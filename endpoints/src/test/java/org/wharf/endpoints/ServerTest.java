@@ -186,6 +186,45 @@ class ServerTest {
         Loops.await(server.close(Duration.ofSeconds(1)));
     }
 
+    /** Answers each chunk with a prefix, to tell protocol versions apart. */
+    static final class Prefixing extends RecordingProtocol {
+        private final String prefix;
+
+        Prefixing(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        protected void onDataReceived(ByteBuffer data) {
+            byte[] in = new byte[data.remaining()];
+            data.duplicate().get(in);
+            transport().write(ByteBuffer.wrap((prefix + new String(in, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    @Test
+    void aReplacedProtocolServesNewConnectionsWhileOldOnesKeepTheirs() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(() -> new Prefixing("v1:"))
+                .start());
+        InetSocketAddress address = server.addresses().get(0);
+        RecordingProtocol old = connect(address);
+        send(old, "x");
+        Loops.awaitTrue(() -> old.receivedCount() == 4, "v1 answers");
+        int generation = server.replaceProtocol(hooks -> new Prefixing("v2:"));
+        assertEquals(1, generation);
+        RecordingProtocol fresh = connect(address);
+        send(fresh, "y");
+        send(old, "z");
+        Loops.awaitTrue(() -> fresh.receivedCount() == 4 && old.receivedCount() == 8, "both answer");
+        assertEquals("v2:y", new String(fresh.received(), StandardCharsets.UTF_8), "new connections get the new protocol");
+        assertEquals("v1:xv1:z", new String(old.received(), StandardCharsets.UTF_8), "the old one keeps its protocol");
+        assertEquals(1, server.connectionsBefore(generation).size(), "only the old connection is from before");
+        server.connectionsBefore(generation).forEach(Transport::close);
+        Loops.await(old.lost());
+        assertFalse(fresh.transport().isClosing());
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
     @Test
     void aServerThatCannotBindEveryAddressBindsNone() {
         Server first = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
