@@ -109,6 +109,15 @@ final class Felix implements AutoCloseable {
         throw new NoSuchMethodException(method + " on " + target.getClass());
     }
 
+    /** Reads a public accessor of a public class of a bundle (a record component, say). */
+    static Object get(Object target, String accessor) {
+        try {
+            return target.getClass().getMethod(accessor).invoke(target);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read " + accessor + " of " + target, e);
+        }
+    }
+
     private static List<Class<?>> allInterfaces(Class<?> c) {
         List<Class<?>> all = new ArrayList<>();
         for (Class<?> i : c.getInterfaces()) {

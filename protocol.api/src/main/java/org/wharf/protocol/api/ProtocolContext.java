@@ -10,8 +10,11 @@ import java.util.Objects;
  * @param endpoint the name of the endpoint that accepted or made the connection
  * @param transport the transport kind, such as {@code tcp}, {@code ssl} or {@code udp}
  * @param properties the endpoint's configuration properties, unmodifiable
+ * @param hooks the endpoint's request hooks: a protocol built on {@link Connection} passes
+ *        them on, so the endpoint counts its requests
  */
-public record ProtocolContext(String endpoint, String transport, Map<String, Object> properties) {
+public record ProtocolContext(String endpoint, String transport, Map<String, Object> properties,
+        ConnectionHooks hooks) {
 
     /**
      * Checks and copies the parts.
@@ -19,21 +22,23 @@ public record ProtocolContext(String endpoint, String transport, Map<String, Obj
      * @param endpoint the endpoint name
      * @param transport the transport kind
      * @param properties the endpoint's configuration; copied
+     * @param hooks the endpoint's request hooks
      */
     public ProtocolContext {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(transport, "transport");
         properties = Map.copyOf(properties);
+        Objects.requireNonNull(hooks, "hooks");
     }
 
     /**
-     * A context without configuration properties.
+     * A context without configuration properties or hooks.
      *
      * @param endpoint the endpoint name
      * @param transport the transport kind
      * @return the context
      */
     public static ProtocolContext of(String endpoint, String transport) {
-        return new ProtocolContext(endpoint, transport, Map.of());
+        return new ProtocolContext(endpoint, transport, Map.of(), ConnectionHooks.NONE);
     }
 }

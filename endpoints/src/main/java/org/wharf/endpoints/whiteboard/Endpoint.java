@@ -1,0 +1,400 @@
+package org.wharf.endpoints.whiteboard;
+
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.osgi.framework.Filter;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.InvalidSyntaxException;
+import org.wharf.endpoints.DatagramServer;
+import org.wharf.endpoints.EndpointInfo;
+import org.wharf.endpoints.EndpointState;
+import org.wharf.endpoints.Server;
+import org.wharf.endpoints.ServerCounters;
+import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.protocol.api.ProtocolFactory;
+import org.wharf.transport.api.DatagramOptions;
+import org.wharf.transport.api.DatagramTransportProvider;
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.TransportProvider;
+
+/**
+ * One configured endpoint and the server it runs. Used on the whiteboard's thread only:
+ * {@link #reconcile()} brings the server in line with what is registered now.
+ */
+final class Endpoint implements EndpointMXBean {
+
+    private static final ServerCounters ZERO = new ServerCounters(0, 0, 0, 0, 0, 0);
+
+    final String pid;
+    final String name;
+    private final Whiteboard whiteboard;
+    private final Map<String, Object> properties;
+    private String transport;
+    private InetSocketAddress address;
+    private Filter protocolFilter;
+    private String protocolSelector;
+    private int maxConnections;
+    private Duration idleTimeout;
+    private Duration drainTimeout;
+    private String tls;
+    private String configError;
+
+    private volatile EndpointState state = EndpointState.WAITING;
+    private volatile String reason = "";
+    private volatile Server server;
+    private volatile DatagramServer datagramServer;
+    private Object serverProvider;
+    private volatile ProtocolEntry bound;
+    private boolean starting;
+
+    Endpoint(Whiteboard whiteboard, String pid, Map<String, Object> properties) {
+        this.whiteboard = whiteboard;
+        this.pid = pid;
+        this.properties = Map.copyOf(properties);
+        Object n = properties.get("name");
+        this.name = n == null || n.toString().isBlank() ? pid : n.toString();
+        parse();
+    }
+
+    /** Reads the configuration; a bad value becomes the reason the endpoint failed. */
+    private void parse() {
+        try {
+            transport = text("transport", TransportProvider.TCP);
+            String host = text("host", "0.0.0.0");
+            int port = number("port", -1);
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port=" + properties.get("port") + " is not a port number (0..65535)");
+            }
+            address = new InetSocketAddress(host, port);
+            if (address.isUnresolved()) {
+                throw new IllegalArgumentException("host=" + host + " cannot be resolved");
+            }
+            protocolSelector = text("protocol", null);
+            if (protocolSelector == null) {
+                throw new IllegalArgumentException("protocol is missing (a protocol name or an LDAP filter)");
+            }
+            String filter = protocolSelector.startsWith("(") ? protocolSelector
+                    : "(" + ProtocolFactory.NAME_PROPERTY + "=" + protocolSelector + ")";
+            try {
+                protocolFilter = FrameworkUtil.createFilter(filter);
+            } catch (InvalidSyntaxException e) {
+                throw new IllegalArgumentException("protocol=" + protocolSelector + " is not a valid LDAP filter: "
+                        + e.getMessage());
+            }
+            int max = number("maxConnections", 0);
+            if (max < 0) {
+                throw new IllegalArgumentException("maxConnections=" + max + " must be 0 (no limit) or more");
+            }
+            maxConnections = max == 0 ? Integer.MAX_VALUE : max;
+            long idle = number("idleTimeout", 0);
+            idleTimeout = idle > 0 ? Duration.ofMillis(idle) : null;
+            drainTimeout = Duration.ofMillis(number("drainTimeout", 30_000));
+            tls = text("tls", null);
+            if (TransportProvider.SSL.equals(transport) && tls == null) {
+                throw new IllegalArgumentException("transport=ssl needs tls (the name of an org.wharf.tls configuration)");
+            }
+        } catch (IllegalArgumentException e) {
+            configError = "endpoint " + name + ": " + e.getMessage();
+        }
+    }
+
+    private String text(String key, String fallback) {
+        Object v = properties.get(key);
+        return v == null || v.toString().isBlank() ? fallback : v.toString().trim();
+    }
+
+    private int number(String key, int fallback) {
+        return (int) number(key, (long) fallback);
+    }
+
+    private long number(String key, long fallback) {
+        Object v = properties.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        if (v instanceof Number n) {
+            return n.longValue();
+        }
+        try {
+            return Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "=" + v + " is not a number");
+        }
+    }
+
+    // ---- reconciling ----
+
+    /** Brings the server in line with the registered protocols, transports and TLS settings. */
+    void reconcile() {
+        if (configError != null) {
+            set(EndpointState.FAILED, configError);
+            return;
+        }
+        if (starting) {
+            return; // finishes in started()
+        }
+        boolean datagram = TransportProvider.UDP.equals(transport);
+        Object provider = datagram ? whiteboard.datagramTransport(transport) : whiteboard.streamTransport(transport);
+        if (serverProvider != null && serverProvider != provider) {
+            // The transport went away (or was replaced): its listeners and connections died with it.
+            stopNow();
+        }
+        if (provider == null) {
+            set(EndpointState.FAILED, "endpoint " + name + ": transport=" + transport + ": no such transport is registered");
+            return;
+        }
+        Optional<ProtocolEntry> best = whiteboard.registeredProtocols().stream()
+                .filter(p -> p.serves(transport) && protocolFilter.matches(p.properties()))
+                .max(Comparator.comparing(ProtocolEntry::version).thenComparing(ProtocolEntry::id));
+        if (server == null && datagramServer == null) {
+            if (best.isEmpty()) {
+                set(EndpointState.WAITING, "endpoint " + name + ": no protocol matching protocol=" + protocolSelector
+                        + " for " + transport + " is registered");
+                return;
+            }
+            TlsOptions tlsOptions = null;
+            if (tls != null) {
+                tlsOptions = whiteboard.tls(tls);
+                if (tlsOptions == null) {
+                    set(EndpointState.WAITING, "endpoint " + name + ": tls=" + tls + ": no org.wharf.tls configuration "
+                            + "of that name is active");
+                    return;
+                }
+            }
+            start(provider, best.get(), tlsOptions);
+            return;
+        }
+        if (state == EndpointState.DRAINING) {
+            return;
+        }
+        ProtocolEntry now = bound;
+        if (best.isEmpty()) {
+            drain(now);
+        } else if (best.get().id() != now.id()) {
+            upgrade(now, best.get());
+        }
+    }
+
+    private void start(Object provider, ProtocolEntry protocol, TlsOptions tlsOptions) {
+        starting = true;
+        serverProvider = provider;
+        bound = protocol;
+        if (provider instanceof DatagramTransportProvider udp) {
+            DatagramServer.bind(udp, List.of(address), DatagramOptions.DEFAULT,
+                    () -> protocol.factory().newDatagramProtocol(context(ConnectionHooks.NONE)))
+                    .whenComplete((s, e) -> whiteboard.submit(() -> started(null, s, e)));
+            return;
+        }
+        ListenOptions options = tlsOptions == null ? ListenOptions.DEFAULT : ListenOptions.DEFAULT.withTls(tlsOptions);
+        Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
+                .maxConnections(maxConnections).idleTimeout(idleTimeout).logger(whiteboard.logger())
+                .protocol(factoryOf(protocol)).start()
+                .whenComplete((s, e) -> whiteboard.submit(() -> started(s, null, e)));
+    }
+
+    private void started(Server s, DatagramServer d, Throwable error) {
+        starting = false;
+        if (error != null) {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            serverProvider = null;
+            bound = null;
+            set(EndpointState.FAILED, "endpoint " + name + ": " + cause.getMessage());
+            whiteboard.logger().log(Level.WARNING, "endpoint " + name + " cannot listen: " + cause.getMessage());
+            return;
+        }
+        if (whiteboard.isRemoved(this)) {
+            if (s != null) {
+                s.close(Duration.ZERO);
+            }
+            if (d != null) {
+                d.close();
+            }
+            return;
+        }
+        server = s;
+        datagramServer = d;
+        set(EndpointState.LISTENING, "");
+        for (InetSocketAddress a : addresses()) {
+            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + a.getHostString() + ":" + a.getPort()
+                    + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
+        }
+        reconcile(); // things may have changed while starting
+    }
+
+    private void upgrade(ProtocolEntry from, ProtocolEntry to) {
+        if (datagramServer != null) {
+            // One socket, no connections to keep: rebind with the new protocol.
+            stopNow();
+            reconcile();
+            return;
+        }
+        Server s = server;
+        int generation = s.replaceProtocol(factoryOf(to));
+        bound = to;
+        whiteboard.logger().log(Level.INFO, "endpoint " + name + ": new connections get " + to.name() + " " + to.version()
+                + " (was " + from.version() + "); open connections finish within " + drainTimeout.toMillis() + " ms");
+        whiteboard.changed();
+        whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
+    }
+
+    private void drain(ProtocolEntry gone) {
+        set(EndpointState.DRAINING, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
+                + " went away; connections finish within " + drainTimeout.toMillis() + " ms");
+        whiteboard.logger().log(Level.INFO, reason);
+        if (datagramServer != null) {
+            datagramServer.close();
+            whiteboard.submit(this::drained);
+            return;
+        }
+        server.close(drainTimeout).whenComplete((v, e) -> whiteboard.submit(this::drained));
+    }
+
+    private void drained() {
+        server = null;
+        datagramServer = null;
+        serverProvider = null;
+        bound = null;
+        if (state == EndpointState.DRAINING) {
+            set(EndpointState.WAITING, "");
+        }
+        if (!whiteboard.isRemoved(this)) {
+            reconcile();
+        }
+    }
+
+    /** Stops at once (configuration removed, transport gone). */
+    void stopNow() {
+        Server s = server;
+        if (s != null) {
+            s.close(Duration.ZERO);
+        }
+        DatagramServer d = datagramServer;
+        if (d != null) {
+            d.close();
+        }
+        server = null;
+        datagramServer = null;
+        serverProvider = null;
+        bound = null;
+        if (state != EndpointState.FAILED) {
+            set(EndpointState.WAITING, "");
+        }
+    }
+
+    private java.util.function.Function<ConnectionHooks, Protocol> factoryOf(ProtocolEntry protocol) {
+        return hooks -> protocol.factory().newProtocol(context(hooks));
+    }
+
+    private ProtocolContext context(ConnectionHooks hooks) {
+        Map<String, Object> visible = new HashMap<>(properties);
+        visible.values().removeIf(v -> v == null);
+        return new ProtocolContext(name, transport, visible, hooks);
+    }
+
+    private void set(EndpointState newState, String newReason) {
+        if (newState != state || !newReason.equals(reason)) {
+            state = newState;
+            reason = newReason;
+            whiteboard.changed();
+        }
+    }
+
+    // ---- introspection ----
+
+    List<InetSocketAddress> addresses() {
+        Server s = server;
+        if (s != null) {
+            return s.addresses();
+        }
+        DatagramServer d = datagramServer;
+        return d != null ? d.addresses() : List.of();
+    }
+
+    ServerCounters counters() {
+        Server s = server;
+        return s == null ? ZERO : s.counters();
+    }
+
+    Server server() {
+        return server;
+    }
+
+    EndpointInfo info() {
+        ProtocolEntry b = bound;
+        return new EndpointInfo(name, String.valueOf(transport), addresses(), state, reason, b == null ? "" : b.name(),
+                b == null ? "" : b.version().toString(), counters());
+    }
+
+    ProtocolEntry bound() {
+        return bound;
+    }
+
+    @Override
+    public String getState() {
+        return state.name();
+    }
+
+    @Override
+    public String getReason() {
+        return reason;
+    }
+
+    @Override
+    public String getTransport() {
+        return String.valueOf(transport);
+    }
+
+    @Override
+    public String getProtocol() {
+        ProtocolEntry b = bound;
+        return b == null ? "" : b.name() + " " + b.version();
+    }
+
+    @Override
+    public String getAddresses() {
+        return addresses().toString();
+    }
+
+    @Override
+    public long getSessions() {
+        return counters().sessions();
+    }
+
+    @Override
+    public long getOpenConnections() {
+        return counters().open();
+    }
+
+    @Override
+    public long getRejected() {
+        return counters().rejected();
+    }
+
+    @Override
+    public long getRequests() {
+        return counters().requests();
+    }
+
+    @Override
+    public long getBytesReceived() {
+        return counters().bytesReceived();
+    }
+
+    @Override
+    public long getBytesSent() {
+        return counters().bytesSent();
+    }
+
+}

@@ -1,0 +1,71 @@
+package org.wharf.endpoints.whiteboard;
+
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.wharf.endpoints.ConnectionInfo;
+import org.wharf.endpoints.EndpointInfo;
+import org.wharf.endpoints.EndpointRuntime;
+import org.wharf.endpoints.ProtocolInfo;
+
+/** Gogo commands: {@code wharf:protocols}, {@code wharf:endpoints}, {@code wharf:connections}. */
+@Component(service = WharfCommands.class, property = {"osgi.command.scope=wharf",
+    "osgi.command.function=protocols", "osgi.command.function=endpoints", "osgi.command.function=connections"})
+public final class WharfCommands {
+
+    @Reference
+    private EndpointRuntime runtime;
+
+    /** Made by Declarative Services. */
+    public WharfCommands() {
+    }
+
+    /**
+     * Lists the registered protocols.
+     *
+     * @return a table
+     */
+    public String protocols() {
+        StringBuilder out = new StringBuilder(String.format("%-16s %-14s %-14s %-32s %s%n", "PROTOCOL", "VERSION",
+                "TRANSPORTS", "BUNDLE", "ENDPOINTS"));
+        for (ProtocolInfo p : runtime.protocols()) {
+            out.append(String.format("%-16s %-14s %-14s %-32s %s%n", p.name(), p.version(), String.join(",", p.transports()),
+                    p.bundle(), String.join(",", p.endpoints())));
+        }
+        return out.toString();
+    }
+
+    /**
+     * Lists the configured endpoints.
+     *
+     * @return a table
+     */
+    public String endpoints() {
+        StringBuilder out = new StringBuilder(String.format("%-16s %-5s %-24s %-10s %-20s %8s %8s %s%n", "ENDPOINT", "TRANS",
+                "ADDRESS", "STATE", "PROTOCOL", "OPEN", "SESSIONS", "REASON"));
+        for (EndpointInfo e : runtime.endpoints()) {
+            String address = e.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
+                    .collect(Collectors.joining(","));
+            out.append(String.format("%-16s %-5s %-24s %-10s %-20s %8d %8d %s%n", e.name(), e.transport(), address,
+                    e.state(), (e.protocol() + " " + e.protocolVersion()).trim(), e.counters().open(),
+                    e.counters().sessions(), e.reason()));
+        }
+        return out.toString();
+    }
+
+    /**
+     * Lists the open connections.
+     *
+     * @return a table
+     */
+    public String connections() {
+        StringBuilder out = new StringBuilder(String.format("%-16s %-24s %-24s %12s %12s%n", "ENDPOINT", "PEER", "LOCAL",
+                "IN", "OUT"));
+        for (ConnectionInfo c : runtime.connections()) {
+            out.append(String.format("%-16s %-24s %-24s %12d %12d%n", c.endpoint(), c.peer(), c.local(), c.bytesReceived(),
+                    c.bytesSent()));
+        }
+        return out.toString();
+    }
+}

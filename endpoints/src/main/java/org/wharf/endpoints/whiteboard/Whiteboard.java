@@ -1,0 +1,354 @@
+package org.wharf.endpoints.whiteboard;
+
+import java.lang.System.Logger.Level;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.Version;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.log.LoggerFactory;
+import org.wharf.endpoints.ConnectionInfo;
+import org.wharf.endpoints.EndpointInfo;
+import org.wharf.endpoints.EndpointRuntime;
+import org.wharf.endpoints.ProtocolInfo;
+import org.wharf.endpoints.Server;
+import org.wharf.protocol.api.ProtocolFactory;
+import org.wharf.transport.api.DatagramTransportProvider;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.TransportProvider;
+
+/**
+ * The protocol whiteboard: matches configured endpoints with the registered protocols,
+ * transports and TLS settings, and keeps every endpoint's server in line with them as they
+ * come and go. Every change is handled on one thread of its own, in order.
+ */
+@Component(service = {EndpointRuntime.class, Whiteboard.class}, immediate = true)
+public final class Whiteboard implements EndpointRuntime {
+
+    private static final String TLS_NAME = "wharf.tls.name";
+
+    private record Provided<T>(String key, T service) {
+    }
+
+    private final ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "wharf-whiteboard");
+        t.setDaemon(true);
+        t.setContextClassLoader(null);
+        return t;
+    });
+    private final Map<Long, ProtocolEntry> protocols = new ConcurrentHashMap<>();
+    private final Map<Long, Provided<StreamTransportProvider>> streams = new ConcurrentHashMap<>();
+    private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
+    private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
+    private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    private final AtomicLong changeCount = new AtomicLong();
+    private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile LoggerFactory loggerFactory;
+
+    private final System.Logger logger = new LogServiceLogger("org.wharf.endpoints", () -> loggerFactory);
+
+    /** Made by Declarative Services. */
+    public Whiteboard() {
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        submit(() -> {
+            endpoints.values().forEach(e -> {
+                e.stopNow();
+                unregister(e);
+            });
+            endpoints.clear();
+        });
+        thread.shutdown();
+        thread.awaitTermination(30, TimeUnit.SECONDS);
+    }
+
+    // ---- what comes and goes ----
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeProtocol")
+    void addProtocol(ProtocolFactory factory, ServiceReference<ProtocolFactory> ref) {
+        long id = (Long) ref.getProperty("service.id");
+        ProtocolEntry entry = new ProtocolEntry(id, factory, properties(ref), String.valueOf(ref.getProperty(
+                ProtocolFactory.NAME_PROPERTY)), version(ref), transports(ref.getProperty(ProtocolFactory.TRANSPORTS_PROPERTY)),
+                ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName());
+        submit(() -> {
+            protocols.put(id, entry);
+            changed();
+            reconcileAll();
+        });
+    }
+
+    void removeProtocol(ProtocolFactory factory, ServiceReference<ProtocolFactory> ref) {
+        long id = (Long) ref.getProperty("service.id");
+        submit(() -> {
+            protocols.remove(id);
+            changed();
+            reconcileAll();
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeStream")
+    void addStream(StreamTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            streams.put(id, new Provided<>(String.valueOf(properties.get(TransportProvider.TRANSPORT_PROPERTY)), provider));
+            reconcileAll();
+        });
+    }
+
+    void removeStream(StreamTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            streams.remove(id);
+            reconcileAll();
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeDatagram")
+    void addDatagram(DatagramTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            datagrams.put(id, new Provided<>(String.valueOf(properties.get(TransportProvider.TRANSPORT_PROPERTY)),
+                    provider));
+            reconcileAll();
+        });
+    }
+
+    void removeDatagram(DatagramTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            datagrams.remove(id);
+            reconcileAll();
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeTls",
+            target = "(" + TLS_NAME + "=*)")
+    void addTls(TlsOptions options, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            tlsSettings.put(id, new Provided<>(String.valueOf(properties.get(TLS_NAME)), options));
+            reconcileAll();
+        });
+    }
+
+    void removeTls(TlsOptions options, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            tlsSettings.remove(id);
+            reconcileAll();
+        });
+    }
+
+    /** A configuration appeared or changed (from {@link ServerConfigComponent}). */
+    void configure(String pid, Map<String, Object> properties) {
+        submit(() -> {
+            Endpoint old = endpoints.remove(pid);
+            if (old != null) {
+                old.stopNow();
+                unregister(old);
+            }
+            Endpoint e = new Endpoint(this, pid, properties);
+            endpoints.put(pid, e);
+            register(e);
+            changed();
+            e.reconcile();
+        });
+    }
+
+    /** A configuration was deleted. */
+    void unconfigure(String pid) {
+        submit(() -> {
+            Endpoint e = endpoints.remove(pid);
+            if (e != null) {
+                e.stopNow();
+                unregister(e);
+                changed();
+            }
+        });
+    }
+
+    // ---- for endpoints, on the whiteboard's thread ----
+
+    Collection<ProtocolEntry> registeredProtocols() {
+        return protocols.values();
+    }
+
+    StreamTransportProvider streamTransport(String kind) {
+        return streams.values().stream().filter(p -> p.key.equals(kind)).map(Provided::service).findFirst().orElse(null);
+    }
+
+    DatagramTransportProvider datagramTransport(String kind) {
+        return datagrams.values().stream().filter(p -> p.key.equals(kind)).map(Provided::service).findFirst()
+                .orElse(null);
+    }
+
+    TlsOptions tls(String name) {
+        return tlsSettings.values().stream().filter(p -> p.key.equals(name)).map(Provided::service).findFirst()
+                .orElse(null);
+    }
+
+    boolean isRemoved(Endpoint e) {
+        return endpoints.get(e.pid) != e;
+    }
+
+    System.Logger logger() {
+        return logger;
+    }
+
+    void changed() {
+        changeCount.incrementAndGet();
+    }
+
+    /** Runs an action on the whiteboard's thread, after those already queued. */
+    void submit(Runnable action) {
+        if (thread.isShutdown()) {
+            return;
+        }
+        thread.execute(() -> {
+            try {
+                action.run();
+            } catch (RuntimeException | Error e) {
+                logger.log(Level.WARNING, "whiteboard action failed: " + e, e);
+            }
+        });
+    }
+
+    /** Runs an action on the whiteboard's thread after a delay. */
+    void schedule(Runnable action, Duration delay) {
+        if (!thread.isShutdown()) {
+            thread.schedule(() -> submit(action), delay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void reconcileAll() {
+        endpoints.values().forEach(Endpoint::reconcile);
+    }
+
+    // ---- EndpointRuntime ----
+
+    @Override
+    public List<EndpointInfo> endpoints() {
+        return endpoints.values().stream().map(Endpoint::info).sorted(Comparator.comparing(EndpointInfo::name)).toList();
+    }
+
+    @Override
+    public List<ProtocolInfo> protocols() {
+        List<ProtocolInfo> result = new ArrayList<>();
+        for (ProtocolEntry p : protocols.values()) {
+            List<String> serving = endpoints.values().stream().filter(e -> e.bound() != null && e.bound().id() == p.id())
+                    .map(e -> e.name).sorted().toList();
+            result.add(new ProtocolInfo(p.name(), p.version().toString(), p.transports(), p.bundle(), serving));
+        }
+        result.sort(Comparator.comparing(ProtocolInfo::name).thenComparing(ProtocolInfo::version));
+        return result;
+    }
+
+    @Override
+    public List<ConnectionInfo> connections() {
+        List<ConnectionInfo> result = new ArrayList<>();
+        for (Endpoint e : endpoints.values()) {
+            Server s = e.server();
+            if (s == null) {
+                continue;
+            }
+            s.connections().forEach(t -> result.add(new ConnectionInfo(e.name,
+                    t.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse("?"),
+                    t.extraInfo(ExtraInfo.LOCAL_ADDRESS).map(Object::toString).orElse("?"),
+                    t.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L), t.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L))));
+        }
+        return result;
+    }
+
+    @Override
+    public long changeCount() {
+        return changeCount.get();
+    }
+
+    // ---- JMX ----
+
+    private void register(Endpoint e) {
+        try {
+            ObjectName name = objectName(e);
+            if (!mbeans.isRegistered(name)) {
+                mbeans.registerMBean(e, name);
+            }
+        } catch (javax.management.JMException | RuntimeException ex) {
+            logger.log(Level.WARNING, "cannot register endpoint " + e.name + " with JMX: " + ex, ex);
+        }
+    }
+
+    private void unregister(Endpoint e) {
+        try {
+            ObjectName name = objectName(e);
+            if (mbeans.isRegistered(name)) {
+                mbeans.unregisterMBean(name);
+            }
+        } catch (javax.management.JMException | RuntimeException ex) {
+            logger.log(Level.WARNING, "cannot unregister endpoint " + e.name + " from JMX: " + ex, ex);
+        }
+    }
+
+    private static ObjectName objectName(Endpoint e) throws javax.management.MalformedObjectNameException {
+        return new ObjectName("org.wharf:type=Endpoint,name=" + ObjectName.quote(e.name));
+    }
+
+    // ---- reading service properties ----
+
+    private static Map<String, Object> properties(ServiceReference<?> ref) {
+        Map<String, Object> map = new java.util.HashMap<>();
+        for (String key : ref.getPropertyKeys()) {
+            map.put(key, ref.getProperty(key));
+        }
+        return map;
+    }
+
+    private Version version(ServiceReference<?> ref) {
+        Object v = ref.getProperty(ProtocolFactory.VERSION_PROPERTY);
+        if (v != null && !v.toString().isBlank()) {
+            try {
+                return Version.parseVersion(v.toString().trim());
+            } catch (IllegalArgumentException e) {
+                logger.log(Level.WARNING, ProtocolFactory.VERSION_PROPERTY + "=" + v + " of protocol "
+                        + ref.getProperty(ProtocolFactory.NAME_PROPERTY) + " is not a version; using the bundle's");
+            }
+        }
+        return ref.getBundle() == null ? Version.emptyVersion : ref.getBundle().getVersion();
+    }
+
+    private static List<String> transports(Object value) {
+        if (value instanceof String[] array) {
+            return List.of(array);
+        }
+        if (value instanceof Collection<?> c) {
+            return c.stream().map(String::valueOf).toList();
+        }
+        if (value != null) {
+            return List.of(value.toString().split("\\s*,\\s*"));
+        }
+        return List.of(TransportProvider.TCP, TransportProvider.SSL);
+    }
+}

@@ -1,0 +1,69 @@
+package org.wharf.itest.protocol;
+
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.wharf.protocol.api.LineFrameDecoder;
+import org.wharf.protocol.api.MessageProtocol;
+import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.protocol.api.ProtocolFactory;
+import org.wharf.protocol.api.ProtocolProperties;
+import org.wharf.transport.api.DatagramProtocol;
+import org.wharf.transport.api.DatagramTransport;
+import org.wharf.transport.api.Protocol;
+
+/**
+ * The {@code greeter} protocol: answers each line with {@code greeter <bundle version>: <line>},
+ * so a test sees which version of the bundle served it. Datagrams are answered the same way.
+ */
+@Component(service = ProtocolFactory.class)
+@ProtocolProperties(name = "greeter", transports = {"tcp", "ssl", "udp"})
+public final class GreeterFactory implements ProtocolFactory {
+
+    private String prefix;
+
+    /** Made by Declarative Services. */
+    public GreeterFactory() {
+    }
+
+    @Activate
+    void activate(BundleContext context) {
+        prefix = "greeter " + context.getBundle().getVersion() + ": ";
+    }
+
+    @Override
+    public Protocol newProtocol(ProtocolContext context) {
+        String p = prefix;
+        return new MessageProtocol<>(new LineFrameDecoder(1024), (line, transport) -> transport.write(
+                ByteBuffer.wrap((p + line + "\n").getBytes(StandardCharsets.UTF_8))));
+    }
+
+    @Override
+    public DatagramProtocol newDatagramProtocol(ProtocolContext context) {
+        String p = prefix;
+        return new DatagramProtocol() {
+            private DatagramTransport transport;
+
+            @Override
+            public void connectionMade(DatagramTransport t) {
+                transport = t;
+            }
+
+            @Override
+            public void datagramReceived(ByteBuffer data, SocketAddress sender) {
+                byte[] in = new byte[data.remaining()];
+                data.get(in);
+                transport.sendTo(ByteBuffer.wrap((p + new String(in, StandardCharsets.UTF_8)).getBytes(
+                        StandardCharsets.UTF_8)), sender);
+            }
+
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+        };
+    }
+}

@@ -1,0 +1,320 @@
+package org.wharf.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.ref.WeakReference;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarInputStream;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.wiring.BundleWiring;
+
+/**
+ * The protocol whiteboard in a real Felix: configurations and protocol bundles meet in any
+ * order, protocol bundles are removed and upgraded under traffic, bad configurations fail
+ * alone, and protocol bundles leave nothing behind.
+ */
+class WhiteboardIT {
+
+    private Felix felix;
+    private Bundle nio;
+
+    @BeforeEach
+    void start() throws Exception {
+        felix = new Felix("whiteboard");
+        felix.startPlatformServices();
+        felix.start("protocol.api");
+        nio = felix.start("transport.nio");
+        felix.start("endpoints");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        felix.close();
+    }
+
+    @Test
+    void aConfigurationWaitsForItsProtocolThenServes() throws Exception {
+        configure("greet", Map.of("port", 0, "protocol", "greeter"));
+        awaitState("greet", "WAITING");
+        assertTrue(reason("greet").contains("protocol=greeter"), reason("greet"));
+        felix.start("itest.protocol");
+        awaitState("greet", "LISTENING");
+        assertAnswer("hello", ask(port("greet"), "hello"));
+    }
+
+    @Test
+    void aProtocolWaitsForItsConfigurationThenServes() throws Exception {
+        felix.start("itest.protocol");
+        Felix.awaitTrue(() -> protocols().contains("greeter"), "the protocol is registered");
+        configure("greet", Map.of("port", 0, "protocol", "(wharf.protocol.name=greeter)"));
+        awaitState("greet", "LISTENING");
+        assertAnswer("filter", ask(port("greet"), "filter"));
+    }
+
+    @Test
+    void uninstallingTheProtocolStopsAcceptingAndEndsConnectionsWithinTheDrainTime() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 300));
+        awaitState("greet", "LISTENING");
+        int port = port("greet");
+        try (Socket open = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            open.setSoTimeout(10_000);
+            assertAnswer("before", exchange(open, "before"));
+            greeter.uninstall();
+            Felix.awaitTrue(() -> refused(port), "the port stops accepting");
+            assertEquals(-1, open.getInputStream().read(), "the open connection ends within the drain time");
+        }
+        awaitState("greet", "WAITING");
+    }
+
+    @Test
+    void aBadConfigurationFailsWithThePropertyNamedAndOthersServe() throws Exception {
+        felix.start("itest.protocol");
+        configure("good", Map.of("port", 0, "protocol", "greeter"));
+        configure("bad-port", Map.of("port", 70000, "protocol", "greeter"));
+        configure("bad-filter", Map.of("port", 0, "protocol", "(&(broken"));
+        configure("bad-transport", Map.of("port", 0, "protocol", "greeter", "transport", "carrier-pigeon"));
+        awaitState("bad-port", "FAILED");
+        assertTrue(reason("bad-port").contains("port=70000"), reason("bad-port"));
+        awaitState("bad-filter", "FAILED");
+        assertTrue(reason("bad-filter").contains("protocol=(&(broken"), reason("bad-filter"));
+        awaitState("bad-transport", "FAILED");
+        assertTrue(reason("bad-transport").contains("transport=carrier-pigeon"), reason("bad-transport"));
+        awaitState("good", "LISTENING");
+        int taken = port("good");
+        configure("in-use", Map.of("port", taken, "host", "127.0.0.1", "protocol", "greeter"));
+        awaitState("in-use", "FAILED");
+        assertTrue(reason("in-use").contains(String.valueOf(taken)), reason("in-use"));
+        assertAnswer("fine", ask(taken, "fine"));
+    }
+
+    @Test
+    void endpointsGoDownAndComeBackWithTheTransport() throws Exception {
+        felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter"));
+        awaitState("greet", "LISTENING");
+        nio.stop();
+        awaitState("greet", "FAILED");
+        assertTrue(reason("greet").contains("transport=tcp"), reason("greet"));
+        nio.start();
+        awaitState("greet", "LISTENING");
+        assertAnswer("back", ask(port("greet"), "back"));
+    }
+
+    @Test
+    void aNewerProtocolServesNewConnectionsUnderLoadWithNoFailedRequest() throws Exception {
+        Bundle v1 = felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 200));
+        awaitState("greet", "LISTENING");
+        int port = port("greet");
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger failures = new AtomicInteger();
+        AtomicInteger served = new AtomicInteger();
+        List<String> lastAnswers = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> clients = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int id = i;
+            Thread t = new Thread(() -> {
+                while (running.get()) {
+                    try {
+                        String answer = ask(port, "client " + id);
+                        if (!answer.endsWith(": client " + id)) {
+                            failures.incrementAndGet();
+                        }
+                        served.incrementAndGet();
+                        lastAnswers.add(answer);
+                    } catch (Exception e) {
+                        failures.incrementAndGet();
+                    }
+                }
+            }, "load-" + i);
+            t.start();
+            clients.add(t);
+        }
+        Felix.awaitTrue(() -> served.get() > 50, "load runs");
+        Bundle v2 = felix.context().installBundle("greeter-0.2.0", versioned(BuiltBundles.jar("itest.protocol"), "0.2.0"));
+        v2.start();
+        Felix.awaitTrue(() -> "0.2.0".equals(version("greet")), "the endpoint binds the newer version");
+        lastAnswers.clear();
+        Felix.awaitTrue(() -> lastAnswers.size() > 50, "load runs on the new version");
+        v1.uninstall();
+        int before = served.get();
+        Felix.awaitTrue(() -> served.get() > before + 50, "load runs after the old version is gone");
+        running.set(false);
+        for (Thread t : clients) {
+            t.join(30_000);
+        }
+        assertEquals(0, failures.get(), "no request failed during the upgrade");
+        List<String> recent = new ArrayList<>(lastAnswers);
+        assertTrue(recent.subList(recent.size() - 10, recent.size()).stream().allMatch(a -> a.startsWith("greeter 0.2.0")),
+                "new connections are answered by the new version: " + recent.subList(recent.size() - 10, recent.size()));
+    }
+
+    @Test
+    void fiftyInstallUninstallCyclesLeaveNoClassLoaderAndNoThreadBehind() throws Exception {
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 100));
+        // One cycle first, so the platform's own threads (loops, whiteboard) are all started.
+        cycle(null);
+        felix.refresh();
+        int threads = Thread.activeCount();
+        List<WeakReference<ClassLoader>> loaders = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            cycle(loaders);
+        }
+        felix.refresh();
+        Felix.awaitTrue(() -> {
+            System.gc();
+            return loaders.stream().allMatch(l -> l.get() == null);
+        }, "every uninstalled protocol bundle's class loader is collected");
+        Felix.awaitTrue(() -> Thread.activeCount() <= threads, "threads back to " + threads + ", now "
+                + Thread.activeCount());
+    }
+
+    private void cycle(List<WeakReference<ClassLoader>> loaders) throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        if (loaders != null) {
+            loaders.add(new WeakReference<>(greeter.adapt(BundleWiring.class).getClassLoader()));
+        }
+        awaitState("greet", "LISTENING");
+        assertTrue(ask(port("greet"), "cycle").startsWith("greeter 0.1.0"));
+        greeter.uninstall();
+        awaitState("greet", "WAITING");
+    }
+
+    // ---- helpers ----
+
+    private void configure(String name, Map<String, Object> properties) throws Exception {
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Object configuration = Felix.call(admin, "getFactoryConfiguration", "org.wharf.server", name, "?");
+        Hashtable<String, Object> dictionary = new Hashtable<>(properties);
+        dictionary.put("name", name);
+        Felix.call(configuration, "update", dictionary);
+    }
+
+    private Object runtime() {
+        Felix.awaitTrue(() -> felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime") != null,
+                "the endpoint runtime is registered");
+        return felix.context().getService(felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime"));
+    }
+
+    private Object endpoint(String name) {
+        for (Object info : (List<?>) Felix.get(runtime(), "endpoints")) {
+            if (name.equals(Felix.get(info, "name"))) {
+                return info;
+            }
+        }
+        return null;
+    }
+
+    private String state(String name) {
+        Object e = endpoint(name);
+        return e == null ? "(none)" : String.valueOf(Felix.get(e, "state"));
+    }
+
+    private String reason(String name) {
+        return String.valueOf(Felix.get(endpoint(name), "reason"));
+    }
+
+    private String version(String name) {
+        Object e = endpoint(name);
+        return e == null ? "" : String.valueOf(Felix.get(e, "protocolVersion"));
+    }
+
+    private int port(String name) {
+        List<?> addresses = (List<?>) Felix.get(endpoint(name), "addresses");
+        return ((InetSocketAddress) addresses.get(0)).getPort();
+    }
+
+    private List<String> protocols() {
+        List<String> names = new ArrayList<>();
+        for (Object p : (List<?>) Felix.get(runtime(), "protocols")) {
+            names.add(String.valueOf(Felix.get(p, "name")));
+        }
+        return names;
+    }
+
+    private void awaitState(String name, String expected) {
+        Felix.awaitTrue(() -> expected.equals(state(name)), "endpoint " + name + " is " + expected + " (it is "
+                + state(name) + (endpoint(name) == null ? "" : ": " + reason(name)) + ")");
+    }
+
+    /** An answer of version 0.1.0 of the greeter (built as a snapshot) to a line. */
+    private static void assertAnswer(String line, String answer) {
+        assertTrue(answer.startsWith("greeter 0.1.0") && answer.endsWith(": " + line), answer);
+    }
+
+    private static String ask(int port, String line) throws Exception {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(10_000);
+            return exchange(socket, line);
+        }
+    }
+
+    private static String exchange(Socket socket, String line) throws Exception {
+        OutputStream out = socket.getOutputStream();
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        InputStream in = socket.getInputStream();
+        StringBuilder answer = new StringBuilder();
+        for (int c; (c = in.read()) != '\n';) {
+            if (c < 0) {
+                throw new java.io.EOFException("connection closed after '" + answer + "'");
+            }
+            answer.append((char) c);
+        }
+        return answer.toString();
+    }
+
+    private static boolean refused(int port) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** The same bundle with another Bundle-Version, as a new release of it would be. */
+    private static java.io.InputStream versioned(Path jar, String version) throws Exception {
+        Path copy = Files.createTempFile("greeter-" + version, ".jar");
+        try (JarInputStream in = new JarInputStream(Files.newInputStream(jar))) {
+            Manifest manifest = new Manifest(in.getManifest());
+            manifest.getMainAttributes().put(new Attributes.Name("Bundle-Version"), version);
+            try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(copy), manifest)) {
+                for (JarEntry e; (e = in.getNextJarEntry()) != null;) {
+                    out.putNextEntry(new JarEntry(e.getName()));
+                    in.transferTo(out);
+                    out.closeEntry();
+                }
+            }
+        }
+        return Files.newInputStream(copy);
+    }
+
+}
