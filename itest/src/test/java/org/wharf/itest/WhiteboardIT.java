@@ -77,7 +77,7 @@ class WhiteboardIT {
     @Test
     void uninstallingTheProtocolStopsAcceptingAndEndsConnectionsWithinTheDrainTime() throws Exception {
         Bundle greeter = felix.start("itest.protocol");
-        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 300));
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 300, "replaceWindow", 0));
         awaitState("greet", "LISTENING");
         int port = port("greet");
         try (Socket open = new Socket(InetAddress.getLoopbackAddress(), port)) {
@@ -122,6 +122,74 @@ class WhiteboardIT {
         nio.start();
         awaitState("greet", "LISTENING");
         assertAnswer("back", ask(port("greet"), "back"));
+    }
+
+    @Test
+    void updatingTheProtocolBundleInPlaceUnderLoadFailsNoRequest() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 200));
+        awaitState("greet", "LISTENING");
+        int port = port("greet");
+        Load load = new Load(port, 4);
+        Felix.awaitTrue(() -> load.served.get() > 50, "load runs");
+        // Update in place: the old service goes, the new one comes; connections made between
+        // the two are held, not refused.
+        greeter.update(versioned(BuiltBundles.jar("itest.protocol"), "0.2.0"));
+        Felix.awaitTrue(() -> "0.2.0".equals(version("greet")), "the endpoint binds the updated bundle");
+        load.answers.clear();
+        Felix.awaitTrue(() -> load.answers.size() > 50, "load runs on the new version");
+        load.stop();
+        assertEquals(0, load.failures.get(), "no request failed during the update: " + load.errors);
+        List<String> recent = load.recent(10);
+        assertTrue(recent.stream().allMatch(a -> a.startsWith("greeter 0.2.0")), "answered by the new version: " + recent);
+        felix.refresh();
+        awaitState("greet", "LISTENING");
+    }
+
+    /** Clients that each ask one line per connection, as fast as they can. */
+    private static final class Load {
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final AtomicInteger failures = new AtomicInteger();
+        final AtomicInteger served = new AtomicInteger();
+        final List<String> answers = java.util.Collections.synchronizedList(new ArrayList<>());
+        final List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        final List<Thread> clients = new ArrayList<>();
+
+        Load(int port, int threads) {
+            for (int i = 0; i < threads; i++) {
+                int id = i;
+                Thread t = new Thread(() -> {
+                    while (running.get()) {
+                        try {
+                            String answer = ask(port, "client " + id);
+                            if (!answer.endsWith(": client " + id)) {
+                                failures.incrementAndGet();
+                                errors.add("wrong answer " + answer);
+                            }
+                            served.incrementAndGet();
+                            answers.add(answer);
+                        } catch (Exception e) {
+                            failures.incrementAndGet();
+                            errors.add(e.toString());
+                        }
+                    }
+                }, "load-" + i);
+                t.start();
+                clients.add(t);
+            }
+        }
+
+        List<String> recent(int n) {
+            List<String> all = new ArrayList<>(answers);
+            return all.subList(Math.max(0, all.size() - n), all.size());
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : clients) {
+                t.join(30_000);
+            }
+        }
     }
 
     @Test
@@ -176,7 +244,7 @@ class WhiteboardIT {
 
     @Test
     void fiftyInstallUninstallCyclesLeaveNoClassLoaderAndNoThreadBehind() throws Exception {
-        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 100));
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 100, "replaceWindow", 0));
         // One cycle first, so the platform's own threads (loops, whiteboard) are all started.
         cycle(null);
         felix.refresh();

@@ -47,6 +47,11 @@ final class Endpoint implements EndpointMXBean {
     private int maxConnections;
     private Duration idleTimeout;
     private Duration drainTimeout;
+    private Duration replaceWindow;
+    /** Connections held while the protocol is away for a moment; on their loops and here. */
+    private final java.util.Set<HeldProtocol> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private boolean holding;
+    private int holdGeneration;
     private String tls;
     private String configError;
 
@@ -100,6 +105,7 @@ final class Endpoint implements EndpointMXBean {
             long idle = number("idleTimeout", 0);
             idleTimeout = idle > 0 ? Duration.ofMillis(idle) : null;
             drainTimeout = Duration.ofMillis(number("drainTimeout", 30_000));
+            replaceWindow = Duration.ofMillis(number("replaceWindow", 2_000));
             tls = text("tls", null);
             if (TransportProvider.SSL.equals(transport) && tls == null) {
                 throw new IllegalArgumentException("transport=ssl needs tls (the name of an org.wharf.tls configuration)");
@@ -180,10 +186,56 @@ final class Endpoint implements EndpointMXBean {
         }
         ProtocolEntry now = bound;
         if (best.isEmpty()) {
-            drain(now);
+            if (!holding) {
+                hold(now);
+            }
+        } else if (holding) {
+            resume(best.get());
         } else if (best.get().id() != now.id()) {
             upgrade(now, best.get());
         }
+    }
+
+    /**
+     * The protocol went away with no replacement: for the replace window new connections
+     * are held (a bundle update brings the next version within moments); after it, drain.
+     */
+    private void hold(ProtocolEntry gone) {
+        if (datagramServer != null || replaceWindow.isZero()) {
+            drain(gone);
+            return;
+        }
+        holding = true;
+        int generation = server.replaceProtocol(hooks -> new HeldProtocol(held));
+        holdGeneration = generation;
+        drainOldConnections(server, generation);
+        whiteboard.logger().log(Level.INFO, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
+                + " went away; holding new connections for " + replaceWindow.toMillis() + " ms for a replacement");
+        whiteboard.schedule(() -> {
+            if (holding && holdGeneration == generation) {
+                holding = false;
+                held.forEach(HeldProtocol::close);
+                drain(gone);
+            }
+        }, replaceWindow);
+    }
+
+    /** A protocol came back within the replace window: it takes new and held connections. */
+    private void resume(ProtocolEntry to) {
+        holding = false;
+        bound = to;
+        server.replaceProtocol(factoryOf(to));
+        ConnectionHooks hooks = server.hooks();
+        for (HeldProtocol h : held) {
+            h.release(to.factory().newProtocol(context(hooks)));
+        }
+        whiteboard.logger().log(Level.INFO, "endpoint " + name + ": " + to.name() + " " + to.version()
+                + " takes over; held connections released");
+        whiteboard.changed();
+    }
+
+    private void drainOldConnections(Server s, int generation) {
+        whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
     }
 
     private void start(Object provider, ProtocolEntry protocol, TlsOptions tlsOptions) {
@@ -246,7 +298,7 @@ final class Endpoint implements EndpointMXBean {
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": new connections get " + to.name() + " " + to.version()
                 + " (was " + from.version() + "); open connections finish within " + drainTimeout.toMillis() + " ms");
         whiteboard.changed();
-        whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
+        drainOldConnections(s, generation);
     }
 
     private void drain(ProtocolEntry gone) {
@@ -276,6 +328,8 @@ final class Endpoint implements EndpointMXBean {
 
     /** Stops at once (configuration removed, transport gone). */
     void stopNow() {
+        holding = false;
+        held.forEach(HeldProtocol::close);
         Server s = server;
         if (s != null) {
             s.close(Duration.ZERO);

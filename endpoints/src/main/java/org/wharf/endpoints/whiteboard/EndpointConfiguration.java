@@ -37,6 +37,11 @@ import org.osgi.service.metatype.annotations.Option;
             description = "How long connections may finish after their protocol goes away or is replaced.")
     long drainTimeout() default 30_000;
 
+    @AttributeDefinition(name = "Replace window (ms)", min = "0",
+            description = "When the protocol goes away, how long new connections are held for a replacement "
+                    + "(a bundle update) before the endpoint drains; 0 to drain at once.")
+    long replaceWindow() default 2_000;
+
     @AttributeDefinition(name = "TLS settings", required = false,
             description = "The name of an org.wharf.tls configuration (required for the ssl transport).")
     String tls();
