@@ -66,6 +66,37 @@ class WhiteboardIT {
     }
 
     @Test
+    void theRuntimeIsVisibleThroughGogoCommandsAndJmx() throws Exception {
+        felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter"));
+        awaitState("greet", "LISTENING");
+        int port = port("greet");
+        try (Socket open = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            open.setSoTimeout(10_000);
+            assertAnswer("seen", exchange(open, "seen"));
+
+            javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            javax.management.ObjectName name = new javax.management.ObjectName("org.wharf:type=Endpoint,name=\"greet\"");
+            assertEquals("LISTENING", jmx.getAttribute(name, "State"));
+            assertEquals(1L, jmx.getAttribute(name, "OpenConnections"));
+            assertTrue(((String) jmx.getAttribute(name, "Protocol")).startsWith("greeter 0.1.0"));
+
+            Object processor = felix.context().getService(felix.context().getServiceReference(
+                    "org.apache.felix.service.command.CommandProcessor"));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            Object session = Felix.call(processor, "createSession", new java.io.ByteArrayInputStream(new byte[0]),
+                    new java.io.PrintStream(out), new java.io.PrintStream(out));
+            String endpoints = String.valueOf(Felix.call(session, "execute", "wharf:endpoints"));
+            assertTrue(endpoints.contains("greet") && endpoints.contains("LISTENING") && endpoints.contains(":" + port),
+                    endpoints);
+            String protocols = String.valueOf(Felix.call(session, "execute", "wharf:protocols"));
+            assertTrue(protocols.contains("greeter") && protocols.contains("org.wharf.itest.protocol"), protocols);
+            String connections = String.valueOf(Felix.call(session, "execute", "wharf:connections"));
+            assertTrue(connections.contains(String.valueOf(open.getLocalPort())), connections);
+        }
+    }
+
+    @Test
     void aProtocolWaitsForItsConfigurationThenServes() throws Exception {
         felix.start("itest.protocol");
         Felix.awaitTrue(() -> protocols().contains("greeter"), "the protocol is registered");
