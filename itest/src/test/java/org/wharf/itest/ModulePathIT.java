@@ -113,4 +113,40 @@ class ModulePathIT {
         assertEquals(Set.of("tcp", "ssl"), byKind.keySet(), "both stream providers, the ssl one made over tcp");
         assertEquals("org.wharf.transport.ssl", byKind.get("ssl").getClass().getModule().getName());
     }
+
+    @Test
+    void aServerAndAClientProcessOnThePlainModulePathTalkOverARealSocket() throws Exception {
+        String modulePath = java.util.stream.Stream.of("transport.api", "protocol.api", "transport.nio", "endpoints",
+                "itest.protocol").map(m -> BuiltBundles.jar(m).toString())
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String main = "org.wharf.endpoints/org.wharf.endpoints.bootstrap.Bootstrap";
+        Process server = new ProcessBuilder(launcher, "-p", modulePath, "-m", main, "serve", "greeter", "127.0.0.1", "0")
+                .redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader log = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            java.util.regex.Pattern listening = java.util.regex.Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) greeter");
+            int port = -1;
+            StringBuilder seen = new StringBuilder();
+            for (String line; port < 0 && (line = log.readLine()) != null;) {
+                seen.append(line).append('\n');
+                java.util.regex.Matcher m = listening.matcher(line);
+                if (m.find()) {
+                    port = Integer.parseInt(m.group(1));
+                }
+            }
+            assertTrue(port > 0, "the server process reports where it listens: " + seen);
+
+            Process client = new ProcessBuilder(launcher, "-p", modulePath, "-m", main, "ask", "127.0.0.1",
+                    String.valueOf(port), "hello module path").redirectErrorStream(true).start();
+            String output = new String(client.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(client.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, client.exitValue(), output);
+            assertTrue(output.contains("answer: greeter 0.1.0: hello module path"), output);
+        } finally {
+            server.destroy();
+            server.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
 }

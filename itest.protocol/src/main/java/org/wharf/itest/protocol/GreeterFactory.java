@@ -22,9 +22,17 @@ import org.wharf.transport.api.Protocol;
  */
 @Component(service = ProtocolFactory.class)
 @ProtocolProperties(name = "greeter", transports = {"tcp", "ssl", "udp"})
+@aQute.bnd.annotation.spi.ServiceProvider(value = ProtocolFactory.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 public final class GreeterFactory implements ProtocolFactory {
 
-    private String prefix;
+    /** Outside a framework (ServiceLoader) the version is the module's; inside, the bundle's (activate). */
+    private String prefix = "greeter " + moduleVersion() + ": ";
+
+    private static String moduleVersion() {
+        java.lang.module.ModuleDescriptor d = GreeterFactory.class.getModule().getDescriptor();
+        return d == null ? "?" : d.rawVersion().orElse("?");
+    }
 
     /** Made by Declarative Services. */
     public GreeterFactory() {

@@ -16,10 +16,12 @@ import org.osgi.service.component.annotations.ComponentPropertyType;
  * public class EchoFactory implements ProtocolFactory { ... }
  * </pre>
  *
- * <p>Each element becomes the property {@code wharf.protocol.<element>}.
+ * <p>Each element becomes the property {@code wharf.protocol.<element>}. The annotation is
+ * kept at run time, so outside a framework a factory found with {@link java.util.ServiceLoader}
+ * tells its name and transports the same way.
  */
 @ComponentPropertyType
-@Retention(RetentionPolicy.CLASS)
+@Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.TYPE)
 public @interface ProtocolProperties {
 
