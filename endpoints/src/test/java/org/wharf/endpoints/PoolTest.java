@@ -141,6 +141,7 @@ class PoolTest {
         PoolConnection<RecordingProtocol> c = Loops.await(pool.acquire(address));
         c.release();
         assertCounts(pool, 0, 1, 1);
+        Loops.awaitTrue(() -> server.counters().open() == 1, "the server has its side of the connection");
         server.connections().forEach(Transport::close); // the server ends the idle connection
         Loops.awaitTrue(() -> pool.available() == 0, "the closed idle connection left the pool");
         PoolConnection<RecordingProtocol> fresh = Loops.await(pool.acquire(address));
