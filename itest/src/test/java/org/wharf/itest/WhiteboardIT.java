@@ -58,8 +58,9 @@ class WhiteboardIT {
     @Test
     void aConfigurationWaitsForItsProtocolThenServes() throws Exception {
         configure("greet", Map.of("port", 0, "protocol", "greeter"));
-        awaitState("greet", "WAITING");
-        assertTrue(reason("greet").contains("protocol=greeter"), reason("greet"));
+        // Visible at once, the reason follows on the whiteboard's first look.
+        Felix.awaitTrue(() -> "WAITING".equals(state("greet")) && reason("greet").contains("protocol=greeter"),
+                "greet waits for its protocol and says so: " + (endpoint("greet") == null ? "" : reason("greet")));
         felix.start("itest.protocol");
         awaitState("greet", "LISTENING");
         assertAnswer("hello", ask(port("greet"), "hello"));
@@ -140,6 +141,58 @@ class WhiteboardIT {
         awaitState("in-use", "FAILED");
         assertTrue(reason("in-use").contains(String.valueOf(taken)), reason("in-use"));
         assertAnswer("fine", ask(taken, "fine"));
+    }
+
+    @Test
+    void sslEndpointsServeWithInlineOrNamedTlsAndAMissingKeyFileFailsOnlyItsEndpoint() throws Exception {
+        felix.start("transport.ssl");
+        felix.start("itest.protocol");
+        TestCertificate certificate = TestCertificate.create();
+        String store = certificate.store.toString();
+        String password = new String(TestCertificate.PASSWORD);
+        configure("inline", Map.of("transport", "ssl", "port", 0, "protocol", "greeter", "tls.keystore", store,
+                "tls.keystore.password", password));
+        configure("broken", Map.of("transport", "ssl", "port", 0, "protocol", "greeter",
+                "tls.certificate", "/nowhere/cert.pem", "tls.key", "/nowhere/key.pem"));
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Object tls = Felix.call(admin, "getFactoryConfiguration", "org.wharf.tls", "site", "?");
+        Felix.call(tls, "update", new Hashtable<>(Map.of("name", "site", "tls.keystore", store,
+                "tls.keystore.password", password)));
+        configure("named", Map.of("transport", "ssl", "port", 0, "protocol", "greeter", "tls", "site"));
+
+        awaitState("broken", "FAILED");
+        assertTrue(reason("broken").contains("tls.certificate=/nowhere/cert.pem"), reason("broken"));
+        for (String name : new String[] {"inline", "named"}) {
+            awaitState(name, "LISTENING");
+            javax.net.ssl.SSLSocketFactory sockets = certificate.client().context().get().getSocketFactory();
+            try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) sockets.createSocket("localhost", port(name))) {
+                socket.setSoTimeout(10_000);
+                assertAnswer("over tls", exchange(socket, "over tls"));
+                assertTrue(socket.getSession().getProtocol().startsWith("TLSv1."));
+            }
+        }
+    }
+
+    @Test
+    void changingOneEndpointLeavesTheOthersAndTheirConnectionsAlone() throws Exception {
+        felix.start("itest.protocol");
+        configure("one", Map.of("port", 0, "protocol", "greeter"));
+        configure("two", Map.of("port", 0, "protocol", "greeter"));
+        awaitState("one", "LISTENING");
+        awaitState("two", "LISTENING");
+        int twoPort = port("two");
+        try (Socket open = new Socket(InetAddress.getLoopbackAddress(), twoPort)) {
+            open.setSoTimeout(10_000);
+            assertAnswer("before", exchange(open, "before"));
+            int onePort = port("one");
+            configure("one", Map.of("port", 0, "protocol", "greeter", "maxConnections", 5));
+            Felix.awaitTrue(() -> "LISTENING".equals(state("one")) && port("one") != onePort,
+                    "one restarted with its new configuration");
+            assertAnswer("after", exchange(open, "after"));
+            assertEquals(twoPort, port("two"), "two was not touched");
+            assertAnswer("one", ask(port("one"), "one"));
+        }
     }
 
     @Test

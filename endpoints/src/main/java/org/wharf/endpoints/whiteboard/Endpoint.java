@@ -53,6 +53,7 @@ final class Endpoint implements EndpointMXBean {
     private boolean holding;
     private int holdGeneration;
     private String tls;
+    private TlsOptions inlineTls;
     private String configError;
 
     private volatile EndpointState state = EndpointState.WAITING;
@@ -107,11 +108,24 @@ final class Endpoint implements EndpointMXBean {
             drainTimeout = Duration.ofMillis(number("drainTimeout", 30_000));
             replaceWindow = Duration.ofMillis(number("replaceWindow", 2_000));
             tls = text("tls", null);
-            if (TransportProvider.SSL.equals(transport) && tls == null) {
-                throw new IllegalArgumentException("transport=ssl needs tls (the name of an org.wharf.tls configuration)");
+            if (properties.keySet().stream().anyMatch(k -> k.startsWith("tls."))) {
+                inlineTls = inlineTls(properties);
+            }
+            if (TransportProvider.SSL.equals(transport) && tls == null && inlineTls == null) {
+                throw new IllegalArgumentException("transport=ssl needs tls (the name of an org.wharf.tls configuration) "
+                        + "or tls.* properties");
             }
         } catch (IllegalArgumentException e) {
             configError = "endpoint " + name + ": " + e.getMessage();
+        }
+    }
+
+    /** TLS settings given inline (tls.certificate, tls.key, ...), checked now: a missing file fails here. */
+    private static TlsOptions inlineTls(Map<String, Object> properties) {
+        try {
+            return org.wharf.transport.ssl.TlsProperties.options(properties);
+        } catch (NoClassDefFoundError e) {
+            throw new IllegalArgumentException("tls.* properties need the transport.ssl bundle, which is not there");
         }
     }
 
@@ -169,8 +183,8 @@ final class Endpoint implements EndpointMXBean {
                         + " for " + transport + " is registered");
                 return;
             }
-            TlsOptions tlsOptions = null;
-            if (tls != null) {
+            TlsOptions tlsOptions = inlineTls;
+            if (tlsOptions == null && tls != null) {
                 tlsOptions = whiteboard.tls(tls);
                 if (tlsOptions == null) {
                     set(EndpointState.WAITING, "endpoint " + name + ": tls=" + tls + ": no org.wharf.tls configuration "

@@ -43,6 +43,7 @@ import org.osgi.service.metatype.annotations.Option;
     long replaceWindow() default 2_000;
 
     @AttributeDefinition(name = "TLS settings", required = false,
-            description = "The name of an org.wharf.tls configuration (required for the ssl transport).")
+            description = "The name of an org.wharf.tls configuration (for the ssl transport); or give the "
+                    + "tls.* properties of org.wharf.tls (tls.certificate, tls.key, ...) on the endpoint itself.")
     String tls();
 }
