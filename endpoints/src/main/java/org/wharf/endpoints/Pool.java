@@ -80,6 +80,19 @@ public final class Pool<P extends Protocol> {
     }
 
     /**
+     * Takes a connection to the pool's default address ({@link Builder#address}).
+     *
+     * @return as {@link #acquire(InetSocketAddress)}
+     * @throws IllegalStateException if the pool has no default address
+     */
+    public CompletionStage<PoolConnection<P>> acquire() {
+        if (config.address == null) {
+            throw new IllegalStateException("this pool has no default address: acquire(address)");
+        }
+        return acquire(config.address);
+    }
+
+    /**
      * Takes a connection to an address: an idle one, a new one, or the next one given back.
      *
      * @param address the server
@@ -461,6 +474,7 @@ public final class Pool<P extends Protocol> {
         private Duration idleTimeout;
         private Duration maxLifetime;
         private Predicate<PoolConnection<P>> healthCheck = c -> true;
+        private InetSocketAddress address;
 
         private Builder(StreamTransportProvider provider, Supplier<P> factory) {
             this.provider = Objects.requireNonNull(provider, "provider");
@@ -536,6 +550,17 @@ public final class Pool<P extends Protocol> {
          */
         public Builder<P> healthCheck(Predicate<PoolConnection<P>> value) {
             this.healthCheck = Objects.requireNonNull(value, "healthCheck");
+            return this;
+        }
+
+        /**
+         * Sets the address {@link Pool#acquire()} connects to.
+         *
+         * @param value the default address
+         * @return this builder
+         */
+        public Builder<P> address(InetSocketAddress value) {
+            this.address = Objects.requireNonNull(value, "address");
             return this;
         }
 

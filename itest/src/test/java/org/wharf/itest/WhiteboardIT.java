@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.jar.Attributes;
@@ -192,6 +193,48 @@ class WhiteboardIT {
             assertAnswer("after", exchange(open, "after"));
             assertEquals(twoPort, port("two"), "two was not touched");
             assertAnswer("one", ask(port("one"), "one"));
+        }
+    }
+
+    @Test
+    void aConfiguredPoolIsAServiceThatReusesConnectionsAndGoesWithItsProtocol() throws Exception {
+        Bundle protocols = felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter"));
+        awaitState("greet", "LISTENING");
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Object poolConfig = Felix.call(admin, "getFactoryConfiguration", "org.wharf.client.pool", "greeters", "?");
+        Felix.call(poolConfig, "update", new Hashtable<>(Map.of("name", "greeters", "host", "127.0.0.1",
+                "port", port("greet"), "protocol", "greeter-client", "maxSize", 2)));
+        String filter = "(wharf.pool.name=greeters)";
+        Felix.awaitTrue(() -> pool(filter) != null, "the pool is a service");
+        Object pool = pool(filter);
+
+        for (int i = 0; i < 3; i++) {
+            Object connection = ((java.util.concurrent.CompletionStage<?>) pool.getClass().getMethod("acquire")
+                    .invoke(pool)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            org.wharf.transport.api.Transport transport = (org.wharf.transport.api.Transport) Felix.get(connection,
+                    "transport");
+            transport.write(java.nio.ByteBuffer.wrap(("pooled " + i + "\n").getBytes(StandardCharsets.UTF_8)));
+            Object client = Felix.get(connection, "protocol");
+            String answer = (String) client.getClass().getMethod("next", long.class).invoke(client, 10_000L);
+            assertAnswer("pooled " + i, answer);
+            connection.getClass().getMethod("release").invoke(connection);
+        }
+        assertEquals(1L, Felix.get(pool, "sessions"), "one connection served all three, reused");
+        assertEquals(1, Felix.get(pool, "available"));
+
+        protocols.uninstall();
+        Felix.awaitTrue(() -> pool(filter) == null, "the pool goes with its client protocol");
+    }
+
+    private Object pool(String filter) {
+        try {
+            org.osgi.framework.ServiceReference<?>[] refs = felix.context().getServiceReferences(
+                    "org.wharf.endpoints.Pool", filter);
+            return refs == null ? null : felix.context().getService(refs[0]);
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalArgumentException(e);
         }
     }
 

@@ -60,6 +60,8 @@ public final class Whiteboard implements EndpointRuntime {
     private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
     private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    private final Map<String, ConfiguredPool> pools = new ConcurrentHashMap<>();
+    private volatile org.osgi.framework.BundleContext context;
     private final AtomicLong changeCount = new AtomicLong();
     private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
 
@@ -73,9 +75,17 @@ public final class Whiteboard implements EndpointRuntime {
         thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
+    @org.osgi.service.component.annotations.Activate
+    void activate(org.osgi.framework.BundleContext bundleContext) {
+        this.context = bundleContext;
+        submit(this::reconcileAll);
+    }
+
     @Deactivate
     void deactivate() throws InterruptedException {
         submit(() -> {
+            pools.values().forEach(ConfiguredPool::close);
+            pools.clear();
             endpoints.values().forEach(e -> {
                 e.stopNow();
                 unregister(e);
@@ -191,6 +201,31 @@ public final class Whiteboard implements EndpointRuntime {
         });
     }
 
+    /** A pool configuration appeared or changed (from {@link PoolConfigComponent}). */
+    void configurePool(String pid, Map<String, Object> properties) {
+        submit(() -> {
+            ConfiguredPool old = pools.remove(pid);
+            if (old != null) {
+                old.close();
+            }
+            ConfiguredPool p = new ConfiguredPool(this, pid, properties);
+            pools.put(pid, p);
+            if (context != null) {
+                p.reconcile(context);
+            }
+        });
+    }
+
+    /** A pool configuration was deleted. */
+    void unconfigurePool(String pid) {
+        submit(() -> {
+            ConfiguredPool p = pools.remove(pid);
+            if (p != null) {
+                p.close();
+            }
+        });
+    }
+
     // ---- for endpoints, on the whiteboard's thread ----
 
     Collection<ProtocolEntry> registeredProtocols() {
@@ -246,6 +281,9 @@ public final class Whiteboard implements EndpointRuntime {
 
     private void reconcileAll() {
         endpoints.values().forEach(Endpoint::reconcile);
+        if (context != null) {
+            pools.values().forEach(p -> p.reconcile(context));
+        }
     }
 
     // ---- EndpointRuntime ----
