@@ -293,8 +293,9 @@ final class Endpoint implements EndpointMXBean {
         datagramServer = d;
         set(EndpointState.LISTENING, "");
         for (InetSocketAddress a : addresses()) {
-            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + a.getHostString() + ":" + a.getPort()
-                    + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
+            // The configured host: a wildcard bound dual-stack reads back as [::].
+            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + address.getHostString() + ":"
+                    + a.getPort() + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
         }
         reconcile(); // things may have changed while starting
     }

@@ -1,0 +1,227 @@
+package org.wharf.launcher;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.reflect.Proxy;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * Starts the embedded platform: Apache Felix with SCR, ConfigAdmin, Metatype, FileInstall,
+ * Gogo and the Log Service, then Wharf's bundles from {@code bundle/}. {@code etc/} holds
+ * the configurations (one {@code .cfg} per endpoint) and {@code deploy/} is the hot folder;
+ * FileInstall watches both. Logs go to the console, one line each; the Gogo shell reads the
+ * console unless {@code --no-shell}. Ctrl-C or SIGTERM stops the framework gracefully.
+ *
+ * <p>Usage: {@code bin/wharf [--clean] [--no-shell]}; {@code -Dwharf.<name>.port=...} moves the
+ * default endpoints (0 for ephemeral ports).
+ */
+public final class Main {
+
+    private static final PrintStream OUT = System.out;
+
+    private Main() {
+    }
+
+    /**
+     * Runs the platform until the framework stops.
+     *
+     * @param args {@code --clean} to start with empty framework storage, {@code --no-shell}
+     *        to run without the Gogo shell (as a service)
+     * @throws Exception if the framework cannot start
+     */
+    public static void main(String[] args) throws Exception {
+        List<String> options = List.of(args);
+        Path home = home();
+        boolean clean = options.contains("--clean");
+        boolean shell = !options.contains("--no-shell");
+        selfSignedCertificate(home);
+
+        Map<String, String> config = new HashMap<>();
+        config.put(Constants.FRAMEWORK_STORAGE, home.resolve("data").resolve("felix").toString());
+        if (clean) {
+            config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        }
+        config.put("wharf.home", home.toString());
+        config.put("felix.fileinstall.dir", home.resolve("etc") + "," + home.resolve("deploy"));
+        config.put("felix.fileinstall.poll", "500");
+        config.put("felix.fileinstall.noInitialDelay", "true");
+        config.put("felix.fileinstall.log.level", "1");
+        config.put("gosh.args", shell ? "" : "--noshell");
+        defaultPort(config, "echo", "7007");
+        defaultPort(config, "echo.udp", "7007");
+        defaultPort(config, "echo.tls", "7443");
+        System.getProperties().forEach((k, v) -> {
+            if (k.toString().startsWith("wharf.") || k.toString().startsWith("felix.")) {
+                config.put(k.toString(), v.toString());
+            }
+        });
+
+        Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
+                .newFramework(config);
+        framework.init();
+        BundleContext context = framework.getBundleContext();
+        List<Bundle> bundles = new ArrayList<>();
+        try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
+            for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+                if (!shell && jar.getFileName().toString().contains("gogo.shell")) {
+                    continue;
+                }
+                String location = jar.toUri().toString();
+                Bundle existing = context.getBundle(location);
+                if (existing == null) {
+                    bundles.add(context.installBundle(location));
+                } else {
+                    // Kept from the last run: take the jar again if it was rebuilt since.
+                    if (Files.getLastModifiedTime(jar).toMillis() > existing.getLastModified()) {
+                        existing.update();
+                    }
+                    bundles.add(existing);
+                }
+            }
+        }
+        framework.start();
+        // The Log Service first, so the console sees what the others log as they start.
+        for (Bundle b : bundles) {
+            if ("org.apache.felix.log".equals(b.getSymbolicName())) {
+                b.start();
+            }
+        }
+        ConsoleLog.attach(context, OUT);
+        for (Bundle b : bundles) {
+            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                b.start();
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                framework.stop();
+                framework.waitForStop(TimeUnit.SECONDS.toMillis(10));
+            } catch (Exception e) {
+                e.printStackTrace(OUT);
+            }
+        }, "wharf-shutdown"));
+        framework.waitForStop(0);
+        System.exit(0);
+    }
+
+    private static void defaultPort(Map<String, String> config, String name, String port) {
+        config.put("wharf." + name + ".port", System.getProperty("wharf." + name + ".port", port));
+    }
+
+    /** The distribution folder: {@code -Dwharf.home}, else the folder above {@code lib/} holding this jar. */
+    private static Path home() throws URISyntaxException {
+        String given = System.getProperty("wharf.home");
+        if (given != null) {
+            return Path.of(given).toAbsolutePath().normalize();
+        }
+        Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return jar.getParent().getParent().toAbsolutePath().normalize();
+    }
+
+    /** A self-signed certificate for localhost in etc/tls, made at first start, for the TLS echo endpoint. */
+    private static void selfSignedCertificate(Path home) throws IOException, InterruptedException {
+        Path store = home.resolve("etc").resolve("tls").resolve("self-signed.p12");
+        if (Files.exists(store)) {
+            return;
+        }
+        Files.createDirectories(store.getParent());
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "wharf", "-keyalg", "EC",
+                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "3650",
+                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            OUT.println("cannot make the self-signed certificate " + store + ": " + output.trim());
+            return;
+        }
+        OUT.println("made a self-signed certificate for localhost: " + store);
+    }
+
+    /** Prints log entries: Wharf's at info and above, everyone's warnings and errors. */
+    static final class ConsoleLog {
+        private ConsoleLog() {
+        }
+
+        static void attach(BundleContext context, PrintStream out) throws Exception {
+            ServiceReference<?> ref = context.getServiceReference("org.osgi.service.log.LogReaderService");
+            if (ref == null) {
+                return;
+            }
+            Object reader = context.getService(ref);
+            ClassLoader api = ref.getBundle().adapt(org.osgi.framework.wiring.BundleWiring.class).getClassLoader();
+            infoForWharf(context, api);
+            Class<?> listenerType = api.loadClass("org.osgi.service.log.LogListener");
+            Object listener = Proxy.newProxyInstance(api, new Class<?>[] {listenerType}, (proxy, method, args) -> {
+                if (method.getName().equals("logged")) {
+                    print(out, args[0]);
+                }
+                return method.getDeclaringClass() == Object.class ? method.invoke(proxy, args) : null;
+            });
+            for (Class<?> i : reader.getClass().getInterfaces()) {
+                if (i.getName().equals("org.osgi.service.log.LogReaderService")) {
+                    i.getMethod("addLogListener", listenerType).invoke(reader, listener);
+                }
+            }
+        }
+
+        /** R7 logs only warnings by default: Wharf's own loggers log from info. */
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private static void infoForWharf(BundleContext context, ClassLoader api) throws ReflectiveOperationException {
+            ServiceReference<?> ref = context.getServiceReference("org.osgi.service.log.admin.LoggerAdmin");
+            if (ref == null) {
+                return;
+            }
+            Object admin = context.getService(ref);
+            Class<?> adminType = api.loadClass("org.osgi.service.log.admin.LoggerAdmin");
+            Class<?> contextType = api.loadClass("org.osgi.service.log.admin.LoggerContext");
+            Class<Enum> levelType = (Class<Enum>) api.loadClass("org.osgi.service.log.LogLevel");
+            Object root = adminType.getMethod("getLoggerContext", String.class).invoke(admin, (Object) null);
+            Map<String, Object> levels = new HashMap<>();
+            levels.put("ROOT", Enum.valueOf(levelType, "WARN"));
+            levels.put("org.wharf", Enum.valueOf(levelType, "INFO"));
+            contextType.getMethod("setLogLevels", Map.class).invoke(root, levels);
+        }
+
+        private static void print(PrintStream out, Object entry) throws ReflectiveOperationException {
+            Object level = call(entry, "getLogLevel");
+            String name = String.valueOf(level);
+            // Wharf's loggers, not the framework's events about Wharf's bundles.
+            boolean ours = String.valueOf(call(entry, "getLoggerName")).startsWith("org.wharf");
+            boolean serious = name.equals("WARN") || name.equals("ERROR") || name.equals("AUDIT");
+            if (serious || ours && name.equals("INFO")) {
+                Throwable t = (Throwable) call(entry, "getException");
+                out.println((serious ? name + " " : "") + call(entry, "getMessage")
+                        + (t != null && !ours ? ": " + t : ""));
+            }
+        }
+
+        private static Object call(Object target, String method) throws ReflectiveOperationException {
+            for (Class<?> i : target.getClass().getInterfaces()) {
+                try {
+                    return i.getMethod(method).invoke(target);
+                } catch (NoSuchMethodException next) {
+                    // another interface
+                }
+            }
+            throw new NoSuchMethodException(method);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package org.wharf.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The distribution as a newcomer runs it: bin/wharf, real clients, the hot folder, SIGTERM. */
+class DistributionIT {
+
+    private Process wharf;
+    private final StringBuffer log = new StringBuffer();
+
+    @AfterEach
+    void stop() throws Exception {
+        if (wharf != null && wharf.isAlive()) {
+            wharf.destroyForcibly();
+            wharf.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A fresh copy of the distribution, so runs share no state. */
+    private static Path copy() throws IOException {
+        Path from = Path.of(System.getProperty("wharf.dist"));
+        Path to = Files.createTempDirectory("wharf-dist");
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : all.toList()) {
+                Path relative = from.relativize(p);
+                if (relative.startsWith("data")) {
+                    continue; // framework state of earlier runs stays behind
+                }
+                Path target = to.resolve(relative.toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        return to;
+    }
+
+    private Path start(String echoPort) throws Exception {
+        Path home = copy();
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("wharf").toString(), "--no-shell")
+                .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=" + echoPort + " -Dwharf.echo.udp.port=0"
+                + " -Dwharf.echo.tls.port=0");
+        wharf = pb.start();
+        CompletableFuture.runAsync(() -> {
+            byte[] buffer = new byte[4096];
+            try (InputStream in = wharf.getInputStream()) {
+                for (int n; (n = in.read(buffer)) >= 0;) {
+                    log.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        return home;
+    }
+
+    private int awaitPort(String transport, String protocol) {
+        Pattern listening = Pattern.compile("listening " + transport + " 0\\.0\\.0\\.0:(\\d+) " + protocol + " ");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher m = listening.matcher(log);
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        throw new AssertionError("no '" + listening + "' in the log:\n" + log);
+    }
+
+    @Test
+    void theDefaultConfigurationServesEchoOverTcpUdpAndTlsAndStopsOnSigterm() throws Exception {
+        start("0");
+        int tcp = awaitPort("tcp", "echo");
+        int udp = awaitPort("udp", "echo");
+        int tls = awaitPort("ssl", "echo");
+
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), tcp)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("tcp echo\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("tcp echo", new String(socket.getInputStream().readNBytes(8), StandardCharsets.UTF_8));
+        }
+        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            socket.setSoTimeout(10_000);
+            byte[] data = "udp echo".getBytes(StandardCharsets.UTF_8);
+            socket.send(new DatagramPacket(data, data.length, InetAddress.getLoopbackAddress(), udp));
+            DatagramPacket back = new DatagramPacket(new byte[64], 64);
+            socket.receive(back);
+            assertEquals("udp echo", new String(back.getData(), 0, back.getLength(), StandardCharsets.UTF_8));
+        }
+        // TLS with the real openssl client, against the self-signed certificate made at first start.
+        Process client = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + tls, "-quiet")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        OutputStream in = client.getOutputStream();
+        in.write("tls echo\n".getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        byte[] answer = client.getInputStream().readNBytes(9);
+        client.destroy();
+        assertEquals("tls echo\n", new String(answer, StandardCharsets.UTF_8));
+
+        long start = System.nanoTime();
+        wharf.destroy(); // SIGTERM
+        assertTrue(wharf.waitFor(15, TimeUnit.SECONDS), "stops within seconds of SIGTERM");
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
+        assertFalse(log.toString().contains("Exception"), "a quiet log:\n" + log);
+    }
+
+    @Test
+    void aProtocolJarDroppedInDeployServesItsConfiguredEndpointAndLeavesWhenRemoved() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        Files.writeString(home.resolve("etc").resolve("org.wharf.server-greet.cfg"),
+                "name = greet\nport = 0\nprotocol = greeter\nreplaceWindow = 0\ndrainTimeout = 200\n");
+        Path jar = home.resolve("deploy").resolve("greeter.jar");
+        Path built = Path.of(System.getProperty("wharf.greeter.jar", ""));
+        assertTrue(Files.isRegularFile(built), "the greeter bundle was built: " + built);
+        Files.copy(built, jar);
+        int port = awaitPort("tcp", "greeter");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("dropped in\n".getBytes(StandardCharsets.UTF_8));
+            String answer = new String(socket.getInputStream().readNBytes(14), StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("greeter 0.1.0"), answer);
+        }
+        Files.delete(jar);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!refused(port) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        assertTrue(refused(port), "removing the jar closes the endpoint's port");
+    }
+
+    @Test
+    void aPortInUseIsOneLineForThatEndpointAndTheOthersStart() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
+            start(String.valueOf(taken.getLocalPort()));
+            awaitPort("udp", "echo");
+            awaitPort("ssl", "echo");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!log.toString().contains("endpoint echo cannot listen") && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+            List<String> lines = new ArrayList<>();
+            for (String line : log.toString().split("\n")) {
+                if (line.contains("endpoint echo cannot listen")) {
+                    lines.add(line);
+                }
+            }
+            assertEquals(1, lines.size(), "one line:\n" + log);
+            assertTrue(lines.get(0).contains(String.valueOf(taken.getLocalPort())), lines.get(0));
+            assertFalse(log.toString().contains("\tat "), "no stack trace:\n" + log);
+        }
+    }
+
+    private static boolean refused(int port) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
