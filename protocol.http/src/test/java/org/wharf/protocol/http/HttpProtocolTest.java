@@ -1,0 +1,151 @@
+package org.wharf.protocol.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.RequestCounters;
+import org.wharf.transport.tck.ManualEventLoop;
+import org.wharf.transport.tck.MemoryTransport;
+
+/** The HTTP/1.1 protocol against an in-memory transport: parsing, keep-alive, pipelining, limits. */
+class HttpProtocolTest {
+
+    /** Answers with what it saw: method, path, body. */
+    private static final HttpHandler MIRROR = request -> HttpResponse.text(200,
+            request.method() + " " + request.path() + " [" + request.bodyText() + "]");
+
+    private final List<HttpRequest> seen = new ArrayList<>();
+
+    private MemoryTransport open(HttpLimits limits, ConnectionHooks hooks) {
+        return new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(request -> {
+            seen.add(request);
+            return MIRROR.handle(request);
+        }, limits, hooks));
+    }
+
+    private MemoryTransport open() {
+        return open(HttpLimits.DEFAULT, ConnectionHooks.NONE);
+    }
+
+    private static String response(String status, String body, boolean close) {
+        return "HTTP/1.1 " + status + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n"
+                + body;
+    }
+
+    @Test
+    void keepAliveServesRequestsInTurnAndCountsThem() {
+        RequestCounters counters = new RequestCounters();
+        MemoryTransport t = open(HttpLimits.DEFAULT, counters);
+        t.receive("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+        t.receive("GET /two?q=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals(response("200 OK", "GET /one []", false) + response("200 OK", "GET /two []", false), t.writtenText());
+        assertFalse(t.isClosing(), "HTTP/1.1 keeps the connection");
+        assertEquals(2, counters.requests());
+        assertEquals("q=1", seen.get(1).query().orElseThrow());
+        assertEquals("x", seen.get(0).header("HOST").orElseThrow());
+    }
+
+    @Test
+    void everySplitOfPipelinedRequestsWithBodiesGivesTheSameResponses() {
+        String stream = "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+                + "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: t\r\n\r\n"
+                + "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n";
+        String expected = response("200 OK", "POST /a [hello]", false) + response("200 OK", "POST /b [abcde]", false)
+                + response("200 OK", "GET /c []", true);
+        byte[] bytes = stream.getBytes(StandardCharsets.US_ASCII);
+        for (int cut = 0; cut <= bytes.length; cut++) {
+            MemoryTransport t = open();
+            t.receive(java.util.Arrays.copyOfRange(bytes, 0, cut));
+            t.loop().runPending();
+            if (cut < bytes.length) { // all of it in the first part: the connection has closed
+                t.receive(java.util.Arrays.copyOfRange(bytes, cut, bytes.length));
+            }
+            for (int i = 0; i < 10; i++) {
+                t.loop().runPending(); // held pipelined bytes are delivered on later turns
+            }
+            assertEquals(expected, t.writtenText(), "split at " + cut);
+            assertTrue(t.isClosing(), "Connection: close ends it after the answer");
+        }
+    }
+
+    @Test
+    void headAnswersWithoutTheBodyAndHttp10ClosesUnlessKeptAlive() {
+        MemoryTransport head = open();
+        head.receive("HEAD /x HTTP/1.1\r\n\r\n");
+        String text = head.writtenText();
+        assertTrue(text.startsWith("HTTP/1.1 200 OK\r\n") && text.contains("Content-Length: 10\r\n") && text.endsWith("\r\n\r\n"),
+                text);
+
+        MemoryTransport old = open();
+        old.receive("GET / HTTP/1.0\r\n\r\n");
+        assertTrue(old.writtenText().startsWith("HTTP/1.0 200 OK"), old.writtenText());
+        assertTrue(old.isClosing());
+
+        MemoryTransport kept = open();
+        kept.receive("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assertTrue(kept.writtenText().contains("Connection: keep-alive"), kept.writtenText());
+        assertFalse(kept.isClosing());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "malformed request line|GARBAGE\\r\\n\\r\\n|400 Bad Request",
+        "unknown version|GET / HTTP/2.0\\r\\n\\r\\n|505 HTTP Version Not Supported",
+        "malformed header|GET / HTTP/1.1\\r\\nno colon here\\r\\n\\r\\n|400 Bad Request",
+        "bad content length|POST / HTTP/1.1\\r\\nContent-Length: ten\\r\\n\\r\\n|400 Bad Request",
+        "body too large|POST / HTTP/1.1\\r\\nContent-Length: 2000\\r\\n\\r\\n|413 Content Too Large",
+        "chunked too large|POST / HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n7d0\\r\\n|413 Content Too Large",
+        "bad chunk size|POST / HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\n|400 Bad Request",
+        "unsupported coding|POST / HTTP/1.1\\r\\nTransfer-Encoding: gzip\\r\\n\\r\\n|501 Not Implemented",
+    })
+    void badInputIsAnsweredWithItsStatusAndTheConnectionCloses(String what, String input, String status) {
+        MemoryTransport t = open(new HttpLimits(64, 256, 1000), ConnectionHooks.NONE);
+        t.receive(input.replace("\\r\\n", "\r\n"));
+        assertTrue(t.writtenText().startsWith("HTTP/1.1 " + status + "\r\n"), what + ": " + t.writtenText());
+        assertTrue(t.writtenText().contains("Connection: close"), what);
+        assertTrue(t.isClosing(), what + ": the connection closes");
+        assertTrue(seen.isEmpty(), "the handler never saw it");
+    }
+
+    @Test
+    void overlongRequestLinesAndHeadersAreRefusedBeforeTheyEnd() {
+        MemoryTransport line = open(new HttpLimits(64, 256, 1000), ConnectionHooks.NONE);
+        line.receive("GET /" + "a".repeat(100));
+        assertTrue(line.writtenText().startsWith("HTTP/1.1 414 URI Too Long"), line.writtenText());
+        assertTrue(line.isClosing());
+
+        MemoryTransport headers = open(new HttpLimits(64, 256, 1000), ConnectionHooks.NONE);
+        headers.receive("GET / HTTP/1.1\r\n");
+        for (int i = 0; i < 20 && !headers.isClosing(); i++) {
+            headers.receive("X-Filler-" + i + ": " + "v".repeat(20) + "\r\n");
+        }
+        assertTrue(headers.writtenText().startsWith("HTTP/1.1 431 Request Header Fields Too Large"),
+                headers.writtenText());
+        assertTrue(headers.isClosing());
+    }
+
+    @Test
+    void aHandlerThatFailsAnswers500AndTheConnectionGoesOn() {
+        MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(request -> {
+            if (request.path().equals("/boom")) {
+                throw new IllegalStateException("on purpose");
+            }
+            return HttpResponse.text(200, "fine");
+        }, HttpLimits.DEFAULT, ConnectionHooks.NONE));
+        t.receive("GET /boom HTTP/1.1\r\n\r\n");
+        assertTrue(t.writtenText().startsWith("HTTP/1.1 500 Internal Server Error"), t.writtenText());
+        t.clearWritten();
+        t.receive("GET /ok HTTP/1.1\r\n\r\n");
+        assertTrue(t.writtenText().startsWith("HTTP/1.1 200 OK") && t.writtenText().endsWith("fine"), t.writtenText());
+    }
+}
