@@ -66,6 +66,7 @@ public final class Main {
         defaultPort(config, "echo", "7007");
         defaultPort(config, "echo.udp", "7007");
         defaultPort(config, "echo.tls", "7443");
+        defaultPort(config, "http", "8080");
         System.getProperties().forEach((k, v) -> {
             if (k.toString().startsWith("wharf.") || k.toString().startsWith("felix.")) {
                 config.put(k.toString(), v.toString());

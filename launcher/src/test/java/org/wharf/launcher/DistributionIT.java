@@ -69,7 +69,7 @@ class DistributionIT {
                 .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=" + echoPort + " -Dwharf.echo.udp.port=0"
-                + " -Dwharf.echo.tls.port=0");
+                + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0");
         wharf = pb.start();
         CompletableFuture.runAsync(() -> {
             byte[] buffer = new byte[4096];
@@ -126,6 +126,19 @@ class DistributionIT {
         byte[] answer = client.getInputStream().readNBytes(9);
         client.destroy();
         assertEquals("tls echo\n", new String(answer, StandardCharsets.UTF_8));
+
+        // HTTP with curl: the status page knows every endpoint.
+        int http = awaitPort("tcp", "http");
+        Process curl = new ProcessBuilder("curl", "-s", "-f", "http://127.0.0.1:" + http + "/status")
+                .redirectErrorStream(true).start();
+        String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(curl.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, curl.exitValue(), status);
+        assertTrue(status.startsWith("{") && status.contains("\"name\":\"echo-tls\"") && status.contains("\"LISTENING\""),
+                status);
+        Process page = new ProcessBuilder("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "http://127.0.0.1:" + http + "/nowhere").start();
+        assertEquals("404", new String(page.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
 
         long start = System.nanoTime();
         wharf.destroy(); // SIGTERM

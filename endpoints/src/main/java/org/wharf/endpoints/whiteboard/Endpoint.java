@@ -54,7 +54,10 @@ final class Endpoint implements EndpointMXBean {
     private int holdGeneration;
     private String tls;
     private TlsOptions inlineTls;
+    private boolean hasInlineTls;
     private String configError;
+    /** What the last failed start was made of: not retried until one of them changes. */
+    private List<Object> failedWith;
 
     private volatile EndpointState state = EndpointState.WAITING;
     private volatile String reason = "";
@@ -108,10 +111,8 @@ final class Endpoint implements EndpointMXBean {
             drainTimeout = Duration.ofMillis(number("drainTimeout", 30_000));
             replaceWindow = Duration.ofMillis(number("replaceWindow", 2_000));
             tls = text("tls", null);
-            if (properties.keySet().stream().anyMatch(k -> k.startsWith("tls."))) {
-                inlineTls = inlineTls(properties);
-            }
-            if (TransportProvider.SSL.equals(transport) && tls == null && inlineTls == null) {
+            hasInlineTls = properties.keySet().stream().anyMatch(k -> k.startsWith("tls."));
+            if (TransportProvider.SSL.equals(transport) && tls == null && !hasInlineTls) {
                 throw new IllegalArgumentException("transport=ssl needs tls (the name of an org.wharf.tls configuration) "
                         + "or tls.* properties");
             }
@@ -120,13 +121,26 @@ final class Endpoint implements EndpointMXBean {
         }
     }
 
-    /** TLS settings given inline (tls.certificate, tls.key, ...), checked now: a missing file fails here. */
-    private static TlsOptions inlineTls(Map<String, Object> properties) {
-        try {
-            return org.wharf.transport.ssl.TlsProperties.options(properties);
-        } catch (NoClassDefFoundError e) {
-            throw new IllegalArgumentException("tls.* properties need the transport.ssl bundle, which is not there");
+    /**
+     * TLS settings given inline (tls.certificate, tls.key, ...): a missing file fails the
+     * endpoint; while transport.ssl is not there (a dynamic import) it waits.
+     *
+     * @return false if the endpoint cannot go on now (its state says why)
+     */
+    private boolean resolveInlineTls() {
+        if (!hasInlineTls || inlineTls != null) {
+            return true;
         }
+        try {
+            inlineTls = org.wharf.transport.ssl.TlsProperties.options(properties);
+            return true;
+        } catch (NoClassDefFoundError e) {
+            set(EndpointState.WAITING, "endpoint " + name + ": tls.* properties need the transport.ssl bundle");
+        } catch (IllegalArgumentException e) {
+            configError = "endpoint " + name + ": " + e.getMessage();
+            set(EndpointState.FAILED, configError);
+        }
+        return false;
     }
 
     private String text(String key, String fallback) {
@@ -164,6 +178,9 @@ final class Endpoint implements EndpointMXBean {
         if (starting) {
             return; // finishes in started()
         }
+        if (!resolveInlineTls()) {
+            return;
+        }
         boolean datagram = TransportProvider.UDP.equals(transport);
         Object provider = datagram ? whiteboard.datagramTransport(transport) : whiteboard.streamTransport(transport);
         if (serverProvider != null && serverProvider != provider) {
@@ -192,6 +209,11 @@ final class Endpoint implements EndpointMXBean {
                     return;
                 }
             }
+            List<Object> inputs = java.util.Arrays.asList(provider, best.get().id(), tlsOptions);
+            if (inputs.equals(failedWith)) {
+                return; // failed with exactly these (a port in use): wait for a change
+            }
+            failedWith = null;
             start(provider, best.get(), tlsOptions);
             return;
         }
@@ -252,8 +274,11 @@ final class Endpoint implements EndpointMXBean {
         whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
     }
 
+    private TlsOptions startedTls;
+
     private void start(Object provider, ProtocolEntry protocol, TlsOptions tlsOptions) {
         starting = true;
+        startedTls = tlsOptions;
         serverProvider = provider;
         bound = protocol;
         if (provider instanceof DatagramTransportProvider udp) {
@@ -274,6 +299,7 @@ final class Endpoint implements EndpointMXBean {
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
+            failedWith = java.util.Arrays.asList(serverProvider, bound.id(), startedTls);
             serverProvider = null;
             bound = null;
             set(EndpointState.FAILED, "endpoint " + name + ": " + cause.getMessage());

@@ -79,6 +79,7 @@ public final class NioTcpProvider implements StreamTransportProvider {
             NioTcpListener listener = new NioTcpListener(group, loop, server, options, limits(options.writeBufferLimits()
                     .orElse(null)), protocolFactory);
             ServerSocketChannel bound = server;
+            // A loop that is shutting down refuses the task: that is a failed listen, not a throw.
             loop.execute(() -> {
                 try {
                     listener.register();
@@ -90,7 +91,9 @@ public final class NioTcpProvider implements StreamTransportProvider {
             });
         } catch (IOException | RuntimeException e) {
             close(server);
-            result.completeExceptionally(new TransportError("cannot listen on " + describe(address) + ": " + e.getMessage(), e));
+            String why = e instanceof java.util.concurrent.RejectedExecutionException ? "the transport is shut down"
+                    : e.getMessage();
+            result.completeExceptionally(new TransportError("cannot listen on " + describe(address) + ": " + why, e));
         }
         return result;
     }
