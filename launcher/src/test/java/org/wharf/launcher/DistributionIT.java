@@ -140,6 +140,18 @@ class DistributionIT {
                 "http://127.0.0.1:" + http + "/nowhere").start();
         assertEquals("404", new String(page.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
 
+        // Keep-alive load with wrk: every request answered (the rate is for the record only).
+        Process load = new ProcessBuilder("wrk", "-t2", "-c32", "-d3s", "http://127.0.0.1:" + http + "/status")
+                .redirectErrorStream(true).start();
+        String report = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(load.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, load.exitValue(), report);
+        assertTrue(report.contains("Requests/sec:"), report);
+        assertFalse(report.contains("Socket errors") || report.contains("Non-2xx"), "no failed request under load:\n"
+                + report);
+        System.out.println("wrk against /status: " + report.lines().filter(l -> l.startsWith("Requests/sec"))
+                .findFirst().orElse(""));
+
         long start = System.nanoTime();
         wharf.destroy(); // SIGTERM
         assertTrue(wharf.waitFor(15, TimeUnit.SECONDS), "stops within seconds of SIGTERM");
