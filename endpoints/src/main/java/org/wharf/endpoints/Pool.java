@@ -1,7 +1,6 @@
 package org.wharf.endpoints;
 
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,7 +19,6 @@ import java.util.function.Supplier;
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
-import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
 import org.wharf.transport.api.TransportTimeoutError;
 
@@ -187,7 +185,7 @@ public final class Pool<P extends Protocol> {
                         if (error == null) {
                             sessions++;
                             alive++;
-                            c = new PoolConnection<>(this, address, connected.transport(), made.pooled.protocol);
+                            c = new PoolConnection<>(this, address, connected.transport(), made.pooled.user);
                             made.pooled.connection = c;
                             if (closed) {
                                 after.add(connected.transport()::close);
@@ -417,43 +415,19 @@ public final class Pool<P extends Protocol> {
     }
 
     /** Forwards the callbacks to the protocol and tells the pool when the connection is lost. */
-    private final class Pooled implements Protocol {
-        final P protocol;
+    private final class Pooled extends ForwardingProtocol {
+        final P user;
         volatile PoolConnection<P> connection;
 
         Pooled(P protocol) {
-            this.protocol = Objects.requireNonNull(protocol, "protocol factory returned null");
-        }
-
-        @Override
-        public void connectionMade(Transport transport) {
-            protocol.connectionMade(transport);
-        }
-
-        @Override
-        public void dataReceived(ByteBuffer data) {
-            protocol.dataReceived(data);
-        }
-
-        @Override
-        public boolean eofReceived() {
-            return protocol.eofReceived();
-        }
-
-        @Override
-        public void pauseWriting() {
-            protocol.pauseWriting();
-        }
-
-        @Override
-        public void resumeWriting() {
-            protocol.resumeWriting();
+            super(protocol);
+            this.user = protocol;
         }
 
         @Override
         public void connectionLost(Throwable cause) {
             try {
-                protocol.connectionLost(cause);
+                super.connectionLost(cause);
             } finally {
                 lost(connection);
             }

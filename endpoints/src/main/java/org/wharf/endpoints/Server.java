@@ -267,15 +267,14 @@ public final class Server {
     }
 
     /** Forwards every callback to the protocol, keeping count and the idle watch. */
-    private final class Tracked implements Protocol {
-        private final Protocol protocol;
+    private final class Tracked extends ForwardingProtocol {
         private final int generation;
         private volatile Transport transport;
         private TimerHandle idleTimer;
         private long lastActivity;
 
         Tracked(Protocol protocol, int generation) {
-            this.protocol = protocol;
+            super(protocol);
             this.generation = generation;
         }
 
@@ -298,26 +297,6 @@ public final class Server {
                 lastActivity = activity();
                 idleTimer = t.loop().schedule(this::checkIdle, config.idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
             }
-        }
-
-        @Override
-        public void dataReceived(ByteBuffer data) {
-            protocol.dataReceived(data);
-        }
-
-        @Override
-        public boolean eofReceived() {
-            return protocol.eofReceived();
-        }
-
-        @Override
-        public void pauseWriting() {
-            protocol.pauseWriting();
-        }
-
-        @Override
-        public void resumeWriting() {
-            protocol.resumeWriting();
         }
 
         @Override
