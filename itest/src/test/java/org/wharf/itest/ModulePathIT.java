@@ -117,10 +117,10 @@ class ModulePathIT {
     @Test
     void aServerAndAClientProcessOnThePlainModulePathTalkOverARealSocket() throws Exception {
         String modulePath = java.util.stream.Stream.of("transport.api", "protocol.api", "transport.nio", "endpoints",
-                "itest.protocol").map(m -> BuiltBundles.jar(m).toString())
+                "endpoints.bootstrap", "itest.protocol").map(m -> BuiltBundles.jar(m).toString())
                 .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
         String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String main = "org.wharf.endpoints/org.wharf.endpoints.bootstrap.Bootstrap";
+        String main = "org.wharf.endpoints.bootstrap/org.wharf.endpoints.bootstrap.Bootstrap";
         Process server = new ProcessBuilder(launcher, "-p", modulePath, "-m", main, "serve", "greeter", "127.0.0.1", "0")
                 .redirectErrorStream(true).start();
         try {
