@@ -1,0 +1,222 @@
+package org.wharf.features;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Apache Karaf as a user runs it: the real distribution (from Maven Central, through the build),
+ * started headless; the features repository added and features installed through Karaf's own
+ * shell client; a real socket checks that echo answers and, after {@code feature:uninstall},
+ * that its port closes while the HTTP endpoint runs on.
+ */
+class KarafIT {
+
+    private static final String VERSION = System.getProperty("wharf.version");
+    private static final List<String> BUNDLES = List.of("transport.api", "protocol.api", "transport.nio",
+            "transport.ssl", "endpoints", "protocol.echo", "protocol.http");
+
+    private static Path karaf;
+
+    @BeforeAll
+    static void startKaraf() throws Exception {
+        Path work = Path.of(System.getProperty("wharf.karaf.work"));
+        delete(work);
+        Files.createDirectories(work);
+        run(work, 120, "tar", "xzf", System.getProperty("wharf.karaf.tar"), "-C", work.toString());
+        try (Stream<Path> list = Files.list(work)) {
+            karaf = list.filter(p -> p.getFileName().toString().startsWith("apache-karaf")).findFirst().orElseThrow();
+        }
+        Path etc = karaf.resolve("etc");
+
+        // The shell client's user (commented out in the distribution).
+        Path users = etc.resolve("users.properties");
+        Files.writeString(users, Files.readString(users)
+                .replace("#karaf = karaf,_g_:admingroup", "karaf = karaf,_g_:admingroup")
+                .replace("#_g_\\:admingroup = ", "_g_\\:admingroup = "));
+        // Free ports for SSH and JMX, so that a Karaf (or anything) already on 8101/1099/44444
+        // does not fail the build and this Karaf does not disturb anyone.
+        replaceLine(etc.resolve("org.apache.karaf.shell.cfg"), "sshPort", "sshPort = " + freePort());
+        replaceLine(etc.resolve("org.apache.karaf.management.cfg"), "rmiRegistryPort",
+                "rmiRegistryPort = " + freePort());
+        replaceLine(etc.resolve("org.apache.karaf.management.cfg"), "rmiServerPort", "rmiServerPort = " + freePort());
+
+        // The build's artifacts in Karaf's system/ repository (Maven layout), where mvn: URLs
+        // resolve first: what a KAR or a deployment to a Maven repository would provide.
+        for (String bundle : BUNDLES) {
+            place(Path.of(System.getProperty("wharf.bundle." + bundle)), bundle, null, "jar");
+        }
+        Path feature = Path.of(System.getProperty("wharf.feature.dir"));
+        place(feature.resolve("features.xml"), "features", "features", "xml");
+        place(feature.resolve("echo.cfg"), "features", "echo", "cfg");
+        place(feature.resolve("http.cfg"), "features", "http", "cfg");
+
+        ProcessBuilder start = new ProcessBuilder(karaf.resolve("bin/start").toString()).directory(karaf.toFile())
+                .redirectErrorStream(true).redirectOutput(karaf.resolve("start.out").toFile());
+        start.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        // Ephemeral endpoint ports: the shipped .cfg files read them as ${wharf.echo.port:-7007}.
+        start.environment().put("EXTRA_JAVA_OPTS", "-Dwharf.echo.port=0 -Dwharf.http.port=0");
+        assertTrue(start.start().waitFor(60, TimeUnit.SECONDS), "bin/start did not return");
+    }
+
+    @AfterAll
+    static void stopKaraf() throws Exception {
+        if (karaf == null) {
+            return;
+        }
+        ProcessBuilder stop = new ProcessBuilder(karaf.resolve("bin/stop").toString()).directory(karaf.toFile())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        stop.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        stop.start().waitFor(60, TimeUnit.SECONDS);
+        // bin/stop asks; make sure the JVM is gone before the next build touches the folder.
+        Path pidFile = karaf.resolve("data/karaf.pid");
+        if (Files.exists(pidFile)) {
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            ProcessHandle.of(pid).ifPresent(p -> {
+                try {
+                    p.onExit().get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    p.destroyForcibly();
+                }
+            });
+        }
+    }
+
+    @Test
+    void featuresInstallEndpointsThatServeAndUninstallClosesThem() throws Exception {
+        client("feature:repo-add mvn:org.wharf/features/" + VERSION + "/xml/features");
+        client("feature:install wharf-echo", "feature:install wharf-http");
+        String answer = client("feature:list -i");
+        assertTrue(answer.contains("wharf-echo") && answer.contains("wharf-http") && answer.contains("wharf-core"),
+                "installed features:\n" + answer);
+
+        int echo = awaitListening("echo");
+        int http = awaitListening("http");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("karaf echo\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("karaf echo\n",
+                    new String(socket.getInputStream().readNBytes(11), StandardCharsets.UTF_8));
+        }
+        assertTrue(httpGet(http, "/status").contains("\"name\":\"echo\""));
+
+        client("feature:uninstall wharf-echo");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (accepts(echo)) {
+            assertTrue(System.nanoTime() < deadline, "echo port " + echo + " still open after uninstall");
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        // The other endpoint runs on, on the same port: removing a protocol bundle does not
+        // refresh (restart) the endpoints bundle and every endpoint with it.
+        String status = httpGet(http, "/status");
+        assertTrue(status.startsWith("{") && status.contains("\"name\":\"http\""), status);
+    }
+
+    /** Runs commands through Karaf's SSH client (batch mode); returns their output. */
+    private static String client(String... commands) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(karaf.resolve("bin/client").toString(), "-u", "karaf", "-p", "karaf",
+                "-r", "90", "-d", "1", "-b").directory(karaf.toFile()).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process client = pb.start();
+        client.getOutputStream().write((String.join("\n", commands) + "\n").getBytes(StandardCharsets.UTF_8));
+        client.getOutputStream().close();
+        String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(client.waitFor(180, TimeUnit.SECONDS), "bin/client did not return:\n" + out);
+        assertEquals(0, client.exitValue(), "bin/client " + commands[0] + " failed:\n" + out + "\n" + karafLog());
+        return out;
+    }
+
+    /** The port an endpoint logged ({@code listening tcp 0.0.0.0:N echo 0.1.0}) in Karaf's log. */
+    private static int awaitListening(String name) throws IOException {
+        Pattern listening = Pattern.compile("listening tcp 0\\.0\\.0\\.0:(\\d+) " + name + " ");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher m = listening.matcher(karafLog());
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        throw new AssertionError("no '" + listening + "' in karaf.log:\n" + karafLog());
+    }
+
+    private static String karafLog() throws IOException {
+        Path log = karaf.resolve("data/log/karaf.log");
+        return Files.exists(log) ? Files.readString(log) : "(no karaf.log)";
+    }
+
+    private static String httpGet(int port, String path) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 200"), response);
+            return response.substring(response.indexOf("\r\n\r\n") + 4);
+        }
+    }
+
+    private static boolean accepts(int port) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return true;
+        } catch (ConnectException refused) {
+            return false;
+        }
+    }
+
+    private static void place(Path file, String artifactId, String classifier, String type) throws IOException {
+        Path dir = karaf.resolve("system/org/wharf").resolve(artifactId).resolve(VERSION);
+        Files.createDirectories(dir);
+        String name = artifactId + "-" + VERSION + (classifier == null ? "" : "-" + classifier) + "." + type;
+        Files.copy(file, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void replaceLine(Path file, String key, String line) throws IOException {
+        String text = Files.readString(file);
+        String replaced = text.replaceAll("(?m)^#?\\s*" + Pattern.quote(key) + "\\s*=.*$", Matcher.quoteReplacement(line));
+        assertTrue(!replaced.equals(text) || text.contains(line), key + " not found in " + file);
+        Files.writeString(file, replaced);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void run(Path dir, int seconds, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(seconds, TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", command) + ":\n" + out);
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
