@@ -1,0 +1,152 @@
+package org.wharf.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs every scenario for Wharf and for Netty, alternating (A B A B …) after a warm-up, with
+ * each server in its own JVM and the {@link EchoLoad} driver in this one; prints a table
+ * and writes the figures as JSON.
+ *
+ * <pre>
+ * bench/run [--quick] [--out FILE]
+ * </pre>
+ */
+public final class Bench {
+
+    private static final List<String> IMPLEMENTATIONS = List.of("wharf", "netty");
+
+    private Bench() {
+    }
+
+    /** One scenario: a name, how to drive it, and what it reports. */
+    private record Scenario(String name, int connections, int size) {
+    }
+
+    /** The figures of one run of one implementation. */
+    private record Run(double rate, long p50, long p99) {
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param args {@code --quick} for short runs, {@code --out FILE} for the JSON
+     * @throws Exception if a server or a run fails
+     */
+    public static void main(String[] args) throws Exception {
+        List<String> options = Arrays.asList(args);
+        boolean quick = options.contains("--quick");
+        int outAt = options.indexOf("--out");
+        Path out = Path.of(outAt >= 0 ? options.get(outAt + 1) : "bench/results/latest.json");
+        Duration warmup = Duration.ofSeconds(quick ? 1 : 3);
+        Duration measure = Duration.ofSeconds(quick ? 2 : 5);
+        int pairs = quick ? 3 : 5;
+        int threads = 1;
+        PrintStream console = System.out;
+
+        List<Scenario> scenarios = List.of(new Scenario("tcp-echo-1", 1, 64), new Scenario("tcp-echo-64", 64, 64));
+        StringBuilder json = new StringBuilder();
+        json.append("{\n  \"date\": \"").append(OffsetDateTime.now(ZoneOffset.UTC).withNano(0)).append("\",\n");
+        json.append("  \"machine\": \"").append(machine()).append("\",\n");
+        json.append("  \"mode\": \"").append(quick ? "quick" : "full").append("\",\n");
+        json.append("  \"settings\": {\"warmupSeconds\": ").append(warmup.toSeconds()).append(", \"measureSeconds\": ")
+                .append(measure.toSeconds()).append(", \"pairs\": ").append(pairs).append(", \"serverLoopThreads\": ")
+                .append(threads).append("},\n");
+        json.append("  \"scenarios\": [\n");
+
+        console.printf(Locale.ROOT, "%-14s %-14s %14s %14s %7s %18s %18s%n", "scenario", "unit", "wharf", "netty",
+                "ratio", "p50/p99 µs wharf", "p50/p99 µs netty");
+        for (int s = 0; s < scenarios.size(); s++) {
+            Scenario scenario = scenarios.get(s);
+            List<Run> wharf = new ArrayList<>();
+            List<Run> netty = new ArrayList<>();
+            for (int pair = 0; pair < pairs; pair++) {
+                for (String implementation : IMPLEMENTATIONS) {
+                    Run run = runOnce(implementation, threads, scenario, warmup, measure);
+                    (implementation.equals("wharf") ? wharf : netty).add(run);
+                }
+            }
+            Run w = median(wharf);
+            Run n = median(netty);
+            double ratio = w.rate() / n.rate();
+            console.printf(Locale.ROOT, "%-14s %-14s %,14.0f %,14.0f %7.2f %18s %18s%n", scenario.name(),
+                    "round trips/s", w.rate(), n.rate(), ratio, w.p50() + "/" + w.p99(), n.p50() + "/" + n.p99());
+            json.append("    {\"name\": \"").append(scenario.name()).append("\", \"unit\": \"round trips/s\", ")
+                    .append("\"connections\": ").append(scenario.connections()).append(", \"messageBytes\": ")
+                    .append(scenario.size()).append(",\n     \"wharf\": ").append(round(w.rate()))
+                    .append(", \"netty\": ").append(round(n.rate())).append(", \"ratio\": ")
+                    .append(String.format(Locale.ROOT, "%.3f", ratio))
+                    .append(",\n     \"latencyMicros\": {\"wharf\": {\"p50\": ").append(w.p50()).append(", \"p99\": ")
+                    .append(w.p99()).append("}, \"netty\": {\"p50\": ").append(n.p50()).append(", \"p99\": ")
+                    .append(n.p99()).append("}},\n     \"runs\": [");
+            for (int i = 0; i < pairs; i++) {
+                json.append(i == 0 ? "" : ", ").append("{\"wharf\": ").append(round(wharf.get(i).rate()))
+                        .append(", \"netty\": ").append(round(netty.get(i).rate())).append(", \"ratio\": ")
+                        .append(String.format(Locale.ROOT, "%.3f", wharf.get(i).rate() / netty.get(i).rate()))
+                        .append('}');
+            }
+            json.append("]}").append(s + 1 < scenarios.size() ? "," : "").append('\n');
+        }
+        json.append("  ]\n}\n");
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, json);
+        console.println("wrote " + out);
+    }
+
+    /** Starts the server in its own JVM, drives it, stops it. */
+    private static Run runOnce(String implementation, int threads, Scenario scenario, Duration warmup, Duration measure)
+            throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process server = new ProcessBuilder(java, "-Xms512m", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                EchoServer.class.getName(), implementation, Integer.toString(threads))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String first = lines.readLine();
+            if (first == null || !first.startsWith("port ")) {
+                throw new IOException(implementation + " server did not start: " + first);
+            }
+            int port = Integer.parseInt(first.substring(5).trim());
+            EchoLoad.Result result = EchoLoad.run(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                    scenario.connections(), scenario.size(), warmup, measure);
+            return new Run(result.rate(), result.p50Micros(), result.p99Micros());
+        } finally {
+            server.getOutputStream().close();
+            if (!server.waitFor(15, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+        }
+    }
+
+    private static Run median(List<Run> runs) {
+        List<Run> sorted = new ArrayList<>(runs);
+        sorted.sort((a, b) -> Double.compare(a.rate(), b.rate()));
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static long round(double value) {
+        return Math.round(value);
+    }
+
+    private static String machine() {
+        return (Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version"))
+                .replace("\"", "'");
+    }
+}

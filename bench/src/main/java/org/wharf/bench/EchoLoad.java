@@ -1,0 +1,171 @@
+package org.wharf.bench;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The load generator both servers face: plain NIO on one thread, so neither side's client
+ * library helps it. Each connection has one request outstanding: it sends a message, waits
+ * for all of it to come back, checks every byte, records the round trip and sends the next.
+ */
+public final class EchoLoad {
+
+    /** Latencies are counted per microsecond up to this bound; slower ones share the last slot. */
+    private static final int MAX_MICROS = 1_000_000;
+
+    private EchoLoad() {
+    }
+
+    /**
+     * What one run measured.
+     *
+     * @param trips round trips completed in the measured window
+     * @param seconds length of the measured window
+     * @param p50Micros median round-trip latency, microseconds
+     * @param p99Micros 99th percentile round-trip latency, microseconds
+     */
+    public record Result(long trips, double seconds, long p50Micros, long p99Micros) {
+
+        /** @return round trips per second */
+        public double rate() {
+            return trips / seconds;
+        }
+    }
+
+    /**
+     * Drives an echo server.
+     *
+     * @param server the server's address
+     * @param connections connections, each with one message outstanding
+     * @param size bytes per message
+     * @param warmup time run before measuring
+     * @param measure time measured
+     * @return the figures of the measured window
+     * @throws IOException if a connection fails or an echo differs from what was sent
+     */
+    public static Result run(InetSocketAddress server, int connections, int size, Duration warmup, Duration measure)
+            throws IOException {
+        if (size < 8) {
+            throw new IllegalArgumentException("size = " + size + ": at least 8 bytes (a sequence number)");
+        }
+        List<Conn> conns = new ArrayList<>();
+        try (Selector selector = Selector.open()) {
+            for (int i = 0; i < connections; i++) {
+                SocketChannel channel = SocketChannel.open(server);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                channel.configureBlocking(false);
+                Conn c = new Conn(channel, size, i);
+                conns.add(c);
+                c.key = channel.register(selector, SelectionKey.OP_READ, c);
+            }
+            long[] histogram = new long[MAX_MICROS + 1];
+            long now = System.nanoTime();
+            long measureFrom = now + warmup.toNanos();
+            long end = measureFrom + measure.toNanos();
+            for (Conn c : conns) {
+                c.send(now);
+            }
+            long trips = 0;
+            boolean measuring = false;
+            while ((now = System.nanoTime()) < end) {
+                if (!measuring && now >= measureFrom) {
+                    measuring = true;
+                }
+                selector.select(Math.max(1, (end - now) / 1_000_000));
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Conn c = (Conn) key.attachment();
+                    if (key.isValid() && key.isWritable()) {
+                        c.flush();
+                    }
+                    if (key.isValid() && key.isReadable() && c.read()) {
+                        long done = System.nanoTime();
+                        if (measuring) {
+                            trips++;
+                            histogram[(int) Math.min(MAX_MICROS, (done - c.sentAt) / 1_000)]++;
+                        }
+                        c.send(done);
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+            return new Result(trips, measure.toNanos() / 1e9, percentile(histogram, trips, 0.50),
+                    percentile(histogram, trips, 0.99));
+        } finally {
+            for (Conn c : conns) {
+                c.channel.close();
+            }
+        }
+    }
+
+    private static long percentile(long[] histogram, long total, double p) {
+        long rank = (long) Math.ceil(total * p);
+        long seen = 0;
+        for (int micros = 0; micros < histogram.length; micros++) {
+            seen += histogram[micros];
+            if (seen >= rank && seen > 0) {
+                return micros;
+            }
+        }
+        return 0;
+    }
+
+    /** One connection: the message in flight and the echo coming back. */
+    private static final class Conn {
+        final SocketChannel channel;
+        final ByteBuffer out;
+        final ByteBuffer in;
+        final ByteBuffer expected;
+        SelectionKey key;
+        long sequence;
+        long sentAt;
+
+        Conn(SocketChannel channel, int size, int id) {
+            this.channel = channel;
+            this.out = ByteBuffer.allocateDirect(size);
+            this.in = ByteBuffer.allocateDirect(size);
+            this.expected = ByteBuffer.allocate(size);
+            for (int i = 8; i < size; i++) {
+                expected.put(i, (byte) (id + i));
+            }
+        }
+
+        void send(long now) throws IOException {
+            sequence++;
+            expected.putLong(0, sequence);
+            out.clear();
+            out.put(expected.duplicate().clear());
+            out.flip();
+            in.clear();
+            sentAt = now;
+            flush();
+        }
+
+        void flush() throws IOException {
+            channel.write(out);
+            key.interestOps(out.hasRemaining() ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+        }
+
+        /** @return whether the whole echo has arrived (and matched) */
+        boolean read() throws IOException {
+            if (channel.read(in) < 0) {
+                throw new IOException("the server closed a connection");
+            }
+            if (in.hasRemaining()) {
+                return false;
+            }
+            in.flip();
+            if (!in.equals(expected.duplicate().clear())) {
+                throw new IOException("echo " + sequence + " differs from what was sent");
+            }
+            return true;
+        }
+    }
+}
