@@ -35,7 +35,20 @@ public final class Bench {
     }
 
     /** One scenario: a name, how to drive it, and what it reports. */
-    private record Scenario(String name, int connections, int size) {
+    private record Scenario(String name, int connections, int size, boolean bulk) {
+
+        Scenario(String name, int connections, int size) {
+            this(name, connections, size, false);
+        }
+
+        String unit() {
+            return bulk ? "MB/s" : "round trips/s";
+        }
+
+        /** The figure reported: round trips/s, or echoed MB/s for bulk. */
+        double figure(EchoLoad.Result result) {
+            return bulk ? result.rate() / 1e6 : result.rate();
+        }
     }
 
     /** The figures of one run of one implementation. */
@@ -59,7 +72,8 @@ public final class Bench {
         int threads = 1;
         PrintStream console = System.out;
 
-        List<Scenario> scenarios = List.of(new Scenario("tcp-echo-1", 1, 64), new Scenario("tcp-echo-64", 64, 64));
+        List<Scenario> scenarios = List.of(new Scenario("tcp-echo-1", 1, 64), new Scenario("tcp-echo-64", 64, 64),
+                new Scenario("tcp-bulk", 1, 64 * 1024, true));
         StringBuilder json = new StringBuilder();
         json.append("{\n  \"date\": \"").append(OffsetDateTime.now(ZoneOffset.UTC).withNano(0)).append("\",\n");
         json.append("  \"machine\": \"").append(machine()).append("\",\n");
@@ -84,9 +98,12 @@ public final class Bench {
             Run w = median(wharf);
             Run n = median(netty);
             double ratio = w.rate() / n.rate();
+            String p = scenario.bulk() ? "-" : null;
             console.printf(Locale.ROOT, "%-14s %-14s %,14.0f %,14.0f %7.2f %18s %18s%n", scenario.name(),
-                    "round trips/s", w.rate(), n.rate(), ratio, w.p50() + "/" + w.p99(), n.p50() + "/" + n.p99());
-            json.append("    {\"name\": \"").append(scenario.name()).append("\", \"unit\": \"round trips/s\", ")
+                    scenario.unit(), w.rate(), n.rate(), ratio, p != null ? p : w.p50() + "/" + w.p99(),
+                    p != null ? p : n.p50() + "/" + n.p99());
+            json.append("    {\"name\": \"").append(scenario.name()).append("\", \"unit\": \"")
+                    .append(scenario.unit()).append("\", ")
                     .append("\"connections\": ").append(scenario.connections()).append(", \"messageBytes\": ")
                     .append(scenario.size()).append(",\n     \"wharf\": ").append(round(w.rate()))
                     .append(", \"netty\": ").append(round(n.rate())).append(", \"ratio\": ")
@@ -123,9 +140,10 @@ public final class Bench {
                 throw new IOException(implementation + " server did not start: " + first);
             }
             int port = Integer.parseInt(first.substring(5).trim());
-            EchoLoad.Result result = EchoLoad.run(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-                    scenario.connections(), scenario.size(), warmup, measure);
-            return new Run(result.rate(), result.p50Micros(), result.p99Micros());
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+            EchoLoad.Result result = scenario.bulk() ? EchoLoad.bulk(address, scenario.size(), warmup, measure)
+                    : EchoLoad.run(address, scenario.connections(), scenario.size(), warmup, measure);
+            return new Run(scenario.figure(result), result.p50Micros(), result.p99Micros());
         } finally {
             server.getOutputStream().close();
             if (!server.waitFor(15, TimeUnit.SECONDS)) {

@@ -105,6 +105,77 @@ public final class EchoLoad {
         }
     }
 
+    /** Bulk data repeats with a prime period, so a lost, doubled or shifted chunk shows. */
+    private static final int PERIOD = 65_521;
+
+    /**
+     * Streams data through an echo server over one connection, writing {@code chunk}-byte
+     * buffers as fast as the server takes them while reading the echo back, and checks every
+     * byte.
+     *
+     * @param server the server's address
+     * @param chunk bytes per write
+     * @param warmup time run before measuring
+     * @param measure time measured
+     * @return bytes echoed back in the measured window (as {@code trips}) and the window;
+     *     latencies are zero
+     * @throws IOException if the connection fails or the echo differs from what was sent
+     */
+    public static Result bulk(InetSocketAddress server, int chunk, Duration warmup, Duration measure)
+            throws IOException {
+        byte[] period = new byte[PERIOD];
+        new java.util.Random(PERIOD).nextBytes(period);
+        byte[] pattern = new byte[PERIOD + chunk]; // any chunk-long window of the endless stream
+        for (int i = 0; i < pattern.length; i++) {
+            pattern[i] = period[i % PERIOD];
+        }
+        ByteBuffer source = ByteBuffer.wrap(pattern);
+        try (Selector selector = Selector.open(); SocketChannel channel = SocketChannel.open(server)) {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel.configureBlocking(false);
+            SelectionKey key = channel.register(selector, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            ByteBuffer out = ByteBuffer.allocateDirect(chunk);
+            ByteBuffer in = ByteBuffer.allocateDirect(chunk);
+            out.limit(0);
+            long sent = 0;
+            long received = 0;
+            long now = System.nanoTime();
+            long measureFrom = now + warmup.toNanos();
+            long end = measureFrom + measure.toNanos();
+            long receivedAtStart = -1;
+            while ((now = System.nanoTime()) < end) {
+                if (receivedAtStart < 0 && now >= measureFrom) {
+                    receivedAtStart = received;
+                }
+                selector.select(Math.max(1, (end - now) / 1_000_000));
+                if (key.isWritable()) {
+                    if (!out.hasRemaining()) {
+                        int at = (int) (sent % PERIOD);
+                        out.clear();
+                        out.put(source.slice(at, chunk));
+                        out.flip();
+                    }
+                    sent += channel.write(out);
+                }
+                if (key.isReadable()) {
+                    in.clear();
+                    int n = channel.read(in);
+                    if (n < 0) {
+                        throw new IOException("the server closed the connection");
+                    }
+                    in.flip();
+                    int at = (int) (received % PERIOD);
+                    if (in.mismatch(source.slice(at, n)) >= 0) {
+                        throw new IOException("echo at byte " + received + " differs from what was sent");
+                    }
+                    received += n;
+                }
+                selector.selectedKeys().clear();
+            }
+            return new Result(received - Math.max(0, receivedAtStart), measure.toNanos() / 1e9, 0, 0);
+        }
+    }
+
     private static long percentile(long[] histogram, long total, double p) {
         long rank = (long) Math.ceil(total * p);
         long seen = 0;

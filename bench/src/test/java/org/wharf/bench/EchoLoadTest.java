@@ -30,6 +30,16 @@ class EchoLoadTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"wharf", "netty"})
+    void bothServersStreamBulkDataBackIntact(String implementation) throws Exception {
+        try (EchoServer server = EchoServer.start(implementation, 1)) {
+            EchoLoad.Result result = EchoLoad.bulk(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    server.port()), 64 * 1024, Duration.ofMillis(50), Duration.ofMillis(300));
+            assertTrue(result.trips() > 64 * 1024, "less than one chunk echoed: " + result);
+        }
+    }
+
     @Test
     void aCorruptedEchoFailsTheRun() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
