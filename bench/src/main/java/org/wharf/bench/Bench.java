@@ -35,14 +35,14 @@ public final class Bench {
     }
 
     /** One scenario: a name, how to drive it, and what it reports. */
-    private record Scenario(String name, int connections, int size, boolean bulk) {
+    private record Scenario(String name, int connections, int size, boolean bulk, boolean udp) {
 
         Scenario(String name, int connections, int size) {
-            this(name, connections, size, false);
+            this(name, connections, size, false, false);
         }
 
         String unit() {
-            return bulk ? "MB/s" : "round trips/s";
+            return bulk ? "MB/s" : udp ? "datagrams/s" : "round trips/s";
         }
 
         /** The figure reported: round trips/s, or echoed MB/s for bulk. */
@@ -52,7 +52,7 @@ public final class Bench {
     }
 
     /** The figures of one run of one implementation. */
-    private record Run(double rate, long p50, long p99) {
+    private record Run(double rate, long p50, long p99, long lost) {
     }
 
     /**
@@ -73,7 +73,7 @@ public final class Bench {
         PrintStream console = System.out;
 
         List<Scenario> scenarios = List.of(new Scenario("tcp-echo-1", 1, 64), new Scenario("tcp-echo-64", 64, 64),
-                new Scenario("tcp-bulk", 1, 64 * 1024, true));
+                new Scenario("tcp-bulk", 1, 64 * 1024, true, false), new Scenario("udp-echo-64", 64, 64, false, true));
         StringBuilder json = new StringBuilder();
         json.append("{\n  \"date\": \"").append(OffsetDateTime.now(ZoneOffset.UTC).withNano(0)).append("\",\n");
         json.append("  \"machine\": \"").append(machine()).append("\",\n");
@@ -110,7 +110,8 @@ public final class Bench {
                     .append(String.format(Locale.ROOT, "%.3f", ratio))
                     .append(",\n     \"latencyMicros\": {\"wharf\": {\"p50\": ").append(w.p50()).append(", \"p99\": ")
                     .append(w.p99()).append("}, \"netty\": {\"p50\": ").append(n.p50()).append(", \"p99\": ")
-                    .append(n.p99()).append("}},\n     \"runs\": [");
+                    .append(n.p99()).append("}},\n     \"lost\": {\"wharf\": ").append(w.lost())
+                    .append(", \"netty\": ").append(n.lost()).append("},\n     \"runs\": [");
             for (int i = 0; i < pairs; i++) {
                 json.append(i == 0 ? "" : ", ").append("{\"wharf\": ").append(round(wharf.get(i).rate()))
                         .append(", \"netty\": ").append(round(netty.get(i).rate())).append(", \"ratio\": ")
@@ -130,7 +131,7 @@ public final class Bench {
             throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process server = new ProcessBuilder(java, "-Xms512m", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                EchoServer.class.getName(), implementation, Integer.toString(threads))
+                EchoServer.class.getName(), implementation, Integer.toString(threads), scenario.udp() ? "udp" : "tcp")
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(),
@@ -142,8 +143,9 @@ public final class Bench {
             int port = Integer.parseInt(first.substring(5).trim());
             InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
             EchoLoad.Result result = scenario.bulk() ? EchoLoad.bulk(address, scenario.size(), warmup, measure)
+                    : scenario.udp() ? EchoLoad.udp(address, scenario.connections(), scenario.size(), warmup, measure)
                     : EchoLoad.run(address, scenario.connections(), scenario.size(), warmup, measure);
-            return new Run(scenario.figure(result), result.p50Micros(), result.p99Micros());
+            return new Run(scenario.figure(result), result.p50Micros(), result.p99Micros(), result.lost());
         } finally {
             server.getOutputStream().close();
             if (!server.waitFor(15, TimeUnit.SECONDS)) {

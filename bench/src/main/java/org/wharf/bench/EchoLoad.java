@@ -4,12 +4,14 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The load generator both servers face: plain NIO on one thread, so neither side's client
@@ -31,8 +33,9 @@ public final class EchoLoad {
      * @param seconds length of the measured window
      * @param p50Micros median round-trip latency, microseconds
      * @param p99Micros 99th percentile round-trip latency, microseconds
+     * @param lost datagrams sent in the measured window that never came back (0 for TCP)
      */
-    public record Result(long trips, double seconds, long p50Micros, long p99Micros) {
+    public record Result(long trips, double seconds, long p50Micros, long p99Micros, long lost) {
 
         /** @return round trips per second */
         public double rate() {
@@ -97,7 +100,7 @@ public final class EchoLoad {
                 selector.selectedKeys().clear();
             }
             return new Result(trips, measure.toNanos() / 1e9, percentile(histogram, trips, 0.50),
-                    percentile(histogram, trips, 0.99));
+                    percentile(histogram, trips, 0.99), 0);
         } finally {
             for (Conn c : conns) {
                 c.channel.close();
@@ -172,8 +175,97 @@ public final class EchoLoad {
                 }
                 selector.selectedKeys().clear();
             }
-            return new Result(received - Math.max(0, receivedAtStart), measure.toNanos() / 1e9, 0, 0);
+            return new Result(received - Math.max(0, receivedAtStart), measure.toNanos() / 1e9, 0, 0, 0);
         }
+    }
+
+    /**
+     * Drives a UDP echo server with {@code outstanding} datagrams in flight: each answer (its
+     * bytes checked) sends the next; a datagram with no answer after {@code lossAfter} counts
+     * as lost and is replaced.
+     *
+     * @param server the server's address
+     * @param outstanding datagrams in flight
+     * @param size bytes per datagram, at least 8
+     * @param warmup time run before measuring
+     * @param measure time measured
+     * @return answers in the measured window (as {@code trips}), latencies, and losses
+     * @throws IOException if the socket fails or an answer differs from every datagram sent
+     */
+    public static Result udp(InetSocketAddress server, int outstanding, int size, Duration warmup, Duration measure)
+            throws IOException {
+        long lossAfter = TimeUnit.MILLISECONDS.toNanos(50);
+        try (Selector selector = Selector.open(); DatagramChannel channel = DatagramChannel.open()) {
+            channel.bind(new InetSocketAddress(server.getAddress(), 0)).connect(server);
+            channel.configureBlocking(false);
+            channel.register(selector, SelectionKey.OP_READ);
+            java.util.LinkedHashMap<Long, Long> inFlight = new java.util.LinkedHashMap<>(); // sequence -> sent at
+            ByteBuffer out = ByteBuffer.allocateDirect(size);
+            ByteBuffer in = ByteBuffer.allocateDirect(size + 1);
+            long[] histogram = new long[MAX_MICROS + 1];
+            long sequence = 0;
+            long trips = 0;
+            long lost = 0;
+            long now = System.nanoTime();
+            long measureFrom = now + warmup.toNanos();
+            long end = measureFrom + measure.toNanos();
+            while ((now = System.nanoTime()) < end) {
+                while (inFlight.size() < outstanding) {
+                    sequence++;
+                    fillDatagram(out, sequence);
+                    if (channel.write(out) == 0) {
+                        break; // the socket buffer is full: try again after a select
+                    }
+                    inFlight.put(sequence, now);
+                }
+                selector.select(1);
+                selector.selectedKeys().clear();
+                for (int n; (n = read(channel, in)) > 0;) {
+                    long at = System.nanoTime();
+                    in.flip();
+                    if (n != size) {
+                        throw new IOException("a " + n + "-byte answer to " + size + "-byte datagrams");
+                    }
+                    long answered = in.getLong(0);
+                    fillDatagram(out, answered);
+                    if (!in.equals(out)) {
+                        throw new IOException("answer " + answered + " differs from what was sent");
+                    }
+                    Long sentAt = inFlight.remove(answered);
+                    if (sentAt != null && at >= measureFrom) {
+                        trips++;
+                        histogram[(int) Math.min(MAX_MICROS, (at - sentAt) / 1_000)]++;
+                    }
+                }
+                for (var i = inFlight.entrySet().iterator(); i.hasNext();) {
+                    var e = i.next();
+                    if (now - e.getValue() < lossAfter) {
+                        break; // in sending order: the rest are younger
+                    }
+                    if (e.getValue() >= measureFrom) {
+                        lost++;
+                    }
+                    i.remove();
+                }
+            }
+            return new Result(trips, measure.toNanos() / 1e9, percentile(histogram, trips, 0.50),
+                    percentile(histogram, trips, 0.99), lost);
+        }
+    }
+
+    private static int read(DatagramChannel channel, ByteBuffer in) throws IOException {
+        in.clear();
+        return channel.read(in);
+    }
+
+    /** A datagram: its sequence number, then bytes derived from it. */
+    private static void fillDatagram(ByteBuffer out, long sequence) {
+        out.clear();
+        out.putLong(sequence);
+        while (out.hasRemaining()) {
+            out.put((byte) (sequence * 31 + out.position()));
+        }
+        out.flip();
     }
 
     private static long percentile(long[] histogram, long total, double p) {

@@ -4,9 +4,15 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
+import org.wharf.transport.api.Connected;
+import org.wharf.transport.api.DatagramOptions;
+import org.wharf.transport.api.DatagramProtocol;
+import org.wharf.transport.api.DatagramTransport;
+import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
@@ -16,8 +22,10 @@ import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
+import org.wharf.transport.nio.internal.NioUdpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 
+import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -27,6 +35,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -61,7 +72,23 @@ public final class EchoServer implements AutoCloseable {
      * @throws Exception if it cannot listen
      */
     public static EchoServer start(String implementation, int threads) throws Exception {
+        return start(implementation, threads, false);
+    }
+
+    /**
+     * Starts a TCP or UDP echo server on an ephemeral loopback port.
+     *
+     * @param implementation {@code wharf} or {@code netty}
+     * @param threads event-loop threads
+     * @param udp whether to echo datagrams instead of a stream
+     * @return the running server
+     * @throws Exception if it cannot listen
+     */
+    public static EchoServer start(String implementation, int threads, boolean udp) throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        if (udp) {
+            return startUdp(implementation, threads, any);
+        }
         switch (implementation) {
             case "wharf": {
                 NioEventLoopGroup loops = new NioEventLoopGroup("bench",
@@ -99,6 +126,37 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
+    private static EchoServer startUdp(String implementation, int threads, InetSocketAddress any) throws Exception {
+        switch (implementation) {
+            case "wharf": {
+                NioEventLoopGroup loops = new NioEventLoopGroup("bench",
+                        new NioSettings(threads, 64 * 1024, WriteBufferLimits.DEFAULT), Log.SYSTEM);
+                Resolver resolver = new Resolver();
+                Connected<DatagramTransport, WharfUdpEcho> bound = new NioUdpProvider(loops, resolver)
+                        .bind(any, DatagramOptions.DEFAULT, WharfUdpEcho::new).toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+                InetSocketAddress local = (InetSocketAddress) bound.transport().extraInfo(ExtraInfo.LOCAL_ADDRESS)
+                        .orElseThrow();
+                return new EchoServer(local.getPort(), () -> {
+                    bound.transport().close();
+                    loops.shutdown().get(10, TimeUnit.SECONDS);
+                    resolver.shutdown();
+                });
+            }
+            case "netty": {
+                EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
+                Channel channel = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+                        .handler(new NettyUdpEcho()).bind(any).sync().channel();
+                return new EchoServer(((InetSocketAddress) channel.localAddress()).getPort(), () -> {
+                    channel.close().sync();
+                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                });
+            }
+            default:
+                throw new IllegalArgumentException("implementation = " + implementation + ": wharf or netty");
+        }
+    }
+
     @Override
     public void close() throws Exception {
         stop.close();
@@ -107,12 +165,14 @@ public final class EchoServer implements AutoCloseable {
     /**
      * Runs a server in this JVM until standard input closes; prints {@code port N} first.
      *
-     * @param args implementation ({@code wharf} or {@code netty}) and event-loop threads
+     * @param args implementation ({@code wharf} or {@code netty}), event-loop threads, and
+     *     optionally {@code udp}
      * @throws Exception if the server fails
      */
     public static void main(String[] args) throws Exception {
         PrintStream out = System.out;
-        try (EchoServer server = start(args[0], Integer.parseInt(args[1]))) {
+        boolean udp = args.length > 2 && args[2].equals("udp");
+        try (EchoServer server = start(args[0], Integer.parseInt(args[1]), udp)) {
             out.println("port " + server.port());
             out.flush();
             InputStream in = System.in;
@@ -155,6 +215,40 @@ public final class EchoServer implements AutoCloseable {
         @Override
         public void resumeWriting() {
             transport.resumeReading();
+        }
+    }
+
+    /** Wharf's datagram echo: each datagram sent back to its sender. */
+    static final class WharfUdpEcho implements DatagramProtocol {
+        private DatagramTransport transport;
+
+        @Override
+        public void connectionMade(DatagramTransport t) {
+            this.transport = t;
+        }
+
+        @Override
+        public void datagramReceived(ByteBuffer data, SocketAddress sender) {
+            ByteBuffer copy = ByteBuffer.allocate(data.remaining());
+            copy.put(data).flip();
+            transport.sendTo(copy, sender);
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+        }
+    }
+
+    /** Netty's datagram echo, as in its examples (QuoteOfTheMoment style): write back, flush per read batch. */
+    static final class NettyUdpEcho extends SimpleChannelInboundHandler<DatagramPacket> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            ctx.write(new DatagramPacket(packet.content().retain(), packet.sender()));
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
         }
     }
 

@@ -40,6 +40,17 @@ class EchoLoadTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"wharf", "netty"})
+    void bothServersEchoDatagrams(String implementation) throws Exception {
+        try (EchoServer server = EchoServer.start(implementation, 1, true)) {
+            EchoLoad.Result result = EchoLoad.udp(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    server.port()), 16, 64, Duration.ofMillis(50), Duration.ofMillis(300));
+            assertTrue(result.trips() > 0, "no datagram answered: " + result);
+            assertTrue(result.p50Micros() <= result.p99Micros(), result.toString());
+        }
+    }
+
     @Test
     void aCorruptedEchoFailsTheRun() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
