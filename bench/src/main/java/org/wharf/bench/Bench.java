@@ -85,6 +85,7 @@ public final class Bench {
 
         console.printf(Locale.ROOT, "%-14s %-14s %14s %14s %7s %18s %18s%n", "scenario", "unit", "wharf", "netty",
                 "ratio", "p50/p99 µs wharf", "p50/p99 µs netty");
+        List<Chart.Bar> bars = new ArrayList<>();
         for (int s = 0; s < scenarios.size(); s++) {
             Scenario scenario = scenarios.get(s);
             List<Run> wharf = new ArrayList<>();
@@ -98,6 +99,7 @@ public final class Bench {
             Run w = median(wharf);
             Run n = median(netty);
             double ratio = w.rate() / n.rate();
+            bars.add(new Chart.Bar(scenario.name(), scenario.unit(), w.rate(), n.rate()));
             String p = scenario.bulk() ? "-" : null;
             console.printf(Locale.ROOT, "%-14s %-14s %,14.0f %,14.0f %7.2f %18s %18s%n", scenario.name(),
                     scenario.unit(), w.rate(), n.rate(), ratio, p != null ? p : w.p50() + "/" + w.p99(),
@@ -123,7 +125,10 @@ public final class Bench {
         json.append("  ]\n}\n");
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, json);
-        console.println("wrote " + out);
+        Path png = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
+        Chart.write(bars, OffsetDateTime.now(ZoneOffset.UTC).withNano(0) + ", " + machine() + ", "
+                + (quick ? "quick" : "full") + " run, medians of " + pairs + " alternating pairs", png);
+        console.println("wrote " + out + " and " + png);
     }
 
     /** Starts the server in its own JVM, drives it, stops it. */

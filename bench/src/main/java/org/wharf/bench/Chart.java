@@ -1,0 +1,90 @@
+package org.wharf.bench;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+import javax.imageio.ImageIO;
+
+/**
+ * Draws the comparison as a PNG with Java2D (headless, no dependency): per scenario, the
+ * ratio Wharf/Netty as a bar against the 1.0 line, with both figures written beside it.
+ */
+final class Chart {
+
+    /**
+     * One bar of the chart.
+     *
+     * @param name the scenario
+     * @param unit its unit
+     * @param wharf Wharf's median
+     * @param netty Netty's median
+     */
+    record Bar(String name, String unit, double wharf, double netty) {
+    }
+
+    private Chart() {
+    }
+
+    /**
+     * Writes the chart.
+     *
+     * @param bars one per scenario
+     * @param title the heading (date, machine)
+     * @param file the PNG to write
+     * @throws IOException if the file cannot be written
+     */
+    static void write(List<Bar> bars, String title, Path file) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        int rowHeight = 46;
+        int left = 150;
+        int plot = 420;
+        int width = left + plot + 330;
+        int top = 60;
+        int height = top + rowHeight * bars.size() + 40;
+        double max = 2.0;
+        for (Bar bar : bars) {
+            max = Math.max(max, Math.ceil(bar.wharf() / bar.netty() * 2) / 2);
+        }
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            g.setColor(Color.DARK_GRAY);
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+            g.drawString("Wharf / Netty (higher is better for Wharf)", 12, 22);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+            g.drawString(title, 12, 40);
+            for (int i = 0; i < bars.size(); i++) {
+                Bar bar = bars.get(i);
+                double ratio = bar.wharf() / bar.netty();
+                int y = top + i * rowHeight;
+                g.setColor(Color.DARK_GRAY);
+                g.drawString(bar.name(), 12, y + 20);
+                g.setColor(ratio >= 1.0 ? new Color(0x2e7d32) : new Color(0xc62828));
+                g.fillRect(left, y + 6, (int) Math.round(plot * Math.min(ratio, max) / max), 22);
+                g.setColor(Color.DARK_GRAY);
+                g.drawString(String.format(Locale.ROOT, "%.2f   wharf %,.0f / netty %,.0f %s", ratio, bar.wharf(),
+                        bar.netty(), bar.unit()), left + plot + 10, y + 22);
+            }
+            int one = left + (int) Math.round(plot / max);
+            g.setColor(Color.BLACK);
+            g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {4, 4}, 0));
+            g.drawLine(one, top, one, top + rowHeight * bars.size());
+            g.drawString("1.0", one - 8, top + rowHeight * bars.size() + 16);
+        } finally {
+            g.dispose();
+        }
+        ImageIO.write(image, "png", file.toFile());
+    }
+}
