@@ -188,8 +188,12 @@ class WhiteboardIT {
             assertAnswer("before", exchange(open, "before"));
             int onePort = port("one");
             configure("one", Map.of("port", 0, "protocol", "greeter", "maxConnections", 5));
-            Felix.awaitTrue(() -> "LISTENING".equals(state("one")) && port("one") != onePort,
-                    "one restarted with its new configuration");
+            // State and port from one snapshot: between two reads the endpoint may be restarting.
+            Felix.awaitTrue(() -> {
+                Object one = endpoint("one");
+                return one != null && "LISTENING".equals(String.valueOf(Felix.get(one, "state")))
+                        && port(one) != onePort;
+            }, "one restarted with its new configuration");
             assertAnswer("after", exchange(open, "after"));
             assertEquals(twoPort, port("two"), "two was not touched");
             assertAnswer("one", ask(port("one"), "one"));
@@ -441,8 +445,13 @@ class WhiteboardIT {
     }
 
     private int port(String name) {
-        List<?> addresses = (List<?>) Felix.get(endpoint(name), "addresses");
-        return ((InetSocketAddress) addresses.get(0)).getPort();
+        return port(endpoint(name));
+    }
+
+    /** The endpoint's first listening port, or -1 while it has none. */
+    private static int port(Object endpoint) {
+        List<?> addresses = (List<?>) Felix.get(endpoint, "addresses");
+        return addresses.isEmpty() ? -1 : ((InetSocketAddress) addresses.get(0)).getPort();
     }
 
     private List<String> protocols() {
