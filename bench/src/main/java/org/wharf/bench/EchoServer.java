@@ -91,8 +91,7 @@ public final class EchoServer implements AutoCloseable {
         }
         switch (implementation) {
             case "wharf": {
-                NioEventLoopGroup loops = new NioEventLoopGroup("bench",
-                        new NioSettings(threads, 64 * 1024, WriteBufferLimits.DEFAULT), Log.SYSTEM);
+                NioEventLoopGroup loops = wharfLoops(threads);
                 Resolver resolver = new Resolver();
                 Listener listener = new NioTcpProvider(loops, resolver).listen(any, ListenOptions.DEFAULT, WharfEcho::new)
                         .toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -126,11 +125,16 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
+    /** Wharf's loops as the platform makes them: 64 KiB read buffers, default write limits. */
+    private static NioEventLoopGroup wharfLoops(int threads) {
+        return new NioEventLoopGroup("bench", new NioSettings(threads, 64 * 1024, WriteBufferLimits.DEFAULT),
+                Log.SYSTEM);
+    }
+
     private static EchoServer startUdp(String implementation, int threads, InetSocketAddress any) throws Exception {
         switch (implementation) {
             case "wharf": {
-                NioEventLoopGroup loops = new NioEventLoopGroup("bench",
-                        new NioSettings(threads, 64 * 1024, WriteBufferLimits.DEFAULT), Log.SYSTEM);
+                NioEventLoopGroup loops = wharfLoops(threads);
                 Resolver resolver = new Resolver();
                 Connected<DatagramTransport, WharfUdpEcho> bound = new NioUdpProvider(loops, resolver)
                         .bind(any, DatagramOptions.DEFAULT, WharfUdpEcho::new).toCompletableFuture()
