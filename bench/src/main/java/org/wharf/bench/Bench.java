@@ -24,12 +24,19 @@ import java.util.concurrent.TimeUnit;
  * and writes the figures as JSON.
  *
  * <pre>
- * bench/run [--quick] [--out FILE]
+ * bench/run [--quick] [--only SCENARIO,...] [--out FILE]
  * </pre>
  */
 public final class Bench {
 
     private static final List<String> IMPLEMENTATIONS = List.of("wharf", "netty");
+
+    /**
+     * The command prefix that pins a server JVM to its CPUs, from {@code WHARF_BENCH_SERVER_CPUS}
+     * (bench/run sets it so the driver and the server do not share a core); empty if unset.
+     */
+    private static final List<String> SERVER_CPUS = System.getenv("WHARF_BENCH_SERVER_CPUS") == null ? List.of()
+            : List.of("taskset", "-c", System.getenv("WHARF_BENCH_SERVER_CPUS"));
 
     private Bench() {
     }
@@ -72,8 +79,15 @@ public final class Bench {
         int threads = 1;
         PrintStream console = System.out;
 
-        List<Scenario> scenarios = List.of(new Scenario("tcp-echo-1", 1, 64), new Scenario("tcp-echo-64", 64, 64),
-                new Scenario("tcp-bulk", 1, 64 * 1024, true, false), new Scenario("udp-echo-64", 64, 64, false, true));
+        int onlyAt = options.indexOf("--only");
+        List<String> only = onlyAt >= 0 ? List.of(options.get(onlyAt + 1).split(",")) : null;
+        List<Scenario> scenarios = new ArrayList<>();
+        for (Scenario scenario : List.of(new Scenario("tcp-echo-1", 1, 64), new Scenario("tcp-echo-64", 64, 64),
+                new Scenario("tcp-bulk", 1, 64 * 1024, true, false), new Scenario("udp-echo-64", 64, 64, false, true))) {
+            if (only == null || only.contains(scenario.name())) {
+                scenarios.add(scenario);
+            }
+        }
         StringBuilder json = new StringBuilder();
         json.append("{\n  \"date\": \"").append(OffsetDateTime.now(ZoneOffset.UTC).withNano(0)).append("\",\n");
         json.append("  \"machine\": \"").append(machine()).append("\",\n");
@@ -135,9 +149,10 @@ public final class Bench {
     private static Run runOnce(String implementation, int threads, Scenario scenario, Duration warmup, Duration measure)
             throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process server = new ProcessBuilder(java, "-Xms512m", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                EchoServer.class.getName(), implementation, Integer.toString(threads), scenario.udp() ? "udp" : "tcp")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String> command = new ArrayList<>(SERVER_CPUS);
+        command.addAll(List.of(java, "-Xms512m", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                EchoServer.class.getName(), implementation, Integer.toString(threads), scenario.udp() ? "udp" : "tcp"));
+        Process server = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(),
                     StandardCharsets.UTF_8));
