@@ -11,12 +11,17 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Supplier;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -155,6 +160,67 @@ class TlsFailureTest {
         assertTrue(lost.getMessage().contains("close_notify"), lost.getMessage());
         assertServes(listener, fixture.client());
         listener.close();
+    }
+
+    @Test
+    void recordsThatArriveAfterTheApplicationClosedAreNotDelivered() throws Exception {
+        // Echo(1) closes after its first data: a second record read in the same segment
+        // must not reach it (it would write to a closing transport and fail the connection).
+        BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(fixture.server(), () -> (TlsFixture.Echo) new TlsFixture.Echo(1).keepBytes(true),
+                made);
+        try (SocketChannel channel = SocketChannel.open(listener.localAddress())) {
+            SSLEngine engine = fixture.client().context().get().createSSLEngine();
+            engine.setUseClientMode(true);
+            handshake(channel, engine);
+            ByteBuffer out = ByteBuffer.allocate(2 * engine.getSession().getPacketBufferSize());
+            engine.wrap(ByteBuffer.wrap("first".getBytes(StandardCharsets.US_ASCII)), out);
+            engine.wrap(ByteBuffer.wrap("second".getBytes(StandardCharsets.US_ASCII)), out);
+            out.flip();
+            channel.write(out); // both records in one segment, read by the server at once
+            TlsFixture.Echo echo = TlsFixture.take(made);
+            assertEquals(null, TlsFixture.await(echo.lost()), "a clean close, not a failure");
+            assertEquals("first", new String(echo.received(), StandardCharsets.US_ASCII));
+            assertEquals(List.of(), echo.violations());
+        }
+        listener.close();
+    }
+
+    /** A blocking client handshake on the JDK's engine, so the test controls every record sent after it. */
+    private static void handshake(SocketChannel channel, SSLEngine engine) throws Exception {
+        ByteBuffer netIn = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        ByteBuffer netOut = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        ByteBuffer app = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
+        engine.beginHandshake();
+        SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+        while (status != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                && status != SSLEngineResult.HandshakeStatus.FINISHED) {
+            switch (status) {
+                case NEED_WRAP -> {
+                    netOut.clear();
+                    status = engine.wrap(ByteBuffer.allocate(0), netOut).getHandshakeStatus();
+                    netOut.flip();
+                    while (netOut.hasRemaining()) {
+                        channel.write(netOut);
+                    }
+                }
+                case NEED_TASK -> {
+                    for (Runnable task; (task = engine.getDelegatedTask()) != null;) {
+                        task.run();
+                    }
+                    status = engine.getHandshakeStatus();
+                }
+                default -> {
+                    netIn.flip();
+                    SSLEngineResult r = engine.unwrap(netIn, app);
+                    netIn.compact();
+                    if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && channel.read(netIn) < 0) {
+                        throw new java.io.EOFException("the server closed during the handshake");
+                    }
+                    status = r.getHandshakeStatus();
+                }
+            }
+        }
     }
 
     @Test

@@ -427,7 +427,9 @@ final class SslConnection implements Protocol, SslTransport {
     }
 
     private void deliver(ByteBuffer data) {
-        if (!appConnected || !data.hasRemaining()) {
+        // After close(), or once the connection failed, no more data reaches the application
+        // (as with a TCP transport), even from records that came in the same read.
+        if (!appConnected || !data.hasRemaining() || closing || raw.isClosing()) {
             return;
         }
         if (appPaused || !heldForApp.isEmpty()) {
