@@ -12,6 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.net.ssl.SSLContext;
 
 /**
  * The load generator both servers face: plain NIO on one thread, so neither side's client
@@ -56,18 +59,34 @@ public final class EchoLoad {
      */
     public static Result run(InetSocketAddress server, int connections, int size, Duration warmup, Duration measure)
             throws IOException {
+        return run(server, null, connections, size, warmup, measure);
+    }
+
+    /**
+     * Drives an echo server, over TLS if a context is given.
+     *
+     * @param server the server's address
+     * @param tls the client's TLS context, or {@code null} for plain TCP
+     * @param connections connections, each with one message outstanding
+     * @param size bytes per message
+     * @param warmup time run before measuring
+     * @param measure time measured
+     * @return the figures of the measured window
+     * @throws IOException if a connection fails or an echo differs from what was sent
+     */
+    public static Result run(InetSocketAddress server, SSLContext tls, int connections, int size, Duration warmup,
+            Duration measure) throws IOException {
         if (size < 8) {
             throw new IllegalArgumentException("size = " + size + ": at least 8 bytes (a sequence number)");
         }
         List<Conn> conns = new ArrayList<>();
         try (Selector selector = Selector.open()) {
             for (int i = 0; i < connections; i++) {
-                SocketChannel channel = SocketChannel.open(server);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                channel.configureBlocking(false);
-                Conn c = new Conn(channel, size, i);
+                Link link = open(server, tls);
+                Conn c = new Conn(link, size, i);
                 conns.add(c);
-                c.key = channel.register(selector, SelectionKey.OP_READ, c);
+                link.channel().configureBlocking(false);
+                c.key = link.channel().register(selector, SelectionKey.OP_READ, c);
             }
             long[] histogram = new long[MAX_MICROS + 1];
             long now = System.nanoTime();
@@ -103,9 +122,19 @@ public final class EchoLoad {
                     percentile(histogram, trips, 0.99), 0);
         } finally {
             for (Conn c : conns) {
-                c.channel.close();
+                c.link.close();
             }
         }
+    }
+
+    /** Connects in blocking mode, with the TLS handshake done if {@code tls} is given. */
+    private static Link open(InetSocketAddress server, SSLContext tls) throws IOException {
+        if (tls != null) {
+            return TlsLink.open(server, tls);
+        }
+        SocketChannel channel = SocketChannel.open(server);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        return Link.plain(channel);
     }
 
     /** Bulk data repeats with a prime period, so a lost, doubled or shifted chunk shows. */
@@ -126,6 +155,23 @@ public final class EchoLoad {
      */
     public static Result bulk(InetSocketAddress server, int chunk, Duration warmup, Duration measure)
             throws IOException {
+        return bulk(server, null, chunk, warmup, measure);
+    }
+
+    /**
+     * Streams data through an echo server, over TLS if a context is given; see
+     * {@link #bulk(InetSocketAddress, int, Duration, Duration)}.
+     *
+     * @param server the server's address
+     * @param tls the client's TLS context, or {@code null} for plain TCP
+     * @param chunk bytes per write
+     * @param warmup time run before measuring
+     * @param measure time measured
+     * @return bytes echoed back in the measured window (as {@code trips}) and the window
+     * @throws IOException if the connection fails or the echo differs from what was sent
+     */
+    public static Result bulk(InetSocketAddress server, SSLContext tls, int chunk, Duration warmup, Duration measure)
+            throws IOException {
         byte[] period = new byte[PERIOD];
         new java.util.Random(PERIOD).nextBytes(period);
         byte[] pattern = new byte[PERIOD + chunk]; // any chunk-long window of the endless stream
@@ -133,10 +179,9 @@ public final class EchoLoad {
             pattern[i] = period[i % PERIOD];
         }
         ByteBuffer source = ByteBuffer.wrap(pattern);
-        try (Selector selector = Selector.open(); SocketChannel channel = SocketChannel.open(server)) {
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            channel.configureBlocking(false);
-            SelectionKey key = channel.register(selector, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        try (Selector selector = Selector.open(); Link link = open(server, tls)) {
+            link.channel().configureBlocking(false);
+            SelectionKey key = link.channel().register(selector, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
             ByteBuffer out = ByteBuffer.allocateDirect(chunk);
             ByteBuffer in = ByteBuffer.allocateDirect(chunk);
             out.limit(0);
@@ -150,19 +195,28 @@ public final class EchoLoad {
                 if (receivedAtStart < 0 && now >= measureFrom) {
                     receivedAtStart = received;
                 }
-                selector.select(Math.max(1, (end - now) / 1_000_000));
-                if (key.isWritable()) {
-                    if (!out.hasRemaining()) {
-                        int at = (int) (sent % PERIOD);
-                        out.clear();
-                        out.put(source.slice(at, chunk));
-                        out.flip();
-                    }
-                    sent += channel.write(out);
+                boolean buffered = link.buffered(); // TLS: records taken from the socket, not yet read
+                if (buffered) {
+                    selector.selectNow();
+                } else {
+                    selector.select(Math.max(1, (end - now) / 1_000_000));
                 }
-                if (key.isReadable()) {
+                if (key.isWritable()) {
+                    if (link.pendingWrite()) {
+                        link.flush();
+                    } else {
+                        if (!out.hasRemaining()) {
+                            int at = (int) (sent % PERIOD);
+                            out.clear();
+                            out.put(source.slice(at, chunk));
+                            out.flip();
+                        }
+                        sent += link.write(out);
+                    }
+                }
+                if (key.isReadable() || buffered) {
                     in.clear();
-                    int n = channel.read(in);
+                    int n = link.read(in);
                     if (n < 0) {
                         throw new IOException("the server closed the connection");
                     }
@@ -176,6 +230,126 @@ public final class EchoLoad {
                 selector.selectedKeys().clear();
             }
             return new Result(received - Math.max(0, receivedAtStart), measure.toNanos() / 1e9, 0, 0, 0);
+        }
+    }
+
+    /**
+     * Full TLS handshakes: {@code clients} threads each connect in blocking mode, complete a
+     * full handshake, echo one message (so the server has finished its side too), close, and
+     * start over.
+     *
+     * @param server the server's address
+     * @param tls the client's TLS context
+     * @param clients concurrent clients, one thread each
+     * @param size bytes of the message echoed on each connection, at least 8
+     * @param warmup time run before measuring
+     * @param measure time measured
+     * @return connections completed in the measured window (as {@code trips}) and the
+     *     latencies from connect to echo
+     * @throws IOException if a handshake fails or an echo differs from what was sent
+     */
+    public static Result handshakes(InetSocketAddress server, SSLContext tls, int clients, int size, Duration warmup,
+            Duration measure) throws IOException {
+        long measureFrom = System.nanoTime() + warmup.toNanos();
+        long end = measureFrom + measure.toNanos();
+        List<long[]> histograms = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicLong trips = new AtomicLong();
+        for (int t = 0; t < clients; t++) {
+            long[] histogram = new long[MAX_MICROS + 1];
+            histograms.add(histogram);
+            int id = t;
+            Thread thread = new Thread(() -> {
+                ByteBuffer out = ByteBuffer.allocate(size);
+                ByteBuffer in = ByteBuffer.allocate(size);
+                try {
+                    for (long sequence = 0; System.nanoTime() < end && failure.get() == null; sequence++) {
+                        long started = System.nanoTime();
+                        out.clear().putLong(sequence);
+                        while (out.hasRemaining()) {
+                            out.put((byte) (id + out.position()));
+                        }
+                        out.flip();
+                        in.clear();
+                        try (TlsLink link = TlsLink.open(server, tls)) {
+                            while (out.hasRemaining()) {
+                                link.write(out);
+                            }
+                            while (in.hasRemaining()) {
+                                if (link.read(in) < 0) {
+                                    throw new IOException("the server closed a connection before echoing");
+                                }
+                            }
+                        }
+                        if (!in.flip().equals(out.flip())) {
+                            throw new IOException("echo " + sequence + " differs from what was sent");
+                        }
+                        long finished = System.nanoTime();
+                        if (finished >= measureFrom && finished < end) {
+                            trips.incrementAndGet();
+                            histogram[(int) Math.min(MAX_MICROS, (finished - started) / 1_000)]++;
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "handshake-client-" + t);
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+        if (failure.get() != null) {
+            throw new IOException("a handshake client failed: " + failure.get(), failure.get());
+        }
+        long[] histogram = new long[MAX_MICROS + 1];
+        for (long[] h : histograms) {
+            for (int i = 0; i < h.length; i++) {
+                histogram[i] += h[i];
+            }
+        }
+        long total = trips.get();
+        return new Result(total, measure.toNanos() / 1e9, percentile(histogram, total, 0.50),
+                percentile(histogram, total, 0.99), 0);
+    }
+
+    /**
+     * Opens {@code count} connections and has one byte echoed on each, so every connection
+     * has been accepted and has carried data; then leaves them idle and open.
+     *
+     * @param server the server's address
+     * @param count connections to open
+     * @return the open connections, for the caller to close
+     * @throws IOException if a connection fails or an echo is wrong
+     */
+    public static List<SocketChannel> idle(InetSocketAddress server, int count) throws IOException {
+        List<SocketChannel> open = new ArrayList<>(count);
+        try {
+            ByteBuffer one = ByteBuffer.allocateDirect(1);
+            for (int i = 0; i < count; i++) {
+                SocketChannel channel = SocketChannel.open(server);
+                open.add(channel);
+                channel.write(one.clear().put(0, (byte) i));
+            }
+            for (int i = 0; i < count; i++) {
+                one.clear();
+                if (open.get(i).read(one) != 1 || one.get(0) != (byte) i) {
+                    throw new IOException("connection " + i + " did not echo its byte");
+                }
+            }
+            return open;
+        } catch (IOException | RuntimeException e) {
+            for (SocketChannel channel : open) {
+                channel.close();
+            }
+            throw e;
         }
     }
 
@@ -282,7 +456,7 @@ public final class EchoLoad {
 
     /** One connection: the message in flight and the echo coming back. */
     private static final class Conn {
-        final SocketChannel channel;
+        final Link link;
         final ByteBuffer out;
         final ByteBuffer in;
         final ByteBuffer expected;
@@ -290,8 +464,8 @@ public final class EchoLoad {
         long sequence;
         long sentAt;
 
-        Conn(SocketChannel channel, int size, int id) {
-            this.channel = channel;
+        Conn(Link link, int size, int id) {
+            this.link = link;
             this.out = ByteBuffer.allocateDirect(size);
             this.in = ByteBuffer.allocateDirect(size);
             this.expected = ByteBuffer.allocate(size);
@@ -312,13 +486,16 @@ public final class EchoLoad {
         }
 
         void flush() throws IOException {
-            channel.write(out);
-            key.interestOps(out.hasRemaining() ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+            if (link.flush()) {
+                link.write(out);
+            }
+            key.interestOps(out.hasRemaining() || link.pendingWrite() ? SelectionKey.OP_READ | SelectionKey.OP_WRITE
+                    : SelectionKey.OP_READ);
         }
 
         /** @return whether the whole echo has arrived (and matched) */
         boolean read() throws IOException {
-            if (channel.read(in) < 0) {
+            if (link.read(in) < 0) {
                 throw new IOException("the server closed a connection");
             }
             if (in.hasRemaining()) {

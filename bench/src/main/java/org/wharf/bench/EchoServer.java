@@ -1,11 +1,19 @@
 package org.wharf.bench;
 
-import java.io.InputStream;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.charset.StandardCharsets;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import org.wharf.transport.api.Connected;
@@ -16,6 +24,8 @@ import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.WriteBufferLimits;
 import org.wharf.transport.nio.internal.Log;
@@ -24,6 +34,9 @@ import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.NioUdpProvider;
 import org.wharf.transport.nio.internal.Resolver;
+import org.wharf.transport.ssl.TlsContextBuilder;
+import org.wharf.transport.ssl.internal.SslTransportProvider;
+import org.wharf.transport.ssl.internal.TlsLog;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -41,12 +54,15 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 
 /**
  * The echo servers under test, each written the way its library's users write one: Wharf's
- * NIO TCP transport with an echo {@link Protocol}, and Netty 4.2 NIO with the echo handler
- * of Netty's own examples (write on read, flush on read complete). Both get the same number
- * of event-loop threads.
+ * NIO TCP transport (and its TLS layer) with an echo {@link Protocol}, and Netty 4.2 NIO with
+ * the echo handler of Netty's own examples (write on read, flush on read complete) behind an
+ * {@code SslHandler} for TLS. Both get the same number of event-loop threads.
  */
 public final class EchoServer implements AutoCloseable {
 
@@ -89,12 +105,40 @@ public final class EchoServer implements AutoCloseable {
         if (udp) {
             return startUdp(implementation, threads, any);
         }
+        return startTcp(implementation, threads, any, null, null);
+    }
+
+    /**
+     * Starts a TLS 1.3 echo server on an ephemeral loopback port, both libraries on the JDK's
+     * SSLEngine and configured from the same PEM files the way their users do it.
+     *
+     * @param implementation {@code wharf} or {@code netty}
+     * @param threads event-loop threads
+     * @param chain the server's certificate chain (PEM)
+     * @param key its private key (PEM, PKCS#8)
+     * @return the running server
+     * @throws Exception if it cannot listen
+     */
+    public static EchoServer startTls(String implementation, int threads, Path chain, Path key) throws Exception {
+        return startTcp(implementation, threads, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                Objects.requireNonNull(chain, "chain"), Objects.requireNonNull(key, "key"));
+    }
+
+    private static EchoServer startTcp(String implementation, int threads, InetSocketAddress any, Path chain, Path key)
+            throws Exception {
         switch (implementation) {
             case "wharf": {
                 NioEventLoopGroup loops = wharfLoops(threads);
                 Resolver resolver = new Resolver();
-                Listener listener = new NioTcpProvider(loops, resolver).listen(any, ListenOptions.DEFAULT, WharfEcho::new)
-                        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+                StreamTransportProvider provider = new NioTcpProvider(loops, resolver);
+                ListenOptions options = ListenOptions.DEFAULT;
+                if (chain != null) {
+                    provider = new SslTransportProvider(provider, TlsLog.SYSTEM);
+                    options = options.withTls(TlsOptions.of(TlsContextBuilder.create().certificate(chain, key).build())
+                            .withProtocols(List.of(TLS_1_3)));
+                }
+                Listener listener = provider.listen(any, options, WharfEcho::new).toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
                 return new EchoServer(listener.localAddress().getPort(), () -> {
                     listener.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
                     loops.shutdown().get(10, TimeUnit.SECONDS);
@@ -105,12 +149,17 @@ public final class EchoServer implements AutoCloseable {
                 EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
                 EventLoopGroup workers = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
                 NettyEcho echo = new NettyEcho();
+                SslContext tls = chain == null ? null : SslContextBuilder.forServer(chain.toFile(), key.toFile())
+                        .sslProvider(SslProvider.JDK).protocols(TLS_1_3).build();
                 Channel channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                         .option(ChannelOption.SO_BACKLOG, 1024)
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel ch) {
+                                if (tls != null) {
+                                    ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                                }
                                 ch.pipeline().addLast(echo);
                             }
                         }).bind(any).sync().channel();
@@ -124,6 +173,8 @@ public final class EchoServer implements AutoCloseable {
                 throw new IllegalArgumentException("implementation = " + implementation + ": wharf or netty");
         }
     }
+
+    private static final String TLS_1_3 = "TLSv1.3";
 
     /** Wharf's loops as the platform makes them: 64 KiB read buffers, default write limits. */
     private static NioEventLoopGroup wharfLoops(int threads) {
@@ -168,22 +219,50 @@ public final class EchoServer implements AutoCloseable {
 
     /**
      * Runs a server in this JVM until standard input closes; prints {@code port N} first.
+     * Each line {@code heap} read from standard input is answered with
+     * {@code heap USED direct USED}: the bytes in use after a full collection.
      *
      * @param args implementation ({@code wharf} or {@code netty}), event-loop threads, and
-     *     optionally {@code udp}
+     *     {@code tcp}, {@code udp} or {@code tls CHAIN.pem KEY.pem}
      * @throws Exception if the server fails
      */
     public static void main(String[] args) throws Exception {
         PrintStream out = System.out;
-        boolean udp = args.length > 2 && args[2].equals("udp");
-        try (EchoServer server = start(args[0], Integer.parseInt(args[1]), udp)) {
+        String mode = args.length > 2 ? args[2] : "tcp";
+        int threads = Integer.parseInt(args[1]);
+        try (EchoServer server = mode.equals("tls") ? startTls(args[0], threads, Path.of(args[3]), Path.of(args[4]))
+                : start(args[0], threads, mode.equals("udp"))) {
             out.println("port " + server.port());
             out.flush();
-            InputStream in = System.in;
-            while (in.read() >= 0) {
-                // the driver closes our stdin to stop us
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line; (line = in.readLine()) != null;) {
+                if (line.equals("heap")) {
+                    out.println("heap " + usedAfterCollection() + " direct " + directInUse());
+                    out.flush();
+                }
             }
         }
+    }
+
+    /** Heap bytes in use after full collections, once the figure settles. */
+    private static long usedAfterCollection() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            long now = memory.getHeapMemoryUsage().getUsed();
+            if (now >= used) {
+                return now;
+            }
+            used = now;
+        }
+        return used;
+    }
+
+    /** Bytes of direct buffers the JDK tracks (Netty's pool may allocate beyond them). */
+    private static long directInUse() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
     }
 
     /** Wharf's echo: the received bytes written back (the read buffer is the transport's, so copied). */

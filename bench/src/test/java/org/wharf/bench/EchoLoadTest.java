@@ -1,7 +1,9 @@
 package org.wharf.bench;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,7 +12,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -49,6 +53,48 @@ class EchoLoadTest {
             assertTrue(result.trips() > 0, "no datagram answered: " + result);
             assertTrue(result.p50Micros() <= result.p99Micros(), result.toString());
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"wharf", "netty"})
+    void bothServersEchoOverTls13(String implementation) throws Exception {
+        Bench.Pki pki = Bench.Pki.create();
+        try (EchoServer server = EchoServer.startTls(implementation, 1, pki.chain(), pki.key())) {
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+            EchoLoad.Result echo = EchoLoad.run(address, pki.client(), 4, 64, Duration.ofMillis(50),
+                    Duration.ofMillis(300));
+            assertTrue(echo.trips() > 0, "no round trip completed: " + echo);
+            EchoLoad.Result bulk = EchoLoad.bulk(address, pki.client(), 64 * 1024, Duration.ofMillis(50),
+                    Duration.ofMillis(500));
+            assertTrue(bulk.trips() > 64 * 1024, "less than one chunk echoed: " + bulk);
+            EchoLoad.Result handshakes = EchoLoad.handshakes(address, pki.client(), 2, 64, Duration.ZERO,
+                    Duration.ofMillis(500));
+            assertTrue(handshakes.trips() > 0, "no handshake completed: " + handshakes);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"wharf", "netty"})
+    void idleConnectionsStayOpenAfterTheirEcho(String implementation) throws Exception {
+        try (EchoServer server = EchoServer.start(implementation, 1)) {
+            List<SocketChannel> open = EchoLoad.idle(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    server.port()), 300);
+            try {
+                assertEquals(300, open.size());
+                assertTrue(open.stream().allMatch(SocketChannel::isConnected));
+            } finally {
+                for (SocketChannel channel : open) {
+                    channel.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void iperf3MeasuresTheLoopbackLimitWhereInstalled() throws Exception {
+        assumeTrue(Iperf.available(), "iperf3 is not installed");
+        assertTrue(Iperf.tcp(List.of(), Duration.ofSeconds(1)) > 0);
+        assertTrue(Iperf.udp(List.of(), Duration.ofSeconds(1)) > 0);
     }
 
     @Test
