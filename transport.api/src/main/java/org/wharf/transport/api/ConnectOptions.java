@@ -8,22 +8,25 @@ import java.util.Optional;
 
 /**
  * How a stream transport provider connects: timeout, local address, socket options,
- * write-buffer limits, TLS. Immutable; each {@code with...} method returns a changed copy.
+ * write-buffer limits, TLS, and the event loop preferred. Immutable; each {@code with...}
+ * method returns a changed copy.
  */
 public final class ConnectOptions {
 
     /** 30 s timeout, any local address, {@code TCP_NODELAY}, the provider's default write-buffer limits, no TLS. */
     public static final ConnectOptions DEFAULT = new ConnectOptions(Duration.ofSeconds(30), null,
-            SocketOptions.NONE.with(StandardSocketOptions.TCP_NODELAY, true), null, null);
+            SocketOptions.NONE.with(StandardSocketOptions.TCP_NODELAY, true), null, null, null);
 
     private final Duration timeout;
     private final InetSocketAddress localAddress;
     private final SocketOptions socketOptions;
     private final WriteBufferLimits writeBufferLimits;
     private final TlsOptions tls;
+    private final EventLoop eventLoop;
 
     private ConnectOptions(Duration timeout, InetSocketAddress localAddress, SocketOptions socketOptions,
-            WriteBufferLimits writeBufferLimits, TlsOptions tls) {
+            WriteBufferLimits writeBufferLimits, TlsOptions tls, EventLoop eventLoop) {
+        this.eventLoop = eventLoop;
         this.timeout = timeout;
         this.localAddress = localAddress;
         this.socketOptions = socketOptions;
@@ -88,7 +91,7 @@ public final class ConnectOptions {
         if (value.isNegative() || value.isZero()) {
             throw new IllegalArgumentException("connect timeout must be positive, got " + value);
         }
-        return new ConnectOptions(value, localAddress, socketOptions, writeBufferLimits, tls);
+        return new ConnectOptions(value, localAddress, socketOptions, writeBufferLimits, tls, eventLoop);
     }
 
     /**
@@ -98,7 +101,7 @@ public final class ConnectOptions {
      * @return the changed options
      */
     public ConnectOptions withLocalAddress(InetSocketAddress value) {
-        return new ConnectOptions(timeout, value, socketOptions, writeBufferLimits, tls);
+        return new ConnectOptions(timeout, value, socketOptions, writeBufferLimits, tls, eventLoop);
     }
 
     /**
@@ -108,7 +111,7 @@ public final class ConnectOptions {
      * @return the changed options
      */
     public ConnectOptions withSocketOptions(SocketOptions value) {
-        return new ConnectOptions(timeout, localAddress, Objects.requireNonNull(value), writeBufferLimits, tls);
+        return new ConnectOptions(timeout, localAddress, Objects.requireNonNull(value), writeBufferLimits, tls, eventLoop);
     }
 
     /**
@@ -118,7 +121,7 @@ public final class ConnectOptions {
      * @return the changed options
      */
     public ConnectOptions withWriteBufferLimits(WriteBufferLimits value) {
-        return new ConnectOptions(timeout, localAddress, socketOptions, value, tls);
+        return new ConnectOptions(timeout, localAddress, socketOptions, value, tls, eventLoop);
     }
 
     /**
@@ -128,6 +131,28 @@ public final class ConnectOptions {
      * @return the changed options
      */
     public ConnectOptions withTls(TlsOptions value) {
-        return new ConnectOptions(timeout, localAddress, socketOptions, writeBufferLimits, value);
+        return new ConnectOptions(timeout, localAddress, socketOptions, writeBufferLimits, value, eventLoop);
+    }
+
+    /**
+     * The event loop the connection should run on, when the provider owns it. A proxy asks
+     * for its client connection's loop, so both legs share one thread and hand bytes over
+     * without locks or task hops (as Netty's proxies do with the inbound channel's loop).
+     *
+     * @return the preferred loop, or empty to let the provider choose
+     */
+    public Optional<EventLoop> eventLoop() {
+        return Optional.ofNullable(eventLoop);
+    }
+
+    /**
+     * A copy that prefers an event loop. A provider that does not own the loop ignores it,
+     * so callers must not rely on sharing a thread.
+     *
+     * @param value the loop, or {@code null} to let the provider choose
+     * @return the changed options
+     */
+    public ConnectOptions withEventLoop(EventLoop value) {
+        return new ConnectOptions(timeout, localAddress, socketOptions, writeBufferLimits, tls, value);
     }
 }

@@ -360,6 +360,18 @@ public abstract class StreamTransportContract {
     }
 
     @Test
+    void aConnectThatPrefersAnotherConnectionsLoopRunsOnIt() {
+        Server<EchoProtocol> server = serve(EchoProtocol::new, listenOptions());
+        connect(server, new RecordingProtocol(), connectOptions());
+        org.wharf.transport.api.EventLoop loop = await(server.next().made()).loop();
+        // Four in a row: round robin over several loops would not land on it by chance.
+        for (int i = 0; i < 4; i++) {
+            RecordingProtocol client = connect(server, new RecordingProtocol(), connectOptions().withEventLoop(loop));
+            assertSame(loop, client.transport().loop(), "the connection runs on the loop it asked for");
+        }
+    }
+
+    @Test
     void connectionRefusedIsAConnectionRefusedError() throws IOException {
         InetSocketAddress nobody;
         try (ServerSocketChannel probe = ServerSocketChannel.open()) {

@@ -50,6 +50,18 @@ public final class NioEventLoopGroup {
         return loops[Math.floorMod(next.getAndIncrement(), loops.length)];
     }
 
+    /** The preferred loop if it is one of this group's, else the next one. */
+    NioEventLoop next(java.util.Optional<org.wharf.transport.api.EventLoop> preferred) {
+        if (preferred.isPresent()) {
+            for (NioEventLoop loop : loops) {
+                if (loop == preferred.get()) {
+                    return loop;
+                }
+            }
+        }
+        return next();
+    }
+
     NioSettings settings() {
         return settings;
     }

@@ -106,7 +106,7 @@ public final class NioTcpProvider implements StreamTransportProvider {
         if (options.tls().isPresent()) {
             throw new IllegalArgumentException("the tcp transport does not do TLS: connect with wharf.transport=ssl");
         }
-        Connector<P> connector = new Connector<>(group.next(), address, options, protocolFactory);
+        Connector<P> connector = new Connector<>(group.next(options.eventLoop()), address, options, protocolFactory);
         resolver.resolve(address).whenComplete((addresses, error) -> {
             try {
                 connector.loop.execute(() -> connector.start(addresses, error));
