@@ -193,8 +193,12 @@ public final class Bench {
                     .append(w.p99()).append("}, \"netty\": {\"p50\": ").append(n.p50()).append(", \"p99\": ")
                     .append(n.p99()).append("}},\n     \"lost\": {\"wharf\": ").append(w.lost())
                     .append(", \"netty\": ").append(n.lost()).append("},");
-            Double limit = !iperf ? null : scenario.kind() == Kind.BULK ? Iperf.tcp(SERVER_CPUS, measure)
-                    : scenario.kind() == Kind.UDP ? Iperf.udp(SERVER_CPUS, measure) : null;
+            Double limit = null;
+            if (iperf && scenario.kind() == Kind.BULK) {
+                limit = Iperf.tcp(SERVER_CPUS, measure);
+            } else if (iperf && scenario.kind() == Kind.UDP) {
+                limit = Iperf.udp(SERVER_CPUS, measure);
+            }
             if (limit != null) {
                 console.printf(Locale.ROOT, "  iperf3 one way on loopback: %,.0f %s; wharf at %.2f of it, netty at %.2f%n",
                         limit, scenario.unit(), w.rate() / limit, n.rate() / limit);
