@@ -1,0 +1,327 @@
+package org.wharf.protocol.proxy;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import org.wharf.transport.api.Connected;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TimerHandle;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportError;
+
+/**
+ * One client connection and the upstream connection made for it. Bytes go across both
+ * ways; a leg that cannot keep up pauses reading on the other (pauseWriting on one transport
+ * is pauseReading on its peer), so nothing is buffered beyond the transports' write limits;
+ * end of input becomes writeEof on the other leg; a leg that fails (a reset, an I/O or TLS
+ * error) resets the other.
+ *
+ * <p>Everything runs on the client connection's loop. The upstream connection is asked to
+ * run on the same loop; when its provider cannot do that, its callbacks are handed over.
+ */
+final class ProxyConnection implements Protocol {
+
+    private final Route route;
+    private final Function<String, StreamTransportProvider> providers;
+    private final ProxyLog log;
+
+    private Transport client;
+    private Transport upstream;
+    private Route.Upstream target;
+    private List<Route.Upstream> candidates;
+    private int attempt;
+    private final ArrayDeque<ByteBuffer> early = new ArrayDeque<>(2);
+    private boolean clientEof;
+    private boolean upstreamEof;
+    private boolean clientGone;
+    private boolean upstreamGone;
+    private long lastActivity;
+    private TimerHandle idleTimer;
+
+    ProxyConnection(Route route, Function<String, StreamTransportProvider> providers, ProxyLog log) {
+        this.route = route;
+        this.providers = providers;
+        this.log = log;
+    }
+
+    // ---- the client leg ----
+
+    @Override
+    public void connectionMade(Transport t) {
+        client = t;
+        client.pauseReading(); // until an upstream takes the connection
+        route.counters.connections.increment();
+        route.counters.active.incrementAndGet();
+        candidates = route.candidates();
+        lastActivity = System.nanoTime();
+        Duration idle = route.idleTimeout();
+        if (idle != null) {
+            idleTimer = client.loop().schedule(this::checkIdle, idle.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        connectNext(null);
+    }
+
+    @Override
+    public void dataReceived(ByteBuffer data) {
+        int n = data.remaining();
+        ByteBuffer copy = ByteBuffer.allocate(n).put(data).flip();
+        route.counters.bytesToUpstream.add(n);
+        lastActivity = System.nanoTime();
+        if (upstream == null) {
+            early.add(copy); // reading is paused until connected; this is what came before the pause took
+        } else if (!upstreamGone) {
+            upstream.write(copy);
+        }
+    }
+
+    @Override
+    public boolean eofReceived() {
+        clientEof = true;
+        if (upstream != null && !upstreamGone && upstream.canWriteEof()) {
+            upstream.writeEof();
+        }
+        // Keep sending the upstream's answer until it ends too.
+        return upstream != null && !upstreamEof && !upstreamGone;
+    }
+
+    @Override
+    public void pauseWriting() {
+        if (upstream != null) {
+            upstream.pauseReading();
+        }
+    }
+
+    @Override
+    public void resumeWriting() {
+        if (upstream != null) {
+            upstream.resumeReading();
+        }
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+        clientGone = true;
+        route.counters.active.decrementAndGet();
+        if (idleTimer != null) {
+            idleTimer.cancel();
+        }
+        if (upstream != null && !upstreamGone) {
+            if (cause != null) {
+                reset(upstream);
+            } else {
+                upstream.close();
+            }
+        }
+    }
+
+    // ---- connecting ----
+
+    private void connectNext(Throwable last) {
+        if (clientGone) {
+            return;
+        }
+        if (attempt == candidates.size()) {
+            log.warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
+                    + candidates.stream().map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it",
+                    last);
+            client.abort(new TransportError("no upstream of proxy " + route.endpoint() + " is reachable", last));
+            return;
+        }
+        Route.Upstream next = candidates.get(attempt++);
+        next.active.incrementAndGet();
+        CompletionStage<Connected<Transport, UpstreamLeg>> stage;
+        StreamTransportProvider provider = providers.apply(route.transport());
+        if (provider == null) {
+            stage = CompletableFuture.failedFuture(new TransportError("no " + route.transport()
+                    + " transport provider is available", null));
+        } else {
+            try {
+                stage = provider.connect(next.address, route.connectOptions().withEventLoop(client.loop()),
+                        () -> new UpstreamLeg(next));
+            } catch (RuntimeException e) {
+                stage = CompletableFuture.failedFuture(e);
+            }
+        }
+        stage.whenComplete((connected, error) -> {
+            if (error != null) {
+                onClientLoop(() -> connectFailed(next, error));
+            }
+        });
+    }
+
+    private void connectFailed(Route.Upstream failed, Throwable error) {
+        failed.active.decrementAndGet();
+        route.counters.upstreamFailures.increment();
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (!clientGone && attempt < candidates.size()) {
+            log.warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
+                    + cause.getMessage() + "); trying " + candidates.get(attempt), null);
+        }
+        connectNext(cause);
+    }
+
+    private void upstreamMade(Transport t, Route.Upstream to) {
+        if (clientGone) {
+            t.abort(); // the client left while we connected
+            return;
+        }
+        upstream = t;
+        target = to;
+        for (ByteBuffer b; (b = early.poll()) != null;) {
+            upstream.write(b);
+        }
+        if (clientEof && upstream.canWriteEof()) {
+            upstream.writeEof();
+        }
+        client.resumeReading();
+    }
+
+    // ---- the upstream leg, on the client's loop ----
+
+    private void upstreamData(ByteBuffer copy) {
+        route.counters.bytesToClient.add(copy.remaining());
+        lastActivity = System.nanoTime();
+        if (!clientGone) {
+            client.write(copy);
+        }
+    }
+
+    private void upstreamEnded() {
+        upstreamEof = true;
+        if (clientGone) {
+            return;
+        }
+        if (clientEof || !client.canWriteEof()) {
+            client.close(); // both directions are done (or the client cannot half-close): flush, then close
+            upstream.close();
+        } else {
+            client.writeEof();
+        }
+    }
+
+    private void upstreamLost(Throwable cause, Route.Upstream from) {
+        upstreamGone = true;
+        from.active.decrementAndGet();
+        if (clientGone) {
+            return;
+        }
+        if (cause != null) {
+            log.info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
+                    + cause.getMessage() + "; aborting the client connection");
+            reset(client);
+        } else {
+            client.close();
+        }
+    }
+
+    /**
+     * Aborts with a reset (SO_LINGER 0), so the peer sees the connection cut as it was cut on
+     * the other leg, not a clean end of input.
+     */
+    private static void reset(Transport t) {
+        t.extraInfo(ExtraInfo.CHANNEL).ifPresent(channel -> {
+            try {
+                channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+            } catch (java.io.IOException | RuntimeException e) {
+                // closed meanwhile: the abort below is all there is to do
+            }
+        });
+        t.abort();
+    }
+
+    private void checkIdle() {
+        if (clientGone) {
+            return;
+        }
+        long quiet = System.nanoTime() - lastActivity;
+        long limit = route.idleTimeout().toNanos();
+        if (quiet >= limit) {
+            log.info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
+                    + " ms; closing both legs");
+            if (upstream != null && !upstreamGone) {
+                upstream.close();
+            }
+            client.close();
+        } else {
+            idleTimer = client.loop().schedule(this::checkIdle, limit - quiet, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onClientLoop(Runnable task) {
+        if (client.loop().inEventLoop()) {
+            task.run();
+        } else {
+            client.loop().execute(task);
+        }
+    }
+
+    private String peer() {
+        return client.extraInfo(ExtraInfo.PEER_ADDRESS).map(String::valueOf).orElse("a client");
+    }
+
+    /** The upstream connection's protocol: hands every event to the client's loop. */
+    private final class UpstreamLeg implements Protocol {
+        private final Route.Upstream to;
+        private Transport transport;
+
+        UpstreamLeg(Route.Upstream to) {
+            this.to = to;
+        }
+
+        @Override
+        public void connectionMade(Transport t) {
+            transport = t;
+            onClientLoop(() -> upstreamMade(t, to));
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
+            onClientLoop(() -> upstreamData(copy));
+        }
+
+        @Override
+        public boolean eofReceived() {
+            onClientLoop(ProxyConnection.this::upstreamEnded);
+            return true; // the client may still be sending; closed once both sides are done
+        }
+
+        @Override
+        public void pauseWriting() {
+            onClientLoop(() -> {
+                if (!clientGone) {
+                    client.pauseReading();
+                }
+            });
+        }
+
+        @Override
+        public void resumeWriting() {
+            onClientLoop(() -> {
+                if (!clientGone) {
+                    client.resumeReading();
+                }
+            });
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            onClientLoop(() -> upstreamLost(cause, to));
+        }
+
+        @Override
+        public String toString() {
+            return "proxy upstream leg " + to + (transport == null ? "" : " " + transport);
+        }
+    }
+}

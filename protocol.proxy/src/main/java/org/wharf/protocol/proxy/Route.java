@@ -1,0 +1,271 @@
+package org.wharf.protocol.proxy;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.TransportProvider;
+import org.wharf.transport.ssl.TlsProperties;
+
+/**
+ * One endpoint's route: where its connections go, read from the endpoint's configuration
+ * ({@code proxy.*} properties), with the live state that choosing an upstream needs and the
+ * route's counters. A bad value fails with a message naming the property and the value.
+ *
+ * <table>
+ * <caption>Properties</caption>
+ * <tr><th>property</th><th>meaning</th></tr>
+ * <tr><td>{@value #UPSTREAMS}</td><td>{@code host:port}, one or more (array or comma-separated); required</td></tr>
+ * <tr><td>{@value #TRANSPORT}</td><td>{@code tcp} (default) or {@code ssl}</td></tr>
+ * <tr><td>{@code proxy.upstream.tls.*}</td><td>the upstream leg's TLS: the {@code tls.*} properties of
+ *     org.wharf.tls ({@code tls.ca}, {@code tls.verify}, {@code tls.serverName}, a client certificate, ...)</td></tr>
+ * <tr><td>{@value #BALANCING}</td><td>{@code round-robin} (default) or {@code least-connections}</td></tr>
+ * <tr><td>{@value #CONNECT_TIMEOUT}</td><td>milliseconds per upstream tried (default 5000)</td></tr>
+ * <tr><td>{@value #RETRIES}</td><td>further upstreams tried after a failed connect (default: all of them)</td></tr>
+ * <tr><td>{@value #IDLE_TIMEOUT}</td><td>milliseconds without a byte either way before both legs close; 0 (default) for never</td></tr>
+ * </table>
+ */
+final class Route {
+
+    static final String UPSTREAMS = "proxy.upstreams";
+    static final String TRANSPORT = "proxy.upstream.transport";
+    static final String TLS_PREFIX = "proxy.upstream.";
+    static final String BALANCING = "proxy.balancing";
+    static final String CONNECT_TIMEOUT = "proxy.connectTimeout";
+    static final String RETRIES = "proxy.retries";
+    static final String IDLE_TIMEOUT = "proxy.idleTimeout";
+
+    /** How the first upstream to try is chosen. */
+    enum Balancing {
+        ROUND_ROBIN, LEAST_CONNECTIONS
+    }
+
+    /** An upstream server and the route's connections to it now open or opening. */
+    static final class Upstream {
+        final InetSocketAddress address;
+        final AtomicInteger active = new AtomicInteger();
+
+        Upstream(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        @Override
+        public String toString() {
+            return address.getHostString() + ":" + address.getPort();
+        }
+    }
+
+    /** The route's figures since the endpoint's configuration last changed. */
+    static final class Counters {
+        final LongAdder connections = new LongAdder();
+        final AtomicLong active = new AtomicLong();
+        final LongAdder bytesToUpstream = new LongAdder();
+        final LongAdder bytesToClient = new LongAdder();
+        final LongAdder upstreamFailures = new LongAdder();
+    }
+
+    private final String endpoint;
+    private final Map<String, Object> settings;
+    private final List<Upstream> upstreams;
+    private final String transport;
+    private final ConnectOptions connectOptions;
+    private final Balancing balancing;
+    private final int tries;
+    private final Duration idleTimeout;
+    private final AtomicInteger next = new AtomicInteger();
+    final Counters counters = new Counters();
+
+    private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
+            ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout) {
+        this.endpoint = endpoint;
+        this.settings = settings;
+        this.upstreams = upstreams;
+        this.transport = transport;
+        this.connectOptions = connectOptions;
+        this.balancing = balancing;
+        this.tries = tries;
+        this.idleTimeout = idleTimeout;
+    }
+
+    /**
+     * Reads a route from an endpoint's configuration.
+     *
+     * @param endpoint the endpoint's name, for logs
+     * @param properties the endpoint's configuration
+     * @return the route
+     * @throws IllegalArgumentException naming the property and value that is wrong
+     */
+    static Route parse(String endpoint, Map<String, ?> properties) {
+        List<Upstream> upstreams = new ArrayList<>();
+        for (String address : list(properties.get(UPSTREAMS))) {
+            upstreams.add(new Upstream(address(address)));
+        }
+        if (upstreams.isEmpty()) {
+            throw new IllegalArgumentException(UPSTREAMS + " = " + describe(properties.get(UPSTREAMS))
+                    + ": the route needs at least one upstream host:port");
+        }
+        String transport = string(properties, TRANSPORT, TransportProvider.TCP).toLowerCase(Locale.ROOT);
+        if (!transport.equals(TransportProvider.TCP) && !transport.equals(TransportProvider.SSL)) {
+            throw new IllegalArgumentException(TRANSPORT + " = '" + transport + "': tcp or ssl");
+        }
+        ConnectOptions options = ConnectOptions.DEFAULT
+                .withTimeout(Duration.ofMillis(number(properties, CONNECT_TIMEOUT, 5000, 1)));
+        Map<String, Object> tls = upstreamTls(properties);
+        if (transport.equals(TransportProvider.SSL)) {
+            TlsOptions tlsOptions;
+            try {
+                tlsOptions = TlsProperties.options(tls);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the upstream TLS settings (" + TLS_PREFIX + "tls.*): "
+                        + e.getMessage(), e);
+            }
+            options = options.withTls(tlsOptions);
+        } else if (!tls.isEmpty()) {
+            throw new IllegalArgumentException(TLS_PREFIX + tls.keySet().iterator().next()
+                    + " is set but " + TRANSPORT + " = tcp: set it to ssl for TLS to the upstreams");
+        }
+        String balancing = string(properties, BALANCING, "round-robin");
+        Balancing mode = switch (balancing.trim().toLowerCase(Locale.ROOT)) {
+            case "round-robin" -> Balancing.ROUND_ROBIN;
+            case "least-connections" -> Balancing.LEAST_CONNECTIONS;
+            default -> throw new IllegalArgumentException(BALANCING + " = '" + balancing
+                    + "': round-robin or least-connections");
+        };
+        long retries = number(properties, RETRIES, upstreams.size() - 1, 0);
+        long idle = number(properties, IDLE_TIMEOUT, 0, 0);
+        return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
+                (int) Math.min(upstreams.size(), retries + 1), idle == 0 ? null : Duration.ofMillis(idle));
+    }
+
+    /** @return whether these are the properties this route was read from */
+    boolean readFrom(Map<String, ?> properties) {
+        return settings.equals(properties);
+    }
+
+    /**
+     * The upstreams to try for a new connection, in order: as many as the retries allow,
+     * the first chosen by the balancing mode, the rest following it round the list.
+     */
+    List<Upstream> candidates() {
+        int n = upstreams.size();
+        int start = Math.floorMod(next.getAndIncrement(), n);
+        if (balancing == Balancing.LEAST_CONNECTIONS) {
+            // The fewest open connections first; ties go round robin from start.
+            int best = start;
+            for (int i = 1; i < n; i++) {
+                int at = (start + i) % n;
+                if (upstreams.get(at).active.get() < upstreams.get(best).active.get()) {
+                    best = at;
+                }
+            }
+            start = best;
+        }
+        List<Upstream> order = new ArrayList<>(tries);
+        for (int i = 0; i < tries; i++) {
+            order.add(upstreams.get((start + i) % n));
+        }
+        return order;
+    }
+
+    String endpoint() {
+        return endpoint;
+    }
+
+    String transport() {
+        return transport;
+    }
+
+    ConnectOptions connectOptions() {
+        return connectOptions;
+    }
+
+    /** @return the idle timeout, or {@code null} for none */
+    Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    List<Upstream> upstreams() {
+        return upstreams;
+    }
+
+    /** The {@code proxy.upstream.tls.*} properties as {@code tls.*}. */
+    private static Map<String, Object> upstreamTls(Map<String, ?> properties) {
+        Map<String, Object> tls = new HashMap<>();
+        properties.forEach((key, value) -> {
+            if (key.startsWith(TLS_PREFIX + "tls.")) {
+                tls.put(key.substring(TLS_PREFIX.length()), value);
+            }
+        });
+        return tls;
+    }
+
+    private static InetSocketAddress address(String value) {
+        String v = value.trim();
+        int colon = v.lastIndexOf(':');
+        String host = colon > 0 ? v.substring(0, colon) : "";
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1); // [::1]:6379
+        }
+        int port;
+        try {
+            port = Integer.parseInt(v.substring(colon + 1));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            port = -1;
+        }
+        if (host.isEmpty() || port < 1 || port > 65535) {
+            throw new IllegalArgumentException(UPSTREAMS + ": '" + value + "' is not host:port");
+        }
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    private static List<String> list(Object value) {
+        List<String> out = new ArrayList<>();
+        Collection<?> items = value == null ? List.of()
+                : value instanceof String[] a ? Arrays.asList(a)
+                : value instanceof Collection<?> c ? c : List.of(value);
+        for (Object item : items) {
+            for (String part : String.valueOf(item).split(",")) {
+                if (!part.isBlank()) {
+                    out.add(part.trim());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String describe(Object value) {
+        return value instanceof String[] a ? Arrays.toString(a) : "'" + value + "'";
+    }
+
+    private static String string(Map<String, ?> properties, String name, String fallback) {
+        Object v = properties.get(name);
+        return v == null || String.valueOf(v).isBlank() ? fallback : String.valueOf(v).trim();
+    }
+
+    private static long number(Map<String, ?> properties, String name, long fallback, long min) {
+        Object v = properties.get(name);
+        if (v == null || String.valueOf(v).isBlank()) {
+            return fallback;
+        }
+        try {
+            long n = v instanceof Number number ? number.longValue() : Long.parseLong(String.valueOf(v).trim());
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + " = '" + v + "': a whole number of at least " + min + " expected");
+    }
+}

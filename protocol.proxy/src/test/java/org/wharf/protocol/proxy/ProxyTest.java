@@ -1,0 +1,191 @@
+package org.wharf.protocol.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.RecordingProtocol;
+import org.wharf.transport.tck.StreamSender;
+
+/** The proxy between real clients and real upstream servers, over TCP and TLS legs. */
+class ProxyTest {
+
+    private static Legs legs;
+
+    @BeforeAll
+    static void start() throws Exception {
+        legs = new Legs();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        legs.close();
+    }
+
+    @BeforeEach
+    void clearLog() {
+        legs.log.lines.clear();
+    }
+
+    @Test
+    void aThousandMessagesGoUpAndComeBackInOrder() throws Exception {
+        Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        byte[] all = new byte[1000 * 100];
+        new java.util.Random(3).nextBytes(all);
+        for (int i = 0; i < 1000; i++) {
+            client.transport().write(ByteBuffer.wrap(all, i * 100, 100).slice());
+        }
+        Legs.awaitTrue(() -> client.receivedCount() == all.length, "all 1,000 messages came back");
+        client.transport().close();
+        EchoProtocol echo = upstream.next();
+        assertNull(Legs.await(echo.lost()), "the upstream connection ends cleanly");
+        assertNull(Legs.await(client.lost()));
+        assertArrayEquals(all, echo.received());
+        assertArrayEquals(all, client.received());
+        Route.Counters counters = proxy.route().counters;
+        Legs.awaitTrue(() -> counters.active.get() == 0, "the route has no connection open");
+        assertEquals(1, counters.connections.sum());
+        assertEquals(all.length, counters.bytesToUpstream.sum());
+        assertEquals(all.length, counters.bytesToClient.sum());
+        assertEquals(0, counters.upstreamFailures.sum());
+    }
+
+    @ParameterizedTest(name = "client {0}, upstream {1}")
+    @CsvSource({"tcp, tcp", "ssl, tcp", "tcp, ssl", "ssl, ssl"})
+    void twoHundredFiftySixMebibytesPassByteExact(String clientLeg, String upstreamLeg) throws Exception {
+        Legs.Server<EchoProtocol> upstream = legs.serve(upstreamLeg, () -> (EchoProtocol) new EchoProtocol()
+                .keepBytes(false));
+        Map<String, Object> route = upstreamLeg.equals("ssl")
+                ? Map.of(Route.UPSTREAMS, "localhost:" + upstream.address().getPort(), Route.TRANSPORT, "ssl",
+                        "proxy.upstream.tls.ca", legs.pki.resolve("server.pem").toString())
+                : Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()));
+        Legs.Proxy proxy = legs.proxy(clientLeg, route);
+        StreamSender sender = new StreamSender(256L << 20, 64 * 1024, 11).halfCloseWhenSent();
+        legs.connect(clientLeg, proxy.address(), sender);
+        String received = Legs.await(sender.receivedHash());
+        assertEquals(sender.sentHash(), received, "SHA-256 of what was sent and what came back");
+        Legs.await(sender.lost());
+        assertEquals(List.of(), upstream.next().violations());
+        assertEquals(256L << 20, proxy.route().counters.bytesToClient.sum());
+    }
+
+    @Test
+    void endOfInputIsForwardedEachWay() throws Exception {
+        Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", () -> new RecordingProtocol().keepOpenOnEof(true));
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol().keepOpenOnEof(true));
+        client.transport().write(ByteBuffer.wrap(bytes("request")));
+        client.transport().writeEof();
+        RecordingProtocol server = upstream.next();
+        Legs.await(server.eof());
+        assertEquals("request", text(server.received()), "everything before the end arrives first");
+        server.transport().write(ByteBuffer.wrap(bytes("reply")));
+        server.transport().writeEof();
+        Legs.await(client.eof());
+        assertEquals("reply", text(client.received()));
+        assertNull(Legs.await(client.lost()), "both directions ended: the client connection closes cleanly");
+        assertNull(Legs.await(server.lost()));
+        assertEquals(List.of(), client.violations());
+        assertEquals(List.of(), server.violations());
+    }
+
+    @Test
+    void aClientResetResetsTheUpstreamConnection() throws Exception {
+        Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        client.transport().write(ByteBuffer.wrap(bytes("x")));
+        RecordingProtocol server = upstream.next();
+        Legs.awaitTrue(() -> server.receivedCount() == 1, "the first byte went up");
+        reset(client);
+        assertNotNull(Legs.await(server.lost()), "the upstream connection is reset, not closed cleanly");
+    }
+
+    @Test
+    void anUpstreamResetResetsTheClientConnection() throws Exception {
+        Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        client.transport().write(ByteBuffer.wrap(bytes("x")));
+        RecordingProtocol server = upstream.next();
+        Legs.awaitTrue(() -> server.receivedCount() == 1, "the first byte went up");
+        reset(server);
+        assertNotNull(Legs.await(client.lost()), "the client connection is reset, not closed cleanly");
+        Legs.awaitTrue(() -> legs.log.contains("upstream 127.0.0.1:" + upstream.address().getPort() + " failed"),
+                "a log line names the upstream");
+    }
+
+    @Test
+    void aRefusingUpstreamFailsOverToTheNext() throws Exception {
+        Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
+        String down = Legs.hostPort(Legs.refusing());
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, down + "," + Legs.hostPort(upstream.address())));
+        for (int i = 0; i < 4; i++) { // round robin starts at each upstream in turn
+            RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+            client.transport().write(ByteBuffer.wrap(bytes("ping")));
+            Legs.awaitTrue(() -> client.receivedCount() == 4, "connection served by the live upstream");
+            client.transport().close();
+            Legs.await(client.lost());
+        }
+        assertEquals(2, proxy.route().counters.upstreamFailures.sum(), "the refusing upstream came first twice");
+        assertTrue(legs.log.contains("upstream " + down + " failed for"), legs.log.lines.toString());
+    }
+
+    @Test
+    void withEveryUpstreamDownTheClientIsClosedPromptlyWithALogLine() throws Exception {
+        String a = Legs.hostPort(Legs.refusing());
+        String b = Legs.hostPort(Legs.refusing());
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, a + "," + b));
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        long start = System.nanoTime();
+        Legs.await(client.lost());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis < 5_000, "closed after " + millis + " ms");
+        assertTrue(legs.log.contains("no upstream took the connection"), legs.log.lines.toString());
+        assertTrue(legs.log.contains(a) && legs.log.contains(b), "the line names both: " + legs.log.lines);
+        assertEquals(2, proxy.route().counters.upstreamFailures.sum());
+    }
+
+    @Test
+    void anIdleConnectionIsClosedOnBothLegs() throws Exception {
+        Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()),
+                Route.IDLE_TIMEOUT, "200"));
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        RecordingProtocol server = upstream.next();
+        assertNull(Legs.await(client.lost()));
+        Legs.await(server.lost());
+        assertTrue(legs.log.contains("idle for 200 ms"), legs.log.lines.toString());
+    }
+
+    /** An abort the peer sees as one: a reset, not a clean end of input. */
+    private static void reset(RecordingProtocol side) throws Exception {
+        side.transport().extraInfo(org.wharf.transport.api.ExtraInfo.CHANNEL).orElseThrow()
+                .setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        side.transport().abort();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static String text(byte[] b) {
+        return new String(b, StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,79 @@
+package org.wharf.protocol.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Reading a route from configuration, and choosing upstreams. */
+class RouteTest {
+
+    @Test
+    void roundRobinStartsAtEachUpstreamInTurnAndFallsBackToTheOthers() {
+        Route route = Route.parse("gw", Map.of(Route.UPSTREAMS, new String[] {"a:1", "b:2", "c:3"}));
+        assertEquals("[a:1, b:2, c:3]", route.candidates().toString());
+        assertEquals("[b:2, c:3, a:1]", route.candidates().toString());
+        assertEquals("[c:3, a:1, b:2]", route.candidates().toString());
+        assertEquals("[a:1, b:2, c:3]", route.candidates().toString());
+    }
+
+    @Test
+    void retriesLimitHowManyUpstreamsOneConnectionTries() {
+        Route route = Route.parse("gw", Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, 1));
+        assertEquals(2, route.candidates().size());
+        Route none = Route.parse("gw", Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, "0"));
+        assertEquals(1, none.candidates().size());
+    }
+
+    @Test
+    void leastConnectionsPicksTheUpstreamWithFewestOpen() {
+        Route route = Route.parse("gw", Map.of(Route.UPSTREAMS, "a:1,b:2,c:3", Route.BALANCING, "least-connections"));
+        List<Route.Upstream> all = route.upstreams();
+        all.get(0).active.set(5);
+        all.get(1).active.set(1);
+        all.get(2).active.set(3);
+        for (int i = 0; i < 3; i++) {
+            assertEquals("b:2", route.candidates().get(0).toString(), "whatever the rotation");
+        }
+        all.get(1).active.set(5);
+        assertEquals("c:3", route.candidates().get(0).toString());
+    }
+
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', value = {
+        "proxy.upstreams|nohostport|proxy.upstreams: 'nohostport' is not host:port",
+        "proxy.upstreams|host:99999|'host:99999' is not host:port",
+        "proxy.upstream.transport|udp|proxy.upstream.transport = 'udp': tcp or ssl",
+        "proxy.balancing|random|proxy.balancing = 'random': round-robin or least-connections",
+        "proxy.connectTimeout|0|proxy.connectTimeout = '0'",
+        "proxy.retries|-1|proxy.retries = '-1'",
+        "proxy.idleTimeout|soon|proxy.idleTimeout = 'soon'",
+        "proxy.upstream.tls.ca|/etc/ca.pem|proxy.upstream.tls.ca is set but proxy.upstream.transport = tcp"})
+    void aBadValueNamesItsPropertyAndValue(String property, String value, String message) {
+        Map<String, Object> properties = new java.util.HashMap<>(Map.of(Route.UPSTREAMS, "a:1"));
+        properties.put(property, value);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Route.parse("gw", properties));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void aRouteNeedsAnUpstream() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Route.parse("gw", Map.of()));
+        assertTrue(e.getMessage().contains("proxy.upstreams = 'null': the route needs at least one upstream"),
+                e.getMessage());
+    }
+
+    @Test
+    void aMissingUpstreamTlsFileIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Route.parse("gw", Map.of(
+                Route.UPSTREAMS, "a:1", Route.TRANSPORT, "ssl", "proxy.upstream.tls.ca", "/nonexistent/ca.pem")));
+        assertTrue(e.getMessage().contains("proxy.upstream.tls") && e.getMessage().contains("/nonexistent/ca.pem"),
+                e.getMessage());
+    }
+}
