@@ -50,6 +50,12 @@ final class SslConnection implements Protocol, SslTransport {
     private enum Mode { CLEAR, HANDSHAKING, ENCRYPTED, UNWRAPPING, CLOSED }
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /**
+     * Where records are made, one per thread (each loop's): a small record is copied out at
+     * its size instead of leaving a whole packet-sized buffer per write (16.7 KiB for a
+     * 64-byte message, 99% of the allocation of a TLS echo before).
+     */
+    private static final ThreadLocal<ByteBuffer> SCRATCH = new ThreadLocal<>();
 
     private final boolean client;
     private final TlsOptions options;
@@ -310,10 +316,24 @@ final class SslConnection implements Protocol, SslTransport {
 
     /** One wrap of application data (or of handshake data when {@code src} is empty); false if nothing came out. */
     private boolean wrap(ByteBuffer... src) throws SSLException {
-        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-        SSLEngineResult result = engine.wrap(src, out);
-        out.flip();
-        if (out.hasRemaining()) {
+        int size = engine.getSession().getPacketBufferSize();
+        ByteBuffer scratch = SCRATCH.get();
+        if (scratch == null || scratch.capacity() < size) {
+            scratch = ByteBuffer.allocate(size);
+            SCRATCH.set(scratch);
+        }
+        scratch.clear();
+        SSLEngineResult result = engine.wrap(src, scratch);
+        scratch.flip();
+        int produced = scratch.remaining();
+        if (produced > 0) {
+            ByteBuffer out;
+            if (produced >= size / 2) {
+                out = scratch; // a full record: hand the buffer over instead of copying it
+                SCRATCH.remove();
+            } else {
+                out = ByteBuffer.allocate(produced).put(scratch).flip();
+            }
             raw.write(out);
         }
         if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) {
