@@ -265,6 +265,17 @@ final class ProxyConnection implements Protocol {
         }
     }
 
+    /**
+     * Bytes this connection holds in its two legs' write buffers, read on its loop (for
+     * tests and introspection).
+     */
+    CompletableFuture<Long> buffered() {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        onClientLoop(() -> result.complete((clientGone ? 0 : client.writeBufferSize())
+                + (upstream == null || upstreamGone ? 0 : upstream.writeBufferSize())));
+        return result;
+    }
+
     private String peer() {
         return client.extraInfo(ExtraInfo.PEER_ADDRESS).map(String::valueOf).orElse("a client");
     }

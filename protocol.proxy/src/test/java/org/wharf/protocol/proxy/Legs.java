@@ -98,7 +98,7 @@ final class Legs implements AutoCloseable {
         ProtocolContext context = new ProtocolContext("gw", kind, properties, ConnectionHooks.NONE);
         factory.route(context); // a bad route fails here, as the endpoint would
         Server<Protocol> server = serve(kind, () -> factory.newProtocol(context));
-        return new Proxy(server.address(), factory, context);
+        return new Proxy(server.address(), factory, context, server);
     }
 
     /** Connects a client over {@code kind} (trusting the test certificate for ssl). */
@@ -164,8 +164,8 @@ final class Legs implements AutoCloseable {
         }
     }
 
-    /** A proxy endpoint: where it listens and its route. */
-    record Proxy(InetSocketAddress address, ProxyFactory factory, ProtocolContext context) {
+    /** A proxy endpoint: where it listens, its route, and the connections it accepted. */
+    record Proxy(InetSocketAddress address, ProxyFactory factory, ProtocolContext context, Server<Protocol> accepted) {
         Route route() {
             return factory.route(context);
         }

@@ -86,6 +86,85 @@ class ProxyTest {
     }
 
     @Test
+    void aSlowClientBehindAFastUpstreamKeepsTheGatewaysMemoryFlat() throws Exception {
+        long total = 1L << 30;
+        Legs.Server<StreamSender> upstream = legs.serve("tcp", () -> new StreamSender(total, 64 * 1024, 5));
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
+        SlowReader client = legs.connect("tcp", proxy.address(), new SlowReader(total));
+        ProxyConnection gateway = (ProxyConnection) proxy.accepted().next();
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        System.gc();
+        long baseline = memory.getHeapMemoryUsage().getUsed();
+        long maxHeapGrowth = 0;
+        long maxBuffered = 0;
+        int samples = 0;
+        while (!client.done.isDone()) {
+            maxBuffered = Math.max(maxBuffered, Legs.await(gateway.buffered()));
+            if (++samples % 50 == 0) {
+                System.gc();
+                maxHeapGrowth = Math.max(maxHeapGrowth, memory.getHeapMemoryUsage().getUsed() - baseline);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // sampling pace, not synchronisation
+        }
+        StreamSender sender = upstream.next();
+        assertEquals(sender.sentHash(), Legs.await(client.done), "1 GiB arrived intact");
+        // The transports' write limits (64 KiB high mark) plus one 64 KiB read in flight per leg.
+        assertTrue(maxBuffered <= 4 * 64 * 1024, "the gateway held at most " + maxBuffered + " bytes");
+        assertTrue(maxHeapGrowth < 64L << 20, "heap grew by " + maxHeapGrowth + " bytes while 1 GiB passed");
+        assertTrue(client.pauses > 100, "the client really was slow: paused " + client.pauses + " times");
+        System.getLogger("test").log(System.Logger.Level.INFO, "1 GiB through a slow client: the gateway held at most "
+                + maxBuffered + " bytes; heap after GC grew at most " + maxHeapGrowth + " bytes over " + samples
+                + " samples");
+    }
+
+    /** Reads 1 MiB, then pauses reading for 2 ms, until {@code total} bytes arrived; hashes them. */
+    static final class SlowReader implements org.wharf.transport.api.Protocol {
+        final java.util.concurrent.CompletableFuture<String> done = new java.util.concurrent.CompletableFuture<>();
+        private final long total;
+        private final java.security.MessageDigest digest;
+        private org.wharf.transport.api.Transport transport;
+        private long received;
+        private long sincePause;
+        int pauses;
+
+        SlowReader(long total) throws java.security.NoSuchAlgorithmException {
+            this.total = total;
+            this.digest = java.security.MessageDigest.getInstance("SHA-256");
+        }
+
+        @Override
+        public void connectionMade(org.wharf.transport.api.Transport t) {
+            transport = t;
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            received += data.remaining();
+            sincePause += data.remaining();
+            digest.update(data);
+            if (received == total) {
+                done.complete(java.util.HexFormat.of().formatHex(digest.digest()));
+                transport.close();
+            } else if (sincePause >= 1 << 20) {
+                sincePause = 0;
+                pauses++;
+                transport.pauseReading();
+                transport.loop().schedule(transport::resumeReading, 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }
+
+        @Override
+        public boolean eofReceived() {
+            return false;
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            done.completeExceptionally(new AssertionError("lost after " + received + " bytes", cause));
+        }
+    }
+
+    @Test
     void endOfInputIsForwardedEachWay() throws Exception {
         Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", () -> new RecordingProtocol().keepOpenOnEof(true));
         Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
