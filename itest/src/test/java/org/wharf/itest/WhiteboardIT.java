@@ -407,36 +407,23 @@ class WhiteboardIT {
     // ---- helpers ----
 
     private void configure(String name, Map<String, Object> properties) throws Exception {
-        Object admin = felix.context().getService(felix.context().getServiceReference(
-                "org.osgi.service.cm.ConfigurationAdmin"));
-        Object configuration = Felix.call(admin, "getFactoryConfiguration", "org.wharf.server", name, "?");
-        Hashtable<String, Object> dictionary = new Hashtable<>(properties);
-        dictionary.put("name", name);
-        Felix.call(configuration, "update", dictionary);
+        endpoints().configure(name, properties);
     }
 
     private Object runtime() {
-        Felix.awaitTrue(() -> felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime") != null,
-                "the endpoint runtime is registered");
-        return felix.context().getService(felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime"));
+        return endpoints().runtime();
     }
 
     private Object endpoint(String name) {
-        for (Object info : (List<?>) Felix.get(runtime(), "endpoints")) {
-            if (name.equals(Felix.get(info, "name"))) {
-                return info;
-            }
-        }
-        return null;
+        return endpoints().endpoint(name);
     }
 
     private String state(String name) {
-        Object e = endpoint(name);
-        return e == null ? "(none)" : String.valueOf(Felix.get(e, "state"));
+        return endpoints().state(name);
     }
 
     private String reason(String name) {
-        return String.valueOf(Felix.get(endpoint(name), "reason"));
+        return endpoints().reason(name);
     }
 
     private String version(String name) {
@@ -445,13 +432,16 @@ class WhiteboardIT {
     }
 
     private int port(String name) {
-        return port(endpoint(name));
+        return endpoints().port(name);
     }
 
     /** The endpoint's first listening port, or -1 while it has none. */
     private static int port(Object endpoint) {
-        List<?> addresses = (List<?>) Felix.get(endpoint, "addresses");
-        return addresses.isEmpty() ? -1 : ((InetSocketAddress) addresses.get(0)).getPort();
+        return EndpointsInFelix.port(endpoint);
+    }
+
+    private EndpointsInFelix endpoints() {
+        return new EndpointsInFelix(felix);
     }
 
     private List<String> protocols() {
@@ -463,8 +453,7 @@ class WhiteboardIT {
     }
 
     private void awaitState(String name, String expected) {
-        Felix.awaitTrue(() -> expected.equals(state(name)), "endpoint " + name + " is " + expected + " (it is "
-                + state(name) + (endpoint(name) == null ? "" : ": " + reason(name)) + ")");
+        endpoints().awaitState(name, expected);
     }
 
     /** An answer of version 0.1.0 of the greeter (built as a snapshot) to a line. */

@@ -39,7 +39,8 @@ final class Endpoint implements EndpointMXBean {
     final String pid;
     final String name;
     private final Whiteboard whiteboard;
-    private final Map<String, Object> properties;
+    /** The configuration; replaced in place when only protocol settings change. */
+    private volatile Map<String, Object> properties;
     private String transport;
     private InetSocketAddress address;
     private Filter protocolFilter;
@@ -165,6 +166,43 @@ final class Endpoint implements EndpointMXBean {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + "=" + v + " is not a number");
         }
+    }
+
+    /** The keys this class reads: a change to any of them needs a new listener. */
+    private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("name", "transport", "host", "port",
+            "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls");
+
+    /**
+     * Whether a new configuration differs from this one only in what the endpoint hands to
+     * its protocol (keys it does not read itself, such as {@code proxy.*}): then the endpoint
+     * keeps listening and its open connections keep running.
+     *
+     * @param next the new configuration
+     * @return true if {@link #reconfigure(Map)} can take it
+     */
+    boolean onlyProtocolSettingsDiffer(Map<String, Object> next) {
+        if (configError != null || state == EndpointState.FAILED) {
+            return false;
+        }
+        java.util.Set<String> keys = new java.util.HashSet<>(properties.keySet());
+        keys.addAll(next.keySet());
+        for (String key : keys) {
+            if ((LISTENER_KEYS.contains(key) || key.startsWith("tls."))
+                    && !java.util.Objects.equals(properties.get(key), next.get(key))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Takes a configuration that {@link #onlyProtocolSettingsDiffer(Map) differs only in
+     * protocol settings}: connections accepted from now on see it.
+     *
+     * @param next the new configuration
+     */
+    void reconfigure(Map<String, Object> next) {
+        properties = Map.copyOf(next);
     }
 
     // ---- reconciling ----

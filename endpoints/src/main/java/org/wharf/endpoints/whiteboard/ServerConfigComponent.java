@@ -6,6 +6,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 
@@ -29,6 +30,12 @@ public final class ServerConfigComponent {
     @Activate
     void activate(Map<String, Object> properties) {
         pid = String.valueOf(properties.get("service.pid"));
+        whiteboard.configure(pid, properties);
+    }
+
+    /** A changed configuration: the whiteboard keeps the endpoint when only protocol settings changed. */
+    @Modified
+    void modified(Map<String, Object> properties) {
         whiteboard.configure(pid, properties);
     }
 

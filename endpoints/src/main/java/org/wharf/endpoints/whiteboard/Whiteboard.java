@@ -176,6 +176,15 @@ public final class Whiteboard implements EndpointRuntime {
     /** A configuration appeared or changed (from {@link ServerConfigComponent}). */
     void configure(String pid, Map<String, Object> properties) {
         submit(() -> {
+            Endpoint current = endpoints.get(pid);
+            if (current != null && current.onlyProtocolSettingsDiffer(properties)) {
+                // Listening stays, connections run on; new connections get the new settings.
+                current.reconfigure(properties);
+                changed();
+                logger.log(Level.INFO, "endpoint " + current.name + ": protocol settings changed; new connections "
+                        + "use them, open ones keep theirs");
+                return;
+            }
             Endpoint old = endpoints.remove(pid);
             if (old != null) {
                 old.stopNow();

@@ -1,0 +1,66 @@
+package org.wharf.itest;
+
+import java.net.InetSocketAddress;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+
+/** Configures endpoints through ConfigAdmin and reads them back from the EndpointRuntime, by reflection. */
+final class EndpointsInFelix {
+
+    private final Felix felix;
+
+    EndpointsInFelix(Felix felix) {
+        this.felix = felix;
+    }
+
+    /** Creates or updates the {@code org.wharf.server} factory configuration named {@code name}. */
+    void configure(String name, Map<String, Object> properties) throws Exception {
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Object configuration = Felix.call(admin, "getFactoryConfiguration", "org.wharf.server", name, "?");
+        Hashtable<String, Object> dictionary = new Hashtable<>(properties);
+        dictionary.put("name", name);
+        Felix.call(configuration, "update", dictionary);
+    }
+
+    Object runtime() {
+        Felix.awaitTrue(() -> felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime") != null,
+                "the endpoint runtime is registered");
+        return felix.context().getService(felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime"));
+    }
+
+    /** The EndpointInfo named {@code name}, or null. */
+    Object endpoint(String name) {
+        for (Object info : (List<?>) Felix.get(runtime(), "endpoints")) {
+            if (name.equals(Felix.get(info, "name"))) {
+                return info;
+            }
+        }
+        return null;
+    }
+
+    String state(String name) {
+        Object e = endpoint(name);
+        return e == null ? "(none)" : String.valueOf(Felix.get(e, "state"));
+    }
+
+    String reason(String name) {
+        return String.valueOf(Felix.get(endpoint(name), "reason"));
+    }
+
+    int port(String name) {
+        return port(endpoint(name));
+    }
+
+    /** The endpoint's first listening port, or -1 while it has none. */
+    static int port(Object endpoint) {
+        List<?> addresses = (List<?>) Felix.get(endpoint, "addresses");
+        return addresses.isEmpty() ? -1 : ((InetSocketAddress) addresses.get(0)).getPort();
+    }
+
+    void awaitState(String name, String expected) {
+        Felix.awaitTrue(() -> expected.equals(state(name)), "endpoint " + name + " is " + expected + " (it is "
+                + state(name) + (endpoint(name) == null ? "" : ": " + reason(name)) + ")");
+    }
+}

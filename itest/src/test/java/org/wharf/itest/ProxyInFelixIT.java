@@ -1,0 +1,147 @@
+package org.wharf.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
+
+/**
+ * The proxy protocol bundle hot-deployed into a running Felix: its configured route serves
+ * once the bundle is there, a new upstream in the configuration takes new connections while
+ * the open ones run on, and uninstalling the bundle closes the port.
+ */
+class ProxyInFelixIT {
+
+    private Felix felix;
+    private EndpointsInFelix endpoints;
+    private LineServer a;
+    private LineServer b;
+
+    @BeforeEach
+    void start() throws Exception {
+        a = new LineServer("A");
+        b = new LineServer("B");
+        felix = new Felix("proxy");
+        felix.startPlatformServices();
+        felix.start("protocol.api");
+        felix.start("transport.nio");
+        felix.start("transport.ssl");
+        felix.start("endpoints");
+        endpoints = new EndpointsInFelix(felix);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        felix.close();
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void theProxyBundleServesItsRouteAndTakesANewUpstreamWithoutARestart() throws Exception {
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port()));
+        Felix.awaitTrue(() -> "WAITING".equals(endpoints.state("gw")), "gw waits for the proxy protocol");
+        Bundle proxy = felix.start("protocol.proxy"); // hot deploy
+        endpoints.awaitState("gw", "LISTENING");
+        int port = endpoints.port("gw");
+        try (Socket open = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            open.setSoTimeout(10_000);
+            assertEquals("A hello", exchange(open, "hello"));
+
+            endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + b.port()));
+            Felix.awaitTrue(() -> {
+                try (Socket fresh = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    fresh.setSoTimeout(10_000);
+                    return exchange(fresh, "new").equals("B new");
+                } catch (IOException e) {
+                    throw new AssertionError("the endpoint stopped listening on " + port + ": " + e, e);
+                }
+            }, "new connections go to the new upstream, on the same port");
+            assertEquals("LISTENING", endpoints.state("gw"));
+            assertEquals("A still", exchange(open, "still"), "the open connection runs on, to its upstream");
+        }
+        proxy.uninstall();
+        Felix.awaitTrue(() -> {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return false;
+            } catch (IOException refused) {
+                return true;
+            }
+        }, "the port closes with the proxy bundle gone");
+    }
+
+    private static String exchange(Socket socket, String line) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        StringBuilder answer = new StringBuilder();
+        for (int c; (c = socket.getInputStream().read()) != '\n';) {
+            if (c < 0) {
+                throw new java.io.EOFException("connection closed after '" + answer + "'");
+            }
+            answer.append((char) c);
+        }
+        return answer.toString();
+    }
+
+    /** A plain upstream server: answers each line with its tag and the line, a thread per connection. */
+    private static final class LineServer implements AutoCloseable {
+        private final ServerSocket socket;
+        private final String tag;
+
+        LineServer(String tag) throws IOException {
+            this.tag = tag;
+            this.socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread acceptor = new Thread(this::accept, "upstream-" + tag);
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        private void accept() {
+            while (!socket.isClosed()) {
+                try {
+                    Socket s = socket.accept();
+                    Thread t = new Thread(() -> serve(s), "upstream-" + tag + "-conn");
+                    t.setDaemon(true);
+                    t.start();
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        }
+
+        private void serve(Socket s) {
+            try (s; BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                OutputStream out = s.getOutputStream();
+                for (String line; (line = in.readLine()) != null;) {
+                    out.write((tag + " " + line + "\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // the client went away
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}
