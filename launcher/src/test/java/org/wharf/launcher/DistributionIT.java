@@ -141,16 +141,7 @@ class DistributionIT {
         assertEquals("404", new String(page.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
 
         // Keep-alive load with wrk: every request answered (the rate is for the record only).
-        Process load = new ProcessBuilder("wrk", "-t2", "-c32", "-d3s", "http://127.0.0.1:" + http + "/status")
-                .redirectErrorStream(true).start();
-        String report = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(load.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, load.exitValue(), report);
-        assertTrue(report.contains("Requests/sec:"), report);
-        assertFalse(report.contains("Socket errors") || report.contains("Non-2xx"), "no failed request under load:\n"
-                + report);
-        System.out.println("wrk against /status: " + report.lines().filter(l -> l.startsWith("Requests/sec"))
-                .findFirst().orElse(""));
+        System.out.println("wrk against /status: " + wrk(http));
 
         long start = System.nanoTime();
         wharf.destroy(); // SIGTERM
@@ -182,6 +173,36 @@ class DistributionIT {
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         assertTrue(refused(port), "removing the jar closes the endpoint's port");
+    }
+
+    @Test
+    void aGatewayRouteDroppedInEtcForwardsCurlAndWrkToTheUpstream() throws Exception {
+        Path home = start("0");
+        int http = awaitPort("tcp", "http");
+        Files.writeString(home.resolve("etc").resolve("org.wharf.server-gateway.cfg"),
+                "name = gateway\nport = 0\nprotocol = proxy\nproxy.upstreams = 127.0.0.1:" + http + "\n");
+        int gateway = awaitPort("tcp", "proxy");
+        Process curl = new ProcessBuilder("curl", "-s", "-f", "http://127.0.0.1:" + gateway + "/status")
+                .redirectErrorStream(true).start();
+        String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(curl.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, curl.exitValue(), status);
+        assertTrue(status.contains("\"name\":\"gateway\"") && status.contains("\"name\":\"http\""), status);
+        String direct = wrk(http);
+        String proxied = wrk(gateway);
+        System.out.println("wrk -t2 -c32 -d3s /status: direct " + direct + ", through the gateway " + proxied);
+    }
+
+    /** A 3 s keep-alive wrk run with every request answered; returns its Requests/sec line. */
+    private static String wrk(int port) throws Exception {
+        Process load = new ProcessBuilder("wrk", "-t2", "-c32", "-d3s", "http://127.0.0.1:" + port + "/status")
+                .redirectErrorStream(true).start();
+        String report = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(load.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, load.exitValue(), report);
+        assertFalse(report.contains("Socket errors") || report.contains("Non-2xx"), "no failed request:\n" + report);
+        return report.lines().filter(l -> l.startsWith("Requests/sec")).findFirst()
+                .orElseThrow(() -> new AssertionError("no Requests/sec in:\n" + report)).trim();
     }
 
     @Test
