@@ -1,6 +1,7 @@
 package org.wharf.launcher;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.reflect.Proxy;
 import java.net.URISyntaxException;
@@ -84,14 +85,27 @@ public final class Main {
                 if (!shell && jar.getFileName().toString().contains("gogo.shell")) {
                     continue;
                 }
-                String location = jar.toUri().toString();
+                // Relative to the home, so a distribution moved or copied after a run finds
+                // its cached bundles again (an absolute location would install a duplicate).
+                String location = "wharf:bundle/" + jar.getFileName();
                 Bundle existing = context.getBundle(location);
                 if (existing == null) {
-                    bundles.add(context.installBundle(location));
+                    for (Bundle old : context.getBundles()) {
+                        // Cached by an earlier launcher under its absolute path: replaced.
+                        if (old.getLocation().startsWith("file:")
+                                && old.getLocation().endsWith("/bundle/" + jar.getFileName())) {
+                            old.uninstall();
+                        }
+                    }
+                    try (InputStream in = Files.newInputStream(jar)) {
+                        bundles.add(context.installBundle(location, in));
+                    }
                 } else {
                     // Kept from the last run: take the jar again if it was rebuilt since.
                     if (Files.getLastModifiedTime(jar).toMillis() > existing.getLastModified()) {
-                        existing.update();
+                        try (InputStream in = Files.newInputStream(jar)) {
+                            existing.update(in);
+                        }
                     }
                     bundles.add(existing);
                 }

@@ -64,7 +64,10 @@ class DistributionIT {
     }
 
     private Path start(String echoPort) throws Exception {
-        Path home = copy();
+        return start(copy(), echoPort);
+    }
+
+    private Path start(Path home, String echoPort) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("wharf").toString(), "--no-shell")
                 .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
@@ -203,6 +206,21 @@ class DistributionIT {
         assertFalse(report.contains("Socket errors") || report.contains("Non-2xx"), "no failed request:\n" + report);
         return report.lines().filter(l -> l.startsWith("Requests/sec")).findFirst()
                 .orElseThrow(() -> new AssertionError("no Requests/sec in:\n" + report)).trim();
+    }
+
+    @Test
+    void aDistributionMovedAfterItsFirstRunStartsAgain() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        wharf.destroy();
+        assertTrue(wharf.waitFor(15, TimeUnit.SECONDS));
+        Path moved = Files.createTempDirectory("wharf-moved").resolve("wharf");
+        Files.move(home, moved); // with data/: the framework's cache of the first run
+        log.setLength(0);
+        start(moved, "0");
+        awaitPort("tcp", "echo");
+        awaitPort("tcp", "http");
+        assertFalse(log.toString().contains("Exception"), "a quiet log:\n" + log);
     }
 
     @Test
