@@ -1,0 +1,119 @@
+package org.wharf.protocol.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real Redis server (Debian's redis-server) behind the proxy, and Redis's own clients in
+ * front of it: redis-cli for commands, redis-benchmark for load with many connections.
+ */
+class RedisThroughProxyTest {
+
+    private static Legs legs;
+    private static Process redis;
+    private static Legs.Proxy proxy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        legs = new Legs();
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no").redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(redis.getInputStream(), StandardCharsets.UTF_8));
+        for (String line; !(line = out.readLine()).contains("Ready to accept connections");) {
+            if (!redis.isAlive() && line == null) {
+                throw new IllegalStateException("redis-server did not start");
+            }
+        }
+        Thread drain = new Thread(() -> {
+            try {
+                out.transferTo(java.io.Writer.nullWriter());
+            } catch (IOException e) {
+                // redis-server ended
+            }
+        }, "redis-server-output");
+        drain.setDaemon(true);
+        drain.start();
+        proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + port));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (redis != null) {
+            redis.destroy();
+            redis.waitFor(10, TimeUnit.SECONDS);
+        }
+        legs.close();
+    }
+
+    @Test
+    void redisCliCommandsGoThroughAndBack() throws Exception {
+        assertEquals("OK", cli("SET", "wharf", "gateway"));
+        assertEquals("gateway", cli("GET", "wharf"));
+        assertEquals("1", cli("INCR", "counter"));
+        assertEquals("2", cli("INCR", "counter"));
+        // A 1 MiB value (read by redis-cli -x from its input) crosses in many reads each way.
+        byte[] big = "0123456789abcdef".repeat(1 << 16).getBytes(StandardCharsets.US_ASCII);
+        assertEquals("OK", run(command("-x", "SET", "big"), big).trim());
+        assertEquals(Integer.toString(1 << 20), cli("STRLEN", "big"));
+        assertEquals(new String(big, StandardCharsets.US_ASCII), cli("GET", "big"));
+    }
+
+    @Test
+    void redisBenchmarkWithFiftyConnectionsCompletesEveryRequest() throws Exception {
+        String report = run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(proxy.address().getPort()),
+                "-q", "-n", "20000", "-c", "50", "-t", "set,get,lpush,lpop"));
+        for (String test : List.of("SET", "GET", "LPUSH", "LPOP")) {
+            assertTrue(report.contains(test + ": ") && report.contains("requests per second"), report);
+        }
+        assertEquals(0, proxy.route().counters.upstreamFailures.sum());
+        System.getLogger("test").log(System.Logger.Level.INFO, "redis-benchmark through the proxy:\n"
+                + report.lines().filter(l -> l.contains("requests per second")).map(l -> l.substring(l.lastIndexOf('\r') + 1))
+                        .reduce((a, b) -> a + "\n" + b).orElse(""));
+    }
+
+    private static String cli(String... command) throws Exception {
+        return run(command(command), null).trim();
+    }
+
+    private static List<String> command(String... command) {
+        List<String> args = new java.util.ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p",
+                Integer.toString(proxy.address().getPort())));
+        args.addAll(List.of(command));
+        return args;
+    }
+
+    private static String run(List<String> command) throws Exception {
+        return run(command, null);
+    }
+
+    private static String run(List<String> command, byte[] input) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (java.io.OutputStream in = p.getOutputStream()) {
+            if (input != null) {
+                in.write(input);
+            }
+        }
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), command + " did not finish");
+        assertEquals(0, p.exitValue(), command.get(0) + " failed: " + output);
+        return output;
+    }
+}
