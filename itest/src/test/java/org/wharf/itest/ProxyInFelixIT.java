@@ -1,6 +1,7 @@
 package org.wharf.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -71,6 +72,10 @@ class ProxyInFelixIT {
             }, "new connections go to the new upstream, on the same port");
             assertEquals("LISTENING", endpoints.state("gw"));
             assertEquals("A still", exchange(open, "still"), "the open connection runs on, to its upstream");
+
+            String metrics = gogo("wharf:metrics");
+            assertTrue(metrics.contains("proxy.connections.open") && metrics.contains("proxy.bytes.toClient")
+                    && metrics.contains("proxy.upstream.127.0.0.1:" + b.port() + ".open"), metrics);
         }
         proxy.uninstall();
         Felix.awaitTrue(() -> {
@@ -80,6 +85,35 @@ class ProxyInFelixIT {
                 return true;
             }
         }, "the port closes with the proxy bundle gone");
+    }
+
+    @Test
+    void aWrongRouteFailsTheEndpointNamingThePropertyAndValue() throws Exception {
+        felix.start("protocol.proxy");
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "nowhere"));
+        endpoints.awaitState("gw", "FAILED");
+        assertTrue(endpoints.reason("gw").contains("proxy.upstreams: 'nowhere' is not host:port"), endpoints.reason("gw"));
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port()));
+        endpoints.awaitState("gw", "LISTENING");
+        int port = endpoints.port("gw");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            assertEquals("A fixed", exchange(s, "fixed"));
+            // A wrong update of a running route is refused the same way: the endpoint fails with the reason.
+            endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port(),
+                    "proxy.balancing", "random"));
+            endpoints.awaitState("gw", "FAILED");
+            assertTrue(endpoints.reason("gw").contains("proxy.balancing = 'random'"), endpoints.reason("gw"));
+        }
+    }
+
+    private String gogo(String command) throws Exception {
+        Object processor = felix.context().getService(felix.context().getServiceReference(
+                "org.apache.felix.service.command.CommandProcessor"));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Object session = Felix.call(processor, "createSession", new java.io.ByteArrayInputStream(new byte[0]),
+                new java.io.PrintStream(out), new java.io.PrintStream(out));
+        return String.valueOf(Felix.call(session, "execute", command));
     }
 
     private static String exchange(Socket socket, String line) throws IOException {

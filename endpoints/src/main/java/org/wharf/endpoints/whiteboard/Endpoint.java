@@ -197,12 +197,32 @@ final class Endpoint implements EndpointMXBean {
 
     /**
      * Takes a configuration that {@link #onlyProtocolSettingsDiffer(Map) differs only in
-     * protocol settings}: connections accepted from now on see it.
+     * protocol settings}, if the protocol accepts it: connections accepted from now on see it.
      *
      * @param next the new configuration
+     * @return false if the protocol finds the settings wrong (nothing changed then)
      */
-    void reconfigure(Map<String, Object> next) {
+    boolean reconfigure(Map<String, Object> next) {
+        ProtocolEntry b = bound;
+        if (b != null && checkSettings(b, next) != null) {
+            return false; // taken the long way: the endpoint fails with the reason
+        }
         properties = Map.copyOf(next);
+        return true;
+    }
+
+    /** What the protocol finds wrong with these settings, or null. */
+    private String checkSettings(ProtocolEntry protocol, Map<String, Object> settings) {
+        Map<String, Object> visible = new HashMap<>(settings);
+        visible.values().removeIf(v -> v == null);
+        try {
+            protocol.factory().checkSettings(new ProtocolContext(name, transport, visible, ConnectionHooks.NONE));
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        } catch (RuntimeException | LinkageError e) {
+            return "protocol " + protocol.name() + " could not check the settings: " + e;
+        }
     }
 
     // ---- reconciling ----
@@ -252,6 +272,13 @@ final class Endpoint implements EndpointMXBean {
                 return; // failed with exactly these (a port in use): wait for a change
             }
             failedWith = null;
+            String wrong = checkSettings(best.get(), properties);
+            if (wrong != null) {
+                failedWith = inputs; // until the configuration or the protocol changes
+                set(EndpointState.FAILED, "endpoint " + name + ": " + wrong);
+                whiteboard.logger().log(Level.WARNING, "endpoint " + name + ": " + wrong);
+                return;
+            }
             start(provider, best.get(), tlsOptions);
             return;
         }
@@ -467,7 +494,25 @@ final class Endpoint implements EndpointMXBean {
     EndpointInfo info() {
         ProtocolEntry b = bound;
         return new EndpointInfo(name, String.valueOf(transport), addresses(), state, reason, b == null ? "" : b.name(),
-                b == null ? "" : b.version().toString(), counters());
+                b == null ? "" : b.version().toString(), counters(), protocolMetrics(b));
+    }
+
+    /** The bound protocol's figures for this endpoint; none if it has none or fails to say. */
+    private Map<String, Long> protocolMetrics(ProtocolEntry b) {
+        if (b == null) {
+            return Map.of();
+        }
+        try {
+            Map<String, Long> m = b.factory().metrics(name);
+            return m == null ? Map.of() : m;
+        } catch (RuntimeException | LinkageError e) {
+            return Map.of(); // a protocol's introspection never breaks the runtime's
+        }
+    }
+
+    @Override
+    public Map<String, Long> getProtocolMetrics() {
+        return info().protocolMetrics();
     }
 
     ProtocolEntry bound() {

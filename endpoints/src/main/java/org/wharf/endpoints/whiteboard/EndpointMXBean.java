@@ -35,4 +35,7 @@ public interface EndpointMXBean {
 
     /** @return bytes sent */
     long getBytesSent();
+
+    /** @return the figures the bound protocol keeps for this endpoint (such as a proxy route's) */
+    java.util.Map<String, Long> getProtocolMetrics();
 }

@@ -11,7 +11,8 @@ import org.wharf.endpoints.ProtocolInfo;
 
 /** Gogo commands: {@code wharf:protocols}, {@code wharf:endpoints}, {@code wharf:connections}. */
 @Component(service = WharfCommands.class, property = {"osgi.command.scope=wharf",
-    "osgi.command.function=protocols", "osgi.command.function=endpoints", "osgi.command.function=connections"})
+    "osgi.command.function=protocols", "osgi.command.function=endpoints", "osgi.command.function=connections",
+    "osgi.command.function=metrics"})
 public final class WharfCommands {
 
     @Reference
@@ -65,6 +66,20 @@ public final class WharfCommands {
         for (ConnectionInfo c : runtime.connections()) {
             out.append(String.format("%-16s %-24s %-24s %12d %12d%n", c.endpoint(), c.peer(), c.local(), c.bytesReceived(),
                     c.bytesSent()));
+        }
+        return out.toString();
+    }
+
+    /**
+     * Lists the figures each endpoint's protocol keeps (such as a proxy route's).
+     *
+     * @return a table
+     */
+    public String metrics() {
+        StringBuilder out = new StringBuilder(String.format("%-16s %-40s %16s%n", "ENDPOINT", "METRIC", "VALUE"));
+        for (EndpointInfo e : runtime.endpoints()) {
+            e.protocolMetrics().forEach((name, value) -> out.append(String.format("%-16s %-40s %16d%n", e.name(), name,
+                    value)));
         }
         return out.toString();
     }

@@ -177,9 +177,8 @@ public final class Whiteboard implements EndpointRuntime {
     void configure(String pid, Map<String, Object> properties) {
         submit(() -> {
             Endpoint current = endpoints.get(pid);
-            if (current != null && current.onlyProtocolSettingsDiffer(properties)) {
+            if (current != null && current.onlyProtocolSettingsDiffer(properties) && current.reconfigure(properties)) {
                 // Listening stays, connections run on; new connections get the new settings.
-                current.reconfigure(properties);
                 changed();
                 logger.log(Level.INFO, "endpoint " + current.name + ": protocol settings changed; new connections "
                         + "use them, open ones keep theirs");

@@ -1,5 +1,7 @@
 package org.wharf.protocol.api;
 
+import java.util.Map;
+
 import org.osgi.annotation.versioning.ConsumerType;
 import org.wharf.transport.api.DatagramProtocol;
 import org.wharf.transport.api.Protocol;
@@ -50,5 +52,27 @@ public interface ProtocolFactory {
      */
     default DatagramProtocol newDatagramProtocol(ProtocolContext context) {
         throw new UnsupportedOperationException(getClass().getName() + " serves no datagram transport");
+    }
+
+    /**
+     * Checks an endpoint's settings for this protocol before the endpoint listens, and
+     * before a changed configuration is taken, so a wrong value fails the endpoint with a
+     * clear reason instead of failing each connection. The default accepts everything.
+     *
+     * @param context the endpoint, its transport and its configuration properties
+     * @throws IllegalArgumentException naming the property and the value that is wrong
+     */
+    default void checkSettings(ProtocolContext context) {
+    }
+
+    /**
+     * Figures this protocol keeps for one endpoint, shown by the runtime's introspection
+     * (Gogo, JMX), such as a proxy route's bytes each way. The default has none.
+     *
+     * @param endpoint the endpoint's name
+     * @return figures by name, empty if none
+     */
+    default Map<String, Long> metrics(String endpoint) {
+        return Map.of();
     }
 }

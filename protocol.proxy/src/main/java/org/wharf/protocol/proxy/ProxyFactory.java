@@ -104,6 +104,43 @@ public final class ProxyFactory implements ProtocolFactory {
         return new ProxyConnection(route(context), lookup, log);
     }
 
+    /**
+     * Reads the endpoint's route, so a wrong {@code proxy.*} value fails the endpoint.
+     *
+     * @param context the endpoint and its configuration
+     * @throws IllegalArgumentException naming the property and the value that is wrong
+     */
+    @Override
+    public void checkSettings(ProtocolContext context) {
+        Route.parse(context.endpoint(), context.properties());
+    }
+
+    /**
+     * The route's figures: connections (total and open), bytes each way, failed upstream
+     * connects, and connections open to each upstream.
+     *
+     * @param endpoint the endpoint's name
+     * @return the figures, empty if the endpoint has had no connection yet
+     */
+    @Override
+    public Map<String, Long> metrics(String endpoint) {
+        Route route = routes.get(endpoint);
+        if (route == null) {
+            return Map.of();
+        }
+        Map<String, Long> figures = new java.util.LinkedHashMap<>();
+        Route.Counters c = route.counters;
+        figures.put("proxy.connections", c.connections.sum());
+        figures.put("proxy.connections.open", c.active.get());
+        figures.put("proxy.bytes.toUpstream", c.bytesToUpstream.sum());
+        figures.put("proxy.bytes.toClient", c.bytesToClient.sum());
+        figures.put("proxy.upstream.failures", c.upstreamFailures.sum());
+        for (Route.Upstream u : route.upstreams()) {
+            figures.put("proxy.upstream." + u + ".open", (long) u.active.get());
+        }
+        return figures;
+    }
+
     /** The endpoint's route, read again only when its configuration changed. */
     Route route(ProtocolContext context) {
         return routes.compute(context.endpoint(), (name, old) -> old != null && old.readFrom(context.properties()) ? old
