@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
+import org.wharf.endpoints.PoolConnection;
 import org.wharf.transport.api.Connected;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Protocol;
@@ -44,6 +45,8 @@ final class ProxyConnection implements Protocol {
     private boolean upstreamEof;
     private boolean clientGone;
     private boolean upstreamGone;
+    /** The pooled upstream connection held, in pooled mode. */
+    private PoolConnection<PooledLeg> pooled;
     private long lastActivity;
     private TimerHandle idleTimer;
 
@@ -86,6 +89,9 @@ final class ProxyConnection implements Protocol {
     @Override
     public boolean eofReceived() {
         clientEof = true;
+        if (pooled != null) {
+            return false; // a pooled upstream connection outlives its client: no end of input for it
+        }
         if (upstream != null && !upstreamGone && upstream.canWriteEof()) {
             upstream.writeEof();
         }
@@ -114,7 +120,12 @@ final class ProxyConnection implements Protocol {
         if (idleTimer != null) {
             idleTimer.cancel();
         }
-        if (upstream != null && !upstreamGone) {
+        if (pooled != null && !upstreamGone) {
+            if (cause != null) {
+                reset(upstream);
+            }
+            finishPooled(cause == null && !upstreamEof);
+        } else if (upstream != null && !upstreamGone) {
             if (cause != null) {
                 reset(upstream);
             } else {
@@ -144,6 +155,16 @@ final class ProxyConnection implements Protocol {
             stage = CompletableFuture.failedFuture(new TransportError("no " + route.transport()
                     + " transport provider is available", null));
         } else {
+            if (route.pooled()) {
+                route.pool(provider).acquire(next.address).whenComplete((connection, error) -> onClientLoop(() -> {
+                    if (error != null) {
+                        connectFailed(next, error);
+                    } else {
+                        pooledAcquired(connection, next);
+                    }
+                }));
+                return;
+            }
             try {
                 stage = provider.connect(next.address, route.connectOptions().withEventLoop(client.loop()),
                         () -> new UpstreamLeg(next));
@@ -156,6 +177,37 @@ final class ProxyConnection implements Protocol {
                 onClientLoop(() -> connectFailed(next, error));
             }
         });
+    }
+
+    /** A pooled upstream connection, new or reused, now held by this client connection. */
+    private void pooledAcquired(PoolConnection<PooledLeg> connection, Route.Upstream to) {
+        if (clientGone) {
+            to.active.decrementAndGet();
+            connection.release();
+            return;
+        }
+        pooled = connection;
+        connection.protocol().attach(this, to);
+        connection.transport().resumeReading(); // its last holder may have left it paused
+        upstreamMade(connection.transport(), to);
+    }
+
+    /** Gives the pooled connection back, or closes it if it cannot be reused. */
+    private void finishPooled(boolean reusable) {
+        PoolConnection<PooledLeg> connection = pooled;
+        pooled = null;
+        upstreamGone = true;
+        target.active.decrementAndGet();
+        connection.protocol().detach();
+        try {
+            if (reusable && !connection.transport().isClosing() && connection.transport().writeBufferSize() == 0) {
+                connection.release();
+            } else {
+                connection.discard();
+            }
+        } catch (IllegalStateException alreadyGone) {
+            // the pool dropped it meanwhile (it closed)
+        }
     }
 
     private void connectFailed(Route.Upstream failed, Throwable error) {
@@ -180,7 +232,7 @@ final class ProxyConnection implements Protocol {
         for (ByteBuffer b; (b = early.poll()) != null;) {
             upstream.write(b);
         }
-        if (clientEof && upstream.canWriteEof()) {
+        if (clientEof && pooled == null && upstream.canWriteEof()) {
             upstream.writeEof();
         }
         client.resumeReading();
@@ -209,9 +261,22 @@ final class ProxyConnection implements Protocol {
         }
     }
 
-    private void upstreamLost(Throwable cause, Route.Upstream from) {
+    private void upstreamGone(Throwable cause, Route.Upstream from) {
+        if (upstreamGone) {
+            return;
+        }
         upstreamGone = true;
         from.active.decrementAndGet();
+        PoolConnection<PooledLeg> connection = pooled;
+        if (connection != null) { // its slot goes back to the pool
+            pooled = null;
+            connection.protocol().detach();
+            try {
+                connection.discard();
+            } catch (IllegalStateException alreadyGone) {
+                // given back already
+            }
+        }
         if (clientGone) {
             return;
         }
@@ -248,8 +313,8 @@ final class ProxyConnection implements Protocol {
         if (quiet >= limit) {
             log.info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
                     + " ms; closing both legs");
-            if (upstream != null && !upstreamGone) {
-                upstream.close();
+            if (upstream != null && !upstreamGone && pooled == null) {
+                upstream.close(); // a pooled one goes back to the pool when the client has closed
             }
             client.close();
         } else {
@@ -270,6 +335,9 @@ final class ProxyConnection implements Protocol {
      * tests and introspection).
      */
     CompletableFuture<Long> buffered() {
+        if (client == null) {
+            return CompletableFuture.completedFuture(0L); // not connected yet
+        }
         CompletableFuture<Long> result = new CompletableFuture<>();
         onClientLoop(() -> result.complete((clientGone ? 0 : client.writeBufferSize())
                 + (upstream == null || upstreamGone ? 0 : upstream.writeBufferSize())));
@@ -280,10 +348,41 @@ final class ProxyConnection implements Protocol {
         return client.extraInfo(ExtraInfo.PEER_ADDRESS).map(String::valueOf).orElse("a client");
     }
 
-    /** The upstream connection's protocol: hands every event to the client's loop. */
+    // ---- events of the upstream connection, from its loop ----
+
+    /** Upstream bytes: copied (the buffer is the upstream loop's) and written to the client. */
+    void fromUpstream(ByteBuffer data) {
+        ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
+        onClientLoop(() -> upstreamData(copy));
+    }
+
+    void upstreamEof() {
+        onClientLoop(this::upstreamEnded);
+    }
+
+    void upstreamPause() {
+        onClientLoop(() -> {
+            if (!clientGone) {
+                client.pauseReading();
+            }
+        });
+    }
+
+    void upstreamResume() {
+        onClientLoop(() -> {
+            if (!clientGone) {
+                client.resumeReading();
+            }
+        });
+    }
+
+    void upstreamLost(Throwable cause, Route.Upstream from) {
+        onClientLoop(() -> upstreamGone(cause, from));
+    }
+
+    /** The protocol of an upstream connection made for this client connection alone. */
     private final class UpstreamLeg implements Protocol {
         private final Route.Upstream to;
-        private Transport transport;
 
         UpstreamLeg(Route.Upstream to) {
             this.to = to;
@@ -291,48 +390,38 @@ final class ProxyConnection implements Protocol {
 
         @Override
         public void connectionMade(Transport t) {
-            transport = t;
             onClientLoop(() -> upstreamMade(t, to));
         }
 
         @Override
         public void dataReceived(ByteBuffer data) {
-            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
-            onClientLoop(() -> upstreamData(copy));
+            fromUpstream(data);
         }
 
         @Override
         public boolean eofReceived() {
-            onClientLoop(ProxyConnection.this::upstreamEnded);
+            upstreamEof();
             return true; // the client may still be sending; closed once both sides are done
         }
 
         @Override
         public void pauseWriting() {
-            onClientLoop(() -> {
-                if (!clientGone) {
-                    client.pauseReading();
-                }
-            });
+            upstreamPause();
         }
 
         @Override
         public void resumeWriting() {
-            onClientLoop(() -> {
-                if (!clientGone) {
-                    client.resumeReading();
-                }
-            });
+            upstreamResume();
         }
 
         @Override
         public void connectionLost(Throwable cause) {
-            onClientLoop(() -> upstreamLost(cause, to));
+            upstreamLost(cause, to);
         }
 
         @Override
         public String toString() {
-            return "proxy upstream leg " + to + (transport == null ? "" : " " + transport);
+            return "proxy upstream leg " + to;
         }
     }
 }

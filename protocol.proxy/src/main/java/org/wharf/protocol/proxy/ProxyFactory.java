@@ -81,6 +81,13 @@ public final class ProxyFactory implements ProtocolFactory {
         inFramework = true;
     }
 
+    /** Closes the routes' pooled upstream connections. */
+    @org.osgi.service.component.annotations.Deactivate
+    void deactivate() {
+        routes.values().forEach(Route::close);
+        routes.clear();
+    }
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             unbind = "removeProvider")
     void addProvider(StreamTransportProvider provider, Map<String, Object> properties) {

@@ -34,6 +34,11 @@ import org.wharf.transport.ssl.TlsProperties;
  * <tr><td>{@value #CONNECT_TIMEOUT}</td><td>milliseconds per upstream tried (default 5000)</td></tr>
  * <tr><td>{@value #RETRIES}</td><td>further upstreams tried after a failed connect (default: all of them)</td></tr>
  * <tr><td>{@value #IDLE_TIMEOUT}</td><td>milliseconds without a byte either way before both legs close; 0 (default) for never</td></tr>
+ * <tr><td>{@value #POOLED}</td><td>{@code true}: upstream connections are kept in a pool and reused by the next
+ *     client connection (only for protocols whose clients wait for every answer before closing, such as
+ *     HTTP/1.1 keep-alive or Redis); {@code false} (default): one upstream connection per client connection</td></tr>
+ * <tr><td>{@value #POOL_MAX_SIZE}</td><td>pooled connections per upstream (default 64)</td></tr>
+ * <tr><td>{@value #POOL_IDLE_TIMEOUT}</td><td>milliseconds an idle pooled connection is kept (default 60000)</td></tr>
  * </table>
  */
 final class Route {
@@ -45,6 +50,9 @@ final class Route {
     static final String CONNECT_TIMEOUT = "proxy.connectTimeout";
     static final String RETRIES = "proxy.retries";
     static final String IDLE_TIMEOUT = "proxy.idleTimeout";
+    static final String POOLED = "proxy.pooled";
+    static final String POOL_MAX_SIZE = "proxy.pool.maxSize";
+    static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
 
     /** How the first upstream to try is chosen. */
     enum Balancing {
@@ -84,10 +92,18 @@ final class Route {
     private final int tries;
     private final Duration idleTimeout;
     private final AtomicInteger next = new AtomicInteger();
+    private final boolean pooled;
+    private final int poolMaxSize;
+    private final Duration poolIdleTimeout;
+    private org.wharf.endpoints.Pool<PooledLeg> pool;
     final Counters counters = new Counters();
 
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
-            ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout) {
+            ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, boolean pooled,
+            int poolMaxSize, Duration poolIdleTimeout) {
+        this.pooled = pooled;
+        this.poolMaxSize = poolMaxSize;
+        this.poolIdleTimeout = poolIdleTimeout;
         this.endpoint = endpoint;
         this.settings = settings;
         this.upstreams = upstreams;
@@ -144,8 +160,15 @@ final class Route {
         };
         long retries = number(properties, RETRIES, upstreams.size() - 1, 0);
         long idle = number(properties, IDLE_TIMEOUT, 0, 0);
+        String pooled = string(properties, POOLED, "false").toLowerCase(Locale.ROOT);
+        if (!pooled.equals("true") && !pooled.equals("false")) {
+            throw new IllegalArgumentException(POOLED + " = '" + pooled + "': true or false");
+        }
+        long maxSize = number(properties, POOL_MAX_SIZE, 64, 1);
+        long poolIdle = number(properties, POOL_IDLE_TIMEOUT, 60_000, 1);
         return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
-                (int) Math.min(upstreams.size(), retries + 1), idle == 0 ? null : Duration.ofMillis(idle));
+                (int) Math.min(upstreams.size(), retries + 1), idle == 0 ? null : Duration.ofMillis(idle),
+                pooled.equals("true"), (int) Math.min(Integer.MAX_VALUE, maxSize), Duration.ofMillis(poolIdle));
     }
 
     /** @return whether these are the properties this route was read from */
@@ -180,6 +203,28 @@ final class Route {
 
     String endpoint() {
         return endpoint;
+    }
+
+    /** @return whether upstream connections are pooled and reused */
+    boolean pooled() {
+        return pooled;
+    }
+
+    /** The route's pool of upstream connections, made on first use with this provider. */
+    synchronized org.wharf.endpoints.Pool<PooledLeg> pool(org.wharf.transport.api.StreamTransportProvider provider) {
+        if (pool == null) {
+            pool = org.wharf.endpoints.Pool.builder(provider, PooledLeg::new).options(connectOptions)
+                    .maxSize(poolMaxSize).idleTimeout(poolIdleTimeout).acquireTimeout(connectOptions.timeout())
+                    .build();
+        }
+        return pool;
+    }
+
+    /** Closes the pool's connections (when the route is replaced or the proxy goes away). */
+    synchronized void close() {
+        if (pool != null) {
+            pool.close();
+        }
     }
 
     String transport() {

@@ -242,6 +242,26 @@ class ProxyTest {
     }
 
     @Test
+    void pooledUpstreamConnectionsAreReusedByTheNextClient() throws Exception {
+        Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()),
+                Route.POOLED, "true"));
+        for (int i = 0; i < 5; i++) {
+            RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+            client.transport().write(ByteBuffer.wrap(bytes("ping " + i)));
+            Legs.awaitTrue(() -> client.receivedCount() == 6, "echo through the pooled connection");
+            assertEquals("ping " + i, text(client.received()));
+            client.transport().close();
+            assertNull(Legs.await(client.lost()));
+            Legs.awaitTrue(() -> proxy.route().upstreams().get(0).active.get() == 0, "the upstream connection is back");
+        }
+        EchoProtocol only = upstream.next();
+        assertEquals(null, upstream.accepted().poll(), "five clients, one upstream connection");
+        assertEquals("ping 0ping 1ping 2ping 3ping 4", text(only.received()));
+        assertTrue(only.events().stream().noneMatch("eofReceived"::equals), "the pooled connection never saw an end");
+    }
+
+    @Test
     void anIdleConnectionIsClosedOnBothLegs() throws Exception {
         Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
         Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()),

@@ -26,6 +26,8 @@ class RedisThroughProxyTest {
     private static Legs legs;
     private static Process redis;
     private static Legs.Proxy proxy;
+    private static Legs.Proxy pooled;
+    private static int redisPort;
 
     @BeforeAll
     static void start() throws Exception {
@@ -51,7 +53,9 @@ class RedisThroughProxyTest {
         }, "redis-server-output");
         drain.setDaemon(true);
         drain.start();
+        redisPort = port;
         proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + port));
+        pooled = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + port, Route.POOLED, "true"));
     }
 
     @AfterAll
@@ -89,13 +93,35 @@ class RedisThroughProxyTest {
                         .reduce((a, b) -> a + "\n" + b).orElse(""));
     }
 
+    @Test
+    void aPooledRouteServesManyRedisCliRunsOverOneUpstreamConnection() throws Exception {
+        long before = connectionsReceived();
+        for (int i = 0; i < 5; i++) {
+            assertEquals("OK", run(commandTo(pooled.address().getPort(), "SET", "pooled" + i, "v" + i), null).trim());
+            assertEquals("v" + i, run(commandTo(pooled.address().getPort(), "GET", "pooled" + i), null).trim());
+        }
+        // Ten redis-cli runs through the pool, one upstream connection; plus this INFO's own.
+        assertEquals(2, connectionsReceived() - before);
+    }
+
+    /** Redis's count of connections it accepted, asked directly (that connection counts too). */
+    private static long connectionsReceived() throws Exception {
+        String info = run(commandTo(redisPort, "INFO", "stats"), null);
+        return info.lines().filter(l -> l.startsWith("total_connections_received:"))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim())).findFirst().orElseThrow();
+    }
+
     private static String cli(String... command) throws Exception {
         return run(command(command), null).trim();
     }
 
     private static List<String> command(String... command) {
+        return commandTo(proxy.address().getPort(), command);
+    }
+
+    private static List<String> commandTo(int port, String... command) {
         List<String> args = new java.util.ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p",
-                Integer.toString(proxy.address().getPort())));
+                Integer.toString(port)));
         args.addAll(List.of(command));
         return args;
     }
