@@ -107,6 +107,35 @@ class ProxyInFelixIT {
         }
     }
 
+    @Test
+    void aGatewayConfigurationWithMetatypeMakesItsEndpointAndDeletingItRemovesIt() throws Exception {
+        Bundle proxy = felix.start("protocol.proxy");
+        Object metatype = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.metatype.MetaTypeService"));
+        Object information = Felix.call(metatype, "getMetaTypeInformation", proxy);
+        Object definition = Felix.call(information, "getObjectClassDefinition", "org.wharf.proxy", null);
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        for (Object attribute : (Object[]) Felix.call(definition, "getAttributeDefinitions", -1)) {
+            ids.add((String) Felix.call(attribute, "getID"));
+        }
+        assertTrue(ids.containsAll(java.util.Set.of("name", "port", "transport", "proxy.upstreams",
+                "proxy.upstream.transport", "proxy.balancing", "proxy.connectTimeout", "proxy.retries",
+                "proxy.idleTimeout", "proxy.pooled")), ids.toString());
+
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Object gateway = Felix.call(admin, "getFactoryConfiguration", "org.wharf.proxy", "edge", "?");
+        Felix.call(gateway, "update", new java.util.Hashtable<>(Map.of("name", "edge", "port", 0,
+                "proxy.upstreams", new String[] {"127.0.0.1:" + a.port()})));
+        endpoints.awaitState("edge", "LISTENING");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), endpoints.port("edge"))) {
+            s.setSoTimeout(10_000);
+            assertEquals("A through edge", exchange(s, "through edge"));
+        }
+        Felix.call(gateway, "delete");
+        Felix.awaitTrue(() -> endpoints.endpoint("edge") == null, "the gateway's endpoint goes with its configuration");
+    }
+
     private String gogo(String command) throws Exception {
         Object processor = felix.context().getService(felix.context().getServiceReference(
                 "org.apache.felix.service.command.CommandProcessor"));
