@@ -262,6 +262,21 @@ class ProxyTest {
     }
 
     @Test
+    void anUpstreamCertificateForAnotherHostIsRefused() throws Exception {
+        Legs.Server<EchoProtocol> upstream = legs.serve("ssl", EchoProtocol::new);
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "localhost:" + upstream.address().getPort(),
+                Route.TRANSPORT, "ssl", "proxy.upstream.tls.ca", legs.pki.resolve("server.pem").toString(),
+                "proxy.upstream.tls.serverName", "elsewhere.example"));
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        Legs.await(client.lost()); // closed: no upstream was acceptable
+        assertEquals(0, client.receivedCount());
+        assertTrue(legs.log.contains("no upstream took the connection"), legs.log.lines.toString());
+        assertTrue(legs.log.lines.stream().anyMatch(l -> l.contains("elsewhere.example") || l.contains("No subject")
+                || l.contains("No name matching")), "the log says why: " + legs.log.lines);
+        assertEquals(1, proxy.route().counters.upstreamFailures.sum());
+    }
+
+    @Test
     void anIdleConnectionIsClosedOnBothLegs() throws Exception {
         Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
         Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()),
