@@ -182,8 +182,8 @@ class DistributionIT {
     void aGatewayRouteDroppedInEtcForwardsCurlAndWrkToTheUpstream() throws Exception {
         Path home = start("0");
         int http = awaitPort("tcp", "http");
-        Files.writeString(home.resolve("etc").resolve("org.wharf.server-gateway.cfg"),
-                "name = gateway\nport = 0\nprotocol = proxy\nproxy.upstreams = 127.0.0.1:" + http + "\n");
+        Files.writeString(home.resolve("etc").resolve("org.wharf.proxy-gateway.cfg"),
+                "name = gateway\nport = 0\nproxy.upstreams = 127.0.0.1:" + http + "\n");
         int gateway = awaitPort("tcp", "proxy");
         Process curl = new ProcessBuilder("curl", "-s", "-f", "http://127.0.0.1:" + gateway + "/status")
                 .redirectErrorStream(true).start();
