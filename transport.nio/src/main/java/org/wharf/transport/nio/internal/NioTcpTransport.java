@@ -19,8 +19,11 @@ import org.wharf.transport.api.WriteBufferLimits;
  *
  * <p>Writes go straight to the socket when nothing is queued; only what the kernel does not
  * take is queued, and the queue is drained with gathering writes when the socket is
- * writable. Reads use the loop's buffer, handed to the protocol for the duration of
- * {@code dataReceived}.
+ * writable. Writes made while the protocol handles this connection's input (an echo, a
+ * response) are collected and written together once the reads of that readiness event are
+ * done, up to {@value #MAX_DEFERRED} bytes at a time, as Netty flushes on read complete:
+ * one gathering write instead of one write per read. Reads use the loop's buffer, handed to
+ * the protocol for the duration of {@code dataReceived}.
  */
 final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> implements Transport {
 
@@ -28,11 +31,16 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     private static final int MAX_READS_PER_EVENT = 16;
     /** Buffers per gathering write. */
     private static final int MAX_GATHER = 64;
+    /** Bytes written during one read event before they are flushed without waiting for its end. */
+    static final int MAX_DEFERRED = 256 * 1024;
 
     private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>(4);
     private volatile boolean eofRequested;
     private boolean inputEnded;
     private boolean outputShut;
+    /** True while the protocol handles this connection's input: writes wait for the end of it. */
+    private boolean deferring;
+    private int deferredBytes;
 
     NioTcpTransport(NioEventLoop loop, SocketChannel channel, WriteBufferLimits limits) {
         super(loop, channel, limits, channel::getRemoteAddress);
@@ -71,6 +79,30 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     }
 
     private void read() {
+        deferring = true;
+        try {
+            readSome();
+        } finally {
+            deferring = false;
+            if (deferredBytes > 0) {
+                flushDeferred();
+            }
+        }
+    }
+
+    /** Writes what the protocol wrote while handling input; what the kernel does not take waits for OP_WRITE. */
+    private void flushDeferred() {
+        deferredBytes = 0;
+        if (state == CLOSED) {
+            return;
+        }
+        flush();
+        if (hasQueuedWrites() && state != CLOSED) {
+            afterEnqueue(); // OP_WRITE, and pauseWriting above the high-water mark
+        }
+    }
+
+    private void readSome() {
         for (int i = 0; i < MAX_READS_PER_EVENT && reading && state == OPEN; i++) {
             ByteBuffer buffer = loop.readBuffer();
             int n;
@@ -211,6 +243,10 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (state == CLOSED) {
             return; // closed meanwhile by an abort or an error: dropped, as abort promises
         }
+        if (deferring) {
+            defer(data);
+            return;
+        }
         if (writeQueue.isEmpty()) {
             try {
                 bytesSent += channel.write(data);
@@ -231,6 +267,14 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (state == CLOSED) {
             return;
         }
+        if (deferring) {
+            for (ByteBuffer b : data) {
+                if (b.hasRemaining()) {
+                    defer(b);
+                }
+            }
+            return;
+        }
         if (writeQueue.isEmpty()) {
             try {
                 bytesSent += channel.write(data);
@@ -249,6 +293,16 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
         if (queued) {
             afterEnqueue();
+        }
+    }
+
+    /** Queues a write made during a read event; flushed at its end, or now once enough has gathered. */
+    private void defer(ByteBuffer data) {
+        writeQueue.add(data);
+        pending += data.remaining();
+        deferredBytes += data.remaining();
+        if (deferredBytes >= MAX_DEFERRED) {
+            flushDeferred();
         }
     }
 
