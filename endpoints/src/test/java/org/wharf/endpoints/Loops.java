@@ -1,12 +1,11 @@
 package org.wharf.endpoints;
 
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 import org.wharf.transport.nio.internal.Log;
+import org.wharf.transport.tck.Await;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
@@ -23,34 +22,15 @@ final class Loops implements AutoCloseable {
     final NioUdpProvider udp = new NioUdpProvider(group, resolver);
 
     static <T> T await(CompletionStage<T> stage) {
-        try {
-            return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw new AssertionError("failed: " + e.getCause(), e.getCause());
-        } catch (TimeoutException | InterruptedException e) {
-            throw new AssertionError(e);
-        }
+        return Await.await(stage);
     }
 
     static Throwable failure(CompletionStage<?> stage) {
-        try {
-            Object r = stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
-            throw new AssertionError("expected a failure, got " + r);
-        } catch (ExecutionException e) {
-            return e.getCause();
-        } catch (TimeoutException | InterruptedException e) {
-            throw new AssertionError(e);
-        }
+        return Await.failure(stage);
     }
 
     static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 30 s: " + what);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
+        Await.awaitTrue(condition, what);
     }
 
     @Override

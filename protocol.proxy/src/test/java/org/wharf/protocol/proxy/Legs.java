@@ -12,10 +12,8 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -27,6 +25,7 @@ import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.tck.Await;
 import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
@@ -121,23 +120,11 @@ final class Legs implements AutoCloseable {
     }
 
     static <T> T await(CompletionStage<T> stage) {
-        try {
-            return stage.toCompletableFuture().get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw new AssertionError("failed: " + e.getCause(), e.getCause());
-        } catch (TimeoutException | InterruptedException e) {
-            throw new AssertionError(e);
-        }
+        return Await.await(stage);
     }
 
     static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 30 s: " + what);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
+        Await.awaitTrue(condition, what);
     }
 
     @Override

@@ -8,10 +8,8 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 import org.wharf.transport.api.ListenOptions;
@@ -27,6 +25,7 @@ import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.ssl.internal.SslTransportProvider;
 import org.wharf.transport.ssl.internal.TlsLog;
+import org.wharf.transport.tck.Await;
 import org.wharf.transport.tck.RecordingProtocol;
 
 /** Loops, the ssl provider over NIO TCP with a log the tests can read, and helpers. */
@@ -78,24 +77,11 @@ final class TlsFixture implements AutoCloseable {
     }
 
     static <T> T await(CompletionStage<T> stage) {
-        try {
-            return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw new AssertionError("failed: " + e.getCause(), e.getCause());
-        } catch (TimeoutException | InterruptedException e) {
-            throw new AssertionError(e);
-        }
+        return Await.await(stage);
     }
 
     static Throwable failure(CompletionStage<?> stage) {
-        try {
-            Object r = stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
-            throw new AssertionError("expected a failure, got " + r);
-        } catch (ExecutionException e) {
-            return e.getCause();
-        } catch (TimeoutException | InterruptedException e) {
-            throw new AssertionError(e);
-        }
+        return Await.failure(stage);
     }
 
     static <T> T take(BlockingQueue<T> queue) throws InterruptedException {
