@@ -28,7 +28,7 @@ import org.wharf.transport.ssl.TlsContextBuilder;
  * and writes the figures as JSON.
  *
  * <pre>
- * bench/run [--quick] [--only SCENARIO,...] [--out FILE]
+ * bench/run [--quick] [--only SCENARIO,...] [--pairs N] [--out FILE]
  * </pre>
  */
 public final class Bench {
@@ -130,7 +130,8 @@ public final class Bench {
         // Quick: a smoke run of every scenario in under two minutes (TLS barely warmed up).
         Duration warmup = quick ? Duration.ofMillis(500) : Duration.ofSeconds(3);
         Duration measure = Duration.ofSeconds(quick ? 1 : 5);
-        int pairs = quick ? 2 : 5;
+        int pairsAt = options.indexOf("--pairs");
+        int pairs = pairsAt >= 0 ? Integer.parseInt(options.get(pairsAt + 1)) : quick ? 2 : 5;
         int threads = 1;
         PrintStream console = System.out;
 
