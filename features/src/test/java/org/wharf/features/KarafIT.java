@@ -33,7 +33,7 @@ class KarafIT {
 
     private static final String VERSION = System.getProperty("wharf.version");
     private static final List<String> BUNDLES = List.of("transport.api", "protocol.api", "transport.nio",
-            "transport.ssl", "endpoints", "protocol.echo", "protocol.http");
+            "transport.ssl", "endpoints", "protocol.echo", "protocol.http", "protocol.proxy");
 
     private static Path karaf;
 
@@ -129,6 +129,14 @@ class KarafIT {
         // refresh (restart) the endpoints bundle and every endpoint with it.
         String status = httpGet(http, "/status");
         assertTrue(status.startsWith("{") && status.contains("\"name\":\"http\""), status);
+
+        // A gateway: the proxy feature, and a route to the HTTP endpoint dropped into etc/.
+        client("feature:install wharf-proxy");
+        java.nio.file.Files.writeString(karaf.resolve("etc").resolve("org.wharf.proxy-gateway.cfg"),
+                "name = gateway\nport = 0\nproxy.upstreams = 127.0.0.1:" + http + "\n");
+        int gateway = awaitListening("proxy");
+        String through = httpGet(gateway, "/status");
+        assertTrue(through.contains("\"name\":\"gateway\"") && through.contains("\"name\":\"http\""), through);
     }
 
     /** Runs commands through Karaf's SSH client (batch mode); returns their output. */
