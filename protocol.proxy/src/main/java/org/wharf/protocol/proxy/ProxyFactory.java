@@ -151,6 +151,6 @@ public final class ProxyFactory implements ProtocolFactory {
     /** The endpoint's route, read again only when its configuration changed. */
     Route route(ProtocolContext context) {
         return routes.compute(context.endpoint(), (name, old) -> old != null && old.readFrom(context.properties()) ? old
-                : Route.parse(name, context.properties()));
+                : old != null ? old.reread(context.properties()) : Route.parse(name, context.properties()));
     }
 }

@@ -74,7 +74,7 @@ final class Route {
         }
     }
 
-    /** The route's figures since the endpoint's configuration last changed. */
+    /** The route's figures since the endpoint first had a connection. */
     static final class Counters {
         final LongAdder connections = new LongAdder();
         final AtomicLong active = new AtomicLong();
@@ -96,7 +96,8 @@ final class Route {
     private final int poolMaxSize;
     private final Duration poolIdleTimeout;
     private org.wharf.endpoints.Pool<PooledLeg> pool;
-    final Counters counters = new Counters();
+    /** The route's figures; carried over when the endpoint's configuration changes. */
+    Counters counters = new Counters();
 
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, boolean pooled,
@@ -169,6 +170,19 @@ final class Route {
         return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
                 (int) Math.min(upstreams.size(), retries + 1), idle == 0 ? null : Duration.ofMillis(idle),
                 pooled.equals("true"), (int) Math.min(Integer.MAX_VALUE, maxSize), Duration.ofMillis(poolIdle));
+    }
+
+    /**
+     * The same route read from changed settings, keeping the figures counted so far.
+     *
+     * @param properties the endpoint's new configuration
+     * @return the new route
+     * @throws IllegalArgumentException naming the property and value that is wrong
+     */
+    Route reread(Map<String, ?> properties) {
+        Route next = parse(endpoint, properties);
+        next.counters = counters;
+        return next;
     }
 
     /** @return whether these are the properties this route was read from */

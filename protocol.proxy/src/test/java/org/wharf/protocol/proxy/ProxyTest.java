@@ -64,6 +64,12 @@ class ProxyTest {
         assertEquals(all.length, counters.bytesToUpstream.sum());
         assertEquals(all.length, counters.bytesToClient.sum());
         assertEquals(0, counters.upstreamFailures.sum());
+        // A changed route (another upstream list) keeps counting where it was.
+        Route changed = proxy.factory().route(new org.wharf.protocol.api.ProtocolContext("gw", "tcp",
+                Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()) + ",127.0.0.1:1"),
+                org.wharf.protocol.api.ConnectionHooks.NONE));
+        assertEquals(2, changed.upstreams().size());
+        assertEquals(all.length, changed.counters.bytesToClient.sum());
     }
 
     @ParameterizedTest(name = "client {0}, upstream {1}")
