@@ -21,9 +21,10 @@ import org.wharf.transport.api.WriteBufferLimits;
  * take is queued, and the queue is drained with gathering writes when the socket is
  * writable. Writes made while the protocol handles this connection's input (an echo, a
  * response) are collected and written together once the reads of that readiness event are
- * done, up to {@value #MAX_DEFERRED} bytes at a time, as Netty flushes on read complete:
- * one gathering write instead of one write per read. Reads use the loop's buffer, handed to
- * the protocol for the duration of {@code dataReceived}.
+ * done, as Netty flushes on read complete (sooner once they pass the high-water mark): one
+ * gathering write instead of one write per read. Flow control is unchanged: pauseWriting
+ * comes only for bytes the kernel does not take. Reads use the loop's buffer, handed to the
+ * protocol for the duration of {@code dataReceived}.
  */
 final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> implements Transport {
 
@@ -31,8 +32,6 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     private static final int MAX_READS_PER_EVENT = 16;
     /** Buffers per gathering write. */
     private static final int MAX_GATHER = 64;
-    /** Bytes written during one read event before they are flushed without waiting for its end. */
-    static final int MAX_DEFERRED = 256 * 1024;
 
     private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>(4);
     private volatile boolean eofRequested;
@@ -149,6 +148,16 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     }
 
     private void flush() {
+        if (drainQueue()) {
+            afterFlush();
+        }
+    }
+
+    /**
+     * Writes queued buffers until the kernel takes no more, with no callback to the
+     * protocol; false if the connection failed (and was aborted).
+     */
+    private boolean drainQueue() {
         ByteBuffer[] gather = null;
         while (!writeQueue.isEmpty()) {
             long written;
@@ -183,7 +192,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                 }
             } catch (IOException e) {
                 abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
-                return;
+                return false;
             }
             pending -= written;
             bytesSent += written;
@@ -191,7 +200,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                 break; // the kernel's buffer is full: wait for OP_WRITE
             }
         }
-        afterFlush();
+        return true;
     }
 
     @Override
@@ -296,13 +305,16 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
     }
 
-    /** Queues a write made during a read event; flushed at its end, or now once enough has gathered. */
+    /** Queues a write made during a read event; written at the end of the event. */
     private void defer(ByteBuffer data) {
         writeQueue.add(data);
         pending += data.remaining();
         deferredBytes += data.remaining();
-        if (deferredBytes >= MAX_DEFERRED) {
-            flushDeferred();
+        // Past the high-water mark, write now what the kernel takes, so pauseWriting comes
+        // only for what it does not, as without deferring. No callback but that pause: a
+        // resumeWriting from inside write() would let the protocol overtake its own bytes.
+        if (pending > writeBufferLimits().high() && drainQueue() && pending > writeBufferLimits().high()) {
+            afterEnqueue();
         }
     }
 
