@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.wharf.transport.tck.EchoProtocol;
 import org.wharf.transport.tck.RecordingProtocol;
 import org.wharf.transport.tck.StreamSender;
@@ -190,30 +191,22 @@ class ProxyTest {
         assertEquals(List.of(), server.violations());
     }
 
-    @Test
-    void aClientResetResetsTheUpstreamConnection() throws Exception {
+    @ParameterizedTest(name = "a reset of the {0} resets the other leg")
+    @ValueSource(strings = {"client", "upstream"})
+    void aResetOnOneLegResetsTheOther(String side) throws Exception {
         Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
         Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
         RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
         client.transport().write(ByteBuffer.wrap(bytes("x")));
         RecordingProtocol server = upstream.next();
         Legs.awaitTrue(() -> server.receivedCount() == 1, "the first byte went up");
-        reset(client);
-        assertNotNull(Legs.await(server.lost()), "the upstream connection is reset, not closed cleanly");
-    }
-
-    @Test
-    void anUpstreamResetResetsTheClientConnection() throws Exception {
-        Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
-        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
-        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
-        client.transport().write(ByteBuffer.wrap(bytes("x")));
-        RecordingProtocol server = upstream.next();
-        Legs.awaitTrue(() -> server.receivedCount() == 1, "the first byte went up");
-        reset(server);
-        assertNotNull(Legs.await(client.lost()), "the client connection is reset, not closed cleanly");
-        Legs.awaitTrue(() -> legs.log.contains("upstream 127.0.0.1:" + upstream.address().getPort() + " failed"),
-                "a log line names the upstream");
+        boolean clientSide = side.equals("client");
+        reset(clientSide ? client : server);
+        assertNotNull(Legs.await((clientSide ? server : client).lost()), "the other leg is reset, not closed cleanly");
+        if (!clientSide) {
+            Legs.awaitTrue(() -> legs.log.contains("upstream 127.0.0.1:" + upstream.address().getPort() + " failed"),
+                    "a log line names the upstream");
+        }
     }
 
     @Test
