@@ -115,6 +115,37 @@ class ModulePathIT {
     }
 
     @Test
+    void theProxyProtocolLoadsAndChecksItsSettingsOnThePlainModulePathWithoutOsgiJars() throws Exception {
+        Path[] jars = java.util.stream.Stream.of("transport.api", "protocol.api", "transport.nio", "transport.ssl",
+                "endpoints", "protocol.proxy").map(BuiltBundles::jar).toArray(Path[]::new);
+        ModuleLayer boot = ModuleLayer.boot();
+        Configuration config = boot.configuration().resolve(ModuleFinder.of(jars), ModuleFinder.of(),
+                Set.of("org.wharf.protocol.proxy", "org.wharf.transport.nio", "org.wharf.transport.ssl"));
+        ModuleLayer layer = boot.defineModulesWithOneLoader(config, ClassLoader.getPlatformClassLoader());
+        ClassLoader loader = layer.findLoader("org.wharf.protocol.api");
+        Class<?> factoryType = loader.loadClass("org.wharf.protocol.api.ProtocolFactory");
+        Object found = null;
+        for (Object factory : java.util.ServiceLoader.load(layer, factoryType)) { // every provider instantiates
+            if (factory.getClass().getName().equals("org.wharf.protocol.proxy.ProxyFactory")) {
+                found = factory;
+            }
+        }
+        Object proxy = found;
+        assertTrue(proxy != null, "the proxy is a ProtocolFactory provider on the module path");
+        assertEquals(java.util.Map.of(), factoryType.getMethod("metrics", String.class).invoke(proxy, "gw"));
+        Class<?> contextType = loader.loadClass("org.wharf.protocol.api.ProtocolContext");
+        Class<?> hooksType = loader.loadClass("org.wharf.protocol.api.ConnectionHooks");
+        Object context = contextType.getConstructor(String.class, String.class, java.util.Map.class, hooksType)
+                .newInstance("gw", "tcp", java.util.Map.of("proxy.upstreams", "nowhere"), hooksType.getField("NONE").get(null));
+        java.lang.reflect.InvocationTargetException wrong = org.junit.jupiter.api.Assertions.assertThrows(
+                java.lang.reflect.InvocationTargetException.class,
+                () -> factoryType.getMethod("checkSettings", contextType).invoke(proxy, context));
+        assertTrue(wrong.getCause() instanceof IllegalArgumentException
+                && wrong.getCause().getMessage().contains("proxy.upstreams: 'nowhere' is not host:port"),
+                String.valueOf(wrong.getCause()));
+    }
+
+    @Test
     void aServerAndAClientProcessOnThePlainModulePathTalkOverARealSocket() throws Exception {
         String modulePath = java.util.stream.Stream.of("transport.api", "protocol.api", "transport.nio", "endpoints",
                 "endpoints.bootstrap", "itest.protocol").map(m -> BuiltBundles.jar(m).toString())

@@ -5,28 +5,21 @@ import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.log.LoggerFactory;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
-import org.wharf.transport.api.TransportProvider;
 
 /**
  * The {@code proxy} protocol: a TCP/TLS gateway. An endpoint with {@code protocol = proxy}
  * forwards each connection it accepts to one of the upstream servers its {@code proxy.*}
  * properties name (see {@link Route}); TLS in, TLS out, or both, as the endpoint's and the
- * route's transports say. Upstream connections are made with the {@code tcp} and
- * {@code ssl} transport services (or, outside a framework, the providers ServiceLoader
- * finds).
+ * route's transports say. In a framework {@link ProxyComponent} registers it with the
+ * transport services; on the plain module path ServiceLoader makes it, and it finds the
+ * {@code tcp} and {@code ssl} providers with ServiceLoader. It refers to no OSGi type, so it
+ * loads where there is no framework.
  */
-@Component(service = ProtocolFactory.class)
 @ProtocolProperties(name = "proxy", transports = {"tcp", "ssl"})
 @aQute.bnd.annotation.spi.ServiceProvider(value = ProtocolFactory.class,
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
@@ -34,68 +27,44 @@ import org.wharf.transport.api.TransportProvider;
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 public final class ProxyFactory implements ProtocolFactory {
 
-    private final Map<String, StreamTransportProvider> providers = new ConcurrentHashMap<>();
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final Function<String, StreamTransportProvider> lookup;
     private final ProxyLog log;
-    private volatile boolean inFramework;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    private volatile LoggerFactory loggerFactory;
+    /** Made by ServiceLoader: transports are found with ServiceLoader on first use. */
+    public ProxyFactory() {
+        Map<String, StreamTransportProvider> found = new ConcurrentHashMap<>();
+        this.log = ProxyLog.system();
+        this.lookup = kind -> found.computeIfAbsent(kind, k -> ServiceLoader.load(StreamTransportProvider.class,
+                ProxyFactory.class.getClassLoader()).stream().map(ServiceLoader.Provider::get)
+                .filter(p -> k.equals(p.kind())).findFirst().orElse(null));
+    }
 
     /**
-     * Made by Declarative Services (transports come as services) or by ServiceLoader
-     * (transports are found with ServiceLoader on first use).
+     * A proxy that connects upstream with the providers a lookup gives.
+     *
+     * @param providers the stream transport provider of a kind ({@code tcp}, {@code ssl}), or null
+     * @param log where failures are logged, or {@code null} for {@link System.Logger}
      */
-    public ProxyFactory() {
-        this.log = ProxyLog.osgi(() -> loggerFactory);
-        this.lookup = kind -> {
-            StreamTransportProvider p = providers.get(kind);
-            if (p == null && !inFramework) {
-                p = ServiceLoader.load(StreamTransportProvider.class, ProxyFactory.class.getClassLoader()).stream()
-                        .map(ServiceLoader.Provider::get).filter(found -> kind.equals(found.kind())).findFirst()
-                        .orElse(null);
-                if (p != null) {
-                    providers.putIfAbsent(kind, p);
-                }
-            }
-            return p;
-        };
+    ProxyFactory(Function<String, StreamTransportProvider> providers, ProxyLog log) {
+        this.log = log != null ? log : ProxyLog.system();
+        this.lookup = providers;
     }
 
     /**
      * A proxy that connects upstream with the given providers.
      *
-     * @param providers the stream transport providers by kind ({@code tcp}, {@code ssl})
+     * @param providers the stream transport providers by kind
      * @param log where failures are logged, or {@code null} for {@link System.Logger}
      */
     ProxyFactory(Map<String, StreamTransportProvider> providers, ProxyLog log) {
-        this.log = log != null ? log : ProxyLog.system();
-        this.providers.putAll(providers);
-        this.inFramework = true; // only these
-        this.lookup = this.providers::get;
-    }
-
-    @Activate
-    void activate() {
-        inFramework = true;
+        this(Map.copyOf(providers)::get, log);
     }
 
     /** Closes the routes' pooled upstream connections. */
-    @org.osgi.service.component.annotations.Deactivate
-    void deactivate() {
+    void close() {
         routes.values().forEach(Route::close);
         routes.clear();
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            unbind = "removeProvider")
-    void addProvider(StreamTransportProvider provider, Map<String, Object> properties) {
-        providers.put(String.valueOf(properties.get(TransportProvider.TRANSPORT_PROPERTY)), provider);
-    }
-
-    void removeProvider(StreamTransportProvider provider, Map<String, Object> properties) {
-        providers.remove(String.valueOf(properties.get(TransportProvider.TRANSPORT_PROPERTY)), provider);
     }
 
     /**
@@ -110,7 +79,6 @@ public final class ProxyFactory implements ProtocolFactory {
     public Protocol newProtocol(ProtocolContext context) {
         return new ProxyConnection(route(context), lookup, log);
     }
-
     /**
      * Reads the endpoint's route, so a wrong {@code proxy.*} value fails the endpoint.
      *

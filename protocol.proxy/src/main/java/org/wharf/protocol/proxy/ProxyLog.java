@@ -1,11 +1,8 @@
 package org.wharf.protocol.proxy;
 
 import java.lang.System.Logger.Level;
-import java.util.function.Supplier;
 
-import org.osgi.service.log.LoggerFactory;
-
-/** Where the proxy logs: the OSGi Log Service while there is one, {@link System.Logger} otherwise. */
+/** Where the proxy logs: {@link System.Logger}, or the OSGi Log Service in a framework ({@link ProxyComponent}). */
 interface ProxyLog {
 
     /**
@@ -35,37 +32,6 @@ interface ProxyLog {
             @Override
             public void info(String message) {
                 logger.log(Level.INFO, message);
-            }
-        };
-    }
-
-    /**
-     * A log writing to the OSGi Log Service when {@code factory} supplies one.
-     *
-     * @param factory the current LoggerFactory, or {@code null} when there is none
-     * @return the log
-     */
-    static ProxyLog osgi(Supplier<LoggerFactory> factory) {
-        ProxyLog fallback = system();
-        return new ProxyLog() {
-            @Override
-            public void warn(String message, Throwable error) {
-                LoggerFactory f = factory.get();
-                if (f == null) {
-                    fallback.warn(message, error);
-                } else {
-                    f.getLogger("org.wharf.protocol.proxy").warn(message, error);
-                }
-            }
-
-            @Override
-            public void info(String message) {
-                LoggerFactory f = factory.get();
-                if (f == null) {
-                    fallback.info(message);
-                } else {
-                    f.getLogger("org.wharf.protocol.proxy").info(message);
-                }
             }
         };
     }
