@@ -213,10 +213,8 @@ final class Endpoint implements EndpointMXBean {
 
     /** What the protocol finds wrong with these settings, or null. */
     private String checkSettings(ProtocolEntry protocol, Map<String, Object> settings) {
-        Map<String, Object> visible = new HashMap<>(settings);
-        visible.values().removeIf(v -> v == null);
         try {
-            protocol.factory().checkSettings(new ProtocolContext(name, transport, visible, ConnectionHooks.NONE));
+            protocol.factory().checkSettings(context(settings, ConnectionHooks.NONE));
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();
@@ -458,7 +456,12 @@ final class Endpoint implements EndpointMXBean {
     }
 
     private ProtocolContext context(ConnectionHooks hooks) {
-        Map<String, Object> visible = new HashMap<>(properties);
+        return context(properties, hooks);
+    }
+
+    /** What a protocol sees of these settings: every property with a value. */
+    private ProtocolContext context(Map<String, Object> settings, ConnectionHooks hooks) {
+        Map<String, Object> visible = new HashMap<>(settings);
         visible.values().removeIf(v -> v == null);
         return new ProtocolContext(name, transport, visible, hooks);
     }
