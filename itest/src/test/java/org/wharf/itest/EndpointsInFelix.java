@@ -63,4 +63,14 @@ final class EndpointsInFelix {
         Felix.awaitTrue(() -> expected.equals(state(name)), "endpoint " + name + " is " + expected + " (it is "
                 + state(name) + (endpoint(name) == null ? "" : ": " + reason(name)) + ")");
     }
+
+    /** Runs a Gogo command (such as {@code wharf:endpoints}) and returns what it answered. */
+    String gogo(String command) throws Exception {
+        Object processor = felix.context().getService(felix.context().getServiceReference(
+                "org.apache.felix.service.command.CommandProcessor"));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Object session = Felix.call(processor, "createSession", new java.io.ByteArrayInputStream(new byte[0]),
+                new java.io.PrintStream(out), new java.io.PrintStream(out));
+        return String.valueOf(Felix.call(session, "execute", command));
+    }
 }

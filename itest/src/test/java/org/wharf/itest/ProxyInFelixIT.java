@@ -73,7 +73,7 @@ class ProxyInFelixIT {
             assertEquals("LISTENING", endpoints.state("gw"));
             assertEquals("A still", exchange(open, "still"), "the open connection runs on, to its upstream");
 
-            String metrics = gogo("wharf:metrics");
+            String metrics = endpoints.gogo("wharf:metrics");
             assertTrue(metrics.contains("proxy.connections.open") && metrics.contains("proxy.bytes.toClient")
                     && metrics.contains("proxy.upstream.127.0.0.1:" + b.port() + ".open"), metrics);
         }
@@ -136,14 +136,6 @@ class ProxyInFelixIT {
         Felix.awaitTrue(() -> endpoints.endpoint("edge") == null, "the gateway's endpoint goes with its configuration");
     }
 
-    private String gogo(String command) throws Exception {
-        Object processor = felix.context().getService(felix.context().getServiceReference(
-                "org.apache.felix.service.command.CommandProcessor"));
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        Object session = Felix.call(processor, "createSession", new java.io.ByteArrayInputStream(new byte[0]),
-                new java.io.PrintStream(out), new java.io.PrintStream(out));
-        return String.valueOf(Felix.call(session, "execute", command));
-    }
 
     private static String exchange(Socket socket, String line) throws IOException {
         OutputStream out = socket.getOutputStream();

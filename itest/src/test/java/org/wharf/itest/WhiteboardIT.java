@@ -83,17 +83,12 @@ class WhiteboardIT {
             assertEquals(1L, jmx.getAttribute(name, "OpenConnections"));
             assertTrue(((String) jmx.getAttribute(name, "Protocol")).startsWith("greeter 0.1.0"));
 
-            Object processor = felix.context().getService(felix.context().getServiceReference(
-                    "org.apache.felix.service.command.CommandProcessor"));
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            Object session = Felix.call(processor, "createSession", new java.io.ByteArrayInputStream(new byte[0]),
-                    new java.io.PrintStream(out), new java.io.PrintStream(out));
-            String endpoints = String.valueOf(Felix.call(session, "execute", "wharf:endpoints"));
+            String endpoints = endpoints().gogo("wharf:endpoints");
             assertTrue(endpoints.contains("greet") && endpoints.contains("LISTENING") && endpoints.contains(":" + port),
                     endpoints);
-            String protocols = String.valueOf(Felix.call(session, "execute", "wharf:protocols"));
+            String protocols = endpoints().gogo("wharf:protocols");
             assertTrue(protocols.contains("greeter") && protocols.contains("org.wharf.itest.protocol"), protocols);
-            String connections = String.valueOf(Felix.call(session, "execute", "wharf:connections"));
+            String connections = endpoints().gogo("wharf:connections");
             assertTrue(connections.contains(String.valueOf(open.getLocalPort())), connections);
         }
     }
