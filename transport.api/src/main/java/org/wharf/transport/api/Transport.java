@@ -38,6 +38,27 @@ public interface Transport extends BaseTransport {
     void write(ByteBuffer data);
 
     /**
+     * Writes the remaining bytes of {@code data}, which stays the caller's: once this returns,
+     * its position is at its limit and the caller may reuse or change it. This is how to write
+     * bytes the caller does not own, such as the buffer handed to
+     * {@link Protocol#dataReceived} (an echo, a proxy): the transport sends what the
+     * operating system takes at once and copies only the rest into buffers of its own, where
+     * the caller would have to copy all of it. The default copies everything and calls
+     * {@link #write(ByteBuffer)}.
+     *
+     * @param data the bytes to write; read, not kept
+     * @throws TransportClosedError if the transport is closing or closed (or
+     *         {@link #writeEof()} was called)
+     */
+    default void writeCopy(ByteBuffer data) {
+        if (!data.hasRemaining()) {
+            write(data);
+            return;
+        }
+        write(ByteBuffer.allocate(data.remaining()).put(data).flip());
+    }
+
+    /**
      * Writes several buffers in order, as one gathering write where the operating system
      * allows. The transport owns the buffers afterwards.
      *

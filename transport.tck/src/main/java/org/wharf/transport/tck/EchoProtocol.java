@@ -12,15 +12,44 @@ import org.wharf.transport.api.Transport;
  */
 public class EchoProtocol extends RecordingProtocol {
 
+    private volatile boolean copying;
+
     /** An echo protocol that records its callbacks too. */
     public EchoProtocol() {
     }
 
+    /**
+     * Echoes with {@link Transport#writeCopy} instead of copying into a buffer of its own,
+     * and overwrites the received bytes right after: an echo that differs shows that the
+     * transport kept a reference to a buffer it did not own.
+     *
+     * @param copy whether to echo with writeCopy
+     * @return this protocol
+     */
+    public EchoProtocol copying(boolean copy) {
+        this.copying = copy;
+        return this;
+    }
+
     @Override
     protected void onDataReceived(ByteBuffer data) {
+        if (copying) {
+            int from = data.position();
+            int to = data.limit();
+            transport().writeCopy(data);
+            scribble(data, from, to);
+            return;
+        }
         ByteBuffer copy = ByteBuffer.allocate(data.remaining());
         copy.put(data).flip();
         transport().write(copy);
+    }
+
+    /** Overwrites {@code [from, to)} of a buffer that was just written with writeCopy. */
+    static void scribble(ByteBuffer data, int from, int to) {
+        for (int i = from; i < to; i++) {
+            data.put(i, (byte) ~data.get(i));
+        }
     }
 
     @Override

@@ -31,6 +31,8 @@ public class StreamSender implements Protocol {
     private int pauses;
     private int resumes;
     private boolean halfClose;
+    /** The one buffer reused for every write, in writeCopy mode; else {@code null}. */
+    private ByteBuffer reused;
 
     /**
      * A sender of {@code total} bytes in writes of {@code chunk} bytes.
@@ -52,6 +54,17 @@ public class StreamSender implements Protocol {
      */
     public StreamSender halfCloseWhenSent() {
         this.halfClose = true;
+        return this;
+    }
+
+    /**
+     * Writes every chunk from one reused direct buffer with {@link Transport#writeCopy},
+     * overwriting it right after each write.
+     *
+     * @return this sender
+     */
+    public StreamSender copying() {
+        this.reused = ByteBuffer.allocateDirect(chunk);
         return this;
     }
 
@@ -86,7 +99,13 @@ public class StreamSender implements Protocol {
             }
             sentDigest.update(bytes);
             sent += n;
-            transport.write(ByteBuffer.wrap(bytes));
+            if (reused == null) {
+                transport.write(ByteBuffer.wrap(bytes));
+            } else {
+                reused.clear().put(bytes).flip();
+                transport.writeCopy(reused);
+                EchoProtocol.scribble(reused, 0, n);
+            }
         }
         if (sent == total && halfClose && transport.canWriteEof() && !transport.isClosing()) {
             halfClose = false;

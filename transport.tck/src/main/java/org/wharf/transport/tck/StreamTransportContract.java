@@ -127,9 +127,10 @@ public abstract class StreamTransportContract {
 
     // ---- the contract ----
 
-    @Test
-    void echoOfAThousandMessagesKeepsContentAndCallbackOrder() {
-        Server<EchoProtocol> server = serve(EchoProtocol::new, listenOptions());
+    @ParameterizedTest(name = "echo with writeCopy: {0}")
+    @ValueSource(booleans = {false, true})
+    void echoOfAThousandMessagesKeepsContentAndCallbackOrder(boolean copying) {
+        Server<EchoProtocol> server = serve(() -> new EchoProtocol().copying(copying), listenOptions());
         RecordingProtocol client = connect(server, new RecordingProtocol(), connectOptions());
         byte[] all = pattern(1000 * 1024, 7);
         for (int i = 0; i < 1000; i++) {
@@ -153,10 +154,15 @@ public abstract class StreamTransportContract {
         assertEquals(List.of(), echo.violations());
     }
 
-    @Test
-    void sixtyFourMebibytesArriveByteExact() {
-        Server<EchoProtocol> server = serve(() -> (EchoProtocol) new EchoProtocol().keepBytes(false), listenOptions());
+    @ParameterizedTest(name = "writeCopy: {0}")
+    @ValueSource(booleans = {false, true})
+    void sixtyFourMebibytesArriveByteExact(boolean copying) {
+        Server<EchoProtocol> server = serve(() -> ((EchoProtocol) new EchoProtocol().keepBytes(false))
+                .copying(copying), listenOptions());
         StreamSender sender = new StreamSender(64L << 20, 64 * 1024, 64).halfCloseWhenSent();
+        if (copying) {
+            sender.copying();
+        }
         connect(server, sender, connectOptions());
         String received = await(sender.receivedHash());
         assertEquals(sender.sentHash(), received, "SHA-256 of what was sent and what came back");
@@ -164,14 +170,18 @@ public abstract class StreamTransportContract {
         assertEquals(List.of(), server.next().violations());
     }
 
-    @Test
-    void smallWriteLimitsPauseAndResumeManyTimesWithNothingLost() {
+    @ParameterizedTest(name = "writeCopy: {0}")
+    @ValueSource(booleans = {false, true})
+    void smallWriteLimitsPauseAndResumeManyTimesWithNothingLost(boolean copying) {
         WriteBufferLimits small = new WriteBufferLimits(4096, 1024);
-        Server<EchoProtocol> server = serve(() -> (EchoProtocol) new EchoProtocol().keepBytes(false),
-                smallBuffers(listenOptions()).withWriteBufferLimits(small));
+        Server<EchoProtocol> server = serve(() -> ((EchoProtocol) new EchoProtocol().keepBytes(false))
+                .copying(copying), smallBuffers(listenOptions()).withWriteBufferLimits(small));
         // Each 64 KiB write is more than the small send buffer takes at once, so most of it
         // queues above the 4 KiB mark: the sender pauses on nearly every write.
         StreamSender sender = new StreamSender(8L << 20, 64 * 1024, 8);
+        if (copying) {
+            sender.copying();
+        }
         connect(server, sender, smallBuffers(connectOptions()).withWriteBufferLimits(small));
         String received = await(sender.receivedHash()); // first: sentHash() is final once all is sent
         assertEquals(sender.sentHash(), received);
@@ -485,8 +495,9 @@ public abstract class StreamTransportContract {
         }
     }
 
-    @Test
-    void writesFromManyThreadsKeepEachThreadsOrder() throws InterruptedException {
+    @ParameterizedTest(name = "writeCopy: {0}")
+    @ValueSource(booleans = {false, true})
+    void writesFromManyThreadsKeepEachThreadsOrder(boolean copying) throws InterruptedException {
         Server<RecordingProtocol> server = serve(RecordingProtocol::new, listenOptions());
         RecordingProtocol client = connect(server, new RecordingProtocol(), connectOptions());
         int threads = 8;
@@ -501,9 +512,15 @@ public abstract class StreamTransportContract {
                 } catch (InterruptedException e) {
                     return;
                 }
+                ByteBuffer reused = ByteBuffer.allocate(16);
                 for (int i = 0; i < perThread; i++) {
-                    client.transport().write(ByteBuffer.wrap(String.format("%d:%05d\n", id, i)
-                            .getBytes(StandardCharsets.US_ASCII)));
+                    byte[] line = String.format("%d:%05d\n", id, i).getBytes(StandardCharsets.US_ASCII);
+                    if (copying) { // one buffer for all lines, overwritten as soon as writeCopy returns
+                        client.transport().writeCopy(reused.clear().put(line).flip());
+                        reused.clear().put(new byte[16]);
+                    } else {
+                        client.transport().write(ByteBuffer.wrap(line));
+                    }
                 }
             }, "writer-" + t);
             w.start();

@@ -42,6 +42,7 @@ public final class NioEventLoop implements EventLoop {
     private final AtomicInteger cancelledTimers = new AtomicInteger();
     private final ByteBuffer readBuffer;
     private final ByteBuffer datagramBuffer;
+    private final ChunkPool chunks = new ChunkPool();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean shuttingDown;
     private long timerSequence;
@@ -104,6 +105,11 @@ public final class NioEventLoop implements EventLoop {
     /** The loop's read buffer, cleared; valid until the loop's next read. On the loop thread. */
     ByteBuffer readBuffer() {
         return readBuffer.clear();
+    }
+
+    /** The direct buffers transports copy unsent bytes into. On the loop thread. */
+    ChunkPool chunks() {
+        return chunks;
     }
 
     /** The loop's datagram buffer, cleared and limited to {@code size + 1} bytes. On the loop thread. */

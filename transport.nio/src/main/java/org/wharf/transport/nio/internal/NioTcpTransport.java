@@ -34,6 +34,13 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     private static final int MAX_GATHER = 64;
 
     private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>(4);
+    /**
+     * The loop's chunks in the write queue, in queue order (made when first needed): what
+     * writeCopy copied. Each goes back to the pool once written or dropped.
+     */
+    private ArrayDeque<ByteBuffer> chunks;
+    /** The last chunk in the write queue while bytes may still be appended to it, else null. */
+    private ByteBuffer tailChunk;
     private volatile boolean eofRequested;
     private boolean inputEnded;
     private boolean outputShut;
@@ -53,6 +60,24 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     @Override
     void dropQueuedWrites() {
         writeQueue.clear();
+        tailChunk = null;
+        if (chunks != null) {
+            for (ByteBuffer chunk; (chunk = chunks.poll()) != null;) {
+                loop.chunks().give(chunk);
+            }
+        }
+    }
+
+    /** Takes the written buffer at the head of the queue off it; a chunk goes back to the pool. */
+    private void written() {
+        ByteBuffer done = writeQueue.poll();
+        if (chunks != null && done == chunks.peek()) {
+            chunks.poll();
+            if (done == tailChunk) {
+                tailChunk = null;
+            }
+            loop.chunks().give(done);
+        }
     }
 
     @Override
@@ -168,7 +193,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                     written = channel.write(only);
                     allTaken = !only.hasRemaining();
                     if (allTaken) {
-                        writeQueue.poll();
+                        written();
                     }
                 } else {
                     if (gather == null) {
@@ -185,7 +210,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                     Arrays.fill(gather, 0, n, null);
                     int taken = 0;
                     while (taken < n && !writeQueue.peek().hasRemaining()) {
-                        writeQueue.poll();
+                        written();
                         taken++;
                     }
                     allTaken = taken == n;
@@ -245,6 +270,67 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             writeOnLoop(data);
         } else {
             loop.execute(() -> writeOnLoop(data));
+        }
+    }
+
+    @Override
+    public void writeCopy(ByteBuffer data) {
+        checkStreamWritable();
+        if (!data.hasRemaining()) {
+            return;
+        }
+        if (loop.inEventLoop()) {
+            writeCopyOnLoop(data);
+        } else {
+            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
+            loop.execute(() -> writeOnLoop(copy));
+        }
+    }
+
+    /**
+     * Sends what the kernel takes at once (nothing while deferring) and copies the rest into
+     * the loop's chunks, appending to the last one while it has room: many small writes
+     * become one buffer.
+     */
+    private void writeCopyOnLoop(ByteBuffer data) {
+        if (state == CLOSED) {
+            data.position(data.limit());
+            return;
+        }
+        if (!deferring && writeQueue.isEmpty()) {
+            try {
+                bytesSent += channel.write(data);
+            } catch (IOException e) {
+                data.position(data.limit());
+                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+                return;
+            }
+            if (!data.hasRemaining()) {
+                return;
+            }
+        }
+        int n = data.remaining();
+        while (data.hasRemaining()) {
+            ByteBuffer tail = tailChunk;
+            if (tail == null || tail != writeQueue.peekLast() || tail.limit() == tail.capacity()) {
+                tail = loop.chunks().take();
+                if (chunks == null) {
+                    chunks = new ArrayDeque<>(4);
+                }
+                chunks.add(tail);
+                writeQueue.add(tail);
+                tailChunk = tail;
+            }
+            int end = tail.limit();
+            int k = Math.min(data.remaining(), tail.capacity() - end);
+            tail.limit(end + k).put(end, data, data.position(), k);
+            data.position(data.position() + k);
+        }
+        pending += n;
+        if (deferring) {
+            deferred(n);
+        } else {
+            afterEnqueue();
         }
     }
 
@@ -309,7 +395,12 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     private void defer(ByteBuffer data) {
         writeQueue.add(data);
         pending += data.remaining();
-        deferredBytes += data.remaining();
+        deferred(data.remaining());
+    }
+
+    /** Counts {@code n} bytes queued during a read event (already in {@code pending}). */
+    private void deferred(int n) {
+        deferredBytes += n;
         // Past the high-water mark, write now what the kernel takes, so pauseWriting comes
         // only for what it does not, as without deferring. No callback but that pause: a
         // resumeWriting from inside write() would let the protocol overtake its own bytes.

@@ -220,4 +220,59 @@ class NioEventLoopTest {
         assertThrows(IllegalArgumentException.class, () -> tcp.connect(new InetSocketAddress(1),
                 ConnectOptions.DEFAULT.withTls(tls), RecordingProtocol::new));
     }
+
+    @Test
+    void writeCopyChunksGoBackToThePoolWhenWrittenOrDropped() throws Exception {
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
+        Listener echo = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
+                () -> ((EchoProtocol) new EchoProtocol().keepBytes(false)).copying(true))
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        // Written: 8 MiB through the echo from a plain socket, read back in full.
+        byte[] sent = new byte[8 << 20];
+        new java.util.Random(8).nextBytes(sent);
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), echo.localAddress().getPort())) {
+            CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return socket.getInputStream().readNBytes(sent.length);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            socket.getOutputStream().write(sent);
+            assertTrue(java.util.Arrays.equals(sent, back.get(30, TimeUnit.SECONDS)), "the echo is what was sent");
+        }
+        // Dropped: 8 MiB copied on the loop towards a peer that never reads, then an abort.
+        java.net.ServerSocket deaf = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        java.nio.ByteBuffer reused = java.nio.ByteBuffer.allocate(64 * 1024);
+        Connected<Transport, RecordingProtocol> writer = tcp.connect((InetSocketAddress) deaf.getLocalSocketAddress(),
+                ConnectOptions.DEFAULT, () -> (RecordingProtocol) new RecordingProtocol() {
+                    @Override
+                    protected void onConnectionMade(Transport t) {
+                        for (int i = 0; i < 128; i++) {
+                            t.writeCopy(reused.clear());
+                        }
+                    }
+                }).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        java.net.Socket accepted = deaf.accept();
+        NioEventLoop loop = (NioEventLoop) writer.transport().loop();
+        assertTrue(onLoop(loop, () -> loop.chunks().inUse()) > 0, "what the kernel did not take waits in chunks");
+        writer.transport().abort();
+        writer.protocol().lost().get(10, TimeUnit.SECONDS);
+        echo.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 2; i++) {
+            NioEventLoop l = group.next();
+            assertEquals(0, onLoop(l, () -> l.chunks().inUse()), "chunks held on " + l.name());
+            assertTrue(onLoop(l, () -> l.chunks().free()) <= 16, "free chunks kept on " + l.name());
+        }
+        accepted.close();
+        deaf.close();
+        resolver.shutdown();
+    }
+
+    private static <T> T onLoop(NioEventLoop loop, java.util.function.Supplier<T> action) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> result.complete(action.get()));
+        return result.get(10, TimeUnit.SECONDS);
+    }
 }

@@ -327,14 +327,7 @@ final class SslConnection implements Protocol, SslTransport {
         scratch.flip();
         int produced = scratch.remaining();
         if (produced > 0) {
-            ByteBuffer out;
-            if (produced >= size / 2) {
-                out = scratch; // a full record: hand the buffer over instead of copying it
-                SCRATCH.remove();
-            } else {
-                out = ByteBuffer.allocate(produced).put(scratch).flip();
-            }
-            raw.write(out);
+            raw.writeCopy(scratch); // sent at once or copied by the raw transport: the scratch stays ours
         }
         if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) {
             handshakeFinished();
@@ -555,6 +548,31 @@ final class SslConnection implements Protocol, SslTransport {
                 writeOnLoop(b);
             }
         });
+    }
+
+    /**
+     * On the loop, with the session up (or in clear text), the bytes are encrypted (or handed
+     * to the raw transport) before this returns, so nothing needs copying; otherwise a copy
+     * waits for its turn.
+     */
+    @Override
+    public void writeCopy(ByteBuffer data) {
+        checkWritable();
+        if (!data.hasRemaining()) {
+            return;
+        }
+        if (raw.loop().inEventLoop() && (mode == Mode.ENCRYPTED || mode == Mode.CLEAR)) {
+            bytesSent += data.remaining();
+            if (mode == Mode.CLEAR) {
+                raw.writeCopy(data);
+            } else {
+                encrypt(data);
+                data.position(data.limit()); // what the engine refused goes with the failed connection
+            }
+            return;
+        }
+        ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
+        onLoop(() -> writeOnLoop(copy));
     }
 
     private void writeOnLoop(ByteBuffer data) {
