@@ -265,7 +265,10 @@ public final class EchoServer implements AutoCloseable {
                 .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
     }
 
-    /** Wharf's echo: the received bytes written back (the read buffer is the transport's, so copied). */
+    /**
+     * Wharf's echo: the received bytes written back with writeCopy (the read buffer is the
+     * transport's, which sends it or copies what the socket does not take).
+     */
     static final class WharfEcho implements Protocol {
         private Transport transport;
 
@@ -276,9 +279,7 @@ public final class EchoServer implements AutoCloseable {
 
         @Override
         public void dataReceived(ByteBuffer data) {
-            ByteBuffer copy = ByteBuffer.allocate(data.remaining());
-            copy.put(data).flip();
-            transport.write(copy);
+            transport.writeCopy(data);
         }
 
         @Override

@@ -48,8 +48,8 @@ public final class EchoFactory implements ProtocolFactory {
 
         @Override
         public void dataReceived(ByteBuffer data) {
-            // The buffer is only ours during the call: the copy is what we hand to write.
-            transport.write(ByteBuffer.allocate(data.remaining()).put(data).flip());
+            // The buffer is only ours during the call: writeCopy sends it or copies what it must.
+            transport.writeCopy(data);
         }
 
         @Override

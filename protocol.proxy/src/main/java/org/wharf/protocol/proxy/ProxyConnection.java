@@ -76,13 +76,13 @@ final class ProxyConnection implements Protocol {
     @Override
     public void dataReceived(ByteBuffer data) {
         int n = data.remaining();
-        ByteBuffer copy = ByteBuffer.allocate(n).put(data).flip();
         route.counters.bytesToUpstream.add(n);
         lastActivity = System.nanoTime();
         if (upstream == null) {
-            early.add(copy); // reading is paused until connected; this is what came before the pause took
+            // Reading is paused until connected; this is what came before the pause took.
+            early.add(ByteBuffer.allocate(n).put(data).flip());
         } else if (!upstreamGone) {
-            upstream.write(copy);
+            upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
         }
     }
 
@@ -240,11 +240,17 @@ final class ProxyConnection implements Protocol {
 
     // ---- the upstream leg, on the client's loop ----
 
-    private void upstreamData(ByteBuffer copy) {
-        route.counters.bytesToClient.add(copy.remaining());
+    /** Upstream bytes on the client's loop: {@code owned} if a copy made for crossing loops. */
+    private void upstreamData(ByteBuffer data, boolean owned) {
+        route.counters.bytesToClient.add(data.remaining());
         lastActivity = System.nanoTime();
-        if (!clientGone) {
-            client.write(copy);
+        if (clientGone) {
+            return;
+        }
+        if (owned) {
+            client.write(data);
+        } else {
+            client.writeCopy(data);
         }
     }
 
@@ -350,10 +356,17 @@ final class ProxyConnection implements Protocol {
 
     // ---- events of the upstream connection, from its loop ----
 
-    /** Upstream bytes: copied (the buffer is the upstream loop's) and written to the client. */
+    /**
+     * Upstream bytes (the buffer is the upstream loop's): written to the client at once when
+     * both legs share a loop, else copied and handed to the client's loop.
+     */
     void fromUpstream(ByteBuffer data) {
-        ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
-        onClientLoop(() -> upstreamData(copy));
+        if (client.loop().inEventLoop()) {
+            upstreamData(data, false);
+        } else {
+            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
+            client.loop().execute(() -> upstreamData(copy, true));
+        }
     }
 
     void upstreamEof() {
