@@ -46,11 +46,19 @@ public final class Bench {
      * The server JVM's options. When pinned, it is still told the machine's core count
      * ({@code WHARF_BENCH_CPUS}): a JVM that sees one core picks the serial collector and
      * fewer compiler threads, which is not how either library runs in production.
+     * {@code WHARF_BENCH_SERVER_OPTS} adds options for profiling (JFR, GC logs), with
+     * {@code {impl}} replaced by the implementation's name so each side writes its own file.
      */
-    private static List<String> serverJvmOptions() {
+    private static List<String> serverJvmOptions(String implementation) {
         List<String> options = new ArrayList<>(List.of("-Xms512m", "-Xmx512m"));
         if (System.getenv("WHARF_BENCH_CPUS") != null) {
             options.add("-XX:ActiveProcessorCount=" + System.getenv("WHARF_BENCH_CPUS"));
+        }
+        String extra = System.getenv("WHARF_BENCH_SERVER_OPTS"); // e.g. a JFR recording when profiling
+        if (extra != null && !extra.isBlank()) {
+            for (String option : extra.trim().split("\\s+")) {
+                options.add(option.replace("{impl}", implementation));
+            }
         }
         return options;
     }
@@ -239,7 +247,7 @@ public final class Bench {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(SERVER_CPUS);
         command.add(java);
-        command.addAll(serverJvmOptions());
+        command.addAll(serverJvmOptions(implementation));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 EchoServer.class.getName(), implementation, Integer.toString(threads), scenario.kind().serverMode()));
         if (scenario.kind().tls()) {
@@ -250,6 +258,9 @@ public final class Bench {
             BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(),
                     StandardCharsets.UTF_8));
             String first = lines.readLine();
+            while (first != null && first.startsWith("[")) { // JVM log lines asked for by WHARF_BENCH_SERVER_OPTS
+                first = lines.readLine();
+            }
             if (first == null || !first.startsWith("port ")) {
                 throw new IOException(implementation + " server did not start: " + first);
             }
