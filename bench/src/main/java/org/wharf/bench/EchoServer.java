@@ -62,7 +62,9 @@ import io.netty.handler.ssl.SslProvider;
  * The echo servers under test, each written the way its library's users write one: Wharf's
  * NIO TCP transport (and its TLS layer) with an echo {@link Protocol}, and Netty 4.2 NIO with
  * the echo handler of Netty's own examples (write on read, flush on read complete) behind an
- * {@code SslHandler} for TLS. Both get the same number of event-loop threads.
+ * {@code SslHandler} for TLS. Both stop reading while their writes are behind, so neither
+ * holds more than its write-buffer marks of a slow client's data. Both get the same number of
+ * event-loop threads.
  */
 public final class EchoServer implements AutoCloseable {
 
@@ -336,7 +338,12 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
-    /** Netty's echo, as in its examples. */
+    /**
+     * Netty's echo, as in its examples (write on read, flush on read complete), with
+     * back-pressure as Netty users add it: autoRead follows writability, so reading stops
+     * while the channel is not writable. Without it Netty buffers without bound whatever a
+     * slow client does not read, where Wharf's echo pauses reading.
+     */
     @Sharable
     static final class NettyEcho extends ChannelInboundHandlerAdapter {
         @Override
@@ -347,6 +354,13 @@ public final class EchoServer implements AutoCloseable {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             ctx.flush();
+        }
+
+        /** Reads only while the echo keeps up: autoRead follows writability (64/32 KiB marks). */
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

@@ -16,21 +16,31 @@ final class ChunkPool {
     /** Chunks kept free for reuse (1 MiB). */
     private static final int MAX_FREE = 16;
 
-    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>(MAX_FREE);
+    /**
+     * A chunk as it sits in a write queue: the type tells it from the callers' own buffers,
+     * so a transport knows what to give back without keeping a list of its own.
+     */
+    static final class Chunk {
+        /** Bytes from position to limit wait to be written; more may be appended up to capacity. */
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+    }
+
+    private final ArrayDeque<Chunk> free = new ArrayDeque<>(MAX_FREE);
     private int inUse;
 
-    /** An empty chunk (position and limit 0, capacity {@link #CHUNK}). */
-    ByteBuffer take() {
-        ByteBuffer chunk = free.pollLast();
+    /** An empty chunk (position and limit 0). */
+    Chunk take() {
+        Chunk chunk = free.pollLast();
         if (chunk == null) {
-            chunk = ByteBuffer.allocateDirect(CHUNK);
+            chunk = new Chunk();
         }
+        chunk.buffer.limit(0);
         inUse++;
-        return chunk.limit(0);
+        return chunk;
     }
 
     /** Gives back a chunk taken from this pool; it must not be used afterwards. */
-    void give(ByteBuffer chunk) {
+    void give(Chunk chunk) {
         inUse--;
         if (free.size() < MAX_FREE) {
             free.addLast(chunk);

@@ -13,6 +13,7 @@ import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
 import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.WriteBufferLimits;
+import org.wharf.transport.nio.internal.ChunkPool.Chunk;
 
 /**
  * A TCP connection on an {@link NioEventLoop}.
@@ -33,14 +34,12 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     /** Buffers per gathering write. */
     private static final int MAX_GATHER = 64;
 
-    private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>(4);
     /**
-     * The loop's chunks in the write queue, in queue order (made when first needed): what
-     * writeCopy copied. Each goes back to the pool once written or dropped.
+     * What waits to be written, in order: the callers' buffers ({@link ByteBuffer}) and the
+     * loop's chunks ({@link Chunk}) holding what writeCopy copied. A chunk goes back to the
+     * pool once written or dropped.
      */
-    private ArrayDeque<ByteBuffer> chunks;
-    /** The last chunk in the write queue while bytes may still be appended to it, else null. */
-    private ByteBuffer tailChunk;
+    private final ArrayDeque<Object> writeQueue = new ArrayDeque<>(4);
     private volatile boolean eofRequested;
     private boolean inputEnded;
     private boolean outputShut;
@@ -59,10 +58,8 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
 
     @Override
     void dropQueuedWrites() {
-        writeQueue.clear();
-        tailChunk = null;
-        if (chunks != null) {
-            for (ByteBuffer chunk; (chunk = chunks.poll()) != null;) {
+        for (Object queued; (queued = writeQueue.poll()) != null;) {
+            if (queued instanceof Chunk chunk) {
                 loop.chunks().give(chunk);
             }
         }
@@ -70,14 +67,13 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
 
     /** Takes the written buffer at the head of the queue off it; a chunk goes back to the pool. */
     private void written() {
-        ByteBuffer done = writeQueue.poll();
-        if (chunks != null && done == chunks.peek()) {
-            chunks.poll();
-            if (done == tailChunk) {
-                tailChunk = null;
-            }
-            loop.chunks().give(done);
+        if (writeQueue.poll() instanceof Chunk chunk) {
+            loop.chunks().give(chunk);
         }
+    }
+
+    private static ByteBuffer bytes(Object queued) {
+        return queued instanceof Chunk chunk ? chunk.buffer : (ByteBuffer) queued;
     }
 
     @Override
@@ -189,7 +185,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             boolean allTaken;
             try {
                 if (writeQueue.size() == 1) {
-                    ByteBuffer only = writeQueue.peek();
+                    ByteBuffer only = bytes(writeQueue.peek());
                     written = channel.write(only);
                     allTaken = !only.hasRemaining();
                     if (allTaken) {
@@ -200,16 +196,16 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                         gather = new ByteBuffer[Math.min(MAX_GATHER, writeQueue.size())];
                     }
                     int n = 0;
-                    for (ByteBuffer b : writeQueue) {
+                    for (Object queued : writeQueue) {
                         if (n == gather.length) {
                             break;
                         }
-                        gather[n++] = b;
+                        gather[n++] = bytes(queued);
                     }
                     written = channel.write(gather, 0, n);
                     Arrays.fill(gather, 0, n, null);
                     int taken = 0;
-                    while (taken < n && !writeQueue.peek().hasRemaining()) {
+                    while (taken < n && !bytes(writeQueue.peek()).hasRemaining()) {
                         written();
                         taken++;
                     }
@@ -311,15 +307,11 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
         int n = data.remaining();
         while (data.hasRemaining()) {
-            ByteBuffer tail = tailChunk;
-            if (tail == null || tail != writeQueue.peekLast() || tail.limit() == tail.capacity()) {
-                tail = loop.chunks().take();
-                if (chunks == null) {
-                    chunks = new ArrayDeque<>(4);
-                }
-                chunks.add(tail);
-                writeQueue.add(tail);
-                tailChunk = tail;
+            ByteBuffer tail = writeQueue.peekLast() instanceof Chunk last ? last.buffer : null;
+            if (tail == null || tail.limit() == tail.capacity()) {
+                Chunk chunk = loop.chunks().take();
+                writeQueue.add(chunk);
+                tail = chunk.buffer;
             }
             int end = tail.limit();
             int k = Math.min(data.remaining(), tail.capacity() - end);
