@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLContext;
@@ -116,11 +118,15 @@ public final class Bench {
             new Scenario("tls-handshakes", Kind.TLS_HANDSHAKES, 2, 64),
             new Scenario("idle-10k", Kind.IDLE, 10_000, 1));
 
-    /** The figures of one run of one implementation. */
-    private record Run(double rate, long p50, long p99, long lost, double direct) {
+    /**
+     * The figures of one run of one implementation; {@code cpu} is the server JVM's CPU time
+     * in the measured window per unit of work (µs per round trip, datagram or handshake; per MB
+     * for bulk), or 0 where not measured.
+     */
+    private record Run(double rate, long p50, long p99, long lost, double direct, double cpu) {
 
         Run(double rate, long p50, long p99, long lost) {
-            this(rate, p50, p99, lost, 0);
+            this(rate, p50, p99, lost, 0, 0);
         }
     }
 
@@ -216,6 +222,17 @@ public final class Bench {
                         .append(", \"nettyRatio\": ").append(String.format(Locale.ROOT, "%.3f", n.rate() / limit))
                         .append("},");
             }
+            if (scenario.kind() != Kind.IDLE) {
+                double wc = medianCpu(wharf);
+                double nc = medianCpu(netty);
+                String per = scenario.kind().bulk() ? "MB" : scenario.kind() == Kind.UDP ? "datagram"
+                        : scenario.kind() == Kind.TLS_HANDSHAKES ? "handshake" : "round trip";
+                console.printf(Locale.ROOT, "  server CPU per %s: wharf %.2f µs, netty %.2f µs (%.2f)%n", per, wc, nc,
+                        wc / nc);
+                json.append(" \"serverCpuMicros\": {\"per\": \"").append(per).append("\", \"wharf\": ")
+                        .append(String.format(Locale.ROOT, "%.3f", wc)).append(", \"netty\": ")
+                        .append(String.format(Locale.ROOT, "%.3f", nc)).append("},");
+            }
             if (scenario.kind() == Kind.IDLE) {
                 json.append(" \"directBytesPerConnection\": {\"wharf\": ").append(round(w.direct()))
                         .append(", \"netty\": ").append(round(n.direct())).append("},");
@@ -270,6 +287,17 @@ public final class Bench {
                 return idle(server, lines, address, scenario.connections());
             }
             SSLContext tls = scenario.kind().tls() ? pki.client() : null;
+            // The server's CPU time when the measured window opens, read while the load runs.
+            PrintStream commands = new PrintStream(server.getOutputStream(), true, StandardCharsets.UTF_8);
+            long windowOpens = System.nanoTime() + warmup.toNanos();
+            CompletableFuture<Long> cpuAtStart = CompletableFuture.supplyAsync(() -> {
+                try {
+                    Thread.sleep(Math.max(0, (windowOpens - System.nanoTime()) / 1_000_000));
+                    return cpu(commands, lines);
+                } catch (IOException | InterruptedException e) {
+                    throw new CompletionException(e);
+                }
+            });
             EchoLoad.Result result = switch (scenario.kind()) {
                 case BULK, TLS_BULK -> EchoLoad.bulk(address, tls, scenario.size(), warmup, measure);
                 case UDP -> EchoLoad.udp(address, scenario.connections(), scenario.size(), warmup, measure);
@@ -277,7 +305,10 @@ public final class Bench {
                         warmup, measure);
                 default -> EchoLoad.run(address, tls, scenario.connections(), scenario.size(), warmup, measure);
             };
-            return new Run(scenario.figure(result), result.p50Micros(), result.p99Micros(), result.lost());
+            long cpuNanos = cpu(commands, lines) - cpuAtStart.join();
+            double units = scenario.kind().bulk() ? result.trips() / 1e6 : result.trips();
+            return new Run(scenario.figure(result), result.p50Micros(), result.p99Micros(), result.lost(), 0,
+                    cpuNanos / 1e3 / units);
         } finally {
             server.getOutputStream().close();
             if (!server.waitFor(15, TimeUnit.SECONDS)) {
@@ -297,12 +328,23 @@ public final class Bench {
         List<java.nio.channels.SocketChannel> open = EchoLoad.idle(address, count);
         try {
             long[] after = memory(commands, lines);
-            return new Run((after[0] - before[0]) / (double) count, 0, 0, 0, (after[1] - before[1]) / (double) count);
+            return new Run((after[0] - before[0]) / (double) count, 0, 0, 0, (after[1] - before[1]) / (double) count,
+                    0);
         } finally {
             for (java.nio.channels.SocketChannel channel : open) {
                 channel.close();
             }
         }
+    }
+
+    /** Asks the server for its JVM's CPU time so far, in nanoseconds. */
+    private static long cpu(PrintStream commands, BufferedReader lines) throws IOException {
+        commands.println("cpu");
+        String answer = lines.readLine();
+        if (answer == null || !answer.startsWith("cpu ")) {
+            throw new IOException("the server answered '" + answer + "' to 'cpu'");
+        }
+        return Long.parseLong(answer.substring(4).trim());
     }
 
     /** Asks the server for {@code heap USED direct USED}. */
@@ -341,6 +383,12 @@ public final class Bench {
         List<Run> sorted = new ArrayList<>(runs);
         sorted.sort((a, b) -> Double.compare(a.rate(), b.rate()));
         return sorted.get(sorted.size() / 2);
+    }
+
+    /** The median server CPU per unit of work of some runs. */
+    private static double medianCpu(List<Run> runs) {
+        double[] cpu = runs.stream().mapToDouble(Run::cpu).sorted().toArray();
+        return cpu[cpu.length / 2];
     }
 
     private static long round(double value) {

@@ -222,7 +222,8 @@ public final class EchoServer implements AutoCloseable {
     /**
      * Runs a server in this JVM until standard input closes; prints {@code port N} first.
      * Each line {@code heap} read from standard input is answered with
-     * {@code heap USED direct USED}: the bytes in use after a full collection.
+     * {@code heap USED direct USED}: the bytes in use after a full collection; each line
+     * {@code cpu} with {@code cpu NANOS}, the CPU time of the whole JVM so far.
      *
      * @param args implementation ({@code wharf} or {@code netty}), event-loop threads, and
      *     {@code tcp}, {@code udp} or {@code tls CHAIN.pem KEY.pem}
@@ -240,6 +241,10 @@ public final class EchoServer implements AutoCloseable {
             for (String line; (line = in.readLine()) != null;) {
                 if (line.equals("heap")) {
                     out.println("heap " + usedAfterCollection() + " direct " + directInUse());
+                    out.flush();
+                } else if (line.equals("cpu")) {
+                    out.println("cpu " + ((com.sun.management.OperatingSystemMXBean) ManagementFactory
+                            .getOperatingSystemMXBean()).getProcessCpuTime());
                     out.flush();
                 }
             }
