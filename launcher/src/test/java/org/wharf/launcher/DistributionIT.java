@@ -97,7 +97,24 @@ class DistributionIT {
             }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
-        throw new AssertionError("no '" + listening + "' in the log:\n" + log);
+        throw new AssertionError("no '" + listening + "' in the log:\n" + log + endpointStates());
+    }
+
+    /** What the platform's /status says of every endpoint, when its HTTP endpoint listens: for failure messages. */
+    private String endpointStates() {
+        Matcher http = Pattern.compile("listening tcp 0\\.0\\.0\\.0:(\\d+) http ").matcher(log);
+        if (!http.find()) {
+            return "";
+        }
+        try {
+            Process curl = new ProcessBuilder("curl", "-s", "-m", "10", "http://127.0.0.1:" + http.group(1) + "/status")
+                    .redirectErrorStream(true).start();
+            String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            curl.waitFor(15, TimeUnit.SECONDS);
+            return "\n/status: " + status;
+        } catch (IOException | InterruptedException e) {
+            return "\n/status unreadable: " + e;
+        }
     }
 
     @Test
