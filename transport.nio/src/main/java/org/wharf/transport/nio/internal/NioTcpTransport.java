@@ -278,8 +278,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (loop.inEventLoop()) {
             writeCopyOnLoop(data);
         } else {
-            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
-            loop.execute(() -> writeOnLoop(copy));
+            Transport.super.writeCopy(data); // a copy, handed to the loop
         }
     }
 
@@ -293,17 +292,9 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             data.position(data.limit());
             return;
         }
-        if (!deferring && writeQueue.isEmpty()) {
-            try {
-                bytesSent += channel.write(data);
-            } catch (IOException e) {
-                data.position(data.limit());
-                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
-                return;
-            }
-            if (!data.hasRemaining()) {
-                return;
-            }
+        if (!deferring && writeQueue.isEmpty() && (!sendNow(data) || !data.hasRemaining())) {
+            data.position(data.limit()); // all sent, or the connection failed and was aborted
+            return;
         }
         int n = data.remaining();
         while (data.hasRemaining()) {
@@ -334,16 +325,8 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             defer(data);
             return;
         }
-        if (writeQueue.isEmpty()) {
-            try {
-                bytesSent += channel.write(data);
-            } catch (IOException e) {
-                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
-                return;
-            }
-            if (!data.hasRemaining()) {
-                return;
-            }
+        if (writeQueue.isEmpty() && (!sendNow(data) || !data.hasRemaining())) {
+            return;
         }
         writeQueue.add(data);
         pending += data.remaining();
@@ -380,6 +363,17 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
         if (queued) {
             afterEnqueue();
+        }
+    }
+
+    /** Writes what the kernel takes now; false if that failed and the connection was aborted. */
+    private boolean sendNow(ByteBuffer data) {
+        try {
+            bytesSent += channel.write(data);
+            return true;
+        } catch (IOException e) {
+            abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+            return false;
         }
     }
 

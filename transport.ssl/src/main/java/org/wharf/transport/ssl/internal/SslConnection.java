@@ -571,8 +571,7 @@ final class SslConnection implements Protocol, SslTransport {
             }
             return;
         }
-        ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
-        onLoop(() -> writeOnLoop(copy));
+        SslTransport.super.writeCopy(data); // a copy, written in its turn
     }
 
     private void writeOnLoop(ByteBuffer data) {
