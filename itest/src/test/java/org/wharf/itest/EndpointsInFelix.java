@@ -46,7 +46,8 @@ final class EndpointsInFelix {
     }
 
     String reason(String name) {
-        return String.valueOf(Felix.get(endpoint(name), "reason"));
+        Object e = endpoint(name);
+        return e == null ? "(none)" : String.valueOf(Felix.get(e, "reason"));
     }
 
     int port(String name) {
@@ -61,7 +62,16 @@ final class EndpointsInFelix {
 
     void awaitState(String name, String expected) {
         Felix.awaitTrue(() -> expected.equals(state(name)), "endpoint " + name + " is " + expected + " (it is "
-                + state(name) + (endpoint(name) == null ? "" : ": " + reason(name)) + ")");
+                + describe(name) + ")");
+    }
+
+    /**
+     * State and reason from one look at the endpoint: a reconfiguration replaces its entry,
+     * so two looks can find it, then not.
+     */
+    private String describe(String name) {
+        Object e = endpoint(name);
+        return e == null ? "(none)" : Felix.get(e, "state") + ": " + Felix.get(e, "reason");
     }
 
     /** Runs a Gogo command (such as {@code wharf:endpoints}) and returns what it answered. */
