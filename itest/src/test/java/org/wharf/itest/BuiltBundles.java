@@ -14,7 +14,7 @@ import java.util.jar.Manifest;
 final class BuiltBundles {
 
     /** The bundles of the platform, in dependency order. */
-    static final List<String> NAMES = List.of("transport.api", "transport.tck", "protocol.api");
+    static final List<String> NAMES = List.of("transport.api", "transport.core", "transport.tck", "protocol.api");
 
     private BuiltBundles() {
     }

@@ -26,12 +26,13 @@ class BundleDescriptorsIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        "transport.api, org.wharf.transport.api, ''",
-        "protocol.api, org.wharf.protocol.api, org.wharf.transport.api",
-        "transport.tck, org.wharf.transport.tck, org.wharf.transport.api",
+        "transport.api, org.wharf.transport.api, '', 0.2.0",
+        "protocol.api, org.wharf.protocol.api, org.wharf.transport.api, 0.1.0",
+        "transport.core, org.wharf.transport.core, org.wharf.transport.api, 0.1.0",
+        "transport.tck, org.wharf.transport.tck, org.wharf.transport.api org.wharf.transport.core, 0.2.0",
     })
-    void manifestExportsExactlyTheApiAndImportsOnlyTransportApi(String module, String exported, String projectImports)
-            throws Exception {
+    void manifestExportsExactlyTheApiAndImportsOnlyTransportApi(String module, String exported, String projectImports,
+            String packageVersion) throws Exception {
         // transport.tck imports JUnit optionally: there wherever its tests run.
         Manifest manifest = BuiltBundles.manifest(module);
         Attributes main = manifest.getMainAttributes();
@@ -41,7 +42,7 @@ class BundleDescriptorsIT {
 
         Map<String, Map<String, String>> exports = BuiltBundles.clauses(main.getValue("Export-Package"));
         assertEquals(Set.of(exported), exports.keySet());
-        assertEquals("0.1.0", exports.get(exported).get("version"), "package version from package-info @Version");
+        assertEquals(packageVersion, exports.get(exported).get("version"), "package version from package-info @Version");
 
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(main.getValue("Import-Package"));
         Set<String> fromProject = imports.keySet().stream().filter(p -> p.startsWith("org.wharf."))
@@ -55,10 +56,11 @@ class BundleDescriptorsIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        // A protocol implements consumer types: any 0.x from 0.1 on will do.
-        "protocol.api, '[0.1,1)'",
-        // The test kit implements Transport, a provider type: only 0.1.x.
-        "transport.tck, '[0.1,0.2)'",
+        // A protocol implements consumer types: any 0.x from 0.2 on will do.
+        "protocol.api, '[0.2,1)'",
+        // The core and the test kit implement transports, provider types: only 0.2.x.
+        "transport.core, '[0.2,0.3)'",
+        "transport.tck, '[0.2,0.3)'",
     })
     void importRangesFollowProviderAndConsumerRoles(String module, String range) throws Exception {
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(
@@ -70,7 +72,8 @@ class BundleDescriptorsIT {
     @CsvSource({
         "transport.api, ''",
         "protocol.api, org.wharf.transport.api",
-        "transport.tck, org.wharf.transport.api",
+        "transport.core, org.wharf.transport.api",
+        "transport.tck, org.wharf.transport.api org.wharf.transport.core",
     })
     void moduleDescriptorMatchesTheManifest(String module, String requiredProjectModules) throws Exception {
         // (transport.tck also requires JUnit, there wherever its tests run.)
@@ -107,7 +110,7 @@ class BundleDescriptorsIT {
         assertEquals(null, main.getValue("Export-Package"), "an implementation bundle exports nothing");
         assertEquals("OSGI-INF/org.wharf.transport.nio.osgi.NioTransportComponent.xml", main.getValue("Service-Component"));
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(main.getValue("Import-Package"));
-        assertEquals("[0.1,0.2)", imports.get("org.wharf.transport.api").get("version"),
+        assertEquals("[0.2,0.3)", imports.get("org.wharf.transport.api").get("version"),
                 "an implementation of provider types takes a provider range");
         assertTrue(main.getValue("Require-Capability").contains("osgi.serviceloader.registrar")
                 && main.getValue("Require-Capability").contains("resolution:=optional"),

@@ -32,6 +32,7 @@ class HotDeployTimesIT {
         felix = new Felix("times");
         felix.startPlatformServices();
         felix.start("protocol.api");
+        felix.start("transport.core");
         felix.start("transport.nio");
         felix.start("endpoints");
     }

@@ -52,6 +52,7 @@ class NioInFelixIT {
     void start() throws Exception {
         felix = new Felix("nio");
         felix.startPlatformServices();
+        felix.start("transport.core");
         nio = felix.start("transport.nio");
     }
 

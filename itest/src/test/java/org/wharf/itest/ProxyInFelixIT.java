@@ -37,6 +37,7 @@ class ProxyInFelixIT {
         felix = new Felix("proxy");
         felix.startPlatformServices();
         felix.start("protocol.api");
+        felix.start("transport.core");
         felix.start("transport.nio");
         felix.start("transport.ssl");
         felix.start("endpoints");

@@ -34,6 +34,7 @@ class SslInFelixIT {
     void start() throws Exception {
         felix = new Felix("ssl");
         felix.startPlatformServices();
+        felix.start("transport.core");
         nio = felix.start("transport.nio");
         felix.start("transport.ssl");
     }

@@ -47,6 +47,7 @@ class WhiteboardIT {
         felix = new Felix("whiteboard");
         felix.startPlatformServices();
         felix.start("protocol.api");
+        felix.start("transport.core");
         nio = felix.start("transport.nio");
         felix.start("endpoints");
     }

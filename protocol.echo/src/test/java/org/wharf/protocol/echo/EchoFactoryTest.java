@@ -36,6 +36,7 @@ class EchoFactoryTest {
         assertFalse(transport.isReading(), "more queued than the high mark: reading pauses");
         transport.flush(11);
         assertTrue(transport.isReading(), "drained to the low mark: reading resumes");
+        loop.runPending(); // a resume takes effect on the loop's next turn
         assertEquals(1, transport.readingPauses());
         assertEquals(1, transport.readingResumes());
     }

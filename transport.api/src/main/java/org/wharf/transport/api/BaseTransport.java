@@ -89,11 +89,25 @@ public interface BaseTransport {
     boolean isReading();
 
     /**
-     * The number of bytes queued for writing and not yet handed to the operating system.
+     * The number of bytes written and not yet handed to the operating system. Bytes count
+     * from the moment {@code write} returns, on whichever thread called it, so this is right
+     * on any thread.
      *
      * @return bytes queued, zero or more
      */
     long writeBufferSize();
+
+    /**
+     * Tells whether the protocol may go on writing: {@code false} from the moment the write
+     * buffer rises above the high-water mark until it drains to the low-water mark, the span
+     * between {@link BaseProtocol#pauseWriting()} and {@link BaseProtocol#resumeWriting()}.
+     * Right on any thread at once (the callbacks follow on the loop), so a producer on another
+     * thread that checks it before each write stays within one write of the mark.
+     *
+     * @return {@code true} while writes are welcome
+     * @since 0.2
+     */
+    boolean isWritable();
 
     /**
      * The current write-buffer marks.

@@ -34,6 +34,9 @@ public interface Transport extends BaseTransport {
      * @param data the bytes to write
      * @throws TransportClosedError if the transport is closing or closed (or
      *         {@link #writeEof()} was called); its message says which
+     * @throws IllegalArgumentException if {@code data} is the buffer the transport lent to
+     *         {@link Protocol#dataReceived} (it is reused after the call): send received bytes
+     *         with {@link #writeCopy(ByteBuffer)}
      */
     void write(ByteBuffer data);
 
@@ -41,10 +44,12 @@ public interface Transport extends BaseTransport {
      * Writes the remaining bytes of {@code data}, which stays the caller's: once this returns,
      * its position is at its limit and the caller may reuse or change it. This is how to write
      * bytes the caller does not own, such as the buffer handed to
-     * {@link Protocol#dataReceived} (an echo, a proxy): the transport sends what the
-     * operating system takes at once and copies only the rest into buffers of its own, where
-     * the caller would have to copy all of it. The default copies everything and calls
-     * {@link #write(ByteBuffer)}.
+     * {@link Protocol#dataReceived} (an echo, a proxy). On its loop, with nothing queued, a
+     * transport sends what the operating system takes at once and copies only the rest into
+     * buffers of its own; while it handles its own input (inside {@code dataReceived}) it
+     * copies into pooled buffers that go out together when the input is handled, as writes
+     * do then. From another thread it copies everything. The default copies everything and
+     * calls {@link #write(ByteBuffer)}.
      *
      * @param data the bytes to write; read, not kept
      * @throws TransportClosedError if the transport is closing or closed (or

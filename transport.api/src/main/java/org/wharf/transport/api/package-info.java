@@ -11,7 +11,8 @@
  * <ul>
  *   <li>All callbacks of one transport run on its {@link org.wharf.transport.api.EventLoop}
  *       thread, in order, never concurrently. Transport methods may be called from any
- *       thread.</li>
+ *       thread; only the loop changes a connection's lifecycle (other threads' {@code close} and
+ *       {@code abort} are requests the loop carries out).</li>
  *   <li>Per connection the callbacks come in exactly this order: {@code connectionMade},
  *       {@code dataReceived}*, {@code eofReceived}?, {@code connectionLost}; and
  *       {@code connectionLost} is called exactly once per {@code connectionMade}.</li>
@@ -19,7 +20,9 @@
  *       passed to {@code write} belongs to the transport afterwards.</li>
  *   <li>Write flow control: {@code pauseWriting} once when the write buffer rises above the
  *       high-water mark, {@code resumeWriting} once when it drains to the low-water mark
- *       (see {@link org.wharf.transport.api.WriteBufferLimits}).</li>
+ *       (see {@link org.wharf.transport.api.WriteBufferLimits}). Bytes written from any thread
+ *       count when the write is submitted, so {@code writeBufferSize()} and
+ *       {@code isWritable()} are right on any thread; the callbacks come on the loop.</li>
  *   <li>A protocol callback that throws aborts only its own connection:
  *       {@code connectionLost} receives the exception, the error is logged, every other
  *       connection runs on.</li>
@@ -30,5 +33,5 @@
  * {@value org.wharf.transport.api.TransportProvider#TRANSPORT_PROPERTY}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package org.wharf.transport.api;

@@ -14,21 +14,24 @@ import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
 import org.wharf.transport.api.WriteBufferLimits;
+import org.wharf.transport.core.AbstractTransport;
 
 /**
  * A stream transport in memory, for testing protocols without sockets. The test plays the
  * peer ({@link #receive}, {@link #receiveEof()}, {@link #fail}) and the network
  * ({@link #flush(int)}), and inspects what the protocol wrote and how it used flow control.
  *
- * <p>It keeps the transport contract: callbacks run on its {@link ManualEventLoop} (the
- * test thread), in order; {@code connectionLost} comes once, through the loop; a callback
- * that throws aborts the transport with that exception; received buffers are only valid
- * during {@code dataReceived} (they are overwritten afterwards, to catch protocols that keep
- * them); write flow control calls {@code pauseWriting}/{@code resumeWriting} once per
- * crossing. By default everything written is flushed at once; with
- * {@link #setAutoFlush(boolean) auto-flush} off, writes stay buffered until {@link #flush(int)}.
+ * <p>It is built on the same core as the real transports ({@link AbstractTransport}), so it
+ * keeps their contract: callbacks run on its {@link ManualEventLoop} (the test thread), in
+ * order; {@code connectionLost} comes once, through the loop; a callback that throws aborts
+ * the transport with that exception; received buffers are only valid during
+ * {@code dataReceived} (they are overwritten afterwards, to catch protocols that keep them,
+ * and {@code write} refuses them); writes from any thread count at once and write flow control
+ * calls {@code pauseWriting}/{@code resumeWriting} once per crossing. By default everything
+ * written is flushed at once; with {@link #setAutoFlush(boolean) auto-flush} off, writes stay
+ * buffered until {@link #flush(int)}.
  */
-public final class MemoryTransport implements Transport {
+public final class MemoryTransport extends AbstractTransport<Protocol> implements Transport {
 
     private final ManualEventLoop loop;
     private final SocketAddress local;
@@ -37,25 +40,19 @@ public final class MemoryTransport implements Transport {
     private final ArrayDeque<ByteBuffer> outbound = new ArrayDeque<>();
     private final ByteArrayOutputStream written = new ByteArrayOutputStream();
 
-    private Protocol protocol;
     private long delivered;
-    private WriteBufferLimits limits = WriteBufferLimits.DEFAULT;
     private boolean autoFlush = true;
-    private long buffered;
-    private boolean writingPaused;
-    private boolean reading = true;
+    private boolean readingApplied = true;
     private boolean delivering;
     private boolean eofPending;
     private boolean eofDelivered;
-    private boolean eofRequested;
+    private volatile boolean eofRequested;
     private boolean eofWritten;
-    private volatile boolean closing;
-    private boolean lost;
-    private Throwable failure;
     private int readingPauses;
     private int readingResumes;
     private int writingPauses;
     private int writingResumes;
+    private boolean writingPaused;
 
     /**
      * A transport with no addresses.
@@ -74,24 +71,26 @@ public final class MemoryTransport implements Transport {
      * @param peer the peer address, or {@code null}
      */
     public MemoryTransport(ManualEventLoop loop, SocketAddress local, SocketAddress peer) {
+        super(loop, WriteBufferLimits.DEFAULT);
         this.loop = Objects.requireNonNull(loop, "loop");
         this.local = local;
         this.peer = peer;
     }
 
     /**
-     * Connects a protocol: calls its {@code connectionMade}.
+     * Connects a protocol: calls its {@code connectionMade}. From the loop thread.
      *
      * @param p the protocol to drive
      * @return this transport
      * @throws IllegalStateException if started before
      */
     public MemoryTransport start(Protocol p) {
-        if (protocol != null) {
-            throw new IllegalStateException("transport already started with " + protocol);
+        checkLoop();
+        if (protocol() != null || !isCreated()) {
+            throw new IllegalStateException("transport already started with " + protocol());
         }
-        protocol = Objects.requireNonNull(p, "protocol");
-        guard(() -> protocol.connectionMade(this));
+        Objects.requireNonNull(p, "protocol");
+        start(() -> p);
         return this;
     }
 
@@ -105,8 +104,8 @@ public final class MemoryTransport implements Transport {
      */
     public void receive(byte[] data) {
         checkLoop();
-        if (lost || eofPending) {
-            throw new IllegalStateException("peer cannot send: " + (lost ? "connection lost" : "peer sent EOF"));
+        if (isClosed() || eofPending) {
+            throw new IllegalStateException("peer cannot send: " + (isClosed() ? "connection lost" : "peer sent EOF"));
         }
         if (data.length > 0) {
             inbound.add(data.clone());
@@ -131,7 +130,7 @@ public final class MemoryTransport implements Transport {
     }
 
     /**
-     * The connection fails as by an I/O error: aborted with {@code error}.
+     * The connection fails as by an I/O error (a reset): aborted with {@code error}.
      *
      * @param error the failure handed to {@code connectionLost}
      */
@@ -162,8 +161,8 @@ public final class MemoryTransport implements Transport {
                 outbound.poll();
             }
         }
-        buffered -= moved;
         afterDrain();
+        outboundBuffer().remove(moved);
         return moved;
     }
 
@@ -215,21 +214,12 @@ public final class MemoryTransport implements Transport {
     }
 
     /**
-     * Tells whether the connection is gone ({@code connectionLost} was or is about to be called).
-     *
-     * @return {@code true} once closed
-     */
-    public boolean isClosed() {
-        return lost;
-    }
-
-    /**
      * What the transport was aborted with.
      *
      * @return the cause, or {@code null} for a clean close or while open
      */
     public Throwable failure() {
-        return failure;
+        return closedWith();
     }
 
     /**
@@ -286,12 +276,12 @@ public final class MemoryTransport implements Transport {
 
     @Override
     public Protocol protocol() {
-        return protocol;
+        return super.protocol();
     }
 
     @Override
     public void setProtocol(Protocol p) {
-        protocol = Objects.requireNonNull(p, "protocol");
+        replaceProtocol(p);
     }
 
     @Override
@@ -311,21 +301,35 @@ public final class MemoryTransport implements Transport {
         return Optional.empty();
     }
 
+    /** Copies the bytes (so a test's buffer may change afterwards) and queues them; any thread. */
     @Override
     public void write(ByteBuffer data) {
-        checkWritable();
+        checkStreamWritable();
+        checkOwned(data);
         if (!data.hasRemaining()) {
             return;
         }
         byte[] copy = new byte[data.remaining()];
         data.get(copy);
-        onLoop(() -> enqueue(copy));
+        if (loop.inEventLoop()) {
+            enqueue(copy, false);
+        } else {
+            outboundBuffer().add(copy.length);
+            loop.execute(() -> {
+                enqueue(copy, true);
+                outboundBuffer().settle(true);
+            });
+        }
     }
 
     @Override
     public void write(ByteBuffer... data) {
-        checkWritable();
-        int total = Arrays.stream(data).mapToInt(ByteBuffer::remaining).sum();
+        checkStreamWritable();
+        int total = 0;
+        for (ByteBuffer b : data) {
+            checkOwned(b);
+            total += b.remaining();
+        }
         ByteBuffer joined = ByteBuffer.allocate(total);
         for (ByteBuffer b : data) {
             joined.put(b);
@@ -335,13 +339,11 @@ public final class MemoryTransport implements Transport {
 
     @Override
     public void writeEof() {
-        onLoop(() -> {
-            if (eofRequested || lost) {
-                return;
-            }
-            eofRequested = true;
-            afterDrain();
-        });
+        if (eofRequested || isClosing()) {
+            return;
+        }
+        eofRequested = true;
+        onLoop(this::afterDrain);
     }
 
     @Override
@@ -349,125 +351,79 @@ public final class MemoryTransport implements Transport {
         return true;
     }
 
+    // ---- the core's hooks ----
+
     @Override
-    public void close() {
-        onLoop(() -> {
-            if (closing) {
-                return;
-            }
-            closing = true;
-            afterDrain();
-        });
+    protected void closeGracefully() {
+        afterDrain();
     }
 
     @Override
-    public void abort() {
-        abort(null);
+    protected void abortNow(Throwable cause) {
+        long dropped = 0;
+        for (ByteBuffer b; (b = outbound.poll()) != null;) {
+            dropped += b.remaining();
+        }
+        outboundBuffer().count(-dropped);
+        closed(cause);
     }
 
     @Override
-    public void abort(Throwable cause) {
-        onLoop(() -> {
-            if (lost) {
-                return;
-            }
-            closing = true;
-            outbound.clear();
-            buffered = 0;
-            lose(cause);
-        });
-    }
-
-    @Override
-    public boolean isClosing() {
-        return closing || lost;
-    }
-
-    @Override
-    public void pauseReading() {
-        onLoop(() -> {
-            if (reading && !lost) {
-                reading = false;
+    protected void readingChanged() {
+        boolean on = wantsToRead();
+        if (on != readingApplied && isOpen()) {
+            readingApplied = on;
+            if (on) {
+                readingResumes++;
+                deliver();
+            } else {
                 readingPauses++;
             }
-        });
+        }
     }
 
     @Override
-    public void resumeReading() {
-        onLoop(() -> {
-            if (!reading && !lost) {
-                reading = true;
-                readingResumes++;
-                // Like a real transport: held data arrives on a later turn of the loop.
-                loop.execute(this::deliver);
+    protected void writabilityChanged(boolean writable) {
+        // Counted as the core delivers: to an open connection, a resume only after a pause.
+        if (isOpen() && writable == writingPaused) {
+            writingPaused = !writable;
+            if (writable) {
+                writingResumes++;
+            } else {
+                writingPauses++;
             }
-        });
-    }
-
-    @Override
-    public boolean isReading() {
-        return reading && !lost;
-    }
-
-    @Override
-    public long writeBufferSize() {
-        return buffered;
-    }
-
-    @Override
-    public WriteBufferLimits writeBufferLimits() {
-        return limits;
-    }
-
-    @Override
-    public void setWriteBufferLimits(WriteBufferLimits newLimits) {
-        onLoop(() -> {
-            limits = Objects.requireNonNull(newLimits, "limits");
-            checkHigh();
-            afterDrain();
-        });
+        }
+        super.writabilityChanged(writable);
     }
 
     // ---- internals ----
 
-    private void enqueue(byte[] copy) {
-        if (lost) {
+    private void enqueue(byte[] copy, boolean counted) {
+        if (isClosed()) {
+            if (counted) {
+                outboundBuffer().count(-copy.length);
+            }
             return;
         }
         outbound.add(ByteBuffer.wrap(copy));
-        buffered += copy.length;
+        if (!counted) {
+            outboundBuffer().add(copy.length);
+        }
         if (autoFlush) {
             flush(Integer.MAX_VALUE);
-        } else {
-            checkHigh();
         }
     }
 
-    private void checkHigh() {
-        if (!writingPaused && buffered > limits.high()) {
-            writingPaused = true;
-            writingPauses++;
-            guard(protocol::pauseWriting);
-        }
-    }
-
+    /** After the buffer drained: EOF goes out, and a close completes, once it is empty. */
     private void afterDrain() {
-        if (lost) {
+        if (isClosed() || !outbound.isEmpty()) {
             return;
         }
-        if (writingPaused && buffered <= limits.low()) {
-            writingPaused = false;
-            writingResumes++;
-            guard(protocol::resumeWriting);
+        if (eofRequested) {
+            eofWritten = true;
         }
-        if (buffered == 0) {
-            if (eofRequested) {
-                eofWritten = true;
-            }
-            if (closing) {
-                lose(null);
-            }
+        if (isClosingGracefully()) {
+            closed(null);
         }
     }
 
@@ -477,18 +433,28 @@ public final class MemoryTransport implements Transport {
         }
         delivering = true;
         try {
-            while (reading && !lost && !closing && !inbound.isEmpty()) {
+            while (wantsToRead() && !inbound.isEmpty()) {
                 byte[] chunk = inbound.poll();
                 ByteBuffer view = ByteBuffer.wrap(chunk);
                 delivered += chunk.length;
-                guard(() -> protocol.dataReceived(view));
+                lend(view);
+                try {
+                    protocol().dataReceived(view);
+                } catch (Throwable e) {
+                    callbackFailed("dataReceived", e);
+                }
                 Arrays.fill(chunk, (byte) 0xEE); // the buffer was only valid during the call
             }
-            if (eofPending && !eofDelivered && inbound.isEmpty() && !lost && !closing) {
+            if (eofPending && !eofDelivered && inbound.isEmpty() && isOpen()) {
                 eofDelivered = true;
-                boolean[] keepOpen = {false};
-                guard(() -> keepOpen[0] = protocol.eofReceived());
-                if (!keepOpen[0]) {
+                boolean keepOpen;
+                try {
+                    keepOpen = protocol().eofReceived();
+                } catch (Throwable e) {
+                    callbackFailed("eofReceived", e);
+                    return;
+                }
+                if (!keepOpen) {
                     close();
                 }
             }
@@ -497,43 +463,10 @@ public final class MemoryTransport implements Transport {
         }
     }
 
-    private void lose(Throwable cause) {
-        if (lost) {
-            return;
-        }
-        lost = true;
-        failure = cause;
-        reading = false;
-        Protocol p = protocol;
-        // connectionLost comes on a later turn of the loop, never inside another callback.
-        loop.execute(() -> p.connectionLost(cause));
-    }
-
-    private void guard(Runnable callback) {
-        try {
-            callback.run();
-        } catch (RuntimeException | Error e) {
-            abort(e);
-        }
-    }
-
-    private void checkWritable() {
-        if (lost) {
-            throw new TransportClosedError("write to a closed transport", failure);
-        }
-        if (closing) {
-            throw new TransportClosedError("write to a closing transport", null);
-        }
+    private void checkStreamWritable() {
+        checkWritable();
         if (eofRequested) {
             throw new TransportClosedError("write after writeEof", null);
-        }
-    }
-
-    private void onLoop(Runnable action) {
-        if (loop.inEventLoop()) {
-            action.run();
-        } else {
-            loop.execute(action);
         }
     }
 
@@ -541,5 +474,10 @@ public final class MemoryTransport implements Transport {
         if (!loop.inEventLoop()) {
             throw new IllegalStateException("the peer's side of a MemoryTransport is driven from its loop thread");
         }
+    }
+
+    @Override
+    public String toString() {
+        return "memory " + local + " <-> " + peer;
     }
 }

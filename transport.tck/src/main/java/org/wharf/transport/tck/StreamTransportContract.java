@@ -146,7 +146,15 @@ public abstract class StreamTransportContract {
 
         assertArrayEquals(all, client.received());
         assertArrayEquals(all, echo.received());
-        assertEquals(List.of("connectionMade", "dataReceived", "connectionLost"), client.events());
+        // The test thread writes a MiB without looking at flow control: counted as it writes,
+        // that crosses the mark, so the client may see pause/resume pairs between its events.
+        List<String> withoutFlowControl = new ArrayList<>();
+        for (String e : client.events()) {
+            if (!e.endsWith("Writing") && !(e.equals("dataReceived") && withoutFlowControl.contains(e))) {
+                withoutFlowControl.add(e);
+            }
+        }
+        assertEquals(List.of("connectionMade", "dataReceived", "connectionLost"), withoutFlowControl);
         assertEquals(List.of("connectionMade", "dataReceived", "eofReceived", "connectionLost"), echo.events());
         assertNull(await(client.lost()));
         assertNull(await(echo.lost()));

@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayDeque;
-import java.util.Objects;
 
 import org.wharf.transport.api.DatagramProtocol;
 import org.wharf.transport.api.DatagramTransport;
@@ -44,12 +43,11 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
 
     @Override
     void dropQueuedWrites() {
-        sendQueue.clear();
-    }
-
-    @Override
-    String describePeer() {
-        return peer == null ? "any" : peer.toString();
+        long dropped = 0;
+        for (Outgoing o; (o = sendQueue.poll()) != null;) {
+            dropped += o.data.remaining();
+        }
+        outboundBuffer().count(-dropped);
     }
 
     @Override
@@ -63,7 +61,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     }
 
     private void receive() {
-        for (int i = 0; i < MAX_RECEIVES_PER_EVENT && reading && state == OPEN; i++) {
+        for (int i = 0; i < MAX_RECEIVES_PER_EVENT && wantsToRead(); i++) {
             ByteBuffer buffer = loop.datagramBuffer(maxDatagramSize);
             SocketAddress sender;
             try {
@@ -88,7 +86,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             }
             bytesReceived += buffer.remaining();
             try {
-                protocol.datagramReceived(buffer, sender);
+                protocol().datagramReceived(buffer, sender);
             } catch (Throwable e) {
                 callbackFailed("datagramReceived", e);
                 return;
@@ -97,6 +95,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     }
 
     private void flush() {
+        long done = 0;
         while (!sendQueue.isEmpty()) {
             Outgoing head = sendQueue.peek();
             int size = head.data.remaining();
@@ -105,7 +104,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
                 sent = send(head.data, head.target);
             } catch (IOException e) {
                 sendQueue.poll();
-                pending -= size;
+                done += size;
                 error(new TransportError("send to " + target(head.target) + " failed: " + e.getMessage(), e));
                 continue;
             }
@@ -113,10 +112,11 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
                 break; // no room in the kernel's buffer: wait for OP_WRITE
             }
             sendQueue.poll();
-            pending -= size;
+            done += size;
             bytesSent += size;
         }
         afterFlush();
+        outboundBuffer().remove(done);
     }
 
     private int send(ByteBuffer data, SocketAddress target) throws IOException {
@@ -127,7 +127,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     /** Receive and send errors go to the protocol; the transport stays open. */
     private void error(Exception e) {
         try {
-            protocol.errorReceived(e);
+            protocol().errorReceived(e);
         } catch (Throwable t) {
             callbackFailed("errorReceived", t);
         }
@@ -136,6 +136,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     @Override
     public void sendTo(ByteBuffer data, SocketAddress target) {
         checkWritable();
+        checkOwned(data);
         if (target == null && peer == null) {
             throw new IllegalArgumentException("no target given and the transport is not connected (" + this + ")");
         }
@@ -144,9 +145,20 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         }
         SocketAddress to = peer != null ? peer : target;
         if (loop.inEventLoop()) {
-            sendOnLoop(data, to);
+            sendOnLoop(data, to, false);
         } else {
-            loop.execute(() -> sendOnLoop(data, to));
+            int n = data.remaining();
+            outboundBuffer().add(n);
+            try {
+                loop.execute(() -> {
+                    sendOnLoop(data, to, true);
+                    outboundBuffer().settle(true);
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                outboundBuffer().count(-n);
+                throw new org.wharf.transport.api.TransportClosedError("send on a closed transport (" + this
+                        + "): its event loop has ended", e);
+            }
         }
     }
 
@@ -155,11 +167,19 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         sendTo(data, null);
     }
 
-    private void sendOnLoop(ByteBuffer data, SocketAddress target) {
-        if (state == CLOSED) {
+    /**
+     * Sends now if nothing waits, else queues.
+     *
+     * @param counted whether the datagram was counted when submitted (from another thread)
+     */
+    private void sendOnLoop(ByteBuffer data, SocketAddress target, boolean counted) {
+        int size = data.remaining();
+        if (isClosed()) {
+            uncount(counted, size);
             return;
         }
         if (!data.hasRemaining() && peer != null) {
+            uncount(counted, size);
             // The JDK's connected DatagramChannel skips empty buffers on send and write.
             error(new TransportError("empty datagram to " + peer
                     + " not sent: a connected socket cannot send one on this JDK (send it from a bound transport)"));
@@ -170,16 +190,26 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
                 int sent = send(data, target);
                 if (sent > 0 || !data.hasRemaining()) {
                     bytesSent += sent;
+                    uncount(counted, size);
                     return;
                 }
             } catch (IOException e) {
+                uncount(counted, size);
                 error(new TransportError("send to " + target(target) + " failed: " + e.getMessage(), e));
                 return;
             }
         }
         sendQueue.add(new Outgoing(data, target));
-        pending += data.remaining();
-        afterEnqueue();
+        if (!counted) {
+            outboundBuffer().add(size);
+        }
+        updateInterest();
+    }
+
+    private void uncount(boolean counted, long bytes) {
+        if (counted) {
+            outboundBuffer().count(-bytes);
+        }
     }
 
     private static String target(SocketAddress target) {
@@ -188,12 +218,12 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
 
     @Override
     public DatagramProtocol protocol() {
-        return protocol;
+        return super.protocol();
     }
 
     @Override
     public void setProtocol(DatagramProtocol p) {
-        protocol = Objects.requireNonNull(p, "protocol");
+        replaceProtocol(p);
     }
 
 

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.wharf.transport.api.EventLoop;
 import org.wharf.transport.api.TimerHandle;
+import org.wharf.transport.core.AbstractTransport;
 
 /**
  * One selector, one thread: runs the I/O of the channels registered with it, the tasks
@@ -27,11 +28,21 @@ import org.wharf.transport.api.TimerHandle;
  * <p>Tasks from other threads go into a lock-free queue; the selector is woken at most once
  * until the loop next looks at the queue, however many tasks arrive. Timers live in a heap
  * owned by the loop thread; the select timeout is the time to the next one.
+ *
+ * <p>The loop survives what its work throws: a task or timer that throws is logged, an I/O
+ * handler that throws closes its own channel. Only a {@linkplain AbstractTransport#isFatal
+ * fatal} error ends the thread; then its channels are closed (their protocols get
+ * {@code connectionLost}), it is logged once, and the group hears of it and stops giving the
+ * loop new channels. Every task handed to {@link #execute} either runs or is refused.
  */
 public final class NioEventLoop implements EventLoop {
 
     /** The largest datagram receive buffer: 64 KiB and one byte, to tell truncation. */
     static final int DATAGRAM_BUFFER = 65536 + 1;
+    /** Buffers per gathering write. */
+    static final int MAX_GATHER = 64;
+    /** Tasks per turn before I/O gets its turn again, so tasks that queue tasks cannot starve it. */
+    private static final int MAX_TASKS_PER_TURN = 1024;
 
     private final Selector selector;
     private final Thread thread;
@@ -43,11 +54,21 @@ public final class NioEventLoop implements EventLoop {
     private final ByteBuffer readBuffer;
     private final ByteBuffer datagramBuffer;
     private final ChunkPool chunks = new ChunkPool();
+    private final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath;
     private volatile boolean shuttingDown;
+    /** The thread takes no more tasks: set after its last drain but one. */
+    private volatile boolean ended;
+    private volatile Throwable death;
     private long timerSequence;
 
     NioEventLoop(String name, int readBufferSize, Log log) {
+        this(name, readBufferSize, log, (loop, error) -> { });
+    }
+
+    NioEventLoop(String name, int readBufferSize, Log log, java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
+        this.onDeath = onDeath;
         try {
             this.selector = Selector.open();
         } catch (IOException e) {
@@ -78,8 +99,15 @@ public final class NioEventLoop implements EventLoop {
             throw new RejectedExecutionException(thread.getName() + " is shut down");
         }
         tasks.add(task);
-        if (!inEventLoop() && wakeupPending.compareAndSet(false, true)) {
-            selector.wakeup();
+        if (!inEventLoop()) {
+            // The thread may have taken its last look at the queue since the check above: then
+            // the task would never run, so it is refused instead (unless the last look took it).
+            if (ended && tasks.remove(task)) {
+                throw new RejectedExecutionException(thread.getName() + " is shut down");
+            }
+            if (wakeupPending.compareAndSet(false, true)) {
+                selector.wakeup();
+            }
         }
     }
 
@@ -115,6 +143,21 @@ public final class NioEventLoop implements EventLoop {
     /** The loop's datagram buffer, cleared and limited to {@code size + 1} bytes. On the loop thread. */
     ByteBuffer datagramBuffer(int size) {
         return datagramBuffer.clear().limit(size + 1);
+    }
+
+    /** Whether a buffer is one the loop lends to receive callbacks (its read or datagram buffer). */
+    boolean isLoopBuffer(ByteBuffer buffer) {
+        return buffer == readBuffer || buffer == datagramBuffer;
+    }
+
+    /** The loop's array for gathering writes, all nulls; put back as found. On the loop thread. */
+    ByteBuffer[] gatherArray() {
+        return gather;
+    }
+
+    /** Whether the loop's thread ended on a fatal error. */
+    boolean isDead() {
+        return death != null;
     }
 
     Log log() {
@@ -156,26 +199,52 @@ public final class NioEventLoop implements EventLoop {
     private void run() {
         try {
             while (!shuttingDown) {
-                select();
-                wakeupPending.set(false);
-                runTasks();
-                runTimers();
+                turn();
             }
             drainTasks(); // what was handed over before the shutdown still runs
             closeAll();
         } catch (Throwable fatal) {
-            log.warn(thread.getName() + " stopped by an unexpected error; its connections are closed", fatal);
+            death = fatal;
             shuttingDown = true;
-            closeAll();
+            try {
+                log.warn(thread.getName() + " died of a fatal error and takes no more connections; its connections "
+                        + "are closed: " + fatal, fatal);
+                closeAll();
+            } catch (Throwable again) {
+                // the virtual machine is failing: what could be closed is closed
+            }
         } finally {
             try {
                 selector.close();
-            } catch (IOException e) {
-                log.warn("closing the selector of " + thread.getName() + " failed", e);
+            } catch (Throwable e) {
+                // nothing more to release
             }
-            tasks.clear();
+            ended = true;
+            try {
+                drainTasks(); // tasks handed over before `ended` was seen
+            } catch (Throwable e) {
+                if (death == null) {
+                    death = e;
+                }
+            }
             timers.clear();
             terminated.complete(null);
+            if (death != null) {
+                onDeath.accept(this, death);
+            }
+        }
+    }
+
+    /** One turn: I/O, tasks, timers. What is not fatal is logged and the loop goes on. */
+    private void turn() {
+        try {
+            select();
+            wakeupPending.set(false);
+            runTasks();
+            runTimers();
+        } catch (Throwable e) {
+            AbstractTransport.rethrowIfFatal(e);
+            log.warn("a turn of " + thread.getName() + " failed; the loop goes on: " + e, e);
         }
     }
 
@@ -206,12 +275,19 @@ public final class NioEventLoop implements EventLoop {
             handler.ready(key.readyOps());
         } catch (java.nio.channels.CancelledKeyException closedMeanwhile) {
             // the handler closed its channel while handling the event
+        } catch (Throwable e) {
+            AbstractTransport.rethrowIfFatal(e);
+            try {
+                handler.failed(e); // logs, and closes what the handler owns
+            } catch (Throwable again) {
+                AbstractTransport.rethrowIfFatal(again);
+                log.warn("closing " + handler + " after it failed also failed: " + again, again);
+            }
         }
     }
 
     private void runTasks() {
-        // Bounded, so I/O is not starved by tasks that queue tasks.
-        for (int i = 0, n = Math.max(64, tasks.size()); i < n; i++) {
+        for (int i = 0; i < MAX_TASKS_PER_TURN; i++) {
             Runnable task = tasks.poll();
             if (task == null) {
                 return;
@@ -244,6 +320,7 @@ public final class NioEventLoop implements EventLoop {
         try {
             task.run();
         } catch (Throwable e) {
+            AbstractTransport.rethrowIfFatal(e);
             log.warn("task on " + thread.getName() + " failed: " + e, e);
         }
     }

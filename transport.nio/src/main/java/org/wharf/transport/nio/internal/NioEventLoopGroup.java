@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The event loops of the NIO transports. Channels are spread over them round robin; each
- * channel stays on its loop for life.
+ * channel stays on its loop for life. A loop that died of a fatal error gets no new channels,
+ * and whoever registered with {@link #onLoopDeath} hears of it.
  */
 public final class NioEventLoopGroup {
 
@@ -15,6 +16,8 @@ public final class NioEventLoopGroup {
     private final NioSettings settings;
     private final Log log;
     private final AtomicInteger next = new AtomicInteger();
+    private final java.util.List<java.util.function.BiConsumer<String, Throwable>> deathListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * Starts the loops.
@@ -38,23 +41,68 @@ public final class NioEventLoopGroup {
         this.log = log;
         loops = new NioEventLoop[settings.threads()];
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), log);
+            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), log, this::loopDied);
         }
         for (NioEventLoop loop : loops) {
             loop.start();
         }
     }
 
-    /** The loop for the next channel. */
+    /**
+     * The loop for the next channel, skipping loops that died.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException if every loop died
+     */
     NioEventLoop next() {
-        return loops[Math.floorMod(next.getAndIncrement(), loops.length)];
+        for (int tries = 0; tries < loops.length; tries++) {
+            NioEventLoop loop = loops[Math.floorMod(next.getAndIncrement(), loops.length)];
+            if (!loop.isDead()) {
+                return loop;
+            }
+        }
+        throw new java.util.concurrent.RejectedExecutionException("every event loop of this group died of a fatal error");
+    }
+
+    /**
+     * Calls an action when a loop dies of a fatal error (its thread has ended and its channels
+     * are closed), with the loop's name and the error; from the dying thread.
+     *
+     * @param action what to do
+     */
+    public void onLoopDeath(java.util.function.BiConsumer<String, Throwable> action) {
+        deathListeners.add(action);
+    }
+
+    /**
+     * The number of loops that died of a fatal error.
+     *
+     * @return the count
+     */
+    public int deadLoops() {
+        int dead = 0;
+        for (NioEventLoop loop : loops) {
+            if (loop.isDead()) {
+                dead++;
+            }
+        }
+        return dead;
+    }
+
+    private void loopDied(NioEventLoop loop, Throwable error) {
+        for (var action : deathListeners) {
+            try {
+                action.accept(loop.name(), error);
+            } catch (RuntimeException e) {
+                log.warn("a listener of the death of " + loop.name() + " failed", e);
+            }
+        }
     }
 
     /** The preferred loop if it is one of this group's, else the next one. */
     NioEventLoop next(java.util.Optional<org.wharf.transport.api.EventLoop> preferred) {
         if (preferred.isPresent()) {
             for (NioEventLoop loop : loops) {
-                if (loop == preferred.get()) {
+                if (loop == preferred.get() && !loop.isDead()) {
                     return loop;
                 }
             }

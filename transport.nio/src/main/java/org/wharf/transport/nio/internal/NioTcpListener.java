@@ -114,15 +114,16 @@ final class NioTcpListener implements Listener, Selectable {
     }
 
     private void accepted(SocketChannel channel) {
+        NioEventLoop child;
         try {
             channel.configureBlocking(false);
             options.connectionOptions().applyTo(channel);
+            child = group.next();
         } catch (IOException | RuntimeException e) {
-            loop.log().warn("setting up a connection accepted on " + address + " failed; closed", e);
+            loop.log().warn("setting up a connection accepted on " + address + " failed; closed: " + e, e);
             closeQuietly(channel);
             return;
         }
-        NioEventLoop child = group.next();
         if (child == loop) {
             startConnection(child, channel);
         } else {
@@ -134,24 +135,19 @@ final class NioTcpListener implements Listener, Selectable {
         }
     }
 
+    /** Registers the connection, then makes its protocol: a protocol is made only for a live connection. */
     private void startConnection(NioEventLoop child, SocketChannel channel) {
-        Protocol protocol;
         try {
-            protocol = factory.get();
-            if (protocol == null) {
-                throw new NullPointerException("protocol factory returned null");
-            }
-        } catch (Throwable e) {
-            child.log().warn("protocol factory of the listener on " + address + " failed; connection closed", e);
-            closeQuietly(channel);
-            return;
-        }
-        try {
-            new NioTcpTransport(child, channel, limits).start(protocol, null);
+            new NioTcpTransport(child, channel, limits).start(factory, null);
         } catch (IOException e) {
             child.log().warn("registering a connection accepted on " + address + " failed; closed", e);
             closeQuietly(channel);
         }
+    }
+
+    @Override
+    public void failed(Throwable error) {
+        loop.log().warn("accepting on " + address + " failed: " + error + "; the listener goes on", error);
     }
 
     @Override

@@ -217,25 +217,30 @@ public final class NioTcpProvider implements StreamTransportProvider {
                 return;
             }
             timeout.cancel();
-            P protocol;
-            try {
-                protocol = Objects.requireNonNull(factory.get(), "protocol factory returned null");
-            } catch (Throwable e) {
-                closeChannel();
-                result.completeExceptionally(e);
-                return;
-            }
             NioTcpTransport transport = new NioTcpTransport(loop, channel,
                     limits(options.writeBufferLimits().orElse(null)));
+            FactoryCall<P> call = new FactoryCall<>(factory);
+            P protocol;
             try {
-                transport.start(protocol, key);
+                protocol = transport.start(call, key);
             } catch (IOException e) {
                 closeChannel();
                 result.completeExceptionally(new TransportError("registering the connection to " + describe(target)
                         + " failed", e));
                 return;
             }
+            key = null; // the transport owns it now
+            if (protocol == null) {
+                result.completeExceptionally(call.failure(new TransportError("connection to " + describe(target)
+                        + " closed before it was made")));
+                return;
+            }
             result.complete(new Connected<>(transport, protocol));
+        }
+
+        @Override
+        public void failed(Throwable error) {
+            fail(new TransportError("connect to " + describe(target) + " failed: " + error, error));
         }
 
         private void fail(TransportError error) {

@@ -1,18 +1,19 @@
 package org.wharf.transport.nio.internal;
 
 import java.io.IOException;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
 import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.WriteBufferLimits;
+import org.wharf.transport.core.OutboundBuffer;
 import org.wharf.transport.nio.internal.ChunkPool.Chunk;
 
 /**
@@ -23,16 +24,15 @@ import org.wharf.transport.nio.internal.ChunkPool.Chunk;
  * writable. Writes made while the protocol handles this connection's input (an echo, a
  * response) are collected and written together once the reads of that readiness event are
  * done, as Netty flushes on read complete (sooner once they pass the high-water mark): one
- * gathering write instead of one write per read. Flow control is unchanged: pauseWriting
- * comes only for bytes the kernel does not take. Reads use the loop's buffer, handed to the
- * protocol for the duration of {@code dataReceived}.
+ * gathering write instead of one write per read. Every byte counts in the core's
+ * {@link OutboundBuffer} from the moment {@code write} returns, on any thread; what the kernel
+ * takes on the loop at once never counts. Reads use the loop's buffer, lent to the protocol for
+ * the duration of {@code dataReceived}.
  */
 final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> implements Transport {
 
     /** Reads per readiness event before other channels get their turn. */
     private static final int MAX_READS_PER_EVENT = 16;
-    /** Buffers per gathering write. */
-    private static final int MAX_GATHER = 64;
 
     /**
      * What waits to be written, in order: the callers' buffers ({@link ByteBuffer}) and the
@@ -40,12 +40,13 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
      * pool once written or dropped.
      */
     private final ArrayDeque<Object> writeQueue = new ArrayDeque<>(4);
+    private final OutboundBuffer outbound = outboundBuffer();
     private volatile boolean eofRequested;
     private boolean inputEnded;
     private boolean outputShut;
     /** True while the protocol handles this connection's input: writes wait for the end of it. */
     private boolean deferring;
-    private int deferredBytes;
+    private boolean deferred;
 
     NioTcpTransport(NioEventLoop loop, SocketChannel channel, WriteBufferLimits limits) {
         super(loop, channel, limits, channel::getRemoteAddress);
@@ -58,11 +59,14 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
 
     @Override
     void dropQueuedWrites() {
+        long dropped = 0;
         for (Object queued; (queued = writeQueue.poll()) != null;) {
+            dropped += bytes(queued).remaining();
             if (queued instanceof Chunk chunk) {
                 loop.chunks().give(chunk);
             }
         }
+        outbound.count(-dropped);
     }
 
     /** Takes the written buffer at the head of the queue off it; a chunk goes back to the pool. */
@@ -81,19 +85,14 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         return !inputEnded;
     }
 
-    @Override
-    String describePeer() {
-        return String.valueOf(peer);
-    }
-
     // ---- events from the loop ----
 
     @Override
     public void ready(int readyOps) {
-        if ((readyOps & java.nio.channels.SelectionKey.OP_WRITE) != 0) {
+        if ((readyOps & SelectionKey.OP_WRITE) != 0) {
             flush();
         }
-        if ((readyOps & java.nio.channels.SelectionKey.OP_READ) != 0) {
+        if ((readyOps & SelectionKey.OP_READ) != 0) {
             read();
         }
     }
@@ -104,39 +103,30 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             readSome();
         } finally {
             deferring = false;
-            if (deferredBytes > 0) {
-                flushDeferred();
+            if (deferred) {
+                deferred = false;
+                if (!isClosed()) {
+                    flush(); // what the protocol wrote while handling the input, in one go
+                }
             }
         }
     }
 
-    /** Writes what the protocol wrote while handling input; what the kernel does not take waits for OP_WRITE. */
-    private void flushDeferred() {
-        deferredBytes = 0;
-        if (state == CLOSED) {
-            return;
-        }
-        flush();
-        if (hasQueuedWrites() && state != CLOSED) {
-            afterEnqueue(); // OP_WRITE, and pauseWriting above the high-water mark
-        }
-    }
-
     private void readSome() {
-        for (int i = 0; i < MAX_READS_PER_EVENT && reading && state == OPEN; i++) {
+        for (int i = 0; i < MAX_READS_PER_EVENT && wantsToRead(); i++) {
             ByteBuffer buffer = loop.readBuffer();
             int n;
             try {
                 n = channel.read(buffer);
             } catch (IOException e) {
-                abortOnLoop(new TransportError("read from " + peer + " failed: " + e.getMessage(), e));
+                abortNow(new TransportError("read from " + peer + " failed: " + e.getMessage(), e));
                 return;
             }
             if (n > 0) {
                 bytesReceived += n;
                 buffer.flip();
                 try {
-                    protocol.dataReceived(buffer);
+                    protocol().dataReceived(buffer);
                 } catch (Throwable e) {
                     callbackFailed("dataReceived", e);
                     return;
@@ -158,32 +148,34 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         updateInterest();
         boolean keepOpen;
         try {
-            keepOpen = protocol.eofReceived();
+            keepOpen = protocol().eofReceived();
         } catch (Throwable e) {
             callbackFailed("eofReceived", e);
             return;
         }
         if (!keepOpen || outputShut) {
-            closeOnLoop();
+            close();
         }
     }
 
+    /** Writes what the kernel takes, then completes a close, sets interest and delivers crossings. */
     private void flush() {
         if (drainQueue()) {
             afterFlush();
+            outbound.settle(true);
         }
     }
 
     /**
-     * Writes queued buffers until the kernel takes no more, with no callback to the
-     * protocol; false if the connection failed (and was aborted).
+     * Writes queued buffers until the kernel takes no more, uncounting what it took, with no
+     * callback to the protocol; false if the connection failed (and was aborted).
      */
     private boolean drainQueue() {
-        ByteBuffer[] gather = null;
-        while (!writeQueue.isEmpty()) {
-            long written;
-            boolean allTaken;
-            try {
+        long total = 0;
+        try {
+            while (!writeQueue.isEmpty()) {
+                long written;
+                boolean allTaken;
                 if (writeQueue.size() == 1) {
                     ByteBuffer only = bytes(writeQueue.peek());
                     written = channel.write(only);
@@ -192,9 +184,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                         written();
                     }
                 } else {
-                    if (gather == null) {
-                        gather = new ByteBuffer[Math.min(MAX_GATHER, writeQueue.size())];
-                    }
+                    ByteBuffer[] gather = loop.gatherArray();
                     int n = 0;
                     for (Object queued : writeQueue) {
                         if (n == gather.length) {
@@ -202,8 +192,11 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                         }
                         gather[n++] = bytes(queued);
                     }
-                    written = channel.write(gather, 0, n);
-                    Arrays.fill(gather, 0, n, null);
+                    try {
+                        written = channel.write(gather, 0, n);
+                    } finally {
+                        Arrays.fill(gather, 0, n, null);
+                    }
                     int taken = 0;
                     while (taken < n && !bytes(writeQueue.peek()).hasRemaining()) {
                         written();
@@ -211,22 +204,25 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                     }
                     allTaken = taken == n;
                 }
-            } catch (IOException e) {
-                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
-                return false;
+                total += written;
+                if (!allTaken) {
+                    break; // the kernel's buffer is full: wait for OP_WRITE
+                }
             }
-            pending -= written;
-            bytesSent += written;
-            if (!allTaken) {
-                break; // the kernel's buffer is full: wait for OP_WRITE
-            }
+        } catch (IOException e) {
+            outbound.count(-total);
+            abortNow(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+            return false;
+        } finally {
+            bytesSent += total;
         }
+        outbound.count(-total);
         return true;
     }
 
     @Override
     void queueEmptied() {
-        if (eofRequested && !outputShut && state != CLOSED) {
+        if (eofRequested && !outputShut && !isClosed()) {
             shutdownOutput();
         }
     }
@@ -236,11 +232,11 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         try {
             channel.shutdownOutput();
         } catch (IOException e) {
-            abortOnLoop(new TransportError("half-close to " + peer + " failed: " + e.getMessage(), e));
+            abortNow(new TransportError("half-close to " + peer + " failed: " + e.getMessage(), e));
             return;
         }
         if (inputEnded) {
-            closeNow(null); // both directions are done
+            closeChannel(null); // both directions are done
         }
     }
 
@@ -249,23 +245,33 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     @Override
     public void write(ByteBuffer data) {
         checkStreamWritable();
-        if (!data.hasRemaining()) {
+        checkOwned(data);
+        int n = data.remaining();
+        if (n == 0) {
             return;
         }
         if (loop.inEventLoop()) {
             writeOnLoop(data);
         } else {
-            loop.execute(() -> writeOnLoop(data));
+            submit(n, () -> writeSubmitted(data));
         }
     }
 
     @Override
     public void write(ByteBuffer... data) {
         checkStreamWritable();
+        long n = 0;
+        for (ByteBuffer b : data) {
+            checkOwned(b);
+            n += b.remaining();
+        }
+        if (n == 0) {
+            return;
+        }
         if (loop.inEventLoop()) {
             writeOnLoop(data);
         } else {
-            loop.execute(() -> writeOnLoop(data));
+            submit(n, () -> writeSubmitted(data));
         }
     }
 
@@ -278,8 +284,32 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (loop.inEventLoop()) {
             writeCopyOnLoop(data);
         } else {
-            Transport.super.writeCopy(data); // a copy, handed to the loop
+            int n = data.remaining();
+            ByteBuffer copy = ByteBuffer.allocate(n).put(data).flip();
+            submit(n, () -> writeSubmitted(copy));
         }
+    }
+
+    /** Counts bytes written from another thread at once and hands the write to the loop. */
+    private void submit(long bytes, Runnable write) {
+        outbound.add(bytes);
+        try {
+            loop.execute(write);
+        } catch (RejectedExecutionException e) {
+            outbound.count(-bytes);
+            throw new TransportClosedError("write to a closed transport (" + this + "): its event loop has ended", e);
+        }
+    }
+
+    /** On the loop: a write counted when it was submitted from another thread. */
+    private void writeSubmitted(ByteBuffer data) {
+        writeOnLoop(data, true);
+        outbound.settle(true);
+    }
+
+    private void writeSubmitted(ByteBuffer[] data) {
+        writeOnLoop(data, true);
+        outbound.settle(true);
     }
 
     /**
@@ -288,7 +318,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
      * become one buffer.
      */
     private void writeCopyOnLoop(ByteBuffer data) {
-        if (state == CLOSED) {
+        if (isClosed()) {
             data.position(data.limit());
             return;
         }
@@ -309,61 +339,96 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             tail.limit(end + k).put(end, data, data.position(), k);
             data.position(data.position() + k);
         }
-        pending += n;
-        if (deferring) {
-            deferred(n);
-        } else {
-            afterEnqueue();
-        }
+        queued(n);
     }
 
     private void writeOnLoop(ByteBuffer data) {
-        if (state == CLOSED) {
-            return; // closed meanwhile by an abort or an error: dropped, as abort promises
-        }
-        if (deferring) {
-            defer(data);
-            return;
-        }
-        if (writeQueue.isEmpty() && (!sendNow(data) || !data.hasRemaining())) {
-            return;
-        }
-        writeQueue.add(data);
-        pending += data.remaining();
-        afterEnqueue();
+        writeOnLoop(data, false);
     }
 
-    private void writeOnLoop(ByteBuffer[] data) {
-        if (state == CLOSED) {
+    /**
+     * Sends what the kernel takes now unless something waits, and queues the rest.
+     *
+     * @param counted whether the bytes were counted when submitted (from another thread)
+     */
+    private void writeOnLoop(ByteBuffer data, boolean counted) {
+        int before = data.remaining();
+        if (isClosed()) {
+            uncount(counted, before); // closed meanwhile by an abort or an error: dropped, as abort promises
             return;
         }
-        if (deferring) {
-            for (ByteBuffer b : data) {
-                if (b.hasRemaining()) {
-                    defer(b);
-                }
-            }
-            return;
-        }
-        if (writeQueue.isEmpty()) {
-            try {
-                bytesSent += channel.write(data);
-            } catch (IOException e) {
-                abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+        if (!deferring && writeQueue.isEmpty()) {
+            boolean ok = sendNow(data);
+            uncount(counted, ok ? before - data.remaining() : before);
+            if (!ok || !data.hasRemaining()) {
                 return;
             }
         }
-        boolean queued = false;
+        writeQueue.add(data);
+        queued(counted ? 0 : data.remaining());
+    }
+
+    private void writeOnLoop(ByteBuffer[] data) {
+        writeOnLoop(data, false);
+    }
+
+    private void writeOnLoop(ByteBuffer[] data, boolean counted) {
+        long before = 0;
+        for (ByteBuffer b : data) {
+            before += b.remaining();
+        }
+        if (isClosed()) {
+            uncount(counted, before);
+            return;
+        }
+        if (!deferring && writeQueue.isEmpty()) {
+            long sent;
+            try {
+                sent = channel.write(data);
+            } catch (IOException e) {
+                uncount(counted, before);
+                abortNow(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+                return;
+            }
+            bytesSent += sent;
+            uncount(counted, sent);
+        }
+        long n = 0;
         for (ByteBuffer b : data) {
             if (b.hasRemaining()) {
                 writeQueue.add(b);
-                pending += b.remaining();
-                queued = true;
+                n += b.remaining();
             }
         }
-        if (queued) {
-            afterEnqueue();
+        if (n > 0) {
+            queued(counted ? 0 : n);
         }
+    }
+
+    private void uncount(boolean counted, long bytes) {
+        if (counted) {
+            outbound.count(-bytes);
+        }
+    }
+
+    /**
+     * Counts bytes just queued on the loop. While deferring they wait for the end of the read
+     * event, unless they pass the high-water mark: then what the kernel takes goes now, so
+     * {@code pauseWriting} comes only for what it does not, as without deferring.
+     */
+    private void queued(long n) {
+        outbound.count(n);
+        if (deferring) {
+            deferred = true;
+            if (outbound.size() > outbound.limits().high() && !drainQueue()) {
+                return;
+            }
+        } else {
+            updateInterest();
+        }
+        // A pause is delivered here; a resume never is (it would call the protocol back from
+        // inside its own write).
+        outbound.settle(false);
     }
 
     /** Writes what the kernel takes now; false if that failed and the connection was aborted. */
@@ -372,26 +437,8 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             bytesSent += channel.write(data);
             return true;
         } catch (IOException e) {
-            abortOnLoop(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+            abortNow(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
             return false;
-        }
-    }
-
-    /** Queues a write made during a read event; written at the end of the event. */
-    private void defer(ByteBuffer data) {
-        writeQueue.add(data);
-        pending += data.remaining();
-        deferred(data.remaining());
-    }
-
-    /** Counts {@code n} bytes queued during a read event (already in {@code pending}). */
-    private void deferred(int n) {
-        deferredBytes += n;
-        // Past the high-water mark, write now what the kernel takes, so pauseWriting comes
-        // only for what it does not, as without deferring. No callback but that pause: a
-        // resumeWriting from inside write() would let the protocol overtake its own bytes.
-        if (pending > writeBufferLimits().high() && drainQueue() && pending > writeBufferLimits().high()) {
-            afterEnqueue();
         }
     }
 
@@ -404,12 +451,12 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
 
     @Override
     public void writeEof() {
-        if (eofRequested || state != OPEN) {
+        if (eofRequested || isClosing()) {
             return;
         }
         eofRequested = true;
         onLoop(() -> {
-            if (writeQueue.isEmpty() && !outputShut && state == OPEN) {
+            if (writeQueue.isEmpty() && !outputShut && isOpen()) {
                 shutdownOutput();
             }
         });
@@ -424,14 +471,13 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
 
     @Override
     public Protocol protocol() {
-        return protocol;
+        return super.protocol();
     }
 
     @Override
     public void setProtocol(Protocol p) {
-        protocol = Objects.requireNonNull(p, "protocol");
+        replaceProtocol(p);
     }
-
 
     @Override
     public String toString() {

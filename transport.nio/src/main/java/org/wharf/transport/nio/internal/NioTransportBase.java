@@ -3,36 +3,29 @@ package org.wharf.transport.nio.internal;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketOption;
+import java.nio.ByteBuffer;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import org.wharf.transport.api.BaseProtocol;
-import org.wharf.transport.api.BaseTransport;
 import org.wharf.transport.api.ExtraInfo;
-import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.WriteBufferLimits;
+import org.wharf.transport.core.AbstractTransport;
 
 /**
- * What every NIO transport shares: the open/closing/closed life cycle, close (flush first)
- * and abort (drop), read control through the selection key, write flow control with one
- * pause and one resume per crossing, and delivery of {@code connectionLost} exactly once on
- * a later turn of the loop.
- *
- * <p>Fields that callbacks depend on are changed on the loop thread only; the public methods
- * that other threads may call set a volatile flag and hand the work to the loop.
+ * What every NIO transport adds to the transport core: its channel and selection key, read
+ * and write interest, and the extra info a socket knows. Lifecycle and flow control are the
+ * core's ({@link AbstractTransport}).
  *
  * @param <C> the channel type
  * @param <P> the protocol type
  */
 abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P extends BaseProtocol<?>>
-        implements BaseTransport, Selectable {
-
-    static final int OPEN = 0;
-    static final int CLOSING = 1;
-    static final int CLOSED = 2;
+        extends AbstractTransport<P> implements Selectable {
 
     final NioEventLoop loop;
     final C channel;
@@ -40,24 +33,15 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
     /** The peer of a connected channel, else {@code null}. */
     final SocketAddress peer;
     SelectionKey key;
-    volatile P protocol;
-    volatile int state = OPEN;
-    volatile boolean reading = true;
-    /** Bytes queued for writing; changed on the loop only. */
-    volatile long pending;
     /** Bytes delivered to the protocol and handed to the kernel; changed on the loop only. */
     volatile long bytesReceived;
     volatile long bytesSent;
-    private volatile WriteBufferLimits limits;
-    /** close() was asked for: the transport closes once the write queue is empty. */
-    private volatile boolean closeRequested;
-    private boolean writingPaused;
     private int interest;
 
     NioTransportBase(NioEventLoop loop, C channel, WriteBufferLimits limits, AddressSource remote) {
+        super(loop, limits);
         this.loop = loop;
         this.channel = channel;
-        this.limits = limits;
         this.local = address(channel::getLocalAddress);
         this.peer = address(remote);
     }
@@ -73,7 +57,7 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
     /** Whether writes wait in the queue. */
     abstract boolean hasQueuedWrites();
 
-    /** Drops what waits to be written (abort). */
+    /** Drops what waits to be written and uncounts it (abort). */
     abstract void dropQueuedWrites();
 
     /** Whether the channel may be read now, besides not being paused or closing. */
@@ -81,18 +65,15 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
         return true;
     }
 
-    /** Who the transport talks to, for messages. */
-    abstract String describePeer();
-
     // ---- starting ----
 
     /**
-     * Starts driving the protocol: registers (reusing {@code existing} when the channel is
-     * registered already) and calls {@code connectionMade}. On the loop thread.
+     * Registers (reusing {@code existing} when the channel is registered already), then makes
+     * the protocol and calls {@code connectionMade}. On the loop thread.
+     *
+     * @return the protocol, or {@code null} if the factory failed (the channel is closed)
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    final void start(P p, SelectionKey existing) throws IOException {
-        protocol = Objects.requireNonNull(p, "protocol");
+    final <Q extends P> Q start(Supplier<Q> factory, SelectionKey existing) throws IOException {
         interest = SelectionKey.OP_READ;
         if (existing != null) {
             key = existing;
@@ -101,152 +82,41 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
         } else {
             key = loop.register(channel, interest, this);
         }
-        try {
-            ((BaseProtocol) p).connectionMade(this);
-        } catch (Throwable e) {
-            callbackFailed("connectionMade", e);
-        }
-    }
-
-    final boolean isClosed() {
-        return state == CLOSED;
+        return start(factory);
     }
 
     @Override
     public final void loopShutdown() {
-        abortOnLoop(new org.wharf.transport.api.TransportError(this + " closed: event loop " + loop.name()
-                + " shut down"));
-    }
-
-    // ---- write flow control ----
-
-    /** After queueing: asks for OP_WRITE and pauses the protocol above the high-water mark. */
-    final void afterEnqueue() {
-        updateInterest();
-        if (!writingPaused && pending > limits.high() && state != CLOSED) {
-            writingPaused = true;
-            try {
-                protocol.pauseWriting();
-            } catch (Throwable e) {
-                callbackFailed("pauseWriting", e);
-            }
-        }
-    }
-
-    /**
-     * After the queue drained some: completes a pending close once empty, drops OP_WRITE, and
-     * resumes the protocol at the low-water mark.
-     */
-    final void afterFlush() {
-        if (!hasQueuedWrites()) {
-            queueEmptied();
-            if (closeRequested && state != CLOSED) {
-                closeNow(null);
-                return;
-            }
-        }
-        if (state == CLOSED) {
-            return;
-        }
-        updateInterest();
-        if (writingPaused && pending <= limits.low() && state == OPEN) {
-            writingPaused = false;
-            try {
-                protocol.resumeWriting();
-            } catch (Throwable e) {
-                callbackFailed("resumeWriting", e);
-            }
-        }
-    }
-
-    /** The write queue just became empty (half-close waits for this). */
-    void queueEmptied() {
-    }
-
-    final void checkWritable() {
-        int s = state;
-        if (s != OPEN) {
-            throw new TransportClosedError("write to a " + (s == CLOSING ? "closing" : "closed") + " transport ("
-                    + this + ")", null);
-        }
+        abortNow(new TransportError(this + " closed: event loop " + loop.name() + " shut down"));
     }
 
     @Override
-    public final long writeBufferSize() {
-        return pending;
-    }
-
-    @Override
-    public final WriteBufferLimits writeBufferLimits() {
-        return limits;
-    }
-
-    @Override
-    public final void setWriteBufferLimits(WriteBufferLimits newLimits) {
-        limits = Objects.requireNonNull(newLimits, "limits");
-        onLoop(() -> {
-            if (state != CLOSED) {
-                afterEnqueue();
-                afterFlush();
-            }
-        });
+    public final void failed(Throwable error) {
+        callbackFailed("an I/O event", error);
     }
 
     // ---- closing ----
 
     @Override
-    public final void close() {
-        if (state != OPEN) {
-            return;
-        }
-        closeRequested = true;
-        state = CLOSING;
-        onLoop(this::closeOnLoop);
-    }
-
-    /** Close on the loop: at once if nothing is queued, else when the queue empties. */
-    final void closeOnLoop() {
-        if (state == CLOSED) {
-            return;
-        }
-        closeRequested = true;
-        state = CLOSING;
+    protected final void closeGracefully() {
         if (!hasQueuedWrites()) {
-            closeNow(null);
+            closeChannel(null);
         } else {
             updateInterest(); // stop reading, keep flushing
         }
     }
 
     @Override
-    public final void abort() {
-        abort(null);
-    }
-
-    @Override
-    public final void abort(Throwable cause) {
-        if (state == CLOSED) {
-            return;
-        }
-        if (state == OPEN) {
-            state = CLOSING;
-        }
-        onLoop(() -> abortOnLoop(cause));
-    }
-
-    final void abortOnLoop(Throwable cause) {
+    protected final void abortNow(Throwable cause) {
         dropQueuedWrites();
-        pending = 0;
-        closeNow(cause);
+        closeChannel(cause);
     }
 
     /** Closes the channel now; {@code connectionLost(cause)} follows on a later turn of the loop. */
-    final void closeNow(Throwable cause) {
-        if (state == CLOSED) {
+    final void closeChannel(Throwable cause) {
+        if (isClosed()) {
             return;
         }
-        state = CLOSED;
-        reading = false;
         if (key != null) {
             key.cancel();
         }
@@ -255,60 +125,41 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
         } catch (IOException e) {
             loop.log().debug(() -> "closing " + this + " failed: " + e);
         }
-        P p = protocol;
-        loop.execute(() -> {
-            try {
-                p.connectionLost(cause);
-            } catch (Throwable e) {
-                loop.log().warn("protocol " + p.getClass().getName() + " of " + this + " failed in connectionLost", e);
+        closed(cause);
+    }
+
+    /** The queue drained: a graceful close completes, else interest and marks follow the queue. */
+    final void afterFlush() {
+        if (!hasQueuedWrites()) {
+            queueEmptied();
+            if (isClosingGracefully()) {
+                closeChannel(null);
+                return;
             }
-        });
+        }
+        if (!isClosed()) {
+            updateInterest();
+        }
     }
 
-    /** A protocol callback threw: logged, and the connection aborted with the exception. */
-    final void callbackFailed(String callback, Throwable error) {
-        loop.log().warn("protocol " + protocol.getClass().getName() + " of " + this + " failed in " + callback
-                + "; connection aborted: " + error, error);
-        abortOnLoop(error);
-    }
-
-    @Override
-    public final boolean isClosing() {
-        return state != OPEN;
+    /** The write queue just became empty (half-close waits for this). */
+    void queueEmptied() {
     }
 
     // ---- reading ----
 
     @Override
-    public final void pauseReading() {
-        if (!reading) {
-            return;
-        }
-        reading = false;
-        onLoop(this::updateInterest);
+    protected final void readingChanged() {
+        updateInterest();
     }
 
-    @Override
-    public final void resumeReading() {
-        if (reading || state != OPEN) {
-            return;
-        }
-        reading = true;
-        onLoop(this::updateInterest);
-    }
-
-    @Override
-    public final boolean isReading() {
-        return reading && state == OPEN;
-    }
-
-    /** Sets the key's interest from the state: read unless paused or closing, write while queued. */
+    /** Sets the key's interest: read unless paused or closing, write while queued. */
     final void updateInterest() {
-        if (state == CLOSED || key == null) {
+        if (isClosed() || key == null) {
             return;
         }
         int ops = 0;
-        if (reading && state == OPEN && canRead()) {
+        if (wantsToRead() && canRead()) {
             ops |= SelectionKey.OP_READ;
         }
         if (hasQueuedWrites()) {
@@ -318,6 +169,11 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
             interest = ops;
             key.interestOps(ops);
         }
+    }
+
+    @Override
+    protected final boolean isLent(ByteBuffer data) {
+        return loop.isLoopBuffer(data);
     }
 
     // ---- the rest ----
@@ -358,14 +214,6 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
             }
         }
         return null;
-    }
-
-    final void onLoop(Runnable action) {
-        if (loop.inEventLoop()) {
-            action.run();
-        } else {
-            loop.execute(action);
-        }
     }
 
     private static SocketAddress address(AddressSource source) {

@@ -89,26 +89,24 @@ public final class NioUdpProvider implements DatagramTransportProvider {
                     + NioTcpProvider.describe(asked) + ": " + e.getMessage(), e));
             return result;
         }
-        NioEventLoop loop = group.next();
         DatagramChannel ready = channel;
         try {
+            NioEventLoop loop = group.next();
             loop.execute(() -> {
-                P protocol;
-                try {
-                    protocol = Objects.requireNonNull(factory.get(), "protocol factory returned null");
-                } catch (Throwable e) {
-                    close(ready);
-                    result.completeExceptionally(e);
-                    return;
-                }
                 NioDatagramTransport transport = new NioDatagramTransport(loop, ready,
                         options.writeBufferLimits().orElse(group.settings().writeBufferLimits()),
                         options.maxDatagramSize());
+                FactoryCall<P> call = new FactoryCall<>(factory);
+                P protocol;
                 try {
-                    transport.start(protocol, null);
+                    protocol = transport.start(call, null);
                 } catch (IOException e) {
                     close(ready);
                     result.completeExceptionally(new TransportError("registering " + transport + " failed", e));
+                    return;
+                }
+                if (protocol == null) {
+                    result.completeExceptionally(call.failure(new TransportError(transport + " closed before it was made")));
                     return;
                 }
                 result.complete(new Connected<>(transport, protocol));

@@ -12,4 +12,12 @@ interface Selectable {
 
     /** The loop is shutting down: close the channel at once. On the loop thread. */
     void loopShutdown();
+
+    /**
+     * {@link #ready(int)} threw something that is not fatal: close what this handler owns. The
+     * loop has logged it and runs on. On the loop thread.
+     *
+     * @param error what was thrown
+     */
+    void failed(Throwable error);
 }

@@ -9,7 +9,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
@@ -22,7 +24,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
-import org.wharf.transport.api.EventLoop;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.SslTransport;
@@ -31,106 +32,181 @@ import org.wharf.transport.api.TlsError;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.TransportTimeoutError;
-import org.wharf.transport.api.WriteBufferLimits;
+import org.wharf.transport.core.AbstractTransport;
+import org.wharf.transport.core.OutboundBuffer;
 
 /**
- * TLS over a stream transport: to the underlying ("raw") transport this is its protocol; to
- * the application protocol it is an {@link SslTransport}. An {@link SSLEngine} with memory
- * buffers does the work; everything runs on the raw transport's loop.
+ * TLS as an engine on the transport core: the application's {@link SslTransport}, layered
+ * over a stream transport built on the same core (the "raw" one, normally TCP). Lifecycle,
+ * read control and flow control are the core's; this class adds a state machine over
+ * {@link SSLEngine}.
  *
- * <p>The connection is either clear (before an on-demand handshake, or after
- * {@link #unwrap()}), handshaking, or encrypted. The application's {@code connectionMade}
- * comes once the first handshake completes (at once for a connection that starts clear).
- * A new engine is made for every handshake, so clear, TLS, clear, TLS on one connection
- * works.
+ * <p>The engine is in one of the states of {@link Tls}: clear (before an on-demand handshake,
+ * or after {@link #unwrap()}), handshaking, encrypted, unwrapping (our close_notify sent for
+ * an unwrap), or closed. A new engine is made for every handshake, so clear, TLS, clear, TLS on
+ * one connection works.
+ *
+ * <p>The application's protocol is created only when the first handshake has succeeded (at
+ * once for a connection that starts clear): a failed handshake never creates one, so nothing
+ * above counts it. Writes count in the raw transport's {@link OutboundBuffer}, from any
+ * thread, whether they wait for a handshake as plaintext or for the socket as records: the
+ * application sees one buffer and one writability. Everything else runs on the raw
+ * transport's loop; {@link #handshake()} and {@link #unwrap()} may be called from any thread.
  */
-final class SslConnection implements Protocol, SslTransport {
+final class SslConnection extends AbstractTransport<Protocol> implements SslTransport {
 
-    private enum Mode { CLEAR, HANDSHAKING, ENCRYPTED, UNWRAPPING, CLOSED }
+    /** The states of the TLS engine. */
+    private enum Tls { CLEAR, HANDSHAKING, ENCRYPTED, UNWRAPPING, CLOSED }
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /**
      * Where records are made, one per thread (each loop's): a small record is copied out at
-     * its size instead of leaving a whole packet-sized buffer per write (16.7 KiB for a
-     * 64-byte message, 99% of the allocation of a TLS echo before).
+     * its size instead of leaving a whole packet-sized buffer per write.
      */
     private static final ThreadLocal<ByteBuffer> SCRATCH = new ThreadLocal<>();
 
-    private final boolean client;
-    private final TlsOptions options;
-    private final String peerHost;
-    private final int peerPort;
-    private final TlsLog log;
-    private volatile Protocol app;
-    private Transport raw;
+    private final Layer layer;
+    private final Transport raw;
+    private final OutboundBuffer out;
+    private volatile Tls tls = Tls.CLEAR;
     private SSLEngine engine;
-    private volatile Mode mode = Mode.CLEAR;
     private ByteBuffer netIn = ByteBuffer.allocate(0);
     private ByteBuffer appIn = ByteBuffer.allocate(0);
-    private final ArrayDeque<ByteBuffer> pendingWrites = new ArrayDeque<>();
-    private final ArrayDeque<ByteBuffer> heldForApp = new ArrayDeque<>();
-    private volatile long pendingBytes;
-    /** Application bytes delivered and written (not the encrypted ones); changed on the loop. */
-    private volatile long bytesReceived;
-    private volatile long bytesSent;
+    /** Plaintext written while a handshake or an unwrap runs; counted in {@link #out}. */
+    private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
+    /** Decrypted data held while the application does not read. */
+    private final ArrayDeque<ByteBuffer> held = new ArrayDeque<>();
+    /** The stage of the handshake running or last completed. */
     private CompletableFuture<SSLSession> handshake = new CompletableFuture<>();
     private CompletableFuture<Void> unwrapped;
     private TimerHandle handshakeTimer;
     private volatile SSLSession session;
-    private boolean appConnected;
-    private volatile boolean appPaused;
     private boolean rawPausedForApp;
-    private volatile boolean closing;
     private boolean processing;
     private Throwable failure;
     /** The peer ended TLS with close_notify: what goes wrong afterwards (our reply) is no error. */
     private boolean peerClosedCleanly;
+    /** Application bytes delivered and written (not the encrypted ones). */
+    private volatile long bytesReceived;
+    private volatile long bytesSent;
 
-    SslConnection(boolean client, TlsOptions options, String peerHost, int peerPort, Protocol app, TlsLog log) {
-        this.client = client;
-        this.options = options;
-        this.peerHost = peerHost;
-        this.peerPort = peerPort;
-        this.app = Objects.requireNonNull(app, "protocol");
-        this.log = log;
-    }
-
-    /** Completes when the first handshake does (at once for a connection that starts clear). */
-    CompletionStage<SSLSession> firstHandshake() {
-        return handshake;
+    private SslConnection(Layer layer, AbstractTransport<?> raw) {
+        super(raw);
+        this.layer = layer;
+        this.raw = (Transport) raw;
+        this.out = raw.outboundBuffer();
     }
 
     // ---- the raw transport's protocol ----
 
-    @Override
-    public void connectionMade(Transport transport) {
-        raw = transport;
-        if (options.handshakeOnConnect()) {
+    /**
+     * The raw transport's protocol: made by the listener's or connector's factory, it makes
+     * the {@link SslConnection} once the raw connection is made and forwards every callback.
+     */
+    static final class Layer implements Protocol {
+        final boolean client;
+        final TlsOptions options;
+        final String peerHost;
+        final int peerPort;
+        final Supplier<? extends Protocol> appFactory;
+        final TlsLog log;
+        /** Completes when the application's protocol is made (after the first handshake). */
+        final CompletableFuture<SslConnection> ready = new CompletableFuture<>();
+        private SslConnection connection;
+
+        Layer(boolean client, TlsOptions options, String peerHost, int peerPort, Supplier<? extends Protocol> appFactory,
+                TlsLog log) {
+            this.client = client;
+            this.options = options;
+            this.peerHost = peerHost;
+            this.peerPort = peerPort;
+            this.appFactory = Objects.requireNonNull(appFactory, "protocolFactory");
+            this.log = log;
+        }
+
+        @Override
+        public void connectionMade(Transport transport) {
+            if (!(transport instanceof AbstractTransport<?> core)) {
+                throw new IllegalArgumentException("TLS runs over transports built on org.wharf.transport.core, not "
+                        + transport.getClass().getName());
+            }
+            connection = new SslConnection(this, core);
+            connection.begin();
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            connection.received(data);
+        }
+
+        @Override
+        public boolean eofReceived() {
+            return connection.rawEof();
+        }
+
+        @Override
+        public void pauseWriting() {
+            connection.writabilityChanged(false);
+        }
+
+        @Override
+        public void resumeWriting() {
+            connection.writabilityChanged(true);
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            if (connection != null) {
+                connection.rawLost(cause);
+            } else {
+                ready.completeExceptionally(cause != null ? cause : new TransportError("connection lost"));
+            }
+        }
+    }
+
+    private void begin() {
+        if (layer.options.handshakeOnConnect()) {
             startHandshake();
         } else {
-            connectApp();
+            handshake.complete(null);
+            startApp();
         }
     }
 
-    @Override
-    public void dataReceived(ByteBuffer data) {
-        if (mode == Mode.CLEAR) {
-            deliver(data);
-            return;
+    /** Makes the application's protocol (connectionMade); the connect's stage completes after it. */
+    private void startApp() {
+        Protocol app = start(layer.appFactory);
+        if (app != null) {
+            layer.ready.complete(this);
         }
-        if (mode == Mode.CLOSED) {
-            return;
-        }
-        append(data);
-        process();
+        // else: the factory failed (logged) and the connection is aborted; rawLost fails `ready`.
     }
 
-    @Override
-    public boolean eofReceived() {
-        switch (mode) {
+    private void received(ByteBuffer data) {
+        switch (tls) {
+            case CLEAR -> deliver(data);
+            case CLOSED -> { }
+            default -> {
+                append(data);
+                process();
+            }
+        }
+    }
+
+    private boolean rawEof() {
+        switch (tls) {
             case CLEAR:
-                return appConnected && app.eofReceived();
+                if (!isOpen()) {
+                    return false;
+                }
+                try {
+                    return protocol().eofReceived();
+                } catch (Throwable e) {
+                    callbackFailed("eofReceived", e);
+                    return false;
+                }
             case HANDSHAKING:
                 fail(new TlsError("TLS handshake with " + peer() + " failed: the peer closed the connection", null));
                 return false;
@@ -144,29 +220,15 @@ final class SslConnection implements Protocol, SslTransport {
         }
     }
 
-    @Override
-    public void pauseWriting() {
-        if (appConnected) {
-            app.pauseWriting();
-        }
-    }
-
-    @Override
-    public void resumeWriting() {
-        if (appConnected) {
-            app.resumeWriting();
-        }
-    }
-
-    @Override
-    public void connectionLost(Throwable cause) {
-        Mode was = mode;
-        mode = Mode.CLOSED;
+    /** The raw transport is gone: so is this one, with the reason TLS knows best. */
+    private void rawLost(Throwable cause) {
+        Tls was = tls;
+        tls = Tls.CLOSED;
         cancelHandshakeTimer();
         // After the peer's close_notify, an I/O error (our answer hitting a closed socket) is
         // no error; an exception of the application still is.
         Throwable reason = failure != null ? failure
-                : peerClosedCleanly && cause instanceof org.wharf.transport.api.TransportError ? null : cause;
+                : peerClosedCleanly && cause instanceof TransportError ? null : cause;
         if (!handshake.isDone()) {
             handshake.completeExceptionally(reason instanceof TlsError || reason instanceof TransportTimeoutError
                     ? reason : new TlsError("TLS handshake with " + peer() + " failed: connection lost", reason));
@@ -174,14 +236,19 @@ final class SslConnection implements Protocol, SslTransport {
         if (unwrapped != null && !unwrapped.isDone()) {
             unwrapped.completeExceptionally(new TlsError("connection to " + peer() + " lost during unwrap", reason));
         }
-        if (appConnected) {
-            app.connectionLost(reason);
-        } else if (!client && reason != null && was != Mode.CLEAR) {
-            log.warn("TLS handshake with " + peer() + " failed: " + reason.getMessage(), null);
+        if (!layer.ready.isDone()) {
+            Throwable why = handshake.isCompletedExceptionally() ? handshake.handle((s, e) -> e).join() : reason;
+            layer.ready.completeExceptionally(why != null ? why : new TlsError("TLS with " + peer() + " closed", null));
         }
+        if (isCreated() && !layer.client && reason != null && was != Tls.CLEAR) {
+            layer.log.warn("TLS handshake with " + peer() + " failed: " + reason.getMessage(), null);
+        }
+        dropPending();
+        held.clear();
         if (engine != null) {
             engine.closeOutbound();
         }
+        closed(reason);
     }
 
     // ---- the engine ----
@@ -194,13 +261,13 @@ final class SslConnection implements Protocol, SslTransport {
             fail(new TlsError("cannot start TLS with " + peer() + ": " + e.getMessage(), e));
             return;
         }
-        mode = Mode.HANDSHAKING;
+        tls = Tls.HANDSHAKING;
         if (handshake.isDone()) {
             handshake = new CompletableFuture<>();
         }
-        long millis = options.handshakeTimeout().toMillis();
-        handshakeTimer = raw.loop().schedule(() -> {
-            if (mode == Mode.HANDSHAKING) {
+        long millis = layer.options.handshakeTimeout().toMillis();
+        handshakeTimer = loop().schedule(() -> {
+            if (tls == Tls.HANDSHAKING) {
                 fail(new TransportTimeoutError("TLS handshake with " + peer() + " did not complete within " + millis
                         + " ms"));
             }
@@ -209,10 +276,11 @@ final class SslConnection implements Protocol, SslTransport {
     }
 
     private SSLEngine newEngine() {
-        SSLEngine e = client && peerHost != null
-                ? options.context().get().createSSLEngine(serverName(), peerPort)
+        TlsOptions options = layer.options;
+        SSLEngine e = layer.client && layer.peerHost != null
+                ? options.context().get().createSSLEngine(serverName(), layer.peerPort)
                 : options.context().get().createSSLEngine();
-        e.setUseClientMode(client);
+        e.setUseClientMode(layer.client);
         SSLParameters p = e.getSSLParameters();
         p.setProtocols(options.protocols().toArray(String[]::new));
         if (!options.cipherSuites().isEmpty()) {
@@ -221,7 +289,7 @@ final class SslConnection implements Protocol, SslTransport {
         if (!options.applicationProtocols().isEmpty()) {
             p.setApplicationProtocols(options.applicationProtocols().toArray(String[]::new));
         }
-        if (client) {
+        if (layer.client) {
             if (options.verifyHostName()) {
                 p.setEndpointIdentificationAlgorithm("HTTPS");
             }
@@ -241,7 +309,7 @@ final class SslConnection implements Protocol, SslTransport {
     }
 
     private String serverName() {
-        return options.serverName() != null ? options.serverName() : peerHost;
+        return layer.options.serverName() != null ? layer.options.serverName() : layer.peerHost;
     }
 
     /** Runs the engine until it can make no progress without more input. */
@@ -252,7 +320,8 @@ final class SslConnection implements Protocol, SslTransport {
         processing = true;
         try {
             boolean progress = true;
-            while (progress && engine != null && mode != Mode.CLOSED && mode != Mode.CLEAR) {
+            while (progress && engine != null && (tls == Tls.HANDSHAKING || tls == Tls.ENCRYPTED
+                    || tls == Tls.UNWRAPPING)) {
                 HandshakeStatus status = engine.getHandshakeStatus();
                 switch (status) {
                     case NEED_TASK -> {
@@ -270,6 +339,7 @@ final class SslConnection implements Protocol, SslTransport {
         } finally {
             processing = false;
         }
+        out.settle(false);
     }
 
     /** One unwrap of buffered input; false when more input is needed. */
@@ -314,7 +384,11 @@ final class SslConnection implements Protocol, SslTransport {
         }
     }
 
-    /** One wrap of application data (or of handshake data when {@code src} is empty); false if nothing came out. */
+    /**
+     * One wrap of application data (or of handshake data when {@code src} is empty); the record
+     * goes to the raw transport, which counts what it cannot send at once. False if nothing
+     * came out.
+     */
     private boolean wrap(ByteBuffer... src) throws SSLException {
         int size = engine.getSession().getPacketBufferSize();
         ByteBuffer scratch = SCRATCH.get();
@@ -325,8 +399,7 @@ final class SslConnection implements Protocol, SslTransport {
         scratch.clear();
         SSLEngineResult result = engine.wrap(src, scratch);
         scratch.flip();
-        int produced = scratch.remaining();
-        if (produced > 0) {
+        if (scratch.hasRemaining() && !raw.isClosing()) {
             raw.writeCopy(scratch); // sent at once or copied by the raw transport: the scratch stays ours
         }
         if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) {
@@ -336,32 +409,31 @@ final class SslConnection implements Protocol, SslTransport {
     }
 
     private void handshakeFinished() {
-        if (mode != Mode.HANDSHAKING) {
+        if (tls != Tls.HANDSHAKING) {
             return; // a renegotiation or key update: nothing changes for the application
         }
         cancelHandshakeTimer();
         session = engine.getSession();
-        mode = Mode.ENCRYPTED;
-        if (!appConnected) {
-            connectApp();
+        tls = Tls.ENCRYPTED;
+        if (isCreated()) {
+            startApp();
         }
         handshake.complete(session);
-        if (appPaused && !rawPausedForApp) {
-            // Pausing was deferred while the engine needed to read.
-            rawPausedForApp = true;
-            raw.pauseReading();
+        flushPending();
+        if (isOpen()) {
+            readingChanged(); // pausing was deferred while the engine needed to read
         }
-        flushPendingWrites();
     }
 
     private void closeNotifyReceived() {
-        if (mode == Mode.UNWRAPPING) {
+        if (tls == Tls.UNWRAPPING) {
             // Our own unwrap(): the peer answered; what follows is clear text.
             engine = null;
             session = null;
-            mode = Mode.CLEAR;
+            tls = Tls.CLEAR;
             ByteBuffer rest = takeNetIn();
             unwrapped.complete(null);
+            flushPending();
             if (rest.hasRemaining()) {
                 deliver(rest);
             }
@@ -369,38 +441,46 @@ final class SslConnection implements Protocol, SslTransport {
         }
         // The peer closes: answer close_notify and close. TLS has no half-close, so the
         // protocol's wish to keep writing cannot be granted.
-        closing = true;
         peerClosedCleanly = true;
         // The application hears of it first: if it throws, that is why the connection ends
-        // (our answer below may meet a closed socket and end it with an I/O error instead).
-        if (appConnected) {
-            app.eofReceived();
-        }
-        try {
-            engine.closeOutbound();
-            while (!engine.isOutboundDone() && wrap(EMPTY)) {
-                // sends close_notify
+        // (our answer may meet a closed socket and end it with an I/O error instead).
+        if (isOpen()) {
+            try {
+                protocol().eofReceived();
+            } catch (Throwable e) {
+                callbackFailed("eofReceived", e);
+                return;
             }
-        } catch (SSLException e) {
-            // the peer is gone anyway
         }
-        raw.close();
+        if (isCreated()) {
+            sendCloseNotify();
+            raw.close();
+        } else {
+            close();
+        }
     }
 
-    private void flushPendingWrites() {
-        while (!pendingWrites.isEmpty() && mode == Mode.ENCRYPTED) {
-            ByteBuffer data = pendingWrites.poll();
-            pendingBytes -= data.remaining();
-            encrypt(data);
+    /** Encrypts what was written while a handshake or unwrap ran, in order; a close waiting for them follows. */
+    private void flushPending() {
+        while (!pending.isEmpty() && (tls == Tls.ENCRYPTED || tls == Tls.CLEAR)) {
+            ByteBuffer data = pending.poll();
+            int n = data.remaining();
+            if (tls == Tls.CLEAR) {
+                raw.write(data);
+            } else {
+                encrypt(data);
+            }
+            out.count(-n);
         }
-        if (closing && mode == Mode.ENCRYPTED) {
-            closeOnLoop();
+        out.settle(false);
+        if (isClosingGracefully() && pending.isEmpty()) {
+            closeGracefully();
         }
     }
 
     private void encrypt(ByteBuffer... data) {
         try {
-            while (hasRemaining(data)) {
+            while (hasRemaining(data) && tls == Tls.ENCRYPTED) {
                 if (!wrap(data)) {
                     break;
                 }
@@ -410,13 +490,27 @@ final class SslConnection implements Protocol, SslTransport {
         }
     }
 
+    private void sendCloseNotify() {
+        if (engine == null) {
+            return;
+        }
+        engine.closeOutbound();
+        try {
+            while (!engine.isOutboundDone() && wrap(EMPTY)) {
+                // sends close_notify
+            }
+        } catch (SSLException e) {
+            // closing anyway
+        }
+    }
+
     /** Ends the connection for a TLS reason: the engine's alert goes out, then the transport closes. */
     private void fail(Throwable error) {
         if (failure == null) {
             failure = error;
         }
         cancelHandshakeTimer();
-        if (engine != null && mode != Mode.CLOSED) {
+        if (engine != null && tls != Tls.CLOSED) {
             try {
                 engine.closeOutbound();
                 while (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP && wrap(EMPTY)) {
@@ -426,7 +520,64 @@ final class SslConnection implements Protocol, SslTransport {
                 // the alert is a courtesy
             }
         }
+        tls = Tls.CLOSED;
         raw.close();
+    }
+
+    // ---- the core's hooks ----
+
+    @Override
+    protected void closeGracefully() {
+        switch (tls) {
+            case ENCRYPTED -> {
+                if (pending.isEmpty()) {
+                    sendCloseNotify();
+                    tls = Tls.CLOSED;
+                    raw.close();
+                }
+                // else flushPending closes once they are out
+            }
+            case HANDSHAKING, UNWRAPPING -> {
+                // closes once the handshake or unwrap is done and what was written went out
+            }
+            default -> raw.close();
+        }
+    }
+
+    @Override
+    protected void abortNow(Throwable cause) {
+        if (failure == null && cause != null) {
+            failure = cause;
+        }
+        dropPending();
+        held.clear();
+        raw.abort(cause);
+    }
+
+    private void dropPending() {
+        long dropped = 0;
+        for (ByteBuffer b; (b = pending.poll()) != null;) {
+            dropped += b.remaining();
+        }
+        out.count(-dropped);
+    }
+
+    @Override
+    protected void readingChanged() {
+        if (wantsToRead()) {
+            while (wantsToRead() && !held.isEmpty()) {
+                ByteBuffer data = held.poll();
+                deliverNow(data);
+            }
+            if (rawPausedForApp && held.isEmpty() && wantsToRead()) {
+                rawPausedForApp = false;
+                raw.resumeReading();
+            }
+        } else if (tls != Tls.HANDSHAKING && !rawPausedForApp && isOpen()) {
+            // While the engine needs to read (a handshake) the raw transport reads on.
+            rawPausedForApp = true;
+            raw.pauseReading();
+        }
     }
 
     // ---- data to the application ----
@@ -442,54 +593,90 @@ final class SslConnection implements Protocol, SslTransport {
     private void deliver(ByteBuffer data) {
         // After close(), or once the connection failed, no more data reaches the application
         // (as with a TCP transport), even from records that came in the same read.
-        if (!appConnected || !data.hasRemaining() || closing || raw.isClosing()) {
+        if (!isOpen() || !data.hasRemaining() || raw.isClosing()) {
             return;
         }
-        if (appPaused || !heldForApp.isEmpty()) {
-            heldForApp.add(ByteBuffer.allocate(data.remaining()).put(data).flip());
+        if (!wantsToRead() || !held.isEmpty()) {
+            held.add(ByteBuffer.allocate(data.remaining()).put(data).flip());
+            readingChanged(); // pauses the raw transport too
             return;
         }
-        bytesReceived += data.remaining();
-        app.dataReceived(data);
+        deliverNow(data);
     }
 
-    private void connectApp() {
-        appConnected = true;
-        if (mode == Mode.CLEAR && !handshake.isDone()) {
-            handshake.complete(null);
+    private void deliverNow(ByteBuffer data) {
+        bytesReceived += data.remaining();
+        lend(data);
+        try {
+            protocol().dataReceived(data);
+        } catch (Throwable e) {
+            callbackFailed("dataReceived", e);
         }
-        app.connectionMade(this);
     }
 
     // ---- SslTransport, for the application ----
 
     @Override
     public CompletionStage<SSLSession> handshake() {
-        onLoop(() -> {
-            if (mode == Mode.CLEAR && !closing) {
-                if (handshake.isDone()) {
-                    handshake = new CompletableFuture<>();
+        CompletableFuture<SSLSession> result = new CompletableFuture<>();
+        Runnable start = () -> {
+            switch (tls) {
+                case CLEAR -> {
+                    if (isOpen()) {
+                        handshake = new CompletableFuture<>();
+                        link(handshake, result);
+                        startHandshake();
+                    } else {
+                        result.completeExceptionally(new TransportClosedError("handshake on a closing TLS transport ("
+                                + this + ")", closedWith()));
+                    }
                 }
-                startHandshake();
+                case HANDSHAKING, ENCRYPTED -> link(handshake, result);
+                default -> result.completeExceptionally(new IllegalStateException("no handshake while the connection is "
+                        + tls.name().toLowerCase()));
+            }
+        };
+        runOnLoop(start, result);
+        return result;
+    }
+
+    private static <T> void link(CompletableFuture<T> from, CompletableFuture<T> to) {
+        from.whenComplete((v, e) -> {
+            if (e != null) {
+                to.completeExceptionally(e);
+            } else {
+                to.complete(v);
             }
         });
-        return handshake;
+    }
+
+    /** Runs on the loop, or fails the stage when the loop has ended. */
+    private void runOnLoop(Runnable action, CompletableFuture<?> stage) {
+        if (loop().inEventLoop()) {
+            action.run();
+            return;
+        }
+        try {
+            loop().execute(action);
+        } catch (RejectedExecutionException e) {
+            stage.completeExceptionally(new TransportClosedError("TLS transport closed: its event loop has ended", e));
+        }
     }
 
     @Override
     public boolean isEncrypted() {
-        return mode == Mode.ENCRYPTED;
+        return tls == Tls.ENCRYPTED;
     }
 
     @Override
     public Optional<SSLSession> session() {
-        return Optional.ofNullable(mode == Mode.ENCRYPTED ? session : null);
+        return Optional.ofNullable(tls == Tls.ENCRYPTED ? session : null);
     }
 
     @Override
     public List<Certificate> peerCertificates() {
         SSLSession s = session;
-        if (s == null || mode != Mode.ENCRYPTED) {
+        if (s == null || tls != Tls.ENCRYPTED) {
             return List.of();
         }
         try {
@@ -502,21 +689,21 @@ final class SslConnection implements Protocol, SslTransport {
     @Override
     public Optional<String> applicationProtocol() {
         SSLEngine e = engine;
-        String p = e == null || mode != Mode.ENCRYPTED ? null : e.getApplicationProtocol();
+        String p = e == null || tls != Tls.ENCRYPTED ? null : e.getApplicationProtocol();
         return p == null || p.isEmpty() ? Optional.empty() : Optional.of(p);
     }
 
     @Override
     public CompletionStage<Void> unwrap() {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        onLoop(() -> {
-            if (mode != Mode.ENCRYPTED) {
-                done.completeExceptionally(new IllegalStateException("unwrap needs an encrypted connection, this one is "
-                        + mode.name().toLowerCase()));
+        runOnLoop(() -> {
+            if (tls != Tls.ENCRYPTED || !isOpen()) {
+                done.completeExceptionally(new IllegalStateException("unwrap needs an open encrypted connection, this "
+                        + "one is " + (isOpen() ? tls.name().toLowerCase() : "closing")));
                 return;
             }
             unwrapped = done;
-            mode = Mode.UNWRAPPING;
+            tls = Tls.UNWRAPPING;
             engine.closeOutbound();
             try {
                 while (!engine.isOutboundDone() && wrap(EMPTY)) {
@@ -527,27 +714,46 @@ final class SslConnection implements Protocol, SslTransport {
                 return;
             }
             process(); // the peer's close_notify may be here already
-        });
+        }, done);
         return done;
     }
 
     @Override
     public void write(ByteBuffer data) {
-        checkWritable();
-        if (!data.hasRemaining()) {
+        checkAppWritable();
+        checkOwned(data);
+        int n = data.remaining();
+        if (n == 0) {
             return;
         }
-        onLoop(() -> writeOnLoop(data));
+        if (loop().inEventLoop()) {
+            writeOnLoop(data, false);
+            out.settle(false);
+        } else {
+            submit(n, () -> writeOnLoop(data, true));
+        }
     }
 
     @Override
     public void write(ByteBuffer... data) {
-        checkWritable();
-        onLoop(() -> {
+        checkAppWritable();
+        long n = 0;
+        for (ByteBuffer b : data) {
+            checkOwned(b);
+            n += b.remaining();
+        }
+        if (loop().inEventLoop()) {
             for (ByteBuffer b : data) {
-                writeOnLoop(b);
+                writeOnLoop(b, false);
             }
-        });
+            out.settle(false);
+        } else if (n > 0) {
+            submit(n, () -> {
+                for (ByteBuffer b : data) {
+                    writeOnLoop(b, true);
+                }
+            });
+        }
     }
 
     /**
@@ -557,44 +763,84 @@ final class SslConnection implements Protocol, SslTransport {
      */
     @Override
     public void writeCopy(ByteBuffer data) {
-        checkWritable();
+        checkAppWritable();
         if (!data.hasRemaining()) {
             return;
         }
-        if (raw.loop().inEventLoop() && (mode == Mode.ENCRYPTED || mode == Mode.CLEAR)) {
+        if (loop().inEventLoop() && (tls == Tls.ENCRYPTED || tls == Tls.CLEAR) && !raw.isClosing()) {
             bytesSent += data.remaining();
-            if (mode == Mode.CLEAR) {
+            if (tls == Tls.CLEAR) {
                 raw.writeCopy(data);
             } else {
                 encrypt(data);
                 data.position(data.limit()); // what the engine refused goes with the failed connection
             }
+            out.settle(false);
             return;
         }
-        SslTransport.super.writeCopy(data); // a copy, written in its turn
+        write(ByteBuffer.allocate(data.remaining()).put(data).flip());
     }
 
-    private void writeOnLoop(ByteBuffer data) {
-        if (mode != Mode.CLOSED) {
-            bytesSent += data.remaining();
+    /** Counts a write from another thread at once and hands it to the loop. */
+    private void submit(long bytes, Runnable write) {
+        out.add(bytes);
+        try {
+            loop().execute(() -> {
+                write.run();
+                out.settle(true);
+            });
+        } catch (RejectedExecutionException e) {
+            out.count(-bytes);
+            throw new TransportClosedError("write to a closed TLS transport (" + this + "): its event loop has ended", e);
         }
-        switch (mode) {
-            case CLEAR -> raw.write(data);
-            case ENCRYPTED -> encrypt(data);
-            case HANDSHAKING, UNWRAPPING -> {
-                pendingWrites.add(data);
-                pendingBytes += data.remaining();
+    }
+
+    /**
+     * Writes on the loop as the engine's state allows: to the raw transport in clear text,
+     * encrypted at once, or held (counted) while a handshake or unwrap runs.
+     *
+     * @param counted whether the bytes were counted when submitted (from another thread)
+     */
+    private void writeOnLoop(ByteBuffer data, boolean counted) {
+        int n = data.remaining();
+        if (n == 0) {
+            return;
+        }
+        if (isClosed() || raw.isClosing() || tls == Tls.CLOSED) {
+            uncount(counted, n); // closed meanwhile: dropped, as abort promises
+            return;
+        }
+        switch (tls) {
+            case CLEAR -> {
+                bytesSent += n;
+                uncount(counted, n);
+                raw.write(data);
             }
-            default -> { }
+            case ENCRYPTED -> {
+                bytesSent += n;
+                encrypt(data);
+                uncount(counted, n);
+            }
+            default -> {
+                bytesSent += n;
+                pending.add(data);
+                if (!counted) {
+                    out.count(n);
+                }
+            }
         }
     }
 
-    private void checkWritable() {
-        if (mode == Mode.CLOSED || raw.isClosing() && !closing) {
-            throw new TransportClosedError("write to a closed TLS transport (" + peer() + ")", failure);
+    private void uncount(boolean counted, long bytes) {
+        if (counted) {
+            out.count(-bytes);
         }
-        if (closing) {
-            throw new TransportClosedError("write to a closing TLS transport (" + peer() + ")", null);
+    }
+
+    private void checkAppWritable() {
+        checkWritable();
+        if (raw.isClosing() || tls == Tls.CLOSED) {
+            throw new TransportClosedError("write to a closed TLS transport (" + peer() + ")", failure);
         }
     }
 
@@ -609,122 +855,18 @@ final class SslConnection implements Protocol, SslTransport {
     }
 
     @Override
-    public void close() {
-        if (closing || mode == Mode.CLOSED) {
-            return;
-        }
-        closing = true;
-        onLoop(this::closeOnLoop);
-    }
-
-    private void closeOnLoop() {
-        switch (mode) {
-            case ENCRYPTED -> {
-                if (!pendingWrites.isEmpty()) {
-                    return; // flushPendingWrites closes once they are out
-                }
-                engine.closeOutbound();
-                try {
-                    while (!engine.isOutboundDone() && wrap(EMPTY)) {
-                        // sends close_notify
-                    }
-                } catch (SSLException e) {
-                    // closing anyway
-                }
-                raw.close();
-            }
-            case HANDSHAKING -> {
-                // closes once the handshake is done and what was written went out
-            }
-            default -> raw.close();
-        }
-    }
-
-    @Override
-    public void abort() {
-        abort(null);
-    }
-
-    @Override
-    public void abort(Throwable cause) {
-        closing = true;
-        raw.abort(cause);
-    }
-
-    @Override
-    public boolean isClosing() {
-        return closing || mode == Mode.CLOSED || raw.isClosing();
-    }
-
-    @Override
-    public void pauseReading() {
-        appPaused = true;
-        onLoop(() -> {
-            // While the engine needs to read (handshake, key update) the raw transport reads on.
-            if (mode != Mode.HANDSHAKING && !rawPausedForApp) {
-                rawPausedForApp = true;
-                raw.pauseReading();
-            }
-        });
-    }
-
-    @Override
-    public void resumeReading() {
-        if (!appPaused) {
-            return;
-        }
-        appPaused = false;
-        onLoop(() -> {
-            while (!appPaused && !heldForApp.isEmpty() && appConnected && mode != Mode.CLOSED) {
-                ByteBuffer held = heldForApp.poll();
-                bytesReceived += held.remaining();
-                app.dataReceived(held);
-            }
-            if (rawPausedForApp && !appPaused) {
-                rawPausedForApp = false;
-                raw.resumeReading();
-            }
-        });
-    }
-
-    @Override
-    public boolean isReading() {
-        return !appPaused && !isClosing();
-    }
-
-    @Override
-    public long writeBufferSize() {
-        return raw.writeBufferSize() + pendingBytes;
-    }
-
-    @Override
-    public WriteBufferLimits writeBufferLimits() {
-        return raw.writeBufferLimits();
-    }
-
-    @Override
-    public void setWriteBufferLimits(WriteBufferLimits limits) {
-        raw.setWriteBufferLimits(limits);
-    }
-
-    @Override
-    public EventLoop loop() {
-        return raw.loop();
-    }
-
-    @Override
     public Protocol protocol() {
-        return app;
+        return super.protocol();
     }
 
     @Override
     public void setProtocol(Protocol protocol) {
-        app = Objects.requireNonNull(protocol, "protocol");
+        replaceProtocol(protocol);
     }
 
     @Override
     public <T> Optional<T> extraInfo(ExtraInfo<T> key) {
-        SSLSession s = mode == Mode.ENCRYPTED ? session : null;
+        SSLSession s = tls == Tls.ENCRYPTED ? session : null;
         Object value = null;
         if (key.equals(ExtraInfo.SSL_SESSION)) {
             value = s;
@@ -742,7 +884,7 @@ final class SslConnection implements Protocol, SslTransport {
         } else if (key.equals(ExtraInfo.BYTES_SENT)) {
             value = bytesSent;
         } else if (key.equals(ExtraInfo.SNI_HOST_NAME)) {
-            value = s instanceof ExtendedSSLSession e && !client ? requestedName(e) : null;
+            value = s instanceof ExtendedSSLSession e && !layer.client ? requestedName(e) : null;
         } else {
             return raw.extraInfo(key);
         }
@@ -760,7 +902,7 @@ final class SslConnection implements Protocol, SslTransport {
 
     @Override
     public String toString() {
-        return "ssl " + (raw == null ? "(not connected)" : raw.toString());
+        return "ssl " + raw;
     }
 
     // ---- helpers ----
@@ -796,17 +938,8 @@ final class SslConnection implements Protocol, SslTransport {
         }
     }
 
-    private void onLoop(Runnable action) {
-        if (raw.loop().inEventLoop()) {
-            action.run();
-        } else {
-            raw.loop().execute(action);
-        }
-    }
-
     private String peer() {
-        return raw == null ? String.valueOf(peerHost) : raw.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString)
-                .orElse(String.valueOf(peerHost));
+        return raw.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse(String.valueOf(layer.peerHost));
     }
 
     private static boolean hasRemaining(ByteBuffer[] data) {

@@ -63,9 +63,13 @@ public final class SslTransportProvider implements StreamTransportProvider {
                 "listening with wharf.transport=ssl needs TLS settings (ListenOptions.withTls)"));
         Objects.requireNonNull(protocolFactory, "protocolFactory");
         return tcp.listen(address, options.withTls(null),
-                () -> new SslConnection(false, tls, null, 0, protocolFactory.get(), log));
+                () -> new SslConnection.Layer(false, tls, null, 0, protocolFactory, log));
     }
 
+    /**
+     * Connects, and completes once the handshake succeeded and the application's protocol,
+     * made only then, was told {@code connectionMade}. A failed handshake makes no protocol.
+     */
     @Override
     public <P extends Protocol> CompletionStage<Connected<Transport, P>> connect(InetSocketAddress address,
             ConnectOptions options, Supplier<P> protocolFactory) {
@@ -76,15 +80,13 @@ public final class SslTransportProvider implements StreamTransportProvider {
             log.warn("TLS host name verification is off for the connection to " + address.getHostString() + ":"
                     + address.getPort(), null);
         }
-        // The application protocol and its TLS layer are made on the connection's loop.
         var made = new Object() {
             P app;
-            SslConnection layer;
         };
-        return tcp.connect(address, options.withTls(null), () -> {
-            made.app = protocolFactory.get();
-            made.layer = new SslConnection(true, tls, address.getHostString(), address.getPort(), made.app, log);
-            return made.layer;
-        }).thenCompose(c -> made.layer.firstHandshake()).thenApply(session -> new Connected<>(made.layer, made.app));
+        SslConnection.Layer layer = new SslConnection.Layer(true, tls, address.getHostString(), address.getPort(),
+                () -> made.app = protocolFactory.get(), log);
+        return tcp.connect(address, options.withTls(null), () -> layer)
+                .thenCompose(c -> layer.ready)
+                .thenApply(connection -> new Connected<>(connection, made.app));
     }
 }
