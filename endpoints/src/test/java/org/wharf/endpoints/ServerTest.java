@@ -105,6 +105,65 @@ class ServerTest {
     }
 
     @Test
+    void failedTlsHandshakesHoldNoSlotAndCloseCompletes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // Anyone who can reach a TLS port could fill maxConnections with handshakes that fail:
+        // the application's protocol (and the server's slot) now exist only once one succeeds.
+        java.nio.file.Path cert = dir.resolve("cert.pem");
+        java.nio.file.Path key = dir.resolve("key.pem");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days", "1",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+                .redirectErrorStream(true).start();
+        String output = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, openssl.waitFor(), "openssl made a certificate: " + output);
+        org.wharf.transport.api.TlsOptions serverTls = org.wharf.transport.api.TlsOptions.of(
+                org.wharf.transport.ssl.TlsContextBuilder.create().certificate(cert, key).build())
+                .withHandshakeTimeout(Duration.ofMillis(500));
+        org.wharf.transport.api.TlsOptions clientTls = org.wharf.transport.api.TlsOptions.of(
+                org.wharf.transport.ssl.TlsContextBuilder.create().trustCertificates(cert).build());
+        org.wharf.transport.api.StreamTransportProvider ssl = new org.wharf.transport.ssl.internal.SslTransportProvider(
+                LOOPS.tcp, org.wharf.transport.ssl.internal.TlsLog.SYSTEM);
+        Server server = Loops.await(Server.builder(ssl).address(anyPort())
+                .options(org.wharf.transport.api.ListenOptions.DEFAULT.withTls(serverTls))
+                .protocol(EchoProtocol::new).maxConnections(2).start());
+        InetSocketAddress address = server.addresses().get(0);
+
+        // Plain text, garbage, and silence (the handshake times out): five times the limit.
+        List<java.net.Socket> bad = new ArrayList<>();
+        byte[][] inputs = {"GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+            new byte[] {0x16, 0x03, 0x01, 0x7f, 0x7f, 1, 2, 3, 4, 5, 6, 7, 8}, new byte[0]};
+        for (int i = 0; i < 10; i++) {
+            java.net.Socket socket = new java.net.Socket(address.getAddress(), address.getPort());
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(inputs[i % inputs.length]);
+            bad.add(socket);
+        }
+        for (java.net.Socket socket : bad) {
+            try (socket) {
+                while (socket.getInputStream().read() >= 0) {
+                    // an alert, then the end
+                }
+            } catch (java.net.SocketException reset) {
+                // closed with unread input: as good as an end
+            }
+        }
+        assertEquals(0, server.counters().sessions(), "no failed handshake counted as a session");
+        assertEquals(0, server.counters().rejected(), "nor was any refused for lack of a slot");
+
+        for (int i = 0; i < 3; i++) {
+            RecordingProtocol good = Loops.await(ssl.connect(InetSocketAddress.createUnresolved("localhost",
+                    address.getPort()), ConnectOptions.DEFAULT.withTls(clientTls), RecordingProtocol::new)).protocol();
+            send(good, "hello");
+            Loops.awaitTrue(() -> good.receivedCount() == 5, "a good client is served");
+            good.transport().close();
+            Loops.await(good.lost());
+        }
+        Loops.awaitTrue(() -> server.counters().open() == 0, "the good clients' slots came free");
+        Loops.await(server.close(Duration.ZERO).toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS));
+    }
+
+    @Test
     void closeStopsAcceptingAndClosesEveryConnectionAndClientsReadTheEnd() {
         Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
         InetSocketAddress address = server.addresses().get(0);

@@ -226,7 +226,8 @@ class TlsFailureTest {
     @Test
     void aHandshakeThatNeverCompletesTimesOutOnTheServer() throws Exception {
         TlsOptions quick = fixture.server().withHandshakeTimeout(Duration.ofMillis(300));
-        Listener listener = fixture.listen(quick, () -> new TlsFixture.Echo(1), new LinkedBlockingQueue<>());
+        LinkedBlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(quick, () -> new TlsFixture.Echo(1), made);
         try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), listener.localAddress().getPort())) {
             silent.setSoTimeout(10_000);
             InputStream in = silent.getInputStream();
@@ -237,6 +238,7 @@ class TlsFailureTest {
             assertEquals(-1, b, "the server closes a connection that never handshakes");
         }
         awaitWarning("did not complete within 300 ms");
+        assertTrue(made.isEmpty(), "a handshake that timed out makes no application protocol");
         assertServes(listener, fixture.client());
         listener.close();
     }
@@ -253,7 +255,8 @@ class TlsFailureTest {
     }
 
     private void assertRawInputIsRefused(byte[] input, boolean thenEndOfInput) throws Exception {
-        Listener listener = fixture.listen(fixture.server(), () -> new TlsFixture.Echo(1), new LinkedBlockingQueue<>());
+        LinkedBlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(fixture.server(), () -> new TlsFixture.Echo(1), made);
         try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), listener.localAddress().getPort())) {
             raw.setSoTimeout(10_000);
             raw.getOutputStream().write(input);
@@ -270,7 +273,9 @@ class TlsFailureTest {
             }
         }
         awaitWarning("TLS handshake with");
+        assertTrue(made.isEmpty(), "a failed handshake makes no application protocol");
         assertServes(listener, fixture.client());
+        assertEquals(1, made.size(), "the good client's protocol is the first one made");
         listener.close();
     }
 

@@ -121,6 +121,85 @@ class TlsFeatureTest {
     }
 
     @Test
+    void startTlsAndUnwrapCalledFromAnotherThreadTakeEffectBeforeTheirStagesComplete() throws Exception {
+        // The client starts the handshake and the unwrap from the test thread, not the loop:
+        // the stage returned must be the new handshake's (the old one returned the clear
+        // phase's, already done with a null session, and the connection turned TLS later).
+        TlsOptions serverTls = fixture.server().withHandshakeOnConnect(false);
+        TlsOptions clientTls = fixture.client().withHandshakeOnConnect(false);
+        Listener listener = fixture.listen(serverTls, StartTlsServer::new, new LinkedBlockingQueue<>());
+        PassiveClient client = new PassiveClient();
+        Connected<Transport, PassiveClient> c = TlsFixture.await(fixture.ssl.connect(
+                InetSocketAddress.createUnresolved("localhost", listener.localAddress().getPort()),
+                ConnectOptions.DEFAULT.withTls(clientTls), () -> client));
+        SslTransport t = (SslTransport) c.transport();
+        for (int round = 0; round < 2; round++) {
+            t.write(ascii("STARTTLS\n"));
+            assertEquals("OK", TlsFixture.take(client.lines));
+            javax.net.ssl.SSLSession session = TlsFixture.await(t.handshake());
+            assertTrue(session != null, "the stage completes with the new session, not the clear phase's null");
+            assertTrue(t.isEncrypted());
+            t.write(ascii("secret " + round + "\n"));
+            assertEquals("echo secret " + round, TlsFixture.take(client.lines));
+
+            // The unwrap goes out right after STOPTLS (both handed to the loop in order), so the
+            // client is unwrapping before the server's close_notify can arrive.
+            t.write(ascii("STOPTLS\n"));
+            TlsFixture.await(t.unwrap());
+            assertEquals("BYE", TlsFixture.take(client.lines));
+            assertFalse(t.isEncrypted());
+            t.write(ascii("plain " + round + "\n"));
+            assertEquals("echo plain " + round, TlsFixture.take(client.lines));
+        }
+        t.close();
+        listener.close();
+        assertEquals(List.of(), client.violations());
+    }
+
+    @Test
+    void resumingReadingInsideACallbackNeverDeliversDataInsideIt() throws Exception {
+        // A protocol that pauses and resumes within dataReceived: what the TLS layer held back
+        // (the other records of the same read) comes on a later turn, never nested.
+        BlockingQueue<RecordingProtocol> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(fixture.server(), () -> new RecordingProtocol() {
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                transport().pauseReading();
+                transport().resumeReading();
+            }
+        }, made);
+        RecordingProtocol client = new RecordingProtocol();
+        Connected<Transport, RecordingProtocol> c = TlsFixture.await(fixture.ssl.connect(
+                InetSocketAddress.createUnresolved("localhost", listener.localAddress().getPort()),
+                ConnectOptions.DEFAULT.withTls(fixture.client()), () -> client));
+        ByteBuffer[] records = new ByteBuffer[64];
+        for (int i = 0; i < records.length; i++) {
+            records[i] = ascii("record " + i + ";");
+        }
+        int total = java.util.Arrays.stream(records).mapToInt(ByteBuffer::remaining).sum();
+        c.transport().write(records);
+        RecordingProtocol server = TlsFixture.take(made);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (server.receivedCount() < total && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(total, server.receivedCount());
+        assertEquals(List.of(), server.violations());
+        c.transport().close();
+        listener.close();
+    }
+
+    /** Queues the lines it receives and does nothing else. */
+    static final class PassiveClient extends LineProtocol {
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+        @Override
+        void line(String line) {
+            lines.add(line);
+        }
+    }
+
+    @Test
     void alpnAndSniBetweenOurClientAndServer() throws Exception {
         BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
         Listener listener = fixture.listen(fixture.server().withApplicationProtocols(List.of("http/1.1")),

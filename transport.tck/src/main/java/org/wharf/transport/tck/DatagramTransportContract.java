@@ -195,6 +195,64 @@ public abstract class DatagramTransportContract {
         assertEquals(1, server.lostCalls());
     }
 
+    @Test
+    void closeAndAbortFromAnotherThreadRacingTheLoopsOwnAbortLoseEachTransportOnce() throws Exception {
+        // A datagram socket has no peer to reset it; its loop ends it instead (as on a receive
+        // error a protocol gives up on), while a racer thread closes or aborts it: whichever
+        // wins, connectionLost comes exactly once. 50,000 sockets, 64 open at a time.
+        java.util.concurrent.ExecutorService racer = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.Semaphore open = new java.util.concurrent.Semaphore(64);
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        int n = 50_000;
+        try {
+            for (int i = 0; i < n; i++) {
+                boolean abort = i % 2 == 1;
+                if (!open.tryAcquire(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new AssertionError("sockets stopped closing after " + i + ": " + problems);
+                }
+                provider().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DatagramOptions.DEFAULT,
+                        () -> new DatagramProtocol() {
+                            final java.util.concurrent.atomic.AtomicBoolean gone =
+                                    new java.util.concurrent.atomic.AtomicBoolean();
+
+                            @Override
+                            public void connectionMade(DatagramTransport t) {
+                                racer.execute(abort ? t::abort : t::close);
+                                t.loop().execute(() -> t.abort(new IllegalStateException("the loop's own abort")));
+                            }
+
+                            @Override
+                            public void datagramReceived(ByteBuffer data, java.net.SocketAddress sender) {
+                            }
+
+                            @Override
+                            public void errorReceived(Exception error) {
+                            }
+
+                            @Override
+                            public void connectionLost(Throwable cause) {
+                                if (gone.getAndSet(true)) {
+                                    problems.add("connectionLost twice on one socket");
+                                }
+                                lost.incrementAndGet();
+                                open.release();
+                            }
+                        }).whenComplete((c, e) -> {
+                            if (e != null) {
+                                problems.add("bind failed: " + e);
+                                open.release();
+                            }
+                        });
+            }
+            assertTrue(open.tryAcquire(64, TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "every socket closed");
+            assertEquals(java.util.List.of(), problems.stream().distinct().toList());
+            assertEquals(n, lost.get());
+        } finally {
+            racer.shutdownNow();
+        }
+    }
+
     // ---- helpers ----
 
     /**

@@ -30,6 +30,9 @@ public class RecordingProtocol implements Protocol {
     private boolean inCallback;
     private boolean isMade;
     private boolean isLost;
+    private boolean writingPaused;
+    private int writingPauses;
+    private int writingResumes;
     private Transport transport;
 
     /** A protocol that lets the transport close at end of input. */
@@ -77,6 +80,24 @@ public class RecordingProtocol implements Protocol {
      */
     public synchronized List<String> events() {
         return new ArrayList<>(events);
+    }
+
+    /**
+     * How often {@code pauseWriting} was called.
+     *
+     * @return the count
+     */
+    public synchronized int writingPauses() {
+        return writingPauses;
+    }
+
+    /**
+     * How often {@code resumeWriting} was called.
+     *
+     * @return the count
+     */
+    public synchronized int writingResumes() {
+        return writingResumes;
     }
 
     /**
@@ -183,17 +204,34 @@ public class RecordingProtocol implements Protocol {
     @Override
     public void pauseWriting() {
         enter("pauseWriting");
+        synchronized (this) {
+            if (writingPaused) {
+                violations.add("pauseWriting twice without resumeWriting");
+            }
+            writingPaused = true;
+            writingPauses++;
+        }
     }
 
     @Override
     public void resumeWriting() {
         enter("resumeWriting");
+        synchronized (this) {
+            if (!writingPaused) {
+                violations.add("resumeWriting without pauseWriting");
+            }
+            writingPaused = false;
+            writingResumes++;
+        }
     }
 
     @Override
     public void connectionLost(Throwable cause) {
         enter("connectionLost");
         synchronized (this) {
+            if (isLost) {
+                violations.add("connectionLost called twice");
+            }
             isLost = true;
         }
         leave();

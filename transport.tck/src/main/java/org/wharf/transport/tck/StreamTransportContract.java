@@ -155,6 +155,7 @@ public abstract class StreamTransportContract {
             }
         }
         assertEquals(List.of("connectionMade", "dataReceived", "connectionLost"), withoutFlowControl);
+        assertEquals(client.writingPauses(), client.writingResumes());
         assertEquals(List.of("connectionMade", "dataReceived", "eofReceived", "connectionLost"), echo.events());
         assertNull(await(client.lost()));
         assertNull(await(echo.lost()));
@@ -564,6 +565,142 @@ public abstract class StreamTransportContract {
         assertEquals(true, clientSide.extraInfo(ExtraInfo.socketOption(StandardSocketOptions.TCP_NODELAY)).orElseThrow(),
                 "TCP_NODELAY is on by default");
         assertTrue(serverSide.extraInfo(ExtraInfo.of("no such thing", String.class)).isEmpty());
+    }
+
+    // ---- the core's thread rules, under concurrency ----
+
+    /**
+     * How many connections the lifecycle race runs over; a transport whose connections cost
+     * much more (a full TLS handshake each) may run fewer and say why.
+     *
+     * @return the count, 50,000 by default
+     */
+    protected int raceConnections() {
+        return 50_000;
+    }
+
+    /**
+     * Extra bytes a transport queues for {@code bytes} of application data (TLS record
+     * overhead), for the bound of the producer test.
+     *
+     * @param bytes application bytes written at once
+     * @return extra bytes, zero by default
+     */
+    protected long writeOverhead(long bytes) {
+        return 0;
+    }
+
+    @Test
+    void closeAndAbortFromOtherThreadsRacingPeerResetAndEndOfInputLoseEachConnectionOnce() throws Exception {
+        LifecycleRace.run(provider(), listenOptions(), connectOptions(), raceConnections(), TIMEOUT);
+    }
+
+    @Test
+    void aProducerOnAnotherThreadThatStopsWhenNotWritableStaysWithinOneWriteOfTheMark() throws Exception {
+        // Bytes count when write returns, on the producer's thread: isWritable() turns false
+        // within the write that crosses the mark, and resumeWriting tells the producer when to
+        // go on. (The old transports counted them only when the loop ran the write.)
+        int chunk = 16 * 1024;
+        long total = 2L << 20;
+        WriteBufferLimits limits = WriteBufferLimits.DEFAULT;
+        java.util.concurrent.Semaphore resumed = new java.util.concurrent.Semaphore(0);
+        java.util.concurrent.atomic.AtomicLong worst = new java.util.concurrent.atomic.AtomicLong();
+        AtomicInteger stops = new AtomicInteger();
+        CompletableFuture<Void> produced = new CompletableFuture<>();
+        Server<RecordingProtocol> server = serve(() -> new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                Thread producer = new Thread(() -> {
+                    try {
+                        byte[] bytes = pattern(chunk, 11);
+                        for (long sent = 0; sent < total; sent += chunk) {
+                            while (!t.isWritable()) {
+                                stops.incrementAndGet();
+                                if (!resumed.tryAcquire(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                                    throw new AssertionError("no resumeWriting within " + TIMEOUT);
+                                }
+                            }
+                            t.write(ByteBuffer.wrap(bytes));
+                            worst.accumulateAndGet(t.writeBufferSize(), Math::max);
+                        }
+                        produced.complete(null);
+                    } catch (Throwable e) {
+                        produced.completeExceptionally(e);
+                    }
+                }, "producer");
+                producer.setDaemon(true);
+                producer.start();
+            }
+
+            @Override
+            public void resumeWriting() {
+                super.resumeWriting();
+                resumed.release();
+            }
+        }, smallBuffers(listenOptions()).withWriteBufferLimits(limits));
+        RecordingProtocol client = connect(server, new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                t.pauseReading(); // the kernel's buffers fill and the server's queue grows
+            }
+        }.keepBytes(false), connectOptions());
+        RecordingProtocol sender = server.next();
+        awaitTrue(() -> stops.get() > 0, "the producer stopped at the mark");
+        client.transport().resumeReading();
+        await(produced);
+        awaitTrue(() -> client.receivedCount() == total, "everything arrives");
+        long bound = limits.high() + chunk + writeOverhead(chunk);
+        assertTrue(worst.get() <= bound, "the buffer held at most one write past the mark: " + worst.get() + " > " + bound);
+        assertTrue(sender.writingPauses() >= 1, "paused at least once");
+        awaitTrue(() -> sender.writingResumes() == sender.writingPauses(), "every pause was followed by one resume");
+        assertEquals(List.of(), sender.violations());
+    }
+
+    @Test
+    void aThrowingTaskAndTimerLeaveTheLoopRunning() {
+        Server<EchoProtocol> server = serve(EchoProtocol::new, listenOptions());
+        RecordingProtocol client = connect(server, new RecordingProtocol(), connectOptions());
+        EchoProtocol echo = server.next();
+        Transport serverSide = await(echo.made());
+        CompletableFuture<Void> after = new CompletableFuture<>();
+        serverSide.loop().execute(() -> {
+            throw new IllegalStateException("a task that throws, on purpose");
+        });
+        serverSide.loop().schedule(() -> {
+            throw new IllegalStateException("a timer that throws, on purpose");
+        }, 1, TimeUnit.MILLISECONDS);
+        serverSide.loop().schedule(() -> after.complete(null), 20, TimeUnit.MILLISECONDS);
+        await(after);
+        client.transport().write(ByteBuffer.wrap("still here".getBytes(StandardCharsets.UTF_8)));
+        awaitTrue(() -> client.receivedCount() == 10, "the connection on that loop is still served");
+        RecordingProtocol other = connect(server, new RecordingProtocol(), connectOptions());
+        other.transport().write(ByteBuffer.wrap("me too".getBytes(StandardCharsets.UTF_8)));
+        awaitTrue(() -> other.receivedCount() == 6, "a new connection is served");
+        assertEquals(List.of(), echo.violations());
+    }
+
+    @Test
+    void writingTheBufferLentToDataReceivedFailsLoudlyAndNamesWriteCopy() {
+        CompletableFuture<Throwable> refused = new CompletableFuture<>();
+        Server<RecordingProtocol> server = serve(() -> new RecordingProtocol() {
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                try {
+                    transport().write(data);
+                    refused.complete(null);
+                } catch (IllegalArgumentException e) {
+                    refused.complete(e);
+                    transport().writeCopy(data);
+                }
+            }
+        }, listenOptions());
+        RecordingProtocol client = connect(server, new RecordingProtocol(), connectOptions());
+        client.transport().write(ByteBuffer.wrap("echo me".getBytes(StandardCharsets.UTF_8)));
+        Throwable e = await(refused);
+        assertInstanceOf(IllegalArgumentException.class, e, "write(data) inside dataReceived is refused");
+        assertTrue(e.getMessage().contains("writeCopy"), e.getMessage());
+        awaitTrue(() -> client.receivedCount() == 7, "writeCopy sends it");
+        assertEquals("echo me", new String(client.received(), StandardCharsets.UTF_8));
     }
 
     // ---- helpers for subclasses ----

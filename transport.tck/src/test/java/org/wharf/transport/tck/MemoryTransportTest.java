@@ -195,4 +195,77 @@ class MemoryTransportTest {
         assertEquals(0, loop.activeTimers());
         assertEquals(Duration.ofMillis(20).toNanos(), loop.nanoTime());
     }
+
+    @Test
+    void closeAndAbortFromAnotherThreadRacingAResetOrEndOfInputLoseEachConnectionOnce() throws Exception {
+        // The loop thread (this one) plays a peer that resets or ends its input while a racer
+        // thread closes or aborts the same transport: connectionLost comes exactly once.
+        java.util.concurrent.ExecutorService racer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < 50_000; i++) {
+                MemoryTransport t = new MemoryTransport(loop);
+                RecordingProtocol p = new RecordingProtocol();
+                t.start(p);
+                boolean abort = i % 2 == 1;
+                java.util.concurrent.Future<?> race = racer.submit(abort ? () -> t.abort() : t::close);
+                if (i % 4 < 2) {
+                    t.fail(new java.io.IOException("connection reset by peer"));
+                } else {
+                    t.receiveEof();
+                }
+                race.get(10, TimeUnit.SECONDS);
+                loop.runPending();
+                assertTrue(p.lost().isDone(), "connection " + i + " was lost");
+                assertEquals(List.of(), p.violations(), "connection " + i);
+            }
+        } finally {
+            racer.shutdownNow();
+        }
+    }
+
+    @Test
+    void writesFromAnotherThreadCountAtOnceAndTheCrossingComesOnTheLoop() throws Exception {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.start(p);
+        transport.setAutoFlush(false);
+        transport.setWriteBufferLimits(new WriteBufferLimits(4096, 1024));
+        int chunk = 1000;
+        long[] seen = new long[1];
+        Thread producer = new Thread(() -> {
+            while (transport.isWritable()) {
+                transport.write(ByteBuffer.allocate(chunk));
+                seen[0] = transport.writeBufferSize();
+            }
+        });
+        producer.start();
+        producer.join(10_000);
+        assertTrue(seen[0] > 4096 && seen[0] <= 4096 + chunk, "stopped within one write of the mark: " + seen[0]);
+        assertEquals(seen[0], transport.writeBufferSize(), "counted before the loop ran a single write");
+        assertEquals(0, transport.writingPauses(), "the crossing is delivered on the loop");
+        loop.runPending();
+        assertEquals(1, transport.writingPauses());
+        transport.flush(Integer.MAX_VALUE);
+        assertEquals(1, transport.writingResumes());
+        assertTrue(transport.isWritable());
+        assertEquals(List.of("connectionMade", "pauseWriting", "resumeWriting"), p.events());
+    }
+
+    @Test
+    void writingTheBufferLentToDataReceivedFailsAndNamesWriteCopy() {
+        IllegalArgumentException[] refused = new IllegalArgumentException[1];
+        transport.start(new RecordingProtocol() {
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                try {
+                    transport().write(data);
+                } catch (IllegalArgumentException e) {
+                    refused[0] = e;
+                    transport().writeCopy(data);
+                }
+            }
+        });
+        transport.receive("echo");
+        assertTrue(refused[0] != null && refused[0].getMessage().contains("writeCopy"), String.valueOf(refused[0]));
+        assertEquals("echo", transport.writtenText());
+    }
 }

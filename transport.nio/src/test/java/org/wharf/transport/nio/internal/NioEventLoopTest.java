@@ -275,4 +275,121 @@ class NioEventLoopTest {
         loop.execute(() -> result.complete(action.get()));
         return result.get(10, TimeUnit.SECONDS);
     }
+
+    @Test
+    void aFatalErrorEndsOnlyItsLoopWhoseConnectionsAreLostAndTheGroupStopsUsingIt() throws Exception {
+        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        List<String> deaths = new java.util.concurrent.CopyOnWriteArrayList<>();
+        group.onLoopDeath((name, error) -> deaths.add(name + ": " + error.getMessage()));
+        Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
+                EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        // Two connections from the client side land on both loops (round robin).
+        List<RecordingProtocol> clients = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            clients.add(tcp.connect(listener.localAddress(), ConnectOptions.DEFAULT, RecordingProtocol::new)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS).protocol());
+        }
+        NioEventLoop victim = (NioEventLoop) clients.get(0).transport().loop();
+        victim.execute(() -> {
+            throw new OutOfMemoryError("a fatal error, on purpose");
+        });
+        Throwable cause = clients.get(0).lost().get(10, TimeUnit.SECONDS);
+        assertInstanceOf(TransportError.class, cause, "the dead loop's connections get connectionLost");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (deaths.isEmpty() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(List.of(victim.name() + ": a fatal error, on purpose"), deaths, "logged and told once");
+        assertEquals(1, group.deadLoops());
+        assertThrows(RejectedExecutionException.class, () -> victim.execute(() -> { }));
+        // The listener may have lived on the dead loop; a new one on the survivor serves on,
+        // and no new connection is handed to the dead loop.
+        Listener again = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
+                EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 10; i++) {
+            Connected<Transport, RecordingProtocol> c = tcp.connect(again.localAddress(), ConnectOptions.DEFAULT,
+                    RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertTrue(c.transport().loop() != victim, "connections avoid the dead loop");
+            c.transport().write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            RecordingProtocol p = c.protocol();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (p.receivedCount() < 3 && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            assertEquals(3, p.receivedCount(), "served by the surviving loop");
+            c.transport().close();
+        }
+    }
+
+    @Test
+    void aHandlerThatThrowsOnAnIoEventClosesOnlyItsOwnChannel() throws Exception {
+        NioEventLoop loop = group.next();
+        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        pipe.source().configureBlocking(false);
+        CompletableFuture<Void> registered = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                loop.register(pipe.source(), java.nio.channels.SelectionKey.OP_READ, new Selectable() {
+                    @Override
+                    public void ready(int readyOps) {
+                        throw new IllegalStateException("a handler bug, on purpose");
+                    }
+
+                    @Override
+                    public void loopShutdown() {
+                    }
+
+                    @Override
+                    public void failed(Throwable error) {
+                        try {
+                            pipe.source().close();
+                        } catch (java.io.IOException ignored) {
+                            // closing anyway
+                        }
+                        failed.complete(error);
+                    }
+                });
+                registered.complete(null);
+            } catch (java.io.IOException e) {
+                registered.completeExceptionally(e);
+            }
+        });
+        registered.get(10, TimeUnit.SECONDS);
+        pipe.sink().write(java.nio.ByteBuffer.wrap(new byte[] {1}));
+        assertEquals("a handler bug, on purpose", failed.get(10, TimeUnit.SECONDS).getMessage());
+        CompletableFuture<Boolean> still = new CompletableFuture<>();
+        loop.execute(() -> still.complete(loop.inEventLoop()));
+        assertTrue(still.get(10, TimeUnit.SECONDS), "the loop runs on");
+        pipe.sink().close();
+    }
+
+    @Test
+    void everyTaskHandedOverWhileALoopShutsDownRunsOrIsRefused() throws Exception {
+        // The loop's last look at its queue and a task's arrival race: the task must not fall
+        // between them (accepted, and never run).
+        for (int round = 0; round < 2000; round++) {
+            NioEventLoop loop = new NioEventLoop("race-" + round, 1024, Log.SYSTEM);
+            loop.start();
+            AtomicInteger accepted = new AtomicInteger();
+            AtomicInteger ran = new AtomicInteger();
+            CountDownLatch ready = new CountDownLatch(1);
+            Thread feeder = new Thread(() -> {
+                ready.countDown();
+                while (true) {
+                    try {
+                        loop.execute(ran::incrementAndGet);
+                        accepted.incrementAndGet();
+                    } catch (RejectedExecutionException refused) {
+                        return;
+                    }
+                }
+            });
+            feeder.start();
+            ready.await();
+            loop.shutdown().get(10, TimeUnit.SECONDS);
+            feeder.join(10_000);
+            assertEquals(accepted.get(), ran.get(), "round " + round + ": accepted tasks that never ran");
+        }
+    }
 }
