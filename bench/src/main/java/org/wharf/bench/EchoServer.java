@@ -28,7 +28,6 @@ import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.WriteBufferLimits;
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
@@ -36,7 +35,6 @@ import org.wharf.transport.nio.internal.NioUdpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.ssl.TlsContextBuilder;
 import org.wharf.transport.ssl.internal.SslTransportProvider;
-import org.wharf.transport.ssl.internal.TlsLog;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -135,7 +133,7 @@ public final class EchoServer implements AutoCloseable {
                 StreamTransportProvider provider = new NioTcpProvider(loops, resolver);
                 ListenOptions options = ListenOptions.DEFAULT;
                 if (chain != null) {
-                    provider = new SslTransportProvider(provider, TlsLog.SYSTEM);
+                    provider = new SslTransportProvider(provider);
                     options = options.withTls(TlsOptions.of(TlsContextBuilder.create().certificate(chain, key).build())
                             .withProtocols(List.of(TLS_1_3)));
                 }
@@ -180,8 +178,7 @@ public final class EchoServer implements AutoCloseable {
 
     /** Wharf's loops as the platform makes them: 64 KiB read buffers, default write limits. */
     private static NioEventLoopGroup wharfLoops(int threads) {
-        return new NioEventLoopGroup("bench", new NioSettings(threads, 64 * 1024, WriteBufferLimits.DEFAULT),
-                Log.SYSTEM);
+        return new NioEventLoopGroup("bench", new NioSettings(threads, 64 * 1024, WriteBufferLimits.DEFAULT));
     }
 
     private static EchoServer startUdp(String implementation, int threads, InetSocketAddress any) throws Exception {

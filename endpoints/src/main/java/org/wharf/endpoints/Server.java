@@ -55,6 +55,8 @@ import org.wharf.transport.api.Transport;
  */
 public final class Server {
 
+    private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
+
     private final Builder config;
     private final List<Listener> listeners = new ArrayList<>();
     private final Set<Tracked> open = ConcurrentHashMap.newKeySet();
@@ -332,7 +334,7 @@ public final class Server {
                 idleTimer = transport.loop().schedule(this::checkIdle, config.idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 return;
             }
-            config.logger.log(Level.INFO, () -> "server " + config.name + ": closing "
+            LOG.log(Level.INFO, () -> "server " + config.name + ": closing "
                     + transport.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse("a connection")
                     + ", idle for " + config.idleTimeout.toMillis() + " ms");
             transport.close();
@@ -351,7 +353,6 @@ public final class Server {
         private ConnectionHooks requestHooks = ConnectionHooks.NONE;
         private Consumer<Transport> onConnectionMade = t -> { };
         private BiConsumer<Transport, Throwable> onConnectionLost = (t, e) -> { };
-        private System.Logger logger = System.getLogger(Server.class.getName());
 
         private Builder(StreamTransportProvider provider) {
             this.provider = provider;
@@ -473,17 +474,6 @@ public final class Server {
          */
         public Builder onConnectionLost(BiConsumer<Transport, Throwable> value) {
             this.onConnectionLost = Objects.requireNonNull(value, "hook");
-            return this;
-        }
-
-        /**
-         * Sets where the server logs (idle closes); {@link System.Logger} by default.
-         *
-         * @param value the logger
-         * @return this builder
-         */
-        public Builder logger(System.Logger value) {
-            this.logger = Objects.requireNonNull(value, "logger");
             return this;
         }
 

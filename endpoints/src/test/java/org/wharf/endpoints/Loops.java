@@ -4,7 +4,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.tck.Await;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
@@ -16,7 +15,7 @@ import org.wharf.transport.nio.internal.Resolver;
 final class Loops implements AutoCloseable {
 
     final NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024,
-            NioSettings.DEFAULT.writeBufferLimits()), Log.SYSTEM);
+            NioSettings.DEFAULT.writeBufferLimits()));
     final Resolver resolver = new Resolver();
     final NioTcpProvider tcp = new NioTcpProvider(group, resolver);
     final NioUdpProvider udp = new NioUdpProvider(group, resolver);

@@ -47,6 +47,11 @@ public final class Main {
      * @throws Exception if the framework cannot start
      */
     public static void main(String[] args) throws Exception {
+        // Until the Log Service takes Wharf's lines (transport.core bridges them), and for
+        // anything else that uses java.util.logging: one line each, like the console log.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s %3$s: %5$s%6$s%n");
+        }
         List<String> options = List.of(args);
         Path home = home();
         boolean clean = options.contains("--clean");

@@ -37,7 +37,7 @@ import org.wharf.transport.api.Transport;
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 public final class Bootstrap {
 
-    private static final System.Logger LOG = System.getLogger(Bootstrap.class.getName());
+    private static final System.Logger LOG = System.getLogger("org.wharf.endpoints.bootstrap");
 
     private Bootstrap() {
     }

@@ -352,7 +352,7 @@ final class Endpoint implements EndpointMXBean {
         }
         ListenOptions options = tlsOptions == null ? ListenOptions.DEFAULT : ListenOptions.DEFAULT.withTls(tlsOptions);
         Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
-                .maxConnections(maxConnections).idleTimeout(idleTimeout).logger(whiteboard.logger())
+                .maxConnections(maxConnections).idleTimeout(idleTimeout)
                 .protocol(factoryOf(protocol)).start()
                 .whenComplete((s, e) -> whiteboard.submit(() -> started(s, null, e)));
     }

@@ -23,7 +23,6 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.log.LoggerFactory;
 import org.wharf.endpoints.ConnectionInfo;
 import org.wharf.endpoints.EndpointInfo;
 import org.wharf.endpoints.EndpointRuntime;
@@ -65,10 +64,7 @@ public final class Whiteboard implements EndpointRuntime {
     private final AtomicLong changeCount = new AtomicLong();
     private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    private volatile LoggerFactory loggerFactory;
-
-    private final System.Logger logger = new LogServiceLogger("org.wharf.endpoints", () -> loggerFactory);
+    private final System.Logger logger = System.getLogger("org.wharf.endpoints");
 
     /** Made by Declarative Services. */
     public Whiteboard() {

@@ -31,7 +31,7 @@ public class MessageProtocol<M> implements Protocol {
     /** How many decoded messages may wait before reading pauses, by default: {@value}. */
     public static final int DEFAULT_MAX_QUEUED = 10;
 
-    private static final System.Logger LOG = System.getLogger(MessageProtocol.class.getName());
+    private static final System.Logger LOG = System.getLogger("org.wharf.protocol.api");
 
     private final FrameDecoder<M> decoder;
     private final MessageHandler<? super M> handler;

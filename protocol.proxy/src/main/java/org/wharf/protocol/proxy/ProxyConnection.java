@@ -33,7 +33,7 @@ final class ProxyConnection implements Protocol {
 
     private final Route route;
     private final Function<String, StreamTransportProvider> providers;
-    private final ProxyLog log;
+    private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
 
     private Transport client;
     private Transport upstream;
@@ -50,10 +50,9 @@ final class ProxyConnection implements Protocol {
     private long lastActivity;
     private TimerHandle idleTimer;
 
-    ProxyConnection(Route route, Function<String, StreamTransportProvider> providers, ProxyLog log) {
+    ProxyConnection(Route route, Function<String, StreamTransportProvider> providers) {
         this.route = route;
         this.providers = providers;
-        this.log = log;
     }
 
     // ---- the client leg ----
@@ -141,7 +140,7 @@ final class ProxyConnection implements Protocol {
             return;
         }
         if (attempt == candidates.size()) {
-            log.warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
+            warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
                     + candidates.stream().map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it",
                     last);
             client.abort(new TransportError("no upstream of proxy " + route.endpoint() + " is reachable", last));
@@ -216,7 +215,7 @@ final class ProxyConnection implements Protocol {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
         if (!clientGone && attempt < candidates.size()) {
-            log.warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
+            warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
                     + cause.getMessage() + "); trying " + candidates.get(attempt), null);
         }
         connectNext(cause);
@@ -287,7 +286,7 @@ final class ProxyConnection implements Protocol {
             return;
         }
         if (cause != null) {
-            log.info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
+            info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
                     + cause.getMessage() + "; aborting the client connection");
             reset(client);
         } else {
@@ -317,7 +316,7 @@ final class ProxyConnection implements Protocol {
         long quiet = System.nanoTime() - lastActivity;
         long limit = route.idleTimeout().toNanos();
         if (quiet >= limit) {
-            log.info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
+            info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
                     + " ms; closing both legs");
             if (upstream != null && !upstreamGone && pooled == null) {
                 upstream.close(); // a pooled one goes back to the pool when the client has closed
@@ -436,5 +435,13 @@ final class ProxyConnection implements Protocol {
         public String toString() {
             return "proxy upstream leg " + to;
         }
+    }
+
+    private static void warn(String message, Throwable error) {
+        LOG.log(System.Logger.Level.WARNING, message, error);
+    }
+
+    private static void info(String message) {
+        LOG.log(System.Logger.Level.INFO, message);
     }
 }

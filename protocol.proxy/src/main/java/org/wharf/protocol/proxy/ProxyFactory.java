@@ -29,12 +29,10 @@ public final class ProxyFactory implements ProtocolFactory {
 
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final Function<String, StreamTransportProvider> lookup;
-    private final ProxyLog log;
 
     /** Made by ServiceLoader: transports are found with ServiceLoader on first use. */
     public ProxyFactory() {
         Map<String, StreamTransportProvider> found = new ConcurrentHashMap<>();
-        this.log = ProxyLog.system();
         this.lookup = kind -> found.computeIfAbsent(kind, k -> ServiceLoader.load(StreamTransportProvider.class,
                 ProxyFactory.class.getClassLoader()).stream().map(ServiceLoader.Provider::get)
                 .filter(p -> k.equals(p.kind())).findFirst().orElse(null));
@@ -44,10 +42,8 @@ public final class ProxyFactory implements ProtocolFactory {
      * A proxy that connects upstream with the providers a lookup gives.
      *
      * @param providers the stream transport provider of a kind ({@code tcp}, {@code ssl}), or null
-     * @param log where failures are logged, or {@code null} for {@link System.Logger}
      */
-    ProxyFactory(Function<String, StreamTransportProvider> providers, ProxyLog log) {
-        this.log = log != null ? log : ProxyLog.system();
+    ProxyFactory(Function<String, StreamTransportProvider> providers) {
         this.lookup = providers;
     }
 
@@ -55,10 +51,9 @@ public final class ProxyFactory implements ProtocolFactory {
      * A proxy that connects upstream with the given providers.
      *
      * @param providers the stream transport providers by kind
-     * @param log where failures are logged, or {@code null} for {@link System.Logger}
      */
-    ProxyFactory(Map<String, StreamTransportProvider> providers, ProxyLog log) {
-        this(Map.copyOf(providers)::get, log);
+    ProxyFactory(Map<String, StreamTransportProvider> providers) {
+        this(Map.copyOf(providers)::get);
     }
 
     /** Closes the routes' pooled upstream connections. */
@@ -77,7 +72,7 @@ public final class ProxyFactory implements ProtocolFactory {
      */
     @Override
     public Protocol newProtocol(ProtocolContext context) {
-        return new ProxyConnection(route(context), lookup, log);
+        return new ProxyConnection(route(context), lookup);
     }
     /**
      * Reads the endpoint's route, so a wrong {@code proxy.*} value fails the endpoint.

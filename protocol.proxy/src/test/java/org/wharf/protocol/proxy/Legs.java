@@ -25,15 +25,14 @@ import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.tck.LogCapture;
 import org.wharf.transport.tck.Await;
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.ssl.TlsContextBuilder;
 import org.wharf.transport.ssl.internal.SslTransportProvider;
-import org.wharf.transport.ssl.internal.TlsLog;
 
 /**
  * Real NIO and TLS transports for the proxy tests: upstream servers, proxies and clients,
@@ -42,12 +41,12 @@ import org.wharf.transport.ssl.internal.TlsLog;
 final class Legs implements AutoCloseable {
 
     final NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024,
-            NioSettings.DEFAULT.writeBufferLimits()), Log.SYSTEM);
+            NioSettings.DEFAULT.writeBufferLimits()));
     final Resolver resolver = new Resolver();
     final StreamTransportProvider tcp = new NioTcpProvider(group, resolver);
-    final StreamTransportProvider ssl = new SslTransportProvider(tcp, TlsLog.SYSTEM);
+    final StreamTransportProvider ssl = new SslTransportProvider(tcp);
     final Path pki;
-    final RecordingLog log = new RecordingLog();
+    final LogCapture log = new LogCapture();
     private final List<Listener> listeners = new ArrayList<>();
 
     Legs() throws IOException, InterruptedException {
@@ -93,7 +92,7 @@ final class Legs implements AutoCloseable {
 
     /** A proxy endpoint named {@code gw} listening over {@code kind} with these {@code proxy.*} properties. */
     Proxy proxy(String kind, Map<String, Object> properties) {
-        ProxyFactory factory = new ProxyFactory(Map.of("tcp", tcp, "ssl", ssl), log);
+        ProxyFactory factory = new ProxyFactory(Map.of("tcp", tcp, "ssl", ssl));
         ProtocolContext context = new ProtocolContext("gw", kind, properties, ConnectionHooks.NONE);
         factory.route(context); // a bad route fails here, as the endpoint would
         Server<Protocol> server = serve(kind, () -> factory.newProtocol(context));
@@ -129,6 +128,7 @@ final class Legs implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        log.close();
         listeners.forEach(l -> l.close());
         group.shutdown().get(10, TimeUnit.SECONDS);
         resolver.shutdown();
@@ -155,25 +155,6 @@ final class Legs implements AutoCloseable {
     record Proxy(InetSocketAddress address, ProxyFactory factory, ProtocolContext context, Server<Protocol> accepted) {
         Route route() {
             return factory.route(context);
-        }
-    }
-
-    /** Keeps the proxy's log lines. */
-    static final class RecordingLog implements ProxyLog {
-        final List<String> lines = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void warn(String message, Throwable error) {
-            lines.add("WARN " + message + (error == null ? "" : ": " + error.getMessage()));
-        }
-
-        @Override
-        public void info(String message) {
-            lines.add("INFO " + message);
-        }
-
-        boolean contains(String text) {
-            return lines.stream().anyMatch(l -> l.contains(text));
         }
     }
 }

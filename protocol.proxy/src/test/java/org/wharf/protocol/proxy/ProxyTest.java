@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.wharf.transport.tck.LogCapture;
 import org.wharf.transport.tck.EchoProtocol;
 import org.wharf.transport.tck.RecordingProtocol;
 import org.wharf.transport.tck.StreamSender;
@@ -39,7 +40,7 @@ class ProxyTest {
 
     @BeforeEach
     void clearLog() {
-        legs.log.lines.clear();
+        legs.log.clear();
     }
 
     @Test
@@ -222,7 +223,7 @@ class ProxyTest {
             Legs.await(client.lost());
         }
         assertEquals(2, proxy.route().counters.upstreamFailures.sum(), "the refusing upstream came first twice");
-        assertTrue(legs.log.contains("upstream " + down + " failed for"), legs.log.lines.toString());
+        assertTrue(legs.log.contains("upstream " + down + " failed for"), legs.log.lines().toString());
     }
 
     @Test
@@ -235,8 +236,8 @@ class ProxyTest {
         Legs.await(client.lost());
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(millis < 5_000, "closed after " + millis + " ms");
-        assertTrue(legs.log.contains("no upstream took the connection"), legs.log.lines.toString());
-        assertTrue(legs.log.contains(a) && legs.log.contains(b), "the line names both: " + legs.log.lines);
+        assertTrue(legs.log.contains("no upstream took the connection"), legs.log.lines().toString());
+        assertTrue(legs.log.contains(a) && legs.log.contains(b), "the line names both: " + legs.log.lines());
         assertEquals(2, proxy.route().counters.upstreamFailures.sum());
     }
 
@@ -269,9 +270,9 @@ class ProxyTest {
         RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
         Legs.await(client.lost()); // closed: no upstream was acceptable
         assertEquals(0, client.receivedCount());
-        assertTrue(legs.log.contains("no upstream took the connection"), legs.log.lines.toString());
-        assertTrue(legs.log.lines.stream().anyMatch(l -> l.contains("elsewhere.example") || l.contains("No subject")
-                || l.contains("No name matching")), "the log says why: " + legs.log.lines);
+        assertTrue(legs.log.contains("no upstream took the connection"), legs.log.lines().toString());
+        assertTrue(legs.log.lines().stream().map(LogCapture.Line::text).anyMatch(l -> l.contains("elsewhere.example") || l.contains("No subject")
+                || l.contains("No name matching")), "the log says why: " + legs.log.lines());
         assertEquals(1, proxy.route().counters.upstreamFailures.sum());
     }
 
@@ -284,7 +285,7 @@ class ProxyTest {
         RecordingProtocol server = upstream.next();
         assertNull(Legs.await(client.lost()));
         Legs.await(server.lost());
-        assertTrue(legs.log.contains("idle for 200 ms"), legs.log.lines.toString());
+        assertTrue(legs.log.contains("idle for 200 ms"), legs.log.lines().toString());
     }
 
     /** An abort the peer sees as one: a reset, not a clean end of input. */

@@ -49,6 +49,11 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
         private static final long serialVersionUID = 1L;
     };
     private static final System.Logger LOG = System.getLogger("org.wharf.transport");
+    /**
+     * Malformed input is the client's to make: per protocol, callback and error type, one line
+     * per window and a count of the rest.
+     */
+    private static final LogLimiter FAILURES = new LogLimiter(LOG, java.time.Duration.ofSeconds(10));
 
     private static final VarHandle STATE;
     private static final VarHandle ABORT;
@@ -344,8 +349,9 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     protected final void callbackFailed(String callback, Throwable error) {
         rethrowIfFatal(error);
         P p = protocol;
-        LOG.log(Level.WARNING, "protocol " + (p == null ? "(none)" : p.getClass().getName()) + " of " + this
-                + " failed in " + callback + "; connection aborted: " + error, error);
+        String name = p == null ? "(none)" : p.getClass().getName();
+        FAILURES.log(Level.WARNING, name + "/" + callback + "/" + error.getClass().getName(), () -> "protocol " + name
+                + " of " + this + " failed in " + callback + "; connection aborted: " + error, error);
         abort(error);
     }
 

@@ -3,7 +3,6 @@ package org.wharf.transport.nio;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.wharf.transport.api.DatagramTransportProvider;
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioUdpProvider;
@@ -19,7 +18,7 @@ class NioUdpContractTest extends DatagramTransportContract {
 
     @BeforeAll
     static void start() {
-        group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024, NioSettings.DEFAULT.writeBufferLimits()), Log.SYSTEM);
+        group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024, NioSettings.DEFAULT.writeBufferLimits()));
         resolver = new Resolver();
         provider = new NioUdpProvider(group, resolver);
     }

@@ -47,7 +47,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  */
 public final class TlsContextBuilder {
 
-    private static final System.Logger LOG = System.getLogger(TlsContextBuilder.class.getName());
+    private static final System.Logger LOG = System.getLogger("org.wharf.transport.ssl");
 
     private record PemKey(Path chain, Path key, char[] password) {
     }

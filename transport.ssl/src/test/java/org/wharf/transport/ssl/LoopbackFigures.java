@@ -17,13 +17,11 @@ import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.WriteBufferLimits;
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.ssl.internal.SslTransportProvider;
-import org.wharf.transport.ssl.internal.TlsLog;
 import org.wharf.transport.tck.EchoProtocol;
 import org.wharf.transport.tck.StreamSender;
 
@@ -89,8 +87,8 @@ public final class LoopbackFigures {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         TestPki pki = TestPki.create();
         NioSettings one = new NioSettings(1, 64 * 1024, WriteBufferLimits.DEFAULT);
-        NioEventLoopGroup serverLoops = new NioEventLoopGroup("server", one, Log.SYSTEM);
-        NioEventLoopGroup clientLoops = new NioEventLoopGroup("client", one, Log.SYSTEM);
+        NioEventLoopGroup serverLoops = new NioEventLoopGroup("server", one);
+        NioEventLoopGroup clientLoops = new NioEventLoopGroup("client", one);
         Resolver resolver = new Resolver();
         StreamTransportProvider serverTcp = new NioTcpProvider(serverLoops, resolver);
         StreamTransportProvider clientTcp = new NioTcpProvider(clientLoops, resolver);
@@ -99,8 +97,8 @@ public final class LoopbackFigures {
         TlsOptions clientTls = TlsOptions.of(TlsContextBuilder.create().trustCertificates(pki.file("ca.pem")).build());
 
         for (boolean tls : new boolean[] {false, true}) {
-            StreamTransportProvider server = tls ? new SslTransportProvider(serverTcp, TlsLog.SYSTEM) : serverTcp;
-            StreamTransportProvider client = tls ? new SslTransportProvider(clientTcp, TlsLog.SYSTEM) : clientTcp;
+            StreamTransportProvider server = tls ? new SslTransportProvider(serverTcp) : serverTcp;
+            StreamTransportProvider client = tls ? new SslTransportProvider(clientTcp) : clientTcp;
             ListenOptions listen = tls ? ListenOptions.DEFAULT.withTls(serverTls) : ListenOptions.DEFAULT;
             ConnectOptions connect = tls ? ConnectOptions.DEFAULT.withTls(clientTls) : ConnectOptions.DEFAULT;
             Listener listener = server.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), listen,

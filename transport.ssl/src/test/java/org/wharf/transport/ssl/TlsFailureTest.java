@@ -60,7 +60,8 @@ class TlsFailureTest {
 
     @BeforeEach
     void clearLog() {
-        fixture.log.warnings.clear();
+        fixture.log.clear();
+        fixture.ssl = new org.wharf.transport.ssl.internal.SslTransportProvider(fixture.tcp);
     }
 
     @ParameterizedTest(name = "server certificate {0}")
@@ -293,12 +294,12 @@ class TlsFailureTest {
     }
 
     private static void awaitWarning(String text) {
-        Supplier<Boolean> seen = () -> fixture.log.warnings.stream().anyMatch(w -> w.contains(text));
+        Supplier<Boolean> seen = () -> fixture.log.warnings().stream().anyMatch(w -> w.contains(text));
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (!seen.get() && System.nanoTime() < deadline) {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
-        assertTrue(seen.get(), "a warning containing '" + text + "' was logged: " + fixture.log.warnings);
+        assertTrue(seen.get(), "a warning containing '" + text + "' was logged: " + fixture.log.warnings());
     }
 
     private static InetSocketAddress localhost(Listener listener) {

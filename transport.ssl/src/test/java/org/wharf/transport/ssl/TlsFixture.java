@@ -18,41 +18,26 @@ import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.SslTransport;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.ssl.internal.SslTransportProvider;
-import org.wharf.transport.ssl.internal.TlsLog;
+import org.wharf.transport.tck.LogCapture;
 import org.wharf.transport.tck.Await;
 import org.wharf.transport.tck.RecordingProtocol;
 
 /** Loops, the ssl provider over NIO TCP with a log the tests can read, and helpers. */
 final class TlsFixture implements AutoCloseable {
 
-    /** A log that keeps its warnings. */
-    static final class RecordingLog implements TlsLog {
-        final List<String> warnings = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void warn(String message, Throwable error) {
-            warnings.add(message);
-            TlsLog.SYSTEM.warn(message, error);
-        }
-
-        @Override
-        public void info(String message) {
-        }
-    }
-
     final TestPki pki;
     final NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024,
-            NioSettings.DEFAULT.writeBufferLimits()), Log.SYSTEM);
+            NioSettings.DEFAULT.writeBufferLimits()));
     final Resolver resolver = new Resolver();
-    final RecordingLog log = new RecordingLog();
-    final SslTransportProvider ssl = new SslTransportProvider(new NioTcpProvider(group, resolver), log);
+    final LogCapture log = new LogCapture();
     final NioTcpProvider tcp = new NioTcpProvider(group, resolver);
+    /** Made anew by tests that read the log: a provider logs a burst of failed handshakes once. */
+    SslTransportProvider ssl = new SslTransportProvider(tcp);
 
     TlsFixture(TestPki pki) {
         this.pki = pki;
@@ -135,6 +120,7 @@ final class TlsFixture implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        log.close();
         group.shutdown().get(10, TimeUnit.SECONDS);
         resolver.shutdown();
     }

@@ -46,7 +46,7 @@ public final class NioEventLoop implements EventLoop {
 
     private final Selector selector;
     private final Thread thread;
-    private final Log log;
+    private static final System.Logger LOG = System.getLogger("org.wharf.transport.nio");
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final PriorityQueue<LoopTimer> timers = new PriorityQueue<>();
@@ -63,18 +63,17 @@ public final class NioEventLoop implements EventLoop {
     private volatile Throwable death;
     private long timerSequence;
 
-    NioEventLoop(String name, int readBufferSize, Log log) {
-        this(name, readBufferSize, log, (loop, error) -> { });
+    NioEventLoop(String name, int readBufferSize) {
+        this(name, readBufferSize, (loop, error) -> { });
     }
 
-    NioEventLoop(String name, int readBufferSize, Log log, java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
+    NioEventLoop(String name, int readBufferSize, java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
         this.onDeath = onDeath;
         try {
             this.selector = Selector.open();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open a selector for " + name, e);
         }
-        this.log = log;
         this.readBuffer = ByteBuffer.allocateDirect(readBufferSize);
         this.datagramBuffer = ByteBuffer.allocateDirect(DATAGRAM_BUFFER);
         this.thread = new Thread(this::run, name);
@@ -160,10 +159,6 @@ public final class NioEventLoop implements EventLoop {
         return death != null;
     }
 
-    Log log() {
-        return log;
-    }
-
     String name() {
         return thread.getName();
     }
@@ -207,8 +202,8 @@ public final class NioEventLoop implements EventLoop {
             death = fatal;
             shuttingDown = true;
             try {
-                log.warn(thread.getName() + " died of a fatal error and takes no more connections; its connections "
-                        + "are closed: " + fatal, fatal);
+                LOG.log(System.Logger.Level.ERROR, thread.getName() + " died of a fatal error and takes no more "
+                        + "connections; its connections are closed: " + fatal, fatal);
                 closeAll();
             } catch (Throwable again) {
                 // the virtual machine is failing: what could be closed is closed
@@ -244,7 +239,7 @@ public final class NioEventLoop implements EventLoop {
             runTimers();
         } catch (Throwable e) {
             AbstractTransport.rethrowIfFatal(e);
-            log.warn("a turn of " + thread.getName() + " failed; the loop goes on: " + e, e);
+            LOG.log(System.Logger.Level.WARNING, "a turn of " + thread.getName() + " failed; the loop goes on: " + e, e);
         }
     }
 
@@ -281,7 +276,7 @@ public final class NioEventLoop implements EventLoop {
                 handler.failed(e); // logs, and closes what the handler owns
             } catch (Throwable again) {
                 AbstractTransport.rethrowIfFatal(again);
-                log.warn("closing " + handler + " after it failed also failed: " + again, again);
+                LOG.log(System.Logger.Level.WARNING, "closing " + handler + " after it failed also failed: " + again, again);
             }
         }
     }
@@ -321,7 +316,7 @@ public final class NioEventLoop implements EventLoop {
             task.run();
         } catch (Throwable e) {
             AbstractTransport.rethrowIfFatal(e);
-            log.warn("task on " + thread.getName() + " failed: " + e, e);
+            LOG.log(System.Logger.Level.WARNING, "task on " + thread.getName() + " failed: " + e, e);
         }
     }
 
@@ -333,7 +328,7 @@ public final class NioEventLoop implements EventLoop {
                 try {
                     s.loopShutdown();
                 } catch (Throwable e) {
-                    log.warn("closing a channel of " + thread.getName() + " failed", e);
+                    LOG.log(System.Logger.Level.WARNING, "closing a channel of " + thread.getName() + " failed", e);
                 }
             }
         }

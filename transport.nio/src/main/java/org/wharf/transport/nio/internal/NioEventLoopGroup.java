@@ -14,7 +14,6 @@ public final class NioEventLoopGroup {
 
     private final NioEventLoop[] loops;
     private final NioSettings settings;
-    private final Log log;
     private final AtomicInteger next = new AtomicInteger();
     private final java.util.List<java.util.function.BiConsumer<String, Throwable>> deathListeners =
             new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -23,10 +22,9 @@ public final class NioEventLoopGroup {
      * Starts the loops.
      *
      * @param settings threads and buffer sizes
-     * @param log where the loops and their transports log
      */
-    public NioEventLoopGroup(NioSettings settings, Log log) {
-        this("wharf-nio-" + GROUPS.incrementAndGet(), settings, log);
+    public NioEventLoopGroup(NioSettings settings) {
+        this("wharf-nio-" + GROUPS.incrementAndGet(), settings);
     }
 
     /**
@@ -34,14 +32,12 @@ public final class NioEventLoopGroup {
      *
      * @param name the prefix of the thread names
      * @param settings threads and buffer sizes
-     * @param log where the loops and their transports log
      */
-    public NioEventLoopGroup(String name, NioSettings settings, Log log) {
+    public NioEventLoopGroup(String name, NioSettings settings) {
         this.settings = settings;
-        this.log = log;
         loops = new NioEventLoop[settings.threads()];
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), log, this::loopDied);
+            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), this::loopDied);
         }
         for (NioEventLoop loop : loops) {
             loop.start();
@@ -93,7 +89,8 @@ public final class NioEventLoopGroup {
             try {
                 action.accept(loop.name(), error);
             } catch (RuntimeException e) {
-                log.warn("a listener of the death of " + loop.name() + " failed", e);
+                System.getLogger("org.wharf.transport.nio").log(System.Logger.Level.WARNING,
+                        "a listener of the death of " + loop.name() + " failed", e);
             }
         }
     }
@@ -112,10 +109,6 @@ public final class NioEventLoopGroup {
 
     NioSettings settings() {
         return settings;
-    }
-
-    Log log() {
-        return log;
     }
 
     /**

@@ -21,6 +21,8 @@ import org.wharf.transport.api.WriteBufferLimits;
  */
 final class NioTcpListener implements Listener, Selectable {
 
+    private static final System.Logger LOG = System.getLogger("org.wharf.transport.nio");
+
     /** Connections accepted per readiness event before other channels get their turn. */
     private static final int MAX_ACCEPTS_PER_EVENT = 64;
     /** Pause after an accept failure (such as too many open files), so the loop does not spin. */
@@ -84,7 +86,7 @@ final class NioTcpListener implements Listener, Selectable {
         try {
             server.close();
         } catch (IOException e) {
-            loop.log().warn("closing the listener on " + address + " failed", e);
+            LOG.log(System.Logger.Level.WARNING, "closing the listener on " + address + " failed", e);
         }
         closed.complete(null);
     }
@@ -96,7 +98,7 @@ final class NioTcpListener implements Listener, Selectable {
             try {
                 channel = server.accept();
             } catch (IOException e) {
-                loop.log().warn("accepting on " + address + " failed: " + e.getMessage() + "; retrying in "
+                LOG.log(System.Logger.Level.WARNING, "accepting on " + address + " failed: " + e.getMessage() + "; retrying in "
                         + ACCEPT_BACKOFF_MILLIS + " ms", e);
                 key.interestOps(0);
                 loop.schedule(() -> {
@@ -120,7 +122,7 @@ final class NioTcpListener implements Listener, Selectable {
             options.connectionOptions().applyTo(channel);
             child = group.next();
         } catch (IOException | RuntimeException e) {
-            loop.log().warn("setting up a connection accepted on " + address + " failed; closed: " + e, e);
+            LOG.log(System.Logger.Level.WARNING, "setting up a connection accepted on " + address + " failed; closed: " + e, e);
             closeQuietly(channel);
             return;
         }
@@ -140,14 +142,14 @@ final class NioTcpListener implements Listener, Selectable {
         try {
             new NioTcpTransport(child, channel, limits).start(factory, null);
         } catch (IOException e) {
-            child.log().warn("registering a connection accepted on " + address + " failed; closed", e);
+            LOG.log(System.Logger.Level.WARNING, "registering a connection accepted on " + address + " failed; closed", e);
             closeQuietly(channel);
         }
     }
 
     @Override
     public void failed(Throwable error) {
-        loop.log().warn("accepting on " + address + " failed: " + error + "; the listener goes on", error);
+        LOG.log(System.Logger.Level.WARNING, "accepting on " + address + " failed: " + error + "; the listener goes on", error);
     }
 
     @Override

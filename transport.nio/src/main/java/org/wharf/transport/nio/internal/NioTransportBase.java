@@ -27,6 +27,8 @@ import org.wharf.transport.core.AbstractTransport;
 abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P extends BaseProtocol<?>>
         extends AbstractTransport<P> implements Selectable {
 
+    private static final System.Logger LOG = System.getLogger("org.wharf.transport.nio");
+
     final NioEventLoop loop;
     final C channel;
     final SocketAddress local;
@@ -123,7 +125,7 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
         try {
             channel.close();
         } catch (IOException e) {
-            loop.log().debug(() -> "closing " + this + " failed: " + e);
+            LOG.log(System.Logger.Level.DEBUG, () -> "closing " + this + " failed: " + e);
         }
         closed(cause);
     }

@@ -11,7 +11,7 @@ final class SharedGroup {
     }
 
     private static final class Holder {
-        static final NioEventLoopGroup GROUP = new NioEventLoopGroup("wharf-nio-shared", NioSettings.DEFAULT, Log.SYSTEM);
+        static final NioEventLoopGroup GROUP = new NioEventLoopGroup("wharf-nio-shared", NioSettings.DEFAULT);
         static final Resolver RESOLVER = new Resolver();
     }
 

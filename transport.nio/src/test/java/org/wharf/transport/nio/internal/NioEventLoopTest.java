@@ -35,8 +35,7 @@ import org.wharf.transport.tck.RecordingProtocol;
 
 class NioEventLoopTest {
 
-    private NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(2, 16 * 1024, WriteBufferLimits.DEFAULT),
-            Log.SYSTEM);
+    private NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(2, 16 * 1024, WriteBufferLimits.DEFAULT));
 
     @AfterEach
     void stop() throws Exception {
@@ -369,7 +368,7 @@ class NioEventLoopTest {
         // The loop's last look at its queue and a task's arrival race: the task must not fall
         // between them (accepted, and never run).
         for (int round = 0; round < 2000; round++) {
-            NioEventLoop loop = new NioEventLoop("race-" + round, 1024, Log.SYSTEM);
+            NioEventLoop loop = new NioEventLoop("race-" + round, 1024);
             loop.start();
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger ran = new AtomicInteger();

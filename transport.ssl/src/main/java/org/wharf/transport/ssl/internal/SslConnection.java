@@ -35,6 +35,7 @@ import org.wharf.transport.api.TransportClosedError;
 import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.TransportTimeoutError;
 import org.wharf.transport.core.AbstractTransport;
+import org.wharf.transport.core.LogLimiter;
 import org.wharf.transport.core.OutboundBuffer;
 
 /**
@@ -111,19 +112,20 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         final String peerHost;
         final int peerPort;
         final Supplier<? extends Protocol> appFactory;
-        final TlsLog log;
+        /** The provider's: failed handshakes are logged at most once per window, the rest counted. */
+        final LogLimiter failures;
         /** Completes when the application's protocol is made (after the first handshake). */
         final CompletableFuture<SslConnection> ready = new CompletableFuture<>();
         private SslConnection connection;
 
         Layer(boolean client, TlsOptions options, String peerHost, int peerPort, Supplier<? extends Protocol> appFactory,
-                TlsLog log) {
+                LogLimiter failures) {
             this.client = client;
             this.options = options;
             this.peerHost = peerHost;
             this.peerPort = peerPort;
             this.appFactory = Objects.requireNonNull(appFactory, "protocolFactory");
-            this.log = log;
+            this.failures = failures;
         }
 
         @Override
@@ -241,7 +243,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             layer.ready.completeExceptionally(why != null ? why : new TlsError("TLS with " + peer() + " closed", null));
         }
         if (isCreated() && !layer.client && reason != null && was != Tls.CLEAR) {
-            layer.log.warn("TLS handshake with " + peer() + " failed: " + reason.getMessage(), null);
+            // Anyone who reaches a TLS port can make these: a burst becomes a count.
+            layer.failures.log(System.Logger.Level.WARNING, "handshake", () -> "TLS handshake with " + peer()
+                    + " failed: " + reason.getMessage(), null);
         }
         dropPending();
         held.clear();

@@ -1,6 +1,7 @@
 package org.wharf.transport.ssl.internal;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletionStage;
@@ -15,6 +16,7 @@ import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportProvider;
+import org.wharf.transport.core.LogLimiter;
 
 /**
  * TLS ({@code wharf.transport=ssl}) layered over another stream provider, normally
@@ -27,8 +29,11 @@ import org.wharf.transport.api.TransportProvider;
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 public final class SslTransportProvider implements StreamTransportProvider {
 
+    private static final System.Logger LOG = System.getLogger("org.wharf.transport.ssl");
+
     private final StreamTransportProvider tcp;
-    private final TlsLog log;
+    /** Anyone who reaches a TLS port can fail handshakes: a burst of them becomes one line and a count. */
+    private final LogLimiter handshakeFailures = new LogLimiter(LOG, Duration.ofSeconds(10));
 
     /** Layers over the {@code tcp} provider found by {@link ServiceLoader} (outside a framework). */
     public SslTransportProvider() {
@@ -36,19 +41,16 @@ public final class SslTransportProvider implements StreamTransportProvider {
         this(ServiceLoader.load(StreamTransportProvider.class, SslTransportProvider.class.getClassLoader()).stream()
                 .filter(p -> p.type() != SslTransportProvider.class).map(ServiceLoader.Provider::get)
                 .filter(p -> TransportProvider.TCP.equals(p.kind())).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no tcp StreamTransportProvider on the module or class path")),
-                TlsLog.SYSTEM);
+                .orElseThrow(() -> new IllegalStateException("no tcp StreamTransportProvider on the module or class path")));
     }
 
     /**
      * Layers over the given stream provider.
      *
      * @param tcp the provider of the connections TLS runs on
-     * @param log where handshake failures and weakened settings are logged
      */
-    public SslTransportProvider(StreamTransportProvider tcp, TlsLog log) {
+    public SslTransportProvider(StreamTransportProvider tcp) {
         this.tcp = Objects.requireNonNull(tcp, "tcp");
-        this.log = log;
     }
 
     @Override
@@ -63,7 +65,7 @@ public final class SslTransportProvider implements StreamTransportProvider {
                 "listening with wharf.transport=ssl needs TLS settings (ListenOptions.withTls)"));
         Objects.requireNonNull(protocolFactory, "protocolFactory");
         return tcp.listen(address, options.withTls(null),
-                () -> new SslConnection.Layer(false, tls, null, 0, protocolFactory, log));
+                () -> new SslConnection.Layer(false, tls, null, 0, protocolFactory, handshakeFailures));
     }
 
     /**
@@ -77,14 +79,14 @@ public final class SslTransportProvider implements StreamTransportProvider {
                 "connecting with wharf.transport=ssl needs TLS settings (ConnectOptions.withTls)"));
         Objects.requireNonNull(protocolFactory, "protocolFactory");
         if (!tls.verifyHostName()) {
-            log.warn("TLS host name verification is off for the connection to " + address.getHostString() + ":"
-                    + address.getPort(), null);
+            LOG.log(System.Logger.Level.WARNING, "TLS host name verification is off for the connection to "
+                    + address.getHostString() + ":" + address.getPort());
         }
         var made = new Object() {
             P app;
         };
         SslConnection.Layer layer = new SslConnection.Layer(true, tls, address.getHostString(), address.getPort(),
-                () -> made.app = protocolFactory.get(), log);
+                () -> made.app = protocolFactory.get(), handshakeFailures);
         return tcp.connect(address, options.withTls(null), () -> layer)
                 .thenCompose(c -> layer.ready)
                 .thenApply(connection -> new Connected<>(connection, made.app));
