@@ -1,7 +1,6 @@
 package org.wharf.endpoints;
 
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,10 +12,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-import org.wharf.transport.api.ConnectOptions;
+import org.wharf.endpoints.api.ConnectionPool;
+import org.wharf.endpoints.api.PoolOptions;
+import org.wharf.endpoints.api.PooledConnection;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TransportClosedError;
@@ -35,9 +35,11 @@ import org.wharf.transport.api.TransportTimeoutError;
  *
  * @param <P> the protocol type
  */
-public final class Pool<P extends Protocol> {
+public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
-    private final Builder<P> config;
+    private final StreamTransportProvider provider;
+    private final Supplier<P> factory;
+    private final PoolOptions config;
     private final Map<InetSocketAddress, Entry> entries = new HashMap<>();
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
     private long sessions;
@@ -49,7 +51,7 @@ public final class Pool<P extends Protocol> {
         final InetSocketAddress address;
         final ArrayDeque<PoolConnection<P>> idle = new ArrayDeque<>();
         final Set<PoolConnection<P>> inUse = new HashSet<>();
-        final ArrayDeque<CompletableFuture<PoolConnection<P>>> waiters = new ArrayDeque<>();
+        final ArrayDeque<CompletableFuture<PooledConnection<P>>> waiters = new ArrayDeque<>();
         int connecting;
 
         Entry(InetSocketAddress address) {
@@ -61,33 +63,30 @@ public final class Pool<P extends Protocol> {
         }
     }
 
-    private Pool(Builder<P> config) {
-        this.config = config;
+    private Pool(StreamTransportProvider provider, Supplier<P> factory, PoolOptions options) {
+        this.provider = Objects.requireNonNull(provider, "provider");
+        this.factory = Objects.requireNonNull(factory, "factory");
+        this.config = Objects.requireNonNull(options, "options");
     }
 
     /**
-     * Starts describing a pool.
+     * Makes an empty pool.
      *
      * @param <P> the protocol type
      * @param provider the transport of the connections
      * @param factory makes the protocol of each new connection
-     * @return a builder
+     * @param options sizes, timeouts, connect options, default address
+     * @return the pool
      */
-    public static <P extends Protocol> Builder<P> builder(StreamTransportProvider provider, Supplier<P> factory) {
-        return new Builder<>(provider, factory);
+    public static <P extends Protocol> Pool<P> create(StreamTransportProvider provider, Supplier<P> factory,
+            PoolOptions options) {
+        return new Pool<>(provider, factory, options);
     }
 
-    /**
-     * Takes a connection to the pool's default address ({@link Builder#address}).
-     *
-     * @return as {@link #acquire(InetSocketAddress)}
-     * @throws IllegalStateException if the pool has no default address
-     */
-    public CompletionStage<PoolConnection<P>> acquire() {
-        if (config.address == null) {
-            throw new IllegalStateException("this pool has no default address: acquire(address)");
-        }
-        return acquire(config.address);
+    @Override
+    public CompletionStage<PooledConnection<P>> acquire() {
+        return acquire(config.address().orElseThrow(() -> new IllegalStateException(
+                "this pool has no default address: acquire(address)")));
     }
 
     /**
@@ -99,14 +98,15 @@ public final class Pool<P extends Protocol> {
      *         {@link TransportTimeoutError} (none within the acquire timeout) or
      *         {@link TransportClosedError} (the pool is closed)
      */
-    public CompletionStage<PoolConnection<P>> acquire(InetSocketAddress address) {
+    @Override
+    public CompletionStage<PooledConnection<P>> acquire(InetSocketAddress address) {
         Objects.requireNonNull(address, "address");
-        CompletableFuture<PoolConnection<P>> result = new CompletableFuture<>();
+        CompletableFuture<PooledConnection<P>> result = new CompletableFuture<>();
         acquireInto(address, result);
         return result;
     }
 
-    private void acquireInto(InetSocketAddress address, CompletableFuture<PoolConnection<P>> result) {
+    private void acquireInto(InetSocketAddress address, CompletableFuture<PooledConnection<P>> result) {
         PoolConnection<P> candidate = null;
         boolean connect = false;
         synchronized (this) {
@@ -124,7 +124,7 @@ public final class Pool<P extends Protocol> {
                 drop(candidate); // closed or too old: its slot is free again
             }
             if (candidate == null) {
-                if (e.size() < config.maxSize) {
+                if (e.size() < config.maxSize()) {
                     e.connecting++;
                     connect = true;
                 } else {
@@ -140,10 +140,10 @@ public final class Pool<P extends Protocol> {
     }
 
     /** Checks a connection taken from idle and hands it over, or drops it and tries again. */
-    private void hand(PoolConnection<P> c, CompletableFuture<PoolConnection<P>> result) {
+    private void hand(PoolConnection<P> c, CompletableFuture<PooledConnection<P>> result) {
         boolean healthy;
         try {
-            healthy = config.healthCheck.test(c);
+            healthy = config.healthCheck().test(c);
         } catch (RuntimeException e) {
             healthy = false;
         }
@@ -155,12 +155,12 @@ public final class Pool<P extends Protocol> {
         }
     }
 
-    private void waitFor(Entry e, CompletableFuture<PoolConnection<P>> result) {
+    private void waitFor(Entry e, CompletableFuture<PooledConnection<P>> result) {
         e.waiters.add(result);
-        long millis = config.acquireTimeout.toMillis();
+        long millis = config.acquireTimeout().toMillis();
         CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS).execute(() -> result.completeExceptionally(
                 new TransportTimeoutError("no connection to " + describe(e.address) + " came free within " + millis
-                        + " ms (pool of " + config.maxSize + ")")));
+                        + " ms (pool of " + config.maxSize() + ")")));
         // Timed out or cancelled: the waiter leaves the queue, so it holds nothing.
         result.whenComplete((c, error) -> {
             if (error != null) {
@@ -171,11 +171,11 @@ public final class Pool<P extends Protocol> {
         });
     }
 
-    private void connect(InetSocketAddress address, CompletableFuture<PoolConnection<P>> result) {
+    private void connect(InetSocketAddress address, CompletableFuture<PooledConnection<P>> result) {
         var made = new Object() {
             Pooled pooled;
         };
-        config.provider.connect(address, config.options, () -> made.pooled = new Pooled(config.factory.get()))
+        provider.connect(address, config.connect(), () -> made.pooled = new Pooled(factory.get()))
                 .whenComplete((connected, error) -> {
                     PoolConnection<P> c = null;
                     List<Runnable> after = new ArrayList<>();
@@ -221,8 +221,8 @@ public final class Pool<P extends Protocol> {
             } else if (!handToWaiter(e, c, after)) {
                 c.idleSinceNanos = System.nanoTime();
                 e.idle.addLast(c);
-                if (config.idleTimeout != null) {
-                    c.idleTimer = c.transport.loop().schedule(() -> evictIfIdle(c), config.idleTimeout.toNanos(),
+                if (config.idleTimeout().isPresent()) {
+                    c.idleTimer = c.transport.loop().schedule(() -> evictIfIdle(c), config.idleTimeout().get().toNanos(),
                             TimeUnit.NANOSECONDS);
                 }
             }
@@ -245,11 +245,11 @@ public final class Pool<P extends Protocol> {
 
     /** Gives a connection straight to the first waiter still waiting; under the lock. */
     private boolean handToWaiter(Entry e, PoolConnection<P> c, List<Runnable> after) {
-        CompletableFuture<PoolConnection<P>> waiter;
+        CompletableFuture<PooledConnection<P>> waiter;
         while ((waiter = e.waiters.poll()) != null) {
             if (!waiter.isDone()) {
                 e.inUse.add(c);
-                CompletableFuture<PoolConnection<P>> w = waiter;
+                CompletableFuture<PooledConnection<P>> w = waiter;
                 after.add(() -> {
                     if (!w.complete(c)) {
                         release(c); // it timed out in between
@@ -266,11 +266,11 @@ public final class Pool<P extends Protocol> {
         if (closed) {
             return;
         }
-        CompletableFuture<PoolConnection<P>> waiter;
+        CompletableFuture<PooledConnection<P>> waiter;
         while ((waiter = e.waiters.poll()) != null) {
-            if (!waiter.isDone() && e.size() < config.maxSize) {
+            if (!waiter.isDone() && e.size() < config.maxSize()) {
                 e.connecting++;
-                CompletableFuture<PoolConnection<P>> w = waiter;
+                CompletableFuture<PooledConnection<P>> w = waiter;
                 after.add(() -> connect(e.address, w));
                 return;
             }
@@ -307,8 +307,8 @@ public final class Pool<P extends Protocol> {
     }
 
     private boolean fresh(PoolConnection<P> c) {
-        return !c.transport.isClosing() && (config.maxLifetime == null
-                || System.nanoTime() - c.createdNanos < config.maxLifetime.toNanos());
+        return !c.transport.isClosing() && (config.maxLifetime().isEmpty()
+                || System.nanoTime() - c.createdNanos < config.maxLifetime().get().toNanos());
     }
 
     private void drop(PoolConnection<P> c) {
@@ -328,6 +328,7 @@ public final class Pool<P extends Protocol> {
      *
      * @return the count over all addresses
      */
+    @Override
     public synchronized int inUse() {
         return entries.values().stream().mapToInt(e -> e.inUse.size()).sum();
     }
@@ -337,6 +338,7 @@ public final class Pool<P extends Protocol> {
      *
      * @return the count over all addresses
      */
+    @Override
     public synchronized int available() {
         return entries.values().stream().mapToInt(e -> e.idle.size()).sum();
     }
@@ -368,6 +370,7 @@ public final class Pool<P extends Protocol> {
      *
      * @return the count over all addresses
      */
+    @Override
     public synchronized int waiting() {
         return entries.values().stream().mapToInt(e -> (int) e.waiters.stream().filter(w -> !w.isDone()).count()).sum();
     }
@@ -377,6 +380,7 @@ public final class Pool<P extends Protocol> {
      *
      * @return the count
      */
+    @Override
     public synchronized long sessions() {
         return sessions;
     }
@@ -386,8 +390,9 @@ public final class Pool<P extends Protocol> {
      *
      * @return completes when every connection of the pool is gone
      */
+    @Override
     public CompletionStage<Void> close() {
-        List<CompletableFuture<PoolConnection<P>>> waiters = new ArrayList<>();
+        List<CompletableFuture<PooledConnection<P>>> waiters = new ArrayList<>();
         List<PoolConnection<P>> all = new ArrayList<>();
         synchronized (this) {
             if (!closed) {
@@ -431,120 +436,6 @@ public final class Pool<P extends Protocol> {
             } finally {
                 lost(connection);
             }
-        }
-    }
-
-    /**
-     * Describes a pool.
-     *
-     * @param <P> the protocol type
-     */
-    public static final class Builder<P extends Protocol> {
-        private final StreamTransportProvider provider;
-        private final Supplier<P> factory;
-        private ConnectOptions options = ConnectOptions.DEFAULT;
-        private int maxSize = 10;
-        private Duration acquireTimeout = Duration.ofSeconds(30);
-        private Duration idleTimeout;
-        private Duration maxLifetime;
-        private Predicate<PoolConnection<P>> healthCheck = c -> true;
-        private InetSocketAddress address;
-
-        private Builder(StreamTransportProvider provider, Supplier<P> factory) {
-            this.provider = Objects.requireNonNull(provider, "provider");
-            this.factory = Objects.requireNonNull(factory, "factory");
-        }
-
-        /**
-         * Sets how connections are made.
-         *
-         * @param value the connect options (timeout, TLS, ...)
-         * @return this builder
-         */
-        public Builder<P> options(ConnectOptions value) {
-            this.options = Objects.requireNonNull(value, "options");
-            return this;
-        }
-
-        /**
-         * Limits the connections per address (idle, in use and being made).
-         *
-         * @param value the limit, positive; 10 by default
-         * @return this builder
-         */
-        public Builder<P> maxSize(int value) {
-            if (value <= 0) {
-                throw new IllegalArgumentException("maxSize must be positive, got " + value);
-            }
-            this.maxSize = value;
-            return this;
-        }
-
-        /**
-         * Sets how long an acquire waits for a connection to come free.
-         *
-         * @param value the timeout, positive; 30 s by default
-         * @return this builder
-         */
-        public Builder<P> acquireTimeout(Duration value) {
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException("acquireTimeout must be positive, got " + value);
-            }
-            this.acquireTimeout = value;
-            return this;
-        }
-
-        /**
-         * Closes connections idle in the pool for this long.
-         *
-         * @param value the idle timeout, or {@code null} to keep them
-         * @return this builder
-         */
-        public Builder<P> idleTimeout(Duration value) {
-            this.idleTimeout = value;
-            return this;
-        }
-
-        /**
-         * Never reuses a connection older than this.
-         *
-         * @param value the lifetime, or {@code null} for no limit
-         * @return this builder
-         */
-        public Builder<P> maxLifetime(Duration value) {
-            this.maxLifetime = value;
-            return this;
-        }
-
-        /**
-         * Checks an idle connection before handing it out; one that fails is discarded.
-         *
-         * @param value the check; cheap, non-blocking
-         * @return this builder
-         */
-        public Builder<P> healthCheck(Predicate<PoolConnection<P>> value) {
-            this.healthCheck = Objects.requireNonNull(value, "healthCheck");
-            return this;
-        }
-
-        /**
-         * Sets the address {@link Pool#acquire()} connects to.
-         *
-         * @param value the default address
-         * @return this builder
-         */
-        public Builder<P> address(InetSocketAddress value) {
-            this.address = Objects.requireNonNull(value, "address");
-            return this;
-        }
-
-        /**
-         * Makes the pool.
-         *
-         * @return the pool, empty
-         */
-        public Pool<P> build() {
-            return new Pool<>(this);
         }
     }
 }

@@ -2,6 +2,7 @@ package org.wharf.endpoints;
 
 import java.net.InetSocketAddress;
 
+import org.wharf.endpoints.api.PooledConnection;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.TimerHandle;
 import org.wharf.transport.api.Transport;
@@ -12,7 +13,7 @@ import org.wharf.transport.api.Transport;
  *
  * @param <P> the protocol type
  */
-public final class PoolConnection<P extends Protocol> {
+public final class PoolConnection<P extends Protocol> implements PooledConnection<P> {
 
     private final Pool<P> pool;
     private final InetSocketAddress address;
@@ -35,6 +36,7 @@ public final class PoolConnection<P extends Protocol> {
      *
      * @return the address
      */
+    @Override
     public InetSocketAddress address() {
         return address;
     }
@@ -44,6 +46,7 @@ public final class PoolConnection<P extends Protocol> {
      *
      * @return the transport
      */
+    @Override
     public Transport transport() {
         return transport;
     }
@@ -53,6 +56,7 @@ public final class PoolConnection<P extends Protocol> {
      *
      * @return the protocol
      */
+    @Override
     public P protocol() {
         return protocol;
     }
@@ -62,6 +66,7 @@ public final class PoolConnection<P extends Protocol> {
      *
      * @throws IllegalStateException if it was released or discarded already
      */
+    @Override
     public void release() {
         pool.release(this);
     }
@@ -71,6 +76,7 @@ public final class PoolConnection<P extends Protocol> {
      *
      * @throws IllegalStateException if it was released or discarded already
      */
+    @Override
     public void discard() {
         pool.discard(this);
     }

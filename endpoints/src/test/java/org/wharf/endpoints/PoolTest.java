@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
 import org.wharf.transport.api.TransportTimeoutError;
+import org.wharf.endpoints.api.PoolOptions;
+import org.wharf.endpoints.api.PooledConnection;
 import org.wharf.transport.tck.EchoProtocol;
 import org.wharf.transport.tck.RecordingProtocol;
 
@@ -51,8 +53,8 @@ class PoolTest {
     }
 
     private Pool<RecordingProtocol> pool(int maxSize) {
-        return Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(maxSize).acquireTimeout(Duration.ofMillis(300))
-                .build();
+        return Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(maxSize)
+                .withAcquireTimeout(Duration.ofMillis(300)));
     }
 
     private static void assertCounts(Pool<?> pool, int inUse, int available, long sessions) {
@@ -65,12 +67,12 @@ class PoolTest {
     void sequentialUseReusesOneConnection() {
         Pool<RecordingProtocol> pool = pool(2);
         assertCounts(pool, 0, 0, 0);
-        PoolConnection<RecordingProtocol> first = Loops.await(pool.acquire(address));
+        PooledConnection<RecordingProtocol> first = Loops.await(pool.acquire(address));
         assertCounts(pool, 1, 0, 1);
         first.release();
         assertCounts(pool, 0, 1, 1);
         for (int i = 0; i < 5; i++) {
-            PoolConnection<RecordingProtocol> again = Loops.await(pool.acquire(address));
+            PooledConnection<RecordingProtocol> again = Loops.await(pool.acquire(address));
             assertSame(first, again, "the idle connection is reused");
             assertCounts(pool, 1, 0, 1);
             again.release();
@@ -82,13 +84,13 @@ class PoolTest {
 
     @Test
     void concurrentUseGrowsToTheLimitAndWaitersGetConnectionsAsTheyComeBack() {
-        Pool<RecordingProtocol> pool = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(3)
-                .acquireTimeout(Duration.ofSeconds(30)).build();
-        List<CompletionStage<PoolConnection<RecordingProtocol>>> acquires = new ArrayList<>();
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(3)
+                .withAcquireTimeout(Duration.ofSeconds(30)));
+        List<CompletionStage<PooledConnection<RecordingProtocol>>> acquires = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             acquires.add(pool.acquire(address));
         }
-        List<PoolConnection<RecordingProtocol>> held = new ArrayList<>();
+        List<PooledConnection<RecordingProtocol>> held = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             held.add(Loops.await(acquires.get(i)));
         }
@@ -96,11 +98,11 @@ class PoolTest {
         assertCounts(pool, 3, 0, 3);
 
         held.get(0).release();
-        PoolConnection<RecordingProtocol> fourth = Loops.await(acquires.get(3));
+        PooledConnection<RecordingProtocol> fourth = Loops.await(acquires.get(3));
         assertSame(held.get(0), fourth, "a released connection goes straight to a waiter");
         assertEquals(1, pool.waiting());
         held.get(1).discard();
-        PoolConnection<RecordingProtocol> fifth = Loops.await(acquires.get(4));
+        PooledConnection<RecordingProtocol> fifth = Loops.await(acquires.get(4));
         assertNotSame(held.get(1), fifth, "a discarded connection is replaced by a new one");
         assertCounts(pool, 3, 0, 4);
         assertEquals(0, pool.waiting());
@@ -110,7 +112,7 @@ class PoolTest {
     @Test
     void aTimedOutAcquireGivesItsSlotBack() {
         Pool<RecordingProtocol> pool = pool(1);
-        PoolConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
+        PooledConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
         Throwable e = Loops.failure(pool.acquire(address));
         assertInstanceOf(TransportTimeoutError.class, e);
         assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
@@ -123,10 +125,10 @@ class PoolTest {
 
     @Test
     void aCancelledAcquireGivesItsSlotBack() {
-        Pool<RecordingProtocol> pool = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(1)
-                .acquireTimeout(Duration.ofSeconds(30)).build();
-        PoolConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
-        CompletableFuture<PoolConnection<RecordingProtocol>> cancelled = pool.acquire(address).toCompletableFuture();
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
+                .withAcquireTimeout(Duration.ofSeconds(30)));
+        PooledConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
+        CompletableFuture<PooledConnection<RecordingProtocol>> cancelled = pool.acquire(address).toCompletableFuture();
         Loops.awaitTrue(() -> pool.waiting() == 1, "it waits");
         cancelled.cancel(false);
         Loops.awaitTrue(() -> pool.waiting() == 0, "the cancelled acquire left the queue");
@@ -138,13 +140,13 @@ class PoolTest {
     @Test
     void anIdleConnectionThatClosesIsDroppedAndReplaced() {
         Pool<RecordingProtocol> pool = pool(2);
-        PoolConnection<RecordingProtocol> c = Loops.await(pool.acquire(address));
+        PooledConnection<RecordingProtocol> c = Loops.await(pool.acquire(address));
         c.release();
         assertCounts(pool, 0, 1, 1);
         Loops.awaitTrue(() -> server.counters().open() == 1, "the server has its side of the connection");
         server.connections().forEach(Transport::close); // the server ends the idle connection
         Loops.awaitTrue(() -> pool.available() == 0, "the closed idle connection left the pool");
-        PoolConnection<RecordingProtocol> fresh = Loops.await(pool.acquire(address));
+        PooledConnection<RecordingProtocol> fresh = Loops.await(pool.acquire(address));
         assertNotSame(c, fresh);
         assertCounts(pool, 1, 0, 2);
         Loops.await(pool.close());
@@ -153,11 +155,11 @@ class PoolTest {
     @Test
     void aConnectionIsGivenBackOnceOnly() {
         Pool<RecordingProtocol> pool = pool(2);
-        PoolConnection<RecordingProtocol> c = Loops.await(pool.acquire(address));
+        PooledConnection<RecordingProtocol> c = Loops.await(pool.acquire(address));
         c.release();
         assertThrows(IllegalStateException.class, c::release);
         assertThrows(IllegalStateException.class, c::discard);
-        PoolConnection<RecordingProtocol> d = Loops.await(pool.acquire(address));
+        PooledConnection<RecordingProtocol> d = Loops.await(pool.acquire(address));
         d.discard();
         assertThrows(IllegalStateException.class, d::release);
         assertCounts(pool, 0, 0, 1);
@@ -167,17 +169,17 @@ class PoolTest {
 
     @Test
     void idleEvictionLifetimeAndHealthCheckDropConnections() {
-        Pool<RecordingProtocol> idle = Pool.builder(LOOPS.tcp, RecordingProtocol::new).idleTimeout(Duration.ofMillis(100))
-                .build();
-        PoolConnection<RecordingProtocol> a = Loops.await(idle.acquire(address));
+        Pool<RecordingProtocol> idle = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT
+                .withIdleTimeout(Duration.ofMillis(100)));
+        PooledConnection<RecordingProtocol> a = Loops.await(idle.acquire(address));
         a.release();
         Loops.awaitTrue(() -> idle.available() == 0, "evicted after its idle time");
         Loops.awaitTrue(() -> a.transport().isClosing(), "and closed");
         Loops.await(idle.close());
 
-        Pool<RecordingProtocol> aging = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxLifetime(Duration.ofMillis(50))
-                .build();
-        PoolConnection<RecordingProtocol> old = Loops.await(aging.acquire(address));
+        Pool<RecordingProtocol> aging = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT
+                .withMaxLifetime(Duration.ofMillis(50)));
+        PooledConnection<RecordingProtocol> old = Loops.await(aging.acquire(address));
         long born = System.nanoTime();
         Loops.awaitTrue(() -> System.nanoTime() - born > 60_000_000L, "the lifetime passes");
         old.release();
@@ -186,12 +188,12 @@ class PoolTest {
         Loops.await(aging.close());
 
         AtomicBoolean healthy = new AtomicBoolean(true);
-        Pool<RecordingProtocol> checked = Pool.builder(LOOPS.tcp, RecordingProtocol::new)
-                .healthCheck(c -> healthy.get()).build();
-        PoolConnection<RecordingProtocol> b = Loops.await(checked.acquire(address));
+        Pool<RecordingProtocol> checked = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT
+                .withHealthCheck(c -> healthy.get()));
+        PooledConnection<RecordingProtocol> b = Loops.await(checked.acquire(address));
         b.release();
         healthy.set(false);
-        PoolConnection<RecordingProtocol> c = Loops.await(checked.acquire(address));
+        PooledConnection<RecordingProtocol> c = Loops.await(checked.acquire(address));
         assertNotSame(b, c, "a connection that fails the check is replaced");
         assertTrue(b.transport().isClosing());
         assertCounts(checked, 1, 0, 2);
@@ -200,13 +202,13 @@ class PoolTest {
 
     @Test
     void closeClosesIdleAndInUseConnectionsAndFailsWaiters() {
-        Pool<RecordingProtocol> pool = Pool.builder(LOOPS.tcp, RecordingProtocol::new).maxSize(2)
-                .acquireTimeout(Duration.ofSeconds(30)).build();
-        PoolConnection<RecordingProtocol> inUse = Loops.await(pool.acquire(address));
-        PoolConnection<RecordingProtocol> idle = Loops.await(pool.acquire(address));
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(2)
+                .withAcquireTimeout(Duration.ofSeconds(30)));
+        PooledConnection<RecordingProtocol> inUse = Loops.await(pool.acquire(address));
+        PooledConnection<RecordingProtocol> idle = Loops.await(pool.acquire(address));
         idle.release();
-        CompletionStage<PoolConnection<RecordingProtocol>> waiter = pool.acquire(address);
-        CompletionStage<PoolConnection<RecordingProtocol>> third = pool.acquire(address);
+        CompletionStage<PooledConnection<RecordingProtocol>> waiter = pool.acquire(address);
+        CompletionStage<PooledConnection<RecordingProtocol>> third = pool.acquire(address);
         Loops.awaitTrue(() -> pool.waiting() == 1 || pool.inUse() == 2, "one more in use, one waiting");
         Loops.await(pool.close());
         assertCounts(pool, 0, 0, 2);

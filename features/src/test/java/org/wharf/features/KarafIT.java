@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class KarafIT {
 
     private static final String VERSION = System.getProperty("wharf.version");
-    private static final List<String> BUNDLES = List.of("transport.api", "transport.core", "protocol.api", "transport.nio",
+    private static final List<String> BUNDLES = List.of("transport.api", "transport.core", "protocol.api", "endpoints.api", "transport.nio",
             "transport.ssl", "endpoints", "protocol.echo", "protocol.http", "protocol.proxy");
 
     private static Path karaf;

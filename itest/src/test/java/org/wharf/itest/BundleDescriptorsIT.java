@@ -142,7 +142,12 @@ class BundleDescriptorsIT {
         assertEquals(Set.of("org.wharf.transport.ssl"), descriptor.exports().stream()
                 .map(ModuleDescriptor.Exports::source).collect(Collectors.toSet()));
         assertEquals(Set.of("org.wharf.transport.api.StreamTransportProvider"), descriptor.uses());
-        assertEquals(java.util.List.of("org.wharf.transport.ssl.internal.SslTransportProvider"), descriptor.provides()
-                .iterator().next().providers());
+        Map<String, java.util.List<String>> provides = descriptor.provides().stream()
+                .collect(Collectors.toMap(ModuleDescriptor.Provides::service, ModuleDescriptor.Provides::providers));
+        assertEquals(Map.of(
+                "org.wharf.transport.api.StreamTransportProvider",
+                java.util.List.of("org.wharf.transport.ssl.internal.SslTransportProvider"),
+                "org.wharf.transport.api.TlsOptionsFactory",
+                java.util.List.of("org.wharf.transport.ssl.internal.TlsPropertiesFactory")), provides);
     }
 }

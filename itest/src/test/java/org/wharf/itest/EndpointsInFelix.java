@@ -1,6 +1,5 @@
 package org.wharf.itest;
 
-import java.net.InetSocketAddress;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
@@ -25,14 +24,15 @@ final class EndpointsInFelix {
     }
 
     Object runtime() {
-        Felix.awaitTrue(() -> felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime") != null,
+        Felix.awaitTrue(() -> felix.context().getServiceReference("org.wharf.endpoints.api.EndpointRuntime") != null,
                 "the endpoint runtime is registered");
-        return felix.context().getService(felix.context().getServiceReference("org.wharf.endpoints.EndpointRuntime"));
+        return felix.context().getService(felix.context().getServiceReference("org.wharf.endpoints.api.EndpointRuntime"));
     }
 
-    /** The EndpointInfo named {@code name}, or null. */
+    /** The EndpointDTO named {@code name}, or null. */
     Object endpoint(String name) {
-        for (Object info : (List<?>) Felix.get(runtime(), "endpoints")) {
+        Object snapshot = Felix.get(runtime(), "getRuntimeDTO");
+        for (Object info : (List<?>) Felix.get(snapshot, "endpoints")) {
             if (name.equals(Felix.get(info, "name"))) {
                 return info;
             }
@@ -47,7 +47,7 @@ final class EndpointsInFelix {
 
     String reason(String name) {
         Object e = endpoint(name);
-        return e == null ? "(none)" : String.valueOf(Felix.get(e, "reason"));
+        return e == null ? "(none)" : String.valueOf(Felix.get(e, "failureMessage"));
     }
 
     int port(String name) {
@@ -57,7 +57,11 @@ final class EndpointsInFelix {
     /** The endpoint's first listening port, or -1 while it has none. */
     static int port(Object endpoint) {
         List<?> addresses = (List<?>) Felix.get(endpoint, "addresses");
-        return addresses.isEmpty() ? -1 : ((InetSocketAddress) addresses.get(0)).getPort();
+        if (addresses.isEmpty()) {
+            return -1;
+        }
+        String first = String.valueOf(addresses.get(0));
+        return Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
     }
 
     void awaitState(String name, String expected) {
@@ -71,7 +75,7 @@ final class EndpointsInFelix {
      */
     private String describe(String name) {
         Object e = endpoint(name);
-        return e == null ? "(none)" : Felix.get(e, "state") + ": " + Felix.get(e, "reason");
+        return e == null ? "(none)" : Felix.get(e, "state") + ": " + Felix.get(e, "failureMessage");
     }
 
     /** Runs a Gogo command (such as {@code wharf:endpoints}) and returns what it answered. */

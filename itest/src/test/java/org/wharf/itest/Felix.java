@@ -109,10 +109,20 @@ final class Felix implements AutoCloseable {
         throw new NoSuchMethodException(method + " on " + target.getClass());
     }
 
-    /** Reads a public accessor of a public class of a bundle (a record component, say). */
+    /**
+     * Reads a public accessor (a record component, say) or a public field (a DTO's) of an
+     * object of a bundle; a DTO's arrays come back as lists.
+     */
     static Object get(Object target, String accessor) {
         try {
             return target.getClass().getMethod(accessor).invoke(target);
+        } catch (NoSuchMethodException notAnAccessor) {
+            try {
+                Object value = target.getClass().getField(accessor).get(target);
+                return value instanceof Object[] array ? java.util.List.of(array) : value;
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot read " + accessor + " of " + target, e);
+            }
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot read " + accessor + " of " + target, e);
         }

@@ -34,6 +34,7 @@ class HotDeployTimesIT {
         felix.start("protocol.api");
         felix.start("transport.core");
         felix.start("transport.nio");
+        felix.start("endpoints.api");
         felix.start("endpoints");
     }
 
@@ -88,8 +89,8 @@ class HotDeployTimesIT {
 
     private String endpoints() {
         Object runtime = felix.context().getService(felix.context().getServiceReference(
-                "org.wharf.endpoints.EndpointRuntime"));
-        return String.valueOf(Felix.get(runtime, "endpoints"));
+                "org.wharf.endpoints.api.EndpointRuntime"));
+        return String.valueOf(Felix.get(Felix.get(runtime, "getRuntimeDTO"), "endpoints"));
     }
 
     private static boolean answers(int port) {

@@ -117,8 +117,8 @@ class ModulePathIT {
 
     @Test
     void theProxyProtocolLoadsAndChecksItsSettingsOnThePlainModulePathWithoutOsgiJars() throws Exception {
-        Path[] jars = java.util.stream.Stream.of("transport.api", "transport.core", "protocol.api", "transport.nio",
-                "transport.ssl", "endpoints", "protocol.proxy").map(BuiltBundles::jar).toArray(Path[]::new);
+        Path[] jars = java.util.stream.Stream.of("transport.api", "transport.core", "protocol.api", "endpoints.api",
+                "transport.nio", "transport.ssl", "endpoints", "protocol.proxy").map(BuiltBundles::jar).toArray(Path[]::new);
         ModuleLayer boot = ModuleLayer.boot();
         Configuration config = boot.configuration().resolve(ModuleFinder.of(jars), ModuleFinder.of(),
                 Set.of("org.wharf.protocol.proxy", "org.wharf.transport.nio", "org.wharf.transport.ssl"));
@@ -148,8 +148,8 @@ class ModulePathIT {
 
     @Test
     void aServerAndAClientProcessOnThePlainModulePathTalkOverARealSocket() throws Exception {
-        String modulePath = java.util.stream.Stream.of("transport.api", "transport.core", "protocol.api", "transport.nio",
-                "endpoints", "endpoints.bootstrap", "itest.protocol").map(m -> BuiltBundles.jar(m).toString())
+        String modulePath = java.util.stream.Stream.of("transport.api", "transport.core", "protocol.api", "endpoints.api",
+                "transport.nio", "endpoints", "endpoints.bootstrap", "itest.protocol").map(m -> BuiltBundles.jar(m).toString())
                 .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
         String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String main = "org.wharf.endpoints.bootstrap/org.wharf.endpoints.bootstrap.Bootstrap";

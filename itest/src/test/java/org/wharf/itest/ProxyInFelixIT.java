@@ -40,6 +40,7 @@ class ProxyInFelixIT {
         felix.start("transport.core");
         felix.start("transport.nio");
         felix.start("transport.ssl");
+        felix.start("endpoints.api");
         felix.start("endpoints");
         endpoints = new EndpointsInFelix(felix);
     }

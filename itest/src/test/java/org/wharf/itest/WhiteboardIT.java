@@ -49,6 +49,7 @@ class WhiteboardIT {
         felix.start("protocol.api");
         felix.start("transport.core");
         nio = felix.start("transport.nio");
+        felix.start("endpoints.api");
         felix.start("endpoints");
     }
 
@@ -231,7 +232,7 @@ class WhiteboardIT {
     private Object pool(String filter) {
         try {
             org.osgi.framework.ServiceReference<?>[] refs = felix.context().getServiceReferences(
-                    "org.wharf.endpoints.Pool", filter);
+                    "org.wharf.endpoints.api.ConnectionPool", filter);
             return refs == null ? null : felix.context().getService(refs[0]);
         } catch (org.osgi.framework.InvalidSyntaxException e) {
             throw new IllegalArgumentException(e);
@@ -442,7 +443,7 @@ class WhiteboardIT {
 
     private List<String> protocols() {
         List<String> names = new ArrayList<>();
-        for (Object p : (List<?>) Felix.get(runtime(), "protocols")) {
+        for (Object p : (List<?>) Felix.get(Felix.get(runtime(), "getRuntimeDTO"), "protocols")) {
             names.add(String.valueOf(Felix.get(p, "name")));
         }
         return names;

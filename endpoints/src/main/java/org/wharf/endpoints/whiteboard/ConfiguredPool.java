@@ -15,6 +15,8 @@ import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceRegistration;
 import org.wharf.endpoints.Pool;
+import org.wharf.endpoints.api.ConnectionPool;
+import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
@@ -24,7 +26,7 @@ import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
 
 /**
- * A configured pool: registered as a {@link Pool} service (with {@code wharf.pool.name}) while
+ * A configured pool: registered as a {@link ConnectionPool} service (with {@code wharf.pool.name}) while
  * its transport and client protocol are there, withdrawn and closed when one goes. Used on
  * the whiteboard's thread only.
  */
@@ -107,23 +109,22 @@ final class ConfiguredPool {
         bound = protocol;
         boundTransport = provider;
         ConnectOptions options = tlsOptions == null ? ConnectOptions.DEFAULT : ConnectOptions.DEFAULT.withTls(tlsOptions);
-        Pool.Builder<Protocol> builder = Pool.builder(provider, () -> protocol.factory().newProtocol(
-                new ProtocolContext(name, transport, properties, ConnectionHooks.NONE)))
-                .options(options).address(address)
-                .maxSize(number("maxSize", 10)).acquireTimeout(Duration.ofMillis(number("acquireTimeout", 30_000)));
+        PoolOptions poolOptions = PoolOptions.DEFAULT.withConnect(options).withAddress(address)
+                .withMaxSize(number("maxSize", 10)).withAcquireTimeout(Duration.ofMillis(number("acquireTimeout", 30_000)));
         long idle = number("idleTimeout", 0);
         if (idle > 0) {
-            builder.idleTimeout(Duration.ofMillis(idle));
+            poolOptions = poolOptions.withIdleTimeout(Duration.ofMillis(idle));
         }
         long lifetime = number("maxLifetime", 0);
         if (lifetime > 0) {
-            builder.maxLifetime(Duration.ofMillis(lifetime));
+            poolOptions = poolOptions.withMaxLifetime(Duration.ofMillis(lifetime));
         }
-        pool = builder.build();
+        pool = Pool.create(provider, () -> protocol.factory().newProtocol(
+                new ProtocolContext(name, transport, properties, ConnectionHooks.NONE)), poolOptions);
         Dictionary<String, Object> service = new Hashtable<>();
         service.put(NAME_PROPERTY, name);
         service.put("wharf.pool.address", address.getHostString() + ":" + address.getPort());
-        registration = context.registerService(Pool.class, pool, service);
+        registration = context.registerService(ConnectionPool.class, pool, service);
         whiteboard.logger().log(Level.INFO, "pool " + name + " to " + address.getHostString() + ":" + address.getPort()
                 + " over " + transport + " with " + protocol.name() + " " + protocol.version());
     }

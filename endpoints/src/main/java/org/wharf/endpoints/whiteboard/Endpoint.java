@@ -13,10 +13,10 @@ import org.osgi.framework.Filter;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
 import org.wharf.endpoints.DatagramServer;
-import org.wharf.endpoints.EndpointInfo;
-import org.wharf.endpoints.EndpointState;
 import org.wharf.endpoints.Server;
 import org.wharf.endpoints.ServerCounters;
+import org.wharf.endpoints.api.EndpointDTO;
+import org.wharf.endpoints.api.EndpointState;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
@@ -26,6 +26,7 @@ import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.TlsOptionsFactory;
 import org.wharf.transport.api.TransportProvider;
 
 /**
@@ -55,13 +56,18 @@ final class Endpoint implements EndpointMXBean {
     private int holdGeneration;
     private String tls;
     private TlsOptions inlineTls;
+    private TlsOptionsFactory inlineTlsFactory;
     private boolean hasInlineTls;
     private String configError;
+    private int configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_PROPERTY;
     /** What the last failed start was made of: not retried until one of them changes. */
     private List<Object> failedWith;
 
-    private volatile EndpointState state = EndpointState.WAITING;
-    private volatile String reason = "";
+    /** Where the endpoint stands, and why: replaced as a whole, so never read half-updated. */
+    private record Status(EndpointState state, int failure, String message) {
+    }
+
+    private volatile Status status = new Status(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
     private volatile Server server;
     private volatile DatagramServer datagramServer;
     private Object serverProvider;
@@ -123,23 +129,35 @@ final class Endpoint implements EndpointMXBean {
     }
 
     /**
-     * TLS settings given inline (tls.certificate, tls.key, ...): a missing file fails the
-     * endpoint; while transport.ssl is not there (a dynamic import) it waits.
+     * TLS settings given inline (tls.certificate, tls.key, ...), made by the TLS transport's
+     * {@link TlsOptionsFactory} service: a missing file fails the endpoint; while no factory is
+     * registered it waits.
      *
      * @return false if the endpoint cannot go on now (its state says why)
      */
     private boolean resolveInlineTls() {
-        if (!hasInlineTls || inlineTls != null) {
+        if (!hasInlineTls) {
+            return true;
+        }
+        TlsOptionsFactory factory = whiteboard.tlsOptionsFactory();
+        if (factory == null) {
+            inlineTls = null;
+            inlineTlsFactory = null;
+            set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_TLS, "endpoint " + name
+                    + ": tls.* properties need the TLS transport (no TlsOptionsFactory service is registered)");
+            return false;
+        }
+        if (inlineTls != null && inlineTlsFactory == factory) {
             return true;
         }
         try {
-            inlineTls = org.wharf.transport.ssl.TlsProperties.options(properties);
+            inlineTls = factory.fromProperties(properties);
+            inlineTlsFactory = factory;
             return true;
-        } catch (NoClassDefFoundError e) {
-            set(EndpointState.WAITING, "endpoint " + name + ": tls.* properties need the transport.ssl bundle");
         } catch (IllegalArgumentException e) {
             configError = "endpoint " + name + ": " + e.getMessage();
-            set(EndpointState.FAILED, configError);
+            configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_TLS;
+            set(EndpointState.FAILED, configErrorCode, configError);
         }
         return false;
     }
@@ -181,7 +199,7 @@ final class Endpoint implements EndpointMXBean {
      * @return true if {@link #reconfigure(Map)} can take it
      */
     boolean onlyProtocolSettingsDiffer(Map<String, Object> next) {
-        if (configError != null || state == EndpointState.FAILED) {
+        if (configError != null || status.state() == EndpointState.FAILED) {
             return false;
         }
         java.util.Set<String> keys = new java.util.HashSet<>(properties.keySet());
@@ -228,7 +246,7 @@ final class Endpoint implements EndpointMXBean {
     /** Brings the server in line with the registered protocols, transports and TLS settings. */
     void reconcile() {
         if (configError != null) {
-            set(EndpointState.FAILED, configError);
+            set(EndpointState.FAILED, configErrorCode, configError);
             return;
         }
         if (starting) {
@@ -244,7 +262,8 @@ final class Endpoint implements EndpointMXBean {
             stopNow();
         }
         if (provider == null) {
-            set(EndpointState.FAILED, "endpoint " + name + ": transport=" + transport + ": no such transport is registered");
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_NO_TRANSPORT, "endpoint " + name + ": transport=" + transport
+                    + ": no such transport is registered");
             return;
         }
         Optional<ProtocolEntry> best = whiteboard.registeredProtocols().stream()
@@ -252,7 +271,8 @@ final class Endpoint implements EndpointMXBean {
                 .max(Comparator.comparing(ProtocolEntry::version).thenComparing(ProtocolEntry::id));
         if (server == null && datagramServer == null) {
             if (best.isEmpty()) {
-                set(EndpointState.WAITING, "endpoint " + name + ": no protocol matching protocol=" + protocolSelector
+                set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_PROTOCOL, "endpoint " + name
+                        + ": no protocol matching protocol=" + protocolSelector
                         + " for " + transport + " is registered");
                 return;
             }
@@ -260,7 +280,8 @@ final class Endpoint implements EndpointMXBean {
             if (tlsOptions == null && tls != null) {
                 tlsOptions = whiteboard.tls(tls);
                 if (tlsOptions == null) {
-                    set(EndpointState.WAITING, "endpoint " + name + ": tls=" + tls + ": no org.wharf.tls configuration "
+                    set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_TLS, "endpoint " + name + ": tls=" + tls
+                            + ": no org.wharf.tls configuration "
                             + "of that name is active");
                     return;
                 }
@@ -273,14 +294,14 @@ final class Endpoint implements EndpointMXBean {
             String wrong = checkSettings(best.get(), properties);
             if (wrong != null) {
                 failedWith = inputs; // until the configuration or the protocol changes
-                set(EndpointState.FAILED, "endpoint " + name + ": " + wrong);
+                set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_PROTOCOL_REFUSED_SETTINGS, "endpoint " + name + ": " + wrong);
                 whiteboard.logger().log(Level.WARNING, "endpoint " + name + ": " + wrong);
                 return;
             }
             start(provider, best.get(), tlsOptions);
             return;
         }
-        if (state == EndpointState.DRAINING) {
+        if (status.state() == EndpointState.DRAINING) {
             return;
         }
         ProtocolEntry now = bound;
@@ -365,7 +386,7 @@ final class Endpoint implements EndpointMXBean {
             failedWith = java.util.Arrays.asList(serverProvider, bound.id(), startedTls);
             serverProvider = null;
             bound = null;
-            set(EndpointState.FAILED, "endpoint " + name + ": " + cause.getMessage());
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + ": " + cause.getMessage());
             whiteboard.logger().log(Level.WARNING, "endpoint " + name + " cannot listen: " + cause.getMessage());
             return;
         }
@@ -380,7 +401,7 @@ final class Endpoint implements EndpointMXBean {
         }
         server = s;
         datagramServer = d;
-        set(EndpointState.LISTENING, "");
+        set(EndpointState.LISTENING, EndpointDTO.FAILURE_REASON_NONE, "");
         for (InetSocketAddress a : addresses()) {
             // The configured host: a wildcard bound dual-stack reads back as [::].
             whiteboard.logger().log(Level.INFO, "listening " + transport + " " + address.getHostString() + ":"
@@ -406,9 +427,10 @@ final class Endpoint implements EndpointMXBean {
     }
 
     private void drain(ProtocolEntry gone) {
-        set(EndpointState.DRAINING, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
+        set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_PROTOCOL_GONE, "endpoint " + name + ": protocol "
+                + gone.name() + " " + gone.version()
                 + " went away; connections finish within " + drainTimeout.toMillis() + " ms");
-        whiteboard.logger().log(Level.INFO, reason);
+        whiteboard.logger().log(Level.INFO, status.message());
         if (datagramServer != null) {
             datagramServer.close();
             whiteboard.submit(this::drained);
@@ -422,8 +444,8 @@ final class Endpoint implements EndpointMXBean {
         datagramServer = null;
         serverProvider = null;
         bound = null;
-        if (state == EndpointState.DRAINING) {
-            set(EndpointState.WAITING, "");
+        if (status.state() == EndpointState.DRAINING) {
+            set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
         }
         if (!whiteboard.isRemoved(this)) {
             reconcile();
@@ -446,8 +468,8 @@ final class Endpoint implements EndpointMXBean {
         datagramServer = null;
         serverProvider = null;
         bound = null;
-        if (state != EndpointState.FAILED) {
-            set(EndpointState.WAITING, "");
+        if (status.state() != EndpointState.FAILED) {
+            set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
         }
     }
 
@@ -466,10 +488,10 @@ final class Endpoint implements EndpointMXBean {
         return new ProtocolContext(name, transport, visible, hooks);
     }
 
-    private void set(EndpointState newState, String newReason) {
-        if (newState != state || !newReason.equals(reason)) {
-            state = newState;
-            reason = newReason;
+    private void set(EndpointState newState, int failure, String message) {
+        Status now = status;
+        if (newState != now.state() || failure != now.failure() || !message.equals(now.message())) {
+            status = new Status(newState, failure, message);
             whiteboard.changed();
         }
     }
@@ -494,10 +516,33 @@ final class Endpoint implements EndpointMXBean {
         return server;
     }
 
-    EndpointInfo info() {
+    /** The endpoint now, from one look at its status; counters are read live. */
+    EndpointDTO dto() {
         ProtocolEntry b = bound;
-        return new EndpointInfo(name, String.valueOf(transport), addresses(), state, reason, b == null ? "" : b.name(),
-                b == null ? "" : b.version().toString(), counters(), protocolMetrics(b));
+        Status now = status;
+        ServerCounters c = counters();
+        EndpointDTO dto = new EndpointDTO();
+        dto.name = name;
+        dto.transport = String.valueOf(transport);
+        dto.addresses = addresses().stream().map(a -> configuredHost() + ":" + a.getPort()).toArray(String[]::new);
+        dto.state = now.state();
+        dto.failureReason = now.failure();
+        dto.failureMessage = now.message();
+        dto.protocol = b == null ? "" : b.name();
+        dto.protocolVersion = b == null ? "" : b.version().toString();
+        dto.sessions = c.sessions();
+        dto.open = c.open();
+        dto.rejected = c.rejected();
+        dto.requests = c.requests();
+        dto.bytesReceived = c.bytesReceived();
+        dto.bytesSent = c.bytesSent();
+        dto.protocolMetrics = protocolMetrics(b);
+        return dto;
+    }
+
+    /** The configured host, as written: a wildcard bound dual-stack would read back as [::]. */
+    private String configuredHost() {
+        return address == null ? "?" : address.getHostString();
     }
 
     /** The bound protocol's figures for this endpoint; none if it has none or fails to say. */
@@ -507,7 +552,7 @@ final class Endpoint implements EndpointMXBean {
         }
         try {
             Map<String, Long> m = b.factory().metrics(name);
-            return m == null ? Map.of() : m;
+            return m == null ? Map.of() : new java.util.TreeMap<>(m);
         } catch (RuntimeException | LinkageError e) {
             return Map.of(); // a protocol's introspection never breaks the runtime's
         }
@@ -515,7 +560,7 @@ final class Endpoint implements EndpointMXBean {
 
     @Override
     public Map<String, Long> getProtocolMetrics() {
-        return info().protocolMetrics();
+        return protocolMetrics(bound);
     }
 
     ProtocolEntry bound() {
@@ -524,12 +569,12 @@ final class Endpoint implements EndpointMXBean {
 
     @Override
     public String getState() {
-        return state.name();
+        return status.state().name();
     }
 
     @Override
     public String getReason() {
-        return reason;
+        return status.message();
     }
 
     @Override

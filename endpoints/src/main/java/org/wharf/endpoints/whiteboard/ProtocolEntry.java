@@ -23,4 +23,9 @@ record ProtocolEntry(long id, ProtocolFactory factory, Map<String, Object> prope
     boolean serves(String transport) {
         return transports.contains(transport);
     }
+
+    /** Its {@code service.ranking}, 0 when not set. */
+    int ranking() {
+        return properties.get("service.ranking") instanceof Integer r ? r : 0;
+    }
 }

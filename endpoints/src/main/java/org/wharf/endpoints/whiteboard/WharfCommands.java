@@ -1,13 +1,11 @@
 package org.wharf.endpoints.whiteboard;
 
-import java.util.stream.Collectors;
-
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.wharf.endpoints.ConnectionInfo;
-import org.wharf.endpoints.EndpointInfo;
-import org.wharf.endpoints.EndpointRuntime;
-import org.wharf.endpoints.ProtocolInfo;
+import org.wharf.endpoints.api.ConnectionDTO;
+import org.wharf.endpoints.api.EndpointDTO;
+import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.endpoints.api.ProtocolDTO;
 
 /** Gogo commands: {@code wharf:protocols}, {@code wharf:endpoints}, {@code wharf:connections}. */
 @Component(service = WharfCommands.class, property = {"osgi.command.scope=wharf",
@@ -30,9 +28,9 @@ public final class WharfCommands {
     public String protocols() {
         StringBuilder out = new StringBuilder(String.format("%-16s %-14s %-14s %-32s %s%n", "PROTOCOL", "VERSION",
                 "TRANSPORTS", "BUNDLE", "ENDPOINTS"));
-        for (ProtocolInfo p : runtime.protocols()) {
-            out.append(String.format("%-16s %-14s %-14s %-32s %s%n", p.name(), p.version(), String.join(",", p.transports()),
-                    p.bundle(), String.join(",", p.endpoints())));
+        for (ProtocolDTO p : runtime.getRuntimeDTO().protocols) {
+            out.append(String.format("%-16s %-14s %-14s %-32s %s%n", p.name, p.version, String.join(",", p.transports),
+                    p.bundle, String.join(",", p.endpoints)));
         }
         return out.toString();
     }
@@ -45,12 +43,10 @@ public final class WharfCommands {
     public String endpoints() {
         StringBuilder out = new StringBuilder(String.format("%-16s %-5s %-24s %-10s %-20s %8s %8s %s%n", "ENDPOINT", "TRANS",
                 "ADDRESS", "STATE", "PROTOCOL", "OPEN", "SESSIONS", "REASON"));
-        for (EndpointInfo e : runtime.endpoints()) {
-            String address = e.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
-                    .collect(Collectors.joining(","));
-            out.append(String.format("%-16s %-5s %-24s %-10s %-20s %8d %8d %s%n", e.name(), e.transport(), address,
-                    e.state(), (e.protocol() + " " + e.protocolVersion()).trim(), e.counters().open(),
-                    e.counters().sessions(), e.reason()));
+        for (EndpointDTO e : runtime.getRuntimeDTO().endpoints) {
+            out.append(String.format("%-16s %-5s %-24s %-10s %-20s %8d %8d %s%n", e.name, e.transport,
+                    String.join(",", e.addresses), e.state, (e.protocol + " " + e.protocolVersion).trim(), e.open,
+                    e.sessions, e.failureMessage));
         }
         return out.toString();
     }
@@ -63,9 +59,9 @@ public final class WharfCommands {
     public String connections() {
         StringBuilder out = new StringBuilder(String.format("%-16s %-24s %-24s %12s %12s%n", "ENDPOINT", "PEER", "LOCAL",
                 "IN", "OUT"));
-        for (ConnectionInfo c : runtime.connections()) {
-            out.append(String.format("%-16s %-24s %-24s %12d %12d%n", c.endpoint(), c.peer(), c.local(), c.bytesReceived(),
-                    c.bytesSent()));
+        for (ConnectionDTO c : runtime.getConnectionDTOs(null)) {
+            out.append(String.format("%-16s %-24s %-24s %12d %12d%n", c.endpoint, c.peer, c.local, c.bytesReceived,
+                    c.bytesSent));
         }
         return out.toString();
     }
@@ -77,8 +73,8 @@ public final class WharfCommands {
      */
     public String metrics() {
         StringBuilder out = new StringBuilder(String.format("%-16s %-40s %16s%n", "ENDPOINT", "METRIC", "VALUE"));
-        for (EndpointInfo e : runtime.endpoints()) {
-            e.protocolMetrics().forEach((name, value) -> out.append(String.format("%-16s %-40s %16d%n", e.name(), name,
+        for (EndpointDTO e : runtime.getRuntimeDTO().endpoints) {
+            e.protocolMetrics.forEach((name, value) -> out.append(String.format("%-16s %-40s %16d%n", e.name, name,
                     value)));
         }
         return out.toString();

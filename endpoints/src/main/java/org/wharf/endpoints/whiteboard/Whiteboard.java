@@ -23,16 +23,18 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.wharf.endpoints.ConnectionInfo;
-import org.wharf.endpoints.EndpointInfo;
-import org.wharf.endpoints.EndpointRuntime;
-import org.wharf.endpoints.ProtocolInfo;
 import org.wharf.endpoints.Server;
+import org.wharf.endpoints.api.ConnectionDTO;
+import org.wharf.endpoints.api.EndpointDTO;
+import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.endpoints.api.ProtocolDTO;
+import org.wharf.endpoints.api.RuntimeDTO;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.TlsOptionsFactory;
 import org.wharf.transport.api.TransportProvider;
 
 /**
@@ -60,6 +62,8 @@ public final class Whiteboard implements EndpointRuntime {
     private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
     private final Map<String, ConfiguredPool> pools = new ConcurrentHashMap<>();
+    /** Makes inline tls.* settings; the TLS transport's, while it runs. On the whiteboard's thread. */
+    private TlsOptionsFactory tlsOptionsFactory;
     private volatile org.osgi.framework.BundleContext context;
     private final AtomicLong changeCount = new AtomicLong();
     private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
@@ -169,6 +173,24 @@ public final class Whiteboard implements EndpointRuntime {
         });
     }
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "removeTlsOptionsFactory")
+    void addTlsOptionsFactory(TlsOptionsFactory factory) {
+        submit(() -> {
+            tlsOptionsFactory = factory;
+            reconcileAll();
+        });
+    }
+
+    void removeTlsOptionsFactory(TlsOptionsFactory factory) {
+        submit(() -> {
+            if (tlsOptionsFactory == factory) {
+                tlsOptionsFactory = null;
+                reconcileAll();
+            }
+        });
+    }
+
     /** A configuration appeared or changed (from {@link ServerConfigComponent}). */
     void configure(String pid, Map<String, Object> properties) {
         submit(() -> {
@@ -250,6 +272,10 @@ public final class Whiteboard implements EndpointRuntime {
                 .orElse(null);
     }
 
+    TlsOptionsFactory tlsOptionsFactory() {
+        return tlsOptionsFactory;
+    }
+
     boolean isRemoved(Endpoint e) {
         return endpoints.get(e.pid) != e;
     }
@@ -293,41 +319,57 @@ public final class Whiteboard implements EndpointRuntime {
     // ---- EndpointRuntime ----
 
     @Override
-    public List<EndpointInfo> endpoints() {
-        return endpoints.values().stream().map(Endpoint::info).sorted(Comparator.comparing(EndpointInfo::name)).toList();
-    }
-
-    @Override
-    public List<ProtocolInfo> protocols() {
-        List<ProtocolInfo> result = new ArrayList<>();
+    public RuntimeDTO getRuntimeDTO() {
+        RuntimeDTO dto = new RuntimeDTO();
+        dto.changeCount = changeCount.get();
+        dto.endpoints = endpoints.values().stream().map(Endpoint::dto).sorted(Comparator.comparing(e -> e.name))
+                .toArray(EndpointDTO[]::new);
+        List<ProtocolDTO> result = new ArrayList<>();
         for (ProtocolEntry p : protocols.values()) {
-            List<String> serving = endpoints.values().stream().filter(e -> e.bound() != null && e.bound().id() == p.id())
-                    .map(e -> e.name).sorted().toList();
-            result.add(new ProtocolInfo(p.name(), p.version().toString(), p.transports(), p.bundle(), serving));
+            ProtocolDTO pd = new ProtocolDTO();
+            pd.name = p.name();
+            pd.version = p.version().toString();
+            pd.transports = p.transports().toArray(String[]::new);
+            pd.bundle = p.bundle();
+            pd.serviceId = p.id();
+            pd.ranking = p.ranking();
+            pd.endpoints = endpoints.values().stream().filter(e -> e.bound() != null && e.bound().id() == p.id())
+                    .map(e -> e.name).sorted().toArray(String[]::new);
+            result.add(pd);
         }
-        result.sort(Comparator.comparing(ProtocolInfo::name).thenComparing(ProtocolInfo::version));
-        return result;
+        result.sort(Comparator.comparing((ProtocolDTO p) -> p.name).thenComparing(p -> p.version));
+        dto.protocols = result.toArray(ProtocolDTO[]::new);
+        return dto;
     }
 
     @Override
-    public List<ConnectionInfo> connections() {
-        List<ConnectionInfo> result = new ArrayList<>();
+    public ConnectionDTO[] getConnectionDTOs(String endpoint) {
+        List<ConnectionDTO> result = new ArrayList<>();
         for (Endpoint e : endpoints.values()) {
             Server s = e.server();
-            if (s == null) {
+            if (s == null || endpoint != null && !endpoint.equals(e.name)) {
                 continue;
             }
-            s.connections().forEach(t -> result.add(new ConnectionInfo(e.name,
-                    t.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse("?"),
-                    t.extraInfo(ExtraInfo.LOCAL_ADDRESS).map(Object::toString).orElse("?"),
-                    t.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L), t.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L))));
+            s.connections().forEach(t -> {
+                ConnectionDTO c = new ConnectionDTO();
+                c.endpoint = e.name;
+                c.peer = t.extraInfo(ExtraInfo.PEER_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
+                c.local = t.extraInfo(ExtraInfo.LOCAL_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
+                c.bytesReceived = t.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L);
+                c.bytesSent = t.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);
+                result.add(c);
+            });
         }
-        return result;
+        return result.toArray(ConnectionDTO[]::new);
     }
 
-    @Override
-    public long changeCount() {
-        return changeCount.get();
+    /** One way to print an address: {@code host:port}, the host as a literal IP. */
+    static String hostAndPort(java.net.SocketAddress address) {
+        if (address instanceof java.net.InetSocketAddress a) {
+            String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+        }
+        return String.valueOf(address);
     }
 
     // ---- JMX ----

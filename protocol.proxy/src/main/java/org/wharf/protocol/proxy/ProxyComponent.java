@@ -8,23 +8,34 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.wharf.endpoints.api.ConnectionPools;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptionsFactory;
 import org.wharf.transport.api.TransportProvider;
 
 /**
  * The proxy protocol in a framework: a {@link ProxyFactory} that connects upstream with the
- * {@code tcp} and {@code ssl} transport services as they come and go. The OSGi types live here, so ProxyFactory loads on a plain module path.
+ * {@code tcp} and {@code ssl} transport services, the TLS settings factory and the pools
+ * service as they come and go. The OSGi types live here, so ProxyFactory loads on a plain module path.
  */
 @Component(service = ProtocolFactory.class)
 @ProtocolProperties(name = "proxy", transports = {"tcp", "ssl"})
 public final class ProxyComponent implements ProtocolFactory {
 
     private final Map<String, StreamTransportProvider> providers = new ConcurrentHashMap<>();
-    private final ProxyFactory proxy = new ProxyFactory(providers::get);
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile TlsOptionsFactory tlsOptionsFactory;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile ConnectionPools pools;
+
+    private final ProxyFactory proxy = new ProxyFactory(new ProxyServices(providers::get, () -> tlsOptionsFactory,
+            () -> pools));
 
     /** Made by Declarative Services. */
     public ProxyComponent() {

@@ -7,10 +7,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import org.wharf.endpoints.PoolConnection;
+import org.wharf.endpoints.api.PooledConnection;
 import org.wharf.transport.api.Connected;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Protocol;
@@ -32,7 +31,7 @@ import org.wharf.transport.api.TransportError;
 final class ProxyConnection implements Protocol {
 
     private final Route route;
-    private final Function<String, StreamTransportProvider> providers;
+    private final ProxyServices services;
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
 
     private Transport client;
@@ -46,13 +45,13 @@ final class ProxyConnection implements Protocol {
     private boolean clientGone;
     private boolean upstreamGone;
     /** The pooled upstream connection held, in pooled mode. */
-    private PoolConnection<PooledLeg> pooled;
+    private PooledConnection<PooledLeg> pooled;
     private long lastActivity;
     private TimerHandle idleTimer;
 
-    ProxyConnection(Route route, Function<String, StreamTransportProvider> providers) {
+    ProxyConnection(Route route, ProxyServices services) {
         this.route = route;
-        this.providers = providers;
+        this.services = services;
     }
 
     // ---- the client leg ----
@@ -149,13 +148,19 @@ final class ProxyConnection implements Protocol {
         Route.Upstream next = candidates.get(attempt++);
         next.active.incrementAndGet();
         CompletionStage<Connected<Transport, UpstreamLeg>> stage;
-        StreamTransportProvider provider = providers.apply(route.transport());
+        StreamTransportProvider provider = services.transport(route.transport());
         if (provider == null) {
             stage = CompletableFuture.failedFuture(new TransportError("no " + route.transport()
                     + " transport provider is available", null));
         } else {
             if (route.pooled()) {
-                route.pool(provider).acquire(next.address).whenComplete((connection, error) -> onClientLoop(() -> {
+                CompletionStage<PooledConnection<PooledLeg>> acquired;
+                try {
+                    acquired = route.pool(services.connectionPools(), provider).acquire(next.address);
+                } catch (RuntimeException e) {
+                    acquired = CompletableFuture.failedFuture(e);
+                }
+                acquired.whenComplete((connection, error) -> onClientLoop(() -> {
                     if (error != null) {
                         connectFailed(next, error);
                     } else {
@@ -179,7 +184,7 @@ final class ProxyConnection implements Protocol {
     }
 
     /** A pooled upstream connection, new or reused, now held by this client connection. */
-    private void pooledAcquired(PoolConnection<PooledLeg> connection, Route.Upstream to) {
+    private void pooledAcquired(PooledConnection<PooledLeg> connection, Route.Upstream to) {
         if (clientGone) {
             to.active.decrementAndGet();
             connection.release();
@@ -193,7 +198,7 @@ final class ProxyConnection implements Protocol {
 
     /** Gives the pooled connection back, or closes it if it cannot be reused. */
     private void finishPooled(boolean reusable) {
-        PoolConnection<PooledLeg> connection = pooled;
+        PooledConnection<PooledLeg> connection = pooled;
         pooled = null;
         upstreamGone = true;
         target.active.decrementAndGet();
@@ -272,7 +277,7 @@ final class ProxyConnection implements Protocol {
         }
         upstreamGone = true;
         from.active.decrementAndGet();
-        PoolConnection<PooledLeg> connection = pooled;
+        PooledConnection<PooledLeg> connection = pooled;
         if (connection != null) { // its slot goes back to the pool
             pooled = null;
             connection.protocol().detach();

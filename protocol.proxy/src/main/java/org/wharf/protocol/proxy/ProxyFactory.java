@@ -1,9 +1,7 @@
 package org.wharf.protocol.proxy;
 
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
@@ -25,35 +23,27 @@ import org.wharf.transport.api.StreamTransportProvider;
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 @aQute.bnd.annotation.spi.ServiceConsumer(value = StreamTransportProvider.class,
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+@aQute.bnd.annotation.spi.ServiceConsumer(value = org.wharf.transport.api.TlsOptionsFactory.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+@aQute.bnd.annotation.spi.ServiceConsumer(value = org.wharf.endpoints.api.ConnectionPools.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 public final class ProxyFactory implements ProtocolFactory {
 
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
-    private final Function<String, StreamTransportProvider> lookup;
+    private final ProxyServices services;
 
-    /** Made by ServiceLoader: transports are found with ServiceLoader on first use. */
+    /** Made by ServiceLoader: transports, TLS settings and pools are found with ServiceLoader on first use. */
     public ProxyFactory() {
-        Map<String, StreamTransportProvider> found = new ConcurrentHashMap<>();
-        this.lookup = kind -> found.computeIfAbsent(kind, k -> ServiceLoader.load(StreamTransportProvider.class,
-                ProxyFactory.class.getClassLoader()).stream().map(ServiceLoader.Provider::get)
-                .filter(p -> k.equals(p.kind())).findFirst().orElse(null));
+        this(ProxyServices.fromServiceLoader());
     }
 
     /**
-     * A proxy that connects upstream with the providers a lookup gives.
+     * A proxy on the given services.
      *
-     * @param providers the stream transport provider of a kind ({@code tcp}, {@code ssl}), or null
+     * @param services transports, the TLS settings factory, pools
      */
-    ProxyFactory(Function<String, StreamTransportProvider> providers) {
-        this.lookup = providers;
-    }
-
-    /**
-     * A proxy that connects upstream with the given providers.
-     *
-     * @param providers the stream transport providers by kind
-     */
-    ProxyFactory(Map<String, StreamTransportProvider> providers) {
-        this(Map.copyOf(providers)::get);
+    ProxyFactory(ProxyServices services) {
+        this.services = services;
     }
 
     /** Closes the routes' pooled upstream connections. */
@@ -72,7 +62,7 @@ public final class ProxyFactory implements ProtocolFactory {
      */
     @Override
     public Protocol newProtocol(ProtocolContext context) {
-        return new ProxyConnection(route(context), lookup);
+        return new ProxyConnection(route(context), services);
     }
     /**
      * Reads the endpoint's route, so a wrong {@code proxy.*} value fails the endpoint.
@@ -82,7 +72,7 @@ public final class ProxyFactory implements ProtocolFactory {
      */
     @Override
     public void checkSettings(ProtocolContext context) {
-        Route.parse(context.endpoint(), context.properties());
+        Route.parse(context.endpoint(), context.properties(), services.tls().get());
     }
 
     /**
@@ -114,6 +104,7 @@ public final class ProxyFactory implements ProtocolFactory {
     /** The endpoint's route, read again only when its configuration changed. */
     Route route(ProtocolContext context) {
         return routes.compute(context.endpoint(), (name, old) -> old != null && old.readFrom(context.properties()) ? old
-                : old != null ? old.reread(context.properties()) : Route.parse(name, context.properties()));
+                : old != null ? old.reread(context.properties(), services.tls().get())
+                : Route.parse(name, context.properties(), services.tls().get()));
     }
 }

@@ -15,8 +15,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.TlsOptionsFactory;
+import org.wharf.endpoints.api.ConnectionPool;
+import org.wharf.endpoints.api.ConnectionPools;
+import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.transport.api.TransportProvider;
-import org.wharf.transport.ssl.TlsProperties;
 
 /**
  * One endpoint's route: where its connections go, read from the endpoint's configuration
@@ -95,7 +98,7 @@ final class Route {
     private final boolean pooled;
     private final int poolMaxSize;
     private final Duration poolIdleTimeout;
-    private org.wharf.endpoints.Pool<PooledLeg> pool;
+    private ConnectionPool<PooledLeg> pool;
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
 
@@ -120,10 +123,11 @@ final class Route {
      *
      * @param endpoint the endpoint's name, for logs
      * @param properties the endpoint's configuration
+     * @param tlsFactory makes the upstream TLS settings; {@code null} while there is no TLS transport
      * @return the route
      * @throws IllegalArgumentException naming the property and value that is wrong
      */
-    static Route parse(String endpoint, Map<String, ?> properties) {
+    static Route parse(String endpoint, Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         List<Upstream> upstreams = new ArrayList<>();
         for (String address : list(properties.get(UPSTREAMS))) {
             upstreams.add(new Upstream(address(address)));
@@ -140,9 +144,13 @@ final class Route {
                 .withTimeout(Duration.ofMillis(number(properties, CONNECT_TIMEOUT, 5000, 1)));
         Map<String, Object> tls = upstreamTls(properties);
         if (transport.equals(TransportProvider.SSL)) {
+            if (tlsFactory == null) {
+                throw new IllegalArgumentException(TRANSPORT + " = ssl needs the TLS transport (no TlsOptionsFactory "
+                        + "service is registered)");
+            }
             TlsOptions tlsOptions;
             try {
-                tlsOptions = TlsProperties.options(tls);
+                tlsOptions = tlsFactory.fromProperties(tls);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("the upstream TLS settings (" + TLS_PREFIX + "tls.*): "
                         + e.getMessage(), e);
@@ -176,11 +184,12 @@ final class Route {
      * The same route read from changed settings, keeping the figures counted so far.
      *
      * @param properties the endpoint's new configuration
+     * @param tlsFactory makes the upstream TLS settings, or {@code null}
      * @return the new route
      * @throws IllegalArgumentException naming the property and value that is wrong
      */
-    Route reread(Map<String, ?> properties) {
-        Route next = parse(endpoint, properties);
+    Route reread(Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
+        Route next = parse(endpoint, properties, tlsFactory);
         next.counters = counters;
         return next;
     }
@@ -225,11 +234,12 @@ final class Route {
     }
 
     /** The route's pool of upstream connections, made on first use with this provider. */
-    synchronized org.wharf.endpoints.Pool<PooledLeg> pool(org.wharf.transport.api.StreamTransportProvider provider) {
+    synchronized ConnectionPool<PooledLeg> pool(ConnectionPools pools,
+            org.wharf.transport.api.StreamTransportProvider provider) {
         if (pool == null) {
-            pool = org.wharf.endpoints.Pool.builder(provider, PooledLeg::new).options(connectOptions)
-                    .maxSize(poolMaxSize).idleTimeout(poolIdleTimeout).acquireTimeout(connectOptions.timeout())
-                    .build();
+            pool = pools.create(provider, PooledLeg::new, PoolOptions.DEFAULT.withConnect(connectOptions)
+                    .withMaxSize(poolMaxSize).withIdleTimeout(poolIdleTimeout)
+                    .withAcquireTimeout(connectOptions.timeout()));
         }
         return pool;
     }

@@ -92,7 +92,8 @@ final class Legs implements AutoCloseable {
 
     /** A proxy endpoint named {@code gw} listening over {@code kind} with these {@code proxy.*} properties. */
     Proxy proxy(String kind, Map<String, Object> properties) {
-        ProxyFactory factory = new ProxyFactory(Map.of("tcp", tcp, "ssl", ssl));
+        ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", tcp, "ssl", ssl)::get,
+                org.wharf.transport.ssl.internal.TlsPropertiesFactory::new, org.wharf.endpoints.internal.ConnectionPoolsProvider::new));
         ProtocolContext context = new ProtocolContext("gw", kind, properties, ConnectionHooks.NONE);
         factory.route(context); // a bad route fails here, as the endpoint would
         Server<Protocol> server = serve(kind, () -> factory.newProtocol(context));

@@ -16,7 +16,7 @@ class RouteTest {
 
     @Test
     void roundRobinStartsAtEachUpstreamInTurnAndFallsBackToTheOthers() {
-        Route route = Route.parse("gw", Map.of(Route.UPSTREAMS, new String[] {"a:1", "b:2", "c:3"}));
+        Route route = parse(Map.of(Route.UPSTREAMS, new String[] {"a:1", "b:2", "c:3"}));
         assertEquals("[a:1, b:2, c:3]", route.candidates().toString());
         assertEquals("[b:2, c:3, a:1]", route.candidates().toString());
         assertEquals("[c:3, a:1, b:2]", route.candidates().toString());
@@ -25,15 +25,15 @@ class RouteTest {
 
     @Test
     void retriesLimitHowManyUpstreamsOneConnectionTries() {
-        Route route = Route.parse("gw", Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, 1));
+        Route route = parse(Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, 1));
         assertEquals(2, route.candidates().size());
-        Route none = Route.parse("gw", Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, "0"));
+        Route none = parse(Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, "0"));
         assertEquals(1, none.candidates().size());
     }
 
     @Test
     void leastConnectionsPicksTheUpstreamWithFewestOpen() {
-        Route route = Route.parse("gw", Map.of(Route.UPSTREAMS, "a:1,b:2,c:3", Route.BALANCING, "least-connections"));
+        Route route = parse(Map.of(Route.UPSTREAMS, "a:1,b:2,c:3", Route.BALANCING, "least-connections"));
         List<Route.Upstream> all = route.upstreams();
         all.get(0).active.set(5);
         all.get(1).active.set(1);
@@ -58,22 +58,27 @@ class RouteTest {
     void aBadValueNamesItsPropertyAndValue(String property, String value, String message) {
         Map<String, Object> properties = new java.util.HashMap<>(Map.of(Route.UPSTREAMS, "a:1"));
         properties.put(property, value);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Route.parse("gw", properties));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(properties));
         assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 
     @Test
     void aRouteNeedsAnUpstream() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Route.parse("gw", Map.of()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of()));
         assertTrue(e.getMessage().contains("proxy.upstreams = 'null': the route needs at least one upstream"),
                 e.getMessage());
     }
 
     @Test
     void aMissingUpstreamTlsFileIsNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Route.parse("gw", Map.of(
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
                 Route.UPSTREAMS, "a:1", Route.TRANSPORT, "ssl", "proxy.upstream.tls.ca", "/nonexistent/ca.pem")));
         assertTrue(e.getMessage().contains("proxy.upstream.tls") && e.getMessage().contains("/nonexistent/ca.pem"),
                 e.getMessage());
+    }
+
+    /** A route read with the TLS transport's settings factory, as in a platform. */
+    static Route parse(java.util.Map<String, ?> properties) {
+        return Route.parse("gw", properties, new org.wharf.transport.ssl.internal.TlsPropertiesFactory());
     }
 }

@@ -2,7 +2,7 @@ package org.wharf.protocol.http.status;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.wharf.endpoints.EndpointRuntime;
+import org.wharf.endpoints.api.EndpointRuntime;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;

@@ -1,12 +1,13 @@
 package org.wharf.protocol.http.status;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.Arrays;
 import java.util.stream.Collectors;
 
-import org.wharf.endpoints.EndpointInfo;
-import org.wharf.endpoints.EndpointRuntime;
-import org.wharf.endpoints.ProtocolInfo;
+import org.wharf.endpoints.api.EndpointDTO;
+import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.endpoints.api.ProtocolDTO;
+import org.wharf.endpoints.api.RuntimeDTO;
 import org.wharf.protocol.http.HttpHandler;
 import org.wharf.protocol.http.HttpRequest;
 import org.wharf.protocol.http.HttpResponse;
@@ -33,40 +34,38 @@ final class StatusPage implements HttpHandler {
     }
 
     private String json() {
-        String endpoints = runtime.endpoints().stream().map(e -> "{\"name\":" + q(e.name()) + ",\"transport\":"
-                + q(e.transport()) + ",\"state\":" + q(e.state().name()) + ",\"reason\":" + q(e.reason())
-                + ",\"addresses\":[" + e.addresses().stream().map(a -> q(a.getHostString() + ":" + a.getPort()))
-                .collect(Collectors.joining(",")) + "],\"protocol\":" + q(e.protocol()) + ",\"version\":"
-                + q(e.protocolVersion()) + ",\"sessions\":" + e.counters().sessions() + ",\"open\":" + e.counters().open()
-                + ",\"rejected\":" + e.counters().rejected() + ",\"requests\":" + e.counters().requests()
-                + ",\"bytesReceived\":" + e.counters().bytesReceived() + ",\"bytesSent\":" + e.counters().bytesSent()
-                + "}").collect(Collectors.joining(","));
-        String protocols = runtime.protocols().stream().map(p -> "{\"name\":" + q(p.name()) + ",\"version\":"
-                + q(p.version()) + ",\"transports\":[" + p.transports().stream().map(StatusPage::q)
-                .collect(Collectors.joining(",")) + "],\"bundle\":" + q(p.bundle()) + "}").collect(Collectors.joining(","));
-        return "{\"changeCount\":" + runtime.changeCount() + ",\"endpoints\":[" + endpoints + "],\"protocols\":["
+        RuntimeDTO now = runtime.getRuntimeDTO();
+        String endpoints = Arrays.stream(now.endpoints).map(e -> "{\"name\":" + q(e.name) + ",\"transport\":"
+                + q(e.transport) + ",\"state\":" + q(e.state.name()) + ",\"failureReason\":" + e.failureReason
+                + ",\"reason\":" + q(e.failureMessage) + ",\"addresses\":[" + Arrays.stream(e.addresses)
+                .map(StatusPage::q).collect(Collectors.joining(",")) + "],\"protocol\":" + q(e.protocol)
+                + ",\"version\":" + q(e.protocolVersion) + ",\"sessions\":" + e.sessions + ",\"open\":" + e.open
+                + ",\"rejected\":" + e.rejected + ",\"requests\":" + e.requests + ",\"bytesReceived\":"
+                + e.bytesReceived + ",\"bytesSent\":" + e.bytesSent + "}").collect(Collectors.joining(","));
+        String protocols = Arrays.stream(now.protocols).map(p -> "{\"name\":" + q(p.name) + ",\"version\":"
+                + q(p.version) + ",\"transports\":[" + Arrays.stream(p.transports).map(StatusPage::q)
+                .collect(Collectors.joining(",")) + "],\"bundle\":" + q(p.bundle) + "}").collect(Collectors.joining(","));
+        return "{\"changeCount\":" + now.changeCount + ",\"endpoints\":[" + endpoints + "],\"protocols\":["
                 + protocols + "]}";
     }
 
     private String html() {
+        RuntimeDTO now = runtime.getRuntimeDTO();
         StringBuilder b = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>Wharf</title>"
                 + "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em .8em;text-align:left}</style>"
                 + "</head><body><h1>Wharf</h1><h2>Endpoints</h2><table><tr><th>name</th><th>transport</th><th>address"
                 + "</th><th>state</th><th>protocol</th><th>open</th><th>sessions</th><th>requests</th></tr>");
-        List<EndpointInfo> endpoints = runtime.endpoints();
-        for (EndpointInfo e : endpoints) {
-            b.append("<tr><td>").append(h(e.name())).append("</td><td>").append(h(e.transport())).append("</td><td>")
-                    .append(h(e.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
-                            .collect(Collectors.joining(" ")))).append("</td><td>").append(h(e.state().name()))
-                    .append(e.reason().isEmpty() ? "" : " (" + h(e.reason()) + ")").append("</td><td>")
-                    .append(h(e.protocol() + " " + e.protocolVersion())).append("</td><td>").append(e.counters().open())
-                    .append("</td><td>").append(e.counters().sessions()).append("</td><td>")
-                    .append(e.counters().requests()).append("</td></tr>");
+        for (EndpointDTO e : now.endpoints) {
+            b.append("<tr><td>").append(h(e.name)).append("</td><td>").append(h(e.transport)).append("</td><td>")
+                    .append(h(String.join(" ", e.addresses))).append("</td><td>").append(h(e.state.name()))
+                    .append(e.failureMessage.isEmpty() ? "" : " (" + h(e.failureMessage) + ")").append("</td><td>")
+                    .append(h(e.protocol + " " + e.protocolVersion)).append("</td><td>").append(e.open)
+                    .append("</td><td>").append(e.sessions).append("</td><td>").append(e.requests).append("</td></tr>");
         }
         b.append("</table><h2>Protocols</h2><table><tr><th>name</th><th>version</th><th>transports</th><th>bundle</th></tr>");
-        for (ProtocolInfo p : runtime.protocols()) {
-            b.append("<tr><td>").append(h(p.name())).append("</td><td>").append(h(p.version())).append("</td><td>")
-                    .append(h(String.join(", ", p.transports()))).append("</td><td>").append(h(p.bundle()))
+        for (ProtocolDTO p : now.protocols) {
+            b.append("<tr><td>").append(h(p.name)).append("</td><td>").append(h(p.version)).append("</td><td>")
+                    .append(h(String.join(", ", p.transports))).append("</td><td>").append(h(p.bundle))
                     .append("</td></tr>");
         }
         return b.append("</table><p><a href=\"/status\">/status</a> (JSON)</p></body></html>").toString();
