@@ -18,9 +18,11 @@ import java.util.stream.Stream;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.startlevel.BundleStartLevel;
 
 /**
  * Starts the embedded platform: Apache Felix with SCR, ConfigAdmin, Metatype, FileInstall,
@@ -33,6 +35,8 @@ import org.osgi.framework.launch.FrameworkFactory;
  * default endpoints (0 for ephemeral ports).
  */
 public final class Main {
+
+    private static final String LOG_BUNDLE = "org.apache.felix.log";
 
     private static final PrintStream OUT = System.out;
 
@@ -69,6 +73,9 @@ public final class Main {
         config.put("felix.fileinstall.noInitialDelay", "true");
         config.put("felix.fileinstall.log.level", "1");
         config.put("gosh.args", shell ? "" : "--noshell");
+        // The Log Service starts at level 1, everything else at 2: on a restart the framework
+        // starts the cached bundles itself, and the console must hear what they log.
+        config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "2");
         defaultPort(config, "echo", "7007");
         defaultPort(config, "echo.udp", "7007");
         defaultPort(config, "echo.tls", "7443");
@@ -116,14 +123,23 @@ public final class Main {
                 }
             }
         }
-        framework.start();
-        // The Log Service first, so the console sees what the others log as they start.
         for (Bundle b : bundles) {
-            if ("org.apache.felix.log".equals(b.getSymbolicName())) {
+            b.adapt(BundleStartLevel.class).setStartLevel(LOG_BUNDLE.equals(b.getSymbolicName()) ? 1 : 2);
+        }
+        // The console listens from the moment the Log Service registers (service events are
+        // synchronous), before any bundle of level 2 starts.
+        context.addServiceListener(event -> {
+            if (event.getType() == ServiceEvent.REGISTERED) {
+                ConsoleLog.attach(context, OUT);
+            }
+        }, "(|(" + Constants.OBJECTCLASS + "=org.osgi.service.log.LogReaderService)(" + Constants.OBJECTCLASS
+                + "=org.osgi.service.log.admin.LoggerAdmin))");
+        for (Bundle b : bundles) {
+            if (LOG_BUNDLE.equals(b.getSymbolicName())) {
                 b.start();
             }
         }
-        ConsoleLog.attach(context, OUT);
+        framework.start();
         for (Bundle b : bundles) {
             if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                 b.start();
@@ -180,14 +196,31 @@ public final class Main {
         private ConsoleLog() {
         }
 
-        static void attach(BundleContext context, PrintStream out) throws Exception {
-            ServiceReference<?> ref = context.getServiceReference("org.osgi.service.log.LogReaderService");
-            if (ref == null) {
-                return;
+        private static boolean attached;
+        private static boolean levelsSet;
+
+        /** Listens to the Log Service and sets Wharf's level, each once, as their services come. */
+        static synchronized void attach(BundleContext context, PrintStream out) {
+            try {
+                ServiceReference<?> reader = context.getServiceReference("org.osgi.service.log.LogReaderService");
+                if (reader != null && !attached) {
+                    attached = true;
+                    listen(context, reader, out);
+                }
+                ServiceReference<?> admin = context.getServiceReference("org.osgi.service.log.admin.LoggerAdmin");
+                if (admin != null && !levelsSet) {
+                    levelsSet = true;
+                    infoForWharf(context, admin);
+                }
+            } catch (ReflectiveOperationException e) {
+                out.println("WARN cannot print the Log Service's entries: " + e);
             }
+        }
+
+        private static void listen(BundleContext context, ServiceReference<?> ref, PrintStream out)
+                throws ReflectiveOperationException {
             Object reader = context.getService(ref);
             ClassLoader api = ref.getBundle().adapt(org.osgi.framework.wiring.BundleWiring.class).getClassLoader();
-            infoForWharf(context, api);
             Class<?> listenerType = api.loadClass("org.osgi.service.log.LogListener");
             Object listener = Proxy.newProxyInstance(api, new Class<?>[] {listenerType}, (proxy, method, args) -> {
                 if (method.getName().equals("logged")) {
@@ -204,11 +237,9 @@ public final class Main {
 
         /** R7 logs only warnings by default: Wharf's own loggers log from info. */
         @SuppressWarnings({"unchecked", "rawtypes"})
-        private static void infoForWharf(BundleContext context, ClassLoader api) throws ReflectiveOperationException {
-            ServiceReference<?> ref = context.getServiceReference("org.osgi.service.log.admin.LoggerAdmin");
-            if (ref == null) {
-                return;
-            }
+        private static void infoForWharf(BundleContext context, ServiceReference<?> ref)
+                throws ReflectiveOperationException {
+            ClassLoader api = ref.getBundle().adapt(org.osgi.framework.wiring.BundleWiring.class).getClassLoader();
             Object admin = context.getService(ref);
             Class<?> adminType = api.loadClass("org.osgi.service.log.admin.LoggerAdmin");
             Class<?> contextType = api.loadClass("org.osgi.service.log.admin.LoggerContext");
