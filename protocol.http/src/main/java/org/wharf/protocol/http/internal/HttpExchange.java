@@ -274,6 +274,9 @@ public final class HttpExchange implements ProtocolConsumer {
             return;
         }
         String ver = new String(b, v, 8, StandardCharsets.ISO_8859_1);
+        // RFC 9110 §2.5 would have HTTP/1.9 read as HTTP/1.1 (a SHOULD); this server refuses
+        // versions it does not know (505: it "refuses to support" them, §15.6.6), as one more
+        // way for two parsers on a path to disagree is one too many.
         if (!ver.equals("HTTP/1.1") && !ver.equals("HTTP/1.0")) {
             reject(505, ver + " is not supported (HTTP/1.1 and HTTP/1.0 are)");
             return;
