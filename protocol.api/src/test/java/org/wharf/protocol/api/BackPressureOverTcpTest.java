@@ -22,7 +22,6 @@ import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.WriteBufferLimits;
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
@@ -57,7 +56,7 @@ class BackPressureOverTcpTest {
             "s.close()");
 
     private final NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(1, 64 * 1024,
-            WriteBufferLimits.DEFAULT), Log.SYSTEM);
+            WriteBufferLimits.DEFAULT));
     private final Resolver resolver = new Resolver();
     private final NioTcpProvider tcp = new NioTcpProvider(group, resolver);
     private final AtomicInteger answered = new AtomicInteger();

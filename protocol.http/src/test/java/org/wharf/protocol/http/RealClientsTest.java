@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.WriteBufferLimits;
 import org.wharf.transport.tck.Await;
+import org.wharf.transport.tck.LogCapture;
 
 /**
  * The HTTP protocol on a real NIO endpoint against real clients: every malformed request of
@@ -33,12 +34,17 @@ class RealClientsTest {
     private static RealServer server;
     /** What a python3 socket got for each malformed request, each on its own connection. */
     private static java.util.List<String> answers;
+    /** What Wharf logged meanwhile. */
+    private static java.util.List<LogCapture.Line> logged;
 
     @BeforeAll
     static void start() throws Exception {
         server = new RealServer(MIRROR, HttpLimits.DEFAULT);
-        answers = server.raw(MalformedRequests.CASES.stream()
-                .map(c -> c.request().getBytes(StandardCharsets.ISO_8859_1)).toList());
+        try (LogCapture log = new LogCapture()) {
+            answers = server.raw(MalformedRequests.CASES.stream()
+                    .map(c -> c.request().getBytes(StandardCharsets.ISO_8859_1)).toList());
+            logged = log.lines();
+        }
     }
 
     @AfterAll
@@ -58,6 +64,13 @@ class RealClientsTest {
         assertTrue(answer.matches("(?s)HTTP/1\\.[01] " + c.status() + "\r\n.*"), c + ": " + answer);
         assertTrue(answer.contains("\r\nConnection: close\r\n"), c + ": " + answer);
         assertTrue(answer.contains(c.reason()), c + ": " + answer);
+    }
+
+    @Test
+    void malformedRequestsAreAnsweredWithoutALogLine() {
+        // Issue 14 item 10: a line per bad request let any client fill the log.
+        assertEquals(java.util.List.of(), logged.stream().map(LogCapture.Line::text).toList(),
+                MalformedRequests.CASES.size() + " malformed requests");
     }
 
     @Test

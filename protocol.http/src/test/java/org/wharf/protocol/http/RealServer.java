@@ -14,7 +14,6 @@ import org.wharf.endpoints.Server;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.WriteBufferLimits;
-import org.wharf.transport.nio.internal.Log;
 import org.wharf.transport.nio.internal.NioEventLoopGroup;
 import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
@@ -63,8 +62,7 @@ final class RealServer implements AutoCloseable {
             "for a in answers:",
             "    print(a.hex())");
 
-    final NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(1, 64 * 1024, WriteBufferLimits.DEFAULT),
-            Log.SYSTEM);
+    final NioEventLoopGroup group = new NioEventLoopGroup(new NioSettings(1, 64 * 1024, WriteBufferLimits.DEFAULT));
     final Resolver resolver = new Resolver();
     final NioTcpProvider tcp = new NioTcpProvider(group, resolver);
     final Server server;
