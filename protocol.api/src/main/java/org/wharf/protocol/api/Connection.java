@@ -15,6 +15,12 @@ import org.wharf.transport.api.Transport;
  * arrive while a consumer has finished reading but not answering are held, and reading is
  * paused until it finishes, so pipelined requests are served in order with bounded memory.
  *
+ * <p>Answers are back-pressured: no request is started while the transport's writing is
+ * paused (from {@code pauseWriting} until {@code resumeWriting}, as {@link
+ * Transport#isWritable()} tells). Reading pauses meanwhile and the next request waits, unread,
+ * so a client that sends requests and never reads the answers costs at most the write
+ * buffer's high-water mark plus one answer, whatever it sends.
+ *
  * <p>{@link #upgrade(Supplier)} changes the consumer factory from the next request on
  * (protocol switching). {@link ConnectionHooks} see every event, for server-wide counters.
  * Subclasses that override a callback call {@code super}.
@@ -31,7 +37,8 @@ public class Connection implements Protocol {
     private ProtocolConsumer current;
     private long requestsProcessed;
     private boolean feeding;
-    private boolean pausedForHeld;
+    private boolean readingPaused;
+    private boolean waitingForWritable;
     private boolean endOfInput;
     private boolean lost;
 
@@ -134,11 +141,30 @@ public class Connection implements Protocol {
         feed(data);
     }
 
+    /**
+     * The answers are taken again: the request that waited starts now, on the bytes held for
+     * it, and reading resumes once they are used.
+     */
+    @Override
+    public void resumeWriting() {
+        if (!waitingForWritable || lost) {
+            return;
+        }
+        waitingForWritable = false;
+        if (!feeding && current == null) {
+            feedHeld();
+        }
+    }
+
     @Override
     public boolean eofReceived() {
         endOfInput = true;
         ProtocolConsumer consumer = current;
-        return consumer != null && consumer.eofReceived();
+        if (consumer == null) {
+            // Requests held while answers wait are still served; the connection closes after.
+            return !held.isEmpty();
+        }
+        return consumer.eofReceived();
     }
 
     @Override
@@ -158,6 +184,10 @@ public class Connection implements Protocol {
         try {
             while (data.hasRemaining() && !lost && !transport.isClosing()) {
                 if (current == null) {
+                    if (!mayStartRequest()) {
+                        hold(data);
+                        break;
+                    }
                     current = consumerFactory.get();
                     hooks.preRequest(this, current);
                     current.start(this);
@@ -178,8 +208,45 @@ public class Connection implements Protocol {
         } finally {
             feeding = false;
         }
-        if (current == null && held.isEmpty() && endOfInput && !lost) {
-            transport.close();
+        if (current == null && !lost && !transport.isClosing()) {
+            if (held.isEmpty() && endOfInput) {
+                transport.close();
+            } else if (!waitingForWritable && !transport.isWritable()) {
+                // The last answer filled the buffer: read nothing more of the next request.
+                mayStartRequest();
+            }
+        }
+    }
+
+    /**
+     * Whether a new request may start: not while the transport's writing is paused, so answers
+     * cannot pile up in its buffer. Otherwise reading pauses until {@code resumeWriting}.
+     */
+    private boolean mayStartRequest() {
+        if (transport.isWritable()) {
+            if (waitingForWritable) {
+                waitingForWritable = false;
+                updateReading();
+            }
+            return true;
+        }
+        // isWritable() is false from the write that crossed the high-water mark on, so the
+        // resumeWriting of this crossing is still to come and will start the request.
+        waitingForWritable = true;
+        updateReading();
+        return false;
+    }
+
+    /** Reading is paused while bytes are held for a later request or answers are not taken. */
+    private void updateReading() {
+        boolean pause = !lost && (!held.isEmpty() || waitingForWritable);
+        if (pause != readingPaused) {
+            readingPaused = pause;
+            if (pause) {
+                transport.pauseReading();
+            } else {
+                transport.resumeReading();
+            }
         }
     }
 
@@ -193,37 +260,18 @@ public class Connection implements Protocol {
                     + (requestsProcessed + 1) + " to finish");
         }
         held.append(data, n);
-        if (!pausedForHeld) {
-            pausedForHeld = true;
-            transport.pauseReading();
-        }
+        updateReading();
     }
 
     private void feedHeld() {
-        if (held.isEmpty()) {
-            resumeIfPaused();
-            if (endOfInput && !lost) {
-                transport.close();
-            }
-            return;
-        }
         ByteBuffer next = held.copy(0, held.size());
         held.clear();
         feed(next);
-        if (held.isEmpty()) {
-            resumeIfPaused();
-        }
+        updateReading();
         // The input ended before this consumer started: it hears of it now.
         ProtocolConsumer consumer = current;
         if (endOfInput && consumer != null && !lost && !consumer.eofReceived()) {
             transport.close();
-        }
-    }
-
-    private void resumeIfPaused() {
-        if (pausedForHeld) {
-            pausedForHeld = false;
-            transport.resumeReading();
         }
     }
 }

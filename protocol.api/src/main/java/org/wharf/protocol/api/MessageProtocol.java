@@ -22,6 +22,13 @@ import org.wharf.transport.api.Transport;
  * ProtocolError}) or a handler that throws aborts the connection with that exception; at
  * end of input the messages already queued are still handled, then the connection closes.
  *
+ * <p>Replies are back-pressured: no message is handed to the handler while the transport's
+ * writing is paused (from {@code pauseWriting} until {@code resumeWriting}, as {@link
+ * Transport#isWritable()} tells). On the event loop, decoded messages then wait in the queue
+ * and reading pauses at once; with an executor they wait in the queue, which pauses reading
+ * at {@code maxQueued}. A client that sends requests and never reads the replies costs at
+ * most the write buffer's high-water mark, one reply, and the messages of one read.
+ *
  * <p>Subclasses that override a callback call {@code super}.
  *
  * @param <M> the message type
@@ -42,6 +49,7 @@ public class MessageProtocol<M> implements Protocol {
 
     private Transport transport;
     private boolean readingPaused;
+    private boolean draining;
     private boolean handling;
     private boolean endOfInput;
     private boolean done;
@@ -125,6 +133,16 @@ public class MessageProtocol<M> implements Protocol {
         dispatch();
     }
 
+    /** The replies are taken again: the messages that waited are handled. */
+    @Override
+    public void resumeWriting() {
+        if (executor == null) {
+            drain();
+        } else {
+            dispatch();
+        }
+    }
+
     @Override
     public boolean eofReceived() {
         decoder.endOfInput(this::received);
@@ -147,10 +165,15 @@ public class MessageProtocol<M> implements Protocol {
             return;
         }
         if (executor == null) {
-            try {
-                handler.handle(message, transport);
-            } catch (Exception e) {
-                fail(e);
+            if (queue.isEmpty() && transport.isWritable()) {
+                handle(message);
+                return;
+            }
+            // Replies are not being taken: the message waits, and nothing more is read.
+            queue.add(message);
+            if (!readingPaused) {
+                readingPaused = true;
+                transport.pauseReading();
             }
             return;
         }
@@ -162,9 +185,47 @@ public class MessageProtocol<M> implements Protocol {
         }
     }
 
-    /** Hands the next queued message to the executor unless one is being handled. On the loop. */
+    private void handle(M message) {
+        try {
+            handler.handle(message, transport);
+        } catch (Exception e) {
+            fail(e);
+        }
+    }
+
+    /** On the loop, without an executor: handles the queued messages while replies are taken. */
+    private void drain() {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (!done && !queue.isEmpty() && transport.isWritable() && !transport.isClosing()) {
+                handle(queue.poll());
+            }
+        } finally {
+            draining = false;
+        }
+        if (done || !queue.isEmpty()) {
+            return; // the next resumeWriting goes on
+        }
+        if (endOfInput) {
+            transport.close();
+        } else if (readingPaused) {
+            readingPaused = false;
+            transport.resumeReading();
+        }
+    }
+
+    /**
+     * Hands the next queued message to the executor unless one is being handled or replies are
+     * not being taken (then {@code resumeWriting} calls again). On the loop.
+     */
     private void dispatch() {
         if (executor == null || handling || done) {
+            return;
+        }
+        if (!transport.isWritable() && !queue.isEmpty()) {
             return;
         }
         M message = queue.poll();

@@ -167,6 +167,77 @@ class ConnectionTest {
         assertEquals(transport.readingPauses(), transport.readingResumes());
     }
 
+    /** 200 pipelined one-line requests, each answered with {@code ANSWER} bytes: 2 MB of answers. */
+    private static final int PIPELINED = 200;
+    private static final int ANSWER = 10_000;
+
+    private static String pipelined(int from, int to) {
+        StringBuilder b = new StringBuilder();
+        for (int i = from; i < to; i++) {
+            b.append("r").append(i).append('\n');
+        }
+        return b.toString();
+    }
+
+    @Test
+    void noRequestStartsWhileAnswersArePausedSoAClientThatNeverReadsCostsOneAnswerPastTheMark() {
+        Connection connection = new Connection(() -> new LineConsumer("x".repeat(ANSWER), false));
+        MemoryTransport transport = new MemoryTransport(loop);
+        transport.setAutoFlush(false); // the peer reads nothing until the test flushes
+        transport.start(connection);
+        int high = transport.writeBufferLimits().high();
+
+        transport.receive(pipelined(0, PIPELINED));
+        long answered = connection.requestsProcessed();
+        assertTrue(answered < PIPELINED, "all " + PIPELINED + " answered into a buffer nobody reads");
+        assertTrue(transport.writeBufferSize() <= high + ANSWER + 16,
+                "write buffer " + transport.writeBufferSize() + " > high-water mark " + high + " + one answer");
+        assertEquals(1, transport.writingPauses());
+        assertFalse(transport.isReading(), "the next request is not read while answers wait");
+
+        // Data that arrives meanwhile stays with the transport: the connection holds one read at most.
+        transport.receive(pipelined(PIPELINED, PIPELINED + 10));
+        assertEquals(answered, connection.requestsProcessed());
+
+        // The peer reads: each drain lets the waiting requests through, a buffer's worth at a time.
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < PIPELINED + 10; i++) {
+            expected.append("x".repeat(ANSWER)).append('r').append(i).append('\n');
+        }
+        for (int turns = 0; connection.requestsProcessed() < PIPELINED + 10; turns++) {
+            assertTrue(turns < 1000, "no progress after " + turns + " drains: " + connection.requestsProcessed());
+            transport.flush(Integer.MAX_VALUE);
+            loop.runPending();
+            assertTrue(transport.writeBufferSize() <= high + ANSWER + 16, "write buffer " + transport.writeBufferSize());
+        }
+        transport.flush(Integer.MAX_VALUE);
+        loop.runPending();
+        assertEquals(expected.toString(), transport.writtenText(), "every answer, in order");
+        assertTrue(transport.isReading());
+        assertEquals(transport.readingPauses(), transport.readingResumes());
+        assertEquals(transport.writingPauses(), transport.writingResumes());
+    }
+
+    @Test
+    void requestsThatWaitForTheWriteBufferAreStillAnsweredAfterEndOfInput() {
+        Connection connection = new Connection(() -> new LineConsumer("x".repeat(ANSWER), false));
+        MemoryTransport transport = new MemoryTransport(loop);
+        transport.setAutoFlush(false);
+        transport.start(connection);
+        transport.receive(pipelined(0, 20));
+        transport.receiveEof(); // nc -N: sent everything, then half-closed
+        assertTrue(connection.requestsProcessed() < 20);
+        assertFalse(transport.isClosing(), "the waiting requests are still owed an answer");
+        for (int turns = 0; !transport.isClosed(); turns++) {
+            assertTrue(turns < 100, "not closed after " + turns + " drains");
+            transport.flush(Integer.MAX_VALUE);
+            loop.runPending();
+        }
+        assertEquals(20, connection.requestsProcessed());
+        assertTrue(transport.writtenText().endsWith("r19\n"), "the last answer went out before the close");
+        assertNull(transport.failure());
+    }
+
     @Test
     void upgradeSwitchesConsumersAfterTheCurrentRequest() {
         Connection[] self = new Connection[1];

@@ -105,6 +105,106 @@ class MessageProtocolTest {
         assertEquals(transport.readingPauses(), transport.readingResumes());
     }
 
+    /** Replies of 10,000 bytes: 200 of them are 2 MB nobody reads. */
+    private static final int REPLY = 10_000;
+
+    private static void reply(String line, org.wharf.transport.api.Transport t) {
+        t.write(ByteBuffer.wrap(("x".repeat(REPLY - line.length() - 1) + line + "\n").getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String replies(int from, int to) {
+        StringBuilder b = new StringBuilder();
+        for (String line : lineList(from, to)) {
+            b.append("x".repeat(REPLY - line.length() - 1)).append(line).append('\n');
+        }
+        return b.toString();
+    }
+
+    @Test
+    void onTheLoopNoMessageIsHandledWhileRepliesArePaused() {
+        List<String> handled = new ArrayList<>();
+        MessageProtocol<String> protocol = new MessageProtocol<>(new LineFrameDecoder(100), (line, t) -> {
+            handled.add(line);
+            reply(line, t);
+        });
+        transport.setAutoFlush(false); // the peer reads nothing until the test flushes
+        transport.start(protocol);
+        int high = transport.writeBufferLimits().high();
+
+        transport.receive(lines(0, 200));
+        assertTrue(handled.size() < 200, "all 200 replies written into a buffer nobody reads");
+        assertTrue(transport.writeBufferSize() <= high + REPLY,
+                "write buffer " + transport.writeBufferSize() + " > high-water mark " + high + " + one reply");
+        assertFalse(transport.isReading(), "nothing more is read while replies wait");
+        assertEquals(200 - handled.size(), protocol.queued(), "the rest of that read waits, decoded");
+
+        transport.receiveEof(); // the peer sent everything; the queued messages are still owed replies
+        assertFalse(transport.isClosing());
+        for (int turns = 0; !transport.isClosed(); turns++) {
+            assertTrue(turns < 1000, "no progress after " + turns + " drains: " + handled.size());
+            transport.flush(Integer.MAX_VALUE);
+            loop.runPending();
+            assertTrue(transport.writeBufferSize() <= high + REPLY, "write buffer " + transport.writeBufferSize());
+        }
+        assertEquals(lineList(0, 200), handled);
+        assertEquals(replies(0, 200), transport.writtenText());
+        assertNull(transport.failure());
+    }
+
+    @Test
+    void onTheLoopReadingResumesOnceTheWaitingMessagesAreHandled() {
+        MessageProtocol<String> protocol = new MessageProtocol<>(new LineFrameDecoder(100), MessageProtocolTest::reply);
+        transport.setAutoFlush(false);
+        transport.start(protocol);
+        transport.receive(lines(0, 20));
+        assertFalse(transport.isReading());
+        transport.receive(lines(20, 40)); // held by the transport, not decoded
+        assertTrue(transport.heldBytes() > 0);
+        for (int turns = 0; transport.heldBytes() > 0 || protocol.queued() > 0; turns++) {
+            assertTrue(turns < 100, "stuck");
+            transport.flush(Integer.MAX_VALUE);
+            loop.runPending();
+        }
+        transport.flush(Integer.MAX_VALUE);
+        loop.runPending();
+        assertEquals(replies(0, 40), transport.writtenText());
+        assertTrue(transport.isReading());
+        assertEquals(transport.readingPauses(), transport.readingResumes());
+    }
+
+    @Test
+    void onAnExecutorNoMessageIsHandedOverWhileRepliesArePaused() {
+        StepExecutor executor = new StepExecutor();
+        List<String> handled = new ArrayList<>();
+        MessageProtocol<String> protocol = new MessageProtocol<>(new LineFrameDecoder(100), (line, t) -> {
+            handled.add(line);
+            reply(line, t);
+        }, executor, 10);
+        transport.setAutoFlush(false);
+        transport.start(protocol);
+        int high = transport.writeBufferLimits().high();
+        transport.receive(lines(0, 50));
+        while (!executor.tasks.isEmpty()) {
+            step(executor);
+        }
+        int done = handled.size();
+        assertTrue(done < 50, "all 50 replies written into a buffer nobody reads");
+        assertTrue(transport.writeBufferSize() <= high + REPLY, "write buffer " + transport.writeBufferSize());
+        assertFalse(transport.isReading(), "the queue is full of messages that wait for the buffer");
+
+        for (int turns = 0; handled.size() < 50; turns++) {
+            assertTrue(turns < 1000, "stuck at " + handled.size());
+            transport.flush(Integer.MAX_VALUE);
+            loop.runPending();
+            while (!executor.tasks.isEmpty()) {
+                step(executor);
+            }
+            assertTrue(transport.writeBufferSize() <= high + REPLY, "write buffer " + transport.writeBufferSize());
+        }
+        transport.flush(Integer.MAX_VALUE);
+        assertEquals(replies(0, 50), transport.writtenText());
+    }
+
     @Test
     void oneMessageAtATimePerConnectionEvenOnAThreadPool() throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(4);

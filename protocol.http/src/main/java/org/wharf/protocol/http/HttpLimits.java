@@ -1,28 +1,145 @@
 package org.wharf.protocol.http;
 
-/**
- * What a request may hold; beyond it the connection is answered and closed.
- *
- * @param maxRequestLine the longest request line in bytes (else 414)
- * @param maxHeaderBytes the most header bytes (else 431)
- * @param maxBody the largest body in bytes (else 413)
- */
-public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody) {
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
 
-    /** 8 KiB request line, 16 KiB of headers, 1 MiB body. */
-    public static final HttpLimits DEFAULT = new HttpLimits(8192, 16384, 1 << 20);
+/**
+ * What a request may hold and how long it may take; beyond it the request is answered with
+ * its status and the connection closes. Limits are set by configuration, never by the client.
+ *
+ * <p>An endpoint with {@code protocol = http} takes them from its configuration properties
+ * ({@link #fromProperties(Map)}):
+ *
+ * <table>
+ *   <caption>HTTP endpoint properties</caption>
+ *   <tr><th>property</th><th>default</th><th>what it bounds</th></tr>
+ *   <tr><td>{@code http.maxRequestLine}</td><td>8192</td><td>bytes of the request line (else 414)</td></tr>
+ *   <tr><td>{@code http.maxHeaderBytes}</td><td>16384</td><td>bytes of the header section, and of the
+ *       trailer section (else 431)</td></tr>
+ *   <tr><td>{@code http.maxHeaderFields}</td><td>100</td><td>header field lines, and trailer field lines
+ *       (else 431)</td></tr>
+ *   <tr><td>{@code http.maxBody}</td><td>1048576</td><td>bytes of a body, announced or chunked
+ *       (else 413)</td></tr>
+ *   <tr><td>{@code http.maxEmptyLines}</td><td>4</td><td>empty lines before a request line (else 400)</td></tr>
+ *   <tr><td>{@code http.headerTimeout}</td><td>10000</td><td>milliseconds from the moment the server is
+ *       ready for a request (the connection is made, or the previous answer is written and the
+ *       write buffer takes more) to the end of its header section; then 408 if part of a request
+ *       came, else the connection just closes. 0 for none</td></tr>
+ *   <tr><td>{@code http.bodyTimeout}</td><td>30000</td><td>milliseconds from the end of the header
+ *       section to the end of the body (else 408). 0 for none</td></tr>
+ * </table>
+ *
+ * @param maxRequestLine the longest request line in bytes, without its CRLF (else 414)
+ * @param maxHeaderBytes the most bytes of the header section, line ends included (else 431); the
+ *        same bounds the trailer section of a chunked body
+ * @param maxBody the largest body in bytes (else 413)
+ * @param maxHeaderFields the most header field lines (else 431); the same bounds the trailers
+ * @param maxEmptyLines the most empty lines accepted before a request line (else 400)
+ * @param headerTimeout how long a client has to send a request's header section, from the moment
+ *        the server is ready for it; {@link Duration#ZERO} for no limit
+ * @param bodyTimeout how long a client has to send a body, from the end of its header section;
+ *        {@link Duration#ZERO} for no limit
+ */
+public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, int maxHeaderFields, int maxEmptyLines,
+        Duration headerTimeout, Duration bodyTimeout) {
+
+    private static final int DEFAULT_HEADER_FIELDS = 100;
+    private static final int DEFAULT_EMPTY_LINES = 4;
+    private static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * What a gateway facing the Internet would use: 8 KiB request line, 16 KiB and 100 fields of
+     * headers, 1 MiB body, 4 empty lines before a request, 10 s for the header section and 30 s
+     * for the body.
+     */
+    public static final HttpLimits DEFAULT = new HttpLimits(8192, 16384, 1 << 20, DEFAULT_HEADER_FIELDS,
+            DEFAULT_EMPTY_LINES, DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT);
 
     /**
      * Checks the limits.
      *
-     * @param maxRequestLine the longest request line
-     * @param maxHeaderBytes the most header bytes
-     * @param maxBody the largest body
+     * @param maxRequestLine the longest request line, 16 or more
+     * @param maxHeaderBytes the most header bytes, 16 or more
+     * @param maxBody the largest body, 0 or more
+     * @param maxHeaderFields the most header fields, 1 or more
+     * @param maxEmptyLines the most empty lines before a request line, 0 or more
+     * @param headerTimeout the header section's deadline, zero (none) or more
+     * @param bodyTimeout the body's deadline, zero (none) or more
+     * @throws IllegalArgumentException naming the limit and the value out of range
      */
     public HttpLimits {
         if (maxRequestLine < 16 || maxHeaderBytes < 16 || maxBody < 0) {
             throw new IllegalArgumentException("HTTP limits too small: request line " + maxRequestLine + ", headers "
                     + maxHeaderBytes + ", body " + maxBody);
         }
+        if (maxHeaderFields < 1) {
+            throw new IllegalArgumentException("HTTP limit on header fields must be 1 or more, got " + maxHeaderFields);
+        }
+        if (maxEmptyLines < 0) {
+            throw new IllegalArgumentException("HTTP limit on empty lines must be 0 or more, got " + maxEmptyLines);
+        }
+        Objects.requireNonNull(headerTimeout, "headerTimeout");
+        Objects.requireNonNull(bodyTimeout, "bodyTimeout");
+        if (headerTimeout.isNegative() || bodyTimeout.isNegative()) {
+            throw new IllegalArgumentException("HTTP timeouts must be 0 or more, got header " + headerTimeout + ", body "
+                    + bodyTimeout);
+        }
+    }
+
+    /**
+     * The size limits given, the others as in {@link #DEFAULT}.
+     *
+     * @param maxRequestLine the longest request line
+     * @param maxHeaderBytes the most header bytes
+     * @param maxBody the largest body
+     */
+    public HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody) {
+        this(maxRequestLine, maxHeaderBytes, maxBody, DEFAULT_HEADER_FIELDS, DEFAULT_EMPTY_LINES, DEFAULT_HEADER_TIMEOUT,
+                DEFAULT_BODY_TIMEOUT);
+    }
+
+    /**
+     * The limits an endpoint's configuration sets: the {@code http.*} properties in the table
+     * above, each a whole number (a {@link Number} or its decimal text); a property that is
+     * absent keeps its default.
+     *
+     * @param properties the endpoint's configuration properties
+     * @return the limits
+     * @throws IllegalArgumentException naming the property and the value that is wrong
+     * @since 0.2
+     */
+    public static HttpLimits fromProperties(Map<String, ?> properties) {
+        return new HttpLimits(
+                (int) read(properties, "http.maxRequestLine", DEFAULT.maxRequestLine, 16),
+                (int) read(properties, "http.maxHeaderBytes", DEFAULT.maxHeaderBytes, 16),
+                (int) read(properties, "http.maxBody", DEFAULT.maxBody, 0),
+                (int) read(properties, "http.maxHeaderFields", DEFAULT.maxHeaderFields, 1),
+                (int) read(properties, "http.maxEmptyLines", DEFAULT.maxEmptyLines, 0),
+                Duration.ofMillis(read(properties, "http.headerTimeout", DEFAULT.headerTimeout.toMillis(), 0)),
+                Duration.ofMillis(read(properties, "http.bodyTimeout", DEFAULT.bodyTimeout.toMillis(), 0)));
+    }
+
+    private static long read(Map<String, ?> properties, String key, long otherwise, long min) {
+        Object value = properties.get(key);
+        if (value == null) {
+            return otherwise;
+        }
+        long n;
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            n = ((Number) value).longValue();
+        } else {
+            try {
+                n = Long.parseLong(value.toString().trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + "=" + value + " is not a whole number");
+            }
+        }
+        long max = key.endsWith("Timeout") ? Long.MAX_VALUE / 1_000_000 : Integer.MAX_VALUE;
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(key + "=" + value + " is out of range (" + min + ".." + max + ")");
+        }
+        return n;
     }
 }

@@ -1,8 +1,7 @@
 package org.wharf.protocol.http;
 
-import org.wharf.protocol.api.Connection;
 import org.wharf.protocol.api.ConnectionHooks;
-import org.wharf.protocol.http.internal.HttpExchange;
+import org.wharf.protocol.http.internal.HttpConnection;
 import org.wharf.transport.api.Protocol;
 
 /** Makes the HTTP/1.1 protocol of a connection. */
@@ -12,15 +11,18 @@ public final class HttpProtocol {
     }
 
     /**
-     * The protocol of one connection: each request is parsed and answered in turn
-     * (pipelined requests wait, with reading paused, for the one before).
+     * The protocol of one connection: each request is parsed strictly (RFC 9112) and answered
+     * in turn. Pipelined requests wait, with reading paused, for the one before, and no request
+     * is read while the transport's writing is paused. A malformed request, or one beyond the
+     * limits or too slow, is answered with its status (400, 413, 414, 431, 408, 501, 505) and
+     * the connection closes; nothing is logged for it.
      *
      * @param handler answers the requests
-     * @param limits what a request may hold
+     * @param limits what a request may hold and how long it may take
      * @param hooks the endpoint's request hooks (counters), or {@link ConnectionHooks#NONE}
      * @return a new protocol
      */
     public static Protocol create(HttpHandler handler, HttpLimits limits, ConnectionHooks hooks) {
-        return new Connection(() -> new HttpExchange(handler, limits), hooks);
+        return HttpConnection.create(handler, limits, hooks);
     }
 }

@@ -57,9 +57,9 @@ class HttpProtocolTest {
 
     @Test
     void everySplitOfPipelinedRequestsWithBodiesGivesTheSameResponses() {
-        String stream = "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-                + "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: t\r\n\r\n"
-                + "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n";
+        String stream = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                + "POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: t\r\n\r\n"
+                + "GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         String expected = response("200 OK", "POST /a [hello]", false) + response("200 OK", "POST /b [abcde]", false)
                 + response("200 OK", "GET /c []", true);
         byte[] bytes = stream.getBytes(StandardCharsets.US_ASCII);
@@ -81,7 +81,7 @@ class HttpProtocolTest {
     @Test
     void headAnswersWithoutTheBodyAndHttp10ClosesUnlessKeptAlive() {
         MemoryTransport head = open();
-        head.receive("HEAD /x HTTP/1.1\r\n\r\n");
+        head.receive("HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n");
         String text = head.writtenText();
         assertTrue(text.startsWith("HTTP/1.1 200 OK\r\n") && text.contains("Content-Length: 10\r\n") && text.endsWith("\r\n\r\n"),
                 text);
@@ -101,12 +101,13 @@ class HttpProtocolTest {
     @CsvSource(delimiter = '|', value = {
         "malformed request line|GARBAGE\\r\\n\\r\\n|400 Bad Request",
         "unknown version|GET / HTTP/2.0\\r\\n\\r\\n|505 HTTP Version Not Supported",
-        "malformed header|GET / HTTP/1.1\\r\\nno colon here\\r\\n\\r\\n|400 Bad Request",
-        "bad content length|POST / HTTP/1.1\\r\\nContent-Length: ten\\r\\n\\r\\n|400 Bad Request",
-        "body too large|POST / HTTP/1.1\\r\\nContent-Length: 2000\\r\\n\\r\\n|413 Content Too Large",
-        "chunked too large|POST / HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n7d0\\r\\n|413 Content Too Large",
-        "bad chunk size|POST / HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\n|400 Bad Request",
-        "unsupported coding|POST / HTTP/1.1\\r\\nTransfer-Encoding: gzip\\r\\n\\r\\n|501 Not Implemented",
+        "malformed header|GET / HTTP/1.1\\r\\nHost: x\\r\\nno colon here\\r\\n\\r\\n|400 Bad Request",
+        "bad content length|POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: ten\\r\\n\\r\\n|400 Bad Request",
+        "body too large|POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 2000\\r\\n\\r\\n|413 Content Too Large",
+        "chunked too large|POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n7d0\\r\\n|413 Content Too Large",
+        "bad chunk size|POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\n|400 Bad Request",
+        "coding before chunked|POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: gzip, chunked\\r\\n\\r\\n|501 Not Implemented",
+        "chunked not final|POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: gzip\\r\\n\\r\\n|400 Bad Request",
     })
     void badInputIsAnsweredWithItsStatusAndTheConnectionCloses(String what, String input, String status) {
         MemoryTransport t = open(new HttpLimits(64, 256, 1000), ConnectionHooks.NONE);
@@ -125,7 +126,7 @@ class HttpProtocolTest {
         assertTrue(line.isClosing());
 
         MemoryTransport headers = open(new HttpLimits(64, 256, 1000), ConnectionHooks.NONE);
-        headers.receive("GET / HTTP/1.1\r\n");
+        headers.receive("GET / HTTP/1.1\r\nHost: x\r\n");
         for (int i = 0; i < 20 && !headers.isClosing(); i++) {
             headers.receive("X-Filler-" + i + ": " + "v".repeat(20) + "\r\n");
         }
@@ -142,10 +143,10 @@ class HttpProtocolTest {
             }
             return HttpResponse.text(200, "fine");
         }, HttpLimits.DEFAULT, ConnectionHooks.NONE));
-        t.receive("GET /boom HTTP/1.1\r\n\r\n");
+        t.receive("GET /boom HTTP/1.1\r\nHost: x\r\n\r\n");
         assertTrue(t.writtenText().startsWith("HTTP/1.1 500 Internal Server Error"), t.writtenText());
         t.clearWritten();
-        t.receive("GET /ok HTTP/1.1\r\n\r\n");
+        t.receive("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
         assertTrue(t.writtenText().startsWith("HTTP/1.1 200 OK") && t.writtenText().endsWith("fine"), t.writtenText());
     }
 }

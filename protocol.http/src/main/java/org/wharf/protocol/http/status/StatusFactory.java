@@ -22,8 +22,34 @@ public final class StatusFactory implements ProtocolFactory {
     public StatusFactory() {
     }
 
+    /** The limits of the last configuration seen, read again only when it changes. */
+    private volatile Settings settings = new Settings(java.util.Map.of(), HttpLimits.DEFAULT);
+
+    private record Settings(java.util.Map<String, Object> properties, HttpLimits limits) {
+    }
+
     @Override
     public Protocol newProtocol(ProtocolContext context) {
-        return HttpProtocol.create(new StatusPage(runtime), HttpLimits.DEFAULT, context.hooks());
+        return HttpProtocol.create(new StatusPage(runtime), limits(context), context.hooks());
+    }
+
+    /**
+     * Reads the endpoint's {@code http.*} limits, so a wrong value fails the endpoint.
+     *
+     * @param context the endpoint and its configuration
+     * @throws IllegalArgumentException naming the property and the value that is wrong
+     */
+    @Override
+    public void checkSettings(ProtocolContext context) {
+        HttpLimits.fromProperties(context.properties());
+    }
+
+    private HttpLimits limits(ProtocolContext context) {
+        Settings s = settings;
+        if (!s.properties().equals(context.properties())) {
+            s = new Settings(context.properties(), HttpLimits.fromProperties(context.properties()));
+            settings = s;
+        }
+        return s.limits();
     }
 }

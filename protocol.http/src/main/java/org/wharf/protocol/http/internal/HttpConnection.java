@@ -1,0 +1,145 @@
+package org.wharf.protocol.http.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.wharf.protocol.api.Connection;
+import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.http.HttpHandler;
+import org.wharf.protocol.http.HttpLimits;
+import org.wharf.transport.api.TimerHandle;
+import org.wharf.transport.api.Transport;
+
+/**
+ * An HTTP/1.1 connection: the request cycle of {@link Connection} with one {@link HttpExchange}
+ * per request, and the deadlines of {@link HttpLimits} on the connection's event loop.
+ *
+ * <p>The header deadline runs from the moment the server is ready for a request (the
+ * connection is made, or the previous answer was written while the write buffer takes more,
+ * or else when it drains) to the end of that request's header section; the body deadline from
+ * there to the end of the body. When one passes, a request that had begun is answered 408 and
+ * the connection closes; one that had not just closes. A peer that does not take even that
+ * close is dropped once the header deadline has passed again. All of it runs on the loop.
+ */
+public final class HttpConnection extends Connection {
+
+    private static final byte[] TIMED_OUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            + "Content-Length: 16\r\nConnection: close\r\n\r\nRequest Timeout\n").getBytes(StandardCharsets.US_ASCII);
+
+    private final HttpLimits limits;
+    private TimerHandle timer;
+    private boolean requestBegun;
+    private boolean armWhenWritable;
+    private boolean lost;
+
+    /**
+     * A connection whose requests {@code handler} answers.
+     *
+     * @param handler answers the requests
+     * @param limits what a request may hold and how long it may take
+     * @param hooks the endpoint's request hooks
+     * @return the connection, to be given to a transport
+     */
+    public static HttpConnection create(HttpHandler handler, HttpLimits limits, ConnectionHooks hooks) {
+        HttpConnection[] self = new HttpConnection[1];
+        self[0] = new HttpConnection(() -> new HttpExchange(handler, limits, self[0]), limits, hooks);
+        return self[0];
+    }
+
+    private HttpConnection(java.util.function.Supplier<HttpExchange> exchanges, HttpLimits limits,
+            ConnectionHooks hooks) {
+        super(exchanges, hooks);
+        this.limits = limits;
+    }
+
+    @Override
+    public void connectionMade(Transport transport) {
+        super.connectionMade(transport);
+        arm(limits.headerTimeout());
+    }
+
+    @Override
+    public void resumeWriting() {
+        if (armWhenWritable && !lost) {
+            // Ready for the next request only now: its header deadline starts here.
+            armWhenWritable = false;
+            arm(limits.headerTimeout());
+        }
+        super.resumeWriting();
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+        lost = true;
+        cancel();
+        super.connectionLost(cause);
+    }
+
+    // ---- what the exchanges tell ----
+
+    /** The first byte of a request arrived: a timeout now answers 408. */
+    void requestBegins() {
+        requestBegun = true;
+    }
+
+    /** The header section is complete; the body deadline runs if a body follows. */
+    void headerSectionEnds(boolean bodyFollows) {
+        cancel();
+        if (bodyFollows) {
+            arm(limits.bodyTimeout());
+        }
+    }
+
+    /** The request is complete: no deadline while it is answered. */
+    void requestEnds() {
+        cancel();
+    }
+
+    /** The answer was written: the next request's header deadline starts once the buffer takes more. */
+    void answered() {
+        requestBegun = false;
+        if (lost || transport().isClosing()) {
+            return;
+        }
+        if (transport().isWritable()) {
+            arm(limits.headerTimeout());
+        } else {
+            armWhenWritable = true;
+        }
+    }
+
+    // ---- the timer ----
+
+    private void arm(Duration timeout) {
+        cancel();
+        if (!timeout.isZero() && !lost) {
+            timer = transport().loop().schedule(this::timedOut, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void timedOut() {
+        timer = null;
+        Transport t = transport();
+        if (lost || t.isClosing()) {
+            return;
+        }
+        if (requestBegun) {
+            t.write(ByteBuffer.wrap(TIMED_OUT));
+        }
+        t.close();
+        // close() waits for the buffer to drain; a peer that reads nothing would hold it open.
+        Duration grace = limits.headerTimeout().isZero() ? limits.bodyTimeout() : limits.headerTimeout();
+        if (!grace.isZero()) {
+            t.loop().schedule(() -> t.abort(), grace.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package org.wharf.protocol.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.protocol.http.status.StatusFactoryAccess;
+
+/** The limits an endpoint's configuration sets, and what is refused. */
+class HttpLimitsTest {
+
+    @Test
+    void defaultsAreWhatAGatewayFacingTheInternetWouldUse() {
+        HttpLimits d = HttpLimits.DEFAULT;
+        assertEquals(8192, d.maxRequestLine());
+        assertEquals(16384, d.maxHeaderBytes());
+        assertEquals(1 << 20, d.maxBody());
+        assertEquals(100, d.maxHeaderFields());
+        assertEquals(4, d.maxEmptyLines());
+        assertEquals(Duration.ofSeconds(10), d.headerTimeout());
+        assertEquals(Duration.ofSeconds(30), d.bodyTimeout());
+        assertEquals(d, HttpLimits.fromProperties(Map.of()));
+        assertEquals(d, new HttpLimits(8192, 16384, 1 << 20));
+    }
+
+    @Test
+    void everyLimitIsReadFromItsPropertyAsNumberOrText() {
+        HttpLimits l = HttpLimits.fromProperties(Map.of("http.maxRequestLine", "100", "http.maxHeaderBytes", 200,
+                "http.maxBody", 300L, "http.maxHeaderFields", " 4 ", "http.maxEmptyLines", "0",
+                "http.headerTimeout", "1500", "http.bodyTimeout", 0, "port", 8080, "name", "web"));
+        assertEquals(new HttpLimits(100, 200, 300, 4, 0, Duration.ofMillis(1500), Duration.ZERO), l);
+    }
+
+    @Test
+    void aWrongValueNamesThePropertyAndTheValue() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HttpLimits.fromProperties(Map.of("http.maxBody", "1MB")));
+        assertEquals("http.maxBody=1MB is not a whole number", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HttpLimits.fromProperties(Map.of("http.headerTimeout", -1)));
+        assertEquals("http.headerTimeout=-1 is out of range (0..9223372036854)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HttpLimits.fromProperties(Map.of("http.maxHeaderFields", "0")));
+        assertEquals("http.maxHeaderFields=0 is out of range (1..2147483647)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HttpLimits.fromProperties(Map.of("http.maxRequestLine", 3_000_000_000L)));
+        assertEquals("http.maxRequestLine=3000000000 is out of range (16..2147483647)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HttpLimits.fromProperties(Map.of("http.maxBody", 1.5)));
+        assertEquals("http.maxBody=1.5 is not a whole number", e.getMessage());
+    }
+
+    @Test
+    void theHttpProtocolRefusesAWrongValueBeforeTheEndpointListens() {
+        ProtocolContext wrong = new ProtocolContext("web", "tcp", Map.of("http.maxEmptyLines", "many"),
+                ConnectionHooks.NONE);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StatusFactoryAccess.checkSettings(wrong));
+        assertEquals("http.maxEmptyLines=many is not a whole number", e.getMessage());
+        StatusFactoryAccess.checkSettings(new ProtocolContext("web", "tcp", Map.of("http.maxEmptyLines", "2"),
+                ConnectionHooks.NONE));
+    }
+}
