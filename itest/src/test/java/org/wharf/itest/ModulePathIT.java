@@ -142,7 +142,7 @@ class ModulePathIT {
                 java.lang.reflect.InvocationTargetException.class,
                 () -> factoryType.getMethod("checkSettings", contextType).invoke(proxy, context));
         assertTrue(wrong.getCause() instanceof IllegalArgumentException
-                && wrong.getCause().getMessage().contains("proxy.upstreams: 'nowhere' is not host:port"),
+                && wrong.getCause().getMessage().contains("proxy.upstreams = 'nowhere': not host:port"),
                 String.valueOf(wrong.getCause()));
     }
 

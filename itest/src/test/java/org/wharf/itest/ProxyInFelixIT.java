@@ -94,7 +94,7 @@ class ProxyInFelixIT {
         felix.start("protocol.proxy");
         endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "nowhere"));
         endpoints.awaitState("gw", "FAILED");
-        assertTrue(endpoints.reason("gw").contains("proxy.upstreams: 'nowhere' is not host:port"), endpoints.reason("gw"));
+        assertTrue(endpoints.reason("gw").contains("proxy.upstreams = 'nowhere': not host:port"), endpoints.reason("gw"));
         endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port()));
         endpoints.awaitState("gw", "LISTENING");
         int port = endpoints.port("gw");

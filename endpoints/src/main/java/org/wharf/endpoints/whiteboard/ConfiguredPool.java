@@ -3,26 +3,22 @@ package org.wharf.endpoints.whiteboard;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.Optional;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Filter;
-import org.osgi.framework.FrameworkUtil;
-import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceRegistration;
 import org.wharf.endpoints.Pool;
 import org.wharf.endpoints.api.ConnectionPool;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.ProtocolContext;
-import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.Settings;
 import org.wharf.transport.api.TlsOptions;
 
 /**
@@ -41,7 +37,8 @@ final class ConfiguredPool {
     private final String name;
     private String transport;
     private InetSocketAddress address;
-    private Filter protocolFilter;
+    private ProtocolSelector selector;
+    private PoolOptions options;
     private String tls;
     private String error;
     private boolean errorLogged;
@@ -54,29 +51,20 @@ final class ConfiguredPool {
         this.whiteboard = whiteboard;
         this.pid = pid;
         this.properties = Map.copyOf(properties);
-        Object n = properties.get("name");
-        this.name = n == null ? pid : n.toString();
+        Settings settings = Settings.of(properties);
+        this.name = settings.text("name", pid);
         try {
-            transport = String.valueOf(properties.getOrDefault("transport", "tcp"));
-            Object host = properties.get("host");
-            Object port = properties.get("port");
-            if (host == null || port == null) {
-                throw new IllegalArgumentException("host and port are required, got host=" + host + " port=" + port);
-            }
-            address = InetSocketAddress.createUnresolved(host.toString(), Integer.parseInt(port.toString()));
-            Object protocol = properties.get("protocol");
-            if (protocol == null) {
-                throw new IllegalArgumentException("protocol is missing");
-            }
-            String filter = protocol.toString().startsWith("(") ? protocol.toString()
-                    : "(" + ProtocolFactory.NAME_PROPERTY + "=" + protocol + ")";
-            try {
-                protocolFilter = FrameworkUtil.createFilter(filter);
-            } catch (InvalidSyntaxException e) {
-                throw new IllegalArgumentException("protocol=" + protocol + " is not a valid LDAP filter");
-            }
-            Object t = properties.get("tls");
-            tls = t == null || t.toString().isBlank() ? null : t.toString();
+            transport = settings.text("transport", "tcp");
+            address = InetSocketAddress.createUnresolved(settings.required("host", "the server's host"),
+                    settings.port("port", -1));
+            selector = ProtocolSelector.of(settings);
+            tls = settings.text("tls").orElse(null);
+            PoolOptions o = PoolOptions.DEFAULT.withAddress(address)
+                    .withMaxSize(settings.integer("maxSize", 10, 1, Integer.MAX_VALUE))
+                    .withAcquireTimeout(settings.positiveMillis("acquireTimeout", Duration.ofSeconds(30)))
+                    .withIdleTimeout(settings.millis("idleTimeout", null).orElse(null))
+                    .withMaxLifetime(settings.millis("maxLifetime", null).orElse(null));
+            options = o;
         } catch (IllegalArgumentException e) {
             error = "pool " + name + ": " + e.getMessage();
         }
@@ -91,9 +79,7 @@ final class ConfiguredPool {
             return;
         }
         StreamTransportProvider provider = whiteboard.streamTransport(transport);
-        Optional<ProtocolEntry> best = whiteboard.registeredProtocols().stream()
-                .filter(p -> p.serves(transport) && protocolFilter.matches(p.properties()))
-                .max(Comparator.comparing(ProtocolEntry::version).thenComparing(ProtocolEntry::id));
+        Optional<ProtocolEntry> best = selector.best(whiteboard.registeredProtocols(), transport);
         TlsOptions tlsOptions = tls == null ? null : whiteboard.tls(tls);
         boolean ready = provider != null && best.isPresent() && (tls == null || tlsOptions != null);
         if (pool != null && (!ready || provider != boundTransport || best.get().id() != bound.id())) {
@@ -108,19 +94,9 @@ final class ConfiguredPool {
             TlsOptions tlsOptions) {
         bound = protocol;
         boundTransport = provider;
-        ConnectOptions options = tlsOptions == null ? ConnectOptions.DEFAULT : ConnectOptions.DEFAULT.withTls(tlsOptions);
-        PoolOptions poolOptions = PoolOptions.DEFAULT.withConnect(options).withAddress(address)
-                .withMaxSize(number("maxSize", 10)).withAcquireTimeout(Duration.ofMillis(number("acquireTimeout", 30_000)));
-        long idle = number("idleTimeout", 0);
-        if (idle > 0) {
-            poolOptions = poolOptions.withIdleTimeout(Duration.ofMillis(idle));
-        }
-        long lifetime = number("maxLifetime", 0);
-        if (lifetime > 0) {
-            poolOptions = poolOptions.withMaxLifetime(Duration.ofMillis(lifetime));
-        }
+        ConnectOptions connect = tlsOptions == null ? ConnectOptions.DEFAULT : ConnectOptions.DEFAULT.withTls(tlsOptions);
         pool = Pool.create(provider, () -> protocol.factory().newProtocol(
-                new ProtocolContext(name, transport, properties, ConnectionHooks.NONE)), poolOptions);
+                new ProtocolContext(name, transport, properties, ConnectionHooks.NONE)), options.withConnect(connect));
         Dictionary<String, Object> service = new Hashtable<>();
         service.put(NAME_PROPERTY, name);
         service.put("wharf.pool.address", address.getHostString() + ":" + address.getPort());
@@ -144,14 +120,5 @@ final class ConfiguredPool {
         }
         bound = null;
         boundTransport = null;
-    }
-
-    private int number(String key, int fallback) {
-        return (int) number(key, (long) fallback);
-    }
-
-    private long number(String key, long fallback) {
-        Object v = properties.get(key);
-        return v == null ? fallback : Long.parseLong(v.toString().trim());
     }
 }

@@ -3,15 +3,11 @@ package org.wharf.endpoints.whiteboard;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import org.osgi.framework.Filter;
-import org.osgi.framework.FrameworkUtil;
-import org.osgi.framework.InvalidSyntaxException;
 import org.wharf.endpoints.DatagramServer;
 import org.wharf.endpoints.Server;
 import org.wharf.endpoints.ServerCounters;
@@ -19,13 +15,13 @@ import org.wharf.endpoints.api.EndpointDTO;
 import org.wharf.endpoints.api.EndpointState;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.ProtocolContext;
-import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.Settings;
 import org.wharf.transport.api.TlsOptionsFactory;
 import org.wharf.transport.api.TransportProvider;
 
@@ -44,8 +40,7 @@ final class Endpoint implements EndpointMXBean {
     private volatile Map<String, Object> properties;
     private String transport;
     private InetSocketAddress address;
-    private Filter protocolFilter;
-    private String protocolSelector;
+    private ProtocolSelector selector;
     private int maxConnections;
     private Duration idleTimeout;
     private Duration drainTimeout;
@@ -85,43 +80,26 @@ final class Endpoint implements EndpointMXBean {
 
     /** Reads the configuration; a bad value becomes the reason the endpoint failed. */
     private void parse() {
+        Settings settings = Settings.of(properties);
         try {
-            transport = text("transport", TransportProvider.TCP);
-            String host = text("host", "0.0.0.0");
-            int port = number("port", -1);
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("port=" + properties.get("port") + " is not a port number (0..65535)");
-            }
+            transport = settings.text("transport", TransportProvider.TCP);
+            String host = settings.text("host", "0.0.0.0");
+            int port = settings.port("port", -1);
             address = new InetSocketAddress(host, port);
             if (address.isUnresolved()) {
-                throw new IllegalArgumentException("host=" + host + " cannot be resolved");
+                throw Settings.wrong("host", host, "cannot be resolved");
             }
-            protocolSelector = text("protocol", null);
-            if (protocolSelector == null) {
-                throw new IllegalArgumentException("protocol is missing (a protocol name or an LDAP filter)");
-            }
-            String filter = protocolSelector.startsWith("(") ? protocolSelector
-                    : "(" + ProtocolFactory.NAME_PROPERTY + "=" + protocolSelector + ")";
-            try {
-                protocolFilter = FrameworkUtil.createFilter(filter);
-            } catch (InvalidSyntaxException e) {
-                throw new IllegalArgumentException("protocol=" + protocolSelector + " is not a valid LDAP filter: "
-                        + e.getMessage());
-            }
-            int max = number("maxConnections", 0);
-            if (max < 0) {
-                throw new IllegalArgumentException("maxConnections=" + max + " must be 0 (no limit) or more");
-            }
+            selector = ProtocolSelector.of(settings);
+            int max = settings.integer("maxConnections", 0, 0, Integer.MAX_VALUE);
             maxConnections = max == 0 ? Integer.MAX_VALUE : max;
-            long idle = number("idleTimeout", 0);
-            idleTimeout = idle > 0 ? Duration.ofMillis(idle) : null;
-            drainTimeout = Duration.ofMillis(number("drainTimeout", 30_000));
-            replaceWindow = Duration.ofMillis(number("replaceWindow", 2_000));
-            tls = text("tls", null);
-            hasInlineTls = properties.keySet().stream().anyMatch(k -> k.startsWith("tls."));
+            idleTimeout = settings.millis("idleTimeout", null).orElse(null);
+            drainTimeout = settings.millis("drainTimeout", Duration.ofSeconds(30)).orElse(Duration.ZERO);
+            replaceWindow = settings.millis("replaceWindow", Duration.ofSeconds(2)).orElse(Duration.ZERO);
+            tls = settings.text("tls").orElse(null);
+            hasInlineTls = properties.keySet().stream().anyMatch(k -> k.startsWith(TlsOptionsFactory.PREFIX));
             if (TransportProvider.SSL.equals(transport) && tls == null && !hasInlineTls) {
-                throw new IllegalArgumentException("transport=ssl needs tls (the name of an org.wharf.tls configuration) "
-                        + "or tls.* properties");
+                throw new IllegalArgumentException("transport = 'ssl' needs tls (the name of an org.wharf.tls "
+                        + "configuration) or tls.* properties");
             }
         } catch (IllegalArgumentException e) {
             configError = "endpoint " + name + ": " + e.getMessage();
@@ -160,30 +138,6 @@ final class Endpoint implements EndpointMXBean {
             set(EndpointState.FAILED, configErrorCode, configError);
         }
         return false;
-    }
-
-    private String text(String key, String fallback) {
-        Object v = properties.get(key);
-        return v == null || v.toString().isBlank() ? fallback : v.toString().trim();
-    }
-
-    private int number(String key, int fallback) {
-        return (int) number(key, (long) fallback);
-    }
-
-    private long number(String key, long fallback) {
-        Object v = properties.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (v instanceof Number n) {
-            return n.longValue();
-        }
-        try {
-            return Long.parseLong(v.toString().trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + "=" + v + " is not a number");
-        }
     }
 
     /** The keys this class reads: a change to any of them needs a new listener. */
@@ -262,17 +216,15 @@ final class Endpoint implements EndpointMXBean {
             stopNow();
         }
         if (provider == null) {
-            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_NO_TRANSPORT, "endpoint " + name + ": transport=" + transport
-                    + ": no such transport is registered");
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_NO_TRANSPORT, "endpoint " + name + ": "
+                    + Settings.wrong("transport", transport, "no such transport is registered").getMessage());
             return;
         }
-        Optional<ProtocolEntry> best = whiteboard.registeredProtocols().stream()
-                .filter(p -> p.serves(transport) && protocolFilter.matches(p.properties()))
-                .max(Comparator.comparing(ProtocolEntry::version).thenComparing(ProtocolEntry::id));
+        Optional<ProtocolEntry> best = selector.best(whiteboard.registeredProtocols(), transport);
         if (server == null && datagramServer == null) {
             if (best.isEmpty()) {
                 set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_PROTOCOL, "endpoint " + name
-                        + ": no protocol matching protocol=" + protocolSelector
+                        + ": no protocol matching protocol = " + selector
                         + " for " + transport + " is registered");
                 return;
             }
@@ -280,8 +232,8 @@ final class Endpoint implements EndpointMXBean {
             if (tlsOptions == null && tls != null) {
                 tlsOptions = whiteboard.tls(tls);
                 if (tlsOptions == null) {
-                    set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_TLS, "endpoint " + name + ": tls=" + tls
-                            + ": no org.wharf.tls configuration "
+                    set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_TLS, "endpoint " + name + ": tls = '" + tls
+                            + "': no org.wharf.tls configuration "
                             + "of that name is active");
                     return;
                 }

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 
+import org.wharf.transport.api.Settings;
+
 /**
  * What a request may hold and how long it may take; beyond it the request is answered with
  * its status and the connection closes. Limits are set by configuration, never by the client.
@@ -111,35 +113,15 @@ public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, in
      * @since 0.2
      */
     public static HttpLimits fromProperties(Map<String, ?> properties) {
+        Settings settings = Settings.of(properties);
+        long maxMillis = Long.MAX_VALUE / 1_000_000;
         return new HttpLimits(
-                (int) read(properties, "http.maxRequestLine", DEFAULT.maxRequestLine, 16),
-                (int) read(properties, "http.maxHeaderBytes", DEFAULT.maxHeaderBytes, 16),
-                (int) read(properties, "http.maxBody", DEFAULT.maxBody, 0),
-                (int) read(properties, "http.maxHeaderFields", DEFAULT.maxHeaderFields, 1),
-                (int) read(properties, "http.maxEmptyLines", DEFAULT.maxEmptyLines, 0),
-                Duration.ofMillis(read(properties, "http.headerTimeout", DEFAULT.headerTimeout.toMillis(), 0)),
-                Duration.ofMillis(read(properties, "http.bodyTimeout", DEFAULT.bodyTimeout.toMillis(), 0)));
-    }
-
-    private static long read(Map<String, ?> properties, String key, long otherwise, long min) {
-        Object value = properties.get(key);
-        if (value == null) {
-            return otherwise;
-        }
-        long n;
-        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
-            n = ((Number) value).longValue();
-        } else {
-            try {
-                n = Long.parseLong(value.toString().trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(key + "=" + value + " is not a whole number");
-            }
-        }
-        long max = key.endsWith("Timeout") ? Long.MAX_VALUE / 1_000_000 : Integer.MAX_VALUE;
-        if (n < min || n > max) {
-            throw new IllegalArgumentException(key + "=" + value + " is out of range (" + min + ".." + max + ")");
-        }
-        return n;
+                settings.integer("http.maxRequestLine", DEFAULT.maxRequestLine, 16, Integer.MAX_VALUE),
+                settings.integer("http.maxHeaderBytes", DEFAULT.maxHeaderBytes, 16, Integer.MAX_VALUE),
+                settings.integer("http.maxBody", DEFAULT.maxBody, 0, Integer.MAX_VALUE),
+                settings.integer("http.maxHeaderFields", DEFAULT.maxHeaderFields, 1, Integer.MAX_VALUE),
+                settings.integer("http.maxEmptyLines", DEFAULT.maxEmptyLines, 0, Integer.MAX_VALUE),
+                Duration.ofMillis(settings.number("http.headerTimeout", DEFAULT.headerTimeout.toMillis(), 0, maxMillis)),
+                Duration.ofMillis(settings.number("http.bodyTimeout", DEFAULT.bodyTimeout.toMillis(), 0, maxMillis)));
     }
 }

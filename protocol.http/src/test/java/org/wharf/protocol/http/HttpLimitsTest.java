@@ -40,19 +40,19 @@ class HttpLimitsTest {
     void aWrongValueNamesThePropertyAndTheValue() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> HttpLimits.fromProperties(Map.of("http.maxBody", "1MB")));
-        assertEquals("http.maxBody=1MB is not a whole number", e.getMessage());
+        assertEquals("http.maxBody = '1MB': not a whole number", e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> HttpLimits.fromProperties(Map.of("http.headerTimeout", -1)));
-        assertEquals("http.headerTimeout=-1 is out of range (0..9223372036854)", e.getMessage());
+        assertEquals("http.headerTimeout = -1: at least 0", e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> HttpLimits.fromProperties(Map.of("http.maxHeaderFields", "0")));
-        assertEquals("http.maxHeaderFields=0 is out of range (1..2147483647)", e.getMessage());
+        assertEquals("http.maxHeaderFields = '0': at least 1", e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> HttpLimits.fromProperties(Map.of("http.maxRequestLine", 3_000_000_000L)));
-        assertEquals("http.maxRequestLine=3000000000 is out of range (16..2147483647)", e.getMessage());
+        assertEquals("http.maxRequestLine = 3000000000: at most 2147483647", e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> HttpLimits.fromProperties(Map.of("http.maxBody", 1.5)));
-        assertEquals("http.maxBody=1.5 is not a whole number", e.getMessage());
+        assertEquals("http.maxBody = 1.5: not a whole number", e.getMessage());
     }
 
     @Test
@@ -61,7 +61,7 @@ class HttpLimitsTest {
                 ConnectionHooks.NONE);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> StatusFactoryAccess.checkSettings(wrong));
-        assertEquals("http.maxEmptyLines=many is not a whole number", e.getMessage());
+        assertEquals("http.maxEmptyLines = 'many': not a whole number", e.getMessage());
         StatusFactoryAccess.checkSettings(new ProtocolContext("web", "tcp", Map.of("http.maxEmptyLines", "2"),
                 ConnectionHooks.NONE));
     }

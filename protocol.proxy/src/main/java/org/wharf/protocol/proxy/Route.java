@@ -3,8 +3,6 @@ package org.wharf.protocol.proxy;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -13,12 +11,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
-import org.wharf.transport.api.ConnectOptions;
-import org.wharf.transport.api.TlsOptions;
-import org.wharf.transport.api.TlsOptionsFactory;
 import org.wharf.endpoints.api.ConnectionPool;
 import org.wharf.endpoints.api.ConnectionPools;
 import org.wharf.endpoints.api.PoolOptions;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.Settings;
+import org.wharf.transport.api.TlsOptionsFactory;
 import org.wharf.transport.api.TransportProvider;
 
 /**
@@ -128,57 +126,46 @@ final class Route {
      * @throws IllegalArgumentException naming the property and value that is wrong
      */
     static Route parse(String endpoint, Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
+        Settings settings = Settings.of(properties);
         List<Upstream> upstreams = new ArrayList<>();
-        for (String address : list(properties.get(UPSTREAMS))) {
-            upstreams.add(new Upstream(address(address)));
+        for (String address : settings.list(UPSTREAMS)) {
+            upstreams.add(new Upstream(Settings.hostAndPort(UPSTREAMS, address)));
         }
         if (upstreams.isEmpty()) {
-            throw new IllegalArgumentException(UPSTREAMS + " = " + describe(properties.get(UPSTREAMS))
-                    + ": the route needs at least one upstream host:port");
+            throw new IllegalArgumentException(UPSTREAMS + " is missing (the route needs at least one upstream host:port)");
         }
-        String transport = string(properties, TRANSPORT, TransportProvider.TCP).toLowerCase(Locale.ROOT);
-        if (!transport.equals(TransportProvider.TCP) && !transport.equals(TransportProvider.SSL)) {
-            throw new IllegalArgumentException(TRANSPORT + " = '" + transport + "': tcp or ssl");
-        }
-        ConnectOptions options = ConnectOptions.DEFAULT
-                .withTimeout(Duration.ofMillis(number(properties, CONNECT_TIMEOUT, 5000, 1)));
-        Map<String, Object> tls = upstreamTls(properties);
+        String transport = settings.choice(TRANSPORT, UpstreamTransport.TCP).name().toLowerCase(Locale.ROOT);
+        ConnectOptions options = ConnectOptions.DEFAULT.withTimeout(settings.positiveMillis(CONNECT_TIMEOUT,
+                Duration.ofSeconds(5)));
+        Settings tls = settings.under(TLS_PREFIX);
+        boolean hasTls = tls.asMap().keySet().stream().anyMatch(k -> k.startsWith(TlsOptionsFactory.PREFIX));
         if (transport.equals(TransportProvider.SSL)) {
             if (tlsFactory == null) {
-                throw new IllegalArgumentException(TRANSPORT + " = ssl needs the TLS transport (no TlsOptionsFactory "
+                throw new IllegalArgumentException(TRANSPORT + " = 'ssl' needs the TLS transport (no TlsOptionsFactory "
                         + "service is registered)");
             }
-            TlsOptions tlsOptions;
             try {
-                tlsOptions = tlsFactory.fromProperties(tls);
+                options = options.withTls(tlsFactory.fromProperties(tls.asMap()));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("the upstream TLS settings (" + TLS_PREFIX + "tls.*): "
                         + e.getMessage(), e);
             }
-            options = options.withTls(tlsOptions);
-        } else if (!tls.isEmpty()) {
-            throw new IllegalArgumentException(TLS_PREFIX + tls.keySet().iterator().next()
+        } else if (hasTls) {
+            throw new IllegalArgumentException(TLS_PREFIX + tls.asMap().keySet().iterator().next()
                     + " is set but " + TRANSPORT + " = tcp: set it to ssl for TLS to the upstreams");
         }
-        String balancing = string(properties, BALANCING, "round-robin");
-        Balancing mode = switch (balancing.trim().toLowerCase(Locale.ROOT)) {
-            case "round-robin" -> Balancing.ROUND_ROBIN;
-            case "least-connections" -> Balancing.LEAST_CONNECTIONS;
-            default -> throw new IllegalArgumentException(BALANCING + " = '" + balancing
-                    + "': round-robin or least-connections");
-        };
-        long retries = number(properties, RETRIES, upstreams.size() - 1, 0);
-        long idle = number(properties, IDLE_TIMEOUT, 0, 0);
-        String pooled = string(properties, POOLED, "false").toLowerCase(Locale.ROOT);
-        if (!pooled.equals("true") && !pooled.equals("false")) {
-            throw new IllegalArgumentException(POOLED + " = '" + pooled + "': true or false");
-        }
-        long maxSize = number(properties, POOL_MAX_SIZE, 64, 1);
-        long poolIdle = number(properties, POOL_IDLE_TIMEOUT, 60_000, 1);
+        Balancing mode = settings.choice(BALANCING, Balancing.ROUND_ROBIN);
+        int retries = settings.integer(RETRIES, upstreams.size() - 1, 0, Integer.MAX_VALUE);
+        Duration idle = settings.millis(IDLE_TIMEOUT, null).orElse(null);
+        boolean pooled = settings.flag(POOLED, false);
+        int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
+        Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
         return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
-                (int) Math.min(upstreams.size(), retries + 1), idle == 0 ? null : Duration.ofMillis(idle),
-                pooled.equals("true"), (int) Math.min(Integer.MAX_VALUE, maxSize), Duration.ofMillis(poolIdle));
+                Math.min(upstreams.size(), retries + 1), idle, pooled, maxSize, poolIdle);
     }
+
+    /** The transports a route's upstream leg may use. */
+    private enum UpstreamTransport { TCP, SSL }
 
     /**
      * The same route read from changed settings, keeping the figures counted so far.
@@ -266,75 +253,5 @@ final class Route {
 
     List<Upstream> upstreams() {
         return upstreams;
-    }
-
-    /** The {@code proxy.upstream.tls.*} properties as {@code tls.*}. */
-    private static Map<String, Object> upstreamTls(Map<String, ?> properties) {
-        Map<String, Object> tls = new HashMap<>();
-        properties.forEach((key, value) -> {
-            if (key.startsWith(TLS_PREFIX + "tls.")) {
-                tls.put(key.substring(TLS_PREFIX.length()), value);
-            }
-        });
-        return tls;
-    }
-
-    private static InetSocketAddress address(String value) {
-        String v = value.trim();
-        int colon = v.lastIndexOf(':');
-        String host = colon > 0 ? v.substring(0, colon) : "";
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1); // [::1]:6379
-        }
-        int port;
-        try {
-            port = Integer.parseInt(v.substring(colon + 1));
-        } catch (NumberFormatException | IndexOutOfBoundsException e) {
-            port = -1;
-        }
-        if (host.isEmpty() || port < 1 || port > 65535) {
-            throw new IllegalArgumentException(UPSTREAMS + ": '" + value + "' is not host:port");
-        }
-        return InetSocketAddress.createUnresolved(host, port);
-    }
-
-    private static List<String> list(Object value) {
-        List<String> out = new ArrayList<>();
-        Collection<?> items = value == null ? List.of()
-                : value instanceof String[] a ? Arrays.asList(a)
-                : value instanceof Collection<?> c ? c : List.of(value);
-        for (Object item : items) {
-            for (String part : String.valueOf(item).split(",")) {
-                if (!part.isBlank()) {
-                    out.add(part.trim());
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String describe(Object value) {
-        return value instanceof String[] a ? Arrays.toString(a) : "'" + value + "'";
-    }
-
-    private static String string(Map<String, ?> properties, String name, String fallback) {
-        Object v = properties.get(name);
-        return v == null || String.valueOf(v).isBlank() ? fallback : String.valueOf(v).trim();
-    }
-
-    private static long number(Map<String, ?> properties, String name, long fallback, long min) {
-        Object v = properties.get(name);
-        if (v == null || String.valueOf(v).isBlank()) {
-            return fallback;
-        }
-        try {
-            long n = v instanceof Number number ? number.longValue() : Long.parseLong(String.valueOf(v).trim());
-            if (n >= min) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(name + " = '" + v + "': a whole number of at least " + min + " expected");
     }
 }

@@ -47,10 +47,10 @@ class RouteTest {
 
     @ParameterizedTest(name = "{0} = {1}")
     @CsvSource(delimiter = '|', value = {
-        "proxy.upstreams|nohostport|proxy.upstreams: 'nohostport' is not host:port",
-        "proxy.upstreams|host:99999|'host:99999' is not host:port",
-        "proxy.upstream.transport|udp|proxy.upstream.transport = 'udp': tcp or ssl",
-        "proxy.balancing|random|proxy.balancing = 'random': round-robin or least-connections",
+        "proxy.upstreams|nohostport|proxy.upstreams = 'nohostport': not host:port",
+        "proxy.upstreams|host:99999|proxy.upstreams = 'host:99999': the port is not 1..65535",
+        "proxy.upstream.transport|udp|proxy.upstream.transport = 'udp': one of tcp, ssl",
+        "proxy.balancing|random|proxy.balancing = 'random': one of round-robin, least-connections",
         "proxy.connectTimeout|0|proxy.connectTimeout = '0'",
         "proxy.retries|-1|proxy.retries = '-1'",
         "proxy.idleTimeout|soon|proxy.idleTimeout = 'soon'",
@@ -65,7 +65,7 @@ class RouteTest {
     @Test
     void aRouteNeedsAnUpstream() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of()));
-        assertTrue(e.getMessage().contains("proxy.upstreams = 'null': the route needs at least one upstream"),
+        assertTrue(e.getMessage().contains("proxy.upstreams is missing (the route needs at least one upstream"),
                 e.getMessage());
     }
 

@@ -2,13 +2,11 @@ package org.wharf.transport.ssl;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
+import org.wharf.transport.api.Settings;
 import org.wharf.transport.api.TlsOptions;
 
 /**
@@ -88,61 +86,49 @@ public final class TlsProperties {
      * @throws IllegalArgumentException naming the property and value that is wrong
      */
     public static TlsOptions options(Map<String, ?> properties) {
+        Settings settings = Settings.of(properties);
         TlsContextBuilder builder = TlsContextBuilder.create();
-        String certificate = string(properties, CERTIFICATE);
-        String key = string(properties, KEY);
+        String certificate = settings.text(CERTIFICATE).orElse(null);
+        String key = settings.text(KEY).orElse(null);
         if (certificate != null || key != null) {
             if (certificate == null || key == null) {
-                throw new IllegalArgumentException(CERTIFICATE + " and " + KEY + " go together, got " + CERTIFICATE + "="
-                        + certificate + " " + KEY + "=" + key);
+                throw new IllegalArgumentException(CERTIFICATE + " and " + KEY + " go together, got " + CERTIFICATE + " = "
+                        + Settings.describe(certificate) + " and " + KEY + " = " + Settings.describe(key));
             }
-            builder.certificate(file(CERTIFICATE, certificate), file(KEY, key), password(properties, KEY_PASSWORD));
+            builder.certificate(file(CERTIFICATE, certificate), file(KEY, key), password(settings, KEY_PASSWORD));
         }
-        String keystore = string(properties, KEYSTORE);
-        if (keystore != null) {
-            builder.keyStore(file(KEYSTORE, keystore), password(properties, KEYSTORE_PASSWORD));
+        Optional<String> keystore = settings.text(KEYSTORE);
+        if (keystore.isPresent()) {
+            builder.keyStore(file(KEYSTORE, keystore.get()), password(settings, KEYSTORE_PASSWORD));
         }
-        String ca = string(properties, CA);
-        if (ca != null) {
-            builder.trustCertificates(file(CA, ca));
+        Optional<String> ca = settings.text(CA);
+        if (ca.isPresent()) {
+            builder.trustCertificates(file(CA, ca.get()));
         }
-        String truststore = string(properties, TRUSTSTORE);
-        if (truststore != null) {
-            builder.trustStore(file(TRUSTSTORE, truststore), password(properties, TRUSTSTORE_PASSWORD));
+        Optional<String> truststore = settings.text(TRUSTSTORE);
+        if (truststore.isPresent()) {
+            builder.trustStore(file(TRUSTSTORE, truststore.get()), password(settings, TRUSTSTORE_PASSWORD));
         }
-        boolean verify = bool(properties, VERIFY, true);
+        boolean verify = settings.flag(VERIFY, true);
         if (!verify) {
             builder.trustAll();
         }
-        long reload = number(properties, RELOAD_INTERVAL, 1000);
+        Duration reload = settings.positiveMillis(RELOAD_INTERVAL, Duration.ofSeconds(1));
         TlsOptions options;
         try {
-            options = TlsOptions.of(builder.reloading(Duration.ofMillis(reload)));
+            options = TlsOptions.of(builder.reloading(reload));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("TLS configuration: " + e.getMessage(), e);
         }
-        options = options.withVerifyHostName(verify);
-        String clientAuth = string(properties, CLIENT_AUTH);
-        if (clientAuth != null) {
-            try {
-                options = options.withClientAuth(TlsOptions.ClientAuth.valueOf(clientAuth.trim().toUpperCase(Locale.ROOT)));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(CLIENT_AUTH + "=" + clientAuth + " is not one of none, optional, required");
-            }
-        }
-        List<String> protocols = list(properties, PROTOCOLS);
+        options = options.withVerifyHostName(verify).withClientAuth(settings.choice(CLIENT_AUTH, TlsOptions.ClientAuth.NONE));
+        List<String> protocols = settings.list(PROTOCOLS);
         if (!protocols.isEmpty()) {
             options = options.withProtocols(protocols);
         }
-        options = options.withCipherSuites(list(properties, CIPHERS)).withApplicationProtocols(list(properties, ALPN))
-                .withServerName(string(properties, SERVER_NAME));
-        if (properties.get(HANDSHAKE_TIMEOUT) != null) {
-            long millis = number(properties, HANDSHAKE_TIMEOUT, 0);
-            if (millis <= 0) {
-                throw new IllegalArgumentException(HANDSHAKE_TIMEOUT + "=" + properties.get(HANDSHAKE_TIMEOUT)
-                        + " must be a positive number of milliseconds");
-            }
-            options = options.withHandshakeTimeout(Duration.ofMillis(millis));
+        options = options.withCipherSuites(settings.list(CIPHERS)).withApplicationProtocols(settings.list(ALPN))
+                .withServerName(settings.text(SERVER_NAME).orElse(null));
+        if (settings.has(HANDSHAKE_TIMEOUT)) {
+            options = options.withHandshakeTimeout(settings.positiveMillis(HANDSHAKE_TIMEOUT, null));
         }
         return options;
     }
@@ -150,61 +136,12 @@ public final class TlsProperties {
     private static Path file(String property, String value) {
         Path path = Path.of(value);
         if (!java.nio.file.Files.isReadable(path)) {
-            throw new IllegalArgumentException(property + "=" + value + ": no readable file there");
+            throw Settings.wrong(property, value, "no readable file there");
         }
         return path;
     }
 
-    private static String string(Map<String, ?> properties, String name) {
-        Object v = properties.get(name);
-        return v == null || v.toString().isBlank() ? null : v.toString();
-    }
-
-    private static char[] password(Map<String, ?> properties, String name) {
-        String v = string(properties, name);
-        return v == null ? null : v.toCharArray();
-    }
-
-    private static boolean bool(Map<String, ?> properties, String name, boolean fallback) {
-        Object v = properties.get(name);
-        if (v == null) {
-            return fallback;
-        }
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        String s = v.toString().trim().toLowerCase(Locale.ROOT);
-        if (s.equals("true") || s.equals("false")) {
-            return Boolean.parseBoolean(s);
-        }
-        throw new IllegalArgumentException(name + "=" + v + " is not true or false");
-    }
-
-    private static long number(Map<String, ?> properties, String name, long fallback) {
-        Object v = properties.get(name);
-        if (v == null) {
-            return fallback;
-        }
-        if (v instanceof Number n) {
-            return n.longValue();
-        }
-        try {
-            return Long.parseLong(v.toString().trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + "=" + v + " is not a number");
-        }
-    }
-
-    private static List<String> list(Map<String, ?> properties, String name) {
-        Object v = properties.get(name);
-        List<String> out = new ArrayList<>();
-        if (v instanceof String[] array) {
-            out.addAll(Arrays.asList(array));
-        } else if (v instanceof Collection<?> c) {
-            c.forEach(x -> out.add(String.valueOf(x)));
-        } else if (v != null) {
-            out.addAll(Arrays.asList(v.toString().split(",")));
-        }
-        return out.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    private static char[] password(Settings settings, String name) {
+        return settings.text(name).map(String::toCharArray).orElse(null);
     }
 }

@@ -254,10 +254,10 @@ class TlsFeatureTest {
 
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> TlsProperties.options(
                 Map.of(TlsProperties.CERTIFICATE, "/nowhere/cert.pem", TlsProperties.KEY, pki.file("server.key").toString())));
-        assertTrue(missing.getMessage().contains("tls.certificate=/nowhere/cert.pem"), missing.getMessage());
+        assertTrue(missing.getMessage().contains("tls.certificate = '/nowhere/cert.pem'"), missing.getMessage());
         IllegalArgumentException mode = assertThrows(IllegalArgumentException.class, () -> TlsProperties.options(
                 Map.of(TlsProperties.CA, pki.file("ca.pem").toString(), TlsProperties.CLIENT_AUTH, "sometimes")));
-        assertTrue(mode.getMessage().contains("tls.clientAuth=sometimes"), mode.getMessage());
+        assertTrue(mode.getMessage().contains("tls.clientAuth = 'sometimes'"), mode.getMessage());
         IllegalArgumentException half = assertThrows(IllegalArgumentException.class, () -> TlsProperties.options(
                 Map.of(TlsProperties.CERTIFICATE, pki.file("server.pem").toString())));
         assertTrue(half.getMessage().contains("tls.key"), half.getMessage());
