@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
+import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.protocol.echo.EchoFactory;
 import org.wharf.transport.api.Connected;
 import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramProtocol;
@@ -65,6 +67,11 @@ import io.netty.handler.ssl.SslProvider;
  * event-loop threads.
  */
 public final class EchoServer implements AutoCloseable {
+
+    /** Wharf's echo is the echo protocol bundle's, as users deploy it. */
+    private static final EchoFactory ECHO = new EchoFactory();
+    private static final ProtocolContext ECHO_TCP = ProtocolContext.of("bench", "tcp");
+    private static final ProtocolContext ECHO_UDP = ProtocolContext.of("bench", "udp");
 
     private final int port;
     private final AutoCloseable stop;
@@ -137,7 +144,7 @@ public final class EchoServer implements AutoCloseable {
                     options = options.withTls(TlsOptions.of(TlsContextBuilder.create().certificate(chain, key).build())
                             .withProtocols(List.of(TLS_1_3)));
                 }
-                Listener listener = provider.listen(any, options, WharfEcho::new).toCompletableFuture()
+                Listener listener = provider.listen(any, options, () -> ECHO.newProtocol(ECHO_TCP)).toCompletableFuture()
                         .get(10, TimeUnit.SECONDS);
                 return new EchoServer(listener.localAddress().getPort(), () -> {
                     listener.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -186,8 +193,8 @@ public final class EchoServer implements AutoCloseable {
             case "wharf": {
                 NioEventLoopGroup loops = wharfLoops(threads);
                 Resolver resolver = new Resolver();
-                Connected<DatagramTransport, WharfUdpEcho> bound = new NioUdpProvider(loops, resolver)
-                        .bind(any, DatagramOptions.DEFAULT, WharfUdpEcho::new).toCompletableFuture()
+                Connected<DatagramTransport, DatagramProtocol> bound = new NioUdpProvider(loops, resolver)
+                        .bind(any, DatagramOptions.DEFAULT, () -> ECHO.newDatagramProtocol(ECHO_UDP)).toCompletableFuture()
                         .get(10, TimeUnit.SECONDS);
                 InetSocketAddress local = (InetSocketAddress) bound.transport().extraInfo(ExtraInfo.LOCAL_ADDRESS)
                         .orElseThrow();
@@ -267,64 +274,6 @@ public final class EchoServer implements AutoCloseable {
     private static long directInUse() {
         return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                 .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
-    }
-
-    /**
-     * Wharf's echo: the received bytes written back with writeCopy (the read buffer is the
-     * transport's, which sends it or copies what the socket does not take).
-     */
-    static final class WharfEcho implements Protocol {
-        private Transport transport;
-
-        @Override
-        public void connectionMade(Transport t) {
-            this.transport = t;
-        }
-
-        @Override
-        public void dataReceived(ByteBuffer data) {
-            transport.writeCopy(data);
-        }
-
-        @Override
-        public boolean eofReceived() {
-            return false;
-        }
-
-        @Override
-        public void connectionLost(Throwable cause) {
-        }
-
-        @Override
-        public void pauseWriting() {
-            transport.pauseReading();
-        }
-
-        @Override
-        public void resumeWriting() {
-            transport.resumeReading();
-        }
-    }
-
-    /** Wharf's datagram echo: each datagram sent back to its sender. */
-    static final class WharfUdpEcho implements DatagramProtocol {
-        private DatagramTransport transport;
-
-        @Override
-        public void connectionMade(DatagramTransport t) {
-            this.transport = t;
-        }
-
-        @Override
-        public void datagramReceived(ByteBuffer data, SocketAddress sender) {
-            ByteBuffer copy = ByteBuffer.allocate(data.remaining());
-            copy.put(data).flip();
-            transport.sendTo(copy, sender);
-        }
-
-        @Override
-        public void connectionLost(Throwable cause) {
-        }
     }
 
     /** Netty's datagram echo, as in its examples (QuoteOfTheMoment style): write back, flush per read batch. */

@@ -17,15 +17,12 @@ import org.wharf.transport.api.Transport;
  *
  * @param <P> the protocol type
  */
-public final class Client<P extends Protocol> {
+public final class Client<P extends Protocol> extends OneConnection<Transport, P> {
 
     private final StreamTransportProvider provider;
     private final InetSocketAddress address;
     private final ConnectOptions options;
     private final Supplier<P> factory;
-    private volatile Transport transport;
-    private volatile P protocol;
-    private boolean connecting;
 
     /**
      * A client that is not connected yet.
@@ -37,6 +34,7 @@ public final class Client<P extends Protocol> {
      */
     public Client(StreamTransportProvider provider, InetSocketAddress address, ConnectOptions options,
             Supplier<P> factory) {
+        super("client to " + Objects.requireNonNull(address, "address").getHostString() + ":" + address.getPort());
         this.provider = Objects.requireNonNull(provider, "provider");
         this.address = Objects.requireNonNull(address, "address");
         this.options = Objects.requireNonNull(options, "options");
@@ -50,42 +48,7 @@ public final class Client<P extends Protocol> {
      *         or fails with a {@link org.wharf.transport.api.TransportError}
      * @throws IllegalStateException if this client connected (or is connecting) already
      */
-    public synchronized CompletionStage<P> connect() {
-        if (connecting) {
-            throw new IllegalStateException("client to " + address.getHostString() + ":" + address.getPort()
-                    + " is connected already");
-        }
-        connecting = true;
-        return provider.connect(address, options, factory).thenApply(c -> {
-            transport = c.transport();
-            protocol = c.protocol();
-            return c.protocol();
-        });
-    }
-
-    /**
-     * The connection's transport.
-     *
-     * @return the transport, or {@code null} before the connect completes
-     */
-    public Transport transport() {
-        return transport;
-    }
-
-    /**
-     * The connection's protocol.
-     *
-     * @return the protocol, or {@code null} before the connect completes
-     */
-    public P protocol() {
-        return protocol;
-    }
-
-    /** Closes the connection (queued writes go out first); harmless when not connected. */
-    public void close() {
-        Transport t = transport;
-        if (t != null) {
-            t.close();
-        }
+    public CompletionStage<P> connect() {
+        return connectOnce(() -> provider.connect(address, options, factory));
     }
 }

@@ -16,15 +16,12 @@ import org.wharf.transport.api.DatagramTransportProvider;
  *
  * @param <P> the protocol type
  */
-public final class DatagramClient<P extends DatagramProtocol> {
+public final class DatagramClient<P extends DatagramProtocol> extends OneConnection<DatagramTransport, P> {
 
     private final DatagramTransportProvider provider;
     private final InetSocketAddress address;
     private final DatagramOptions options;
     private final Supplier<P> factory;
-    private volatile DatagramTransport transport;
-    private volatile P protocol;
-    private boolean connecting;
 
     /**
      * A client that is not connected yet.
@@ -36,6 +33,7 @@ public final class DatagramClient<P extends DatagramProtocol> {
      */
     public DatagramClient(DatagramTransportProvider provider, InetSocketAddress address, DatagramOptions options,
             Supplier<P> factory) {
+        super("datagram client to " + address);
         this.provider = Objects.requireNonNull(provider, "provider");
         this.address = Objects.requireNonNull(address, "address");
         this.options = Objects.requireNonNull(options, "options");
@@ -48,41 +46,7 @@ public final class DatagramClient<P extends DatagramProtocol> {
      * @return completes with the protocol
      * @throws IllegalStateException if connected (or connecting) already
      */
-    public synchronized CompletionStage<P> connect() {
-        if (connecting) {
-            throw new IllegalStateException("datagram client to " + address + " is connected already");
-        }
-        connecting = true;
-        return provider.connect(address, options, factory).thenApply(c -> {
-            transport = c.transport();
-            protocol = c.protocol();
-            return c.protocol();
-        });
-    }
-
-    /**
-     * The socket's transport.
-     *
-     * @return the transport, or {@code null} before connected
-     */
-    public DatagramTransport transport() {
-        return transport;
-    }
-
-    /**
-     * The protocol.
-     *
-     * @return the protocol, or {@code null} before connected
-     */
-    public P protocol() {
-        return protocol;
-    }
-
-    /** Closes the socket; harmless when not connected. */
-    public void close() {
-        DatagramTransport t = transport;
-        if (t != null) {
-            t.close();
-        }
+    public CompletionStage<P> connect() {
+        return connectOnce(() -> provider.connect(address, options, factory));
     }
 }

@@ -23,13 +23,13 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.IdleTimer;
 import org.wharf.protocol.api.RequestCounters;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
-import org.wharf.transport.api.TimerHandle;
 import org.wharf.transport.api.Transport;
 
 /**
@@ -272,8 +272,7 @@ public final class Server {
     private final class Tracked extends ForwardingProtocol {
         private final int generation;
         private volatile Transport transport;
-        private TimerHandle idleTimer;
-        private long lastActivity;
+        private IdleTimer idleTimer;
 
         Tracked(Protocol protocol, int generation) {
             super(protocol);
@@ -296,8 +295,7 @@ public final class Server {
             config.onConnectionMade.accept(t);
             protocol.connectionMade(t);
             if (config.idleTimeout != null) {
-                lastActivity = activity();
-                idleTimer = t.loop().schedule(this::checkIdle, config.idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                idleTimer = IdleTimer.start(t.loop(), config.idleTimeout, this::activity, this::idle);
             }
         }
 
@@ -322,16 +320,9 @@ public final class Server {
             return bytes(ExtraInfo.BYTES_RECEIVED) + bytes(ExtraInfo.BYTES_SENT);
         }
 
-        /** Runs on the connection's loop when the idle time may have passed. */
-        private void checkIdle() {
+        /** Nothing moved for the idle timeout: closed, with a line in the log. On the loop. */
+        private void idle() {
             if (transport.isClosing()) {
-                return;
-            }
-            long now = activity();
-            if (now != lastActivity) {
-                // Bytes moved since the last look: the connection is not idle; look again later.
-                lastActivity = now;
-                idleTimer = transport.loop().schedule(this::checkIdle, config.idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 return;
             }
             LOG.log(Level.INFO, () -> "server " + config.name + ": closing "

@@ -23,6 +23,7 @@ import org.wharf.transport.api.ConnectionRefusedError;
 import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramTransport;
 import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.DatagramEchoProtocol;
 import org.wharf.transport.tck.RecordingDatagramProtocol;
 import org.wharf.transport.tck.RecordingProtocol;
 
@@ -62,19 +63,11 @@ class ClientAndDatagramTest {
         assertInstanceOf(ConnectionRefusedError.class, Loops.failure(client.connect()));
     }
 
-    /** Echoes each datagram to its sender. */
-    static final class Echo extends RecordingDatagramProtocol {
-        @Override
-        protected void onDatagram(byte[] data, SocketAddress sender) {
-            transport().sendTo(ByteBuffer.wrap(data), sender);
-        }
-    }
-
     @Test
     void aDatagramServerOnTwoAddressesAnswersDatagramClients() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         DatagramServer server = Loops.await(DatagramServer.bind(LOOPS.udp, List.of(any, any), DatagramOptions.DEFAULT,
-                Echo::new));
+                DatagramEchoProtocol::new));
         assertEquals(2, server.addresses().size());
         for (InetSocketAddress address : server.addresses()) {
             DatagramClient<RecordingDatagramProtocol> client = new DatagramClient<>(LOOPS.udp, address,

@@ -77,7 +77,7 @@ class NioInFelixIT {
 
         DatagramTransportProvider udp = service(DatagramTransportProvider.class, "(wharf.transport=udp)");
         var bound = udp.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DatagramOptions.DEFAULT,
-                DatagramEcho::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                org.wharf.transport.tck.DatagramEchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
         int port = ((InetSocketAddress) bound.transport().extraInfo(org.wharf.transport.api.ExtraInfo.LOCAL_ADDRESS)
                 .orElseThrow()).getPort();
         try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
@@ -192,22 +192,4 @@ class NioInFelixIT {
                 .collect(Collectors.toList());
     }
 
-    /** Echoes datagrams to their sender. */
-    static final class DatagramEcho implements DatagramProtocol {
-        private DatagramTransport transport;
-
-        @Override
-        public void connectionMade(DatagramTransport t) {
-            transport = t;
-        }
-
-        @Override
-        public void datagramReceived(ByteBuffer data, SocketAddress sender) {
-            transport.sendTo(ByteBuffer.allocate(data.remaining()).put(data).flip(), sender);
-        }
-
-        @Override
-        public void connectionLost(Throwable cause) {
-        }
-    }
 }

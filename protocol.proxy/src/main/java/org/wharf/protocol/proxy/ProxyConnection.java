@@ -6,15 +6,14 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import org.wharf.endpoints.api.PooledConnection;
+import org.wharf.protocol.api.IdleTimer;
 import org.wharf.transport.api.Connected;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
-import org.wharf.transport.api.TimerHandle;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportError;
 
@@ -46,8 +45,9 @@ final class ProxyConnection implements Protocol {
     private boolean upstreamGone;
     /** The pooled upstream connection held, in pooled mode. */
     private PooledConnection<PooledLeg> pooled;
-    private long lastActivity;
-    private TimerHandle idleTimer;
+    /** Bytes moved either way, for the idle timer. */
+    private long moved;
+    private IdleTimer idleTimer;
 
     ProxyConnection(Route route, ProxyServices services) {
         this.route = route;
@@ -63,10 +63,9 @@ final class ProxyConnection implements Protocol {
         route.counters.connections.increment();
         route.counters.active.incrementAndGet();
         candidates = route.candidates();
-        lastActivity = System.nanoTime();
         Duration idle = route.idleTimeout();
         if (idle != null) {
-            idleTimer = client.loop().schedule(this::checkIdle, idle.toNanos(), TimeUnit.NANOSECONDS);
+            idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
         }
         connectNext(null);
     }
@@ -75,7 +74,7 @@ final class ProxyConnection implements Protocol {
     public void dataReceived(ByteBuffer data) {
         int n = data.remaining();
         route.counters.bytesToUpstream.add(n);
-        lastActivity = System.nanoTime();
+        moved += n;
         if (upstream == null) {
             // Reading is paused until connected; this is what came before the pause took.
             early.add(ByteBuffer.allocate(n).put(data).flip());
@@ -247,7 +246,7 @@ final class ProxyConnection implements Protocol {
     /** Upstream bytes on the client's loop: {@code owned} if a copy made for crossing loops. */
     private void upstreamData(ByteBuffer data, boolean owned) {
         route.counters.bytesToClient.add(data.remaining());
-        lastActivity = System.nanoTime();
+        moved += data.remaining();
         if (clientGone) {
             return;
         }
@@ -314,22 +313,17 @@ final class ProxyConnection implements Protocol {
         t.abort();
     }
 
-    private void checkIdle() {
+    /** Nothing moved either way for the route's idle timeout: both legs close. */
+    private void idle() {
         if (clientGone) {
             return;
         }
-        long quiet = System.nanoTime() - lastActivity;
-        long limit = route.idleTimeout().toNanos();
-        if (quiet >= limit) {
-            info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
-                    + " ms; closing both legs");
-            if (upstream != null && !upstreamGone && pooled == null) {
-                upstream.close(); // a pooled one goes back to the pool when the client has closed
-            }
-            client.close();
-        } else {
-            idleTimer = client.loop().schedule(this::checkIdle, limit - quiet, TimeUnit.NANOSECONDS);
+        info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
+                + " ms; closing both legs");
+        if (upstream != null && !upstreamGone && pooled == null) {
+            upstream.close(); // a pooled one goes back to the pool when the client has closed
         }
+        client.close();
     }
 
     private void onClientLoop(Runnable task) {

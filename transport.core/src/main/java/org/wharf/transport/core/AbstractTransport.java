@@ -330,12 +330,13 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     }
 
     /**
-     * Switches the protocol that gets the next callbacks (protocol upgrades). Any thread; takes
-     * effect for the next callback.
+     * Switches the protocol that gets the next callbacks (protocol upgrades such as HTTP
+     * {@code Upgrade}); its {@code connectionMade} is not called. Any thread; takes effect for
+     * the next callback.
      *
      * @param p the new protocol
      */
-    protected final void replaceProtocol(P p) {
+    public void setProtocol(P p) {
         protocol = Objects.requireNonNull(p, "protocol");
     }
 
@@ -473,6 +474,28 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     @Override
     public final boolean isWritable() {
         return outbound.isWritable();
+    }
+
+    /**
+     * Counts a write made on another thread at once (so writability is right there) and hands
+     * it to the loop, where {@code write} runs with its bytes still counted: it uncounts what it
+     * sends or drops, and leaves counted what it queues. Crossings are delivered after it.
+     *
+     * @param bytes the bytes written
+     * @param write what the loop does with them
+     * @throws TransportClosedError if the loop has ended (the connection was closed with it)
+     */
+    protected final void submitWrite(long bytes, Runnable write) {
+        outbound.add(bytes);
+        try {
+            loop.execute(() -> {
+                write.run();
+                outbound.settle(true);
+            });
+        } catch (RejectedExecutionException e) {
+            outbound.count(-bytes);
+            throw new TransportClosedError("write to a closed transport (" + this + "): its event loop has ended", e);
+        }
     }
 
     /**

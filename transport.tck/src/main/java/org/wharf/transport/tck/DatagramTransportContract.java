@@ -56,17 +56,9 @@ public abstract class DatagramTransportContract {
         opened.forEach(DatagramTransport::abort);
     }
 
-    /** Echoes each datagram to its sender. */
-    static final class Echo extends RecordingDatagramProtocol {
-        @Override
-        protected void onDatagram(byte[] data, SocketAddress sender) {
-            transport().sendTo(ByteBuffer.wrap(data), sender);
-        }
-    }
-
     @Test
     void datagramsKeepTheirBoundariesAndSenders() throws Exception {
-        Echo server = bind(Echo::new, DatagramOptions.DEFAULT);
+        DatagramEchoProtocol server = bind(DatagramEchoProtocol::new, DatagramOptions.DEFAULT);
         InetSocketAddress serverAddress = address(server);
         RecordingDatagramProtocol a = connect(serverAddress, RecordingDatagramProtocol::new);
         RecordingDatagramProtocol b = connect(serverAddress, RecordingDatagramProtocol::new);
@@ -88,7 +80,7 @@ public abstract class DatagramTransportContract {
 
     @Test
     void anEmptyDatagramIsADatagramAndAConnectedTransportThatCannotSendOneSaysSo() throws Exception {
-        Echo server = bind(Echo::new, DatagramOptions.DEFAULT);
+        DatagramEchoProtocol server = bind(DatagramEchoProtocol::new, DatagramOptions.DEFAULT);
         RecordingDatagramProtocol bound = bind(RecordingDatagramProtocol::new, DatagramOptions.DEFAULT);
         bound.transport().sendTo(ByteBuffer.allocate(0), address(server));
         RecordingDatagramProtocol.Datagram back = take(bound, "the echo of an empty datagram");
@@ -111,7 +103,7 @@ public abstract class DatagramTransportContract {
 
     @Test
     void tenThousandDatagramsWithSixtyFourOutstandingAllComeBack() throws Exception {
-        Echo server = bind(Echo::new, DatagramOptions.DEFAULT);
+        DatagramEchoProtocol server = bind(DatagramEchoProtocol::new, DatagramOptions.DEFAULT);
         int total = 10_000;
         AtomicInteger sent = new AtomicInteger();
         AtomicInteger received = new AtomicInteger();

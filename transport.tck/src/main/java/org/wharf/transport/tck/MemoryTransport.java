@@ -275,16 +275,6 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
     }
 
     @Override
-    public Protocol protocol() {
-        return super.protocol();
-    }
-
-    @Override
-    public void setProtocol(Protocol p) {
-        replaceProtocol(p);
-    }
-
-    @Override
     public <T> Optional<T> extraInfo(ExtraInfo<T> key) {
         if (key.equals(ExtraInfo.PEER_ADDRESS)) {
             return Optional.ofNullable(key.type().cast(peer));
@@ -314,11 +304,7 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
         if (loop.inEventLoop()) {
             enqueue(copy, false);
         } else {
-            outboundBuffer().add(copy.length);
-            loop.execute(() -> {
-                enqueue(copy, true);
-                outboundBuffer().settle(true);
-            });
+            submitWrite(copy.length, () -> enqueue(copy, true));
         }
     }
 

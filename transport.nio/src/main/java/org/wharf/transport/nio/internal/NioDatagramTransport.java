@@ -147,18 +147,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         if (loop.inEventLoop()) {
             sendOnLoop(data, to, false);
         } else {
-            int n = data.remaining();
-            outboundBuffer().add(n);
-            try {
-                loop.execute(() -> {
-                    sendOnLoop(data, to, true);
-                    outboundBuffer().settle(true);
-                });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                outboundBuffer().count(-n);
-                throw new org.wharf.transport.api.TransportClosedError("send on a closed transport (" + this
-                        + "): its event loop has ended", e);
-            }
+            submitWrite(data.remaining(), () -> sendOnLoop(data, to, true));
         }
     }
 
@@ -216,15 +205,6 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         return String.valueOf(target);
     }
 
-    @Override
-    public DatagramProtocol protocol() {
-        return super.protocol();
-    }
-
-    @Override
-    public void setProtocol(DatagramProtocol p) {
-        replaceProtocol(p);
-    }
 
 
     @Override

@@ -6,7 +6,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.concurrent.RejectedExecutionException;
 
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
@@ -253,7 +252,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (loop.inEventLoop()) {
             writeOnLoop(data);
         } else {
-            submit(n, () -> writeSubmitted(data));
+            submitWrite(n, () -> writeOnLoop(data, true));
         }
     }
 
@@ -271,7 +270,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (loop.inEventLoop()) {
             writeOnLoop(data);
         } else {
-            submit(n, () -> writeSubmitted(data));
+            submitWrite(n, () -> writeOnLoop(data, true));
         }
     }
 
@@ -286,30 +285,8 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         } else {
             int n = data.remaining();
             ByteBuffer copy = ByteBuffer.allocate(n).put(data).flip();
-            submit(n, () -> writeSubmitted(copy));
+            submitWrite(n, () -> writeOnLoop(copy, true));
         }
-    }
-
-    /** Counts bytes written from another thread at once and hands the write to the loop. */
-    private void submit(long bytes, Runnable write) {
-        outbound.add(bytes);
-        try {
-            loop.execute(write);
-        } catch (RejectedExecutionException e) {
-            outbound.count(-bytes);
-            throw new TransportClosedError("write to a closed transport (" + this + "): its event loop has ended", e);
-        }
-    }
-
-    /** On the loop: a write counted when it was submitted from another thread. */
-    private void writeSubmitted(ByteBuffer data) {
-        writeOnLoop(data, true);
-        outbound.settle(true);
-    }
-
-    private void writeSubmitted(ByteBuffer[] data) {
-        writeOnLoop(data, true);
-        outbound.settle(true);
     }
 
     /**
@@ -468,16 +445,6 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     }
 
     // ---- the rest of Transport ----
-
-    @Override
-    public Protocol protocol() {
-        return super.protocol();
-    }
-
-    @Override
-    public void setProtocol(Protocol p) {
-        replaceProtocol(p);
-    }
 
     @Override
     public String toString() {

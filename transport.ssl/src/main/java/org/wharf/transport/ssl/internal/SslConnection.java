@@ -734,7 +734,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             writeOnLoop(data, false);
             out.settle(false);
         } else {
-            submit(n, () -> writeOnLoop(data, true));
+            submitWrite(n, () -> writeOnLoop(data, true));
         }
     }
 
@@ -752,7 +752,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             }
             out.settle(false);
         } else if (n > 0) {
-            submit(n, () -> {
+            submitWrite(n, () -> {
                 for (ByteBuffer b : data) {
                     writeOnLoop(b, true);
                 }
@@ -783,20 +783,6 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             return;
         }
         write(ByteBuffer.allocate(data.remaining()).put(data).flip());
-    }
-
-    /** Counts a write from another thread at once and hands it to the loop. */
-    private void submit(long bytes, Runnable write) {
-        out.add(bytes);
-        try {
-            loop().execute(() -> {
-                write.run();
-                out.settle(true);
-            });
-        } catch (RejectedExecutionException e) {
-            out.count(-bytes);
-            throw new TransportClosedError("write to a closed TLS transport (" + this + "): its event loop has ended", e);
-        }
     }
 
     /**
@@ -856,16 +842,6 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     @Override
     public boolean canWriteEof() {
         return false;
-    }
-
-    @Override
-    public Protocol protocol() {
-        return super.protocol();
-    }
-
-    @Override
-    public void setProtocol(Protocol protocol) {
-        replaceProtocol(protocol);
     }
 
     @Override
