@@ -23,7 +23,7 @@ import org.osgi.service.metatype.annotations.Option;
     String tls_certificate();
 
     @AttributeDefinition(name = "Private key (PEM)", required = false,
-            description = "Path of the PKCS#8 (or RSA PKCS#1) private key of the certificate.")
+            description = "Path of the private key of the certificate: PKCS#8, RSA PKCS#1 or SEC1 EC, encrypted or not.")
     String tls_key();
 
     @AttributeDefinition(name = "Private key password", type = AttributeType.PASSWORD, required = false,
