@@ -387,8 +387,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             return false;
         }
         if (refuseHandshakeRecords && renegotiationRefused == null && netIn.position() > 0
-                && netIn.get(0) == HANDSHAKE_RECORD) {
-            refuseRenegotiation();
+                && netIn.get(0) == HANDSHAKE_RECORD && !refuseRenegotiation()) {
+            return false;
         }
         ensureAppIn();
         netIn.flip();
@@ -517,11 +517,20 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
      * left nothing it could negotiate and reads the ClientHello: it answers with a fatal
      * handshake_failure ("no cipher suites in common", the alert the JDK's own refusal sends),
      * before any key exchange, and the connection fails with a {@link TlsError} naming the peer.
+     *
+     * @return whether the engine is to read the ClientHello; false if the connection already failed
      */
-    private void refuseRenegotiation() {
+    private boolean refuseRenegotiation() {
         renegotiationRefused = "TLS renegotiation requested by " + peer() + " refused: client-initiated renegotiation is "
                 + "not allowed (" + session.getProtocol() + ")";
-        engine.setEnabledCipherSuites(NOTHING_TO_NEGOTIATE);
+        try {
+            engine.setEnabledCipherSuites(NOTHING_TO_NEGOTIATE);
+            return true; // the engine reads the ClientHello and fails it
+        } catch (RuntimeException e) {
+            // A provider without the pseudo-suite: the connection ends with close_notify instead.
+            fail(new TlsError(renegotiationRefused, e));
+            return false;
+        }
     }
 
     /** Encrypts what was written while a handshake or unwrap ran, in order; a close waiting for them follows. */
