@@ -17,6 +17,8 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -39,6 +41,8 @@ class KeyMaterialIT {
 
     private Process wharf;
     private final StringBuffer log = new StringBuffer();
+    /** Folders this test made: the distribution's copies hold private keys. */
+    private final List<Path> made = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
@@ -46,12 +50,25 @@ class KeyMaterialIT {
             wharf.destroyForcibly();
             wharf.waitFor(30, TimeUnit.SECONDS);
         }
+        for (Path folder : made) {
+            try (Stream<Path> all = Files.walk(folder)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private Path folder(String prefix) throws IOException {
+        Path folder = Files.createTempDirectory(prefix);
+        made.add(folder);
+        return folder;
     }
 
     @Test
     void theGeneratedKeyIsOwnerOnlyWithoutFixedPasswordNeverCopiedToTempAndServesOpenssl() throws Exception {
         Path home = copy();
-        Path temp = Files.createTempDirectory("wharf-tmp");
+        Path temp = folder("wharf-tmp");
         Path tls = home.resolve("etc").resolve("tls");
         start(home, temp);
         int port = awaitTlsPort();
@@ -101,7 +118,7 @@ class KeyMaterialIT {
     @Test
     void theKeyStoreOfEarlierVersionsAndTheCopiesTheyLeftInTempAreRemoved() throws Exception {
         Path home = copy();
-        Path temp = Files.createTempDirectory("wharf-tmp");
+        Path temp = folder("wharf-tmp");
         // What an earlier version left: its key store under "changeit" and FileInstall's copy of it in /tmp.
         Path tls = Files.createDirectories(home.resolve("etc").resolve("tls"));
         Files.write(tls.resolve("self-signed.p12"), new byte[] {0x30, 0});
@@ -122,7 +139,7 @@ class KeyMaterialIT {
     @Test
     void anExpiredOrExpiringCertificateIsMadeAgainAtStart() throws Exception {
         Path home = copy();
-        Path temp = Files.createTempDirectory("wharf-tmp");
+        Path temp = folder("wharf-tmp");
         Path tls = home.resolve("etc").resolve("tls");
         Path certificate = tls.resolve("self-signed.pem");
         Path key = tls.resolve("self-signed.key");
@@ -165,8 +182,8 @@ class KeyMaterialIT {
     }
 
     /** Puts a self-signed certificate for localhost made by keytool, valid from {@code startDays} for {@code days}. */
-    private static void replaceWithSelfSigned(Path certificate, int startDays, int days) throws Exception {
-        Path store = Files.createTempDirectory("keytool").resolve("old.p12");
+    private void replaceWithSelfSigned(Path certificate, int startDays, int days) throws Exception {
+        Path store = folder("keytool").resolve("old.p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         assertEquals(0, run(keytool, "-genkeypair", "-alias", "old", "-keyalg", "EC", "-dname", "CN=localhost",
                 "-startdate", startDays + "d", "-validity", String.valueOf(days), "-keystore", store.toString(),
@@ -228,9 +245,9 @@ class KeyMaterialIT {
     }
 
     /** A fresh copy of the built distribution, without the framework state of earlier runs. */
-    private static Path copy() throws IOException {
+    private Path copy() throws IOException {
         Path from = Path.of(System.getProperty("wharf.dist"));
-        Path to = Files.createTempDirectory("wharf-dist");
+        Path to = folder("wharf-dist");
         try (Stream<Path> all = Files.walk(from)) {
             for (Path p : all.toList()) {
                 Path relative = from.relativize(p);
@@ -250,7 +267,7 @@ class KeyMaterialIT {
 
     private void start(Path home, Path temp) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("wharf").toString(), "--no-shell")
-                .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
+                .directory(folder("elsewhere").toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Djava.io.tmpdir=" + temp + " -Dwharf.echo.port=0 -Dwharf.echo.udp.port=0"
                 + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0");
