@@ -5,15 +5,21 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.reflect.Proxy;
 import java.net.URISyntaxException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -28,8 +34,10 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  * Starts the embedded platform: Apache Felix with SCR, ConfigAdmin, Metatype, FileInstall,
  * Gogo and the Log Service, then Wharf's bundles from {@code bundle/}. {@code etc/} holds
  * the configurations (one {@code .cfg} per endpoint) and {@code deploy/} is the hot folder;
- * FileInstall watches both. Logs go to the console, one line each; the Gogo shell reads the
- * console unless {@code --no-shell}. Ctrl-C or SIGTERM stops the framework gracefully.
+ * FileInstall watches the files in both (not their sub-folders: {@code etc/tls} holds the
+ * self-signed certificate and its key, see {@link SelfSignedCertificate}). Logs go to the
+ * console, one line each; the Gogo shell reads the console unless {@code --no-shell}. Ctrl-C or
+ * SIGTERM stops the framework gracefully.
  *
  * <p>Usage: {@code bin/wharf [--clean] [--no-shell]}; {@code -Dwharf.<name>.port=...} moves the
  * default endpoints (0 for ephemeral ports).
@@ -60,7 +68,11 @@ public final class Main {
         Path home = home();
         boolean clean = options.contains("--clean");
         boolean shell = !options.contains("--no-shell");
-        selfSignedCertificate(home);
+        SelfSignedCertificate certificate = new SelfSignedCertificate(home, OUT);
+        certificate.ensure();
+        Path fileInstallTemp = home.resolve("data").resolve("fileinstall");
+        deleteTree(fileInstallTemp); // what a run that was killed left there
+        removeLeakedKeyCopies();
 
         Map<String, String> config = new HashMap<>();
         config.put(Constants.FRAMEWORK_STORAGE, home.resolve("data").resolve("felix").toString());
@@ -72,6 +84,11 @@ public final class Main {
         config.put("felix.fileinstall.poll", "500");
         config.put("felix.fileinstall.noInitialDelay", "true");
         config.put("felix.fileinstall.log.level", "1");
+        // Folders inside etc/ and deploy/ are not FileInstall's: etc/tls holds private keys, which
+        // the default ("jar") would pack into a jar in the temporary folder and try to install.
+        config.put("felix.fileinstall.subdir.mode", "skip");
+        // What it does copy stays in the distribution, removed at the next start, not in /tmp.
+        config.put("felix.fileinstall.tmpdir", fileInstallTemp.toString());
         config.put("gosh.args", shell ? "" : "--noshell");
         // The Log Service starts at level 1, everything else at 2: on a restart the framework
         // starts the cached bundles itself, and the console must hear what they log.
@@ -145,6 +162,14 @@ public final class Main {
                 b.start();
             }
         }
+        // A platform that runs for months renews the certificate as a restart would; the TLS
+        // endpoint reads the new files for its next connections.
+        ScheduledExecutorService renewal = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "wharf-certificate-renewal");
+            t.setDaemon(true);
+            return t;
+        });
+        renewal.scheduleWithFixedDelay(certificate::ensure, 12, 12, TimeUnit.HOURS);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 framework.stop();
@@ -171,24 +196,54 @@ public final class Main {
         return jar.getParent().getParent().toAbsolutePath().normalize();
     }
 
-    /** A self-signed certificate for localhost in etc/tls, made at first start, for the TLS echo endpoint. */
-    private static void selfSignedCertificate(Path home) throws IOException, InterruptedException {
-        Path store = home.resolve("etc").resolve("tls").resolve("self-signed.p12");
-        if (Files.exists(store)) {
+    /**
+     * Earlier versions let FileInstall pack {@code etc/tls} into
+     * {@code <java.io.tmpdir>/fileinstall-<n>/tls.jar} at every start: a copy of the private key,
+     * readable by all, never removed. Such jars (holding nothing but {@code self-signed.p12}) are
+     * removed when found.
+     */
+    private static void removeLeakedKeyCopies() {
+        Path temp = Path.of(System.getProperty("java.io.tmpdir"));
+        int removed = 0;
+        try (DirectoryStream<Path> folders = Files.newDirectoryStream(temp, "fileinstall-*")) {
+            for (Path folder : folders) {
+                Path jar = folder.resolve("tls.jar");
+                if (Files.isRegularFile(jar) && holdsOnly(jar, "self-signed.p12")) {
+                    Files.delete(jar);
+                    removed++;
+                    try (Stream<Path> rest = Files.list(folder)) {
+                        if (rest.findAny().isEmpty()) {
+                            Files.delete(folder);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            OUT.println("cannot look for old copies of the self-signed key in " + temp + ": " + e);
+        }
+        if (removed > 0) {
+            OUT.println("removed " + removed + " cop" + (removed == 1 ? "y" : "ies") + " of an old self-signed key that "
+                    + "earlier versions left in " + temp + " (fileinstall-*/tls.jar)");
+        }
+    }
+
+    private static boolean holdsOnly(Path jar, String entry) {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            return zip.stream().map(ZipEntry::getName).toList().equals(List.of(entry));
+        } catch (IOException e) {
+            return false; // not a jar we made
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
             return;
         }
-        Files.createDirectories(store.getParent());
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "wharf", "-keyalg", "EC",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "3650",
-                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
-                .redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            OUT.println("cannot make the self-signed certificate " + store + ": " + output.trim());
-            return;
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
-        OUT.println("made a self-signed certificate for localhost: " + store);
     }
 
     /** Prints log entries: Wharf's at info and above, everyone's warnings and errors. */

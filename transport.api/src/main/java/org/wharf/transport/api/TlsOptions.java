@@ -29,6 +29,24 @@ public final class TlsOptions {
     /** The protocols enabled by default: TLS 1.3 and 1.2 only. */
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
+    /**
+     * The cipher suites enabled by default: TLS 1.3's three, and for TLS 1.2 only AEAD suites
+     * (AES-GCM, ChaCha20-Poly1305) with ephemeral elliptic-curve key exchange. No CBC suite
+     * (padding oracles: Lucky13 and its successors), no static RSA key exchange (no forward
+     * secrecy), no finite-field DHE (costly handshakes; every TLS 1.2 client has ECDHE). Suites
+     * the JVM's TLS provider lacks are left out when a connection is made.
+     */
+    public static final List<String> DEFAULT_CIPHER_SUITES = List.of(
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
     /** The handshake timeout used unless another is set: 10 seconds. */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -57,15 +75,16 @@ public final class TlsOptions {
     }
 
     /**
-     * Options with the defaults: no client authentication, TLS 1.3 and 1.2, the engine's
-     * cipher suites, no ALPN, handshake on connect within 10 s, host name verified.
+     * Options with the defaults: no client authentication, TLS 1.3 and 1.2, the
+     * {@linkplain #DEFAULT_CIPHER_SUITES AEAD cipher suites}, no ALPN, handshake on connect
+     * within 10 s, host name verified.
      *
      * @param context gives the context for each new connection
      * @return the options
      */
     public static TlsOptions of(Supplier<SSLContext> context) {
         return new TlsOptions(Objects.requireNonNull(context, "context"), ClientAuth.NONE, DEFAULT_PROTOCOLS,
-                List.of(), List.of(), true, DEFAULT_HANDSHAKE_TIMEOUT, true, null);
+                DEFAULT_CIPHER_SUITES, List.of(), true, DEFAULT_HANDSHAKE_TIMEOUT, true, null);
     }
 
     /**
@@ -107,9 +126,10 @@ public final class TlsOptions {
     }
 
     /**
-     * The enabled cipher suites.
+     * The enabled cipher suites, by their standard names ({@code TLS_AES_128_GCM_SHA256}).
      *
-     * @return the suite names; empty for the engine's defaults
+     * @return the suite names: {@link #DEFAULT_CIPHER_SUITES} unless set; empty for the JDK
+     *         engine's own defaults
      */
     public List<String> cipherSuites() {
         return cipherSuites;
@@ -190,9 +210,11 @@ public final class TlsOptions {
     }
 
     /**
-     * A copy with other cipher suites.
+     * A copy with other cipher suites. An explicit list is used as given: a suite the TLS
+     * provider does not support fails the connection.
      *
-     * @param names the suite names; empty for the engine's defaults
+     * @param names the suite names; empty for the JDK engine's own defaults, which include
+     *        TLS 1.2's CBC suites
      * @return the changed options
      */
     public TlsOptions withCipherSuites(List<String> names) {

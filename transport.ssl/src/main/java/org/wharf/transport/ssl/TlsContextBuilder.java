@@ -75,7 +75,8 @@ public final class TlsContextBuilder {
     }
 
     /**
-     * Adds a certificate chain (PEM, leaf first) and its unencrypted PKCS#8 private key (PEM).
+     * Adds a certificate chain (PEM, leaf first) and its unencrypted private key (PEM: PKCS#8,
+     * PKCS#1 RSA or SEC1 EC).
      *
      * @param chain the certificate chain file
      * @param key the private key file
@@ -86,8 +87,12 @@ public final class TlsContextBuilder {
     }
 
     /**
-     * Adds a certificate chain (PEM) and its private key (PEM; PKCS#8, encrypted when a
-     * password is given; RSA PKCS#1 is accepted too).
+     * Adds a certificate chain (PEM) and its private key (PEM), encrypted or not: PKCS#8
+     * ({@code PRIVATE KEY}; {@code ENCRYPTED PRIVATE KEY} with PBES2, PBKDF2 and AES-CBC or
+     * DES-EDE3-CBC, or PBES1), PKCS#1 RSA ({@code RSA PRIVATE KEY}) or SEC1 EC
+     * ({@code EC PRIVATE KEY}), the last two also with OpenSSL's legacy encryption
+     * ({@code Proc-Type: 4,ENCRYPTED}, AES-128/192/256-CBC or DES-EDE3-CBC). A wrong password
+     * fails {@link #build()} with "wrong password for" the file.
      *
      * @param chain the certificate chain file
      * @param key the private key file

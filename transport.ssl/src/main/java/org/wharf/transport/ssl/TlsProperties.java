@@ -23,7 +23,8 @@ import org.wharf.transport.api.TlsOptions;
  * <tr><td>{@value #TRUSTSTORE}, {@value #TRUSTSTORE_PASSWORD}</td><td>or a trust store</td></tr>
  * <tr><td>{@value #VERIFY}</td><td>{@code false} trusts every peer and skips host names (logged)</td></tr>
  * <tr><td>{@value #CLIENT_AUTH}</td><td>{@code none}, {@code optional} or {@code required}</td></tr>
- * <tr><td>{@value #PROTOCOLS}, {@value #CIPHERS}, {@value #ALPN}</td><td>lists (arrays or comma-separated)</td></tr>
+ * <tr><td>{@value #PROTOCOLS}, {@value #CIPHERS}, {@value #ALPN}</td><td>lists (arrays or comma-separated);
+ *     without {@value #CIPHERS}, {@link TlsOptions#DEFAULT_CIPHER_SUITES} (AEAD only)</td></tr>
  * <tr><td>{@value #SERVER_NAME}</td><td>client: the host name to send (SNI) and verify</td></tr>
  * <tr><td>{@value #HANDSHAKE_TIMEOUT}</td><td>milliseconds</td></tr>
  * <tr><td>{@value #RELOAD_INTERVAL}</td><td>milliseconds between looks at the files (default 1000)</td></tr>
@@ -53,7 +54,7 @@ public final class TlsProperties {
     public static final String CLIENT_AUTH = "tls.clientAuth";
     /** Enabled protocols. */
     public static final String PROTOCOLS = "tls.protocols";
-    /** Enabled cipher suites. */
+    /** Enabled cipher suites (standard names); unset for {@link TlsOptions#DEFAULT_CIPHER_SUITES}. */
     public static final String CIPHERS = "tls.ciphers";
     /** ALPN protocols. */
     public static final String ALPN = "tls.alpn";
@@ -125,12 +126,28 @@ public final class TlsProperties {
         if (!protocols.isEmpty()) {
             options = options.withProtocols(protocols);
         }
-        options = options.withCipherSuites(settings.list(CIPHERS)).withApplicationProtocols(settings.list(ALPN))
-                .withServerName(settings.text(SERVER_NAME).orElse(null));
+        List<String> ciphers = settings.list(CIPHERS);
+        if (!ciphers.isEmpty()) {
+            options = options.withCipherSuites(supported(ciphers, options));
+        }
+        options = options.withApplicationProtocols(settings.list(ALPN)).withServerName(settings.text(SERVER_NAME)
+                .orElse(null));
         if (settings.has(HANDSHAKE_TIMEOUT)) {
             options = options.withHandshakeTimeout(settings.positiveMillis(HANDSHAKE_TIMEOUT, null));
         }
         return options;
+    }
+
+    /** An explicit suite list, each name checked here so a typo fails the configuration, not every connection. */
+    private static List<String> supported(List<String> ciphers, TlsOptions options) {
+        List<String> known = List.of(options.context().get().getSupportedSSLParameters().getCipherSuites());
+        for (String suite : ciphers) {
+            if (!known.contains(suite)) {
+                throw Settings.wrong(CIPHERS, String.join(",", ciphers), suite + " is not a cipher suite this JVM's TLS "
+                        + "provider supports (standard names, such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
+            }
+        }
+        return ciphers;
     }
 
     private static Path file(String property, String value) {

@@ -46,13 +46,15 @@ final class OpenSsl {
         private final Process process;
         private final StringBuffer out = new StringBuffer();
         private final StringBuffer err = new StringBuffer();
+        private final CompletableFuture<Void> outDone;
+        private final CompletableFuture<Void> errDone;
 
         Interactive(java.nio.file.Path dir, String... args) throws IOException {
             List<String> command = new ArrayList<>(List.of("openssl"));
             command.addAll(List.of(args));
             process = new ProcessBuilder(command).directory(dir.toFile()).start();
-            pump(process.getInputStream(), out);
-            pump(process.getErrorStream(), err);
+            outDone = pump(process.getInputStream(), out);
+            errDone = pump(process.getErrorStream(), err);
         }
 
         void send(String text) throws IOException {
@@ -64,11 +66,24 @@ final class OpenSsl {
         void awaitOutput(String text, int times) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (count(output(), text) < times) {
+                if (!process.isAlive()) {
+                    // What it printed last may still be in the pipes: read them to their end.
+                    CompletableFuture.allOf(outDone, errDone).completeOnTimeout(null, 10, TimeUnit.SECONDS).join();
+                }
                 if (System.nanoTime() > deadline || !process.isAlive() && count(output(), text) < times) {
                     throw new AssertionError("openssl did not print '" + text + "' " + times + " times: " + out + err);
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
             }
+        }
+
+        /** Waits up to 30 s for openssl to end by itself, and for what it printed; true if it ended. */
+        boolean awaitExit() throws InterruptedException {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                return false;
+            }
+            CompletableFuture.allOf(outDone, errDone).completeOnTimeout(null, 10, TimeUnit.SECONDS).join();
+            return true;
         }
 
         String output() {
@@ -83,8 +98,8 @@ final class OpenSsl {
             return n;
         }
 
-        private static void pump(InputStream in, StringBuffer into) {
-            CompletableFuture.runAsync(() -> {
+        private static CompletableFuture<Void> pump(InputStream in, StringBuffer into) {
+            return CompletableFuture.runAsync(() -> {
                 byte[] buffer = new byte[4096];
                 try {
                     for (int n; (n = in.read(buffer)) >= 0;) {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +22,7 @@ import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.Connected;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.TlsError;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.tck.RecordingProtocol;
@@ -61,26 +63,57 @@ class OpenSslInteropTest {
         listener.close();
     }
 
-    @ParameterizedTest(name = "{0} then {1}")
-    @CsvSource({"-tls1_3, K, KEYUPDATE", "-tls1_2, R, RENEGOTIATING"})
-    void aKeyUpdateOrRenegotiationMidStreamIsTransparent(String flag, String command, String note) throws Exception {
+    @Test
+    void aTls13KeyUpdateMidStreamIsTransparent() throws Exception {
         // s_client's command letters (only honoured without -quiet and -ign_eof): K sends a
-        // TLS 1.3 KeyUpdate, R renegotiates TLS 1.2.
+        // TLS 1.3 KeyUpdate.
         Listener listener = fixture.listen(fixture.server(), () -> new TlsFixture.Echo(Integer.MAX_VALUE),
                 new LinkedBlockingQueue<>());
         try (OpenSsl.Interactive client = new OpenSsl.Interactive(pki.dir, "s_client", "-connect", "127.0.0.1:"
-                + listener.localAddress().getPort(), flag, "-CAfile", "ca.pem", "-verify_return_error")) {
+                + listener.localAddress().getPort(), "-tls1_3", "-CAfile", "ca.pem", "-verify_return_error")) {
             client.send("before\n");
             client.awaitOutput("before\n", 1);
-            client.send(command + "\n");
-            client.awaitOutput(note, 1);
+            client.send("K\n");
+            client.awaitOutput("KEYUPDATE", 1);
             client.send("after\n");
             client.awaitOutput("after\n", 1);
             client.send("again\n");
             client.awaitOutput("again\n", 1);
-            assertTrue(!client.output().contains("\n" + command + "\n"), "the command letter is not data: "
+            assertTrue(!client.output().contains("\nK\n"), "the command letter is not data: " + client.output());
+        }
+        listener.close();
+    }
+
+    @Test
+    void aTls12RenegotiationFromTheClientIsRefusedAndTheServerServesTheNextClient() throws Exception {
+        BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        AtomicInteger connections = new AtomicInteger();
+        // The first client stays until refused; the next one is answered and closed after "next\n".
+        Listener listener = fixture.listen(fixture.server(),
+                () -> new TlsFixture.Echo(connections.getAndIncrement() == 0 ? Integer.MAX_VALUE : 5), made);
+        String port = String.valueOf(listener.localAddress().getPort());
+        // s_client's command letter R (only honoured without -quiet and -ign_eof) renegotiates.
+        try (OpenSsl.Interactive client = new OpenSsl.Interactive(pki.dir, "s_client", "-connect", "127.0.0.1:" + port,
+                "-tls1_2", "-CAfile", "ca.pem", "-verify_return_error")) {
+            client.send("before\n");
+            client.awaitOutput("before\n", 1);
+            TlsFixture.Echo echo = TlsFixture.take(made);
+            int clientPort = ((InetSocketAddress) echo.transport().extraInfo(ExtraInfo.PEER_ADDRESS).orElseThrow())
+                    .getPort();
+            client.send("R\n");
+            client.awaitOutput("RENEGOTIATING", 1);
+            Throwable cause = TlsFixture.await(echo.lost());
+            assertTrue(cause instanceof TlsError, "refused with a TlsError: " + cause);
+            assertTrue(cause.getMessage().contains("renegotiation") && cause.getMessage().contains("127.0.0.1:" + clientPort),
+                    "the error names the peer: " + cause.getMessage());
+            assertTrue(client.awaitExit(), "openssl s_client ends when its renegotiation is refused: " + client.output());
+            assertTrue(client.output().contains("alert handshake failure"), "told with a fatal handshake_failure alert: "
                     + client.output());
         }
+        // The server is unharmed: the next client is served.
+        OpenSsl.Result r = OpenSsl.run(pki.dir, "next\n".getBytes(StandardCharsets.US_ASCII), "s_client", "-connect",
+                "127.0.0.1:" + port, "-tls1_2", "-CAfile", "ca.pem", "-verify_return_error", "-quiet", "-nocommands");
+        assertEquals("next\n", r.text(), r.err());
         listener.close();
     }
 

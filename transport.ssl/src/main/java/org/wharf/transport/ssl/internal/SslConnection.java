@@ -62,6 +62,10 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private enum Tls { CLEAR, HANDSHAKING, ENCRYPTED, UNWRAPPING, CLOSED }
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** The content type of a TLS record that carries handshake messages (RFC 5246, 6.2.1). */
+    private static final byte HANDSHAKE_RECORD = 22;
+    /** The signalling pseudo-suite of RFC 5746: enabled alone, it leaves an engine nothing to negotiate. */
+    private static final String[] NOTHING_TO_NEGOTIATE = {"TLS_EMPTY_RENEGOTIATION_INFO_SCSV"};
     /**
      * Where records are made, one per thread (each loop's): a small record is copied out at
      * its size instead of leaving a whole packet-sized buffer per write.
@@ -89,6 +93,13 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private Throwable failure;
     /** The peer ended TLS with close_notify: what goes wrong afterwards (our reply) is no error. */
     private boolean peerClosedCleanly;
+    /**
+     * A server's TLS 1.2 (or older) session is up: a handshake record from the client now can
+     * only be a ClientHello, a renegotiation, which is refused.
+     */
+    private boolean refuseHandshakeRecords;
+    /** Why the connection ends once the engine has answered a refused renegotiation; null until one is asked for. */
+    private String renegotiationRefused;
     /** Application bytes delivered and written (not the encrypted ones). */
     private volatile long bytesReceived;
     private volatile long bytesSent;
@@ -266,6 +277,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             return;
         }
         tls = Tls.HANDSHAKING;
+        refuseHandshakeRecords = false;
         if (handshake.isDone()) {
             handshake = new CompletableFuture<>();
         }
@@ -288,7 +300,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         SSLParameters p = e.getSSLParameters();
         p.setProtocols(options.protocols().toArray(String[]::new));
         if (!options.cipherSuites().isEmpty()) {
-            p.setCipherSuites(options.cipherSuites().toArray(String[]::new));
+            p.setCipherSuites(cipherSuites(options.cipherSuites(), e));
         }
         if (!options.applicationProtocols().isEmpty()) {
             p.setApplicationProtocols(options.applicationProtocols().toArray(String[]::new));
@@ -310,6 +322,23 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         }
         e.setSSLParameters(p);
         return e;
+    }
+
+    /**
+     * The defaults less what this provider lacks (a FIPS provider may have no ChaCha20); an
+     * explicit list as given, so a wrong name fails instead of silently weakening the list.
+     */
+    private static String[] cipherSuites(List<String> wanted, SSLEngine e) {
+        if (!wanted.equals(TlsOptions.DEFAULT_CIPHER_SUITES)) {
+            return wanted.toArray(String[]::new);
+        }
+        List<String> supported = List.of(e.getSupportedCipherSuites());
+        String[] usable = wanted.stream().filter(supported::contains).toArray(String[]::new);
+        if (usable.length == 0) {
+            throw new IllegalArgumentException("this JVM's TLS provider supports none of the default cipher suites "
+                    + wanted + "; set them explicitly (tls.ciphers)");
+        }
+        return usable;
     }
 
     private String serverName() {
@@ -339,7 +368,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                 }
             }
         } catch (SSLException e) {
-            fail(new TlsError("TLS with " + peer() + " failed: " + e.getMessage(), e));
+            fail(new TlsError(renegotiationRefused != null ? renegotiationRefused
+                    : "TLS with " + peer() + " failed: " + e.getMessage(), e));
         } finally {
             processing = false;
         }
@@ -349,6 +379,15 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     /** One unwrap of buffered input; false when more input is needed. */
     private boolean unwrapRecord() throws SSLException {
         if (netIn.position() == 0 && engine.getHandshakeStatus() != HandshakeStatus.NEED_UNWRAP_AGAIN) {
+            return false;
+        }
+        if (renegotiationRefused != null && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+            // The engine answered the ClientHello instead of failing it: end it here all the same.
+            fail(new TlsError(renegotiationRefused, null));
+            return false;
+        }
+        if (refuseHandshakeRecords && renegotiationRefused == null && netIn.position() > 0
+                && netIn.get(0) == HANDSHAKE_RECORD && !refuseRenegotiation()) {
             return false;
         }
         ensureAppIn();
@@ -414,11 +453,14 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
 
     private void handshakeFinished() {
         if (tls != Tls.HANDSHAKING) {
-            return; // a renegotiation or key update: nothing changes for the application
+            return; // a key update, or a renegotiation a server asked our client for: nothing changes above
         }
         cancelHandshakeTimer();
         session = engine.getSession();
         tls = Tls.ENCRYPTED;
+        // TLS 1.3 has no renegotiation: its post-handshake messages (KeyUpdate) travel in
+        // application data records and are the engine's business.
+        refuseHandshakeRecords = !layer.client && !"TLSv1.3".equals(session.getProtocol());
         if (isCreated()) {
             startApp();
         }
@@ -435,6 +477,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             engine = null;
             session = null;
             tls = Tls.CLEAR;
+            refuseHandshakeRecords = false;
             ByteBuffer rest = takeNetIn();
             unwrapped.complete(null);
             flushPending();
@@ -461,6 +504,32 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             raw.close();
         } else {
             close();
+        }
+    }
+
+    /**
+     * Refuses a client-initiated renegotiation (TLS 1.2 and older), seen before the engine reads
+     * the ClientHello: a renegotiation costs the server a full handshake's work for a few bytes
+     * of the client's, over and over on one connection (the DoS testssl.sh reports). The JDK
+     * refuses it only JVM-wide ({@code jdk.tls.rejectClientInitiatedRenegotiation}), which a
+     * library must not set; the record's content type, in clear in the record header, tells it
+     * per connection. Only the engine can send an alert under this session's keys, so it is
+     * left nothing it could negotiate and reads the ClientHello: it answers with a fatal
+     * handshake_failure ("no cipher suites in common", the alert the JDK's own refusal sends),
+     * before any key exchange, and the connection fails with a {@link TlsError} naming the peer.
+     *
+     * @return whether the engine is to read the ClientHello; false if the connection already failed
+     */
+    private boolean refuseRenegotiation() {
+        renegotiationRefused = "TLS renegotiation requested by " + peer() + " refused: client-initiated renegotiation is "
+                + "not allowed (" + session.getProtocol() + ")";
+        try {
+            engine.setEnabledCipherSuites(NOTHING_TO_NEGOTIATE);
+            return true; // the engine reads the ClientHello and fails it
+        } catch (RuntimeException e) {
+            // A provider without the pseudo-suite: the connection ends with close_notify instead.
+            fail(new TlsError(renegotiationRefused, e));
+            return false;
         }
     }
 

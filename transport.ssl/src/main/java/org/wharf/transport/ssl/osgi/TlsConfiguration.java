@@ -23,7 +23,7 @@ import org.osgi.service.metatype.annotations.Option;
     String tls_certificate();
 
     @AttributeDefinition(name = "Private key (PEM)", required = false,
-            description = "Path of the PKCS#8 (or RSA PKCS#1) private key of the certificate.")
+            description = "Path of the private key of the certificate: PKCS#8, RSA PKCS#1 or SEC1 EC, encrypted or not.")
     String tls_key();
 
     @AttributeDefinition(name = "Private key password", type = AttributeType.PASSWORD, required = false,
@@ -59,7 +59,9 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Protocols", description = "Enabled TLS versions.")
     String[] tls_protocols() default {"TLSv1.3", "TLSv1.2"};
 
-    @AttributeDefinition(name = "Cipher suites", required = false, description = "Enabled suites; empty for the JDK's.")
+    @AttributeDefinition(name = "Cipher suites", required = false, description = "Enabled suites (standard names, "
+            + "such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256); empty for the defaults: TLS 1.3's, and TLS 1.2's AEAD "
+            + "suites with ECDHE (no CBC).")
     String[] tls_ciphers();
 
     @AttributeDefinition(name = "ALPN protocols", required = false, description = "Application protocols, preferred first.")
