@@ -142,10 +142,24 @@ class TlsFeatureTest {
             t.write(ascii("secret " + round + "\n"));
             assertEquals("echo secret " + round, TlsFixture.take(client.lines));
 
-            // The unwrap goes out right after STOPTLS (both handed to the loop in order), so the
-            // client is unwrapping before the server's close_notify can arrive.
+            // The unwrap must go out right after STOPTLS, so the client is unwrapping before the
+            // server's close_notify arrives. Both are handed to the loop from this thread while
+            // the loop is held in a task, so they run in one turn, with no read in between.
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+            t.loop().execute(() -> {
+                holding.countDown();
+                try {
+                    held.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(holding.await(30, java.util.concurrent.TimeUnit.SECONDS));
             t.write(ascii("STOPTLS\n"));
-            TlsFixture.await(t.unwrap());
+            java.util.concurrent.CompletionStage<Void> unwrapped = t.unwrap();
+            held.countDown();
+            TlsFixture.await(unwrapped);
             assertEquals("BYE", TlsFixture.take(client.lines));
             assertFalse(t.isEncrypted());
             t.write(ascii("plain " + round + "\n"));
