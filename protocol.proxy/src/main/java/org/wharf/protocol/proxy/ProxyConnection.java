@@ -119,12 +119,12 @@ final class ProxyConnection implements Protocol {
         }
         if (pooled != null && !upstreamGone) {
             if (cause != null) {
-                reset(upstream);
+                upstream.reset();
             }
             finishPooled(cause == null && !upstreamEof);
         } else if (upstream != null && !upstreamGone) {
             if (cause != null) {
-                reset(upstream);
+                upstream.reset();
             } else {
                 upstream.close();
             }
@@ -292,25 +292,10 @@ final class ProxyConnection implements Protocol {
         if (cause != null) {
             info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
                     + cause.getMessage() + "; aborting the client connection");
-            reset(client);
+            client.reset();
         } else {
             client.close();
         }
-    }
-
-    /**
-     * Aborts with a reset (SO_LINGER 0), so the peer sees the connection cut as it was cut on
-     * the other leg, not a clean end of input.
-     */
-    private static void reset(Transport t) {
-        t.extraInfo(ExtraInfo.CHANNEL).ifPresent(channel -> {
-            try {
-                channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
-            } catch (java.io.IOException | RuntimeException e) {
-                // closed meanwhile: the abort below is all there is to do
-            }
-        });
-        t.abort();
     }
 
     /** Nothing moved either way for the route's idle timeout: both legs close. */

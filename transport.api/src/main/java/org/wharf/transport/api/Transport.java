@@ -86,4 +86,17 @@ public interface Transport extends BaseTransport {
      * @return whether {@link #writeEof()} is supported
      */
     boolean canWriteEof();
+
+    /**
+     * Aborts so that the peer sees the connection reset, not ended: what is queued is dropped,
+     * TCP sends a reset (RST) instead of a FIN and leaves no TIME_WAIT behind, TLS resets the
+     * connection below without a {@code close_notify}. For a gateway passing on a reset from
+     * its other leg, or a server cutting off a client it will not serve.
+     * {@link BaseProtocol#connectionLost(Throwable)} follows with {@code null}, as after
+     * {@link #abort()}. Harmless when already closed; once an abort is on its way, it is that
+     * abort. The default aborts.
+     */
+    default void reset() {
+        abort();
+    }
 }

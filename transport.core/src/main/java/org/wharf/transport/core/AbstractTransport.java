@@ -56,6 +56,9 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     private static final LogLimiter FAILURES = new LogLimiter(LOG, java.time.Duration.ofSeconds(10));
 
     private static final VarHandle STATE;
+
+    /** Set by the caller that won the abort slot, before the loop reads it in {@link #abortNow}. */
+    private volatile boolean resetRequested;
     private static final VarHandle ABORT;
 
     static {
@@ -185,12 +188,17 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
 
     @Override
     public final void abort(Throwable cause) {
+        abort(cause, false);
+    }
+
+    private void abort(Throwable cause, boolean reset) {
         if (state == CLOSED) {
             return;
         }
         if (!ABORT.compareAndSet(this, null, cause == null ? NO_CAUSE : cause)) {
             return; // an abort is on its way already
         }
+        resetRequested = reset; // before the hand-over to the loop, which reads it
         while (true) {
             int s = state;
             if (s >= CLOSING || STATE.compareAndSet(this, s, CLOSING)) {
@@ -198,6 +206,23 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
             }
         }
         onLoop(this::abortOnLoop);
+    }
+
+    /**
+     * Aborts with a reset of the connection ({@link org.wharf.transport.api.Transport#reset()}):
+     * {@link #abortNow} then finds {@link #resetRequested()} true.
+     */
+    public final void reset() {
+        abort(null, true);
+    }
+
+    /**
+     * Tells whether the abort under way was asked for as a reset.
+     *
+     * @return whether {@link #abortNow} should make the peer see a reset
+     */
+    protected final boolean resetRequested() {
+        return resetRequested;
     }
 
     private void abortOnLoop() {

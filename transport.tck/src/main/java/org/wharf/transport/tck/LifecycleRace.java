@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,7 +18,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.wharf.transport.api.ConnectOptions;
-import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
@@ -92,8 +88,7 @@ public final class LifecycleRace {
                     @Override
                     public void connectionMade(Transport t) {
                         if (reset) {
-                            resetOnAbort(t);
-                            t.abort();
+                            t.reset();
                         } else {
                             t.close();
                         }
@@ -131,18 +126,5 @@ public final class LifecycleRace {
             racers.shutdownNow();
             Await.await(listener.close());
         }
-    }
-
-    /** Makes the next abort of a socket transport send a reset (SO_LINGER 0). */
-    private static void resetOnAbort(Transport t) {
-        t.extraInfo(ExtraInfo.CHANNEL).ifPresent(channel -> {
-            if (channel instanceof SocketChannel socket) {
-                try {
-                    socket.setOption(StandardSocketOptions.SO_LINGER, 0);
-                } catch (IOException e) {
-                    // closed meanwhile: nothing to reset
-                }
-            }
-        });
     }
 }

@@ -47,6 +47,7 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
     private boolean eofPending;
     private boolean eofDelivered;
     private volatile boolean eofRequested;
+    private boolean wasReset;
     private boolean eofWritten;
     private int readingPauses;
     private int readingResumes;
@@ -205,6 +206,16 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
     }
 
     /**
+     * Tells whether the connection ended with {@link #reset()}, which the peer would see as a
+     * reset rather than an end.
+     *
+     * @return {@code true} once aborted by a reset
+     */
+    public boolean wasReset() {
+        return wasReset;
+    }
+
+    /**
      * Tells whether the write side was closed ({@link #writeEof()} and flushed).
      *
      * @return {@code true} once EOF went to the peer
@@ -346,6 +357,7 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
 
     @Override
     protected void abortNow(Throwable cause) {
+        wasReset = resetRequested();
         long dropped = 0;
         for (ByteBuffer b; (b = outbound.poll()) != null;) {
             dropped += b.remaining();

@@ -2,7 +2,9 @@ package org.wharf.transport.tck;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -359,6 +361,26 @@ public abstract class StreamTransportContract {
         await(client.lost());
         assertTrue(client.receivedCount() < total, "abort dropped the queue, yet " + client.receivedCount()
                 + " of " + total + " bytes arrived");
+    }
+
+    @Test
+    void resetIsAnAbortThePeerSeesAsAResetNotAnEnd() {
+        Server<RecordingProtocol> server = serve(() -> new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                writeInChunks(t, 1 << 20); // queued, then dropped
+                t.reset();
+                t.reset(); // harmless twice
+            }
+        }, listenOptions());
+        RecordingProtocol client = connect(server, new RecordingProtocol().keepBytes(false), connectOptions());
+        RecordingProtocol reset = server.next();
+        assertNull(await(reset.lost()), "on this side a reset is an abort: connectionLost(null)");
+        assertNotNull(await(client.lost()), "the peer's connection is lost with an error, not ended cleanly: "
+                + client.events());
+        assertFalse(client.events().contains("eofReceived"), "no end of input before the reset: " + client.events());
+        assertEquals(List.of(), reset.violations());
+        assertEquals(List.of(), client.violations());
     }
 
     @Test

@@ -100,6 +100,28 @@ class MemoryTransportTest {
     }
 
     @Test
+    void aResetIsAnAbortThatSaysSo() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.start(p);
+        transport.setAutoFlush(false);
+        transport.write(ByteBuffer.wrap("dropped".getBytes(StandardCharsets.UTF_8)));
+        transport.reset();
+        loop.runPending();
+        assertTrue(transport.wasReset());
+        assertEquals(0, transport.written().length, "what was queued is dropped");
+        assertTrue(p.lost().isDone());
+        assertEquals(null, p.lost().join(), "connectionLost(null), as after abort()");
+
+        ManualEventLoop l2 = new ManualEventLoop();
+        MemoryTransport aborted = new MemoryTransport(l2);
+        aborted.start(new RecordingProtocol());
+        aborted.abort();
+        aborted.reset(); // an abort is on its way already: it stays a plain abort
+        l2.runPending();
+        assertFalse(aborted.wasReset());
+    }
+
+    @Test
     void aThrowingCallbackAbortsWithItsExceptionAndConnectionLostComesOnce() {
         IllegalStateException boom = new IllegalStateException("boom");
         AtomicInteger lost = new AtomicInteger();

@@ -111,6 +111,13 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
     @Override
     protected final void abortNow(Throwable cause) {
         dropQueuedWrites();
+        if (resetRequested() && channel instanceof java.nio.channels.SocketChannel socket && socket.isOpen()) {
+            try {
+                socket.setOption(java.net.StandardSocketOptions.SO_LINGER, 0); // close sends a reset
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "no reset for " + this + ": " + e);
+            }
+        }
         closeChannel(cause);
     }
 

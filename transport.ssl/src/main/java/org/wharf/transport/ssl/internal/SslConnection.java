@@ -255,8 +255,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         }
         if (isCreated() && !layer.client && reason != null && was != Tls.CLEAR) {
             // Anyone who reaches a TLS port can make these: a burst becomes a count.
-            layer.failures.log(System.Logger.Level.WARNING, "handshake", () -> "TLS handshake with " + peer()
-                    + " failed: " + reason.getMessage(), null);
+            layer.failures.log(System.Logger.Level.WARNING, "handshake", () -> handshakeFailure(reason), null);
         }
         dropPending();
         held.clear();
@@ -617,6 +616,19 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         }
     }
 
+    /** One line for a failed handshake: our own errors name the peer already, so it is not said twice. */
+    private String handshakeFailure(Throwable reason) {
+        String m = String.valueOf(reason.getMessage());
+        if (m.startsWith("TLS handshake with ")) {
+            return m;
+        }
+        int said = m.indexOf(" failed: ");
+        if (m.startsWith("TLS with ") && said > 0) {
+            m = m.substring(said + " failed: ".length());
+        }
+        return "TLS handshake with " + peer() + " failed: " + m;
+    }
+
     @Override
     protected void abortNow(Throwable cause) {
         if (failure == null && cause != null) {
@@ -624,7 +636,11 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         }
         dropPending();
         held.clear();
-        raw.abort(cause);
+        if (resetRequested()) {
+            raw.reset(); // no close_notify: the peer sees the connection cut
+        } else {
+            raw.abort(cause);
+        }
     }
 
     private void dropPending() {
