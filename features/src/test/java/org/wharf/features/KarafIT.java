@@ -110,7 +110,7 @@ class KarafIT {
                 "installed features:\n" + answer);
 
         int echo = awaitListening("echo");
-        int http = awaitListening("http");
+        int http = awaitListening("status");
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write("karaf echo\n".getBytes(StandardCharsets.UTF_8));

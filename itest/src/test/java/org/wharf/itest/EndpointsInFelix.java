@@ -23,6 +23,25 @@ final class EndpointsInFelix {
         Felix.call(configuration, "update", dictionary);
     }
 
+    /** Deletes the {@code org.wharf.server} factory configuration named {@code name}. */
+    void delete(String name) throws Exception {
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Felix.call(Felix.call(admin, "getFactoryConfiguration", "org.wharf.server", name, "?"), "delete");
+    }
+
+    /** The PIDs of the configurations matching an LDAP filter, none if there are none. */
+    List<String> configurations(String filter) throws Exception {
+        Object admin = felix.context().getService(felix.context().getServiceReference(
+                "org.osgi.service.cm.ConfigurationAdmin"));
+        Object[] found = (Object[]) Felix.call(admin, "listConfigurations", filter);
+        List<String> pids = new java.util.ArrayList<>();
+        for (Object c : found == null ? new Object[0] : found) {
+            pids.add((String) Felix.call(c, "getPid"));
+        }
+        return pids;
+    }
+
     Object runtime() {
         Felix.awaitTrue(() -> felix.context().getServiceReference("org.wharf.endpoints.api.EndpointRuntime") != null,
                 "the endpoint runtime is registered");

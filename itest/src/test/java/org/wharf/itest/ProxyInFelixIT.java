@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
@@ -134,6 +135,17 @@ class ProxyInFelixIT {
             s.setSoTimeout(10_000);
             assertEquals("A through edge", exchange(s, "through edge"));
         }
+        // The runtime reads org.wharf.proxy itself: nothing is copied into org.wharf.server.
+        assertEquals(List.of(), endpoints.configurations("(service.factoryPid=org.wharf.server)"));
+
+        // Without its protocol the gateway waits, and its configuration stays the user's.
+        proxy.uninstall();
+        endpoints.awaitState("edge", "WAITING");
+        assertTrue(endpoints.reason("edge").contains("proxy"), endpoints.reason("edge"));
+        assertEquals(1, endpoints.configurations("(service.factoryPid=org.wharf.proxy)").size());
+        assertEquals(List.of(), endpoints.configurations("(service.factoryPid=org.wharf.server)"),
+                "nothing left behind");
+
         Felix.call(gateway, "delete");
         Felix.awaitTrue(() -> endpoints.endpoint("edge") == null, "the gateway's endpoint goes with its configuration");
     }

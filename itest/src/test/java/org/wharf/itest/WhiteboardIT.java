@@ -121,6 +121,45 @@ class WhiteboardIT {
     }
 
     @Test
+    void aProtocolIsActivatedOnlyWhileAnEndpointUsesIt() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        Felix.awaitTrue(() -> protocols().contains("greeter"), "the protocol is registered");
+        assertEquals("SATISFIED", componentState(greeter, "org.wharf.itest.protocol.GreeterFactory"),
+                "registered, not activated: no endpoint uses it");
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 100));
+        awaitState("greet", "LISTENING");
+        assertEquals("ACTIVE", componentState(greeter, "org.wharf.itest.protocol.GreeterFactory"),
+                "activated for the endpoint that uses it");
+        assertAnswer("used", ask(port("greet"), "used"));
+        endpoints().delete("greet");
+        Felix.awaitTrue(() -> endpoint("greet") == null, "the endpoint goes with its configuration");
+        Felix.awaitTrue(() -> "SATISFIED".equals(componentState(greeter, "org.wharf.itest.protocol.GreeterFactory")),
+                "deactivated again once no endpoint uses it");
+    }
+
+    @Test
+    void noNewConnectionReachesAProtocolOnceItsUnregistrationReturnsUnderLoad() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 100));
+        awaitState("greet", "LISTENING");
+        Load load = new Load(port("greet"), 4);
+        for (int i = 0; i < 10; i++) {
+            int before = load.served.get();
+            Felix.awaitTrue(() -> load.served.get() > before + 20, "load runs");
+            // Stopping deactivates the component (its answers turn to "greeter gone") right
+            // after its service is unregistered: a connection made from then on must not reach it.
+            greeter.stop();
+            greeter.start();
+        }
+        int before = load.served.get();
+        Felix.awaitTrue(() -> load.served.get() > before + 20, "load runs after the last restart");
+        load.stop();
+        List<String> reached = new ArrayList<>(load.answers).stream().filter(a -> a.startsWith("greeter gone")).toList();
+        assertEquals(List.of(), reached, "connections that reached a deactivated protocol");
+        assertEquals(0, load.failures.get(), "held during each restart, not refused: " + load.errors);
+    }
+
+    @Test
     void aBadConfigurationFailsWithThePropertyNamedAndOthersServe() throws Exception {
         felix.start("itest.protocol");
         configure("good", Map.of("port", 0, "protocol", "greeter"));
@@ -447,6 +486,30 @@ class WhiteboardIT {
             names.add(String.valueOf(Felix.get(p, "name")));
         }
         return names;
+    }
+
+    /** The state of a bundle's DS component, as Service Component Runtime names it. */
+    private String componentState(Bundle bundle, String component) {
+        try {
+            Object scr = felix.context().getService(felix.context().getServiceReference(
+                    "org.osgi.service.component.runtime.ServiceComponentRuntime"));
+            Object description = Felix.call(scr, "getComponentDescriptionDTO", bundle, component);
+            java.util.Collection<?> configurations = (java.util.Collection<?>) Felix.call(scr,
+                    "getComponentConfigurationDTOs", description);
+            if (configurations.isEmpty()) {
+                return "NONE";
+            }
+            return switch ((Integer) Felix.get(configurations.iterator().next(), "state")) {
+                case 1 -> "UNSATISFIED_CONFIGURATION";
+                case 2 -> "UNSATISFIED_REFERENCE";
+                case 4 -> "SATISFIED";
+                case 8 -> "ACTIVE";
+                case 16 -> "FAILED_ACTIVATION";
+                default -> "UNKNOWN";
+            };
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void awaitState(String name, String expected) {

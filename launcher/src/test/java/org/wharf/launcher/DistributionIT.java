@@ -148,7 +148,7 @@ class DistributionIT {
         assertEquals("tls echo\n", new String(answer, StandardCharsets.UTF_8));
 
         // HTTP with curl: the status page knows every endpoint.
-        int http = awaitPort("tcp", "http");
+        int http = awaitPort("tcp", "status");
         Process curl = new ProcessBuilder("curl", "-s", "-f", "http://127.0.0.1:" + http + "/status")
                 .redirectErrorStream(true).start();
         String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -198,7 +198,7 @@ class DistributionIT {
     @Test
     void aGatewayRouteDroppedInEtcForwardsCurlAndWrkToTheUpstream() throws Exception {
         Path home = start("0");
-        int http = awaitPort("tcp", "http");
+        int http = awaitPort("tcp", "status");
         Files.writeString(home.resolve("etc").resolve("org.wharf.proxy-gateway.cfg"),
                 "name = gateway\nport = 0\nproxy.upstreams = 127.0.0.1:" + http + "\n");
         int gateway = awaitPort("tcp", "proxy");
@@ -236,7 +236,7 @@ class DistributionIT {
         log.setLength(0);
         start(moved, "0");
         awaitPort("tcp", "echo");
-        awaitPort("tcp", "http");
+        awaitPort("tcp", "status");
         assertFalse(log.toString().contains("Exception"), "a quiet log:\n" + log);
     }
 

@@ -92,11 +92,16 @@ final class ConfiguredPool {
 
     private void open(BundleContext context, StreamTransportProvider provider, ProtocolEntry protocol,
             TlsOptions tlsOptions) {
+        if (!protocol.acquire(context)) {
+            return; // gone meanwhile
+        }
         bound = protocol;
         boundTransport = provider;
         ConnectOptions connect = tlsOptions == null ? ConnectOptions.DEFAULT : ConnectOptions.DEFAULT.withTls(tlsOptions);
-        pool = Pool.create(provider, () -> protocol.factory().newProtocol(
-                new ProtocolContext(name, transport, properties, ConnectionHooks.NONE)), options.withConnect(connect));
+        ProtocolContext protocolContext = new ProtocolContext(name, transport, properties, ConnectionHooks.NONE);
+        pool = Pool.create(provider, () -> protocol.newProtocol(protocolContext, () -> {
+            throw new IllegalStateException("protocol " + protocol + " of pool " + name + " went away");
+        }), options.withConnect(connect));
         Dictionary<String, Object> service = new Hashtable<>();
         service.put(NAME_PROPERTY, name);
         service.put("wharf.pool.address", address.getHostString() + ":" + address.getPort());
@@ -117,6 +122,9 @@ final class ConfiguredPool {
         if (pool != null) {
             pool.close();
             pool = null;
+        }
+        if (bound != null) {
+            bound.release(whiteboard.context());
         }
         bound = null;
         boundTransport = null;

@@ -67,6 +67,8 @@ final class Endpoint implements EndpointMXBean {
     private volatile DatagramServer datagramServer;
     private Object serverProvider;
     private volatile ProtocolEntry bound;
+    /** The protocols whose service objects this endpoint holds, one entry per use; whiteboard thread. */
+    private final List<ProtocolEntry> using = new java.util.ArrayList<>();
     private boolean starting;
 
     Endpoint(Whiteboard whiteboard, String pid, Map<String, Object> properties) {
@@ -185,13 +187,34 @@ final class Endpoint implements EndpointMXBean {
 
     /** What the protocol finds wrong with these settings, or null. */
     private String checkSettings(ProtocolEntry protocol, Map<String, Object> settings) {
+        if (!use(protocol)) {
+            return null; // gone meanwhile: the next reconcile finds out
+        }
         try {
-            protocol.factory().checkSettings(context(settings, ConnectionHooks.NONE));
+            protocol.checkSettings(context(settings, ConnectionHooks.NONE));
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();
         } catch (RuntimeException | LinkageError e) {
             return "protocol " + protocol.name() + " could not check the settings: " + e;
+        } finally {
+            unuse(protocol);
+        }
+    }
+
+    /** Gets the protocol's service object while this endpoint uses it; false if it is gone. */
+    private boolean use(ProtocolEntry protocol) {
+        if (!protocol.acquire(whiteboard.context())) {
+            return false;
+        }
+        using.add(protocol);
+        return true;
+    }
+
+    /** This endpoint no longer uses the protocol (its last connections are gone). */
+    private void unuse(ProtocolEntry protocol) {
+        if (protocol != null && using.remove(protocol)) {
+            protocol.release(whiteboard.context());
         }
     }
 
@@ -294,13 +317,23 @@ final class Endpoint implements EndpointMXBean {
 
     /** A protocol came back within the replace window: it takes new and held connections. */
     private void resume(ProtocolEntry to) {
+        if (!use(to)) {
+            return; // gone again before it could take over: the next reconcile decides
+        }
         holding = false;
+        ProtocolEntry gone = bound;
         bound = to;
         server.replaceProtocol(factoryOf(to));
         ConnectionHooks hooks = server.hooks();
         for (HeldProtocol h : held) {
-            h.release(to.factory().newProtocol(context(hooks)));
+            Protocol p = to.newProtocol(context(hooks), () -> null);
+            if (p == null) {
+                h.close();
+            } else {
+                h.release(p);
+            }
         }
+        releaseAfterDrain(gone);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": " + to.name() + " " + to.version()
                 + " takes over; held connections released");
         whiteboard.changed();
@@ -310,16 +343,26 @@ final class Endpoint implements EndpointMXBean {
         whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
     }
 
+    /** The old protocol's service object goes back once its connections had their time to finish. */
+    private void releaseAfterDrain(ProtocolEntry old) {
+        if (old != null) {
+            whiteboard.schedule(() -> unuse(old), drainTimeout);
+        }
+    }
+
     private TlsOptions startedTls;
 
     private void start(Object provider, ProtocolEntry protocol, TlsOptions tlsOptions) {
+        if (!use(protocol)) {
+            return; // gone meanwhile: the next reconcile finds out
+        }
         starting = true;
         startedTls = tlsOptions;
         serverProvider = provider;
         bound = protocol;
         if (provider instanceof DatagramTransportProvider udp) {
             DatagramServer.bind(udp, List.of(address), DatagramOptions.DEFAULT,
-                    () -> protocol.factory().newDatagramProtocol(context(ConnectionHooks.NONE)))
+                    () -> protocol.newDatagramProtocol(context(ConnectionHooks.NONE)))
                     .whenComplete((s, e) -> whiteboard.submit(() -> started(null, s, e)));
             return;
         }
@@ -337,6 +380,7 @@ final class Endpoint implements EndpointMXBean {
                     ? error.getCause() : error;
             failedWith = java.util.Arrays.asList(serverProvider, bound.id(), startedTls);
             serverProvider = null;
+            unuse(bound);
             bound = null;
             set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + ": " + cause.getMessage());
             whiteboard.logger().log(Level.WARNING, "endpoint " + name + " cannot listen: " + cause.getMessage());
@@ -369,9 +413,13 @@ final class Endpoint implements EndpointMXBean {
             reconcile();
             return;
         }
+        if (!use(to)) {
+            return; // gone meanwhile: the next reconcile finds out
+        }
         Server s = server;
         int generation = s.replaceProtocol(factoryOf(to));
         bound = to;
+        releaseAfterDrain(from);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": new connections get " + to.name() + " " + to.version()
                 + " (was " + from.version() + "); open connections finish within " + drainTimeout.toMillis() + " ms");
         whiteboard.changed();
@@ -395,6 +443,7 @@ final class Endpoint implements EndpointMXBean {
         server = null;
         datagramServer = null;
         serverProvider = null;
+        unuse(bound);
         bound = null;
         if (status.state() == EndpointState.DRAINING) {
             set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
@@ -420,13 +469,20 @@ final class Endpoint implements EndpointMXBean {
         datagramServer = null;
         serverProvider = null;
         bound = null;
+        while (!using.isEmpty()) {
+            unuse(using.get(0));
+        }
         if (status.state() != EndpointState.FAILED) {
             set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
         }
     }
 
+    /**
+     * New connections' protocols from this entry; once it departs (its unregistration began),
+     * they are held for the replace window instead, from that very moment.
+     */
     private java.util.function.Function<ConnectionHooks, Protocol> factoryOf(ProtocolEntry protocol) {
-        return hooks -> protocol.factory().newProtocol(context(hooks));
+        return hooks -> protocol.newProtocol(context(hooks), () -> new HeldProtocol(held));
     }
 
     private ProtocolContext context(ConnectionHooks hooks) {
@@ -503,7 +559,7 @@ final class Endpoint implements EndpointMXBean {
             return Map.of();
         }
         try {
-            Map<String, Long> m = b.factory().metrics(name);
+            Map<String, Long> m = b.metrics(name);
             return m == null ? Map.of() : new java.util.TreeMap<>(m);
         } catch (RuntimeException | LinkageError e) {
             return Map.of(); // a protocol's introspection never breaks the runtime's

@@ -29,6 +29,8 @@ import org.wharf.endpoints.api.EndpointDTO;
 import org.wharf.endpoints.api.EndpointRuntime;
 import org.wharf.endpoints.api.ProtocolDTO;
 import org.wharf.endpoints.api.RuntimeDTO;
+import org.wharf.protocol.api.BaseProtocolFactory;
+import org.wharf.protocol.api.DatagramProtocolFactory;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.ExtraInfo;
@@ -56,7 +58,8 @@ public final class Whiteboard implements EndpointRuntime {
         t.setContextClassLoader(null);
         return t;
     });
-    private final Map<Long, ProtocolEntry> protocols = new ConcurrentHashMap<>();
+    private final Map<String, ProtocolEntry> protocols = new ConcurrentHashMap<>();
+    private final ProtocolConfigurations configurations = new ProtocolConfigurations(this);
     private final Map<Long, Provided<StreamTransportProvider>> streams = new ConcurrentHashMap<>();
     private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
     private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
@@ -78,12 +81,16 @@ public final class Whiteboard implements EndpointRuntime {
     @org.osgi.service.component.annotations.Activate
     void activate(org.osgi.framework.BundleContext bundleContext) {
         this.context = bundleContext;
-        submit(this::reconcileAll);
+        submit(() -> {
+            configurations.start(bundleContext);
+            reconcileAll();
+        });
     }
 
     @Deactivate
     void deactivate() throws InterruptedException {
         submit(() -> {
+            configurations.stop();
             pools.values().forEach(ConfiguredPool::close);
             pools.clear();
             endpoints.values().forEach(e -> {
@@ -98,23 +105,58 @@ public final class Whiteboard implements EndpointRuntime {
 
     // ---- what comes and goes ----
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeProtocol")
-    void addProtocol(ProtocolFactory factory, ServiceReference<ProtocolFactory> ref) {
+    // Protocol factories are tracked by reference: the service object is got only when an
+    // endpoint or pool uses one (see ProtocolEntry), so a protocol no endpoint uses stays inactive.
+
+    @Reference(service = ProtocolFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "removeStreamProtocol")
+    void addStreamProtocol(ServiceReference<ProtocolFactory> ref) {
+        added(ref, ProtocolEntry.Kind.STREAM);
+    }
+
+    void removeStreamProtocol(ServiceReference<ProtocolFactory> ref) {
+        removed(ref, ProtocolEntry.Kind.STREAM);
+    }
+
+    @Reference(service = DatagramProtocolFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "removeDatagramProtocol")
+    void addDatagramProtocol(ServiceReference<DatagramProtocolFactory> ref) {
+        added(ref, ProtocolEntry.Kind.DATAGRAM);
+    }
+
+    void removeDatagramProtocol(ServiceReference<DatagramProtocolFactory> ref) {
+        removed(ref, ProtocolEntry.Kind.DATAGRAM);
+    }
+
+    private void added(ServiceReference<? extends BaseProtocolFactory> ref, ProtocolEntry.Kind kind) {
         long id = (Long) ref.getProperty("service.id");
-        ProtocolEntry entry = new ProtocolEntry(id, factory, properties(ref), String.valueOf(ref.getProperty(
-                ProtocolFactory.NAME_PROPERTY)), version(ref), transports(ref.getProperty(ProtocolFactory.TRANSPORTS_PROPERTY)),
+        ProtocolEntry entry = new ProtocolEntry(id, kind, ref, properties(ref),
+                String.valueOf(ref.getProperty(BaseProtocolFactory.NAME_PROPERTY)), version(ref),
+                ProtocolEntry.transports(kind, ref.getProperty(BaseProtocolFactory.TRANSPORTS_PROPERTY)),
                 ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName());
+        protocols.put(id + "/" + kind, entry);
+        Object pid = ref.getProperty(BaseProtocolFactory.CONFIGURATION_PID_PROPERTY);
         submit(() -> {
-            protocols.put(id, entry);
+            if (pid != null && !pid.toString().isBlank()) {
+                configurations.declare(pid.toString().trim(), entry.name());
+            }
             changed();
             reconcileAll();
         });
     }
 
-    void removeProtocol(ProtocolFactory factory, ServiceReference<ProtocolFactory> ref) {
+    /**
+     * A factory is being unregistered. Before this returns no new connection reaches it (as the
+     * Http Whiteboard switches servlets away under its lock); the endpoints that used it hold
+     * their new connections for the replace window, then drain, on the whiteboard's thread.
+     */
+    private void removed(ServiceReference<? extends BaseProtocolFactory> ref, ProtocolEntry.Kind kind) {
         long id = (Long) ref.getProperty("service.id");
+        ProtocolEntry entry = protocols.remove(id + "/" + kind);
+        if (entry != null) {
+            entry.depart();
+        }
         submit(() -> {
-            protocols.remove(id);
             changed();
             reconcileAll();
         });
@@ -276,6 +318,10 @@ public final class Whiteboard implements EndpointRuntime {
         return tlsOptionsFactory;
     }
 
+    org.osgi.framework.BundleContext context() {
+        return context;
+    }
+
     boolean isRemoved(Endpoint e) {
         return endpoints.get(e.pid) != e;
     }
@@ -324,19 +370,27 @@ public final class Whiteboard implements EndpointRuntime {
         dto.changeCount = changeCount.get();
         dto.endpoints = endpoints.values().stream().map(Endpoint::dto).sorted(Comparator.comparing(e -> e.name))
                 .toArray(EndpointDTO[]::new);
-        List<ProtocolDTO> result = new ArrayList<>();
+        // One DTO per service: an object registered as both factory kinds is one protocol.
+        Map<Long, ProtocolDTO> byService = new java.util.TreeMap<>();
         for (ProtocolEntry p : protocols.values()) {
-            ProtocolDTO pd = new ProtocolDTO();
-            pd.name = p.name();
-            pd.version = p.version().toString();
-            pd.transports = p.transports().toArray(String[]::new);
-            pd.bundle = p.bundle();
-            pd.serviceId = p.id();
-            pd.ranking = p.ranking();
-            pd.endpoints = endpoints.values().stream().filter(e -> e.bound() != null && e.bound().id() == p.id())
-                    .map(e -> e.name).sorted().toArray(String[]::new);
-            result.add(pd);
+            ProtocolDTO pd = byService.computeIfAbsent(p.id(), id -> {
+                ProtocolDTO d = new ProtocolDTO();
+                d.name = p.name();
+                d.version = p.version().toString();
+                d.transports = new String[0];
+                d.bundle = p.bundle();
+                d.serviceId = id;
+                d.ranking = p.ranking();
+                d.endpoints = new String[0];
+                return d;
+            });
+            pd.transports = java.util.stream.Stream.concat(java.util.Arrays.stream(pd.transports),
+                    p.transports().stream()).distinct().sorted().toArray(String[]::new);
+            pd.endpoints = java.util.stream.Stream.concat(java.util.Arrays.stream(pd.endpoints),
+                    endpoints.values().stream().filter(e -> e.bound() == p).map(e -> e.name))
+                    .distinct().sorted().toArray(String[]::new);
         }
+        List<ProtocolDTO> result = new ArrayList<>(byService.values());
         result.sort(Comparator.comparing((ProtocolDTO p) -> p.name).thenComparing(p -> p.version));
         dto.protocols = result.toArray(ProtocolDTO[]::new);
         return dto;
@@ -411,28 +465,15 @@ public final class Whiteboard implements EndpointRuntime {
     }
 
     private Version version(ServiceReference<?> ref) {
-        Object v = ref.getProperty(ProtocolFactory.VERSION_PROPERTY);
+        Object v = ref.getProperty(BaseProtocolFactory.VERSION_PROPERTY);
         if (v != null && !v.toString().isBlank()) {
             try {
                 return Version.parseVersion(v.toString().trim());
             } catch (IllegalArgumentException e) {
-                logger.log(Level.WARNING, ProtocolFactory.VERSION_PROPERTY + "=" + v + " of protocol "
-                        + ref.getProperty(ProtocolFactory.NAME_PROPERTY) + " is not a version; using the bundle's");
+                logger.log(Level.WARNING, BaseProtocolFactory.VERSION_PROPERTY + " = '" + v + "' of protocol "
+                        + ref.getProperty(BaseProtocolFactory.NAME_PROPERTY) + " is not a version; using the bundle's");
             }
         }
         return ref.getBundle() == null ? Version.emptyVersion : ref.getBundle().getVersion();
-    }
-
-    private static List<String> transports(Object value) {
-        if (value instanceof String[] array) {
-            return List.of(array);
-        }
-        if (value instanceof Collection<?> c) {
-            return c.stream().map(String::valueOf).toList();
-        }
-        if (value != null) {
-            return List.of(value.toString().split("\\s*,\\s*"));
-        }
-        return List.of(TransportProvider.TCP, TransportProvider.SSL);
     }
 }

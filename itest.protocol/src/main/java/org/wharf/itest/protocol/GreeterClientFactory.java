@@ -14,7 +14,7 @@ import org.wharf.transport.api.Protocol;
 
 /** The client side of {@code greeter} ({@code greeter-client}): keeps the lines it is answered. */
 @Component(service = ProtocolFactory.class)
-@ProtocolProperties(name = "greeter-client", transports = {"tcp", "ssl"})
+@ProtocolProperties(name = "greeter-client")
 public final class GreeterClientFactory implements ProtocolFactory {
 
     /** Made by Declarative Services. */

@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.wharf.protocol.api.DatagramProtocolFactory;
 import org.wharf.protocol.api.LineFrameDecoder;
 import org.wharf.protocol.api.MessageProtocol;
 import org.wharf.protocol.api.ProtocolContext;
@@ -20,14 +22,16 @@ import org.wharf.transport.api.Protocol;
  * The {@code greeter} protocol: answers each line with {@code greeter <bundle version>: <line>},
  * so a test sees which version of the bundle served it. Datagrams are answered the same way.
  */
-@Component(service = ProtocolFactory.class)
-@ProtocolProperties(name = "greeter", transports = {"tcp", "ssl", "udp"})
+@Component(service = {ProtocolFactory.class, DatagramProtocolFactory.class})
+@ProtocolProperties(name = "greeter")
 @aQute.bnd.annotation.spi.ServiceProvider(value = ProtocolFactory.class,
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
-public final class GreeterFactory implements ProtocolFactory {
+@aQute.bnd.annotation.spi.ServiceProvider(value = DatagramProtocolFactory.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+public final class GreeterFactory implements ProtocolFactory, DatagramProtocolFactory {
 
     /** Outside a framework (ServiceLoader) the version is the module's; inside, the bundle's (activate). */
-    private String prefix = "greeter " + moduleVersion() + ": ";
+    private volatile String prefix = "greeter " + moduleVersion() + ": ";
 
     private static String moduleVersion() {
         java.lang.module.ModuleDescriptor d = GreeterFactory.class.getModule().getDescriptor();
@@ -41,6 +45,15 @@ public final class GreeterFactory implements ProtocolFactory {
     @Activate
     void activate(BundleContext context) {
         prefix = "greeter " + context.getBundle().getVersion() + ": ";
+    }
+
+    /**
+     * After deactivation no connection should reach this object; one that does anyway is
+     * answered {@code greeter gone: <line>}, so a test sees the platform's mistake.
+     */
+    @Deactivate
+    void deactivate() {
+        prefix = "greeter gone: ";
     }
 
     @Override

@@ -8,7 +8,7 @@ import java.lang.annotation.Target;
 import org.osgi.service.component.annotations.ComponentPropertyType;
 
 /**
- * Declares the service properties of a {@link ProtocolFactory} component in one line:
+ * Declares the service properties of a {@link ProtocolFactory} or {@link DatagramProtocolFactory} component in one line:
  *
  * <pre>
  * &#64;Component(service = ProtocolFactory.class)
@@ -29,14 +29,14 @@ public @interface ProtocolProperties {
     String PREFIX_ = "wharf.protocol.";
 
     /**
-     * The protocol's name ({@value ProtocolFactory#NAME_PROPERTY}).
+     * The protocol's name ({@value BaseProtocolFactory#NAME_PROPERTY}).
      *
      * @return the name, such as {@code echo}
      */
     String name();
 
     /**
-     * The protocol's version ({@value ProtocolFactory#VERSION_PROPERTY}); empty for the
+     * The protocol's version ({@value BaseProtocolFactory#VERSION_PROPERTY}); empty for the
      * bundle's version.
      *
      * @return the version, or empty
@@ -44,9 +44,18 @@ public @interface ProtocolProperties {
     String version() default "";
 
     /**
-     * The transport kinds served ({@value ProtocolFactory#TRANSPORTS_PROPERTY}).
+     * The transport kinds served ({@value BaseProtocolFactory#TRANSPORTS_PROPERTY}), narrowing
+     * what the factory's interfaces serve.
      *
-     * @return the kinds; stream transports by default
+     * @return the kinds; empty (the default) for every kind of the factory's interfaces
      */
-    String[] transports() default {"tcp", "ssl"};
+    String[] transports() default {};
+
+    /**
+     * A factory configuration PID whose configurations are this protocol's endpoints
+     * ({@value BaseProtocolFactory#CONFIGURATION_PID_PROPERTY}).
+     *
+     * @return the PID, or empty for none
+     */
+    String configurationPid() default "";
 }

@@ -3,9 +3,10 @@
  *
  * <ul>
  *   <li>The whiteboard contract: a protocol bundle registers a {@link
- *       org.wharf.protocol.api.ProtocolFactory} service, declared in one line with {@link
- *       org.wharf.protocol.api.ProtocolProperties}; endpoints bind it to configured
- *       listeners.</li>
+ *       org.wharf.protocol.api.ProtocolFactory} (stream) or {@link
+ *       org.wharf.protocol.api.DatagramProtocolFactory} (datagram) service, or one object as
+ *       both, declared in one line with {@link org.wharf.protocol.api.ProtocolProperties};
+ *       endpoints bind it to configured listeners.</li>
  *   <li>Framing: {@link org.wharf.protocol.api.FrameDecoder}s that turn a byte stream into
  *       messages whatever the split of the input (delimiters, lines, length fields, fixed
  *       size), bounded in memory.</li>

@@ -4,6 +4,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 
 import org.osgi.service.component.annotations.Component;
+import org.wharf.protocol.api.DatagramProtocolFactory;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;
@@ -17,11 +18,13 @@ import org.wharf.transport.api.Transport;
  * protocol bundle in full: one DS component, the service properties in one annotation,
  * and a {@link java.util.ServiceLoader} registration for use without a framework.
  */
-@Component(service = ProtocolFactory.class)
-@ProtocolProperties(name = "echo", transports = {"tcp", "ssl", "udp"})
+@Component(service = {ProtocolFactory.class, DatagramProtocolFactory.class})
+@ProtocolProperties(name = "echo")
 @aQute.bnd.annotation.spi.ServiceProvider(value = ProtocolFactory.class,
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
-public final class EchoFactory implements ProtocolFactory {
+@aQute.bnd.annotation.spi.ServiceProvider(value = DatagramProtocolFactory.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+public final class EchoFactory implements ProtocolFactory, DatagramProtocolFactory {
 
     /** Made by Declarative Services or ServiceLoader. */
     public EchoFactory() {

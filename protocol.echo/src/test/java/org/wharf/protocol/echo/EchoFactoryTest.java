@@ -3,10 +3,10 @@ package org.wharf.protocol.echo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-
 import org.junit.jupiter.api.Test;
+import org.wharf.protocol.api.DatagramProtocolFactory;
 import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;
 import org.wharf.transport.api.WriteBufferLimits;
 import org.wharf.transport.tck.ManualEventLoop;
@@ -45,6 +45,8 @@ class EchoFactoryTest {
     void itSaysWhatItIsInOneAnnotation() {
         ProtocolProperties properties = EchoFactory.class.getAnnotation(ProtocolProperties.class);
         assertEquals("echo", properties.name());
-        assertEquals(3, properties.transports().length);
+        assertEquals(0, properties.transports().length, "no narrowing: every kind of its interfaces");
+        assertTrue(ProtocolFactory.class.isAssignableFrom(EchoFactory.class), "stream: tcp and ssl");
+        assertTrue(DatagramProtocolFactory.class.isAssignableFrom(EchoFactory.class), "datagram: udp");
     }
 }

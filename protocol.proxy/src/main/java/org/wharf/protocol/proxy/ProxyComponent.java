@@ -4,10 +4,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
 import org.wharf.endpoints.api.ConnectionPools;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
@@ -22,8 +24,12 @@ import org.wharf.transport.api.TransportProvider;
  * {@code tcp} and {@code ssl} transport services, the TLS settings factory and the pools
  * service as they come and go. The OSGi types live here, so ProxyFactory loads on a plain module path.
  */
-@Component(service = ProtocolFactory.class)
-@ProtocolProperties(name = "proxy", transports = {"tcp", "ssl"})
+@Component(service = ProtocolFactory.class, configurationPid = "org.wharf.proxy",
+        configurationPolicy = ConfigurationPolicy.IGNORE)
+// The org.wharf.proxy configurations are the endpoints runtime's to read (this protocol declares
+// the PID): this component only lends them its Metatype description.
+@Designate(ocd = ProxyConfiguration.class, factory = true)
+@ProtocolProperties(name = "proxy", configurationPid = "org.wharf.proxy")
 public final class ProxyComponent implements ProtocolFactory {
 
     private final Map<String, StreamTransportProvider> providers = new ConcurrentHashMap<>();

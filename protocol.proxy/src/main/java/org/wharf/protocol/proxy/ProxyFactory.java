@@ -18,7 +18,7 @@ import org.wharf.transport.api.StreamTransportProvider;
  * {@code tcp} and {@code ssl} providers with ServiceLoader. It refers to no OSGi type, so it
  * loads where there is no framework.
  */
-@ProtocolProperties(name = "proxy", transports = {"tcp", "ssl"})
+@ProtocolProperties(name = "proxy")
 @aQute.bnd.annotation.spi.ServiceProvider(value = ProtocolFactory.class,
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 @aQute.bnd.annotation.spi.ServiceConsumer(value = StreamTransportProvider.class,

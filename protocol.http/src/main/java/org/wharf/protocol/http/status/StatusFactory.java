@@ -10,9 +10,12 @@ import org.wharf.protocol.http.HttpLimits;
 import org.wharf.protocol.http.HttpProtocol;
 import org.wharf.transport.api.Protocol;
 
-/** The {@code http} protocol: the platform's status over HTTP/1.1 ({@code /status}, {@code /}). */
+/**
+ * The {@code status} protocol: the platform's status over HTTP/1.1 ({@code /status}, {@code /}).
+ * Named for what it serves, not for HTTP: an application's own HTTP protocol may be {@code http}.
+ */
 @Component(service = ProtocolFactory.class)
-@ProtocolProperties(name = "http", transports = {"tcp", "ssl"})
+@ProtocolProperties(name = "status")
 public final class StatusFactory implements ProtocolFactory {
 
     @Reference
