@@ -297,8 +297,8 @@ final class ProxyConnection implements Protocol {
         if (exchange != null) {
             exchange.fromUpstream(data); // reads, does not move the buffer
         }
-        if (clientGone) {
-            return;
+        if (clientGone || exchange != null && client.isClosing()) {
+            return; // a pooled route closed its client once every answer was out: what comes after is nobody's
         }
         if (owned) {
             client.write(data);

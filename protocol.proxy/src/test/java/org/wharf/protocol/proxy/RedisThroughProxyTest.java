@@ -193,6 +193,13 @@ class RedisThroughProxyTest {
         assertTrue(figures.get("proxy.pool.released") >= 4000, "every client connection gave its upstream "
                 + "connection back: " + figures);
         assertEquals(0L, figures.get("proxy.upstream.failures"), figures.toString());
+        // And the usual run: fifty clients keeping their connections, pipelining none.
+        String kept = run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(pooled.address().getPort()),
+                "-q", "-n", "20000", "-c", "50", "-t", "set,get,lpush,lpop"));
+        for (String test : List.of("SET", "GET", "LPUSH", "LPOP")) {
+            assertTrue(kept.contains(test + ": ") && kept.contains("requests per second"), kept);
+        }
+        assertEquals(0L, pooled.factory().metrics("gw").get("proxy.upstream.failures"));
     }
 
     /** Runs a shell command line (for nc pipelines) and returns what it printed. */
