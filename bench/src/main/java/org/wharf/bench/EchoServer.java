@@ -71,7 +71,12 @@ public final class EchoServer implements AutoCloseable {
     /** Wharf's echo is the echo protocol bundle's, as users deploy it. */
     private static final EchoFactory ECHO = new EchoFactory();
     private static final ProtocolContext ECHO_TCP = ProtocolContext.of("bench", "tcp");
-    private static final ProtocolContext ECHO_UDP = ProtocolContext.of("bench", "udp");
+    /**
+     * The UDP echo with its answer-rate guard off (echo.udp.rate and echo.udp.totalRate 0):
+     * Netty's echo has none, and one load generator is one source sending as fast as it can.
+     */
+    private static final ProtocolContext ECHO_UDP = new ProtocolContext("bench", "udp", java.util.Map.of(
+            "echo.udp.rate", 0, "echo.udp.totalRate", 0), org.wharf.protocol.api.ConnectionHooks.NONE);
 
     private final int port;
     private final AutoCloseable stop;

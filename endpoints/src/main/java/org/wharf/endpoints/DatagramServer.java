@@ -1,11 +1,14 @@
 package org.wharf.endpoints;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 import org.wharf.transport.api.Connected;
@@ -17,14 +20,19 @@ import org.wharf.transport.api.ExtraInfo;
 
 /**
  * A datagram server: binds one or more addresses, each with its own protocol instance from
- * the factory.
+ * the factory, and counts what its sockets receive and send ({@link #counters()}).
  */
 public final class DatagramServer {
 
     private final List<Connected<DatagramTransport, ? extends DatagramProtocol>> bound;
+    private final LongAdder datagrams;
+    private final LongAdder bytes;
 
-    private DatagramServer(List<Connected<DatagramTransport, ? extends DatagramProtocol>> bound) {
+    private DatagramServer(List<Connected<DatagramTransport, ? extends DatagramProtocol>> bound, LongAdder datagrams,
+            LongAdder bytes) {
         this.bound = bound;
+        this.datagrams = datagrams;
+        this.bytes = bytes;
     }
 
     /**
@@ -42,9 +50,12 @@ public final class DatagramServer {
         if (addresses.isEmpty()) {
             throw new IllegalStateException("a datagram server needs an address to bind");
         }
+        LongAdder datagrams = new LongAdder();
+        LongAdder bytes = new LongAdder();
         List<CompletableFuture<? extends Connected<DatagramTransport, ? extends DatagramProtocol>>> binds = new ArrayList<>();
         for (InetSocketAddress address : addresses) {
-            binds.add(provider.bind(address, options, factory::get).toCompletableFuture());
+            binds.add(provider.bind(address, options, () -> new Counting(factory.get(), datagrams, bytes))
+                    .toCompletableFuture());
         }
         return CompletableFuture.allOf(binds.toArray(CompletableFuture[]::new)).handle((v, error) -> {
             List<Connected<DatagramTransport, ? extends DatagramProtocol>> done = new ArrayList<>();
@@ -58,8 +69,23 @@ public final class DatagramServer {
                 throw error instanceof java.util.concurrent.CompletionException c ? c
                         : new java.util.concurrent.CompletionException(error);
             }
-            return new DatagramServer(done);
+            return new DatagramServer(done, datagrams, bytes);
         });
+    }
+
+    /**
+     * The counters now, in the terms of a stream server's: each datagram received counts as
+     * a session (a datagram is its own exchange); bytes are those received and sent over all
+     * sockets; nothing is open or rejected, and requests are the protocol's to count.
+     *
+     * @return a snapshot
+     */
+    public ServerCounters counters() {
+        long sent = 0;
+        for (var c : bound) {
+            sent += c.transport().extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);
+        }
+        return new ServerCounters(datagrams.sum(), 0, 0, 0, bytes.sum(), sent);
     }
 
     /**
@@ -84,5 +110,50 @@ public final class DatagramServer {
     /** Closes every socket (queued datagrams go out first). */
     public void close() {
         bound.forEach(c -> c.transport().close());
+    }
+
+    /** Counts each datagram on its way to the protocol. */
+    private static final class Counting implements DatagramProtocol {
+        private final DatagramProtocol protocol;
+        private final LongAdder datagrams;
+        private final LongAdder bytes;
+
+        Counting(DatagramProtocol protocol, LongAdder datagrams, LongAdder bytes) {
+            this.protocol = Objects.requireNonNull(protocol, "protocol factory returned null");
+            this.datagrams = datagrams;
+            this.bytes = bytes;
+        }
+
+        @Override
+        public void connectionMade(DatagramTransport transport) {
+            protocol.connectionMade(transport);
+        }
+
+        @Override
+        public void datagramReceived(ByteBuffer data, SocketAddress sender) {
+            datagrams.increment();
+            bytes.add(data.remaining());
+            protocol.datagramReceived(data, sender);
+        }
+
+        @Override
+        public void errorReceived(Exception error) {
+            protocol.errorReceived(error);
+        }
+
+        @Override
+        public void pauseWriting() {
+            protocol.pauseWriting();
+        }
+
+        @Override
+        public void resumeWriting() {
+            protocol.resumeWriting();
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            protocol.connectionLost(cause);
+        }
     }
 }

@@ -81,6 +81,12 @@ class ClientAndDatagramTest {
             assertEquals(address, back.sender());
             client.close();
         }
+        // Each socket answered one datagram of two bytes: the endpoint's counters say so.
+        ServerCounters counters = server.counters();
+        assertEquals(2, counters.sessions(), counters.toString());
+        assertEquals(4, counters.bytesReceived(), counters.toString());
+        Loops.awaitTrue(() -> server.counters().bytesSent() == 4, "both answers counted as sent");
+        assertEquals(0, counters.open());
         server.close();
         for (DatagramTransport t : server.transports()) {
             Loops.awaitTrue(t::isClosing, "closed");

@@ -61,7 +61,15 @@ import org.osgi.service.metatype.annotations.Option;
             description = "Closes both legs after this long without a byte either way; 0 for never.")
     long proxy_idleTimeout() default 0;
 
+    @AttributeDefinition(name = "Application protocol", description = "What the route carries: tcp (bytes the "
+            + "gateway does not read), redis or http (HTTP/1.1). Pooling needs redis or http.",
+            options = {@Option(label = "TCP (opaque)", value = "tcp"), @Option(label = "Redis (RESP)", value = "redis"),
+                @Option(label = "HTTP/1.1", value = "http")})
+    String proxy_protocol() default "tcp";
+
     @AttributeDefinition(name = "Pooled upstream connections", description = "Reuse upstream connections across "
-            + "client connections; only for protocols whose clients wait for every answer (HTTP/1.1, Redis).")
+            + "client connections (needs proxy.protocol redis or http): one goes back to the pool only once every "
+            + "request of its last client was answered in full, and is closed instead after blocking or subscribing "
+            + "commands, upgrades, Connection: close or answers still owed.")
     boolean proxy_pooled() default false;
 }

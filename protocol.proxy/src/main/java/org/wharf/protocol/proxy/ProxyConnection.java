@@ -24,6 +24,13 @@ import org.wharf.transport.api.TransportError;
  * end of input becomes writeEof on the other leg; a leg that fails (a reset, an I/O or TLS
  * error) resets the other.
  *
+ * <p>On a pooled route the upstream connection outlives its client, so it never sees the
+ * client's end of input, and it goes back to the pool only when the route's {@link Exchange}
+ * has seen every request answered in full; otherwise it is closed. A client that ends its
+ * input while answers are owed still gets them, and is closed after the last; once the
+ * exchange is unsafe the upstream connection is this client's alone, and ends as on an
+ * unpooled route.
+ *
  * <p>Everything runs on the client connection's loop. The upstream connection is asked to
  * run on the same loop; when its provider cannot do that, its callbacks are handed over.
  */
@@ -45,6 +52,10 @@ final class ProxyConnection implements Protocol {
     private boolean upstreamGone;
     /** The pooled upstream connection held, in pooled mode. */
     private PooledConnection<PooledLeg> pooled;
+    /** What this client asked and what came back, in pooled mode; {@code null} otherwise. */
+    private final Exchange exchange;
+    /** The client's end of input went to the pooled upstream connection, which is closed at the end. */
+    private boolean dedicated;
     /** Bytes moved either way, for the idle timer. */
     private long moved;
     private IdleTimer idleTimer;
@@ -52,6 +63,7 @@ final class ProxyConnection implements Protocol {
     ProxyConnection(Route route, ProxyServices services) {
         this.route = route;
         this.services = services;
+        this.exchange = route.pooled() ? route.newExchange() : null;
     }
 
     // ---- the client leg ----
@@ -75,6 +87,9 @@ final class ProxyConnection implements Protocol {
         int n = data.remaining();
         route.counters.bytesToUpstream.add(n);
         moved += n;
+        if (exchange != null) {
+            exchange.fromClient(data); // reads, does not move the buffer
+        }
         if (upstream == null) {
             // Reading is paused until connected; this is what came before the pause took.
             early.add(ByteBuffer.allocate(n).put(data).flip());
@@ -86,8 +101,9 @@ final class ProxyConnection implements Protocol {
     @Override
     public boolean eofReceived() {
         clientEof = true;
-        if (pooled != null) {
-            return false; // a pooled upstream connection outlives its client: no end of input for it
+        if (exchange != null) {
+            exchange.clientEnded();
+            return pooledEndOfInput();
         }
         if (upstream != null && !upstreamGone && upstream.canWriteEof()) {
             upstream.writeEof();
@@ -121,7 +137,7 @@ final class ProxyConnection implements Protocol {
             if (cause != null) {
                 upstream.reset();
             }
-            finishPooled(cause == null && !upstreamEof);
+            finishPooled(cause == null && !upstreamEof && !dedicated && exchange.state() == Exchange.State.COMPLETE);
         } else if (upstream != null && !upstreamGone) {
             if (cause != null) {
                 upstream.reset();
@@ -195,7 +211,30 @@ final class ProxyConnection implements Protocol {
         upstreamMade(connection.transport(), to);
     }
 
-    /** Gives the pooled connection back, or closes it if it cannot be reused. */
+    /**
+     * The client ended its input on a pooled route. A pooled upstream connection must not see
+     * that end, so it depends on the exchange: complete, the client connection closes (and
+     * the upstream one goes back); answers owed, they still go to the client, which is closed
+     * after the last; unsafe, the upstream connection is this client's alone and will be
+     * closed, so the end goes to it as on an unpooled route. Called again as answers arrive.
+     *
+     * @return whether the client connection stays open for answers
+     */
+    private boolean pooledEndOfInput() {
+        Exchange.State state = exchange.state();
+        if (state == Exchange.State.COMPLETE) {
+            return false;
+        }
+        if (state == Exchange.State.UNSAFE && upstream != null && !dedicated) {
+            dedicated = true;
+            if (!upstreamGone && upstream.canWriteEof()) {
+                upstream.writeEof();
+            }
+        }
+        return upstream == null || !upstreamEof && !upstreamGone;
+    }
+
+    /** Gives the pooled connection back if its exchange is complete, or closes it. */
     private void finishPooled(boolean reusable) {
         PooledConnection<PooledLeg> connection = pooled;
         pooled = null;
@@ -205,8 +244,12 @@ final class ProxyConnection implements Protocol {
         try {
             if (reusable && !connection.transport().isClosing() && connection.transport().writeBufferSize() == 0) {
                 connection.release();
+                route.counters.poolReleased.increment();
             } else {
                 connection.discard();
+                route.counters.poolDiscarded.increment();
+                LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": upstream connection to "
+                        + target + " closed, not reused after " + peer() + ": " + exchange.reason());
             }
         } catch (IllegalStateException alreadyGone) {
             // the pool dropped it meanwhile (it closed)
@@ -235,7 +278,11 @@ final class ProxyConnection implements Protocol {
         for (ByteBuffer b; (b = early.poll()) != null;) {
             upstream.write(b);
         }
-        if (clientEof && pooled == null && upstream.canWriteEof()) {
+        if (clientEof && exchange != null) {
+            if (!pooledEndOfInput()) {
+                client.close(); // it ended before asking anything
+            }
+        } else if (clientEof && upstream.canWriteEof()) {
             upstream.writeEof();
         }
         client.resumeReading();
@@ -247,13 +294,19 @@ final class ProxyConnection implements Protocol {
     private void upstreamData(ByteBuffer data, boolean owned) {
         route.counters.bytesToClient.add(data.remaining());
         moved += data.remaining();
-        if (clientGone) {
-            return;
+        if (exchange != null) {
+            exchange.fromUpstream(data); // reads, does not move the buffer
+        }
+        if (clientGone || exchange != null && client.isClosing()) {
+            return; // a pooled route closed its client once every answer was out: what comes after is nobody's
         }
         if (owned) {
             client.write(data);
         } else {
             client.writeCopy(data);
+        }
+        if (clientEof && exchange != null && !pooledEndOfInput()) {
+            client.close(); // the client ended its input and now has every answer: the connection goes back
         }
     }
 
@@ -282,6 +335,7 @@ final class ProxyConnection implements Protocol {
             connection.protocol().detach();
             try {
                 connection.discard();
+                route.counters.poolDiscarded.increment();
             } catch (IllegalStateException alreadyGone) {
                 // given back already
             }

@@ -77,7 +77,8 @@ public final class ProxyFactory implements ProtocolFactory {
 
     /**
      * The route's figures: connections (total and open), bytes each way, failed upstream
-     * connects, and connections open to each upstream.
+     * connects, connections open to each upstream and, on a pooled route, upstream connections
+     * given back for reuse and closed instead.
      *
      * @param endpoint the endpoint's name
      * @return the figures, empty if the endpoint has had no connection yet
@@ -95,6 +96,10 @@ public final class ProxyFactory implements ProtocolFactory {
         figures.put("proxy.bytes.toUpstream", c.bytesToUpstream.sum());
         figures.put("proxy.bytes.toClient", c.bytesToClient.sum());
         figures.put("proxy.upstream.failures", c.upstreamFailures.sum());
+        if (route.pooled()) {
+            figures.put("proxy.pool.released", c.poolReleased.sum());
+            figures.put("proxy.pool.discarded", c.poolDiscarded.sum());
+        }
         for (Route.Upstream u : route.upstreams()) {
             figures.put("proxy.upstream." + u + ".open", (long) u.active.get());
         }

@@ -35,9 +35,13 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #CONNECT_TIMEOUT}</td><td>milliseconds per upstream tried (default 5000)</td></tr>
  * <tr><td>{@value #RETRIES}</td><td>further upstreams tried after a failed connect (default: all of them)</td></tr>
  * <tr><td>{@value #IDLE_TIMEOUT}</td><td>milliseconds without a byte either way before both legs close; 0 (default) for never</td></tr>
+ * <tr><td>{@value #PROTOCOL}</td><td>what the route carries: {@code tcp} (default: bytes the gateway does not
+ *     read), {@code redis} (RESP) or {@code http} (HTTP/1.1); pooling needs one of the last two</td></tr>
  * <tr><td>{@value #POOLED}</td><td>{@code true}: upstream connections are kept in a pool and reused by the next
- *     client connection (only for protocols whose clients wait for every answer before closing, such as
- *     HTTP/1.1 keep-alive or Redis); {@code false} (default): one upstream connection per client connection</td></tr>
+ *     client connection, each only once the gateway has seen every request of the last client answered in full
+ *     (read as {@value #PROTOCOL} says; an exchange that leaves the connection changed or owing closes it
+ *     instead); refused with {@code proxy.protocol = tcp}. {@code false} (default): one upstream connection per
+ *     client connection</td></tr>
  * <tr><td>{@value #POOL_MAX_SIZE}</td><td>pooled connections per upstream (default 64)</td></tr>
  * <tr><td>{@value #POOL_IDLE_TIMEOUT}</td><td>milliseconds an idle pooled connection is kept (default 60000)</td></tr>
  * </table>
@@ -51,9 +55,20 @@ final class Route {
     static final String CONNECT_TIMEOUT = "proxy.connectTimeout";
     static final String RETRIES = "proxy.retries";
     static final String IDLE_TIMEOUT = "proxy.idleTimeout";
+    static final String PROTOCOL = "proxy.protocol";
     static final String POOLED = "proxy.pooled";
     static final String POOL_MAX_SIZE = "proxy.pool.maxSize";
     static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
+
+    /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
+    enum Application {
+        /** Bytes the gateway does not read: it cannot tell when an answer is complete. */
+        TCP,
+        /** Redis's RESP: one reply per command. */
+        REDIS,
+        /** HTTP/1.1: one response per request. */
+        HTTP
+    }
 
     /** How the first upstream to try is chosen. */
     enum Balancing {
@@ -82,6 +97,10 @@ final class Route {
         final LongAdder bytesToUpstream = new LongAdder();
         final LongAdder bytesToClient = new LongAdder();
         final LongAdder upstreamFailures = new LongAdder();
+        /** Pooled upstream connections given back for reuse, their exchange complete. */
+        final LongAdder poolReleased = new LongAdder();
+        /** Pooled upstream connections closed instead, their exchange owing or unsafe. */
+        final LongAdder poolDiscarded = new LongAdder();
     }
 
     private final String endpoint;
@@ -94,6 +113,7 @@ final class Route {
     private final Duration idleTimeout;
     private final AtomicInteger next = new AtomicInteger();
     private final boolean pooled;
+    private final Application application;
     private final int poolMaxSize;
     private final Duration poolIdleTimeout;
     private ConnectionPool<PooledLeg> pool;
@@ -101,8 +121,9 @@ final class Route {
     Counters counters = new Counters();
 
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
-            ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, boolean pooled,
-            int poolMaxSize, Duration poolIdleTimeout) {
+            ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
+            boolean pooled, int poolMaxSize, Duration poolIdleTimeout) {
+        this.application = application;
         this.pooled = pooled;
         this.poolMaxSize = poolMaxSize;
         this.poolIdleTimeout = poolIdleTimeout;
@@ -157,11 +178,18 @@ final class Route {
         Balancing mode = settings.choice(BALANCING, Balancing.ROUND_ROBIN);
         int retries = settings.integer(RETRIES, upstreams.size() - 1, 0, Integer.MAX_VALUE);
         Duration idle = settings.millis(IDLE_TIMEOUT, null).orElse(null);
+        Application application = settings.choice(PROTOCOL, Application.TCP);
         boolean pooled = settings.flag(POOLED, false);
+        if (pooled && application == Application.TCP) {
+            throw new IllegalArgumentException(POOLED + " = true needs " + PROTOCOL + " = redis or http (it is tcp"
+                    + (settings.has(PROTOCOL) ? "" : ", the default") + "): the gateway reuses an upstream connection only "
+                    + "once it has seen every answer the last client was owed, and it cannot see that in bytes it does "
+                    + "not read");
+        }
         int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
         Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
         return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
-                Math.min(upstreams.size(), retries + 1), idle, pooled, maxSize, poolIdle);
+                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle);
     }
 
     /** The transports a route's upstream leg may use. */
@@ -218,6 +246,21 @@ final class Route {
     /** @return whether upstream connections are pooled and reused */
     boolean pooled() {
         return pooled;
+    }
+
+    /** @return what the route carries */
+    Application application() {
+        return application;
+    }
+
+    /**
+     * Follows one client's exchange over a pooled connection.
+     *
+     * @return a new tracker for the route's protocol
+     * @throws IllegalArgumentException if the route carries opaque TCP
+     */
+    Exchange newExchange() {
+        return Exchange.of(application);
     }
 
     /** The route's pool of upstream connections, made on first use with this provider. */

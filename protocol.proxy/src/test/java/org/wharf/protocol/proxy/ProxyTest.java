@@ -243,22 +243,54 @@ class ProxyTest {
 
     @Test
     void pooledUpstreamConnectionsAreReusedByTheNextClient() throws Exception {
+        // An echo upstream answers a RESP simple string with itself: to the gateway, one command and its reply.
         Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
         Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()),
-                Route.POOLED, "true"));
+                Route.POOLED, "true", Route.PROTOCOL, "redis"));
         for (int i = 0; i < 5; i++) {
             RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
-            client.transport().write(ByteBuffer.wrap(bytes("ping " + i)));
-            Legs.awaitTrue(() -> client.receivedCount() == 6, "echo through the pooled connection");
-            assertEquals("ping " + i, text(client.received()));
+            client.transport().write(ByteBuffer.wrap(bytes("+ping " + i + "\r\n")));
+            Legs.awaitTrue(() -> client.receivedCount() == 9, "echo through the pooled connection");
+            assertEquals("+ping " + i + "\r\n", text(client.received()));
             client.transport().close();
             assertNull(Legs.await(client.lost()));
             Legs.awaitTrue(() -> proxy.route().upstreams().get(0).active.get() == 0, "the upstream connection is back");
         }
         EchoProtocol only = upstream.next();
         assertEquals(null, upstream.accepted().poll(), "five clients, one upstream connection");
-        assertEquals("ping 0ping 1ping 2ping 3ping 4", text(only.received()));
+        assertEquals("+ping 0\r\n+ping 1\r\n+ping 2\r\n+ping 3\r\n+ping 4\r\n", text(only.received()));
         assertTrue(only.events().stream().noneMatch("eofReceived"::equals), "the pooled connection never saw an end");
+        assertEquals(5L, proxy.factory().metrics("gw").get("proxy.pool.released"));
+    }
+
+    @Test
+    void aPooledConnectionThatOwesAnAnswerIsClosedNotReused() throws Exception {
+        Legs.Server<RecordingProtocol> upstream = legs.serve("tcp", RecordingProtocol::new);
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address()),
+                Route.POOLED, "true", Route.PROTOCOL, "redis", Route.IDLE_TIMEOUT, "300"));
+        RecordingProtocol first = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        first.transport().write(ByteBuffer.wrap(bytes("GET a\r\nGET b\r\n")));
+        RecordingProtocol server = upstream.next();
+        Legs.awaitTrue(() -> server.receivedCount() == 14, "both commands went up");
+        server.transport().write(ByteBuffer.wrap(bytes("$1\r\n"))); // the first reply, cut off
+        Legs.awaitTrue(() -> first.receivedCount() == 4, "the start of the first reply came through");
+        // The client ends its input with a reply and a half owed: the gateway waits for them (here
+        // until the idle timeout), then closes the upstream connection instead of pooling it.
+        first.transport().writeEof();
+        assertNull(Legs.await(first.lost()));
+        Legs.await(server.lost());
+        assertEquals("$1\r\n", text(first.received()));
+        RecordingProtocol second = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        second.transport().write(ByteBuffer.wrap(bytes("PING\r\n")));
+        RecordingProtocol fresh = upstream.next();
+        Legs.awaitTrue(() -> fresh.receivedCount() == 6, "the second client's command went up a new connection");
+        fresh.transport().write(ByteBuffer.wrap(bytes("+PONG\r\n")));
+        Legs.awaitTrue(() -> second.receivedCount() == 7, "the second client's answer");
+        assertEquals("+PONG\r\n", text(second.received()));
+        Map<String, Long> figures = proxy.factory().metrics("gw");
+        assertEquals(1L, figures.get("proxy.pool.discarded"), figures.toString());
+        second.transport().close();
+        Legs.await(second.lost());
     }
 
     @Test

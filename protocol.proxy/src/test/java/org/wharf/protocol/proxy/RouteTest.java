@@ -63,6 +63,33 @@ class RouteTest {
     }
 
     @Test
+    void poolingOpaqueBytesIsRefusedNamingBothProperties() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
+                Route.UPSTREAMS, "a:1", Route.POOLED, "true")));
+        assertTrue(e.getMessage().startsWith("proxy.pooled = true needs proxy.protocol = redis or http (it is tcp, the "
+                + "default)"), e.getMessage());
+        IllegalArgumentException explicit = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
+                Route.UPSTREAMS, "a:1", Route.POOLED, true, Route.PROTOCOL, "tcp")));
+        assertTrue(explicit.getMessage().contains("proxy.protocol = redis or http (it is tcp)"), explicit.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
+                Route.UPSTREAMS, "a:1", Route.PROTOCOL, "memcached")));
+        assertTrue(unknown.getMessage().contains("proxy.protocol = 'memcached': one of tcp, redis, http"),
+                unknown.getMessage());
+        assertTrue(parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis")).pooled());
+        assertTrue(parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "HTTP")).pooled());
+        assertEquals(Route.Application.TCP, parse(Map.of(Route.UPSTREAMS, "a:1")).application());
+    }
+
+    @Test
+    void theEndpointRefusesAPooledOpaqueRouteBeforeItListens() {
+        ProxyFactory factory = new ProxyFactory(new ProxyServices(kind -> null, () -> null, () -> null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> factory.checkSettings(
+                new org.wharf.protocol.api.ProtocolContext("gw", "tcp", Map.of(Route.UPSTREAMS, "a:1", Route.POOLED,
+                        "true"), org.wharf.protocol.api.ConnectionHooks.NONE)));
+        assertTrue(e.getMessage().contains("proxy.pooled") && e.getMessage().contains("proxy.protocol"), e.getMessage());
+    }
+
+    @Test
     void aRouteNeedsAnUpstream() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of()));
         assertTrue(e.getMessage().contains("proxy.upstreams is missing (the route needs at least one upstream"),
