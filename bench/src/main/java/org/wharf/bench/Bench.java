@@ -219,6 +219,20 @@ public final class Bench {
             }
             String only = value(a, "--only");
             String peers = value(a, "--peers");
+            if (peers != null) {
+                List<String> known = new ArrayList<>();
+                for (Peer peer : Peer.values()) {
+                    if (peer != Peer.WHARF) {
+                        known.add(peer.id());
+                    }
+                }
+                known.addAll(Gateway.PROXIES.subList(1, Gateway.PROXIES.size()));
+                for (String peer : peers.split(",")) {
+                    if (!known.contains(peer)) {
+                        throw new IllegalArgumentException("--peers: no peer " + peer + "; there are " + known);
+                    }
+                }
+            }
             String suite = value(a, "--tls-suite");
             String out = value(a, "--out");
             return new Options(quick, only == null ? null : List.of(only.split(",")), pairs, warmup, measure, steady,
@@ -300,7 +314,7 @@ public final class Bench {
         Map<String, String> skipped = new LinkedHashMap<>();
         List<Peer> peers = new ArrayList<>();
         for (Peer peer : Peer.values()) {
-            if (peer == Peer.WHARF || !options.runs(peer.id())) {
+            if (peer == Peer.WHARF || !options.runs(peer.id()) || scenarios.isEmpty()) {
                 continue;
             }
             Optional<String> why = peer.unavailable();
@@ -314,8 +328,10 @@ public final class Bench {
         List<String> proxies = new ArrayList<>();
         if (!gateways.isEmpty()) {
             for (String proxy : Gateway.PROXIES) {
-                Optional<String> why = options.runs(proxy) || proxy.equals("wharf") ? Gateway.unavailable(proxy)
-                        : Optional.of("not in --peers");
+                if (!proxy.equals("wharf") && !options.runs(proxy)) {
+                    continue;
+                }
+                Optional<String> why = Gateway.unavailable(proxy);
                 if (why.isPresent()) {
                     skipped.put(proxy, why.get());
                     console.println(proxy + " skipped: " + why.get());

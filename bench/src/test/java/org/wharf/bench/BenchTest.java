@@ -61,6 +61,12 @@ class BenchTest {
                 () -> Bench.Options.parse("--pairs"));
         assertTrue(missing.getMessage().contains("--pairs"), missing.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Bench.Options.parse("--pairs", "many"));
+        IllegalArgumentException peer = assertThrows(IllegalArgumentException.class,
+                () -> Bench.Options.parse("--peers", "netty-epoll,envoy"));
+        assertTrue(peer.getMessage().contains("envoy") && peer.getMessage().contains("haproxy"), peer.getMessage());
+        Bench.Options some = Bench.Options.parse("--peers", "netty-epoll,nginx");
+        assertTrue(some.runs("netty-epoll") && some.runs("nginx"));
+        assertFalse(some.runs("haproxy") || some.runs("netty-nio"));
     }
 
     @Test
