@@ -14,31 +14,35 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import javax.net.ssl.SSLContext;
 
 import org.wharf.transport.ssl.TlsContextBuilder;
 
 /**
- * Runs every scenario for Wharf and for Netty, alternating (A B A B …) after a warm-up, with
- * each server in its own JVM and the {@link EchoLoad} driver in this one; prints a table
- * and writes the figures as JSON.
+ * Runs every scenario for Wharf and for each peer that applies (Netty on NIO, epoll and
+ * io_uring, with the JDK's TLS or OpenSSL; for the gateway, HAProxy and nginx), alternating
+ * (Wharf, then each peer, and again) after a warm-up, with each server in its own pinned
+ * process and the driver in this one; prints a table of Wharf against the best peer of each
+ * scenario, with every peer's figures below it, and writes the figures as JSON and a chart.
  *
  * <pre>
- * bench/run [--quick] [--only SCENARIO,...] [--pairs N] [--out FILE]
+ * bench/run [--quick] [--only SCENARIO|GLOB,...] [--pairs N] [--warmup SECONDS]
+ *           [--peers NAME,...] [--tls-suite SUITE] [--out FILE]
  * </pre>
  */
 public final class Bench {
 
-    private static final List<String> IMPLEMENTATIONS = List.of("wharf", "netty");
-
     /**
-     * The command prefix that pins a server JVM to its CPUs, from {@code WHARF_BENCH_SERVER_CPUS}
+     * The command prefix that pins a server to its CPUs, from {@code WHARF_BENCH_SERVER_CPUS}
      * (bench/run sets it so the driver and the server do not share a core); empty if unset.
      */
     private static final List<String> SERVER_CPUS = System.getenv("WHARF_BENCH_SERVER_CPUS") == null ? List.of()
@@ -56,6 +60,22 @@ public final class Bench {
         if (System.getenv("WHARF_BENCH_CPUS") != null) {
             options.add("-XX:ActiveProcessorCount=" + System.getenv("WHARF_BENCH_CPUS"));
         }
+        options.addAll(extraOptions(implementation));
+        return options;
+    }
+
+    /**
+     * The Wharf gateway JVM's options: it sees one processor, so the NIO transport it finds
+     * with ServiceLoader runs one event loop, as HAProxy runs one thread and nginx one worker.
+     */
+    private static List<String> gatewayJvmOptions() {
+        List<String> options = new ArrayList<>(List.of("-Xms512m", "-Xmx512m", "-XX:ActiveProcessorCount=1"));
+        options.addAll(extraOptions("wharf-gateway"));
+        return options;
+    }
+
+    private static List<String> extraOptions(String implementation) {
+        List<String> options = new ArrayList<>();
         String extra = System.getenv("WHARF_BENCH_SERVER_OPTS"); // e.g. a JFR recording when profiling
         if (extra != null && !extra.isBlank()) {
             for (String option : extra.trim().split("\\s+")) {
@@ -69,7 +89,7 @@ public final class Bench {
     }
 
     /** How a scenario drives its server. */
-    private enum Kind {
+    enum Kind {
         ECHO, BULK, UDP, TLS_ECHO, TLS_BULK, TLS_HANDSHAKES, IDLE;
 
         boolean tls() {
@@ -85,8 +105,8 @@ public final class Bench {
         }
     }
 
-    /** One scenario: a name, how to drive it, and what it reports. */
-    private record Scenario(String name, Kind kind, int connections, int size) {
+    /** One echo scenario: a name, how to drive it, and what it reports. */
+    record Scenario(String name, Kind kind, int connections, int size) {
 
         String unit() {
             return switch (kind) {
@@ -96,6 +116,12 @@ public final class Bench {
                 case IDLE -> "heap bytes/conn";
                 default -> "round trips/s";
             };
+        }
+
+        /** @return what server CPU is counted per */
+        String per() {
+            return kind.bulk() ? "MB" : kind == Kind.UDP ? "datagram" : kind == Kind.TLS_HANDSHAKES ? "handshake"
+                    : "round trip";
         }
 
         /** @return whether a smaller figure is better (memory) */
@@ -109,8 +135,8 @@ public final class Bench {
         }
     }
 
-    /** Every scenario, in the order run and reported. */
-    private static final List<Scenario> SCENARIOS = List.of(new Scenario("tcp-echo-1", Kind.ECHO, 1, 64),
+    /** Every echo scenario, in the order run and reported. */
+    static final List<Scenario> SCENARIOS = List.of(new Scenario("tcp-echo-1", Kind.ECHO, 1, 64),
             new Scenario("tcp-echo-64", Kind.ECHO, 64, 64), new Scenario("tcp-bulk", Kind.BULK, 1, 64 * 1024),
             new Scenario("udp-echo-64", Kind.UDP, 64, 64), new Scenario("tls-echo-1", Kind.TLS_ECHO, 1, 64),
             new Scenario("tls-echo-64", Kind.TLS_ECHO, 64, 64),
@@ -119,156 +145,565 @@ public final class Bench {
             new Scenario("idle-10k", Kind.IDLE, 10_000, 1));
 
     /**
-     * The figures of one run of one implementation; {@code cpu} is the server JVM's CPU time
-     * in the measured window per unit of work (µs per round trip, datagram or handshake; per MB
-     * for bulk), or 0 where not measured.
+     * The figures of one run of one implementation in one window; {@code cpu} is the server's
+     * CPU time in the measured window per unit of work (µs per round trip, datagram, handshake
+     * or request; per MB for bulk), or 0 where not measured; {@code tls} the protocol and
+     * cipher suite agreed on, or null.
      */
-    private record Run(double rate, long p50, long p99, long lost, double direct, double cpu) {
+    record Run(double rate, long p50, long p99, long lost, double direct, double cpu, String tls) {
 
         Run(double rate, long p50, long p99, long lost) {
-            this(rate, p50, p99, lost, 0, 0);
+            this(rate, p50, p99, lost, 0, 0, null);
+        }
+    }
+
+    /**
+     * The command line.
+     *
+     * @param quick short runs
+     * @param only scenario names or globs ({@code gateway-*}), or null for all
+     * @param pairs alternations
+     * @param warmup the warm-up before the first window
+     * @param measure each window's length
+     * @param steady the warm-up before the steady-state window, or null for none
+     * @param peers the peers to run (Netty configurations, haproxy, nginx), or null for all
+     * @param tlsSuites the cipher suites every TLS server and the driver are pinned to
+     * @param out the JSON file (the chart goes beside it)
+     */
+    record Options(boolean quick, List<String> only, int pairs, Duration warmup, Duration measure, Duration steady,
+            List<String> peers, List<String> tlsSuites, Path out) {
+
+        /**
+         * Reads the command line.
+         *
+         * @param args the arguments
+         * @return the options
+         * @throws IllegalArgumentException naming an option that is unknown or has a wrong value
+         */
+        static Options parse(String... args) {
+            List<String> a = Arrays.asList(args);
+            boolean quick = a.contains("--quick");
+            for (int i = 0; i < a.size(); i++) {
+                String option = a.get(i);
+                if (option.equals("--quick")) {
+                    continue;
+                }
+                if (!List.of("--only", "--pairs", "--warmup", "--peers", "--tls-suite", "--out").contains(option)) {
+                    throw new IllegalArgumentException("unknown option " + option + "; bench/run [--quick] [--only "
+                            + "SCENARIO|GLOB,...] [--pairs N] [--warmup SECONDS] [--peers NAME,...] [--tls-suite SUITE] "
+                            + "[--out FILE]");
+                }
+                if (i + 1 >= a.size()) {
+                    throw new IllegalArgumentException(option + " needs a value");
+                }
+                i++;
+            }
+            // Quick: a smoke run of every scenario, short (TLS barely warmed up).
+            Duration warmup = quick ? Duration.ofMillis(500) : Duration.ofSeconds(3);
+            Duration measure = Duration.ofSeconds(quick ? 1 : 5);
+            Duration steady = null;
+            String steadyValue = value(a, "--warmup");
+            if (steadyValue != null) {
+                double seconds = number(steadyValue, "--warmup");
+                steady = Duration.ofMillis(Math.round(seconds * 1000));
+                Duration earliest = warmup.plus(measure);
+                if (steady.compareTo(earliest) < 0) {
+                    throw new IllegalArgumentException("--warmup " + steadyValue + ": the steady-state window comes after "
+                            + "the default one, so at least " + earliest.toMillis() / 1000.0 + " s");
+                }
+            }
+            String pairsValue = value(a, "--pairs");
+            int pairs = pairsValue == null ? quick ? 2 : 5 : (int) number(pairsValue, "--pairs");
+            if (pairs < 1) {
+                throw new IllegalArgumentException("--pairs " + pairsValue + ": at least 1");
+            }
+            String only = value(a, "--only");
+            String peers = value(a, "--peers");
+            if (peers != null) {
+                List<String> known = new ArrayList<>();
+                for (Peer peer : Peer.values()) {
+                    if (peer != Peer.WHARF) {
+                        known.add(peer.id());
+                    }
+                }
+                known.addAll(Gateway.PROXIES.subList(1, Gateway.PROXIES.size()));
+                for (String peer : peers.split(",")) {
+                    if (!known.contains(peer)) {
+                        throw new IllegalArgumentException("--peers: no peer " + peer + "; there are " + known);
+                    }
+                }
+            }
+            String suite = value(a, "--tls-suite");
+            String out = value(a, "--out");
+            return new Options(quick, only == null ? null : List.of(only.split(",")), pairs, warmup, measure, steady,
+                    peers == null ? null : List.of(peers.split(",")),
+                    List.of((suite == null ? EchoServer.TLS_SUITE : suite).split(",")),
+                    Path.of(out == null ? "bench/results/latest.json" : out));
+        }
+
+        private static String value(List<String> a, String option) {
+            int at = a.indexOf(option);
+            return at >= 0 ? a.get(at + 1) : null;
+        }
+
+        private static double number(String value, String option) {
+            try {
+                return Double.parseDouble(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " " + value + ": not a number");
+            }
+        }
+
+        /**
+         * @param name a scenario's name
+         * @return whether {@code --only} selects it (all are selected without it); {@code *}
+         *     in a name matches any characters
+         */
+        boolean selects(String name) {
+            if (only == null) {
+                return true;
+            }
+            for (String pattern : only) {
+                String regex = Arrays.stream(pattern.trim().split("\\*", -1)).map(Pattern::quote)
+                        .reduce((x, y) -> x + ".*" + y).orElse("");
+                if (name.matches(regex)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * @param peer a peer's name
+         * @return whether {@code --peers} lets it run (all do without it)
+         */
+        boolean runs(String peer) {
+            return peers == null || peers.contains(peer);
+        }
+
+        /** @return the measuring windows */
+        Windows windows() {
+            return Windows.of(warmup, measure, steady);
         }
     }
 
     /**
      * Runs the benchmark.
      *
-     * @param args {@code --quick} for short runs, {@code --out FILE} for the JSON
+     * @param args see {@link Options#parse}
      * @throws Exception if a server or a run fails
      */
     public static void main(String[] args) throws Exception {
-        List<String> options = Arrays.asList(args);
-        boolean quick = options.contains("--quick");
-        int outAt = options.indexOf("--out");
-        Path out = Path.of(outAt >= 0 ? options.get(outAt + 1) : "bench/results/latest.json");
-        // Quick: a smoke run of every scenario in under two minutes (TLS barely warmed up).
-        Duration warmup = quick ? Duration.ofMillis(500) : Duration.ofSeconds(3);
-        Duration measure = Duration.ofSeconds(quick ? 1 : 5);
-        int pairsAt = options.indexOf("--pairs");
-        int pairs = pairsAt >= 0 ? Integer.parseInt(options.get(pairsAt + 1)) : quick ? 2 : 5;
+        Options options = Options.parse(args);
+        Windows windows = options.windows();
         int threads = 1;
         PrintStream console = System.out;
 
-        int onlyAt = options.indexOf("--only");
-        List<String> only = onlyAt >= 0 ? List.of(options.get(onlyAt + 1).split(",")) : null;
-        List<Scenario> scenarios = new ArrayList<>();
-        for (Scenario scenario : SCENARIOS) {
-            if (only == null || only.contains(scenario.name())) {
-                scenarios.add(scenario);
+        List<Scenario> scenarios = SCENARIOS.stream().filter(sc -> options.selects(sc.name())).toList();
+        List<Gateway.Workload> gateways = Arrays.stream(Gateway.Workload.values())
+                .filter(w -> options.selects(w.scenario())).toList();
+        if (scenarios.isEmpty() && gateways.isEmpty()) {
+            throw new IllegalArgumentException("--only " + String.join(",", options.only()) + " selects no scenario; "
+                    + "there are " + SCENARIOS.stream().map(Scenario::name).toList() + " and "
+                    + Arrays.stream(Gateway.Workload.values()).map(Gateway.Workload::scenario).toList());
+        }
+        Pki pki = scenarios.stream().anyMatch(sc -> sc.kind().tls()) ? Pki.create() : null;
+        TlsClient tls = pki == null ? null : new TlsClient(pki.trust(), options.tlsSuites());
+
+        // Which peers run, and why any that would does not.
+        Map<String, String> skipped = new LinkedHashMap<>();
+        List<Peer> peers = new ArrayList<>();
+        for (Peer peer : Peer.values()) {
+            if (peer == Peer.WHARF || !options.runs(peer.id()) || scenarios.isEmpty()) {
+                continue;
+            }
+            Optional<String> why = peer.unavailable();
+            if (why.isPresent()) {
+                skipped.put(peer.id(), why.get());
+                console.println(peer.id() + " skipped: " + why.get());
+            } else {
+                peers.add(peer);
             }
         }
-        Pki pki = null;
-        if (scenarios.stream().anyMatch(sc -> sc.kind().tls())) {
-            pki = Pki.create();
-        }
-        StringBuilder json = new StringBuilder();
-        json.append("{\n  \"date\": \"").append(OffsetDateTime.now(ZoneOffset.UTC).withNano(0)).append("\",\n");
-        json.append("  \"machine\": \"").append(machine()).append("\",\n");
-        json.append("  \"mode\": \"").append(quick ? "quick" : "full").append("\",\n");
-        json.append("  \"settings\": {\"warmupSeconds\": ").append(warmup.toMillis() / 1000.0).append(", \"measureSeconds\": ")
-                .append(measure.toSeconds()).append(", \"pairs\": ").append(pairs).append(", \"serverLoopThreads\": ")
-                .append(threads).append("},\n");
-        json.append("  \"scenarios\": [\n");
-
-        console.printf(Locale.ROOT, "%-14s %-14s %14s %14s %7s %18s %18s%n", "scenario", "unit", "wharf", "netty",
-                "ratio", "p50/p99 µs wharf", "p50/p99 µs netty");
-        List<Chart.Bar> bars = new ArrayList<>();
-        boolean iperf = Iperf.available();
-        if (!iperf) {
-            console.println("iperf3 is not installed: no loopback limit is measured (apt-get install iperf3)");
-        }
-        for (int s = 0; s < scenarios.size(); s++) {
-            Scenario scenario = scenarios.get(s);
-            List<Run> wharf = new ArrayList<>();
-            List<Run> netty = new ArrayList<>();
-            // Memory does not vary like speed: one pair is enough for a quick look.
-            int scenarioPairs = quick && scenario.lowerIsBetter() ? 1 : pairs;
-            for (int pair = 0; pair < scenarioPairs; pair++) {
-                for (String implementation : IMPLEMENTATIONS) {
-                    Run run = runOnce(implementation, threads, scenario, pki, warmup, measure);
-                    (implementation.equals("wharf") ? wharf : netty).add(run);
+        List<String> proxies = new ArrayList<>();
+        if (!gateways.isEmpty()) {
+            for (String proxy : Gateway.PROXIES) {
+                if (!proxy.equals("wharf") && !options.runs(proxy)) {
+                    continue;
+                }
+                Optional<String> why = Gateway.unavailable(proxy);
+                if (why.isPresent()) {
+                    skipped.put(proxy, why.get());
+                    console.println(proxy + " skipped: " + why.get());
+                } else {
+                    proxies.add(proxy);
                 }
             }
-            Run w = median(wharf);
-            Run n = median(netty);
-            double ratio = w.rate() / n.rate();
-            bars.add(new Chart.Bar(scenario.name(), scenario.unit(), w.rate(), n.rate(), scenario.lowerIsBetter()));
-            String p = scenario.kind().bulk() || scenario.kind() == Kind.IDLE ? "-" : null;
-            console.printf(Locale.ROOT, "%-14s %-14s %,14.0f %,14.0f %7.2f %18s %18s%n", scenario.name(),
-                    scenario.unit(), w.rate(), n.rate(), ratio, p != null ? p : w.p50() + "/" + w.p99(),
-                    p != null ? p : n.p50() + "/" + n.p99());
-            json.append("    {\"name\": \"").append(scenario.name()).append("\", \"unit\": \"")
-                    .append(scenario.unit()).append("\", ")
-                    .append("\"connections\": ").append(scenario.connections()).append(", \"messageBytes\": ")
-                    .append(scenario.size()).append(", \"better\": \"").append(scenario.lowerIsBetter() ? "lower" : "higher")
-                    .append("\",\n     \"wharf\": ").append(round(w.rate()))
-                    .append(", \"netty\": ").append(round(n.rate())).append(", \"ratio\": ")
-                    .append(String.format(Locale.ROOT, "%.3f", ratio))
-                    .append(",\n     \"latencyMicros\": {\"wharf\": {\"p50\": ").append(w.p50()).append(", \"p99\": ")
-                    .append(w.p99()).append("}, \"netty\": {\"p50\": ").append(n.p50()).append(", \"p99\": ")
-                    .append(n.p99()).append("}},\n     \"lost\": {\"wharf\": ").append(w.lost())
-                    .append(", \"netty\": ").append(n.lost()).append("},");
-            Double limit = null;
-            if (iperf && scenario.kind() == Kind.BULK) {
-                limit = Iperf.tcp(SERVER_CPUS, measure);
-            } else if (iperf && scenario.kind() == Kind.UDP) {
-                limit = Iperf.udp(SERVER_CPUS, measure);
+            if (!Proc.available()) {
+                console.println("no /proc on this machine: the gateway scenarios need Linux; skipped");
+                gateways = List.of();
             }
-            if (limit != null) {
-                console.printf(Locale.ROOT, "  iperf3 one way on loopback: %,.0f %s; wharf at %.2f of it, netty at %.2f%n",
-                        limit, scenario.unit(), w.rate() / limit, n.rate() / limit);
-                json.append(" \"limit\": {\"tool\": \"iperf3, one way\", \"value\": ").append(round(limit))
-                        .append(", \"wharfRatio\": ").append(String.format(Locale.ROOT, "%.3f", w.rate() / limit))
-                        .append(", \"nettyRatio\": ").append(String.format(Locale.ROOT, "%.3f", n.rate() / limit))
-                        .append("},");
-            }
-            if (scenario.kind() != Kind.IDLE) {
-                double wc = medianCpu(wharf);
-                double nc = medianCpu(netty);
-                String per = scenario.kind().bulk() ? "MB" : scenario.kind() == Kind.UDP ? "datagram"
-                        : scenario.kind() == Kind.TLS_HANDSHAKES ? "handshake" : "round trip";
-                console.printf(Locale.ROOT, "  server CPU per %s: wharf %.2f µs, netty %.2f µs (%.2f)%n", per, wc, nc,
-                        wc / nc);
-                json.append(" \"serverCpuMicros\": {\"per\": \"").append(per).append("\", \"wharf\": ")
-                        .append(String.format(Locale.ROOT, "%.3f", wc)).append(", \"netty\": ")
-                        .append(String.format(Locale.ROOT, "%.3f", nc)).append("},");
-            }
-            if (scenario.kind() == Kind.IDLE) {
-                json.append(" \"directBytesPerConnection\": {\"wharf\": ").append(round(w.direct()))
-                        .append(", \"netty\": ").append(round(n.direct())).append("},");
-            }
-            json.append("\n     \"runs\": [");
-            for (int i = 0; i < wharf.size(); i++) {
-                json.append(i == 0 ? "" : ", ").append("{\"wharf\": ").append(round(wharf.get(i).rate()))
-                        .append(", \"netty\": ").append(round(netty.get(i).rate())).append(", \"ratio\": ")
-                        .append(String.format(Locale.ROOT, "%.3f", wharf.get(i).rate() / netty.get(i).rate()))
-                        .append('}');
-            }
-            json.append("]}").append(s + 1 < scenarios.size() ? "," : "").append('\n');
         }
-        json.append("  ]\n}\n");
+
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("date", OffsetDateTime.now(ZoneOffset.UTC).withNano(0).toString());
+        json.put("machine", machine());
+        json.put("mode", options.quick() ? "quick" : "full");
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("warmupSeconds", options.warmup().toMillis() / 1000.0);
+        settings.put("measureSeconds", options.measure().toMillis() / 1000.0);
+        if (options.steady() != null) {
+            settings.put("steadyWarmupSeconds", options.steady().toMillis() / 1000.0);
+        }
+        settings.put("pairs", options.pairs());
+        settings.put("serverLoopThreads", threads);
+        settings.put("tlsSuites", options.tlsSuites());
+        settings.put("peersSkipped", skipped);
+        json.put("settings", settings);
+        List<Object> scenarioJson = new ArrayList<>();
+        json.put("scenarios", scenarioJson);
+        List<Chart.Bar> bars = new ArrayList<>();
+
+        boolean iperf = Iperf.available();
+        if (!iperf && scenarios.stream().anyMatch(sc -> sc.kind() == Kind.BULK || sc.kind() == Kind.UDP)) {
+            console.println("iperf3 is not installed: no loopback limit is measured (apt-get install iperf3)");
+        }
+        if (!scenarios.isEmpty()) {
+            console.printf(Locale.ROOT, "%-18s %-15s %12s %12s %-20s %6s %13s %13s%n", "scenario", "unit", "wharf",
+                    "best peer", "", "ratio", "p50/p99 wharf", "p50/p99 peer");
+        }
+        for (Scenario scenario : scenarios) {
+            List<Peer> applicable = peers.stream().filter(p -> p.serves(scenario.kind().tls())).toList();
+            Map<String, List<List<Run>>> runs = new LinkedHashMap<>();
+            runs.put(Peer.WHARF.id(), new ArrayList<>());
+            applicable.forEach(p -> runs.put(p.id(), new ArrayList<>()));
+            // Memory does not vary like speed: one pair is enough for a quick look.
+            int scenarioPairs = options.quick() && scenario.lowerIsBetter() ? 1 : options.pairs();
+            Windows scenarioWindows = scenario.kind() == Kind.IDLE ? Windows.of(Duration.ZERO, options.measure())
+                    : windows;
+            for (int pair = 0; pair < scenarioPairs; pair++) {
+                for (String implementation : runs.keySet()) {
+                    runs.get(implementation).add(runOnce(Peer.of(implementation), threads, scenario, pki, tls,
+                            scenarioWindows));
+                }
+            }
+            Map<String, Object> sj = new LinkedHashMap<>();
+            sj.put("name", scenario.name());
+            sj.put("unit", scenario.unit());
+            sj.put("connections", scenario.connections());
+            sj.put("messageBytes", scenario.size());
+            sj.put("better", scenario.lowerIsBetter() ? "lower" : "higher");
+            Map<String, String> notHere = new LinkedHashMap<>();
+            skipped.forEach((peer, why) -> {
+                if (!peer.equals("haproxy") && !peer.equals("nginx") && Peer.of(peer).serves(scenario.kind().tls())) {
+                    notHere.put(peer, why);
+                }
+            });
+            for (int w = 0; w < scenarioWindows.count(); w++) {
+                Table table = new Table(w == 0 ? scenario.name() : scenario.name() + "@" + seconds(options.steady()) + "s",
+                        scenario.unit(), scenario.per(), scenario.lowerIsBetter(), Peer.WHARF.id(), runs, w);
+                table.printEcho(console, w == 0 ? notHere : Map.of(), scenario.kind() != Kind.IDLE,
+                        !scenario.kind().bulk() && scenario.kind() != Kind.IDLE);
+                Map<String, Object> figures = table.json("server");
+                if (w == 0) {
+                    sj.putAll(figures);
+                    if (!notHere.isEmpty()) {
+                        sj.put("skipped", notHere);
+                    }
+                } else {
+                    figures.put("warmupSeconds", options.steady().toMillis() / 1000.0);
+                    sj.put("steady", figures);
+                }
+                table.bar().ifPresent(bars::add);
+                if (w == 0 && iperf && (scenario.kind() == Kind.BULK || scenario.kind() == Kind.UDP)) {
+                    double limit = scenario.kind() == Kind.BULK ? Iperf.tcp(SERVER_CPUS, options.measure())
+                            : Iperf.udp(SERVER_CPUS, options.measure());
+                    console.printf(Locale.ROOT, "  iperf3 one way on loopback: %,.0f %s; wharf at %.2f of it, %s at %.2f%n",
+                            limit, scenario.unit(), table.median("wharf").rate() / limit, table.best(),
+                            table.median(table.best()).rate() / limit);
+                    Map<String, Object> lj = new LinkedHashMap<>();
+                    lj.put("tool", "iperf3, one way");
+                    lj.put("value", limit);
+                    for (String implementation : runs.keySet()) {
+                        lj.put(implementation + "Ratio", table.median(implementation).rate() / limit);
+                    }
+                    sj.put("limit", lj);
+                }
+            }
+            scenarioJson.add(sj);
+        }
+
+        if (!gateways.isEmpty()) {
+            console.println();
+            console.printf(Locale.ROOT, "%-26s %-11s %10s %10s %10s %10s %8s %8s %8s%n", "gateway", "unit",
+                    Gateway.DIRECT, "wharf", "haproxy", "nginx", "/direct", "/haproxy", "/nginx");
+        }
+        long ticksPerSecond = Proc.ticksPerSecond();
+        for (Gateway.Workload workload : gateways) {
+            Optional<String> missing = workload.unavailable();
+            if (missing.isPresent()) {
+                console.println(workload.scenario() + " skipped: " + missing.get());
+                scenarioJson.add(Map.of("name", workload.scenario(), "skipped", missing.get()));
+                continue;
+            }
+            Map<String, List<List<Run>>> runs = new LinkedHashMap<>();
+            runs.put(Gateway.DIRECT, new ArrayList<>());
+            proxies.forEach(p -> runs.put(p, new ArrayList<>()));
+            try (Gateway.Upstream upstream = Gateway.upstream(workload)) {
+                for (int pair = 0; pair < options.pairs(); pair++) {
+                    for (String implementation : runs.keySet()) {
+                        runs.get(implementation).add(gatewayOnce(implementation, workload, upstream, windows,
+                                ticksPerSecond));
+                    }
+                }
+            }
+            Map<String, Object> sj = new LinkedHashMap<>();
+            sj.put("name", workload.scenario());
+            sj.put("unit", workload.unit());
+            sj.put("tool", workload.tool());
+            sj.put("better", "higher");
+            for (int w = 0; w < windows.count(); w++) {
+                Table table = new Table(w == 0 ? workload.scenario()
+                        : workload.scenario() + "@" + seconds(options.steady()) + "s", workload.unit(), workload.per(),
+                        false, "wharf", runs, w);
+                table.printGateway(console);
+                Map<String, Object> figures = table.json("proxy");
+                if (w == 0) {
+                    sj.putAll(figures);
+                } else {
+                    figures.put("warmupSeconds", options.steady().toMillis() / 1000.0);
+                    sj.put("steady", figures);
+                }
+                table.bar().ifPresent(bars::add);
+            }
+            scenarioJson.add(sj);
+        }
+
+        Path out = options.out();
         Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, json);
+        Files.writeString(out, Json.write(json));
         Path png = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
         Chart.write(bars, OffsetDateTime.now(ZoneOffset.UTC).withNano(0) + ", " + machine() + ", "
-                + (quick ? "quick" : "full") + " run, medians of " + pairs + " alternating pairs", png);
-        if (scenarios.stream().anyMatch(Scenario::lowerIsBetter)) {
-            console.println("ratio is wharf/netty; for heap bytes/conn a ratio below 1.0 means Wharf uses less");
-        }
+                + (options.quick() ? "quick" : "full") + " run, medians of " + options.pairs() + " alternating pairs", png);
+        console.println("ratio is wharf/peer (for the gateway, wharf/direct and wharf/each proxy); above 1.0 Wharf does "
+                + "more" + (scenarios.stream().anyMatch(Scenario::lowerIsBetter)
+                        ? "; for heap bytes/conn a ratio below 1.0 means Wharf uses less" : ""));
         console.println("wrote " + out + " and " + png);
     }
 
-    /** Starts the server in its own JVM, drives it, stops it. */
-    private static Run runOnce(String implementation, int threads, Scenario scenario, Pki pki, Duration warmup,
-            Duration measure) throws Exception {
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? Long.toString(d.toSeconds()) : Double.toString(d.toMillis() / 1000.0);
+    }
+
+    /**
+     * The medians of one window of one scenario, per implementation, and how the reference
+     * (Wharf) compares with each; prints the rows and makes the JSON.
+     */
+    static final class Table {
+        private final String label;
+        private final String unit;
+        private final String per;
+        private final boolean lowerIsBetter;
+        private final String reference;
+        /** Every implementation's runs in this window, the reference first. */
+        private final Map<String, List<Run>> runs = new LinkedHashMap<>();
+
+        /**
+         * @param label the row's name
+         * @param unit the figure's unit
+         * @param per what CPU is counted per
+         * @param lowerIsBetter whether a smaller figure wins
+         * @param reference the implementation compared with the others ({@code wharf})
+         * @param all per implementation, per pair, per window
+         * @param window the window
+         */
+        Table(String label, String unit, String per, boolean lowerIsBetter, String reference,
+                Map<String, List<List<Run>>> all, int window) {
+            this.label = label;
+            this.unit = unit;
+            this.per = per;
+            this.lowerIsBetter = lowerIsBetter;
+            this.reference = reference;
+            all.forEach((implementation, pairs) -> runs.put(implementation,
+                    pairs.stream().map(windows -> windows.get(window)).toList()));
+        }
+
+        /** @return the peers: every implementation but the reference and {@link Gateway#DIRECT} */
+        List<String> peers() {
+            return runs.keySet().stream().filter(i -> !i.equals(reference) && !i.equals(Gateway.DIRECT)).toList();
+        }
+
+        Run median(String implementation) {
+            return Bench.median(runs.get(implementation));
+        }
+
+        double cpu(String implementation) {
+            return medianCpu(runs.get(implementation));
+        }
+
+        /** @return the peer with the best median, or null if there is none */
+        String best() {
+            String best = null;
+            for (String peer : peers()) {
+                if (best == null || (lowerIsBetter ? median(peer).rate() < median(best).rate()
+                        : median(peer).rate() > median(best).rate())) {
+                    best = peer;
+                }
+            }
+            return best;
+        }
+
+        /** @return the reference's median over an implementation's */
+        double ratio(String implementation) {
+            return median(reference).rate() / median(implementation).rate();
+        }
+
+        void printEcho(PrintStream console, Map<String, String> skipped, boolean cpu, boolean latency) {
+            Run w = median(reference);
+            String best = best();
+            Run b = best == null ? null : median(best);
+            console.printf(Locale.ROOT, "%-18s %-15s %,12.0f %12s %-20s %6s %13s %13s%n", label, unit, w.rate(),
+                    b == null ? "-" : String.format(Locale.ROOT, "%,.0f", b.rate()), best == null ? "(no peer)" : best,
+                    b == null ? "-" : String.format(Locale.ROOT, "%.2f", ratio(best)),
+                    latency ? w.p50() + "/" + w.p99() : "-", latency && b != null ? b.p50() + "/" + b.p99() : "-");
+            if (cpu) {
+                console.printf(Locale.ROOT, "  server CPU per %s: wharf %.2f µs%n", per, cpu(reference));
+            }
+            for (String peer : peers()) {
+                Run p = median(peer);
+                console.printf(Locale.ROOT, "  vs %-20s %,12.0f  ratio %.2f", peer, p.rate(), ratio(peer));
+                if (latency) {
+                    console.printf(Locale.ROOT, "  p50/p99 %d/%d µs", p.p50(), p.p99());
+                }
+                if (p.lost() > 0 || w.lost() > 0) {
+                    console.printf(Locale.ROOT, "  lost %d (wharf %d)", p.lost(), w.lost());
+                }
+                if (cpu) {
+                    console.printf(Locale.ROOT, "  server CPU %.2f µs (wharf/peer %.2f)", cpu(peer),
+                            cpu(reference) / cpu(peer));
+                }
+                console.println();
+            }
+            skipped.forEach((peer, why) -> console.printf(Locale.ROOT, "  vs %-20s skipped: %s%n", peer, why));
+            TreeSet<String> suites = new TreeSet<>();
+            runs.values().forEach(list -> list.forEach(r -> {
+                if (r.tls() != null) {
+                    suites.add(r.tls());
+                }
+            }));
+            if (suites.size() == 1) {
+                console.println("  TLS negotiated with every server: " + suites.first());
+            } else if (suites.size() > 1) {
+                StringBuilder each = new StringBuilder("  TLS negotiated (NOT the same everywhere):");
+                runs.forEach((implementation, list) -> each.append(' ').append(implementation).append(' ')
+                        .append(list.get(0).tls()).append(';'));
+                console.println(each);
+            }
+        }
+
+        void printGateway(PrintStream console) {
+            Run w = median(reference);
+            console.printf(Locale.ROOT, "%-26s %-11s %10s %,10.0f %10s %10s %8s %8s %8s%n", label, unit,
+                    figure(Gateway.DIRECT), w.rate(), figure("haproxy"), figure("nginx"), ratioText(Gateway.DIRECT),
+                    ratioText("haproxy"), ratioText("nginx"));
+            StringBuilder cpu = new StringBuilder("  proxy CPU per " + per + ":");
+            StringBuilder latency = new StringBuilder("  p50/p99 µs:");
+            for (String implementation : runs.keySet()) {
+                if (!implementation.equals(Gateway.DIRECT)) {
+                    cpu.append(String.format(Locale.ROOT, " %s %.2f µs,", implementation, cpu(implementation)));
+                }
+                Run r = median(implementation);
+                latency.append(' ').append(implementation).append(' ').append(r.p50()).append('/').append(r.p99())
+                        .append(',');
+            }
+            console.println(cpu.substring(0, cpu.length() - 1));
+            if (w.p99() > 0) {
+                console.println(latency.substring(0, latency.length() - 1));
+            }
+        }
+
+        private String figure(String implementation) {
+            return runs.containsKey(implementation) ? String.format(Locale.ROOT, "%,.0f", median(implementation).rate())
+                    : "-";
+        }
+
+        private String ratioText(String implementation) {
+            return runs.containsKey(implementation) ? String.format(Locale.ROOT, "%.2f", ratio(implementation)) : "-";
+        }
+
+        /**
+         * The window's figures as JSON: the reference's median, the best peer, and every
+         * implementation's median, latencies, CPU, ratio and runs.
+         *
+         * @param side what the CPU figure is of ({@code server}, {@code proxy})
+         * @return the members
+         */
+        Map<String, Object> json(String side) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            Run w = median(reference);
+            String best = best();
+            j.put(reference, w.rate());
+            if (best != null) {
+                j.put("best", best);
+                j.put("bestValue", median(best).rate());
+                j.put("ratio", ratio(best));
+            }
+            Map<String, Object> each = new LinkedHashMap<>();
+            for (String implementation : runs.keySet()) {
+                Run m = median(implementation);
+                Map<String, Object> ij = new LinkedHashMap<>();
+                ij.put("median", m.rate());
+                if (!implementation.equals(reference)) {
+                    ij.put("ratio", ratio(implementation));
+                }
+                if (m.p99() > 0) {
+                    ij.put("p50Micros", m.p50());
+                    ij.put("p99Micros", m.p99());
+                }
+                if (m.lost() > 0) {
+                    ij.put("lost", m.lost());
+                }
+                if (m.direct() != 0) {
+                    ij.put("directBytesPerConnection", m.direct());
+                }
+                double cpu = cpu(implementation);
+                if (cpu > 0) {
+                    StringBuilder key = new StringBuilder(side + "CpuMicrosPer");
+                    for (String word : per.split(" ")) {
+                        key.append(Character.toUpperCase(word.charAt(0))).append(word.substring(1));
+                    }
+                    ij.put(key.toString(), cpu); // serverCpuMicrosPerRoundTrip, proxyCpuMicrosPerRequest, ...
+                }
+                if (m.tls() != null) {
+                    ij.put("tls", m.tls());
+                }
+                ij.put("runs", runs.get(implementation).stream().map(Run::rate).toList());
+                each.put(implementation, ij);
+            }
+            j.put("implementations", each);
+            return j;
+        }
+
+        /** @return the chart's bar: the reference against the best peer */
+        Optional<Chart.Bar> bar() {
+            String best = best();
+            return best == null ? Optional.empty()
+                    : Optional.of(new Chart.Bar(label, unit, median(reference).rate(), median(best).rate(), best,
+                            lowerIsBetter));
+        }
+    }
+
+    /** Starts the server in its own JVM, drives it, stops it; one run per window. */
+    private static List<Run> runOnce(Peer peer, int threads, Scenario scenario, Pki pki, TlsClient tls, Windows windows)
+            throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(SERVER_CPUS);
         command.add(java);
-        command.addAll(serverJvmOptions(implementation));
+        command.addAll(serverJvmOptions(peer.id()));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                EchoServer.class.getName(), implementation, Integer.toString(threads), scenario.kind().serverMode()));
+                EchoServer.class.getName(), peer.id(), Integer.toString(threads), scenario.kind().serverMode()));
         if (scenario.kind().tls()) {
-            command.addAll(List.of(pki.chain().toString(), pki.key().toString()));
+            command.addAll(List.of(pki.chain().toString(), pki.key().toString(), String.join(",", tls.cipherSuites())));
         }
         Process server = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
@@ -279,41 +714,59 @@ public final class Bench {
                 first = lines.readLine();
             }
             if (first == null || !first.startsWith("port ")) {
-                throw new IOException(implementation + " server did not start: " + first);
+                throw new IOException(peer.id() + " server did not start: " + first);
             }
             int port = Integer.parseInt(first.substring(5).trim());
             InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
             if (scenario.kind() == Kind.IDLE) {
-                return idle(server, lines, address, scenario.connections());
+                return List.of(idle(server, lines, address, scenario.connections()));
             }
-            SSLContext tls = scenario.kind().tls() ? pki.client() : null;
-            // The server's CPU time when the measured window opens, read while the load runs.
+            TlsClient client = scenario.kind().tls() ? tls : null;
+            // The server reads its CPU time when the driver's window opens and when it closes: the
+            // driver asks at those moments (a line down a pipe), and reads the answers afterwards.
             PrintStream commands = new PrintStream(server.getOutputStream(), true, StandardCharsets.UTF_8);
-            long windowOpens = System.nanoTime() + warmup.toNanos();
-            CompletableFuture<Long> cpuAtStart = CompletableFuture.supplyAsync(() -> {
-                try {
-                    Thread.sleep(Math.max(0, (windowOpens - System.nanoTime()) / 1_000_000));
-                    return cpu(commands, lines);
-                } catch (IOException | InterruptedException e) {
-                    throw new CompletionException(e);
+            Windows.Listener cpuAtEdges = new Windows.Listener() {
+                @Override
+                public void opened(int window) {
+                    commands.println("cpu");
                 }
-            });
-            EchoLoad.Result result = switch (scenario.kind()) {
-                case BULK, TLS_BULK -> EchoLoad.bulk(address, tls, scenario.size(), warmup, measure);
-                case UDP -> EchoLoad.udp(address, scenario.connections(), scenario.size(), warmup, measure);
-                case TLS_HANDSHAKES -> EchoLoad.handshakes(address, tls, scenario.connections(), scenario.size(),
-                        warmup, measure);
-                default -> EchoLoad.run(address, tls, scenario.connections(), scenario.size(), warmup, measure);
+
+                @Override
+                public void closed(int window) {
+                    commands.println("cpu");
+                }
             };
-            long cpuNanos = cpu(commands, lines) - cpuAtStart.join();
-            double units = scenario.kind().bulk() ? result.trips() / 1e6 : result.trips();
-            return new Run(scenario.figure(result), result.p50Micros(), result.p99Micros(), result.lost(), 0,
-                    cpuNanos / 1e3 / units);
+            List<EchoLoad.Result> results = switch (scenario.kind()) {
+                case BULK, TLS_BULK -> EchoLoad.bulk(address, client, scenario.size(), windows, cpuAtEdges);
+                case UDP -> EchoLoad.udp(address, scenario.connections(), scenario.size(), windows, cpuAtEdges);
+                case TLS_HANDSHAKES -> EchoLoad.handshakes(address, client, scenario.connections(), scenario.size(),
+                        windows, cpuAtEdges);
+                default -> EchoLoad.run(address, client, scenario.connections(), scenario.size(), windows, cpuAtEdges);
+            };
+            List<Run> runs = new ArrayList<>();
+            for (EchoLoad.Result result : results) {
+                long cpuNanos = -cpuAnswer(lines) + cpuAnswer(lines);
+                double units = scenario.kind().bulk() ? result.trips() / 1e6 : result.trips();
+                runs.add(new Run(scenario.figure(result), result.p50Micros(), result.p99Micros(), result.lost(), 0,
+                        cpuNanos / 1e3 / units, result.tls()));
+            }
+            return runs;
         } finally {
             server.getOutputStream().close();
             if (!server.waitFor(15, TimeUnit.SECONDS)) {
                 server.destroyForcibly();
             }
+        }
+    }
+
+    /** One gateway run: the tool straight to the upstream, or through a proxy started for it. */
+    private static List<Run> gatewayOnce(String implementation, Gateway.Workload workload, Gateway.Upstream upstream,
+            Windows windows, long ticksPerSecond) throws IOException, InterruptedException {
+        if (implementation.equals(Gateway.DIRECT)) {
+            return Gateway.drive(workload, upstream.address().getPort(), windows, null, ticksPerSecond);
+        }
+        try (Gateway.Proxy proxy = Gateway.proxy(implementation, upstream.address(), SERVER_CPUS, gatewayJvmOptions())) {
+            return Gateway.drive(workload, proxy.port(), windows, proxy::ticks, ticksPerSecond);
         }
     }
 
@@ -329,7 +782,7 @@ public final class Bench {
         try {
             long[] after = memory(commands, lines);
             return new Run((after[0] - before[0]) / (double) count, 0, 0, 0, (after[1] - before[1]) / (double) count,
-                    0);
+                    0, null);
         } finally {
             for (java.nio.channels.SocketChannel channel : open) {
                 channel.close();
@@ -337,9 +790,8 @@ public final class Bench {
         }
     }
 
-    /** Asks the server for its JVM's CPU time so far, in nanoseconds. */
-    private static long cpu(PrintStream commands, BufferedReader lines) throws IOException {
-        commands.println("cpu");
+    /** Reads the server's answer to a {@code cpu} asked earlier: its JVM's CPU time then, in nanoseconds. */
+    private static long cpuAnswer(BufferedReader lines) throws IOException {
         String answer = lines.readLine();
         if (answer == null || !answer.startsWith("cpu ")) {
             throw new IOException("the server answered '" + answer + "' to 'cpu'");
@@ -359,7 +811,12 @@ public final class Bench {
     }
 
     /** The server's certificate and key, made by openssl for this run, and a client context trusting them. */
-    record Pki(Path chain, Path key, SSLContext client) {
+    record Pki(Path chain, Path key, SSLContext trust) {
+
+        /** @return the driver's TLS: trusting the certificate, offering only {@link EchoServer#TLS_SUITE} */
+        TlsClient client() {
+            return new TlsClient(trust, List.of(EchoServer.TLS_SUITE));
+        }
 
         static Pki create() throws IOException, InterruptedException {
             Path dir = Files.createTempDirectory("wharf-bench-pki");
@@ -389,10 +846,6 @@ public final class Bench {
     private static double medianCpu(List<Run> runs) {
         double[] cpu = runs.stream().mapToDouble(Run::cpu).sorted().toArray();
         return cpu[cpu.length / 2];
-    }
-
-    private static long round(double value) {
-        return Math.round(value);
     }
 
     private static String machine() {

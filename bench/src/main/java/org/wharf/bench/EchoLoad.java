@@ -12,9 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-
-import javax.net.ssl.SSLContext;
 
 /**
  * The load generator both servers face: plain NIO on one thread, so neither side's client
@@ -37,8 +34,9 @@ public final class EchoLoad {
      * @param p50Micros median round-trip latency, microseconds
      * @param p99Micros 99th percentile round-trip latency, microseconds
      * @param lost datagrams sent in the measured window that never came back (0 for TCP)
+     * @param tls the TLS protocol and cipher suite a connection of the run agreed on, or null
      */
-    public record Result(long trips, double seconds, long p50Micros, long p99Micros, long lost) {
+    public record Result(long trips, double seconds, long p50Micros, long p99Micros, long lost, String tls) {
 
         /** @return round trips per second */
         public double rate() {
@@ -63,10 +61,10 @@ public final class EchoLoad {
     }
 
     /**
-     * Drives an echo server, over TLS if a context is given.
+     * Drives an echo server, over TLS if a client is given, with one measured window.
      *
      * @param server the server's address
-     * @param tls the client's TLS context, or {@code null} for plain TCP
+     * @param tls the driver's TLS, or {@code null} for plain TCP
      * @param connections connections, each with one message outstanding
      * @param size bytes per message
      * @param warmup time run before measuring
@@ -74,8 +72,26 @@ public final class EchoLoad {
      * @return the figures of the measured window
      * @throws IOException if a connection fails or an echo differs from what was sent
      */
-    public static Result run(InetSocketAddress server, SSLContext tls, int connections, int size, Duration warmup,
+    public static Result run(InetSocketAddress server, TlsClient tls, int connections, int size, Duration warmup,
             Duration measure) throws IOException {
+        return run(server, tls, connections, size, Windows.of(warmup, measure), Windows.Listener.NONE).get(0);
+    }
+
+    /**
+     * Drives an echo server, over TLS if a client is given. Every connection is open (and its
+     * handshake done) before the load, and so the windows' clock, starts.
+     *
+     * @param server the server's address
+     * @param tls the driver's TLS, or {@code null} for plain TCP
+     * @param connections connections, each with one message outstanding
+     * @param size bytes per message
+     * @param windows when to measure, from the start of the load
+     * @param listener told as each window opens and closes
+     * @return the figures of each window
+     * @throws IOException if a connection fails or an echo differs from what was sent
+     */
+    static List<Result> run(InetSocketAddress server, TlsClient tls, int connections, int size, Windows windows,
+            Windows.Listener listener) throws IOException {
         if (size < 8) {
             throw new IllegalArgumentException("size = " + size + ": at least 8 bytes (a sequence number)");
         }
@@ -88,20 +104,16 @@ public final class EchoLoad {
                 link.channel().configureBlocking(false);
                 c.key = link.channel().register(selector, SelectionKey.OP_READ, c);
             }
-            long[] histogram = new long[MAX_MICROS + 1];
+            long[][] histograms = new long[windows.count()][MAX_MICROS + 1];
+            long[] trips = new long[windows.count()];
             long now = System.nanoTime();
-            long measureFrom = now + warmup.toNanos();
-            long end = measureFrom + measure.toNanos();
+            Windows.Clock clock = windows.start(now, listener);
             for (Conn c : conns) {
                 c.send(now);
             }
-            long trips = 0;
-            boolean measuring = false;
-            while ((now = System.nanoTime()) < end) {
-                if (!measuring && now >= measureFrom) {
-                    measuring = true;
-                }
-                selector.select(Math.max(1, (end - now) / 1_000_000));
+            while (!clock.finished(now = System.nanoTime())) {
+                clock.advance(now);
+                selector.select(Math.max(1, clock.nanosToNextBoundary(now) / 1_000_000));
                 for (SelectionKey key : selector.selectedKeys()) {
                     Conn c = (Conn) key.attachment();
                     if (key.isValid() && key.isWritable()) {
@@ -109,17 +121,24 @@ public final class EchoLoad {
                     }
                     if (key.isValid() && key.isReadable() && c.read()) {
                         long done = System.nanoTime();
-                        if (measuring) {
-                            trips++;
-                            histogram[(int) Math.min(MAX_MICROS, (done - c.sentAt) / 1_000)]++;
+                        int window = clock.advance(done);
+                        if (window >= 0) {
+                            trips[window]++;
+                            histograms[window][(int) Math.min(MAX_MICROS, (done - c.sentAt) / 1_000)]++;
                         }
                         c.send(done);
                     }
                 }
                 selector.selectedKeys().clear();
             }
-            return new Result(trips, measure.toNanos() / 1e9, percentile(histogram, trips, 0.50),
-                    percentile(histogram, trips, 0.99), 0);
+            clock.advance(now);
+            String negotiated = conns.isEmpty() ? null : conns.get(0).link.negotiated();
+            List<Result> results = new ArrayList<>();
+            for (int w = 0; w < windows.count(); w++) {
+                results.add(new Result(trips[w], windows.length().toNanos() / 1e9, percentile(histograms[w], trips[w], 0.50),
+                        percentile(histograms[w], trips[w], 0.99), 0, negotiated));
+            }
+            return results;
         } finally {
             for (Conn c : conns) {
                 c.link.close();
@@ -128,7 +147,7 @@ public final class EchoLoad {
     }
 
     /** Connects in blocking mode, with the TLS handshake done if {@code tls} is given. */
-    private static Link open(InetSocketAddress server, SSLContext tls) throws IOException {
+    private static Link open(InetSocketAddress server, TlsClient tls) throws IOException {
         if (tls != null) {
             return TlsLink.open(server, tls);
         }
@@ -159,19 +178,36 @@ public final class EchoLoad {
     }
 
     /**
-     * Streams data through an echo server, over TLS if a context is given; see
-     * {@link #bulk(InetSocketAddress, int, Duration, Duration)}.
+     * Streams data through an echo server, over TLS if a client is given, with one measured
+     * window; see {@link #bulk(InetSocketAddress, int, Duration, Duration)}.
      *
      * @param server the server's address
-     * @param tls the client's TLS context, or {@code null} for plain TCP
+     * @param tls the driver's TLS, or {@code null} for plain TCP
      * @param chunk bytes per write
      * @param warmup time run before measuring
      * @param measure time measured
      * @return bytes echoed back in the measured window (as {@code trips}) and the window
      * @throws IOException if the connection fails or the echo differs from what was sent
      */
-    public static Result bulk(InetSocketAddress server, SSLContext tls, int chunk, Duration warmup, Duration measure)
+    public static Result bulk(InetSocketAddress server, TlsClient tls, int chunk, Duration warmup, Duration measure)
             throws IOException {
+        return bulk(server, tls, chunk, Windows.of(warmup, measure), Windows.Listener.NONE).get(0);
+    }
+
+    /**
+     * Streams data through an echo server, over TLS if a client is given: the connection is
+     * open (and its handshake done) before the windows' clock starts.
+     *
+     * @param server the server's address
+     * @param tls the driver's TLS, or {@code null} for plain TCP
+     * @param chunk bytes per write
+     * @param windows when to measure, from the start of the load
+     * @param listener told as each window opens and closes
+     * @return bytes echoed back in each window (as {@code trips}); latencies are zero
+     * @throws IOException if the connection fails or the echo differs from what was sent
+     */
+    static List<Result> bulk(InetSocketAddress server, TlsClient tls, int chunk, Windows windows,
+            Windows.Listener listener) throws IOException {
         byte[] period = new byte[PERIOD];
         new java.util.Random(PERIOD).nextBytes(period);
         byte[] pattern = new byte[PERIOD + chunk]; // any chunk-long window of the endless stream
@@ -187,19 +223,16 @@ public final class EchoLoad {
             out.limit(0);
             long sent = 0;
             long received = 0;
+            long[] bytes = new long[windows.count()];
             long now = System.nanoTime();
-            long measureFrom = now + warmup.toNanos();
-            long end = measureFrom + measure.toNanos();
-            long receivedAtStart = -1;
-            while ((now = System.nanoTime()) < end) {
-                if (receivedAtStart < 0 && now >= measureFrom) {
-                    receivedAtStart = received;
-                }
+            Windows.Clock clock = windows.start(now, listener);
+            while (!clock.finished(now = System.nanoTime())) {
+                clock.advance(now);
                 boolean buffered = link.buffered(); // TLS: records taken from the socket, not yet read
                 if (buffered) {
                     selector.selectNow();
                 } else {
-                    selector.select(Math.max(1, (end - now) / 1_000_000));
+                    selector.select(Math.max(1, clock.nanosToNextBoundary(now) / 1_000_000));
                 }
                 if (key.isWritable()) {
                     if (link.pendingWrite()) {
@@ -226,20 +259,28 @@ public final class EchoLoad {
                         throw new IOException("echo at byte " + received + " differs from what was sent");
                     }
                     received += n;
+                    int window = clock.advance(System.nanoTime());
+                    if (window >= 0) {
+                        bytes[window] += n;
+                    }
                 }
                 selector.selectedKeys().clear();
             }
-            return new Result(received - Math.max(0, receivedAtStart), measure.toNanos() / 1e9, 0, 0, 0);
+            clock.advance(now);
+            List<Result> results = new ArrayList<>();
+            for (int w = 0; w < windows.count(); w++) {
+                results.add(new Result(bytes[w], windows.length().toNanos() / 1e9, 0, 0, 0, link.negotiated()));
+            }
+            return results;
         }
     }
 
     /**
-     * Full TLS handshakes: {@code clients} threads each connect in blocking mode, complete a
-     * full handshake, echo one message (so the server has finished its side too), close, and
-     * start over.
+     * Full TLS handshakes with one measured window; see
+     * {@link #handshakes(InetSocketAddress, TlsClient, int, int, Windows, Windows.Listener)}.
      *
      * @param server the server's address
-     * @param tls the client's TLS context
+     * @param tls the driver's TLS
      * @param clients concurrent clients, one thread each
      * @param size bytes of the message echoed on each connection, at least 8
      * @param warmup time run before measuring
@@ -248,23 +289,46 @@ public final class EchoLoad {
      *     latencies from connect to echo
      * @throws IOException if a handshake fails or an echo differs from what was sent
      */
-    public static Result handshakes(InetSocketAddress server, SSLContext tls, int clients, int size, Duration warmup,
+    public static Result handshakes(InetSocketAddress server, TlsClient tls, int clients, int size, Duration warmup,
             Duration measure) throws IOException {
-        long measureFrom = System.nanoTime() + warmup.toNanos();
-        long end = measureFrom + measure.toNanos();
-        List<long[]> histograms = new ArrayList<>();
+        return handshakes(server, tls, clients, size, Windows.of(warmup, measure), Windows.Listener.NONE).get(0);
+    }
+
+    /**
+     * Full TLS handshakes: {@code clients} threads each connect in blocking mode, complete a
+     * full handshake, echo one message (so the server has finished its side too), close, and
+     * start over. A connection counts in the window in which its echo came back; the calling
+     * thread keeps the windows' clock (and tells the listener) while the clients run.
+     *
+     * @param server the server's address
+     * @param tls the driver's TLS
+     * @param clients concurrent clients, one thread each
+     * @param size bytes of the message echoed on each connection, at least 8
+     * @param windows when to measure, from the start of the load
+     * @param listener told as each window opens and closes
+     * @return connections completed in each window (as {@code trips}) and the latencies from
+     *     connect to echo
+     * @throws IOException if a handshake fails or an echo differs from what was sent
+     */
+    static List<Result> handshakes(InetSocketAddress server, TlsClient tls, int clients, int size, Windows windows,
+            Windows.Listener listener) throws IOException {
+        long start = System.nanoTime();
+        Windows.Clock clock = windows.start(start, listener);
+        long end = start + windows.spanNanos();
+        List<long[][]> histograms = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-        AtomicLong trips = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<String> negotiated = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLongArray trips = new java.util.concurrent.atomic.AtomicLongArray(windows.count());
         for (int t = 0; t < clients; t++) {
-            long[] histogram = new long[MAX_MICROS + 1];
+            long[][] histogram = new long[windows.count()][MAX_MICROS + 1];
             histograms.add(histogram);
             int id = t;
             Thread thread = new Thread(() -> {
                 ByteBuffer out = ByteBuffer.allocate(size);
                 ByteBuffer in = ByteBuffer.allocate(size);
                 try {
-                    for (long sequence = 0; System.nanoTime() < end && failure.get() == null; sequence++) {
+                    for (long sequence = 0; System.nanoTime() - end < 0 && failure.get() == null; sequence++) {
                         long started = System.nanoTime();
                         out.clear().putLong(sequence);
                         while (out.hasRemaining()) {
@@ -273,6 +337,7 @@ public final class EchoLoad {
                         out.flip();
                         in.clear();
                         try (TlsLink link = TlsLink.open(server, tls)) {
+                            negotiated.compareAndSet(null, link.negotiated());
                             while (out.hasRemaining()) {
                                 link.write(out);
                             }
@@ -286,9 +351,10 @@ public final class EchoLoad {
                             throw new IOException("echo " + sequence + " differs from what was sent");
                         }
                         long finished = System.nanoTime();
-                        if (finished >= measureFrom && finished < end) {
-                            trips.incrementAndGet();
-                            histogram[(int) Math.min(MAX_MICROS, (finished - started) / 1_000)]++;
+                        int window = windows.at(finished - start);
+                        if (window >= 0) {
+                            trips.incrementAndGet(window);
+                            histogram[window][(int) Math.min(MAX_MICROS, (finished - started) / 1_000)]++;
                         }
                     }
                 } catch (Throwable e) {
@@ -298,6 +364,12 @@ public final class EchoLoad {
             threads.add(thread);
             thread.start();
         }
+        // The windows open and close on time while the clients work (this thread only waits).
+        for (long now; !clock.finished(now = System.nanoTime()) && failure.get() == null;) {
+            clock.advance(now);
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.max(100_000, clock.nanosToNextBoundary(now)));
+        }
+        clock.advance(System.nanoTime());
         for (Thread thread : threads) {
             try {
                 thread.join();
@@ -309,15 +381,19 @@ public final class EchoLoad {
         if (failure.get() != null) {
             throw new IOException("a handshake client failed: " + failure.get(), failure.get());
         }
-        long[] histogram = new long[MAX_MICROS + 1];
-        for (long[] h : histograms) {
-            for (int i = 0; i < h.length; i++) {
-                histogram[i] += h[i];
+        List<Result> results = new ArrayList<>();
+        for (int w = 0; w < windows.count(); w++) {
+            long[] histogram = new long[MAX_MICROS + 1];
+            for (long[][] h : histograms) {
+                for (int i = 0; i < histogram.length; i++) {
+                    histogram[i] += h[w][i];
+                }
             }
+            long total = trips.get(w);
+            results.add(new Result(total, windows.length().toNanos() / 1e9, percentile(histogram, total, 0.50),
+                    percentile(histogram, total, 0.99), 0, negotiated.get()));
         }
-        long total = trips.get();
-        return new Result(total, measure.toNanos() / 1e9, percentile(histogram, total, 0.50),
-                percentile(histogram, total, 0.99), 0);
+        return results;
     }
 
     /**
@@ -354,9 +430,8 @@ public final class EchoLoad {
     }
 
     /**
-     * Drives a UDP echo server with {@code outstanding} datagrams in flight: each answer (its
-     * bytes checked) sends the next; a datagram with no answer after {@code lossAfter} counts
-     * as lost and is replaced.
+     * Drives a UDP echo server with one measured window; see
+     * {@link #udp(InetSocketAddress, int, int, Windows, Windows.Listener)}.
      *
      * @param server the server's address
      * @param outstanding datagrams in flight
@@ -368,6 +443,24 @@ public final class EchoLoad {
      */
     public static Result udp(InetSocketAddress server, int outstanding, int size, Duration warmup, Duration measure)
             throws IOException {
+        return udp(server, outstanding, size, Windows.of(warmup, measure), Windows.Listener.NONE).get(0);
+    }
+
+    /**
+     * Drives a UDP echo server with {@code outstanding} datagrams in flight: each answer (its
+     * bytes checked) sends the next; a datagram with no answer after 50 ms counts as lost (in
+     * the window it was sent in) and is replaced.
+     *
+     * @param server the server's address
+     * @param outstanding datagrams in flight
+     * @param size bytes per datagram, at least 8
+     * @param windows when to measure, from the start of the load
+     * @param listener told as each window opens and closes
+     * @return answers in each window (as {@code trips}), latencies, and losses
+     * @throws IOException if the socket fails or an answer differs from every datagram sent
+     */
+    static List<Result> udp(InetSocketAddress server, int outstanding, int size, Windows windows,
+            Windows.Listener listener) throws IOException {
         long lossAfter = TimeUnit.MILLISECONDS.toNanos(50);
         try (Selector selector = Selector.open(); DatagramChannel channel = DatagramChannel.open()) {
             channel.bind(new InetSocketAddress(server.getAddress(), 0)).connect(server);
@@ -376,14 +469,14 @@ public final class EchoLoad {
             java.util.LinkedHashMap<Long, Long> inFlight = new java.util.LinkedHashMap<>(); // sequence -> sent at
             ByteBuffer out = ByteBuffer.allocateDirect(size);
             ByteBuffer in = ByteBuffer.allocateDirect(size + 1);
-            long[] histogram = new long[MAX_MICROS + 1];
+            long[][] histograms = new long[windows.count()][MAX_MICROS + 1];
+            long[] trips = new long[windows.count()];
+            long[] lost = new long[windows.count()];
             long sequence = 0;
-            long trips = 0;
-            long lost = 0;
             long now = System.nanoTime();
-            long measureFrom = now + warmup.toNanos();
-            long end = measureFrom + measure.toNanos();
-            while ((now = System.nanoTime()) < end) {
+            Windows.Clock clock = windows.start(now, listener);
+            while (!clock.finished(now = System.nanoTime())) {
+                clock.advance(now);
                 while (inFlight.size() < outstanding) {
                     sequence++;
                     fillDatagram(out, sequence);
@@ -406,9 +499,10 @@ public final class EchoLoad {
                         throw new IOException("answer " + answered + " differs from what was sent");
                     }
                     Long sentAt = inFlight.remove(answered);
-                    if (sentAt != null && at >= measureFrom) {
-                        trips++;
-                        histogram[(int) Math.min(MAX_MICROS, (at - sentAt) / 1_000)]++;
+                    int window = clock.advance(at);
+                    if (sentAt != null && window >= 0) {
+                        trips[window]++;
+                        histograms[window][(int) Math.min(MAX_MICROS, (at - sentAt) / 1_000)]++;
                     }
                 }
                 for (var i = inFlight.entrySet().iterator(); i.hasNext();) {
@@ -416,14 +510,20 @@ public final class EchoLoad {
                     if (now - e.getValue() < lossAfter) {
                         break; // in sending order: the rest are younger
                     }
-                    if (e.getValue() >= measureFrom) {
-                        lost++;
+                    int window = windows.at(e.getValue() - clock.startNanos());
+                    if (window >= 0) {
+                        lost[window]++;
                     }
                     i.remove();
                 }
             }
-            return new Result(trips, measure.toNanos() / 1e9, percentile(histogram, trips, 0.50),
-                    percentile(histogram, trips, 0.99), lost);
+            clock.advance(now);
+            List<Result> results = new ArrayList<>();
+            for (int w = 0; w < windows.count(); w++) {
+                results.add(new Result(trips[w], windows.length().toNanos() / 1e9, percentile(histograms[w], trips[w], 0.50),
+                        percentile(histograms[w], trips[w], 0.99), lost[w], null));
+            }
+            return results;
         }
     }
 

@@ -45,6 +45,11 @@ interface Link extends AutoCloseable {
     /** @return whether bytes already taken from the socket wait to be read */
     boolean buffered();
 
+    /** @return the TLS protocol and cipher suite agreed on, as {@code TLSv1.3 TLS_AES_128_GCM_SHA256}; null for plain TCP */
+    default String negotiated() {
+        return null;
+    }
+
     @Override
     void close() throws IOException;
 

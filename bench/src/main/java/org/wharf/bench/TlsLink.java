@@ -6,7 +6,6 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -41,20 +40,24 @@ final class TlsLink implements Link {
 
     /**
      * Connects and completes a full TLS 1.3 handshake (the engine has no peer name, so no
-     * session is resumed). The channel is left in blocking mode.
+     * session is resumed), offering only the client's cipher suites. The channel is left in
+     * blocking mode.
      *
      * @param server the server
-     * @param context the client's TLS context (it must trust the server)
+     * @param client the client's TLS context (it must trust the server) and suites
      * @return the connected link
      * @throws IOException if the connection or the handshake fails
      */
-    static TlsLink open(InetSocketAddress server, SSLContext context) throws IOException {
+    static TlsLink open(InetSocketAddress server, TlsClient client) throws IOException {
         SocketChannel channel = SocketChannel.open(server);
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            SSLEngine engine = context.createSSLEngine();
+            SSLEngine engine = client.context().createSSLEngine();
             engine.setUseClientMode(true);
             engine.setEnabledProtocols(new String[] {"TLSv1.3"});
+            if (!client.cipherSuites().isEmpty()) {
+                engine.setEnabledCipherSuites(client.cipherSuites().toArray(String[]::new));
+            }
             TlsLink link = new TlsLink(channel, engine);
             link.handshake();
             return link;
@@ -120,6 +123,11 @@ final class TlsLink implements Link {
             plainIn.flip();
             netIn.compact();
         }
+    }
+
+    @Override
+    public String negotiated() {
+        return engine.getSession().getProtocol() + " " + engine.getSession().getCipherSuite();
     }
 
     @Override

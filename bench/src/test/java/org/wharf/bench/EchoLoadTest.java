@@ -20,12 +20,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** The driver and both servers work, and the driver notices a wrong echo (no speed is asserted here). */
+/**
+ * The driver and every server work (Wharf, and Netty on each transport and TLS engine this
+ * machine can load), the driver's measuring windows are the ones it counts in, and the driver
+ * notices a wrong echo. No speed is asserted here.
+ */
 class EchoLoadTest {
 
+    /** Skips a Netty configuration whose native library does not load here, saying why. */
+    static void assumeRuns(String implementation) {
+        Peer peer = Peer.of(implementation);
+        assumeTrue(peer.unavailable().isEmpty(), () -> implementation + " cannot run here: " + peer.unavailable().get());
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty"})
-    void bothServersEchoEveryMessageTheDriverSends(String implementation) throws Exception {
+    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll", "netty-io_uring"})
+    void everyServerEchoesEveryMessageTheDriverSends(String implementation) throws Exception {
+        assumeRuns(implementation);
         try (EchoServer server = EchoServer.start(implementation, 1)) {
             EchoLoad.Result result = EchoLoad.run(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()),
                     8, 64, Duration.ofMillis(50), Duration.ofMillis(200));
@@ -35,8 +46,9 @@ class EchoLoadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty"})
-    void bothServersStreamBulkDataBackIntact(String implementation) throws Exception {
+    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll", "netty-io_uring"})
+    void everyServerStreamsBulkDataBackIntact(String implementation) throws Exception {
+        assumeRuns(implementation);
         try (EchoServer server = EchoServer.start(implementation, 1)) {
             EchoLoad.Result result = EchoLoad.bulk(new InetSocketAddress(InetAddress.getLoopbackAddress(),
                     server.port()), 64 * 1024, Duration.ofMillis(50), Duration.ofMillis(300));
@@ -45,8 +57,9 @@ class EchoLoadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty"})
-    void bothServersEchoDatagrams(String implementation) throws Exception {
+    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll", "netty-io_uring"})
+    void everyServerEchoesDatagrams(String implementation) throws Exception {
+        assumeRuns(implementation);
         try (EchoServer server = EchoServer.start(implementation, 1, true)) {
             EchoLoad.Result result = EchoLoad.udp(new InetSocketAddress(InetAddress.getLoopbackAddress(),
                     server.port()), 16, 64, Duration.ofMillis(50), Duration.ofMillis(300));
@@ -56,14 +69,16 @@ class EchoLoadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty"})
-    void bothServersEchoOverTls13(String implementation) throws Exception {
+    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll-openssl"})
+    void everyTlsServerEchoesOverTls13(String implementation) throws Exception {
+        assumeRuns(implementation);
         Bench.Pki pki = Bench.Pki.create();
         try (EchoServer server = EchoServer.startTls(implementation, 1, pki.chain(), pki.key())) {
             InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
             EchoLoad.Result echo = EchoLoad.run(address, pki.client(), 4, 64, Duration.ofMillis(50),
                     Duration.ofMillis(300));
             assertTrue(echo.trips() > 0, "no round trip completed: " + echo);
+            assertEquals("TLSv1.3 " + EchoServer.TLS_SUITE, echo.tls());
             EchoLoad.Result bulk = EchoLoad.bulk(address, pki.client(), 64 * 1024, Duration.ofMillis(50),
                     Duration.ofMillis(500));
             assertTrue(bulk.trips() > 64 * 1024, "less than one chunk echoed: " + bulk);
@@ -74,8 +89,9 @@ class EchoLoadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty"})
+    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll", "netty-io_uring"})
     void idleConnectionsStayOpenAfterTheirEcho(String implementation) throws Exception {
+        assumeRuns(implementation);
         try (EchoServer server = EchoServer.start(implementation, 1)) {
             List<SocketChannel> open = EchoLoad.idle(new InetSocketAddress(InetAddress.getLoopbackAddress(),
                     server.port()), 300);
@@ -95,6 +111,76 @@ class EchoLoadTest {
         assumeTrue(Iperf.available(), "iperf3 is not installed");
         assertTrue(Iperf.tcp(List.of(), Duration.ofSeconds(1)) > 0);
         assertTrue(Iperf.udp(List.of(), Duration.ofSeconds(1)) > 0);
+    }
+
+    /**
+     * The window the driver tells the server of is the one it counts in: it opens only once
+     * every connection is open (so handshakes and connecting fall outside it), and the
+     * messages the server echoes between the two signals are the round trips the driver
+     * counts, give or take the one in flight on each connection.
+     */
+    @Test
+    void theServerIsToldOfExactlyTheWindowTheDriverCounts() throws Exception {
+        int connections = 8;
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong echoed = new java.util.concurrent.atomic.AtomicLong();
+        try (ServerSocket listener = new ServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        Socket s = listener.accept();
+                        accepted.incrementAndGet();
+                        Thread echo = new Thread(() -> {
+                            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                                byte[] message = new byte[64];
+                                while (in.readNBytes(message, 0, 64) == 64) {
+                                    echoed.incrementAndGet(); // counted before the answer leaves
+                                    out.write(message);
+                                }
+                            } catch (IOException e) {
+                                // the driver closed the connection
+                            }
+                        });
+                        echo.setDaemon(true);
+                        echo.start();
+                    }
+                } catch (IOException e) {
+                    // the listener closed
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            long[] atOpen = new long[2];
+            long[] atClose = new long[2];
+            int[] acceptedAtOpen = new int[2];
+            List<String> events = new java.util.ArrayList<>();
+            Windows windows = new Windows(List.of(Duration.ofMillis(50), Duration.ofMillis(400)), Duration.ofMillis(200));
+            List<EchoLoad.Result> results = EchoLoad.run(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    listener.getLocalPort()), null, connections, 64, windows, new Windows.Listener() {
+                        @Override
+                        public void opened(int window) {
+                            events.add("opened " + window);
+                            acceptedAtOpen[window] = accepted.get();
+                            atOpen[window] = echoed.get();
+                        }
+
+                        @Override
+                        public void closed(int window) {
+                            events.add("closed " + window);
+                            atClose[window] = echoed.get();
+                        }
+                    });
+            assertEquals(List.of("opened 0", "closed 0", "opened 1", "closed 1"), events);
+            assertEquals(2, results.size());
+            for (int w = 0; w < 2; w++) {
+                assertEquals(connections, acceptedAtOpen[w], "window " + w + " opened before every connection was open");
+                long serverSaw = atClose[w] - atOpen[w];
+                long driverCounted = results.get(w).trips();
+                assertTrue(driverCounted > 0, "window " + w + " counted nothing");
+                assertTrue(Math.abs(serverSaw - driverCounted) <= connections, "window " + w + ": the server echoed "
+                        + serverSaw + " messages between the signals, the driver counted " + driverCounted);
+            }
+        }
     }
 
     @Test
