@@ -17,7 +17,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import org.wharf.protocol.api.ProtocolContext;
-import org.wharf.protocol.echo.EchoFactory;
+import org.wharf.protocol.echo.internal.EchoFactory;
 import org.wharf.transport.api.Connected;
 import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramProtocol;

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.wharf.endpoints.Server;
 import org.wharf.protocol.api.ProtocolContext;
-import org.wharf.protocol.proxy.ProxyFactory;
+import org.wharf.protocol.proxy.internal.ProxyFactory;
 import org.wharf.transport.api.StreamTransportProvider;
 
 /**

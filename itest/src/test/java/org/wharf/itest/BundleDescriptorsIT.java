@@ -108,7 +108,7 @@ class BundleDescriptorsIT {
         Attributes main = BuiltBundles.manifest("transport.nio").getMainAttributes();
         assertEquals("org.wharf.transport.nio", main.getValue("Bundle-SymbolicName"));
         assertEquals(null, main.getValue("Export-Package"), "an implementation bundle exports nothing");
-        assertEquals("OSGI-INF/org.wharf.transport.nio.osgi.NioTransportComponent.xml", main.getValue("Service-Component"));
+        assertEquals("OSGI-INF/org.wharf.transport.nio.internal.NioTransportComponent.xml", main.getValue("Service-Component"));
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(main.getValue("Import-Package"));
         assertEquals("[0.2,0.3)", imports.get("org.wharf.transport.api").get("version"),
                 "an implementation of provider types takes a provider range");

@@ -127,7 +127,7 @@ class ModulePathIT {
         Class<?> factoryType = loader.loadClass("org.wharf.protocol.api.ProtocolFactory");
         Object found = null;
         for (Object factory : java.util.ServiceLoader.load(layer, factoryType)) { // every provider instantiates
-            if (factory.getClass().getName().equals("org.wharf.protocol.proxy.ProxyFactory")) {
+            if (factory.getClass().getName().equals("org.wharf.protocol.proxy.internal.ProxyFactory")) {
                 found = factory;
             }
         }

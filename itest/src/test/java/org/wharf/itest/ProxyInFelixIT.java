@@ -140,8 +140,8 @@ class ProxyInFelixIT {
 
         // Without its protocol the gateway waits, and its configuration stays the user's.
         proxy.uninstall();
-        endpoints.awaitState("edge", "WAITING");
-        assertTrue(endpoints.reason("edge").contains("proxy"), endpoints.reason("edge"));
+        Felix.awaitTrue(() -> "WAITING".equals(endpoints.state("edge")) && endpoints.reason("edge").contains("proxy"),
+                "the gateway waits for its protocol and says so");
         assertEquals(1, endpoints.configurations("(service.factoryPid=org.wharf.proxy)").size());
         assertEquals(List.of(), endpoints.configurations("(service.factoryPid=org.wharf.server)"),
                 "nothing left behind");

@@ -160,6 +160,31 @@ class WhiteboardIT {
     }
 
     @Test
+    void aDatagramEndpointCountsItsDatagramsAndRebindsForNewProtocolSettings() throws Exception {
+        felix.start("itest.protocol");
+        configure("dgram", Map.of("transport", "udp", "host", "127.0.0.1", "port", 0, "protocol", "greeter"));
+        awaitState("dgram", "LISTENING");
+        int port = port("dgram");
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            socket.setSoTimeout(10_000);
+            byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+            socket.send(new java.net.DatagramPacket(hello, hello.length, InetAddress.getLoopbackAddress(), port));
+            java.net.DatagramPacket answer = new java.net.DatagramPacket(new byte[256], 256);
+            socket.receive(answer);
+            assertAnswer("hello", new String(answer.getData(), 0, answer.getLength(), StandardCharsets.UTF_8));
+        }
+        Felix.awaitTrue(() -> ((Long) Felix.get(endpoint("dgram"), "bytesReceived")) == 5L
+                && ((Long) Felix.get(endpoint("dgram"), "sessions")) == 1L, "the datagram is counted: " + endpoint("dgram"));
+        // A datagram protocol is made once per bind: a protocol setting that changes needs a new bind.
+        configure("dgram", Map.of("transport", "udp", "host", "127.0.0.1", "port", 0, "protocol", "greeter",
+                "greeter.anything", "new"));
+        Felix.awaitTrue(() -> {
+            Object e = endpoint("dgram");
+            return e != null && "LISTENING".equals(String.valueOf(Felix.get(e, "state"))) && port(e) != port;
+        }, "the endpoint bound again with its new settings");
+    }
+
+    @Test
     void aBadConfigurationFailsWithThePropertyNamedAndOthersServe() throws Exception {
         felix.start("itest.protocol");
         configure("good", Map.of("port", 0, "protocol", "greeter"));

@@ -10,7 +10,7 @@ import org.wharf.transport.api.Settings;
  * What a request may hold and how long it may take; beyond it the request is answered with
  * its status and the connection closes. Limits are set by configuration, never by the client.
  *
- * <p>An endpoint with {@code protocol = http} takes them from its configuration properties
+ * <p>An endpoint of an HTTP protocol ({@code status}, say) takes them from its configuration properties
  * ({@link #fromProperties(Map)}):
  *
  * <table>
@@ -32,19 +32,9 @@ import org.wharf.transport.api.Settings;
  *       section to the end of the body (else 408). 0 for none</td></tr>
  * </table>
  *
- * @param maxRequestLine the longest request line in bytes, without its CRLF (else 414)
- * @param maxHeaderBytes the most bytes of the header section, line ends included (else 431); the
- *        same bounds the trailer section of a chunked body
- * @param maxBody the largest body in bytes (else 413)
- * @param maxHeaderFields the most header field lines (else 431); the same bounds the trailers
- * @param maxEmptyLines the most empty lines accepted before a request line (else 400)
- * @param headerTimeout how long a client has to send a request's header section, from the moment
- *        the server is ready for it; {@link Duration#ZERO} for no limit
- * @param bodyTimeout how long a client has to send a body, from the end of its header section;
- *        {@link Duration#ZERO} for no limit
+ * <p>A class, not a record, so that it can grow compatibly.
  */
-public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, int maxHeaderFields, int maxEmptyLines,
-        Duration headerTimeout, Duration bodyTimeout) {
+public final class HttpLimits {
 
     private static final int DEFAULT_HEADER_FIELDS = 100;
     private static final int DEFAULT_EMPTY_LINES = 4;
@@ -59,6 +49,14 @@ public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, in
     public static final HttpLimits DEFAULT = new HttpLimits(8192, 16384, 1 << 20, DEFAULT_HEADER_FIELDS,
             DEFAULT_EMPTY_LINES, DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT);
 
+    private final int maxRequestLine;
+    private final int maxHeaderBytes;
+    private final int maxBody;
+    private final int maxHeaderFields;
+    private final int maxEmptyLines;
+    private final Duration headerTimeout;
+    private final Duration bodyTimeout;
+
     /**
      * Checks the limits.
      *
@@ -71,7 +69,8 @@ public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, in
      * @param bodyTimeout the body's deadline, zero (none) or more
      * @throws IllegalArgumentException naming the limit and the value out of range
      */
-    public HttpLimits {
+    public HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, int maxHeaderFields, int maxEmptyLines,
+            Duration headerTimeout, Duration bodyTimeout) {
         if (maxRequestLine < 16 || maxHeaderBytes < 16 || maxBody < 0) {
             throw new IllegalArgumentException("HTTP limits too small: request line " + maxRequestLine + ", headers "
                     + maxHeaderBytes + ", body " + maxBody);
@@ -88,6 +87,13 @@ public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, in
             throw new IllegalArgumentException("HTTP timeouts must be 0 or more, got header " + headerTimeout + ", body "
                     + bodyTimeout);
         }
+        this.maxRequestLine = maxRequestLine;
+        this.maxHeaderBytes = maxHeaderBytes;
+        this.maxBody = maxBody;
+        this.maxHeaderFields = maxHeaderFields;
+        this.maxEmptyLines = maxEmptyLines;
+        this.headerTimeout = headerTimeout;
+        this.bodyTimeout = bodyTimeout;
     }
 
     /**
@@ -98,7 +104,8 @@ public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, in
      * @param maxBody the largest body
      */
     public HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody) {
-        this(maxRequestLine, maxHeaderBytes, maxBody, DEFAULT_HEADER_FIELDS, DEFAULT_EMPTY_LINES, DEFAULT_HEADER_TIMEOUT,
+        this(maxRequestLine, maxHeaderBytes, maxBody, DEFAULT_HEADER_FIELDS, DEFAULT_EMPTY_LINES,
+                DEFAULT_HEADER_TIMEOUT,
                 DEFAULT_BODY_TIMEOUT);
     }
 
@@ -121,7 +128,97 @@ public record HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, in
                 settings.integer("http.maxBody", DEFAULT.maxBody, 0, Integer.MAX_VALUE),
                 settings.integer("http.maxHeaderFields", DEFAULT.maxHeaderFields, 1, Integer.MAX_VALUE),
                 settings.integer("http.maxEmptyLines", DEFAULT.maxEmptyLines, 0, Integer.MAX_VALUE),
-                Duration.ofMillis(settings.number("http.headerTimeout", DEFAULT.headerTimeout.toMillis(), 0, maxMillis)),
+                Duration.ofMillis(settings.number("http.headerTimeout", DEFAULT.headerTimeout.toMillis(), 0,
+                        maxMillis)),
                 Duration.ofMillis(settings.number("http.bodyTimeout", DEFAULT.bodyTimeout.toMillis(), 0, maxMillis)));
+    }
+
+    /**
+     * The longest request line in bytes, without its CRLF (else 414).
+     *
+     * @return the maxRequestLine
+     */
+    public int maxRequestLine() {
+        return maxRequestLine;
+    }
+
+    /**
+     * The most bytes of the header section,
+             line ends included (else 431); the same bounds the trailer section of a chunked body.
+     *
+     * @return the maxHeaderBytes
+     */
+    public int maxHeaderBytes() {
+        return maxHeaderBytes;
+    }
+
+    /**
+     * The largest body in bytes (else 413).
+     *
+     * @return the maxBody
+     */
+    public int maxBody() {
+        return maxBody;
+    }
+
+    /**
+     * The most header field lines (else 431); the same bounds the trailers.
+     *
+     * @return the maxHeaderFields
+     */
+    public int maxHeaderFields() {
+        return maxHeaderFields;
+    }
+
+    /**
+     * The most empty lines accepted before a request line (else 400).
+     *
+     * @return the maxEmptyLines
+     */
+    public int maxEmptyLines() {
+        return maxEmptyLines;
+    }
+
+    /**
+     * How long a client has to send a request's header section,
+             from the moment the server is ready for it; {@link Duration#ZERO} for no limit.
+     *
+     * @return the headerTimeout
+     */
+    public Duration headerTimeout() {
+        return headerTimeout;
+    }
+
+    /**
+     * How long a client has to send a body, from the end of its header section; {@link Duration#ZERO} for no limit.
+     *
+     * @return the bodyTimeout
+     */
+    public Duration bodyTimeout() {
+        return bodyTimeout;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof HttpLimits o && o.maxRequestLine == maxRequestLine
+                && o.maxHeaderBytes == maxHeaderBytes
+                && o.maxBody == maxBody
+                && o.maxHeaderFields == maxHeaderFields
+                && o.maxEmptyLines == maxEmptyLines
+                && java.util.Objects.equals(o.headerTimeout, headerTimeout)
+                && java.util.Objects.equals(o.bodyTimeout, bodyTimeout);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(maxRequestLine, maxHeaderBytes, maxBody, maxHeaderFields, maxEmptyLines,
+                headerTimeout, bodyTimeout);
+    }
+
+    @Override
+    public String toString() {
+        return "HttpLimits[maxRequestLine=" + maxRequestLine + ", maxHeaderBytes=" + maxHeaderBytes + ", maxBody="
+                + maxBody + ", maxHeaderFields=" + maxHeaderFields + ", maxEmptyLines=" + maxEmptyLines
+                + ", headerTimeout=" + headerTimeout + ", bodyTimeout=" + bodyTimeout + "]";
     }
 }

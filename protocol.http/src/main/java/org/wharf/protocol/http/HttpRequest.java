@@ -9,14 +9,32 @@ import java.util.Optional;
 /**
  * A parsed HTTP request.
  *
- * @param method the method, such as {@code GET}
- * @param target the request target as sent, such as {@code /status?x=1}
- * @param version {@code HTTP/1.1} or {@code HTTP/1.0}
- * @param headers header values by lower-case name, in the order received
- * @param body the body (decoded from chunks when chunked); empty when none
+ * <p>A class, not a record, so that it can grow compatibly.
  */
-public record HttpRequest(String method, String target, String version, Map<String, List<String>> headers,
-        byte[] body) {
+public final class HttpRequest {
+
+    private final String method;
+    private final String target;
+    private final String version;
+    private final Map<String, List<String>> headers;
+    private final byte[] body;
+
+    /**
+     * Makes the value.
+     *
+     * @param method the method, such as {@code GET}
+     * @param target the request target as sent, such as {@code /status?x=1}
+     * @param version {@code HTTP/1.1} or {@code HTTP/1.0}
+     * @param headers header values by lower-case name, in the order received
+     * @param body the body (decoded from chunks when chunked); empty when none
+     */
+    public HttpRequest(String method, String target, String version, Map<String, List<String>> headers, byte[] body) {
+        this.method = method;
+        this.target = target;
+        this.version = version;
+        this.headers = headers;
+        this.body = body;
+    }
 
     /**
      * The path of the target, without the query.
@@ -56,5 +74,70 @@ public record HttpRequest(String method, String target, String version, Map<Stri
      */
     public String bodyText() {
         return new String(body, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The method, such as {@code GET}.
+     *
+     * @return the method
+     */
+    public String method() {
+        return method;
+    }
+
+    /**
+     * The request target as sent, such as {@code /status?x=1}.
+     *
+     * @return the target
+     */
+    public String target() {
+        return target;
+    }
+
+    /**
+     * {@code HTTP/1.1} or {@code HTTP/1.0}.
+     *
+     * @return the version
+     */
+    public String version() {
+        return version;
+    }
+
+    /**
+     * Header values by lower-case name, in the order received.
+     *
+     * @return the headers
+     */
+    public Map<String, List<String>> headers() {
+        return headers;
+    }
+
+    /**
+     * The body (decoded from chunks when chunked); empty when none.
+     *
+     * @return the body
+     */
+    public byte[] body() {
+        return body;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof HttpRequest o && java.util.Objects.equals(o.method, method)
+                && java.util.Objects.equals(o.target, target)
+                && java.util.Objects.equals(o.version, version)
+                && java.util.Objects.equals(o.headers, headers)
+                && java.util.Arrays.equals(o.body, body);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(method, target, version, headers, java.util.Arrays.hashCode(body));
+    }
+
+    @Override
+    public String toString() {
+        return "HttpRequest[method=" + method + ", target=" + target + ", version=" + version + ", headers=" + headers
+                + ", body=" + body.length + " bytes]";
     }
 }

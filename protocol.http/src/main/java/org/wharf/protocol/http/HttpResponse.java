@@ -8,12 +8,14 @@ import java.util.Objects;
 /**
  * An HTTP response: status, headers and body. {@code Content-Length} is added when sent.
  *
- * @param status the status code
- * @param reason the reason phrase
- * @param headers the header values by name, in order
- * @param body the body
+ * <p>A class, not a record, so that it can grow compatibly.
  */
-public record HttpResponse(int status, String reason, Map<String, String> headers, byte[] body) {
+public final class HttpResponse {
+
+    private final int status;
+    private final String reason;
+    private final Map<String, String> headers;
+    private final byte[] body;
 
     /**
      * Checks and copies.
@@ -23,13 +25,17 @@ public record HttpResponse(int status, String reason, Map<String, String> header
      * @param headers the headers; copied
      * @param body the body
      */
-    public HttpResponse {
+    public HttpResponse(int status, String reason, Map<String, String> headers, byte[] body) {
         if (status < 100 || status > 599) {
             throw new IllegalArgumentException("status must be 100..599, got " + status);
         }
         Objects.requireNonNull(reason, "reason");
         headers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
         Objects.requireNonNull(body, "body");
+        this.status = status;
+        this.reason = reason;
+        this.headers = headers;
+        this.body = body;
     }
 
     /**
@@ -89,5 +95,60 @@ public record HttpResponse(int status, String reason, Map<String, String> header
             case 505 -> "HTTP Version Not Supported";
             default -> "Status " + status;
         };
+    }
+
+    /**
+     * The status code.
+     *
+     * @return the status
+     */
+    public int status() {
+        return status;
+    }
+
+    /**
+     * The reason phrase.
+     *
+     * @return the reason
+     */
+    public String reason() {
+        return reason;
+    }
+
+    /**
+     * The header values by name, in order.
+     *
+     * @return the headers
+     */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /**
+     * The body.
+     *
+     * @return the body
+     */
+    public byte[] body() {
+        return body;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof HttpResponse o && o.status == status
+                && java.util.Objects.equals(o.reason, reason)
+                && java.util.Objects.equals(o.headers, headers)
+                && java.util.Arrays.equals(o.body, body);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(status, reason, headers, java.util.Arrays.hashCode(body));
+    }
+
+    @Override
+    public String toString() {
+        return "HttpResponse[status=" + status + ", reason=" + reason + ", headers=" + headers + ", body="
+                + body.length + " bytes]";
     }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.ProtocolContext;
-import org.wharf.protocol.http.status.StatusFactoryAccess;
+import org.wharf.protocol.http.internal.StatusFactoryAccess;
 
 /** The limits an endpoint's configuration sets, and what is refused. */
 class HttpLimitsTest {

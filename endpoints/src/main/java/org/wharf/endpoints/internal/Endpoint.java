@@ -1,0 +1,641 @@
+package org.wharf.endpoints.internal;
+
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.wharf.endpoints.DatagramServer;
+import org.wharf.endpoints.Server;
+import org.wharf.endpoints.ServerCounters;
+import org.wharf.endpoints.api.EndpointDTO;
+import org.wharf.endpoints.api.EndpointState;
+import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.transport.api.DatagramOptions;
+import org.wharf.transport.api.DatagramTransportProvider;
+import org.wharf.transport.api.ListenOptions;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.Settings;
+import org.wharf.transport.api.TlsOptionsFactory;
+import org.wharf.transport.api.TransportProvider;
+
+/**
+ * One configured endpoint and the server it runs. Used on the whiteboard's thread only:
+ * {@link #reconcile()} brings the server in line with what is registered now.
+ */
+final class Endpoint implements EndpointMXBean {
+
+    private static final ServerCounters ZERO = ServerCounters.NONE;
+
+    final String pid;
+    final String name;
+    private final Whiteboard whiteboard;
+    /** The configuration; replaced in place when only protocol settings change. */
+    private volatile Map<String, Object> properties;
+    private String transport;
+    private InetSocketAddress address;
+    private ProtocolSelector selector;
+    private int maxConnections;
+    private Duration idleTimeout;
+    private Duration drainTimeout;
+    private Duration replaceWindow;
+    /** Connections held while the protocol is away for a moment; on their loops and here. */
+    private final java.util.Set<HeldProtocol> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private boolean holding;
+    private int holdGeneration;
+    private String tls;
+    private TlsOptions inlineTls;
+    private TlsOptionsFactory inlineTlsFactory;
+    private boolean hasInlineTls;
+    private String configError;
+    private int configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_PROPERTY;
+    /** What the last failed start was made of: not retried until one of them changes. */
+    private List<Object> failedWith;
+
+    /** Where the endpoint stands, and why: replaced as a whole, so never read half-updated. */
+    private record Status(EndpointState state, int failure, String message) {
+    }
+
+    private volatile Status status = new Status(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
+    private volatile Server server;
+    private volatile DatagramServer datagramServer;
+    private Object serverProvider;
+    private volatile ProtocolEntry bound;
+    /** The protocols whose service objects this endpoint holds, one entry per use; whiteboard thread. */
+    private final List<ProtocolEntry> using = new java.util.ArrayList<>();
+    private boolean starting;
+
+    Endpoint(Whiteboard whiteboard, String pid, Map<String, Object> properties) {
+        this.whiteboard = whiteboard;
+        this.pid = pid;
+        this.properties = Map.copyOf(properties);
+        Object n = properties.get("name");
+        this.name = n == null || n.toString().isBlank() ? pid : n.toString();
+        parse();
+    }
+
+    /** Reads the configuration; a bad value becomes the reason the endpoint failed. */
+    private void parse() {
+        Settings settings = Settings.of(properties);
+        try {
+            transport = settings.text("transport", TransportProvider.TCP);
+            String host = settings.text("host", "0.0.0.0");
+            int port = settings.port("port", -1);
+            address = new InetSocketAddress(host, port);
+            if (address.isUnresolved()) {
+                throw Settings.wrong("host", host, "cannot be resolved");
+            }
+            selector = ProtocolSelector.of(settings);
+            int max = settings.integer("maxConnections", 0, 0, Integer.MAX_VALUE);
+            maxConnections = max == 0 ? Integer.MAX_VALUE : max;
+            idleTimeout = settings.millis("idleTimeout", null).orElse(null);
+            drainTimeout = settings.millis("drainTimeout", Duration.ofSeconds(30)).orElse(Duration.ZERO);
+            replaceWindow = settings.millis("replaceWindow", Duration.ofSeconds(2)).orElse(Duration.ZERO);
+            tls = settings.text("tls").orElse(null);
+            hasInlineTls = properties.keySet().stream().anyMatch(k -> k.startsWith(TlsOptionsFactory.PREFIX));
+            if (TransportProvider.SSL.equals(transport) && tls == null && !hasInlineTls) {
+                throw new IllegalArgumentException("transport = 'ssl' needs tls (the name of an org.wharf.tls "
+                        + "configuration) or tls.* properties");
+            }
+        } catch (IllegalArgumentException e) {
+            configError = "endpoint " + name + ": " + e.getMessage();
+        }
+    }
+
+    /**
+     * TLS settings given inline (tls.certificate, tls.key, ...), made by the TLS transport's
+     * {@link TlsOptionsFactory} service: a missing file fails the endpoint; while no factory is
+     * registered it waits.
+     *
+     * @return false if the endpoint cannot go on now (its state says why)
+     */
+    private boolean resolveInlineTls() {
+        if (!hasInlineTls) {
+            return true;
+        }
+        TlsOptionsFactory factory = whiteboard.tlsOptionsFactory();
+        if (factory == null) {
+            inlineTls = null;
+            inlineTlsFactory = null;
+            set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_TLS, "endpoint " + name
+                    + ": tls.* properties need the TLS transport (no TlsOptionsFactory service is registered)");
+            return false;
+        }
+        if (inlineTls != null && inlineTlsFactory == factory) {
+            return true;
+        }
+        try {
+            inlineTls = factory.fromProperties(properties);
+            inlineTlsFactory = factory;
+            return true;
+        } catch (IllegalArgumentException e) {
+            configError = "endpoint " + name + ": " + e.getMessage();
+            configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_TLS;
+            set(EndpointState.FAILED, configErrorCode, configError);
+        }
+        return false;
+    }
+
+    /** The keys this class reads: a change to any of them needs a new listener. */
+    private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("name", "transport", "host", "port",
+            "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls");
+
+    /**
+     * Whether a new configuration differs from this one only in what the endpoint hands to
+     * its protocol (keys it does not read itself, such as {@code proxy.*}): then the endpoint
+     * keeps listening and its open connections keep running.
+     *
+     * @param next the new configuration
+     * @return true if {@link #reconfigure(Map)} can take it
+     */
+    boolean onlyProtocolSettingsDiffer(Map<String, Object> next) {
+        if (configError != null || status.state() == EndpointState.FAILED) {
+            return false;
+        }
+        if (datagramServer != null) {
+            return false; // a datagram protocol is made once per bind: new settings need a new bind
+        }
+        java.util.Set<String> keys = new java.util.HashSet<>(properties.keySet());
+        keys.addAll(next.keySet());
+        for (String key : keys) {
+            if ((LISTENER_KEYS.contains(key) || key.startsWith("tls."))
+                    && !java.util.Objects.equals(properties.get(key), next.get(key))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Takes a configuration that {@link #onlyProtocolSettingsDiffer(Map) differs only in
+     * protocol settings}, if the protocol accepts it: connections accepted from now on see it.
+     *
+     * @param next the new configuration
+     * @return false if the protocol finds the settings wrong (nothing changed then)
+     */
+    boolean reconfigure(Map<String, Object> next) {
+        ProtocolEntry b = bound;
+        if (b != null && checkSettings(b, next) != null) {
+            return false; // taken the long way: the endpoint fails with the reason
+        }
+        properties = Map.copyOf(next);
+        return true;
+    }
+
+    /** What the protocol finds wrong with these settings, or null. */
+    private String checkSettings(ProtocolEntry protocol, Map<String, Object> settings) {
+        if (!use(protocol)) {
+            return null; // gone meanwhile: the next reconcile finds out
+        }
+        try {
+            protocol.checkSettings(context(settings, ConnectionHooks.NONE));
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        } catch (RuntimeException | LinkageError e) {
+            return "protocol " + protocol.name() + " could not check the settings: " + e;
+        } finally {
+            unuse(protocol);
+        }
+    }
+
+    /** Gets the protocol's service object while this endpoint uses it; false if it is gone. */
+    private boolean use(ProtocolEntry protocol) {
+        if (!protocol.acquire(whiteboard.context())) {
+            return false;
+        }
+        using.add(protocol);
+        return true;
+    }
+
+    /** This endpoint no longer uses the protocol (its last connections are gone). */
+    private void unuse(ProtocolEntry protocol) {
+        if (protocol != null && using.remove(protocol)) {
+            protocol.release(whiteboard.context());
+        }
+    }
+
+    // ---- reconciling ----
+
+    /** Brings the server in line with the registered protocols, transports and TLS settings. */
+    void reconcile() {
+        if (configError != null) {
+            set(EndpointState.FAILED, configErrorCode, configError);
+            return;
+        }
+        if (starting) {
+            return; // finishes in started()
+        }
+        if (!resolveInlineTls()) {
+            return;
+        }
+        boolean datagram = TransportProvider.UDP.equals(transport);
+        Object provider = datagram ? whiteboard.datagramTransport(transport) : whiteboard.streamTransport(transport);
+        if (serverProvider != null && serverProvider != provider) {
+            // The transport went away (or was replaced): its listeners and connections died with it.
+            stopNow();
+        }
+        if (provider == null) {
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_NO_TRANSPORT, "endpoint " + name + ": "
+                    + Settings.wrong("transport", transport, "no such transport is registered").getMessage());
+            return;
+        }
+        Optional<ProtocolEntry> best = selector.best(whiteboard.registeredProtocols(), transport);
+        if (server == null && datagramServer == null) {
+            if (best.isEmpty()) {
+                set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_PROTOCOL, "endpoint " + name
+                        + ": no protocol matching protocol = " + selector
+                        + " for " + transport + " is registered");
+                return;
+            }
+            TlsOptions tlsOptions = inlineTls;
+            if (tlsOptions == null && tls != null) {
+                tlsOptions = whiteboard.tls(tls);
+                if (tlsOptions == null) {
+                    set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_TLS, "endpoint " + name + ": tls = '" + tls
+                            + "': no org.wharf.tls configuration "
+                            + "of that name is active");
+                    return;
+                }
+            }
+            List<Object> inputs = java.util.Arrays.asList(provider, best.get().id(), tlsOptions);
+            if (inputs.equals(failedWith)) {
+                return; // failed with exactly these (a port in use): wait for a change
+            }
+            failedWith = null;
+            String wrong = checkSettings(best.get(), properties);
+            if (wrong != null) {
+                failedWith = inputs; // until the configuration or the protocol changes
+                set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_PROTOCOL_REFUSED_SETTINGS, "endpoint " + name + ": " + wrong);
+                whiteboard.logger().log(Level.WARNING, "endpoint " + name + ": " + wrong);
+                return;
+            }
+            start(provider, best.get(), tlsOptions);
+            return;
+        }
+        if (status.state() == EndpointState.DRAINING) {
+            return;
+        }
+        ProtocolEntry now = bound;
+        if (best.isEmpty()) {
+            if (!holding) {
+                hold(now);
+            }
+        } else if (holding) {
+            resume(best.get());
+        } else if (best.get().id() != now.id()) {
+            upgrade(now, best.get());
+        }
+    }
+
+    /**
+     * The protocol went away with no replacement: for the replace window new connections
+     * are held (a bundle update brings the next version within moments); after it, drain.
+     */
+    private void hold(ProtocolEntry gone) {
+        if (datagramServer != null || replaceWindow.isZero()) {
+            drain(gone);
+            return;
+        }
+        holding = true;
+        int generation = server.replaceProtocol(hooks -> new HeldProtocol(held));
+        holdGeneration = generation;
+        drainOldConnections(server, generation);
+        whiteboard.logger().log(Level.INFO, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
+                + " went away; holding new connections for " + replaceWindow.toMillis() + " ms for a replacement");
+        whiteboard.schedule(() -> {
+            if (holding && holdGeneration == generation) {
+                holding = false;
+                held.forEach(HeldProtocol::close);
+                drain(gone);
+            }
+        }, replaceWindow);
+    }
+
+    /** A protocol came back within the replace window: it takes new and held connections. */
+    private void resume(ProtocolEntry to) {
+        if (!use(to)) {
+            return; // gone again before it could take over: the next reconcile decides
+        }
+        holding = false;
+        ProtocolEntry gone = bound;
+        bound = to;
+        server.replaceProtocol(factoryOf(to));
+        ConnectionHooks hooks = server.hooks();
+        for (HeldProtocol h : held) {
+            Protocol p = to.newProtocol(context(hooks), () -> null);
+            if (p == null) {
+                h.close();
+            } else {
+                h.release(p);
+            }
+        }
+        releaseAfterDrain(gone);
+        whiteboard.logger().log(Level.INFO, "endpoint " + name + ": " + to.name() + " " + to.version()
+                + " takes over; held connections released");
+        whiteboard.changed();
+    }
+
+    private void drainOldConnections(Server s, int generation) {
+        whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
+    }
+
+    /** The old protocol's service object goes back once its connections had their time to finish. */
+    private void releaseAfterDrain(ProtocolEntry old) {
+        if (old != null) {
+            whiteboard.schedule(() -> unuse(old), drainTimeout);
+        }
+    }
+
+    private TlsOptions startedTls;
+
+    private void start(Object provider, ProtocolEntry protocol, TlsOptions tlsOptions) {
+        if (!use(protocol)) {
+            return; // gone meanwhile: the next reconcile finds out
+        }
+        starting = true;
+        startedTls = tlsOptions;
+        serverProvider = provider;
+        bound = protocol;
+        if (provider instanceof DatagramTransportProvider udp) {
+            DatagramServer.bind(udp, List.of(address), DatagramOptions.DEFAULT,
+                    () -> protocol.newDatagramProtocol(context(ConnectionHooks.NONE)))
+                    .whenComplete((s, e) -> whiteboard.submit(() -> started(null, s, e)));
+            return;
+        }
+        ListenOptions options = tlsOptions == null ? ListenOptions.DEFAULT : ListenOptions.DEFAULT.withTls(tlsOptions);
+        Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
+                .maxConnections(maxConnections).idleTimeout(idleTimeout)
+                .protocol(factoryOf(protocol)).start()
+                .whenComplete((s, e) -> whiteboard.submit(() -> started(s, null, e)));
+    }
+
+    private void started(Server s, DatagramServer d, Throwable error) {
+        starting = false;
+        if (error != null) {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            failedWith = java.util.Arrays.asList(serverProvider, bound.id(), startedTls);
+            serverProvider = null;
+            unuse(bound);
+            bound = null;
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + ": " + cause.getMessage());
+            whiteboard.logger().log(Level.WARNING, "endpoint " + name + " cannot listen: " + cause.getMessage());
+            return;
+        }
+        if (whiteboard.isRemoved(this)) {
+            if (s != null) {
+                s.close(Duration.ZERO);
+            }
+            if (d != null) {
+                d.close();
+            }
+            return;
+        }
+        server = s;
+        datagramServer = d;
+        set(EndpointState.LISTENING, EndpointDTO.FAILURE_REASON_NONE, "");
+        for (InetSocketAddress a : addresses()) {
+            // The configured host: a wildcard bound dual-stack reads back as [::].
+            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + address.getHostString() + ":"
+                    + a.getPort() + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
+        }
+        reconcile(); // things may have changed while starting
+    }
+
+    private void upgrade(ProtocolEntry from, ProtocolEntry to) {
+        if (datagramServer != null) {
+            // One socket, no connections to keep: rebind with the new protocol.
+            stopNow();
+            reconcile();
+            return;
+        }
+        if (!use(to)) {
+            return; // gone meanwhile: the next reconcile finds out
+        }
+        Server s = server;
+        int generation = s.replaceProtocol(factoryOf(to));
+        bound = to;
+        releaseAfterDrain(from);
+        whiteboard.logger().log(Level.INFO, "endpoint " + name + ": new connections get " + to.name() + " " + to.version()
+                + " (was " + from.version() + "); open connections finish within " + drainTimeout.toMillis() + " ms");
+        whiteboard.changed();
+        drainOldConnections(s, generation);
+    }
+
+    private void drain(ProtocolEntry gone) {
+        set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_PROTOCOL_GONE, "endpoint " + name + ": protocol "
+                + gone.name() + " " + gone.version()
+                + " went away; connections finish within " + drainTimeout.toMillis() + " ms");
+        whiteboard.logger().log(Level.INFO, status.message());
+        if (datagramServer != null) {
+            datagramServer.close();
+            whiteboard.submit(this::drained);
+            return;
+        }
+        server.close(drainTimeout).whenComplete((v, e) -> whiteboard.submit(this::drained));
+    }
+
+    private void drained() {
+        server = null;
+        datagramServer = null;
+        serverProvider = null;
+        unuse(bound);
+        bound = null;
+        if (status.state() == EndpointState.DRAINING) {
+            set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
+        }
+        if (!whiteboard.isRemoved(this)) {
+            reconcile();
+        }
+    }
+
+    /** Stops at once (configuration removed, transport gone). */
+    void stopNow() {
+        holding = false;
+        held.forEach(HeldProtocol::close);
+        Server s = server;
+        if (s != null) {
+            s.close(Duration.ZERO);
+        }
+        DatagramServer d = datagramServer;
+        if (d != null) {
+            d.close();
+        }
+        server = null;
+        datagramServer = null;
+        serverProvider = null;
+        bound = null;
+        while (!using.isEmpty()) {
+            unuse(using.get(0));
+        }
+        if (status.state() != EndpointState.FAILED) {
+            set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
+        }
+    }
+
+    /**
+     * New connections' protocols from this entry; once it departs (its unregistration began),
+     * they are held for the replace window instead, from that very moment.
+     */
+    private java.util.function.Function<ConnectionHooks, Protocol> factoryOf(ProtocolEntry protocol) {
+        return hooks -> protocol.newProtocol(context(hooks), () -> new HeldProtocol(held));
+    }
+
+    private ProtocolContext context(ConnectionHooks hooks) {
+        return context(properties, hooks);
+    }
+
+    /** What a protocol sees of these settings: every property with a value. */
+    private ProtocolContext context(Map<String, Object> settings, ConnectionHooks hooks) {
+        Map<String, Object> visible = new HashMap<>(settings);
+        visible.values().removeIf(v -> v == null);
+        return new ProtocolContext(name, transport, visible, hooks);
+    }
+
+    private void set(EndpointState newState, int failure, String message) {
+        Status now = status;
+        if (newState != now.state() || failure != now.failure() || !message.equals(now.message())) {
+            status = new Status(newState, failure, message);
+            whiteboard.changed();
+        }
+    }
+
+    // ---- introspection ----
+
+    List<InetSocketAddress> addresses() {
+        Server s = server;
+        if (s != null) {
+            return s.addresses();
+        }
+        DatagramServer d = datagramServer;
+        return d != null ? d.addresses() : List.of();
+    }
+
+    ServerCounters counters() {
+        Server s = server;
+        if (s != null) {
+            return s.counters();
+        }
+        DatagramServer d = datagramServer;
+        return d == null ? ZERO : d.counters();
+    }
+
+    Server server() {
+        return server;
+    }
+
+    /** The endpoint now, from one look at its status; counters are read live. */
+    EndpointDTO dto() {
+        ProtocolEntry b = bound;
+        Status now = status;
+        ServerCounters c = counters();
+        EndpointDTO dto = new EndpointDTO();
+        dto.name = name;
+        dto.transport = String.valueOf(transport);
+        dto.addresses = addresses().stream().map(a -> configuredHost() + ":" + a.getPort()).toArray(String[]::new);
+        dto.state = now.state();
+        dto.failureReason = now.failure();
+        dto.failureMessage = now.message();
+        dto.protocol = b == null ? "" : b.name();
+        dto.protocolVersion = b == null ? "" : b.version().toString();
+        dto.sessions = c.sessions();
+        dto.open = c.open();
+        dto.rejected = c.rejected();
+        dto.requests = c.requests();
+        dto.bytesReceived = c.bytesReceived();
+        dto.bytesSent = c.bytesSent();
+        dto.protocolMetrics = protocolMetrics(b);
+        return dto;
+    }
+
+    /** The configured host, as written: a wildcard bound dual-stack would read back as [::]. */
+    private String configuredHost() {
+        return address == null ? "?" : address.getHostString();
+    }
+
+    /** The bound protocol's figures for this endpoint; none if it has none or fails to say. */
+    private Map<String, Long> protocolMetrics(ProtocolEntry b) {
+        if (b == null) {
+            return Map.of();
+        }
+        try {
+            Map<String, Long> m = b.metrics(name);
+            return m == null ? Map.of() : new java.util.TreeMap<>(m);
+        } catch (RuntimeException | LinkageError e) {
+            return Map.of(); // a protocol's introspection never breaks the runtime's
+        }
+    }
+
+    @Override
+    public Map<String, Long> getProtocolMetrics() {
+        return protocolMetrics(bound);
+    }
+
+    ProtocolEntry bound() {
+        return bound;
+    }
+
+    @Override
+    public String getState() {
+        return status.state().name();
+    }
+
+    @Override
+    public String getReason() {
+        return status.message();
+    }
+
+    @Override
+    public String getTransport() {
+        return String.valueOf(transport);
+    }
+
+    @Override
+    public String getProtocol() {
+        ProtocolEntry b = bound;
+        return b == null ? "" : b.name() + " " + b.version();
+    }
+
+    @Override
+    public String getAddresses() {
+        return addresses().toString();
+    }
+
+    @Override
+    public long getSessions() {
+        return counters().sessions();
+    }
+
+    @Override
+    public long getOpenConnections() {
+        return counters().open();
+    }
+
+    @Override
+    public long getRejected() {
+        return counters().rejected();
+    }
+
+    @Override
+    public long getRequests() {
+        return counters().requests();
+    }
+
+    @Override
+    public long getBytesReceived() {
+        return counters().bytesReceived();
+    }
+
+    @Override
+    public long getBytesSent() {
+        return counters().bytesSent();
+    }
+
+}

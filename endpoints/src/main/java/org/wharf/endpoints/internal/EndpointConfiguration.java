@@ -1,0 +1,49 @@
+package org.wharf.endpoints.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+
+/** A configured endpoint (factory PID {@code org.wharf.server}). */
+@ObjectClassDefinition(id = "org.wharf.server", name = "Wharf endpoint",
+        description = "A server endpoint: where to listen, over which transport, with which protocol.")
+@interface EndpointConfiguration {
+
+    @AttributeDefinition(name = "Name", description = "Names the endpoint in logs, commands and JMX.")
+    String name();
+
+    @AttributeDefinition(name = "Transport", options = {@Option(label = "TCP", value = "tcp"),
+        @Option(label = "TLS", value = "ssl"), @Option(label = "UDP", value = "udp")})
+    String transport() default "tcp";
+
+    @AttributeDefinition(name = "Host", description = "The address to listen on; 0.0.0.0 for every interface.")
+    String host() default "0.0.0.0";
+
+    @AttributeDefinition(name = "Port", min = "0", max = "65535", description = "0 for an ephemeral port.")
+    int port();
+
+    @AttributeDefinition(name = "Protocol",
+            description = "A protocol name (such as echo), or an LDAP filter over the ProtocolFactory service properties.")
+    String protocol();
+
+    @AttributeDefinition(name = "Maximum connections", min = "0", description = "0 for no limit.")
+    int maxConnections() default 0;
+
+    @AttributeDefinition(name = "Idle timeout (ms)", min = "0",
+            description = "Closes connections on which no byte moved for this long; 0 for never.")
+    long idleTimeout() default 0;
+
+    @AttributeDefinition(name = "Drain timeout (ms)", min = "0",
+            description = "How long connections may finish after their protocol goes away or is replaced.")
+    long drainTimeout() default 30_000;
+
+    @AttributeDefinition(name = "Replace window (ms)", min = "0",
+            description = "When the protocol goes away, how long new connections are held for a replacement "
+                    + "(a bundle update) before the endpoint drains; 0 to drain at once.")
+    long replaceWindow() default 2_000;
+
+    @AttributeDefinition(name = "TLS settings", required = false,
+            description = "The name of an org.wharf.tls configuration (for the ssl transport); or give the "
+                    + "tls.* properties of org.wharf.tls (tls.certificate, tls.key, ...) on the endpoint itself.")
+    String tls();
+}

@@ -1,0 +1,479 @@
+package org.wharf.endpoints.internal;
+
+import java.lang.System.Logger.Level;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.Version;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.wharf.endpoints.Server;
+import org.wharf.endpoints.api.ConnectionDTO;
+import org.wharf.endpoints.api.EndpointDTO;
+import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.endpoints.api.ProtocolDTO;
+import org.wharf.endpoints.api.RuntimeDTO;
+import org.wharf.protocol.api.BaseProtocolFactory;
+import org.wharf.protocol.api.DatagramProtocolFactory;
+import org.wharf.protocol.api.ProtocolFactory;
+import org.wharf.transport.api.DatagramTransportProvider;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.TlsOptions;
+import org.wharf.transport.api.TlsOptionsFactory;
+import org.wharf.transport.api.TransportProvider;
+
+/**
+ * The protocol whiteboard: matches configured endpoints with the registered protocols,
+ * transports and TLS settings, and keeps every endpoint's server in line with them as they
+ * come and go. Every change is handled on one thread of its own, in order.
+ */
+@Component(service = {EndpointRuntime.class, Whiteboard.class}, immediate = true)
+public final class Whiteboard implements EndpointRuntime {
+
+    private static final String TLS_NAME = "wharf.tls.name";
+
+    private record Provided<T>(String key, T service) {
+    }
+
+    private final ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "wharf-whiteboard");
+        t.setDaemon(true);
+        t.setContextClassLoader(null);
+        return t;
+    });
+    private final Map<String, ProtocolEntry> protocols = new ConcurrentHashMap<>();
+    private final ProtocolConfigurations configurations = new ProtocolConfigurations(this);
+    private final Map<Long, Provided<StreamTransportProvider>> streams = new ConcurrentHashMap<>();
+    private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
+    private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
+    private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    private final Map<String, ConfiguredPool> pools = new ConcurrentHashMap<>();
+    /** Makes inline tls.* settings; the TLS transport's, while it runs. On the whiteboard's thread. */
+    private TlsOptionsFactory tlsOptionsFactory;
+    private volatile org.osgi.framework.BundleContext context;
+    private final AtomicLong changeCount = new AtomicLong();
+    private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+
+    private final System.Logger logger = System.getLogger("org.wharf.endpoints");
+
+    /** Made by Declarative Services. */
+    public Whiteboard() {
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    @org.osgi.service.component.annotations.Activate
+    void activate(org.osgi.framework.BundleContext bundleContext) {
+        this.context = bundleContext;
+        submit(() -> {
+            configurations.start(bundleContext);
+            reconcileAll();
+        });
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        submit(() -> {
+            configurations.stop();
+            pools.values().forEach(ConfiguredPool::close);
+            pools.clear();
+            endpoints.values().forEach(e -> {
+                e.stopNow();
+                unregister(e);
+            });
+            endpoints.clear();
+        });
+        thread.shutdown();
+        thread.awaitTermination(30, TimeUnit.SECONDS);
+    }
+
+    // ---- what comes and goes ----
+
+    // Protocol factories are tracked by reference: the service object is got only when an
+    // endpoint or pool uses one (see ProtocolEntry), so a protocol no endpoint uses stays inactive.
+
+    @Reference(service = ProtocolFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "removeStreamProtocol")
+    void addStreamProtocol(ServiceReference<ProtocolFactory> ref) {
+        added(ref, ProtocolEntry.Kind.STREAM);
+    }
+
+    void removeStreamProtocol(ServiceReference<ProtocolFactory> ref) {
+        removed(ref, ProtocolEntry.Kind.STREAM);
+    }
+
+    @Reference(service = DatagramProtocolFactory.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "removeDatagramProtocol")
+    void addDatagramProtocol(ServiceReference<DatagramProtocolFactory> ref) {
+        added(ref, ProtocolEntry.Kind.DATAGRAM);
+    }
+
+    void removeDatagramProtocol(ServiceReference<DatagramProtocolFactory> ref) {
+        removed(ref, ProtocolEntry.Kind.DATAGRAM);
+    }
+
+    private void added(ServiceReference<? extends BaseProtocolFactory> ref, ProtocolEntry.Kind kind) {
+        long id = (Long) ref.getProperty("service.id");
+        ProtocolEntry entry = new ProtocolEntry(id, kind, ref, properties(ref),
+                String.valueOf(ref.getProperty(BaseProtocolFactory.NAME_PROPERTY)), version(ref),
+                ProtocolEntry.transports(kind, ref.getProperty(BaseProtocolFactory.TRANSPORTS_PROPERTY)),
+                ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName());
+        protocols.put(id + "/" + kind, entry);
+        Object pid = ref.getProperty(BaseProtocolFactory.CONFIGURATION_PID_PROPERTY);
+        submit(() -> {
+            if (pid != null && !pid.toString().isBlank()) {
+                configurations.declare(pid.toString().trim(), entry.name());
+            }
+            changed();
+            reconcileAll();
+        });
+    }
+
+    /**
+     * A factory is being unregistered. Before this returns no new connection reaches it (as the
+     * Http Whiteboard switches servlets away under its lock); the endpoints that used it hold
+     * their new connections for the replace window, then drain, on the whiteboard's thread.
+     */
+    private void removed(ServiceReference<? extends BaseProtocolFactory> ref, ProtocolEntry.Kind kind) {
+        long id = (Long) ref.getProperty("service.id");
+        ProtocolEntry entry = protocols.remove(id + "/" + kind);
+        if (entry != null) {
+            entry.depart();
+        }
+        submit(() -> {
+            changed();
+            reconcileAll();
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeStream")
+    void addStream(StreamTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            streams.put(id, new Provided<>(String.valueOf(properties.get(TransportProvider.TRANSPORT_PROPERTY)), provider));
+            reconcileAll();
+        });
+    }
+
+    void removeStream(StreamTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            streams.remove(id);
+            reconcileAll();
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeDatagram")
+    void addDatagram(DatagramTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            datagrams.put(id, new Provided<>(String.valueOf(properties.get(TransportProvider.TRANSPORT_PROPERTY)),
+                    provider));
+            reconcileAll();
+        });
+    }
+
+    void removeDatagram(DatagramTransportProvider provider, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            datagrams.remove(id);
+            reconcileAll();
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeTls",
+            target = "(" + TLS_NAME + "=*)")
+    void addTls(TlsOptions options, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            tlsSettings.put(id, new Provided<>(String.valueOf(properties.get(TLS_NAME)), options));
+            reconcileAll();
+        });
+    }
+
+    void removeTls(TlsOptions options, Map<String, Object> properties) {
+        long id = (Long) properties.get("service.id");
+        submit(() -> {
+            tlsSettings.remove(id);
+            reconcileAll();
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "removeTlsOptionsFactory")
+    void addTlsOptionsFactory(TlsOptionsFactory factory) {
+        submit(() -> {
+            tlsOptionsFactory = factory;
+            reconcileAll();
+        });
+    }
+
+    void removeTlsOptionsFactory(TlsOptionsFactory factory) {
+        submit(() -> {
+            if (tlsOptionsFactory == factory) {
+                tlsOptionsFactory = null;
+                reconcileAll();
+            }
+        });
+    }
+
+    /** A configuration appeared or changed (from {@link ServerConfigComponent}). */
+    void configure(String pid, Map<String, Object> properties) {
+        submit(() -> {
+            Endpoint current = endpoints.get(pid);
+            if (current != null && current.onlyProtocolSettingsDiffer(properties) && current.reconfigure(properties)) {
+                // Listening stays, connections run on; new connections get the new settings.
+                changed();
+                logger.log(Level.INFO, "endpoint " + current.name + ": protocol settings changed; new connections "
+                        + "use them, open ones keep theirs");
+                return;
+            }
+            Endpoint old = endpoints.remove(pid);
+            if (old != null) {
+                old.stopNow();
+                unregister(old);
+            }
+            Endpoint e = new Endpoint(this, pid, properties);
+            endpoints.put(pid, e);
+            register(e);
+            changed();
+            e.reconcile();
+        });
+    }
+
+    /** A configuration was deleted. */
+    void unconfigure(String pid) {
+        submit(() -> {
+            Endpoint e = endpoints.remove(pid);
+            if (e != null) {
+                e.stopNow();
+                unregister(e);
+                changed();
+            }
+        });
+    }
+
+    /** A pool configuration appeared or changed (from {@link PoolConfigComponent}). */
+    void configurePool(String pid, Map<String, Object> properties) {
+        submit(() -> {
+            ConfiguredPool old = pools.remove(pid);
+            if (old != null) {
+                old.close();
+            }
+            ConfiguredPool p = new ConfiguredPool(this, pid, properties);
+            pools.put(pid, p);
+            if (context != null) {
+                p.reconcile(context);
+            }
+        });
+    }
+
+    /** A pool configuration was deleted. */
+    void unconfigurePool(String pid) {
+        submit(() -> {
+            ConfiguredPool p = pools.remove(pid);
+            if (p != null) {
+                p.close();
+            }
+        });
+    }
+
+    // ---- for endpoints, on the whiteboard's thread ----
+
+    Collection<ProtocolEntry> registeredProtocols() {
+        return protocols.values();
+    }
+
+    StreamTransportProvider streamTransport(String kind) {
+        return streams.values().stream().filter(p -> p.key.equals(kind)).map(Provided::service).findFirst().orElse(null);
+    }
+
+    DatagramTransportProvider datagramTransport(String kind) {
+        return datagrams.values().stream().filter(p -> p.key.equals(kind)).map(Provided::service).findFirst()
+                .orElse(null);
+    }
+
+    TlsOptions tls(String name) {
+        return tlsSettings.values().stream().filter(p -> p.key.equals(name)).map(Provided::service).findFirst()
+                .orElse(null);
+    }
+
+    TlsOptionsFactory tlsOptionsFactory() {
+        return tlsOptionsFactory;
+    }
+
+    org.osgi.framework.BundleContext context() {
+        return context;
+    }
+
+    boolean isRemoved(Endpoint e) {
+        return endpoints.get(e.pid) != e;
+    }
+
+    System.Logger logger() {
+        return logger;
+    }
+
+    void changed() {
+        changeCount.incrementAndGet();
+    }
+
+    /** Runs an action on the whiteboard's thread, after those already queued. */
+    void submit(Runnable action) {
+        if (thread.isShutdown()) {
+            return;
+        }
+        thread.execute(() -> {
+            try {
+                action.run();
+            } catch (RuntimeException | Error e) {
+                logger.log(Level.WARNING, "whiteboard action failed: " + e, e);
+            }
+        });
+    }
+
+    /** Runs an action on the whiteboard's thread after a delay. */
+    void schedule(Runnable action, Duration delay) {
+        if (!thread.isShutdown()) {
+            thread.schedule(() -> submit(action), delay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void reconcileAll() {
+        endpoints.values().forEach(Endpoint::reconcile);
+        if (context != null) {
+            pools.values().forEach(p -> p.reconcile(context));
+        }
+    }
+
+    // ---- EndpointRuntime ----
+
+    @Override
+    public RuntimeDTO getRuntimeDTO() {
+        RuntimeDTO dto = new RuntimeDTO();
+        dto.changeCount = changeCount.get();
+        dto.endpoints = endpoints.values().stream().map(Endpoint::dto).sorted(Comparator.comparing(e -> e.name))
+                .toArray(EndpointDTO[]::new);
+        // One DTO per service: an object registered as both factory kinds is one protocol.
+        Map<Long, ProtocolDTO> byService = new java.util.TreeMap<>();
+        for (ProtocolEntry p : protocols.values()) {
+            ProtocolDTO pd = byService.computeIfAbsent(p.id(), id -> {
+                ProtocolDTO d = new ProtocolDTO();
+                d.name = p.name();
+                d.version = p.version().toString();
+                d.transports = new String[0];
+                d.bundle = p.bundle();
+                d.serviceId = id;
+                d.ranking = p.ranking();
+                d.endpoints = new String[0];
+                return d;
+            });
+            pd.transports = java.util.stream.Stream.concat(java.util.Arrays.stream(pd.transports),
+                    p.transports().stream()).distinct().sorted().toArray(String[]::new);
+            pd.endpoints = java.util.stream.Stream.concat(java.util.Arrays.stream(pd.endpoints),
+                    endpoints.values().stream().filter(e -> e.bound() == p).map(e -> e.name))
+                    .distinct().sorted().toArray(String[]::new);
+        }
+        List<ProtocolDTO> result = new ArrayList<>(byService.values());
+        result.sort(Comparator.comparing((ProtocolDTO p) -> p.name).thenComparing(p -> p.version));
+        dto.protocols = result.toArray(ProtocolDTO[]::new);
+        return dto;
+    }
+
+    @Override
+    public ConnectionDTO[] getConnectionDTOs(String endpoint) {
+        List<ConnectionDTO> result = new ArrayList<>();
+        for (Endpoint e : endpoints.values()) {
+            Server s = e.server();
+            if (s == null || endpoint != null && !endpoint.equals(e.name)) {
+                continue;
+            }
+            s.connections().forEach(t -> {
+                ConnectionDTO c = new ConnectionDTO();
+                c.endpoint = e.name;
+                c.peer = t.extraInfo(ExtraInfo.PEER_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
+                c.local = t.extraInfo(ExtraInfo.LOCAL_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
+                c.bytesReceived = t.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L);
+                c.bytesSent = t.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);
+                result.add(c);
+            });
+        }
+        return result.toArray(ConnectionDTO[]::new);
+    }
+
+    /** One way to print an address: {@code host:port}, the host as a literal IP. */
+    static String hostAndPort(java.net.SocketAddress address) {
+        if (address instanceof java.net.InetSocketAddress a) {
+            String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+        }
+        return String.valueOf(address);
+    }
+
+    // ---- JMX ----
+
+    private void register(Endpoint e) {
+        try {
+            ObjectName name = objectName(e);
+            if (!mbeans.isRegistered(name)) {
+                mbeans.registerMBean(e, name);
+            }
+        } catch (javax.management.JMException | RuntimeException ex) {
+            logger.log(Level.WARNING, "cannot register endpoint " + e.name + " with JMX: " + ex, ex);
+        }
+    }
+
+    private void unregister(Endpoint e) {
+        try {
+            ObjectName name = objectName(e);
+            if (mbeans.isRegistered(name)) {
+                mbeans.unregisterMBean(name);
+            }
+        } catch (javax.management.JMException | RuntimeException ex) {
+            logger.log(Level.WARNING, "cannot unregister endpoint " + e.name + " from JMX: " + ex, ex);
+        }
+    }
+
+    private static ObjectName objectName(Endpoint e) throws javax.management.MalformedObjectNameException {
+        return new ObjectName("org.wharf:type=Endpoint,name=" + ObjectName.quote(e.name));
+    }
+
+    // ---- reading service properties ----
+
+    private static Map<String, Object> properties(ServiceReference<?> ref) {
+        Map<String, Object> map = new java.util.HashMap<>();
+        for (String key : ref.getPropertyKeys()) {
+            map.put(key, ref.getProperty(key));
+        }
+        return map;
+    }
+
+    private Version version(ServiceReference<?> ref) {
+        Object v = ref.getProperty(BaseProtocolFactory.VERSION_PROPERTY);
+        if (v != null && !v.toString().isBlank()) {
+            try {
+                return Version.parseVersion(v.toString().trim());
+            } catch (IllegalArgumentException e) {
+                logger.log(Level.WARNING, BaseProtocolFactory.VERSION_PROPERTY + " = '" + v + "' of protocol "
+                        + ref.getProperty(BaseProtocolFactory.NAME_PROPERTY) + " is not a version; using the bundle's");
+            }
+        }
+        return ref.getBundle() == null ? Version.emptyVersion : ref.getBundle().getVersion();
+    }
+}

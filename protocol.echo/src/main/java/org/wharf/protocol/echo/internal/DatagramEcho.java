@@ -1,0 +1,242 @@
+package org.wharf.protocol.echo.internal;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import org.wharf.transport.api.DatagramProtocol;
+import org.wharf.transport.api.DatagramTransport;
+import org.wharf.transport.api.ExtraInfo;
+
+/**
+ * Datagram echo (RFC 862) that cannot be turned against anyone: each datagram goes back to
+ * its sender unless it came from the endpoint's own address and port (a forged datagram
+ * like that would make the endpoint answer itself forever), from no address one can answer
+ * (port 0, the wildcard, multicast, broadcast), or past the answer rates of
+ * {@link UdpEchoSettings} (a forged source would aim the answers at someone else); and not
+ * while the socket's send queue is over its high-water mark. What is dropped is counted by
+ * reason; the first drop of each kind is logged once.
+ *
+ * <p>Rates follow the generic cell rate algorithm: one time per source address, when its
+ * next answer is due, so the table costs a few words per source; the least recently seen
+ * source is forgotten beyond {@link UdpEchoSettings#sources()}. All of it runs on the
+ * socket's event loop.
+ */
+final class DatagramEcho implements DatagramProtocol {
+
+    private static final System.Logger LOG = System.getLogger("org.wharf.protocol.echo");
+    /** How long the interface addresses of a wildcard-bound socket are taken as known. */
+    private static final long LOCAL_ADDRESSES_FRESH = TimeUnit.SECONDS.toNanos(30);
+    private static final InetAddress LIMITED_BROADCAST = limitedBroadcast();
+
+    /** When a rate's next answer is due in full (the GCRA's theoretical arrival time). */
+    private static final class Due {
+        long at;
+
+        Due(long at) {
+            this.at = at;
+        }
+    }
+
+    private final String endpoint;
+    private final UdpEchoSettings settings;
+    private final UdpEchoCounters counters;
+    private final LongSupplier clock;
+    private final long sourceInterval;
+    private final long sourceTolerance;
+    private final long totalInterval;
+    private final long totalTolerance;
+    private final Due total;
+    private final LinkedHashMap<InetAddress, Due> sources;
+    private DatagramTransport transport;
+    private InetSocketAddress local;
+    private boolean wildcard;
+    private Set<InetAddress> localAddresses = Set.of();
+    private long localAddressesRead;
+    private boolean localAddressesKnown;
+    private boolean loggedOwn;
+    private boolean loggedSourceRate;
+    private boolean loggedTotalRate;
+
+    /**
+     * An echo for one bound socket.
+     *
+     * @param endpoint the endpoint's name, for log lines
+     * @param settings the answer rates
+     * @param counters the endpoint's counters
+     * @param clock nanoseconds, as {@link System#nanoTime()}
+     */
+    DatagramEcho(String endpoint, UdpEchoSettings settings, UdpEchoCounters counters, LongSupplier clock) {
+        this.endpoint = endpoint;
+        this.settings = settings;
+        this.counters = counters;
+        this.clock = clock;
+        this.sourceInterval = interval(settings.rate());
+        this.sourceTolerance = (settings.burst() - 1) * sourceInterval;
+        this.totalInterval = interval(settings.totalRate());
+        // All sources together may take one second's worth at once.
+        this.totalTolerance = (Math.max(1, settings.totalRate()) - 1) * totalInterval;
+        this.total = new Due(clock.getAsLong());
+        int max = settings.sources();
+        this.sources = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<InetAddress, Due> eldest) {
+                if (size() > max) {
+                    counters.sources.decrement();
+                    return true;
+                }
+                return false;
+            }
+        };
+    }
+
+    @Override
+    public void connectionMade(DatagramTransport t) {
+        transport = t;
+        local = t.extraInfo(ExtraInfo.LOCAL_ADDRESS).filter(InetSocketAddress.class::isInstance)
+                .map(InetSocketAddress.class::cast).orElse(null);
+        wildcard = local != null && local.getAddress() != null && local.getAddress().isAnyLocalAddress();
+    }
+
+    @Override
+    public void datagramReceived(ByteBuffer data, SocketAddress sender) {
+        int size = data.remaining();
+        counters.datagramsIn.increment();
+        counters.bytesIn.add(size);
+        if (!(sender instanceof InetSocketAddress from) || !answerable(from)) {
+            counters.droppedInvalidSource.increment();
+            return;
+        }
+        if (own(from)) {
+            counters.droppedOwnAddress.increment();
+            if (!loggedOwn) {
+                loggedOwn = true;
+                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + " (" + local + "): dropped a datagram "
+                        + "whose source is the endpoint itself (" + from + "); answering it would start an endless loop. "
+                        + "Further ones are only counted (echo.udp.dropped.ownAddress)");
+            }
+            return;
+        }
+        if (!transport.isWritable()) {
+            counters.droppedBusy.increment(); // answers already wait for the socket: no more queue
+            return;
+        }
+        long now = clock.getAsLong();
+        if (settings.rate() > 0 && !allowSource(from.getAddress(), now)) {
+            counters.droppedSourceRate.increment();
+            if (!loggedSourceRate) {
+                loggedSourceRate = true;
+                LOG.log(System.Logger.Level.INFO, "echo endpoint " + endpoint + ": " + from.getAddress().getHostAddress()
+                        + " sends more than " + UdpEchoSettings.RATE + " = " + settings.rate() + " datagrams/s (burst "
+                        + settings.burst() + "); the excess is dropped, from every source, and only counted "
+                        + "(echo.udp.dropped.sourceRate)");
+            }
+            return;
+        }
+        if (settings.totalRate() > 0 && !allow(total, now, totalInterval, totalTolerance)) {
+            counters.droppedTotalRate.increment();
+            if (!loggedTotalRate) {
+                loggedTotalRate = true;
+                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + ": more than "
+                        + UdpEchoSettings.TOTAL_RATE + " = " + settings.totalRate() + " answers/s are asked for; the "
+                        + "excess is dropped and only counted (echo.udp.dropped.totalRate)");
+            }
+            return;
+        }
+        // Counted first: whoever sees the answer sees it counted. The buffer is only ours
+        // during the call: the answer is a copy the transport owns.
+        counters.datagramsOut.increment();
+        counters.bytesOut.add(size);
+        transport.sendTo(ByteBuffer.allocate(size).put(data).flip(), from);
+    }
+
+    @Override
+    public void errorReceived(Exception error) {
+        counters.errors.increment();
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+        counters.sources.add(-sources.size());
+        sources.clear();
+    }
+
+    /** Whether an answer to this address could reach one host: not port 0, the wildcard, multicast or broadcast. */
+    private static boolean answerable(InetSocketAddress from) {
+        InetAddress a = from.getAddress();
+        return a != null && from.getPort() != 0 && !a.isAnyLocalAddress() && !a.isMulticastAddress()
+                && !a.equals(LIMITED_BROADCAST);
+    }
+
+    /** Whether the datagram comes from this very socket: its port and one of its addresses. */
+    private boolean own(InetSocketAddress from) {
+        if (local == null || from.getPort() != local.getPort()) {
+            return false;
+        }
+        InetAddress a = from.getAddress();
+        if (!wildcard) {
+            return a.equals(local.getAddress());
+        }
+        return a.isLoopbackAddress() || localAddresses().contains(a);
+    }
+
+    /** Every address of every interface, read again when older than {@link #LOCAL_ADDRESSES_FRESH}. */
+    private Set<InetAddress> localAddresses() {
+        long now = clock.getAsLong();
+        if (!localAddressesKnown || now - localAddressesRead > LOCAL_ADDRESSES_FRESH) {
+            try {
+                Set<InetAddress> found = new HashSet<>();
+                NetworkInterface.networkInterfaces().forEach(i -> i.inetAddresses().forEach(found::add));
+                localAddresses = found;
+            } catch (SocketException e) {
+                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + ": cannot list the interface "
+                        + "addresses (" + e.getMessage() + "); datagrams from them are checked against the last list");
+            }
+            localAddressesRead = now;
+            localAddressesKnown = true;
+        }
+        return localAddresses;
+    }
+
+    private boolean allowSource(InetAddress address, long now) {
+        Due due = sources.get(address);
+        if (due == null) {
+            due = new Due(now);
+            sources.put(address, due);
+            counters.sources.increment();
+        }
+        return allow(due, now, sourceInterval, sourceTolerance);
+    }
+
+    /** GCRA: the answer is allowed unless it would be due further ahead than the tolerance. */
+    private static boolean allow(Due due, long now, long interval, long tolerance) {
+        long at = Math.max(due.at, now);
+        if (at - now > tolerance) {
+            return false;
+        }
+        due.at = at + interval;
+        return true;
+    }
+
+    private static long interval(long perSecond) {
+        return perSecond <= 0 ? 0 : Math.max(1, TimeUnit.SECONDS.toNanos(1) / perSecond);
+    }
+
+    private static InetAddress limitedBroadcast() {
+        try {
+            return Inet4Address.getByAddress(new byte[] {(byte) 255, (byte) 255, (byte) 255, (byte) 255});
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.wharf.protocol.http.internal;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.protocol.api.ProtocolFactory;
+import org.wharf.protocol.api.ProtocolProperties;
+import org.wharf.protocol.http.HttpLimits;
+import org.wharf.protocol.http.HttpProtocol;
+import org.wharf.transport.api.Protocol;
+
+/**
+ * The {@code status} protocol: the platform's status over HTTP/1.1 ({@code /status}, {@code /}).
+ * Named for what it serves, not for HTTP: an application's own HTTP protocol may be {@code http}.
+ */
+@Component(service = ProtocolFactory.class)
+@ProtocolProperties(name = "status")
+public final class StatusFactory implements ProtocolFactory {
+
+    @Reference
+    private EndpointRuntime runtime;
+
+    /** Made by Declarative Services. */
+    public StatusFactory() {
+    }
+
+    /** The limits of the last configuration seen, read again only when it changes. */
+    private volatile Settings settings = new Settings(java.util.Map.of(), HttpLimits.DEFAULT);
+
+    private record Settings(java.util.Map<String, Object> properties, HttpLimits limits) {
+    }
+
+    @Override
+    public Protocol newProtocol(ProtocolContext context) {
+        return HttpProtocol.create(new StatusPage(runtime), limits(context), context.hooks());
+    }
+
+    /**
+     * Reads the endpoint's {@code http.*} limits, so a wrong value fails the endpoint.
+     *
+     * @param context the endpoint and its configuration
+     * @throws IllegalArgumentException naming the property and the value that is wrong
+     */
+    @Override
+    public void checkSettings(ProtocolContext context) {
+        HttpLimits.fromProperties(context.properties());
+    }
+
+    private HttpLimits limits(ProtocolContext context) {
+        Settings s = settings;
+        if (!s.properties().equals(context.properties())) {
+            s = new Settings(context.properties(), HttpLimits.fromProperties(context.properties()));
+            settings = s;
+        }
+        return s.limits();
+    }
+}

@@ -1,0 +1,75 @@
+package org.wharf.protocol.proxy.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+
+/**
+ * A gateway in one configuration (factory PID {@code org.wharf.proxy}): where it listens, as
+ * any endpoint, and where it forwards. Property names are those of {@code org.wharf.server}
+ * and of {@link Route}.
+ */
+@ObjectClassDefinition(id = "org.wharf.proxy", name = "Wharf gateway",
+        description = "Listens like any endpoint and forwards each connection to one of its upstream servers.")
+@interface ProxyConfiguration {
+
+    @AttributeDefinition(name = "Name", description = "Names the gateway's endpoint in logs, commands and JMX.")
+    String name();
+
+    @AttributeDefinition(name = "Transport", description = "How clients connect: tcp, or ssl to terminate TLS "
+            + "(then tls names an org.wharf.tls configuration, or give tls.* properties).",
+            options = {@Option(label = "TCP", value = "tcp"), @Option(label = "TLS", value = "ssl")})
+    String transport() default "tcp";
+
+    @AttributeDefinition(name = "Host", description = "The address to listen on; 0.0.0.0 for every interface.")
+    String host() default "0.0.0.0";
+
+    @AttributeDefinition(name = "Port", min = "0", max = "65535", description = "0 for an ephemeral port.")
+    int port();
+
+    @AttributeDefinition(name = "TLS settings", required = false,
+            description = "For transport ssl: the name of an org.wharf.tls configuration.")
+    String tls();
+
+    @AttributeDefinition(name = "Maximum connections", min = "0", description = "0 for no limit.")
+    int maxConnections() default 0;
+
+    @AttributeDefinition(name = "Upstreams", description = "host:port of each upstream server.")
+    String[] proxy_upstreams();
+
+    @AttributeDefinition(name = "Upstream transport", description = "tcp, or ssl to originate TLS (settings in "
+            + "proxy.upstream.tls.*: tls.ca, tls.verify, tls.serverName, a client certificate).",
+            options = {@Option(label = "TCP", value = "tcp"), @Option(label = "TLS", value = "ssl")})
+    String proxy_upstream_transport() default "tcp";
+
+    @AttributeDefinition(name = "Upstream CA bundle", required = false,
+            description = "For upstream transport ssl: PEM certificates to trust (default: the JDK's).")
+    String proxy_upstream_tls_ca();
+
+    @AttributeDefinition(name = "Balancing", options = {@Option(label = "Round robin", value = "round-robin"),
+        @Option(label = "Least connections", value = "least-connections")})
+    String proxy_balancing() default "round-robin";
+
+    @AttributeDefinition(name = "Connect timeout (ms)", min = "1")
+    long proxy_connectTimeout() default 5000;
+
+    @AttributeDefinition(name = "Retries", min = "0", required = false,
+            description = "Further upstreams tried after a failed connect (default: all of them).")
+    int proxy_retries();
+
+    @AttributeDefinition(name = "Idle timeout (ms)", min = "0",
+            description = "Closes both legs after this long without a byte either way; 0 for never.")
+    long proxy_idleTimeout() default 0;
+
+    @AttributeDefinition(name = "Application protocol", description = "What the route carries: tcp (bytes the "
+            + "gateway does not read), redis or http (HTTP/1.1). Pooling needs redis or http.",
+            options = {@Option(label = "TCP (opaque)", value = "tcp"), @Option(label = "Redis (RESP)", value = "redis"),
+                @Option(label = "HTTP/1.1", value = "http")})
+    String proxy_protocol() default "tcp";
+
+    @AttributeDefinition(name = "Pooled upstream connections", description = "Reuse upstream connections across "
+            + "client connections (needs proxy.protocol redis or http): one goes back to the pool only once every "
+            + "request of its last client was answered in full, and is closed instead after blocking or subscribing "
+            + "commands, upgrades, Connection: close or answers still owed.")
+    boolean proxy_pooled() default false;
+}

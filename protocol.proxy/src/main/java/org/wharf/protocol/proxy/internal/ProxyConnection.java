@@ -1,0 +1,485 @@
+package org.wharf.protocol.proxy.internal;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
+
+import org.wharf.endpoints.api.PooledConnection;
+import org.wharf.protocol.api.IdleTimer;
+import org.wharf.transport.api.Connected;
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportError;
+
+/**
+ * One client connection and the upstream connection made for it. Bytes go across both
+ * ways; a leg that cannot keep up pauses reading on the other (pauseWriting on one transport
+ * is pauseReading on its peer), so nothing is buffered beyond the transports' write limits;
+ * end of input becomes writeEof on the other leg; a leg that fails (a reset, an I/O or TLS
+ * error) resets the other.
+ *
+ * <p>On a pooled route the upstream connection outlives its client, so it never sees the
+ * client's end of input, and it goes back to the pool only when the route's {@link Exchange}
+ * has seen every request answered in full; otherwise it is closed. A client that ends its
+ * input while answers are owed still gets them, and is closed after the last; once the
+ * exchange is unsafe the upstream connection is this client's alone, and ends as on an
+ * unpooled route.
+ *
+ * <p>Everything runs on the client connection's loop. The upstream connection is asked to
+ * run on the same loop; when its provider cannot do that, its callbacks are handed over.
+ */
+final class ProxyConnection implements Protocol {
+
+    private final Route route;
+    private final ProxyServices services;
+    private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
+
+    private Transport client;
+    private Transport upstream;
+    private Route.Upstream target;
+    private List<Route.Upstream> candidates;
+    private int attempt;
+    private final ArrayDeque<ByteBuffer> early = new ArrayDeque<>(2);
+    private boolean clientEof;
+    private boolean upstreamEof;
+    private boolean clientGone;
+    private boolean upstreamGone;
+    /** The pooled upstream connection held, in pooled mode. */
+    private PooledConnection<PooledLeg> pooled;
+    /** What this client asked and what came back, in pooled mode; {@code null} otherwise. */
+    private final Exchange exchange;
+    /** The client's end of input went to the pooled upstream connection, which is closed at the end. */
+    private boolean dedicated;
+    /** Bytes moved either way, for the idle timer. */
+    private long moved;
+    private IdleTimer idleTimer;
+
+    ProxyConnection(Route route, ProxyServices services) {
+        this.route = route;
+        this.services = services;
+        this.exchange = route.pooled() ? route.newExchange() : null;
+    }
+
+    // ---- the client leg ----
+
+    @Override
+    public void connectionMade(Transport t) {
+        client = t;
+        client.pauseReading(); // until an upstream takes the connection
+        route.counters.connections.increment();
+        route.counters.active.incrementAndGet();
+        candidates = route.candidates();
+        Duration idle = route.idleTimeout();
+        if (idle != null) {
+            idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
+        }
+        connectNext(null);
+    }
+
+    @Override
+    public void dataReceived(ByteBuffer data) {
+        int n = data.remaining();
+        route.counters.bytesToUpstream.add(n);
+        moved += n;
+        if (exchange != null) {
+            exchange.fromClient(data); // reads, does not move the buffer
+        }
+        if (upstream == null) {
+            // Reading is paused until connected; this is what came before the pause took.
+            early.add(ByteBuffer.allocate(n).put(data).flip());
+        } else if (!upstreamGone) {
+            upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
+        }
+    }
+
+    @Override
+    public boolean eofReceived() {
+        clientEof = true;
+        if (exchange != null) {
+            exchange.clientEnded();
+            return pooledEndOfInput();
+        }
+        if (upstream != null && !upstreamGone && upstream.canWriteEof()) {
+            upstream.writeEof();
+        }
+        // Keep sending the upstream's answer until it ends too.
+        return upstream != null && !upstreamEof && !upstreamGone;
+    }
+
+    @Override
+    public void pauseWriting() {
+        if (upstream != null) {
+            upstream.pauseReading();
+        }
+    }
+
+    @Override
+    public void resumeWriting() {
+        if (upstream != null) {
+            upstream.resumeReading();
+        }
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+        clientGone = true;
+        route.counters.active.decrementAndGet();
+        if (idleTimer != null) {
+            idleTimer.cancel();
+        }
+        if (pooled != null && !upstreamGone) {
+            if (cause != null) {
+                upstream.reset();
+            }
+            finishPooled(cause == null && !upstreamEof && !dedicated && exchange.state() == Exchange.State.COMPLETE);
+        } else if (upstream != null && !upstreamGone) {
+            if (cause != null) {
+                upstream.reset();
+            } else {
+                upstream.close();
+            }
+        }
+    }
+
+    // ---- connecting ----
+
+    private void connectNext(Throwable last) {
+        if (clientGone) {
+            return;
+        }
+        if (attempt == candidates.size()) {
+            warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
+                    + candidates.stream().map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it",
+                    last);
+            client.abort(new TransportError("no upstream of proxy " + route.endpoint() + " is reachable", last));
+            return;
+        }
+        Route.Upstream next = candidates.get(attempt++);
+        next.active.incrementAndGet();
+        CompletionStage<Connected<Transport, UpstreamLeg>> stage;
+        StreamTransportProvider provider = services.transport(route.transport());
+        if (provider == null) {
+            stage = CompletableFuture.failedFuture(new TransportError("no " + route.transport()
+                    + " transport provider is available", null));
+        } else {
+            if (route.pooled()) {
+                CompletionStage<PooledConnection<PooledLeg>> acquired;
+                try {
+                    acquired = route.pool(services.connectionPools(), provider).acquire(next.address);
+                } catch (RuntimeException e) {
+                    acquired = CompletableFuture.failedFuture(e);
+                }
+                acquired.whenComplete((connection, error) -> onClientLoop(() -> {
+                    if (error != null) {
+                        connectFailed(next, error);
+                    } else {
+                        pooledAcquired(connection, next);
+                    }
+                }));
+                return;
+            }
+            try {
+                stage = provider.connect(next.address, route.connectOptions().withEventLoop(client.loop()),
+                        () -> new UpstreamLeg(next));
+            } catch (RuntimeException e) {
+                stage = CompletableFuture.failedFuture(e);
+            }
+        }
+        stage.whenComplete((connected, error) -> {
+            if (error != null) {
+                onClientLoop(() -> connectFailed(next, error));
+            }
+        });
+    }
+
+    /** A pooled upstream connection, new or reused, now held by this client connection. */
+    private void pooledAcquired(PooledConnection<PooledLeg> connection, Route.Upstream to) {
+        if (clientGone) {
+            to.active.decrementAndGet();
+            connection.release();
+            return;
+        }
+        pooled = connection;
+        connection.protocol().attach(this, to);
+        connection.transport().resumeReading(); // its last holder may have left it paused
+        upstreamMade(connection.transport(), to);
+    }
+
+    /**
+     * The client ended its input on a pooled route. A pooled upstream connection must not see
+     * that end, so it depends on the exchange: complete, the client connection closes (and
+     * the upstream one goes back); answers owed, they still go to the client, which is closed
+     * after the last; unsafe, the upstream connection is this client's alone and will be
+     * closed, so the end goes to it as on an unpooled route. Called again as answers arrive.
+     *
+     * @return whether the client connection stays open for answers
+     */
+    private boolean pooledEndOfInput() {
+        Exchange.State state = exchange.state();
+        if (state == Exchange.State.COMPLETE) {
+            return false;
+        }
+        if (state == Exchange.State.UNSAFE && upstream != null && !dedicated) {
+            dedicated = true;
+            if (!upstreamGone && upstream.canWriteEof()) {
+                upstream.writeEof();
+            }
+        }
+        return upstream == null || !upstreamEof && !upstreamGone;
+    }
+
+    /** Gives the pooled connection back if its exchange is complete, or closes it. */
+    private void finishPooled(boolean reusable) {
+        PooledConnection<PooledLeg> connection = pooled;
+        pooled = null;
+        upstreamGone = true;
+        target.active.decrementAndGet();
+        connection.protocol().detach();
+        try {
+            if (reusable && !connection.transport().isClosing() && connection.transport().writeBufferSize() == 0) {
+                connection.release();
+                route.counters.poolReleased.increment();
+            } else {
+                connection.discard();
+                route.counters.poolDiscarded.increment();
+                LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": upstream connection to "
+                        + target + " closed, not reused after " + peer() + ": " + exchange.reason());
+            }
+        } catch (IllegalStateException alreadyGone) {
+            // the pool dropped it meanwhile (it closed)
+        }
+    }
+
+    private void connectFailed(Route.Upstream failed, Throwable error) {
+        failed.active.decrementAndGet();
+        route.counters.upstreamFailures.increment();
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (!clientGone && attempt < candidates.size()) {
+            warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
+                    + cause.getMessage() + "); trying " + candidates.get(attempt), null);
+        }
+        connectNext(cause);
+    }
+
+    private void upstreamMade(Transport t, Route.Upstream to) {
+        if (clientGone) {
+            t.abort(); // the client left while we connected
+            return;
+        }
+        upstream = t;
+        target = to;
+        for (ByteBuffer b; (b = early.poll()) != null;) {
+            upstream.write(b);
+        }
+        if (clientEof && exchange != null) {
+            if (!pooledEndOfInput()) {
+                client.close(); // it ended before asking anything
+            }
+        } else if (clientEof && upstream.canWriteEof()) {
+            upstream.writeEof();
+        }
+        client.resumeReading();
+    }
+
+    // ---- the upstream leg, on the client's loop ----
+
+    /** Upstream bytes on the client's loop: {@code owned} if a copy made for crossing loops. */
+    private void upstreamData(ByteBuffer data, boolean owned) {
+        route.counters.bytesToClient.add(data.remaining());
+        moved += data.remaining();
+        if (exchange != null) {
+            exchange.fromUpstream(data); // reads, does not move the buffer
+        }
+        if (clientGone || exchange != null && client.isClosing()) {
+            return; // a pooled route closed its client once every answer was out: what comes after is nobody's
+        }
+        if (owned) {
+            client.write(data);
+        } else {
+            client.writeCopy(data);
+        }
+        if (clientEof && exchange != null && !pooledEndOfInput()) {
+            client.close(); // the client ended its input and now has every answer: the connection goes back
+        }
+    }
+
+    private void upstreamEnded() {
+        upstreamEof = true;
+        if (clientGone) {
+            return;
+        }
+        if (clientEof || !client.canWriteEof()) {
+            client.close(); // both directions are done (or the client cannot half-close): flush, then close
+            upstream.close();
+        } else {
+            client.writeEof();
+        }
+    }
+
+    private void upstreamGone(Throwable cause, Route.Upstream from) {
+        if (upstreamGone) {
+            return;
+        }
+        upstreamGone = true;
+        from.active.decrementAndGet();
+        PooledConnection<PooledLeg> connection = pooled;
+        if (connection != null) { // its slot goes back to the pool
+            pooled = null;
+            connection.protocol().detach();
+            try {
+                connection.discard();
+                route.counters.poolDiscarded.increment();
+            } catch (IllegalStateException alreadyGone) {
+                // given back already
+            }
+        }
+        if (clientGone) {
+            return;
+        }
+        if (cause != null) {
+            info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
+                    + cause.getMessage() + "; aborting the client connection");
+            client.reset();
+        } else {
+            client.close();
+        }
+    }
+
+    /** Nothing moved either way for the route's idle timeout: both legs close. */
+    private void idle() {
+        if (clientGone) {
+            return;
+        }
+        info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
+                + " ms; closing both legs");
+        if (upstream != null && !upstreamGone && pooled == null) {
+            upstream.close(); // a pooled one goes back to the pool when the client has closed
+        }
+        client.close();
+    }
+
+    private void onClientLoop(Runnable task) {
+        if (client.loop().inEventLoop()) {
+            task.run();
+        } else {
+            client.loop().execute(task);
+        }
+    }
+
+    /**
+     * Bytes this connection holds in its two legs' write buffers, read on its loop (for
+     * tests and introspection).
+     */
+    CompletableFuture<Long> buffered() {
+        if (client == null) {
+            return CompletableFuture.completedFuture(0L); // not connected yet
+        }
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        onClientLoop(() -> result.complete((clientGone ? 0 : client.writeBufferSize())
+                + (upstream == null || upstreamGone ? 0 : upstream.writeBufferSize())));
+        return result;
+    }
+
+    private String peer() {
+        return client.extraInfo(ExtraInfo.PEER_ADDRESS).map(String::valueOf).orElse("a client");
+    }
+
+    // ---- events of the upstream connection, from its loop ----
+
+    /**
+     * Upstream bytes (the buffer is the upstream loop's): written to the client at once when
+     * both legs share a loop, else copied and handed to the client's loop.
+     */
+    void fromUpstream(ByteBuffer data) {
+        if (client.loop().inEventLoop()) {
+            upstreamData(data, false);
+        } else {
+            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
+            client.loop().execute(() -> upstreamData(copy, true));
+        }
+    }
+
+    void upstreamEof() {
+        onClientLoop(this::upstreamEnded);
+    }
+
+    void upstreamPause() {
+        onClientLoop(() -> {
+            if (!clientGone) {
+                client.pauseReading();
+            }
+        });
+    }
+
+    void upstreamResume() {
+        onClientLoop(() -> {
+            if (!clientGone) {
+                client.resumeReading();
+            }
+        });
+    }
+
+    void upstreamLost(Throwable cause, Route.Upstream from) {
+        onClientLoop(() -> upstreamGone(cause, from));
+    }
+
+    /** The protocol of an upstream connection made for this client connection alone. */
+    private final class UpstreamLeg implements Protocol {
+        private final Route.Upstream to;
+
+        UpstreamLeg(Route.Upstream to) {
+            this.to = to;
+        }
+
+        @Override
+        public void connectionMade(Transport t) {
+            onClientLoop(() -> upstreamMade(t, to));
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            fromUpstream(data);
+        }
+
+        @Override
+        public boolean eofReceived() {
+            upstreamEof();
+            return true; // the client may still be sending; closed once both sides are done
+        }
+
+        @Override
+        public void pauseWriting() {
+            upstreamPause();
+        }
+
+        @Override
+        public void resumeWriting() {
+            upstreamResume();
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            upstreamLost(cause, to);
+        }
+
+        @Override
+        public String toString() {
+            return "proxy upstream leg " + to;
+        }
+    }
+
+    private static void warn(String message, Throwable error) {
+        LOG.log(System.Logger.Level.WARNING, message, error);
+    }
+
+    private static void info(String message) {
+        LOG.log(System.Logger.Level.INFO, message);
+    }
+}

@@ -1,0 +1,115 @@
+package org.wharf.protocol.proxy.internal;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.protocol.api.ProtocolFactory;
+import org.wharf.protocol.api.ProtocolProperties;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.StreamTransportProvider;
+
+/**
+ * The {@code proxy} protocol: a TCP/TLS gateway. An endpoint with {@code protocol = proxy}
+ * forwards each connection it accepts to one of the upstream servers its {@code proxy.*}
+ * properties name (see {@link Route}); TLS in, TLS out, or both, as the endpoint's and the
+ * route's transports say. In a framework {@link ProxyComponent} registers it with the
+ * transport services; on the plain module path ServiceLoader makes it, and it finds the
+ * {@code tcp} and {@code ssl} providers with ServiceLoader. It refers to no OSGi type, so it
+ * loads where there is no framework.
+ */
+@ProtocolProperties(name = "proxy")
+@aQute.bnd.annotation.spi.ServiceProvider(value = ProtocolFactory.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+@aQute.bnd.annotation.spi.ServiceConsumer(value = StreamTransportProvider.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+@aQute.bnd.annotation.spi.ServiceConsumer(value = org.wharf.transport.api.TlsOptionsFactory.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+@aQute.bnd.annotation.spi.ServiceConsumer(value = org.wharf.endpoints.api.ConnectionPools.class,
+        resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
+public final class ProxyFactory implements ProtocolFactory {
+
+    private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    private final ProxyServices services;
+
+    /** Made by ServiceLoader: transports, TLS settings and pools are found with ServiceLoader on first use. */
+    public ProxyFactory() {
+        this(ProxyServices.fromServiceLoader());
+    }
+
+    /**
+     * A proxy on the given services.
+     *
+     * @param services transports, the TLS settings factory, pools
+     */
+    ProxyFactory(ProxyServices services) {
+        this.services = services;
+    }
+
+    /** Closes the routes' pooled upstream connections. */
+    void close() {
+        routes.values().forEach(Route::close);
+        routes.clear();
+    }
+
+    /**
+     * A protocol that forwards one client connection.
+     *
+     * @param context the endpoint's name and configuration ({@code proxy.*} properties)
+     * @return the connection's protocol
+     * @throws IllegalArgumentException if the route's configuration is wrong, naming the
+     *     property and the value
+     */
+    @Override
+    public Protocol newProtocol(ProtocolContext context) {
+        return new ProxyConnection(route(context), services);
+    }
+    /**
+     * Reads the endpoint's route, so a wrong {@code proxy.*} value fails the endpoint.
+     *
+     * @param context the endpoint and its configuration
+     * @throws IllegalArgumentException naming the property and the value that is wrong
+     */
+    @Override
+    public void checkSettings(ProtocolContext context) {
+        Route.parse(context.endpoint(), context.properties(), services.tls().get());
+    }
+
+    /**
+     * The route's figures: connections (total and open), bytes each way, failed upstream
+     * connects, connections open to each upstream and, on a pooled route, upstream connections
+     * given back for reuse and closed instead.
+     *
+     * @param endpoint the endpoint's name
+     * @return the figures, empty if the endpoint has had no connection yet
+     */
+    @Override
+    public Map<String, Long> metrics(String endpoint) {
+        Route route = routes.get(endpoint);
+        if (route == null) {
+            return Map.of();
+        }
+        Map<String, Long> figures = new java.util.LinkedHashMap<>();
+        Route.Counters c = route.counters;
+        figures.put("proxy.connections", c.connections.sum());
+        figures.put("proxy.connections.open", c.active.get());
+        figures.put("proxy.bytes.toUpstream", c.bytesToUpstream.sum());
+        figures.put("proxy.bytes.toClient", c.bytesToClient.sum());
+        figures.put("proxy.upstream.failures", c.upstreamFailures.sum());
+        if (route.pooled()) {
+            figures.put("proxy.pool.released", c.poolReleased.sum());
+            figures.put("proxy.pool.discarded", c.poolDiscarded.sum());
+        }
+        for (Route.Upstream u : route.upstreams()) {
+            figures.put("proxy.upstream." + u + ".open", (long) u.active.get());
+        }
+        return figures;
+    }
+
+    /** The endpoint's route, read again only when its configuration changed. */
+    Route route(ProtocolContext context) {
+        return routes.compute(context.endpoint(), (name, old) -> old != null && old.readFrom(context.properties()) ? old
+                : old != null ? old.reread(context.properties(), services.tls().get())
+                : Route.parse(name, context.properties(), services.tls().get()));
+    }
+}

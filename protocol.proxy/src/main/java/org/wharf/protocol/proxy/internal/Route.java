@@ -1,0 +1,300 @@
+package org.wharf.protocol.proxy.internal;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.wharf.endpoints.api.ConnectionPool;
+import org.wharf.endpoints.api.ConnectionPools;
+import org.wharf.endpoints.api.PoolOptions;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.Settings;
+import org.wharf.transport.api.TlsOptionsFactory;
+import org.wharf.transport.api.TransportProvider;
+
+/**
+ * One endpoint's route: where its connections go, read from the endpoint's configuration
+ * ({@code proxy.*} properties), with the live state that choosing an upstream needs and the
+ * route's counters. A bad value fails with a message naming the property and the value.
+ *
+ * <table>
+ * <caption>Properties</caption>
+ * <tr><th>property</th><th>meaning</th></tr>
+ * <tr><td>{@value #UPSTREAMS}</td><td>{@code host:port}, one or more (array or comma-separated); required</td></tr>
+ * <tr><td>{@value #TRANSPORT}</td><td>{@code tcp} (default) or {@code ssl}</td></tr>
+ * <tr><td>{@code proxy.upstream.tls.*}</td><td>the upstream leg's TLS: the {@code tls.*} properties of
+ *     org.wharf.tls ({@code tls.ca}, {@code tls.verify}, {@code tls.serverName}, a client certificate, ...)</td></tr>
+ * <tr><td>{@value #BALANCING}</td><td>{@code round-robin} (default) or {@code least-connections}</td></tr>
+ * <tr><td>{@value #CONNECT_TIMEOUT}</td><td>milliseconds per upstream tried (default 5000)</td></tr>
+ * <tr><td>{@value #RETRIES}</td><td>further upstreams tried after a failed connect (default: all of them)</td></tr>
+ * <tr><td>{@value #IDLE_TIMEOUT}</td><td>milliseconds without a byte either way before both legs close; 0 (default) for never</td></tr>
+ * <tr><td>{@value #PROTOCOL}</td><td>what the route carries: {@code tcp} (default: bytes the gateway does not
+ *     read), {@code redis} (RESP) or {@code http} (HTTP/1.1); pooling needs one of the last two</td></tr>
+ * <tr><td>{@value #POOLED}</td><td>{@code true}: upstream connections are kept in a pool and reused by the next
+ *     client connection, each only once the gateway has seen every request of the last client answered in full
+ *     (read as {@value #PROTOCOL} says; an exchange that leaves the connection changed or owing closes it
+ *     instead); refused with {@code proxy.protocol = tcp}. {@code false} (default): one upstream connection per
+ *     client connection</td></tr>
+ * <tr><td>{@value #POOL_MAX_SIZE}</td><td>pooled connections per upstream (default 64)</td></tr>
+ * <tr><td>{@value #POOL_IDLE_TIMEOUT}</td><td>milliseconds an idle pooled connection is kept (default 60000)</td></tr>
+ * </table>
+ */
+final class Route {
+
+    static final String UPSTREAMS = "proxy.upstreams";
+    static final String TRANSPORT = "proxy.upstream.transport";
+    static final String TLS_PREFIX = "proxy.upstream.";
+    static final String BALANCING = "proxy.balancing";
+    static final String CONNECT_TIMEOUT = "proxy.connectTimeout";
+    static final String RETRIES = "proxy.retries";
+    static final String IDLE_TIMEOUT = "proxy.idleTimeout";
+    static final String PROTOCOL = "proxy.protocol";
+    static final String POOLED = "proxy.pooled";
+    static final String POOL_MAX_SIZE = "proxy.pool.maxSize";
+    static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
+
+    /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
+    enum Application {
+        /** Bytes the gateway does not read: it cannot tell when an answer is complete. */
+        TCP,
+        /** Redis's RESP: one reply per command. */
+        REDIS,
+        /** HTTP/1.1: one response per request. */
+        HTTP
+    }
+
+    /** How the first upstream to try is chosen. */
+    enum Balancing {
+        ROUND_ROBIN, LEAST_CONNECTIONS
+    }
+
+    /** An upstream server and the route's connections to it now open or opening. */
+    static final class Upstream {
+        final InetSocketAddress address;
+        final AtomicInteger active = new AtomicInteger();
+
+        Upstream(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        @Override
+        public String toString() {
+            return address.getHostString() + ":" + address.getPort();
+        }
+    }
+
+    /** The route's figures since the endpoint first had a connection. */
+    static final class Counters {
+        final LongAdder connections = new LongAdder();
+        final AtomicLong active = new AtomicLong();
+        final LongAdder bytesToUpstream = new LongAdder();
+        final LongAdder bytesToClient = new LongAdder();
+        final LongAdder upstreamFailures = new LongAdder();
+        /** Pooled upstream connections given back for reuse, their exchange complete. */
+        final LongAdder poolReleased = new LongAdder();
+        /** Pooled upstream connections closed instead, their exchange owing or unsafe. */
+        final LongAdder poolDiscarded = new LongAdder();
+    }
+
+    private final String endpoint;
+    private final Map<String, Object> settings;
+    private final List<Upstream> upstreams;
+    private final String transport;
+    private final ConnectOptions connectOptions;
+    private final Balancing balancing;
+    private final int tries;
+    private final Duration idleTimeout;
+    private final AtomicInteger next = new AtomicInteger();
+    private final boolean pooled;
+    private final Application application;
+    private final int poolMaxSize;
+    private final Duration poolIdleTimeout;
+    private ConnectionPool<PooledLeg> pool;
+    /** The route's figures; carried over when the endpoint's configuration changes. */
+    Counters counters = new Counters();
+
+    private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
+            ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
+            boolean pooled, int poolMaxSize, Duration poolIdleTimeout) {
+        this.application = application;
+        this.pooled = pooled;
+        this.poolMaxSize = poolMaxSize;
+        this.poolIdleTimeout = poolIdleTimeout;
+        this.endpoint = endpoint;
+        this.settings = settings;
+        this.upstreams = upstreams;
+        this.transport = transport;
+        this.connectOptions = connectOptions;
+        this.balancing = balancing;
+        this.tries = tries;
+        this.idleTimeout = idleTimeout;
+    }
+
+    /**
+     * Reads a route from an endpoint's configuration.
+     *
+     * @param endpoint the endpoint's name, for logs
+     * @param properties the endpoint's configuration
+     * @param tlsFactory makes the upstream TLS settings; {@code null} while there is no TLS transport
+     * @return the route
+     * @throws IllegalArgumentException naming the property and value that is wrong
+     */
+    static Route parse(String endpoint, Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
+        Settings settings = Settings.of(properties);
+        List<Upstream> upstreams = new ArrayList<>();
+        for (String address : settings.list(UPSTREAMS)) {
+            upstreams.add(new Upstream(Settings.hostAndPort(UPSTREAMS, address)));
+        }
+        if (upstreams.isEmpty()) {
+            throw new IllegalArgumentException(UPSTREAMS + " is missing (the route needs at least one upstream host:port)");
+        }
+        String transport = settings.choice(TRANSPORT, UpstreamTransport.TCP).name().toLowerCase(Locale.ROOT);
+        ConnectOptions options = ConnectOptions.DEFAULT.withTimeout(settings.positiveMillis(CONNECT_TIMEOUT,
+                Duration.ofSeconds(5)));
+        Settings tls = settings.under(TLS_PREFIX);
+        boolean hasTls = tls.asMap().keySet().stream().anyMatch(k -> k.startsWith(TlsOptionsFactory.PREFIX));
+        if (transport.equals(TransportProvider.SSL)) {
+            if (tlsFactory == null) {
+                throw new IllegalArgumentException(TRANSPORT + " = 'ssl' needs the TLS transport (no TlsOptionsFactory "
+                        + "service is registered)");
+            }
+            try {
+                options = options.withTls(tlsFactory.fromProperties(tls.asMap()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the upstream TLS settings (" + TLS_PREFIX + "tls.*): "
+                        + e.getMessage(), e);
+            }
+        } else if (hasTls) {
+            throw new IllegalArgumentException(TLS_PREFIX + tls.asMap().keySet().iterator().next()
+                    + " is set but " + TRANSPORT + " = tcp: set it to ssl for TLS to the upstreams");
+        }
+        Balancing mode = settings.choice(BALANCING, Balancing.ROUND_ROBIN);
+        int retries = settings.integer(RETRIES, upstreams.size() - 1, 0, Integer.MAX_VALUE);
+        Duration idle = settings.millis(IDLE_TIMEOUT, null).orElse(null);
+        Application application = settings.choice(PROTOCOL, Application.TCP);
+        boolean pooled = settings.flag(POOLED, false);
+        if (pooled && application == Application.TCP) {
+            throw new IllegalArgumentException(POOLED + " = true needs " + PROTOCOL + " = redis or http (it is tcp"
+                    + (settings.has(PROTOCOL) ? "" : ", the default") + "): the gateway reuses an upstream connection only "
+                    + "once it has seen every answer the last client was owed, and it cannot see that in bytes it does "
+                    + "not read");
+        }
+        int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
+        Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
+        return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
+                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle);
+    }
+
+    /** The transports a route's upstream leg may use. */
+    private enum UpstreamTransport { TCP, SSL }
+
+    /**
+     * The same route read from changed settings, keeping the figures counted so far.
+     *
+     * @param properties the endpoint's new configuration
+     * @param tlsFactory makes the upstream TLS settings, or {@code null}
+     * @return the new route
+     * @throws IllegalArgumentException naming the property and value that is wrong
+     */
+    Route reread(Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
+        Route next = parse(endpoint, properties, tlsFactory);
+        next.counters = counters;
+        return next;
+    }
+
+    /** @return whether these are the properties this route was read from */
+    boolean readFrom(Map<String, ?> properties) {
+        return settings.equals(properties);
+    }
+
+    /**
+     * The upstreams to try for a new connection, in order: as many as the retries allow,
+     * the first chosen by the balancing mode, the rest following it round the list.
+     */
+    List<Upstream> candidates() {
+        int n = upstreams.size();
+        int start = Math.floorMod(next.getAndIncrement(), n);
+        if (balancing == Balancing.LEAST_CONNECTIONS) {
+            // The fewest open connections first; ties go round robin from start.
+            int best = start;
+            for (int i = 1; i < n; i++) {
+                int at = (start + i) % n;
+                if (upstreams.get(at).active.get() < upstreams.get(best).active.get()) {
+                    best = at;
+                }
+            }
+            start = best;
+        }
+        List<Upstream> order = new ArrayList<>(tries);
+        for (int i = 0; i < tries; i++) {
+            order.add(upstreams.get((start + i) % n));
+        }
+        return order;
+    }
+
+    String endpoint() {
+        return endpoint;
+    }
+
+    /** @return whether upstream connections are pooled and reused */
+    boolean pooled() {
+        return pooled;
+    }
+
+    /** @return what the route carries */
+    Application application() {
+        return application;
+    }
+
+    /**
+     * Follows one client's exchange over a pooled connection.
+     *
+     * @return a new tracker for the route's protocol
+     * @throws IllegalArgumentException if the route carries opaque TCP
+     */
+    Exchange newExchange() {
+        return Exchange.of(application);
+    }
+
+    /** The route's pool of upstream connections, made on first use with this provider. */
+    synchronized ConnectionPool<PooledLeg> pool(ConnectionPools pools,
+            org.wharf.transport.api.StreamTransportProvider provider) {
+        if (pool == null) {
+            pool = pools.create(provider, PooledLeg::new, PoolOptions.DEFAULT.withConnect(connectOptions)
+                    .withMaxSize(poolMaxSize).withIdleTimeout(poolIdleTimeout)
+                    .withAcquireTimeout(connectOptions.timeout()));
+        }
+        return pool;
+    }
+
+    /** Closes the pool's connections (when the route is replaced or the proxy goes away). */
+    synchronized void close() {
+        if (pool != null) {
+            pool.close();
+        }
+    }
+
+    String transport() {
+        return transport;
+    }
+
+    ConnectOptions connectOptions() {
+        return connectOptions;
+    }
+
+    /** @return the idle timeout, or {@code null} for none */
+    Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    List<Upstream> upstreams() {
+        return upstreams;
+    }
+}

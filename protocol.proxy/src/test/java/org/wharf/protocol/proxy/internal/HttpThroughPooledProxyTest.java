@@ -1,0 +1,199 @@
+package org.wharf.protocol.proxy.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real nginx behind a pooled HTTP route: complete exchanges (fixed length, chunked, HEAD,
+ * 204, 404) give the upstream connection back, and a client that leaves in the middle of a
+ * response never leaves the rest of it to the next client.
+ */
+class HttpThroughPooledProxyTest {
+
+    private static final String SECRET = "SECRET-OF-CLIENT-A-";
+    private static final String SMALL = "the small answer\n";
+
+    private static Legs legs;
+    private static Process nginx;
+    private static Path root;
+    private static int nginxPort;
+
+    @BeforeAll
+    static void start() throws Exception {
+        legs = new Legs();
+        root = Files.createTempDirectory("wharf-proxy-nginx");
+        Path www = Files.createDirectories(root.resolve("www"));
+        Files.writeString(www.resolve("small.txt"), SMALL);
+        Files.createDirectories(www.resolve("slow"));
+        Files.writeString(www.resolve("slow/secret.bin"), SECRET.repeat(64 * 1024 / SECRET.length()));
+        Files.writeString(www.resolve("big.txt"), "line of a text nginx compresses on the fly\n".repeat(4000));
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            nginxPort = probe.getLocalPort();
+        }
+        Files.createDirectories(root.resolve("tmp"));
+        String tmp = root.resolve("tmp").toString();
+        Files.writeString(root.resolve("nginx.conf"), String.join("\n",
+                "daemon off;", "master_process off;", "worker_processes 1;",
+                "pid " + root.resolve("nginx.pid") + ";", "error_log " + root.resolve("error.log") + " warn;",
+                "events { worker_connections 256; }",
+                "http {",
+                "  access_log off; sendfile off; keepalive_requests 10000; keepalive_timeout 60s;",
+                "  client_body_temp_path " + tmp + "; proxy_temp_path " + tmp + "; fastcgi_temp_path " + tmp + ";",
+                "  uwsgi_temp_path " + tmp + "; scgi_temp_path " + tmp + ";",
+                "  gzip on; gzip_types text/plain; gzip_min_length 1;",
+                "  server {",
+                "    listen 127.0.0.1:" + nginxPort + ";",
+                "    root " + www + ";",
+                "    location /slow/ { limit_rate 1k; }", // a response that is still coming when its client leaves
+                "    location = /nocontent { return 204; }",
+                "    location = /status { stub_status; }",
+                "  }",
+                "}", ""));
+        nginx = new ProcessBuilder("nginx", "-p", root.toString(), "-e", root.resolve("error.log").toString(), "-c", root.resolve("nginx.conf").toString())
+                .redirectErrorStream(true).redirectOutput(root.resolve("nginx.out").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), nginxPort)) {
+                break;
+            } catch (IOException notYet) {
+                if (!nginx.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("nginx did not start: "
+                            + Files.readString(root.resolve("nginx.out")), notYet);
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (nginx != null) {
+            nginx.destroy();
+            nginx.waitFor(10, TimeUnit.SECONDS);
+        }
+        legs.close();
+        try (var files = Files.walk(root)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    void completeExchangesGiveTheUpstreamConnectionBackForTheNextClient() throws Exception {
+        Legs.Proxy gw = pooledRoute();
+        String base = "http://127.0.0.1:" + gw.address().getPort();
+        long before = nginxAccepts();
+        for (int i = 0; i < 3; i++) {
+            // One curl run is one client connection: five exchanges on it, then a clean close.
+            String out = run(List.of("curl", "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code} ",
+                    base + "/small.txt",
+                    "--next", "-sS", "--http1.1", "--compressed", "-o", "/dev/null", "-w",
+                    "%{http_code}:%{size_download}:%header{transfer-encoding} ", base + "/big.txt",
+                    "--next", "-sS", "--http1.1", "-I", "-o", "/dev/null", "-w", "%{http_code} ", base + "/small.txt",
+                    "--next", "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code} ", base + "/missing",
+                    "--next", "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}", base + "/nocontent"));
+            assertTrue(out.matches("200 200:\\d+:chunked 200 404 204"), out);
+        }
+        // curl exits on its own close; the release follows on the gateway's loop.
+        Legs.awaitTrue(() -> gw.factory().metrics("gw").get("proxy.pool.released") == 3L,
+                "three releases: " + gw.factory().metrics("gw"));
+        Map<String, Long> figures = gw.factory().metrics("gw");
+        assertEquals(0L, figures.get("proxy.pool.discarded"), figures.toString());
+        assertEquals(2, nginxAccepts() - before, "three clients over one upstream connection, plus the status request");
+    }
+
+    /**
+     * Client A reads the start of a slow response and leaves cleanly; client B asks for
+     * something else. Before, A's upstream connection went back to the pool mid-response and
+     * B read the rest of A's body where its own answer should be.
+     */
+    @Test
+    void aClientThatLeavesMidResponseNeverHandsTheRestToTheNextClient() throws Exception {
+        Legs.Proxy gw = pooledRoute();
+        try (Socket a = new Socket(InetAddress.getLoopbackAddress(), gw.address().getPort())) {
+            a.setSoTimeout(10_000);
+            a.getOutputStream().write("GET /slow/secret.bin HTTP/1.1\r\nHost: test\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String start = readUntil(a.getInputStream(), SECRET);
+            assertTrue(start.startsWith("HTTP/1.1 200"), start);
+            InputStream in = a.getInputStream();
+            while (in.available() > 0) { // all that came so far, so the close is a clean one, not a reset
+                in.read(new byte[in.available()]);
+            }
+        }
+        // A's upstream connection is back in the pool or closed: B cannot get a new one meanwhile.
+        Legs.awaitTrue(() -> gw.route().counters.active.get() == 0 && gw.route().pool(null, null).inUse() == 0,
+                "the gateway is done with client A");
+        try (Socket b = new Socket(InetAddress.getLoopbackAddress(), gw.address().getPort())) {
+            b.setSoTimeout(10_000);
+            b.getOutputStream().write("GET /small.txt HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String answer = readUntil(b.getInputStream(), SMALL, SECRET);
+            assertFalse(answer.contains(SECRET), "client B read client A's response: " + abbreviate(answer));
+            assertTrue(answer.startsWith("HTTP/1.1 200 OK\r\n"), abbreviate(answer));
+            assertTrue(answer.endsWith("\r\n\r\n" + SMALL), abbreviate(answer));
+        }
+        Map<String, Long> figures = gw.factory().metrics("gw");
+        assertTrue(figures.getOrDefault("proxy.pool.discarded", 0L) >= 1, figures.toString());
+    }
+
+    private static Legs.Proxy pooledRoute() {
+        return legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + nginxPort, Route.POOLED, "true",
+                "proxy.protocol", "http"));
+    }
+
+    /** Reads until one of the markers has arrived (or fails after the socket's timeout). */
+    private static String readUntil(InputStream in, String... markers) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        while (true) {
+            String text = got.toString(StandardCharsets.ISO_8859_1);
+            for (String marker : markers) {
+                if (text.contains(marker)) {
+                    return text;
+                }
+            }
+            int n = in.read(buffer);
+            if (n < 0) {
+                throw new IOException("the connection ended before " + List.of(markers) + " came: " + abbreviate(text));
+            }
+            got.write(buffer, 0, n);
+        }
+    }
+
+    /** nginx's count of connections it accepted, asked directly (that connection counts too). */
+    private static long nginxAccepts() throws Exception {
+        String status = run(List.of("curl", "-sS", "http://127.0.0.1:" + nginxPort + "/status"));
+        // "Active connections: 1 \n server accepts handled requests\n 5 5 9 \n..."
+        return Long.parseLong(status.lines().toList().get(2).trim().split("\\s+")[0]);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 300 ? s.substring(0, 300) + "... (" + s.length() + " chars)" : s;
+    }
+
+    private static String run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), command + " did not finish");
+        assertEquals(0, p.exitValue(), command.get(0) + " failed: " + output);
+        return output;
+    }
+}

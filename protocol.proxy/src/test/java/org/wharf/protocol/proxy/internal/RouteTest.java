@@ -1,0 +1,111 @@
+package org.wharf.protocol.proxy.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Reading a route from configuration, and choosing upstreams. */
+class RouteTest {
+
+    @Test
+    void roundRobinStartsAtEachUpstreamInTurnAndFallsBackToTheOthers() {
+        Route route = parse(Map.of(Route.UPSTREAMS, new String[] {"a:1", "b:2", "c:3"}));
+        assertEquals("[a:1, b:2, c:3]", route.candidates().toString());
+        assertEquals("[b:2, c:3, a:1]", route.candidates().toString());
+        assertEquals("[c:3, a:1, b:2]", route.candidates().toString());
+        assertEquals("[a:1, b:2, c:3]", route.candidates().toString());
+    }
+
+    @Test
+    void retriesLimitHowManyUpstreamsOneConnectionTries() {
+        Route route = parse(Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, 1));
+        assertEquals(2, route.candidates().size());
+        Route none = parse(Map.of(Route.UPSTREAMS, "a:1, b:2, c:3", Route.RETRIES, "0"));
+        assertEquals(1, none.candidates().size());
+    }
+
+    @Test
+    void leastConnectionsPicksTheUpstreamWithFewestOpen() {
+        Route route = parse(Map.of(Route.UPSTREAMS, "a:1,b:2,c:3", Route.BALANCING, "least-connections"));
+        List<Route.Upstream> all = route.upstreams();
+        all.get(0).active.set(5);
+        all.get(1).active.set(1);
+        all.get(2).active.set(3);
+        for (int i = 0; i < 3; i++) {
+            assertEquals("b:2", route.candidates().get(0).toString(), "whatever the rotation");
+        }
+        all.get(1).active.set(5);
+        assertEquals("c:3", route.candidates().get(0).toString());
+    }
+
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', value = {
+        "proxy.upstreams|nohostport|proxy.upstreams = 'nohostport': not host:port",
+        "proxy.upstreams|host:99999|proxy.upstreams = 'host:99999': the port is not 1..65535",
+        "proxy.upstream.transport|udp|proxy.upstream.transport = 'udp': one of tcp, ssl",
+        "proxy.balancing|random|proxy.balancing = 'random': one of round-robin, least-connections",
+        "proxy.connectTimeout|0|proxy.connectTimeout = '0'",
+        "proxy.retries|-1|proxy.retries = '-1'",
+        "proxy.idleTimeout|soon|proxy.idleTimeout = 'soon'",
+        "proxy.upstream.tls.ca|/etc/ca.pem|proxy.upstream.tls.ca is set but proxy.upstream.transport = tcp"})
+    void aBadValueNamesItsPropertyAndValue(String property, String value, String message) {
+        Map<String, Object> properties = new java.util.HashMap<>(Map.of(Route.UPSTREAMS, "a:1"));
+        properties.put(property, value);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(properties));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void poolingOpaqueBytesIsRefusedNamingBothProperties() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
+                Route.UPSTREAMS, "a:1", Route.POOLED, "true")));
+        assertTrue(e.getMessage().startsWith("proxy.pooled = true needs proxy.protocol = redis or http (it is tcp, the "
+                + "default)"), e.getMessage());
+        IllegalArgumentException explicit = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
+                Route.UPSTREAMS, "a:1", Route.POOLED, true, Route.PROTOCOL, "tcp")));
+        assertTrue(explicit.getMessage().contains("proxy.protocol = redis or http (it is tcp)"), explicit.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
+                Route.UPSTREAMS, "a:1", Route.PROTOCOL, "memcached")));
+        assertTrue(unknown.getMessage().contains("proxy.protocol = 'memcached': one of tcp, redis, http"),
+                unknown.getMessage());
+        assertTrue(parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis")).pooled());
+        assertTrue(parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "HTTP")).pooled());
+        assertEquals(Route.Application.TCP, parse(Map.of(Route.UPSTREAMS, "a:1")).application());
+    }
+
+    @Test
+    void theEndpointRefusesAPooledOpaqueRouteBeforeItListens() {
+        ProxyFactory factory = new ProxyFactory(new ProxyServices(kind -> null, () -> null, () -> null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> factory.checkSettings(
+                new org.wharf.protocol.api.ProtocolContext("gw", "tcp", Map.of(Route.UPSTREAMS, "a:1", Route.POOLED,
+                        "true"), org.wharf.protocol.api.ConnectionHooks.NONE)));
+        assertTrue(e.getMessage().contains("proxy.pooled") && e.getMessage().contains("proxy.protocol"), e.getMessage());
+    }
+
+    @Test
+    void aRouteNeedsAnUpstream() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of()));
+        assertTrue(e.getMessage().contains("proxy.upstreams is missing (the route needs at least one upstream"),
+                e.getMessage());
+    }
+
+    @Test
+    void aMissingUpstreamTlsFileIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(
+                Route.UPSTREAMS, "a:1", Route.TRANSPORT, "ssl", "proxy.upstream.tls.ca", "/nonexistent/ca.pem")));
+        assertTrue(e.getMessage().contains("proxy.upstream.tls") && e.getMessage().contains("/nonexistent/ca.pem"),
+                e.getMessage());
+    }
+
+    /** A route read with the TLS transport's settings factory, as in a platform. */
+    static Route parse(java.util.Map<String, ?> properties) {
+        return Route.parse("gw", properties, new org.wharf.transport.ssl.internal.TlsPropertiesFactory());
+    }
+}

@@ -1,0 +1,26 @@
+package org.wharf.transport.nio.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Configuration of the NIO transports (PID {@code org.wharf.transport.nio}). */
+@ObjectClassDefinition(id = "org.wharf.transport.nio", name = "Wharf NIO transports",
+        description = "Event loops of the TCP and UDP transports. A change restarts the loops and closes their connections.")
+@interface NioTransportConfig {
+
+    @AttributeDefinition(name = "Event loop threads", min = "0", max = "1024",
+            description = "Selector threads that run the connections; 0 for one per processor.")
+    int loopThreads() default 0;
+
+    @AttributeDefinition(name = "Read buffer size", min = "512", max = "16777216",
+            description = "Bytes read from a connection at a time (one buffer per loop thread).")
+    int readBufferSize() default 65536;
+
+    @AttributeDefinition(name = "Write buffer high-water mark", min = "0",
+            description = "Default bytes queued for writing above which a protocol is told to pause writing.")
+    int writeBufferHigh() default 65536;
+
+    @AttributeDefinition(name = "Write buffer low-water mark", min = "0",
+            description = "Default bytes queued at or below which a paused protocol is told to resume writing.")
+    int writeBufferLow() default 16384;
+}

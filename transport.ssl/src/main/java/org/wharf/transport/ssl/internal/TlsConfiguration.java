@@ -1,0 +1,76 @@
+package org.wharf.transport.ssl.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+
+/**
+ * A named TLS setup (factory PID {@code org.wharf.tls}). Property names are those of
+ * {@link org.wharf.transport.ssl.TlsProperties} ({@code tls_certificate} is
+ * {@code tls.certificate}).
+ */
+@ObjectClassDefinition(id = "org.wharf.tls", name = "Wharf TLS",
+        description = "Certificates, trust and protocol settings for TLS, referenced by endpoints by name. "
+                + "Files are watched: replaced certificates reach new connections without a restart.")
+@interface TlsConfiguration {
+
+    @AttributeDefinition(name = "Name", description = "The name endpoints use to refer to these settings.")
+    String name();
+
+    @AttributeDefinition(name = "Certificate chain (PEM)", required = false,
+            description = "Path of the PEM certificate chain, leaf first.")
+    String tls_certificate();
+
+    @AttributeDefinition(name = "Private key (PEM)", required = false,
+            description = "Path of the private key of the certificate: PKCS#8, RSA PKCS#1 or SEC1 EC, encrypted or not.")
+    String tls_key();
+
+    @AttributeDefinition(name = "Private key password", type = AttributeType.PASSWORD, required = false,
+            description = "Password of an encrypted private key.")
+    String tls_key_password();
+
+    @AttributeDefinition(name = "Key store", required = false, description = "Path of a PKCS#12 or JKS key store.")
+    String tls_keystore();
+
+    @AttributeDefinition(name = "Key store password", type = AttributeType.PASSWORD, required = false,
+            description = "Password of the key store and its keys.")
+    String tls_keystore_password();
+
+    @AttributeDefinition(name = "Trusted CA certificates (PEM)", required = false,
+            description = "Path of a PEM bundle of CA certificates that peers' certificates must chain to.")
+    String tls_ca();
+
+    @AttributeDefinition(name = "Trust store", required = false, description = "Path of a PKCS#12 or JKS trust store.")
+    String tls_truststore();
+
+    @AttributeDefinition(name = "Trust store password", type = AttributeType.PASSWORD, required = false,
+            description = "Password of the trust store.")
+    String tls_truststore_password();
+
+    @AttributeDefinition(name = "Verify peers", description = "Off trusts every certificate and host name (logged).")
+    boolean tls_verify() default true;
+
+    @AttributeDefinition(name = "Client authentication", options = {
+        @Option(label = "None", value = "none"), @Option(label = "Optional", value = "optional"),
+        @Option(label = "Required", value = "required")})
+    String tls_clientAuth() default "none";
+
+    @AttributeDefinition(name = "Protocols", description = "Enabled TLS versions.")
+    String[] tls_protocols() default {"TLSv1.3", "TLSv1.2"};
+
+    @AttributeDefinition(name = "Cipher suites", required = false, description = "Enabled suites (standard names, "
+            + "such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256); empty for the defaults: TLS 1.3's, and TLS 1.2's AEAD "
+            + "suites with ECDHE (no CBC).")
+    String[] tls_ciphers();
+
+    @AttributeDefinition(name = "ALPN protocols", required = false, description = "Application protocols, preferred first.")
+    String[] tls_alpn();
+
+    @AttributeDefinition(name = "Handshake timeout (ms)", min = "1")
+    long tls_handshakeTimeout() default 10_000;
+
+    @AttributeDefinition(name = "Reload check interval (ms)", min = "0",
+            description = "Least time between two looks at the files for changes.")
+    long tls_reloadInterval() default 1_000;
+}
