@@ -26,6 +26,7 @@ import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportError;
 import org.wharf.transport.tck.EchoProtocol;
 import org.wharf.transport.tck.RecordingProtocol;
+import org.wharf.transport.tck.Peers;
 
 class ServerTest {
 
@@ -111,7 +112,7 @@ class ServerTest {
         // the application's protocol (and the server's slot) now exist only once one succeeds.
         java.nio.file.Path cert = dir.resolve("cert.pem");
         java.nio.file.Path key = dir.resolve("key.pem");
-        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        Process openssl = Peers.process("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                 "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days", "1",
                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
                 .redirectErrorStream(true).start();
