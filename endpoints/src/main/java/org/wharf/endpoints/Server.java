@@ -25,6 +25,7 @@ import java.util.stream.Collectors;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.IdleTimer;
 import org.wharf.protocol.api.RequestCounters;
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
@@ -320,13 +321,18 @@ public final class Server {
             return bytes(ExtraInfo.BYTES_RECEIVED) + bytes(ExtraInfo.BYTES_SENT);
         }
 
+        @Override
+        public String toString() {
+            return super.toString() + " (server " + config.name + ")";
+        }
+
         /** Nothing moved for the idle timeout: closed, with a line in the log. On the loop. */
         private void idle() {
             if (transport.isClosing()) {
                 return;
             }
             LOG.log(Level.INFO, () -> "server " + config.name + ": closing "
-                    + transport.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse("a connection")
+                    + transport.extraInfo(ExtraInfo.PEER_ADDRESS).map(Addresses::text).orElse("a connection")
                     + ", idle for " + config.idleTimeout.toMillis() + " ms");
             transport.close();
         }

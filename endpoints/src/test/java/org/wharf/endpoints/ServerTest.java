@@ -20,11 +20,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.wharf.protocol.api.Connection;
 import org.wharf.protocol.api.ProtocolConsumer;
+import org.wharf.protocol.api.ProtocolError;
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.ConnectionRefusedError;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportError;
 import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.LogCapture;
 import org.wharf.transport.tck.RecordingProtocol;
 import org.wharf.transport.tck.Peers;
 
@@ -182,6 +184,34 @@ class ServerTest {
         }
         assertInstanceOf(ConnectionRefusedError.class, Loops.failure(LOOPS.tcp.connect(address, ConnectOptions.DEFAULT,
                 RecordingProtocol::new)), "the port is closed");
+    }
+
+    @Test
+    void aProtocolErrorIsLoggedNamingTheProtocolAndTheServerNotTheServersWrapper() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).name("kv").address(anyPort())
+                .protocol(Malformed::new).start());
+        try (LogCapture log = new LogCapture()) {
+            RecordingProtocol client = connect(server.addresses().get(0));
+            send(client, "GARBAGE\n");
+            Loops.await(client.lost());
+            Loops.awaitTrue(() -> log.contains("failed in dataReceived"), "the failure logged");
+            String line = log.lines().stream().filter(l -> l.message().contains("failed in dataReceived"))
+                    .findFirst().orElseThrow().message();
+            assertTrue(line.startsWith("protocol " + Malformed.class.getName() + " (server kv) of tcp 127.0.0.1:"),
+                    line);
+            assertTrue(line.contains("ProtocolError: no command GARBAGE"), line);
+            assertFalse(line.contains("Tracked"), line);
+        } finally {
+            Loops.await(server.close(Duration.ofSeconds(1)));
+        }
+    }
+
+    /** Fails on any input, as a protocol does on malformed input. */
+    static final class Malformed extends RecordingProtocol {
+        @Override
+        protected void onDataReceived(ByteBuffer data) {
+            throw new ProtocolError("no command " + StandardCharsets.UTF_8.decode(data).toString().trim());
+        }
     }
 
     @Test

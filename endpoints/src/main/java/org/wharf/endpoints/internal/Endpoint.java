@@ -15,6 +15,7 @@ import org.wharf.endpoints.api.EndpointDTO;
 import org.wharf.endpoints.api.EndpointState;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.ListenOptions;
@@ -403,8 +404,8 @@ final class Endpoint implements EndpointMXBean {
         set(EndpointState.LISTENING, EndpointDTO.FAILURE_REASON_NONE, "");
         for (InetSocketAddress a : addresses()) {
             // The configured host: a wildcard bound dual-stack reads back as [::].
-            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + address.getHostString() + ":"
-                    + a.getPort() + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
+            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + Addresses.hostAndPort(
+                    address.getHostString(), a.getPort()) + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
         }
         reconcile(); // things may have changed while starting
     }
@@ -539,7 +540,8 @@ final class Endpoint implements EndpointMXBean {
         EndpointDTO dto = new EndpointDTO();
         dto.name = name;
         dto.transport = String.valueOf(transport);
-        dto.addresses = addresses().stream().map(a -> configuredHost() + ":" + a.getPort()).toArray(String[]::new);
+        dto.addresses = addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort()))
+                .toArray(String[]::new);
         dto.state = now.state();
         dto.failureReason = now.failure();
         dto.failureMessage = now.message();
@@ -605,7 +607,8 @@ final class Endpoint implements EndpointMXBean {
 
     @Override
     public String getAddresses() {
-        return addresses().toString();
+        return String.join(", ", addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort()))
+                .toList());
     }
 
     @Override
