@@ -188,6 +188,26 @@ public final class Server {
      * @return completes when every connection is gone
      */
     public CompletionStage<Void> close(Duration grace) {
+        return stop(Duration.ZERO, grace);
+    }
+
+    /**
+     * Drains: stops accepting at once and lets every open connection go on with its protocol
+     * until it ends by itself or {@code timeout} has passed; those still open then are closed
+     * as by {@link #close(Duration)} with {@link #DRAIN_CLOSE_GRACE} to write what they have
+     * queued. What an endpoint does when its protocol goes away for good.
+     *
+     * @param timeout how long open connections may go on
+     * @return completes when every connection is gone
+     */
+    public CompletionStage<Void> drain(Duration timeout) {
+        return stop(timeout, DRAIN_CLOSE_GRACE);
+    }
+
+    /** After a drain's timeout, how long the connections still open have to write their output. */
+    public static final Duration DRAIN_CLOSE_GRACE = Duration.ofSeconds(1);
+
+    private CompletionStage<Void> stop(Duration before, Duration grace) {
         if (!closing) {
             closing = true;
             List<CompletableFuture<Void>> stops = new ArrayList<>();
@@ -195,9 +215,16 @@ public final class Server {
                 listeners.forEach(l -> stops.add(l.close().toCompletableFuture()));
             }
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-                open.forEach(t -> t.transport.close());
-                CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
-                        .execute(() -> open.forEach(t -> t.transport.abort()));
+                Runnable closeAll = () -> {
+                    open.forEach(t -> t.transport.close());
+                    CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
+                            .execute(() -> open.forEach(t -> t.transport.abort()));
+                };
+                if (before.isZero()) {
+                    closeAll.run();
+                } else if (!open.isEmpty()) {
+                    CompletableFuture.delayedExecutor(before.toMillis(), TimeUnit.MILLISECONDS).execute(closeAll);
+                }
                 checkClosed();
             });
         }

@@ -215,6 +215,26 @@ class ServerTest {
     }
 
     @Test
+    void drainStopsAcceptingAtOnceAndLetsOpenConnectionsGoOnUntilTheTimeout() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
+        InetSocketAddress address = server.addresses().get(0);
+        RecordingProtocol client = connect(address);
+        Loops.awaitTrue(() -> server.counters().open() == 1, "served");
+        long start = System.nanoTime();
+        java.util.concurrent.CompletableFuture<Void> drained = server.drain(Duration.ofMillis(1500)).toCompletableFuture();
+        Throwable refused = Loops.failure(LOOPS.tcp.connect(address, ConnectOptions.DEFAULT, RecordingProtocol::new));
+        assertInstanceOf(ConnectionRefusedError.class, refused, "no longer accepting");
+        send(client, "still served");
+        Loops.awaitTrue(() -> new String(client.received(), StandardCharsets.UTF_8).equals("still served"),
+                "the open connection is still served");
+        assertFalse(drained.isDone(), "not drained while a connection is open");
+        Loops.await(client.eof());
+        assertTrue(System.nanoTime() - start >= 1_400_000_000L, "closed at the timeout, not before");
+        Loops.await(drained);
+        assertEquals(0, server.counters().open());
+    }
+
+    @Test
     void closeAbortsConnectionsThatCannotFinishWithinTheGracePeriod() {
         Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(() -> new RecordingProtocol() {
             @Override
