@@ -36,6 +36,9 @@ public final class Peers {
         PACKAGES.put("testssl", "testssl.sh");
     }
 
+    /** Where Debian puts daemons (nginx): not on a user's PATH, searched after it. */
+    static final List<String> SYSTEM_DIRS = List.of("/usr/sbin", "/sbin");
+
     private Peers() {
     }
 
@@ -50,7 +53,8 @@ public final class Peers {
     }
 
     /**
-     * Where {@code program} is on the {@code PATH} (or the path itself, if it has a slash).
+     * Where {@code program} is on the {@code PATH}, else in {@code /usr/sbin} or {@code /sbin} (or
+     * the path itself, if it has a slash).
      *
      * @throws AssertionError if it is not there, naming the package to install
      */
@@ -65,7 +69,7 @@ public final class Peers {
                                 + path + ")")));
     }
 
-    /** Where {@code program} is on the {@code PATH}, or empty. */
+    /** Where {@code program} is on the {@code PATH} or in {@code /usr/sbin} or {@code /sbin}, or empty. */
     public static Optional<Path> find(String program) {
         return find(program, System.getenv("PATH"));
     }
@@ -76,9 +80,11 @@ public final class Peers {
             return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
         }
         if (path == null) {
-            return Optional.empty();
+            path = "";
         }
-        for (String dir : path.split(File.pathSeparator)) {
+        List<String> dirs = new java.util.ArrayList<>(List.of(path.split(File.pathSeparator)));
+        dirs.addAll(SYSTEM_DIRS);
+        for (String dir : dirs) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
                 return Optional.of(candidate);
@@ -88,18 +94,19 @@ public final class Peers {
     }
 
     /**
-     * A process builder for {@code command} once its program ({@code command[0]}) is found.
+     * A process builder for {@code command}, its program ({@code command[0]}) replaced by where
+     * it was found.
      *
      * @throws AssertionError if the program is not installed, naming its Debian package
      */
     public static ProcessBuilder process(String... command) {
-        require(command[0]);
-        return new ProcessBuilder(command);
+        return process(List.of(command));
     }
 
     /** As {@link #process(String...)}. */
     public static ProcessBuilder process(List<String> command) {
-        require(command.get(0));
-        return new ProcessBuilder(command);
+        List<String> resolved = new java.util.ArrayList<>(command);
+        resolved.set(0, require(command.get(0)).toString());
+        return new ProcessBuilder(resolved);
     }
 }

@@ -37,11 +37,20 @@ class PeersTest {
     @Test
     void aMissingPeerFailsNamingItsDebianPackage(@TempDir Path empty) {
         AssertionError e = assertThrows(AssertionError.class, () -> Peers.require("redis-cli", empty.toString()));
+        // (redis-cli is never in /usr/sbin or /sbin, which are searched after the PATH.)
         assertEquals("redis-cli is not installed: it is in the Debian package redis-tools (apt-get install "
                 + "redis-tools, or run ./test, which installs every peer the tests need)", e.getMessage());
         AssertionError unknown = assertThrows(AssertionError.class, () -> Peers.process("wharf-no-such-program", "-x"));
         assertTrue(unknown.getMessage().startsWith("wharf-no-such-program is not installed (not on PATH "),
                 unknown.getMessage());
+    }
+
+    @Test
+    void aDaemonInUsrSbinIsFoundThoughNotOnAUsersPath() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nginx")),
+                "no /usr/sbin/nginx on this machine");
+        assertEquals(Path.of("/usr/sbin/nginx"), Peers.require("nginx", "/usr/bin:/bin"));
+        assertEquals("/usr/sbin/nginx", Peers.process(List.of("nginx", "-v")).command().get(0));
     }
 
     @Test
@@ -67,6 +76,7 @@ class PeersTest {
         assertEquals(0, p.exitValue(), out);
         List<String> expected = Peers.packages().entrySet().stream()
                 .filter(e -> !e.getKey().equals("openssl") && !e.getKey().equals("redis-cli"))
+                .filter(e -> Peers.SYSTEM_DIRS.stream().noneMatch(d -> Files.isExecutable(Path.of(d, e.getKey()))))
                 .map(Map.Entry::getValue).distinct().toList();
         assertEquals(expected, out.lines().toList());
     }
