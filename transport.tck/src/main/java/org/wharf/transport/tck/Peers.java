@@ -42,12 +42,21 @@ public final class Peers {
     private Peers() {
     }
 
-    /** Each known peer program and the Debian package that installs it, in {@code cnf/peers} order. */
+    /**
+     * Each known peer program and the Debian package that installs it, in {@code cnf/peers} order.
+     *
+     * @return program to package
+     */
     public static Map<String, String> packages() {
         return Collections.unmodifiableMap(PACKAGES);
     }
 
-    /** The Debian package that installs {@code program}, if it is a known peer. */
+    /**
+     * The Debian package that installs {@code program}, if it is a known peer.
+     *
+     * @param program such as {@code redis-cli}
+     * @return its package, such as {@code redis-tools}
+     */
     public static Optional<String> debianPackage(String program) {
         return Optional.ofNullable(PACKAGES.get(program));
     }
@@ -56,6 +65,8 @@ public final class Peers {
      * Where {@code program} is on the {@code PATH}, else in {@code /usr/sbin} or {@code /sbin} (or
      * the path itself, if it has a slash).
      *
+     * @param program such as {@code openssl}
+     * @return where it is
      * @throws AssertionError if it is not there, naming the package to install
      */
     public static Path require(String program) {
@@ -69,7 +80,12 @@ public final class Peers {
                                 + path + ")")));
     }
 
-    /** Where {@code program} is on the {@code PATH} or in {@code /usr/sbin} or {@code /sbin}, or empty. */
+    /**
+     * Where {@code program} is on the {@code PATH} or in {@code /usr/sbin} or {@code /sbin}.
+     *
+     * @param program such as {@code nginx}
+     * @return where it is, or empty
+     */
     public static Optional<Path> find(String program) {
         return find(program, System.getenv("PATH"));
     }
@@ -97,13 +113,20 @@ public final class Peers {
      * A process builder for {@code command}, its program ({@code command[0]}) replaced by where
      * it was found.
      *
+     * @param command the program and its arguments
+     * @return a builder for the command, not started
      * @throws AssertionError if the program is not installed, naming its Debian package
      */
     public static ProcessBuilder process(String... command) {
         return process(List.of(command));
     }
 
-    /** As {@link #process(String...)}. */
+    /**
+     * As {@link #process(String...)}.
+     *
+     * @param command the program and its arguments
+     * @return a builder for the command, not started
+     */
     public static ProcessBuilder process(List<String> command) {
         List<String> resolved = new java.util.ArrayList<>(command);
         resolved.set(0, require(command.get(0)).toString());
