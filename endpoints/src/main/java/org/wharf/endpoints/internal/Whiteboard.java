@@ -27,6 +27,7 @@ import org.wharf.endpoints.Server;
 import org.wharf.endpoints.api.ConnectionDTO;
 import org.wharf.endpoints.api.EndpointDTO;
 import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.endpoints.api.MetricDTO;
 import org.wharf.endpoints.api.ProtocolDTO;
 import org.wharf.endpoints.api.RuntimeDTO;
 import org.wharf.protocol.api.BaseProtocolFactory;
@@ -466,6 +467,14 @@ public final class Whiteboard implements EndpointRuntime {
             return d;
         }).toArray(ProtocolDTO[]::new);
         return dto;
+    }
+
+    @Override
+    public MetricDTO[] getMetricDTOs() {
+        List<TransportProvider> transports = new ArrayList<>();
+        streams.values().forEach(p -> transports.add(p.service()));
+        datagrams.values().forEach(p -> transports.add(p.service()));
+        return RuntimeMetrics.of(published.endpoints(), transports);
     }
 
     @Override
