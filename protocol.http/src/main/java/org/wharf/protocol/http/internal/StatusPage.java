@@ -12,7 +12,10 @@ import org.wharf.protocol.http.HttpHandler;
 import org.wharf.protocol.http.HttpRequest;
 import org.wharf.protocol.http.HttpResponse;
 
-/** The platform's status: {@code /status} as JSON, {@code /} as a small page. */
+/**
+ * The platform's status: {@code /status} as JSON, {@code /metrics} in the Prometheus text
+ * format, {@code /} as a small page.
+ */
 final class StatusPage implements HttpHandler {
 
     private final EndpointRuntime runtime;
@@ -28,6 +31,8 @@ final class StatusPage implements HttpHandler {
         }
         return switch (request.path()) {
             case "/status" -> HttpResponse.of(200, "application/json", json().getBytes(StandardCharsets.UTF_8));
+            case "/metrics" -> HttpResponse.of(200, PrometheusText.CONTENT_TYPE,
+                    PrometheusText.format(runtime.getMetricDTOs()).getBytes(StandardCharsets.UTF_8));
             case "/" -> HttpResponse.of(200, "text/html; charset=utf-8", html().getBytes(StandardCharsets.UTF_8));
             default -> HttpResponse.text(404, "not found: " + request.path() + "\n");
         };
@@ -68,7 +73,8 @@ final class StatusPage implements HttpHandler {
                     .append(h(String.join(", ", p.transports))).append("</td><td>").append(h(p.bundle))
                     .append("</td></tr>");
         }
-        return b.append("</table><p><a href=\"/status\">/status</a> (JSON)</p></body></html>").toString();
+        return b.append("</table><p><a href=\"/status\">/status</a> (JSON), <a href=\"/metrics\">/metrics</a> "
+                + "(Prometheus)</p></body></html>").toString();
     }
 
     private static String q(String s) {
