@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -25,6 +26,7 @@ import java.util.stream.Collectors;
 
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.IdleTimer;
+import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.RequestCounters;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Histogram;
@@ -43,6 +45,8 @@ import org.wharf.transport.api.TransportObserver;
  * <ul>
  *   <li>{@code maxConnections}: a connection over the limit is accepted and closed at once,
  *       so the client reads end of input.</li>
+ *   <li>Memory budget: each connection gets a share of the server's
+ *       ({@link Builder#memoryBudget}), handed to its protocol and given back when it is lost.</li>
  *   <li>Idle timeout: a connection on which no byte moved for that long is closed, with a
  *       log line.</li>
  *   <li>Hooks when connections are made and lost; request hooks and counters for protocols
@@ -83,7 +87,7 @@ public final class Server {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
     /** The protocol factory of new connections and its generation, swapped as one. */
-    private record Current(Function<ConnectionHooks, ? extends Protocol> factory, int generation) {
+    private record Current(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> factory, int generation) {
     }
 
     private volatile Current current;
@@ -149,7 +153,19 @@ public final class Server {
      * @param value makes one protocol per new connection
      * @return the generation of the new factory: connections made before have a lower one
      */
-    public synchronized int replaceProtocol(Function<ConnectionHooks, ? extends Protocol> value) {
+    public int replaceProtocol(Function<ConnectionHooks, ? extends Protocol> value) {
+        Objects.requireNonNull(value, "protocol");
+        return replaceProtocol((hooks, budget) -> value.apply(hooks));
+    }
+
+    /**
+     * Replaces the protocol of new connections (hot upgrade), given each connection's share of
+     * the memory budget; open connections keep the protocol they have.
+     *
+     * @param value makes one protocol per new connection
+     * @return the generation of the new factory: connections made before have a lower one
+     */
+    public synchronized int replaceProtocol(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> value) {
         Current next = new Current(Objects.requireNonNull(value, "protocol"), current.generation + 1);
         current = next;
         return next.generation;
@@ -282,10 +298,12 @@ public final class Server {
             refuse(ServerCounters.REFUSED_LIMIT);
             return Rejected.INSTANCE;
         }
+        MemoryBudget budget = config.budget.connection(config.connectionBudget);
         try {
             Current c = current;
-            return new Tracked(c.factory.apply(hooks), c.generation);
+            return new Tracked(c.factory.apply(hooks, budget), c.generation, budget);
         } catch (RuntimeException | Error e) {
+            budget.close();
             slots.decrementAndGet();
             throw e;
         }
@@ -318,14 +336,16 @@ public final class Server {
     /** Forwards every callback to the protocol, keeping count and the idle watch. */
     private final class Tracked extends ForwardingProtocol {
         private final int generation;
+        private final MemoryBudget budget;
         private volatile Transport transport;
         private IdleTimer idleTimer;
         private long madeAt;
         private boolean closedIdle;
 
-        Tracked(Protocol protocol, int generation) {
+        Tracked(Protocol protocol, int generation, MemoryBudget budget) {
             super(protocol);
             this.generation = generation;
+            this.budget = budget;
         }
 
         long bytes(ExtraInfo<Long> key) {
@@ -364,6 +384,7 @@ public final class Server {
                 config.onConnectionLost.accept(transport, cause);
                 protocol.connectionLost(cause);
             } finally {
+                budget.close(); // what the protocol still held goes back to the endpoint
                 checkClosed();
             }
         }
@@ -404,8 +425,10 @@ public final class Server {
         private final List<InetSocketAddress> addresses = new ArrayList<>();
         private String name = "server";
         private ListenOptions options = ListenOptions.DEFAULT;
-        private Function<ConnectionHooks, ? extends Protocol> factory;
+        private BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> factory;
         private int maxConnections = Integer.MAX_VALUE;
+        private MemoryBudget budget = MemoryBudget.UNLIMITED;
+        private long connectionBudget = Long.MAX_VALUE;
         private Duration idleTimeout;
         private ConnectionHooks requestHooks = ConnectionHooks.NONE;
         private Consumer<Transport> onConnectionMade = t -> { };
@@ -456,7 +479,7 @@ public final class Server {
          */
         public Builder protocol(Supplier<? extends Protocol> value) {
             Objects.requireNonNull(value, "protocol");
-            this.factory = hooks -> value.get();
+            this.factory = (hooks, budget) -> value.get();
             return this;
         }
 
@@ -468,7 +491,37 @@ public final class Server {
          * @return this builder
          */
         public Builder protocol(Function<ConnectionHooks, ? extends Protocol> value) {
+            Objects.requireNonNull(value, "protocol");
+            this.factory = (hooks, budget) -> value.apply(hooks);
+            return this;
+        }
+
+        /**
+         * Sets the protocol made for each connection, given the server's request hooks and the
+         * connection's share of the {@linkplain #memoryBudget memory budget}.
+         *
+         * @param value makes one protocol per connection
+         * @return this builder
+         */
+        public Builder protocol(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> value) {
             this.factory = Objects.requireNonNull(value, "protocol");
+            return this;
+        }
+
+        /**
+         * Bounds what the protocols hold for clients: each connection gets a share of
+         * {@code value} of at most {@code perConnection} bytes, closed when it is lost.
+         *
+         * @param value the server's budget (a share of the platform's, say)
+         * @param perConnection the most one connection holds, positive
+         * @return this builder
+         */
+        public Builder memoryBudget(MemoryBudget value, long perConnection) {
+            if (perConnection <= 0) {
+                throw new IllegalArgumentException("a connection's memory budget must be positive, got " + perConnection);
+            }
+            this.budget = Objects.requireNonNull(value, "budget");
+            this.connectionBudget = perConnection;
             return this;
         }
 

@@ -68,11 +68,15 @@ class DistributionIT {
     }
 
     private Path start(Path home, String echoPort) throws Exception {
+        return start(home, echoPort, "");
+    }
+
+    private Path start(Path home, String echoPort, String javaOpts) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("wharf").toString(), "--no-shell")
                 .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=" + echoPort + " -Dwharf.echo.udp.port=0"
-                + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0");
+                + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0 " + javaOpts);
         wharf = pb.start();
         CompletableFuture.runAsync(() -> {
             byte[] buffer = new byte[4096];
@@ -88,7 +92,7 @@ class DistributionIT {
     }
 
     private int awaitPort(String transport, String protocol) {
-        Pattern listening = Pattern.compile("listening " + transport + " 0\\.0\\.0\\.0:(\\d+) " + protocol + " ");
+        Pattern listening = Pattern.compile("listening " + transport + " [^ ]+:(\\d+) " + protocol + " ");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             Matcher m = listening.matcher(log);
@@ -102,7 +106,7 @@ class DistributionIT {
 
     /** What the platform's /status says of every endpoint, when its HTTP endpoint listens: for failure messages. */
     private String endpointStates() {
-        Matcher http = Pattern.compile("listening tcp 0\\.0\\.0\\.0:(\\d+) http ").matcher(log);
+        Matcher http = Pattern.compile("listening tcp [^ ]+:(\\d+) status ").matcher(log);
         if (!http.find()) {
             return "";
         }
@@ -170,16 +174,22 @@ class DistributionIT {
         assertFalse(log.toString().contains("Exception"), "a quiet log:\n" + log);
     }
 
-    @Test
-    void aProtocolJarDroppedInDeployServesItsConfiguredEndpointAndLeavesWhenRemoved() throws Exception {
-        Path home = start("0");
-        awaitPort("tcp", "echo");
+    /** Configures a greeter endpoint and drops the greeter bundle into deploy/; returns its jar there. */
+    private static Path deployGreeter(Path home) throws IOException {
         Files.writeString(home.resolve("etc").resolve("org.wharf.server-greet.cfg"),
                 "name = greet\nport = 0\nprotocol = greeter\nreplaceWindow = 0\ndrainTimeout = 200\n");
         Path jar = home.resolve("deploy").resolve("greeter.jar");
         Path built = Path.of(System.getProperty("wharf.greeter.jar", ""));
         assertTrue(Files.isRegularFile(built), "the greeter bundle was built: " + built);
         Files.copy(built, jar);
+        return jar;
+    }
+
+    @Test
+    void aProtocolJarDroppedInDeployServesItsConfiguredEndpointAndLeavesWhenRemoved() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        Path jar = deployGreeter(home);
         int port = awaitPort("tcp", "greeter");
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
             socket.setSoTimeout(10_000);
@@ -193,6 +203,260 @@ class DistributionIT {
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         assertTrue(refused(port), "removing the jar closes the endpoint's port");
+    }
+
+    @Test
+    void theDefaultEndpointsListenOnLoopbackOnlyUnlessWharfHostSaysOtherwise() throws Exception {
+        start("0");
+        int echo = awaitPort("tcp", "echo");
+        assertTrue(log.toString().contains("listening tcp 127.0.0.1:" + echo + " echo "), log.toString());
+        InetAddress outside = nonLoopbackAddress();
+        if (outside != null) { // a machine with only loopback has nothing to be exposed on
+            assertTrue(refused(outside, echo), "echo is not reachable at " + outside.getHostAddress());
+        }
+        assertFalse(log.toString().contains("listening tcp 0.0.0.0:"), log.toString());
+    }
+
+    private static InetAddress nonLoopbackAddress() throws IOException {
+        for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            if (nic.isUp() && !nic.isLoopback()) {
+                for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+                    if (a instanceof java.net.Inet4Address) {
+                        return a;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aJarThatIsNoBundleAndABundleThatCannotResolveAreEachSaidOnceAndTheRestServes() throws Exception {
+        Path home = start("0");
+        int echo = awaitPort("tcp", "echo");
+        Files.writeString(home.resolve("deploy").resolve("notes.jar"), "not a jar at all");
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().putValue("Manifest-Version", "1.0");
+        manifest.getMainAttributes().putValue("Bundle-ManifestVersion", "2");
+        manifest.getMainAttributes().putValue("Bundle-SymbolicName", "needs.nothing.here");
+        manifest.getMainAttributes().putValue("Import-Package", "com.example.nowhere");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(
+                Files.newOutputStream(home.resolve("deploy").resolve("unresolvable.jar")), manifest)) {
+            out.closeEntry();
+        }
+        awaitLog("deploy/notes.jar is not an OSGi bundle");
+        awaitLog("com.example.nowhere");
+        // Later scans say nothing more of the jar that is no bundle: our check reports the next
+        // file dropped. FileInstall says the unresolvable bundle again when it retries it, which
+        // it does when a bundle in deploy/ changes (the moment the answer can change), and only then.
+        Files.writeString(home.resolve("deploy").resolve("later.jar"), "nor this");
+        awaitLog("deploy/later.jar is not an OSGi bundle");
+        assertEquals(1, count("com.example.nowhere"), log.toString());
+        deployGreeter(home);
+        awaitPort("tcp", "greeter");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (count("com.example.nowhere") < 2 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        assertEquals(2, count("com.example.nowhere"), log.toString());
+        assertEquals(1, count("deploy/notes.jar is not an OSGi bundle"), log.toString());
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("still\n", new String(socket.getInputStream().readNBytes(6), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void aLoopLostToAFatalErrorEndsTheProcessWithStatus70ForASupervisor() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        deployGreeter(home);
+        int port = awaitPort("tcp", "greeter");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write("fatal:InternalError\n".getBytes(StandardCharsets.UTF_8));
+            assertTrue(wharf.waitFor(60, TimeUnit.SECONDS), "the platform exits:\n" + log);
+        }
+        assertEquals(70, wharf.exitValue(), log.toString());
+        awaitLog("the platform can no longer serve");
+    }
+
+    @Test
+    void anOutOfMemoryErrorEndsTheProcessInsteadOfLeavingItHoldingItsPorts() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        deployGreeter(home);
+        int port = awaitPort("tcp", "greeter");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write("fatal:OutOfMemoryError\n".getBytes(StandardCharsets.UTF_8));
+            assertTrue(wharf.waitFor(60, TimeUnit.SECONDS), "the platform exits:\n" + log);
+        }
+        assertEquals(3, wharf.exitValue(), "-XX:+ExitOnOutOfMemoryError's status:\n" + log);
+        awaitLog("OutOfMemoryError");
+    }
+
+    @Test
+    void clientsHoldingLargeBodiesOnASmallHeapAreRefusedPastTheBudgetWhileEveryoneElseIsServed() throws Exception {
+        // 128 MiB of heap; 160 clients each start a 1,000,000-byte body (the default limit is
+        // 1 MiB) and stop before its end: 150 MB held were the server to take them all.
+        Path home = start(copy(), "0", "-Xmx128m");
+        int http = awaitPort("tcp", "status");
+        byte[] part = new byte[900_000];
+        List<Socket> attackers = new ArrayList<>();
+        int refused = 0;
+        try {
+            for (int i = 0; i < 160; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), http);
+                attackers.add(s);
+                s.setSoTimeout(10_000);
+                try {
+                    OutputStream out = s.getOutputStream();
+                    out.write(("POST /status HTTP/1.1\r\nHost: wharf\r\nContent-Length: 1000000\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.write(part);
+                } catch (IOException e) {
+                    // refused before the body was read: the answer is waiting below
+                }
+            }
+            for (Socket s : attackers) {
+                if (answered(s)) {
+                    refused++;
+                }
+            }
+            // Everyone else is served meanwhile, and the platform is alive.
+            assertTrue(wharf.isAlive(), log.toString());
+            assertEquals(200, get(http, "/status"), log.toString());
+            assertTrue(refused > 0 && refused < attackers.size(), refused + " of " + attackers.size() + " refused");
+            awaitLog("memory budget");
+        } finally {
+            for (Socket s : attackers) {
+                s.close();
+            }
+        }
+        // Once they are gone it has room again: a whole body is read and answered (405: the
+        // status page takes no POST), not refused.
+        awaitLog("has room again");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http)) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /status HTTP/1.1\r\nHost: wharf\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[1_000_000]);
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(answer.startsWith("HTTP/1.1 405 "), answer);
+        }
+        assertTrue(home.toFile().isDirectory());
+    }
+
+    @Test
+    void aWrongConfigurationIsSaidOnceNamingPropertyAndValueAndStatusShowsNoFolders() throws Exception {
+        Path home = start("0");
+        int http = awaitPort("tcp", "status");
+        Path etc = home.resolve("etc");
+        Files.writeString(etc.resolve("org.wharf.server-bad.cfg"), "name = bad\nport = abc\nprotocol = echo\n");
+        awaitLog("endpoint bad: port = 'abc'");
+        String key = etc.resolve("tls").resolve("missing.key").toString();
+        Files.writeString(etc.resolve("org.wharf.server-badtls.cfg"), "name = badtls\nport = 0\nprotocol = echo\n"
+                + "transport = ssl\ntls.certificate = " + etc.resolve("tls").resolve("missing.pem") + "\ntls.key = "
+                + key + "\n");
+        awaitLog("missing.pem");
+        // Each is said once (the whiteboard's later passes say nothing more); a change that makes
+        // the endpoint wrong differently is said again.
+        Files.writeString(etc.resolve("org.wharf.server-bad.cfg"), "name = bad\nport = 70000\nprotocol = echo\n");
+        awaitLog("endpoint bad: port = '70000'");
+        assertEquals(1, count("endpoint bad: port = 'abc'"), log.toString());
+        assertEquals(1, count("missing.pem"), log.toString());
+        String status = body(http, "/status");
+        assertTrue(status.contains("missing.pem"), status);
+        assertFalse(status.contains(home.toString()), "no folder of the platform on the status page: " + status);
+        int echo = awaitPort("tcp", "echo");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("fine\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("fine\n", new String(socket.getInputStream().readNBytes(5), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void oneClientHoldingTenThousandConnectionsToOneEndpointDeniesNoOtherEndpoint() throws Exception {
+        start("0");
+        int echo = awaitPort("tcp", "echo");
+        int http = awaitPort("tcp", "status");
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10_000; i++) { // the default maxConnections of an endpoint
+                held.add(new Socket(InetAddress.getLoopbackAddress(), echo));
+            }
+            try (Socket over = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+                over.setSoTimeout(10_000);
+                assertEquals(-1, over.getInputStream().read(), "the one over the limit is closed at once");
+            }
+            assertEquals(200, get(http, "/status"), "another endpoint serves on");
+            Socket last = held.get(held.size() - 1);
+            last.setSoTimeout(10_000);
+            last.getOutputStream().write("held\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("held\n", new String(last.getInputStream().readNBytes(5), StandardCharsets.UTF_8));
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * Whether the server is done with this connection: it answered (503) or closed it. A
+     * server still waiting for the rest of the body says nothing: that client is held.
+     */
+    private static boolean answered(Socket s) {
+        try {
+            s.setSoTimeout(300);
+            s.getInputStream().read();
+            return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset: the server closed it while the body was on its way
+        }
+    }
+
+    private static String body(int port, String path) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: wharf\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return answer.substring(answer.indexOf("\r\n\r\n") + 4);
+        }
+    }
+
+    private static int get(int port, String path) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: wharf\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            return Integer.parseInt(answer.substring(9, 12));
+        }
+    }
+
+    private void awaitLog(String text) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!log.toString().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no '" + text + "' in the log:\n" + log);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private int count(String text) {
+        int n = 0;
+        for (String line : log.toString().split("\n")) {
+            if (line.contains(text)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     @Test
@@ -259,6 +523,15 @@ class DistributionIT {
             assertEquals(1, lines.size(), "one line:\n" + log);
             assertTrue(lines.get(0).contains(String.valueOf(taken.getLocalPort())), lines.get(0));
             assertFalse(log.toString().contains("\tat "), "no stack trace:\n" + log);
+        }
+    }
+
+    private static boolean refused(InetAddress address, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new java.net.InetSocketAddress(address, port), 5_000);
+            return false;
+        } catch (IOException e) {
+            return true;
         }
     }
 

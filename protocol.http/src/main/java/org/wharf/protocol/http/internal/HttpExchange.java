@@ -80,6 +80,8 @@ public final class HttpExchange implements ProtocolConsumer {
     private boolean chunkCr;
     private boolean begun;
     private boolean rejected;
+    /** Body bytes reserved in the connection's memory budget, given back when the exchange ends. */
+    private long reserved;
 
     /**
      * An exchange for one request.
@@ -386,6 +388,9 @@ public final class HttpExchange implements ProtocolConsumer {
             if (n < 0) {
                 return;
             }
+            if (!reserve(n)) {
+                return;
+            }
             remaining = n;
             expectContinue(n > 0);
             state = n == 0 ? State.DONE : State.BODY;
@@ -590,6 +595,9 @@ public final class HttpExchange implements ProtocolConsumer {
             reject(413, "a chunked body larger than " + limits.maxBody() + " bytes");
             return;
         }
+        if (!reserve(size)) {
+            return;
+        }
         remaining = size;
         state = size == 0 ? State.TRAILERS : State.CHUNK_DATA;
     }
@@ -661,6 +669,34 @@ public final class HttpExchange implements ProtocolConsumer {
         return i;
     }
 
+    // ---- the memory budget ----
+
+    /**
+     * Reserves a body's bytes (or a chunk's) before reading them; when the budget cannot
+     * hold them, the request is answered 503 and the connection closes (the budget logs it).
+     */
+    private boolean reserve(long bytes) {
+        if (bytes == 0) {
+            return true;
+        }
+        if (!deadlines.budget().tryReserve(bytes)) {
+            reject(503, "the server holds too much for its clients now; try again later");
+            return false;
+        }
+        reserved += bytes;
+        return true;
+    }
+
+    private void giveBack() {
+        deadlines.budget().release(reserved);
+        reserved = 0;
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+        giveBack();
+    }
+
     // ---- answers ----
 
     private void respond() {
@@ -672,6 +708,8 @@ public final class HttpExchange implements ProtocolConsumer {
         } catch (Exception e) {
             LOG.log(Level.WARNING, "HTTP handler failed on " + method + " " + printable(target) + ": " + e, e);
             response = HttpResponse.text(500, "internal error\n");
+        } finally {
+            giveBack();
         }
         boolean keepAlive = keepAlive();
         send(response, keepAlive, !method.equals("HEAD"));
@@ -704,6 +742,7 @@ public final class HttpExchange implements ProtocolConsumer {
     private void reject(int status, String reason) {
         state = State.DONE;
         rejected = true;
+        giveBack();
         deadlines.requestEnds();
         Transport t = connection.transport();
         send(HttpResponse.text(status, HttpResponse.reason(status) + ": " + reason + "\n"), false, true);
