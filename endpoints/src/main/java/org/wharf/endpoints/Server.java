@@ -196,7 +196,8 @@ public final class Server {
             out += t.bytes(ExtraInfo.BYTES_SENT);
         }
         return new ServerCounters(sessions.sum(), open.size(), requests.requests(), in, out, sums(refused),
-                sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(), sums(handshakeFailures));
+                sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(), sums(handshakeFailures),
+                config.budget.used(), config.budget.limit());
     }
 
     private static Map<String, Long> sums(Map<String, LongAdder> counters) {

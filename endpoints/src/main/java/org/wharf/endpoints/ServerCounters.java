@@ -47,15 +47,20 @@ public final class ServerCounters {
     private final Histogram.Snapshot connectionDurations;
     private final Histogram.Snapshot handshakeDurations;
     private final Map<String, Long> handshakeFailures;
+    private final long memoryUsed;
+    private final long memoryLimit;
 
     ServerCounters(long sessions, long open, long rejected, long requests, long bytesReceived, long bytesSent) {
         this(sessions, open, requests, bytesReceived, bytesSent, Map.of(REFUSED_LIMIT, rejected), Map.of(),
-                NO_DURATIONS, NO_DURATIONS, Map.of());
+                NO_DURATIONS, NO_DURATIONS, Map.of(), 0, Long.MAX_VALUE);
     }
 
     ServerCounters(long sessions, long open, long requests, long bytesReceived, long bytesSent,
             Map<String, Long> refused, Map<String, Long> closed, Histogram.Snapshot connectionDurations,
-            Histogram.Snapshot handshakeDurations, Map<String, Long> handshakeFailures) {
+            Histogram.Snapshot handshakeDurations, Map<String, Long> handshakeFailures, long memoryUsed,
+            long memoryLimit) {
+        this.memoryUsed = memoryUsed;
+        this.memoryLimit = memoryLimit;
         this.refused = Map.copyOf(refused);
         this.closed = Map.copyOf(closed);
         this.connectionDurations = connectionDurations;
@@ -169,6 +174,24 @@ public final class ServerCounters {
      */
     public Map<String, Long> handshakeFailures() {
         return handshakeFailures;
+    }
+
+    /**
+     * Bytes the server's connections hold for their clients now, out of its memory budget.
+     *
+     * @return the bytes reserved
+     */
+    public long memoryUsed() {
+        return memoryUsed;
+    }
+
+    /**
+     * The server's memory budget.
+     *
+     * @return its limit in bytes, {@link Long#MAX_VALUE} when unlimited
+     */
+    public long memoryLimit() {
+        return memoryLimit;
     }
 
     @Override

@@ -88,6 +88,8 @@ class PrometheusIT {
         assertTrue(exposition.contains("# TYPE wharf_connection_duration_seconds histogram\n"), exposition);
         assertTrue(exposition.contains("wharf_connections_closed_total{endpoint=\"echo\",reason=\"normal\"} 5\n"),
                 exposition);
+        assertTrue(exposition.contains("wharf_memory_limit_bytes{endpoint=\"echo\"} "), "the endpoint's memory budget: "
+                + exposition);
         assertTrue(exposition.matches("(?s).*wharf_loop_tasks_total\\{loop=\"[^\"]+\"} [1-9].*"), exposition);
         Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
         try (OutputStream in = promtool.getOutputStream()) {

@@ -12,6 +12,7 @@ import org.wharf.endpoints.ServerCounters;
 import org.wharf.endpoints.api.EndpointState;
 import org.wharf.endpoints.api.MetricDTO;
 import org.wharf.endpoints.api.SampleDTO;
+import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.transport.api.Histogram;
 import org.wharf.transport.api.LoopStats;
 import org.wharf.transport.api.TransportObserver;
@@ -49,6 +50,10 @@ final class RuntimeMetrics {
         declare("wharf_loop_tasks_total", MetricDTO.COUNTER, "", "Tasks and timers an event loop has run");
         declare("wharf_loop_io_events_total", MetricDTO.COUNTER, "", "I/O readiness events an event loop has handled");
         declare("wharf_loop_lag_seconds", MetricDTO.HISTOGRAM, "seconds", "How long a task handed to an event loop waits before it runs (sampled twice a second)");
+        declare("wharf_memory_used_bytes", MetricDTO.GAUGE, "bytes", "Bytes an endpoint's connections hold for their clients now (request bodies and the like), out of its memory budget");
+        declare("wharf_memory_limit_bytes", MetricDTO.GAUGE, "bytes", "An endpoint's memory budget (memory.endpoint)");
+        declare("wharf_memory_platform_used_bytes", MetricDTO.GAUGE, "bytes", "Bytes all endpoints' connections hold for their clients now");
+        declare("wharf_memory_platform_limit_bytes", MetricDTO.GAUGE, "bytes", "The platform's memory budget (wharf.memory.total)");
         declare("wharf_protocol_figure", MetricDTO.GAUGE, "", "A figure a protocol keeps for an endpoint (such as a gateway route's), by name");
     }
 
@@ -57,10 +62,14 @@ final class RuntimeMetrics {
      *
      * @param endpoints the published endpoints
      * @param transports the registered transport providers (their loops, once each)
+     * @param platform the platform's memory budget
      * @return one DTO per metric, sorted by name
      */
-    static MetricDTO[] of(List<Endpoint.View> endpoints, Collection<? extends TransportProvider> transports) {
+    static MetricDTO[] of(List<Endpoint.View> endpoints, Collection<? extends TransportProvider> transports,
+            MemoryBudget platform) {
         RuntimeMetrics m = new RuntimeMetrics();
+        m.gauge("wharf_memory_platform_used_bytes", platform.used());
+        m.gauge("wharf_memory_platform_limit_bytes", platform.limit());
         endpoints.forEach(m::endpoint);
         Map<String, LoopStats> loops = new TreeMap<>();
         for (TransportProvider t : transports) {
@@ -90,6 +99,10 @@ final class RuntimeMetrics {
         gauge("wharf_received_bytes_total", c.bytesReceived(), "endpoint", e);
         gauge("wharf_sent_bytes_total", c.bytesSent(), "endpoint", e);
         gauge("wharf_requests_total", c.requests(), "endpoint", e);
+        if (c.memoryLimit() != Long.MAX_VALUE) {
+            gauge("wharf_memory_used_bytes", c.memoryUsed(), "endpoint", e);
+            gauge("wharf_memory_limit_bytes", c.memoryLimit(), "endpoint", e);
+        }
         if (!"udp".equals(v.transport())) {
             histogram("wharf_connection_duration_seconds", c.connectionDurations(), "endpoint", e);
         }

@@ -498,7 +498,7 @@ public final class Whiteboard implements EndpointRuntime {
         List<TransportProvider> transports = new ArrayList<>();
         streams.values().forEach(p -> transports.add(p.service()));
         datagrams.values().forEach(p -> transports.add(p.service()));
-        return RuntimeMetrics.of(published.endpoints(), transports);
+        return RuntimeMetrics.of(published.endpoints(), transports, memory);
     }
 
     @Override
