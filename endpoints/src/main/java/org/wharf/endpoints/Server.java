@@ -79,6 +79,7 @@ public final class Server {
             ServerCounters.CLOSED_PROTOCOL, new LongAdder()));
     private final Histogram connectionDurations = Histogram.ofDurations();
     private final Histogram handshakeDurations = Histogram.ofDurations();
+    private final Histogram requestDurations = Histogram.ofDurations();
     private final Map<String, LongAdder> handshakeFailures = new ConcurrentHashMap<>();
     private final AtomicLong closedBytesReceived = new AtomicLong();
     private final AtomicLong closedBytesSent = new AtomicLong();
@@ -95,7 +96,13 @@ public final class Server {
     private Server(Builder config) {
         this.config = config;
         this.current = new Current(config.factory, 0);
-        this.hooks = ConnectionHooks.all(requests, config.requestHooks);
+        this.hooks = ConnectionHooks.all(requests, new ConnectionHooks() {
+            @Override
+            public void postRequest(org.wharf.protocol.api.Connection connection,
+                    org.wharf.protocol.api.ProtocolConsumer consumer) {
+                requestDurations.record(System.nanoTime() - connection.requestStarted());
+            }
+        }, config.requestHooks);
     }
 
     /**
@@ -197,7 +204,7 @@ public final class Server {
         }
         return new ServerCounters(sessions.sum(), open.size(), requests.requests(), in, out, sums(refused),
                 sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(), sums(handshakeFailures),
-                config.budget.used(), config.budget.limit());
+                config.budget.used(), config.budget.limit(), requestDurations.snapshot());
     }
 
     private static Map<String, Long> sums(Map<String, LongAdder> counters) {

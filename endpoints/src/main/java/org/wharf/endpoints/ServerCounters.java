@@ -49,16 +49,18 @@ public final class ServerCounters {
     private final Map<String, Long> handshakeFailures;
     private final long memoryUsed;
     private final long memoryLimit;
+    private final Histogram.Snapshot requestDurations;
 
     ServerCounters(long sessions, long open, long rejected, long requests, long bytesReceived, long bytesSent) {
         this(sessions, open, requests, bytesReceived, bytesSent, Map.of(REFUSED_LIMIT, rejected), Map.of(),
-                NO_DURATIONS, NO_DURATIONS, Map.of(), 0, Long.MAX_VALUE);
+                NO_DURATIONS, NO_DURATIONS, Map.of(), 0, Long.MAX_VALUE, NO_DURATIONS);
     }
 
     ServerCounters(long sessions, long open, long requests, long bytesReceived, long bytesSent,
             Map<String, Long> refused, Map<String, Long> closed, Histogram.Snapshot connectionDurations,
             Histogram.Snapshot handshakeDurations, Map<String, Long> handshakeFailures, long memoryUsed,
-            long memoryLimit) {
+            long memoryLimit, Histogram.Snapshot requestDurations) {
+        this.requestDurations = requestDurations;
         this.memoryUsed = memoryUsed;
         this.memoryLimit = memoryLimit;
         this.refused = Map.copyOf(refused);
@@ -174,6 +176,16 @@ public final class ServerCounters {
      */
     public Map<String, Long> handshakeFailures() {
         return handshakeFailures;
+    }
+
+    /**
+     * How long requests took, from their first byte to their end, for protocols built on
+     * {@link org.wharf.protocol.api.Connection} (the request cycle); in nanoseconds.
+     *
+     * @return the distribution; empty for protocols without requests
+     */
+    public Histogram.Snapshot requestDurations() {
+        return requestDurations;
     }
 
     /**

@@ -311,6 +311,31 @@ class ServerTest {
         Loops.await(server.close(Duration.ofSeconds(1)));
     }
 
+    @Test
+    void aRequestsLatencyRunsFromItsFirstByteToItsEnd() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort())
+                .protocol(hooks -> new Connection(LineAnswer::new, hooks)).start());
+        RecordingProtocol c = connect(server.addresses().get(0));
+        send(c, "sl");
+        // A slow client: the request is half there and its clock runs (the pause is the workload).
+        java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300));
+        send(c, "ow\nfast\n");
+        Loops.awaitTrue(() -> server.counters().requests() == 2, "two requests counted");
+        org.wharf.transport.api.Histogram.Snapshot latency = server.counters().requestDurations();
+        assertEquals(2, latency.count(), latency.toString());
+        assertTrue(latency.sum() >= 300_000_000L, "the slow request took its 300 ms: " + latency);
+        long[] bounds = latency.upperBounds();
+        long[] counts = latency.bucketCounts();
+        long slow = 0;
+        for (int i = 0; i < counts.length; i++) {
+            if (i == bounds.length || bounds[i] > 250_000_000L) {
+                slow += counts[i];
+            }
+        }
+        assertTrue(slow >= 1, "the slow one above 250 ms: " + latency);
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
     /** Answers each chunk with a prefix, to tell protocol versions apart. */
     static final class Prefixing extends RecordingProtocol {
         private final String prefix;

@@ -134,6 +134,10 @@ class PrometheusIT {
         // Echo connections last milliseconds: the 90th percentile sits well inside the buckets.
         assertTrue(p90 > 0 && p90 < 10, "90th percentile of echo connection durations: " + quantile);
         awaitQuery(api, "sum(wharf_loop_channels) >= 3", "the loops report the listeners' channels");
+        // Prometheus' own scrapes are HTTP requests of the status endpoint: their latency is there.
+        String latency = awaitQuery(api, "histogram_quantile(0.5, sum by (le) (rate("
+                + "wharf_request_duration_seconds_bucket{endpoint=\"status\"}[10s]))) > 0", "a median scrape latency");
+        assertTrue(value(latency) < 10, "median latency of the scrapes: " + latency);
     }
 
     /** Starts Prometheus on a free loopback port, scraping the status endpoint every second. */

@@ -44,6 +44,7 @@ final class RuntimeMetrics {
         declare("wharf_sent_bytes_total", MetricDTO.COUNTER, "bytes", "Bytes sent over the endpoint's connections");
         declare("wharf_requests_total", MetricDTO.COUNTER, "", "Requests finished, for protocols that count them");
         declare("wharf_connection_duration_seconds", MetricDTO.HISTOGRAM, "seconds", "How long closed connections were open");
+        declare("wharf_request_duration_seconds", MetricDTO.HISTOGRAM, "seconds", "How long requests took from their first byte to their end, for request-cycle protocols");
         declare("wharf_tls_handshake_duration_seconds", MetricDTO.HISTOGRAM, "seconds", "How long the TLS handshakes of accepted connections took, those that completed");
         declare("wharf_tls_handshake_failures_total", MetricDTO.COUNTER, "", "TLS handshakes of accepted connections that failed, by cause");
         declare("wharf_loop_channels", MetricDTO.GAUGE, "", "Channels registered with an event loop now");
@@ -105,6 +106,7 @@ final class RuntimeMetrics {
         }
         if (!"udp".equals(v.transport())) {
             histogram("wharf_connection_duration_seconds", c.connectionDurations(), "endpoint", e);
+            histogram("wharf_request_duration_seconds", c.requestDurations(), "endpoint", e);
         }
         if ("ssl".equals(v.transport())) {
             histogram("wharf_tls_handshake_duration_seconds", c.handshakeDurations(), "endpoint", e);
