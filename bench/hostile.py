@@ -94,8 +94,9 @@ def legit_http(port):
                     count("legit.http.ok")
                 else:
                     count("legit.http.failed")
-        except OSError:
+        except OSError as e:
             count("legit.http.failed")
+            count("legit.http.failed." + type(e).__name__)
         stop.wait(0.05)
 
 
@@ -112,8 +113,9 @@ def legit_echo(port):
                         break
                     got += chunk
                 count("legit.tcp.ok" if got == line else "legit.tcp.failed")
-        except OSError:
+        except OSError as e:
             count("legit.tcp.failed")
+            count("legit.tcp.failed." + type(e).__name__)
         stop.wait(0.05)
 
 
@@ -137,22 +139,33 @@ def legit_tls(port):
                         break
                     got += chunk
                 count("legit.tls.ok" if got == b"secret\n" else "legit.tls.failed")
-        except (OSError, ssl.SSLError):
+        except (OSError, ssl.SSLError) as e:
             count("legit.tls.failed")
+            count("legit.tls.failed." + type(e).__name__)
         stop.wait(0.2)
 
 
 def legit_udp(port):
+    """A UDP client as real ones are (DNS, say): it asks again when no answer came within 1 s, 3 times."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
-    s.settimeout(2)
+    s.settimeout(1)
     while not stop.is_set():
         payload = os.urandom(16)
-        try:
-            s.sendto(payload, ("127.0.0.1", port))
-            got, _ = s.recvfrom(100)
-            count("legit.udp.ok" if got == payload else "legit.udp.failed")
-        except OSError:
+        for attempt in range(3):
+            try:
+                s.sendto(payload, ("127.0.0.1", port))
+                while True:
+                    got, _ = s.recvfrom(100)
+                    if got == payload:
+                        break  # (a late answer to an earlier attempt is passed over)
+                count("legit.udp.ok")
+                if attempt:
+                    count("legit.udp.retried")
+                break
+            except OSError:
+                continue
+        else:
             count("legit.udp.failed")
         stop.wait(0.05)
 
@@ -333,8 +346,8 @@ def attack_resets(port):
 def attack_udp_flood(port, sources=4):
     """Finding 5's reflection: a flood of datagrams from a few sources (the guard drops most)."""
     socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(sources)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
+    for i, s in enumerate(socks):
+        s.bind(("127.0.0.%d" % (i + 2), 0))  # the attackers' own addresses, not the legitimate client's
         s.setblocking(False)
     while not stop.is_set():
         for s in socks:
@@ -355,7 +368,15 @@ def attack_udp_flood(port, sources=4):
 
 # ---- the server seen from outside ----
 
-def sample(pid):
+def live_heap(pid):
+    """The heap in use right after a full collection: what the platform really holds."""
+    subprocess.run(["jcmd", str(pid), "GC.run"], capture_output=True)
+    out = subprocess.run(["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True).stdout
+    m = re.search(r"used (\d+)K", out)
+    return int(m.group(1)) * 1024 if m else None
+
+
+def sample(pid, full=False):
     fds = len(os.listdir("/proc/%d/fd" % pid))
     with open("/proc/%d/status" % pid) as f:
         status = f.read()
@@ -366,7 +387,8 @@ def sample(pid):
     if len(out) >= 2:
         cols = dict(zip(out[0].split(), out[1].split()))
         old = float(cols.get("OU", "nan")) * 1024
-    return {"t": time.time(), "fds": fds, "threads": threads, "rss": rss, "old": old}
+    return {"t": time.time(), "fds": fds, "threads": threads, "rss": rss, "old": old,
+            "live": live_heap(pid) if full else None}
 
 
 def java_pid(proc):
@@ -384,7 +406,7 @@ def main():
     http, echo, tls, udp = ports[("tcp", "status")], ports[("tcp", "echo")], ports[("ssl", "echo")], ports[("udp", "echo")]
     print("platform pid %d in %s: http %d, echo %d, tls %d, udp %d" % (pid, home, http, echo, tls, udp), flush=True)
     time.sleep(5)  # settle before the first sample (a baseline, not a synchronisation)
-    samples = [sample(pid)]
+    samples = [sample(pid, full=True)]
     jobs = [(legit_http, http), (legit_echo, echo), (legit_tls, tls), (legit_udp, udp),
             (attack_big_bodies, http), (attack_chunk_overflow, http), (attack_pipeline_noread, http),
             (attack_malformed, http), (attack_slowloris, http), (attack_idle, echo), (attack_tls, tls),
@@ -396,17 +418,18 @@ def main():
     while time.time() < end and proc.poll() is None:
         time.sleep(10)
         if proc.poll() is None:
-            samples.append(sample(pid))
+            samples.append(sample(pid, full=len(samples) % 6 == 0))
             s = samples[-1]
-            print("%4.0f s  fds %5d  threads %3d  old gen %6.1f MiB  rss %6.1f MiB  legit failed %d" % (
-                s["t"] - samples[0]["t"], s["fds"], s["threads"], (s["old"] or 0) / 2**20, s["rss"] / 2**20,
-                sum(v for k, v in counts.items() if k.startswith("legit.") and k.endswith("failed"))), flush=True)
+            print("%4.0f s  fds %5d  threads %3d  old gen %6.1f MiB  live %6s MiB  rss %6.1f MiB  legit failed %d" % (
+                s["t"] - samples[0]["t"], s["fds"], s["threads"], (s["old"] or 0) / 2**20,
+                "%.1f" % (s["live"] / 2**20) if s["live"] else "-", s["rss"] / 2**20,
+                sum(v for k, v in counts.items() if re.match(r"legit\.\w+\.failed$", k))), flush=True)
     stop.set()
     for t in threads:
         t.join(30)
     time.sleep(3)
     alive = proc.poll() is None
-    after = sample(pid) if alive else None
+    after = sample(pid, full=True) if alive else None
     if alive:
         proc.terminate()
         proc.wait(60)
@@ -420,9 +443,9 @@ def main():
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     with open(os.path.join(ROOT, "bench", "results", "hostile.json"), "w") as f:
         json.dump(result, f, indent=1)
-    legit_failed = sum(v for k, v in counts.items() if k.startswith("legit.") and k.endswith("failed"))
+    legit_failed = sum(v for k, v in counts.items() if re.match(r"legit\.\w+\.failed$", k))
     legit_ok = sum(v for k, v in counts.items() if k.startswith("legit.") and k.endswith("ok"))
-    first, last = samples[1:7], samples[-6:]
+    first, last = samples[0:7], samples[-7:]
 
     def avg(rows, key):
         vals = [r[key] for r in rows if r.get(key) is not None]
@@ -433,13 +456,16 @@ def main():
     for k in sorted(counts):
         print("  %-32s %d" % (k, counts[k]))
     print("platform alive at the end: %s; log %d lines, %d bytes" % (alive, result["log_lines"], len(text)))
-    for key, unit, scale in (("fds", "", 1), ("threads", "", 1), ("old", " MiB", 2**20), ("rss", " MiB", 2**20)):
+    for key, unit, scale in (("fds", "", 1), ("threads", "", 1), ("old", " MiB", 2**20), ("live", " MiB", 2**20),
+                             ("rss", " MiB", 2**20)):
         print("  %-8s first minute %8.1f%s  last minute %8.1f%s  max %8.1f%s" % (
             key, avg(first, key) / scale, unit, avg(last, key) / scale, unit,
             max((r[key] or 0) for r in samples) / scale, unit))
     if after:
-        print("  after the load: fds %d, threads %d, old gen %.1f MiB" % (after["fds"], after["threads"],
-                                                                        (after["old"] or 0) / 2**20))
+        print("  before the load: fds %d, threads %d, live heap %.1f MiB" % (
+            samples[0]["fds"], samples[0]["threads"], (samples[0]["live"] or 0) / 2**20))
+        print("  after the load:  fds %d, threads %d, live heap %.1f MiB" % (
+            after["fds"], after["threads"], (after["live"] or 0) / 2**20))
     print("the log's WARN lines, by kind:")
     kinds = {}
     for line in text.split("\n"):

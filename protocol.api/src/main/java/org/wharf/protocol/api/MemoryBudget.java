@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class MemoryBudget {
 
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.api");
+    /** A budget that runs out again and again says so at most once a minute, with a count. */
+    private static final long QUIET_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
     /** No limit at any level: what a protocol sees outside an endpoint. */
     public static final MemoryBudget UNLIMITED = new MemoryBudget("unlimited", Long.MAX_VALUE, null, false);
@@ -31,6 +33,9 @@ public final class MemoryBudget {
     private final boolean logged;
     private final AtomicLong used = new AtomicLong();
     private final AtomicBoolean spent = new AtomicBoolean();
+    /** When running out was last said (nanoTime), and how often it ran out since, unsaid. */
+    private final AtomicLong lastSaid = new AtomicLong(System.nanoTime() - QUIET_NANOS);
+    private final AtomicLong unsaid = new AtomicLong();
     private volatile boolean closed;
 
     private MemoryBudget(String name, long limit, MemoryBudget parent, boolean logged) {
@@ -170,14 +175,23 @@ public final class MemoryBudget {
     }
 
     private void refused(long bytes) {
-        if (logged && spent.compareAndSet(false, true)) {
-            LOG.log(Level.WARNING, "memory budget " + name + " is spent (" + used.get() + " of " + limit
-                    + " bytes held, " + bytes + " more asked): new work is refused until it frees");
+        if (!logged || !spent.compareAndSet(false, true)) {
+            return;
         }
+        long now = System.nanoTime();
+        long last = lastSaid.get();
+        if (now - last < QUIET_NANOS || !lastSaid.compareAndSet(last, now)) {
+            unsaid.incrementAndGet();
+            return;
+        }
+        long again = unsaid.getAndSet(0);
+        LOG.log(Level.WARNING, "memory budget " + name + " is spent (" + used.get() + " of " + limit
+                + " bytes held, " + bytes + " more asked): new work is refused until it frees"
+                + (again == 0 ? "" : "; it ran out " + again + " more times since the last such line"));
     }
 
     private void freed(long now) {
-        if (logged && now <= limit / 2 && spent.compareAndSet(true, false)) {
+        if (logged && now <= limit / 2 && spent.compareAndSet(true, false) && unsaid.get() == 0) {
             LOG.log(Level.INFO, "memory budget " + name + " has room again (" + now + " of " + limit + " bytes held)");
         }
     }

@@ -66,7 +66,14 @@ public final class HttpExchange implements ProtocolConsumer {
     private final HttpLimits limits;
     private final HttpConnection deadlines;
     private final LineBuffer line = new LineBuffer();
+    /** A chunked body as it comes. */
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    /**
+     * A body of known length, read into one array of that length: no growth by doubling and
+     * no copy at the end, so the bytes held are the bytes reserved in the budget.
+     */
+    private byte[] fixed;
+    private int fixedAt;
     private final Map<String, List<String>> headers = new LinkedHashMap<>();
     private Connection connection;
     private State state = State.REQUEST_LINE;
@@ -142,7 +149,10 @@ public final class HttpExchange implements ProtocolConsumer {
                 case BODY, CHUNK_DATA -> {
                     int n = (int) Math.min(remaining, data.remaining());
                     int at = data.position();
-                    if (data.hasArray()) {
+                    if (fixed != null) {
+                        data.get(at, fixed, fixedAt, n);
+                        fixedAt += n;
+                    } else if (data.hasArray()) {
                         body.write(data.array(), data.arrayOffset() + at, n);
                     } else {
                         byte[] chunk = new byte[n];
@@ -391,6 +401,7 @@ public final class HttpExchange implements ProtocolConsumer {
             if (!reserve(n)) {
                 return;
             }
+            fixed = n > 0 ? new byte[(int) n] : null; // n is within maxBody, an int
             remaining = n;
             expectContinue(n > 0);
             state = n == 0 ? State.DONE : State.BODY;
@@ -690,6 +701,7 @@ public final class HttpExchange implements ProtocolConsumer {
     private void giveBack() {
         deadlines.budget().release(reserved);
         reserved = 0;
+        fixed = null;
     }
 
     @Override
@@ -701,7 +713,9 @@ public final class HttpExchange implements ProtocolConsumer {
 
     private void respond() {
         deadlines.requestEnds();
-        HttpRequest request = new HttpRequest(method, target, version, headers, body.toByteArray());
+        HttpRequest request = new HttpRequest(method, target, version, headers,
+                fixed != null ? fixed : body.toByteArray());
+        fixed = null;
         HttpResponse response;
         try {
             response = handler.handle(request);
