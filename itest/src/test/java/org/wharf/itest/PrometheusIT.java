@@ -91,13 +91,64 @@ class PrometheusIT {
         assertTrue(exposition.contains("wharf_memory_limit_bytes{endpoint=\"echo\"} "), "the endpoint's memory budget: "
                 + exposition);
         assertTrue(exposition.matches("(?s).*wharf_loop_tasks_total\\{loop=\"[^\"]+\"} [1-9].*"), exposition);
+        assertEquals("", promtoolCheck(exposition), "promtool check metrics");
+    }
+
+    /** What {@code promtool check metrics} finds wrong with an exposition: empty if nothing. */
+    private static String promtoolCheck(String exposition) throws Exception {
         Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
         try (OutputStream in = promtool.getOutputStream()) {
             in.write(exposition.getBytes(StandardCharsets.UTF_8));
         }
         String verdict = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(promtool.waitFor(60, TimeUnit.SECONDS), "promtool finished");
-        assertEquals(0, promtool.exitValue(), "promtool check metrics: " + verdict + "\n" + exposition);
+        return promtool.exitValue() == 0 ? "" : "exit " + promtool.exitValue() + ": " + verdict + "\n" + exposition;
+    }
+
+    @Test
+    void tlsHandshakesAreTimedAndFailuresCountedByCause() throws Exception {
+        felix.start("transport.ssl");
+        TestCertificate certificate = TestCertificate.create();
+        Map<String, Object> tls = new java.util.HashMap<>(Map.of("port", 0, "host", "127.0.0.1", "protocol", "echo",
+                "transport", "ssl", "tls.keystore", certificate.store.toString()));
+        tls.put("tls.keystore.password", new String(TestCertificate.PASSWORD));
+        endpoints.configure("echo-tls", tls);
+        endpoints.awaitState("echo-tls", "LISTENING");
+        int port = endpoints.port("echo-tls");
+        // One real TLS client (openssl completes the handshake, then ends), one plain-text client.
+        Process openssl = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername",
+                "localhost").redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+                "/dev/null"))).start();
+        String handshake = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(openssl.waitFor(60, TimeUnit.SECONDS), "openssl finished");
+        assertTrue(handshake.contains("BEGIN CERTIFICATE") || handshake.contains("Cipher is"), handshake);
+        try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            plain.setSoTimeout(10_000);
+            plain.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            try {
+                while (plain.getInputStream().read() >= 0) {
+                    // an alert, then the end
+                }
+            } catch (java.net.SocketException reset) {
+                // closed with unread input: as good as an end
+            }
+        }
+        String metrics = "http://127.0.0.1:" + endpoints.port("status") + "/metrics";
+        String failed = "wharf_tls_handshake_failures_total{endpoint=\"echo-tls\",cause=\"protocol\"} 1\n";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String exposition = get(metrics);
+        while (!exposition.contains(failed)) {
+            assertTrue(System.nanoTime() < deadline, "the plain-text client counted: " + exposition);
+            TimeUnit.MILLISECONDS.sleep(20); // polls with a deadline
+            exposition = get(metrics);
+        }
+        assertTrue(exposition.contains("wharf_tls_handshake_duration_seconds_count{endpoint=\"echo-tls\"} 1\n"),
+                "openssl's handshake timed: " + exposition);
+        assertTrue(exposition.contains("wharf_connections_refused_total{endpoint=\"echo-tls\",reason=\"tls\"} 1\n"),
+                exposition);
+        assertTrue(exposition.contains("wharf_tls_handshake_failures_total{endpoint=\"echo-tls\",cause=\"timeout\"} 0\n"),
+                "every cause shown, at zero too: " + exposition);
+        assertEquals("", promtoolCheck(exposition), "promtool check metrics");
     }
 
     @Test
