@@ -34,28 +34,43 @@ final class RuntimeMetrics {
     private final Map<String, List<SampleDTO>> samples = new LinkedHashMap<>();
 
     private RuntimeMetrics() {
-        declare("wharf_endpoint_state", MetricDTO.GAUGE, "", "1 for the state each configured endpoint is in, 0 for the others");
-        declare("wharf_endpoint_info", MetricDTO.GAUGE, "", "Each configured endpoint's transport and bound protocol, as labels (always 1)");
-        declare("wharf_connections_accepted_total", MetricDTO.COUNTER, "", "Connections accepted and served (for UDP: datagrams received)");
-        declare("wharf_connections_refused_total", MetricDTO.COUNTER, "", "Connections accepted and closed at once, by reason (limit, tls, budget, client_limit)");
+        declare("wharf_endpoint_state", MetricDTO.GAUGE, "",
+                "1 for the state each configured endpoint is in, 0 for the others");
+        declare("wharf_endpoint_info", MetricDTO.GAUGE, "",
+                "Each configured endpoint's transport and bound protocol, as labels (always 1)");
+        declare("wharf_connections_accepted_total", MetricDTO.COUNTER, "",
+                "Connections accepted and served (for UDP: datagrams received)");
+        declare("wharf_connections_refused_total", MetricDTO.COUNTER, "",
+                "Connections accepted and closed at once, by reason (limit, tls, budget, client_limit)");
         declare("wharf_connections_open", MetricDTO.GAUGE, "", "Connections open now");
-        declare("wharf_connections_closed_total", MetricDTO.COUNTER, "", "Connections closed, by reason (normal, idle, shutdown, error, protocol)");
-        declare("wharf_received_bytes_total", MetricDTO.COUNTER, "bytes", "Bytes received over the endpoint's connections");
+        declare("wharf_connections_closed_total", MetricDTO.COUNTER, "",
+                "Connections closed, by reason (normal, idle, shutdown, error, protocol)");
+        declare("wharf_received_bytes_total", MetricDTO.COUNTER, "bytes",
+                "Bytes received over the endpoint's connections");
         declare("wharf_sent_bytes_total", MetricDTO.COUNTER, "bytes", "Bytes sent over the endpoint's connections");
         declare("wharf_requests_total", MetricDTO.COUNTER, "", "Requests finished, for protocols that count them");
-        declare("wharf_connection_duration_seconds", MetricDTO.HISTOGRAM, "seconds", "How long closed connections were open");
-        declare("wharf_request_duration_seconds", MetricDTO.HISTOGRAM, "seconds", "How long requests took from their first byte to their end, for request-cycle protocols");
-        declare("wharf_tls_handshake_duration_seconds", MetricDTO.HISTOGRAM, "seconds", "How long the TLS handshakes of accepted connections took, those that completed");
-        declare("wharf_tls_handshake_failures_total", MetricDTO.COUNTER, "", "TLS handshakes of accepted connections that failed, by cause");
+        declare("wharf_connection_duration_seconds", MetricDTO.HISTOGRAM, "seconds",
+                "How long closed connections were open");
+        declare("wharf_request_duration_seconds", MetricDTO.HISTOGRAM, "seconds",
+                "How long requests took from their first byte to their end, for request-cycle protocols");
+        declare("wharf_tls_handshake_duration_seconds", MetricDTO.HISTOGRAM, "seconds",
+                "How long the TLS handshakes of accepted connections took, those that completed");
+        declare("wharf_tls_handshake_failures_total", MetricDTO.COUNTER, "",
+                "TLS handshakes of accepted connections that failed, by cause");
         declare("wharf_loop_channels", MetricDTO.GAUGE, "", "Channels registered with an event loop now");
         declare("wharf_loop_tasks_total", MetricDTO.COUNTER, "", "Tasks and timers an event loop has run");
         declare("wharf_loop_io_events_total", MetricDTO.COUNTER, "", "I/O readiness events an event loop has handled");
-        declare("wharf_loop_lag_seconds", MetricDTO.HISTOGRAM, "seconds", "How long a task handed to an event loop waits before it runs (sampled twice a second)");
-        declare("wharf_memory_used_bytes", MetricDTO.GAUGE, "bytes", "Bytes an endpoint's connections hold for their clients now (request bodies and the like), out of its memory budget");
+        declare("wharf_loop_lag_seconds", MetricDTO.HISTOGRAM, "seconds",
+                "How long a task handed to an event loop waits before it runs (sampled twice a second)");
+        declare("wharf_memory_used_bytes", MetricDTO.GAUGE, "bytes",
+                "Bytes an endpoint's connections hold for their clients now (request bodies and the like)");
         declare("wharf_memory_limit_bytes", MetricDTO.GAUGE, "bytes", "An endpoint's memory budget (memory.endpoint)");
-        declare("wharf_memory_platform_used_bytes", MetricDTO.GAUGE, "bytes", "Bytes all endpoints' connections hold for their clients now");
-        declare("wharf_memory_platform_limit_bytes", MetricDTO.GAUGE, "bytes", "The platform's memory budget (wharf.memory.total)");
-        declare("wharf_protocol_figure", MetricDTO.GAUGE, "", "A figure a protocol keeps for an endpoint (such as a gateway route's), by name");
+        declare("wharf_memory_platform_used_bytes", MetricDTO.GAUGE, "bytes",
+                "Bytes all endpoints' connections hold for their clients now");
+        declare("wharf_memory_platform_limit_bytes", MetricDTO.GAUGE, "bytes",
+                "The platform's memory budget (wharf.memory.total)");
+        declare("wharf_protocol_figure", MetricDTO.GAUGE, "",
+                "A figure a protocol keeps for an endpoint (such as a gateway route's), by name");
     }
 
     /**
@@ -87,14 +102,16 @@ final class RuntimeMetrics {
     private void endpoint(Endpoint.View v) {
         String e = v.name();
         for (EndpointState s : EndpointState.values()) {
-            gauge("wharf_endpoint_state", s == v.state() ? 1 : 0, "endpoint", e, "state", s.name().toLowerCase());
+            gauge("wharf_endpoint_state", s == v.state() ? 1 : 0, "endpoint", e, "state",
+                    s.name().toLowerCase(java.util.Locale.ROOT));
         }
         ProtocolEntry p = v.protocol();
         gauge("wharf_endpoint_info", 1, "endpoint", e, "transport", v.transport(), "protocol",
                 p == null ? "" : p.name(), "version", p == null ? "" : p.version().toString());
         ServerCounters c = v.counters();
         gauge("wharf_connections_accepted_total", c.sessions(), "endpoint", e);
-        c.refused().forEach((reason, n) -> gauge("wharf_connections_refused_total", n, "endpoint", e, "reason", reason));
+        c.refused().forEach((reason, n) -> gauge("wharf_connections_refused_total", n, "endpoint", e, "reason",
+                reason));
         gauge("wharf_connections_open", c.open(), "endpoint", e);
         c.closed().forEach((reason, n) -> gauge("wharf_connections_closed_total", n, "endpoint", e, "reason", reason));
         gauge("wharf_received_bytes_total", c.bytesReceived(), "endpoint", e);
