@@ -96,13 +96,48 @@ public final class Server {
     private Server(Builder config) {
         this.config = config;
         this.current = new Current(config.factory, 0);
-        this.hooks = ConnectionHooks.all(requests, new ConnectionHooks() {
-            @Override
-            public void postRequest(org.wharf.protocol.api.Connection connection,
-                    org.wharf.protocol.api.ProtocolConsumer consumer) {
-                requestDurations.record(System.nanoTime() - connection.requestStarted());
-            }
-        }, config.requestHooks);
+        this.hooks = config.requestHooks == ConnectionHooks.NONE ? new Counting()
+                : ConnectionHooks.all(new Counting(), config.requestHooks);
+    }
+
+    /**
+     * The server's own hooks, one object on every event of a request-cycle connection (one
+     * call less per event than combining two): the counters, and each request's latency from
+     * its first byte to its end.
+     */
+    private final class Counting implements ConnectionHooks {
+        @Override
+        public void connectionMade(org.wharf.protocol.api.Connection connection) {
+            requests.connectionMade(connection);
+        }
+
+        @Override
+        public void connectionLost(org.wharf.protocol.api.Connection connection, Throwable cause) {
+            requests.connectionLost(connection, cause);
+        }
+
+        @Override
+        public void postRequest(org.wharf.protocol.api.Connection connection,
+                org.wharf.protocol.api.ProtocolConsumer consumer) {
+            requests.postRequest(connection, consumer);
+            requestDurations.record(System.nanoTime() - connection.requestStarted());
+        }
+
+        @Override
+        public void preRequest(org.wharf.protocol.api.Connection connection,
+                org.wharf.protocol.api.ProtocolConsumer consumer) {
+            requests.preRequest(connection, consumer);
+        }
+
+        @Override
+        public void dataReceived(org.wharf.protocol.api.Connection connection, int bytes) {
+            requests.dataReceived(connection, bytes);
+        }
+
+        @Override
+        public void dataProcessed(org.wharf.protocol.api.Connection connection, int bytes) {
+            requests.dataProcessed(connection, bytes);
+        }
     }
 
     /**
