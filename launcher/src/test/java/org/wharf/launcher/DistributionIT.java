@@ -260,11 +260,7 @@ class DistributionIT {
         }
         assertEquals(2, count("com.example.nowhere"), log.toString());
         assertEquals(1, count("deploy/notes.jar is not an OSGi bundle"), log.toString());
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
-            assertEquals("still\n", new String(socket.getInputStream().readNBytes(6), StandardCharsets.UTF_8));
-        }
+        assertEchoes(echo, "still");
     }
 
     @Test
@@ -370,11 +366,7 @@ class DistributionIT {
         assertTrue(status.contains("missing.pem"), status);
         assertFalse(status.contains(home.toString()), "no folder of the platform on the status page: " + status);
         int echo = awaitPort("tcp", "echo");
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write("fine\n".getBytes(StandardCharsets.UTF_8));
-            assertEquals("fine\n", new String(socket.getInputStream().readNBytes(5), StandardCharsets.UTF_8));
-        }
+        assertEchoes(echo, "fine");
     }
 
     @Test
@@ -426,6 +418,16 @@ class DistributionIT {
                     .getBytes(StandardCharsets.US_ASCII));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             return answer.substring(answer.indexOf("\r\n\r\n") + 4);
+        }
+    }
+
+    /** A line sent to a TCP echo endpoint comes back. */
+    private static void assertEchoes(int port, String word) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(10_000);
+            byte[] line = (word + "\n").getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(line);
+            assertEquals(word + "\n", new String(socket.getInputStream().readNBytes(line.length), StandardCharsets.UTF_8));
         }
     }
 
