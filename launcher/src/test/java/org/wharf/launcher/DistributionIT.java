@@ -380,6 +380,13 @@ class DistributionIT {
             for (int i = 0; i < 10_000; i++) { // the default maxConnections of an endpoint
                 held.add(new Socket(InetAddress.getLoopbackAddress(), echo));
             }
+            // A connect completes in the kernel's backlog before the server accepts it: wait until
+            // the endpoint holds all of them, or the next one could take the place of one not yet accepted.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!body(http, "/status").contains("\"open\":10000")) {
+                assertTrue(System.nanoTime() < deadline, "the echo endpoint holds 10,000: " + body(http, "/status"));
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
             try (Socket over = new Socket(InetAddress.getLoopbackAddress(), echo)) {
                 over.setSoTimeout(10_000);
                 assertEquals(-1, over.getInputStream().read(), "the one over the limit is closed at once");
@@ -514,12 +521,12 @@ class DistributionIT {
             awaitPort("udp", "echo");
             awaitPort("ssl", "echo");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!log.toString().contains("endpoint echo cannot listen") && System.nanoTime() < deadline) {
+            while (!log.toString().contains("endpoint echo: cannot listen") && System.nanoTime() < deadline) {
                 java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
             }
             List<String> lines = new ArrayList<>();
             for (String line : log.toString().split("\n")) {
-                if (line.contains("endpoint echo cannot listen")) {
+                if (line.contains("endpoint echo: cannot listen")) {
                     lines.add(line);
                 }
             }
