@@ -35,10 +35,16 @@ final class Felix implements AutoCloseable {
     final Framework framework;
 
     Felix(String name) throws Exception {
+        this(name, "");
+    }
+
+    /** A framework whose system bundle also exports {@code extraPackages} (comma-separated, or empty). */
+    Felix(String name, String extraPackages) throws Exception {
         Map<String, String> config = new HashMap<>();
         config.put(Constants.FRAMEWORK_STORAGE, Path.of(System.getProperty("wharf.felix.storage"), name).toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, SHARED_API);
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, extraPackages.isEmpty() ? SHARED_API
+                : SHARED_API + "," + extraPackages);
         framework = ServiceLoader.load(FrameworkFactory.class).findFirst().orElseThrow().newFramework(config);
         framework.start();
     }
