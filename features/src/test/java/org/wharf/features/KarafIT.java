@@ -34,7 +34,7 @@ class KarafIT {
 
     private static final String VERSION = System.getProperty("wharf.version");
     private static final List<String> BUNDLES = List.of("transport.api", "transport.core", "protocol.api", "endpoints.api", "transport.nio",
-            "transport.ssl", "endpoints", "protocol.echo", "protocol.http", "protocol.proxy");
+            "transport.ssl", "endpoints", "shell.karaf", "protocol.echo", "protocol.http", "protocol.proxy");
 
     private static Path karaf;
 
@@ -119,6 +119,15 @@ class KarafIT {
                     new String(socket.getInputStream().readNBytes(11), StandardCharsets.UTF_8));
         }
         assertTrue(httpGet(http, "/status").contains("\"name\":\"echo\""));
+
+        // The wharf:* commands, as Karaf commands (shell.karaf, installed with wharf-core since
+        // the shell is there): with arguments, and help from their annotations.
+        String one = client("wharf:endpoints echo");
+        assertTrue(one.contains("LISTENING") && one.contains("echo"), "wharf:endpoints echo:\n" + one);
+        String unknown = client("wharf:connections nosuch");
+        assertTrue(unknown.contains("no endpoint named nosuch (there are: echo, http)"), unknown);
+        String help = client("wharf:endpoints --help");
+        assertTrue(help.contains("describes one") && help.contains("the endpoint's name"), help);
 
         client("feature:uninstall wharf-echo");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -107,8 +107,14 @@ public final class Whiteboard implements EndpointRuntime {
     }
 
     @org.osgi.service.component.annotations.Activate
-    void activate(org.osgi.framework.BundleContext bundleContext) {
+    void activate(org.osgi.service.component.ComponentContext component) {
+        org.osgi.framework.BundleContext bundleContext = component.getBundleContext();
         this.context = bundleContext;
+        // Gogo's wharf:* commands, except in Karaf: there the optional shell.karaf bundle gives
+        // the same commands as Karaf commands (with completion), and two in one scope clash.
+        if (bundleContext.getProperty("karaf.base") == null) {
+            component.enableComponent(WharfCommands.class.getName());
+        }
         String total = bundleContext.getProperty(MEMORY_TOTAL);
         try {
             long fallback = Runtime.getRuntime().maxMemory() / 2;
