@@ -235,6 +235,10 @@ public final class Server {
             rejected.increment();
             return Rejected.INSTANCE;
         }
+        if (config.proxyProtocol != null) {
+            // The protocol is made once the header says who the client is (its slot is held meanwhile).
+            return new Admission(config.name, config.proxyProtocol, gate);
+        }
         try {
             Current c = current;
             return new Tracked(c.factory.apply(hooks), c.generation);
@@ -243,6 +247,22 @@ public final class Server {
             throw e;
         }
     }
+
+    /** Admits the connections an {@link Admission} layer vetted; their slots were taken in newProtocol. */
+    private final Admission.Gate gate = new Admission.Gate() {
+        @Override
+        public Protocol admit(InetSocketAddress client) {
+            Current c = current;
+            // A factory that throws aborts the connection; its slot is freed in abandoned().
+            return new Tracked(c.factory.apply(hooks), c.generation);
+        }
+
+        @Override
+        public void abandoned() {
+            slots.decrementAndGet();
+            checkClosed();
+        }
+    };
 
     private void checkClosed() {
         if (closing && open.isEmpty() && slots.get() == 0) {
@@ -344,6 +364,7 @@ public final class Server {
         private ConnectionHooks requestHooks = ConnectionHooks.NONE;
         private Consumer<Transport> onConnectionMade = t -> { };
         private BiConsumer<Transport, Throwable> onConnectionLost = (t, e) -> { };
+        private ProxyProtocolAcceptance proxyProtocol;
 
         private Builder(StreamTransportProvider provider) {
             this.provider = provider;
@@ -465,6 +486,19 @@ public final class Server {
          */
         public Builder onConnectionLost(BiConsumer<Transport, Throwable> value) {
             this.onConnectionLost = Objects.requireNonNull(value, "hook");
+            return this;
+        }
+
+        /**
+         * Accepts the PROXY protocol: every connection must begin with a header from a trusted
+         * source within the deadline, and its protocol sees the client the header names as its
+         * peer. Only over a transport whose connections start in clear text (tcp).
+         *
+         * @param value how headers are accepted; {@code null} for none (the default)
+         * @return this builder
+         */
+        public Builder proxyProtocol(ProxyProtocolAcceptance value) {
+            this.proxyProtocol = value;
             return this;
         }
 

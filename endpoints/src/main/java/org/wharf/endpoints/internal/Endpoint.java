@@ -53,6 +53,7 @@ final class Endpoint implements EndpointMXBean {
     private TlsOptions inlineTls;
     private TlsOptionsFactory inlineTlsFactory;
     private boolean hasInlineTls;
+    private org.wharf.endpoints.ProxyProtocolAcceptance proxyProtocol;
     private String configError;
     private int configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_PROPERTY;
     /** What the last failed start was made of: not retried until one of them changes. */
@@ -97,14 +98,46 @@ final class Endpoint implements EndpointMXBean {
             idleTimeout = settings.millis("idleTimeout", null).orElse(null);
             drainTimeout = settings.millis("drainTimeout", Duration.ofSeconds(30)).orElse(Duration.ZERO);
             replaceWindow = settings.millis("replaceWindow", Duration.ofSeconds(2)).orElse(Duration.ZERO);
+            proxyProtocol = proxyProtocol(settings);
             tls = settings.text("tls").orElse(null);
             hasInlineTls = properties.keySet().stream().anyMatch(k -> k.startsWith(TlsOptionsFactory.PREFIX));
             if (TransportProvider.SSL.equals(transport) && tls == null && !hasInlineTls) {
                 throw new IllegalArgumentException("transport = 'ssl' needs tls (the name of an org.wharf.tls "
                         + "configuration) or tls.* properties");
             }
+            if (proxyProtocol != null && !TransportProvider.TCP.equals(transport)) {
+                throw new IllegalArgumentException("proxyProtocol = " + settings.text("proxyProtocol", "")
+                        + " needs transport = 'tcp' (the header comes before anything a " + transport
+                        + " transport reads), got transport = '" + transport + "'");
+            }
         } catch (IllegalArgumentException e) {
             configError = "endpoint " + name + ": " + e.getMessage();
+        }
+    }
+
+    /** proxyProtocol (off, v1, v2, either), proxyProtocol.trusted, proxyProtocol.headerTimeout; null for off. */
+    private static org.wharf.endpoints.ProxyProtocolAcceptance proxyProtocol(Settings settings) {
+        String mode = settings.text("proxyProtocol", "off").trim();
+        if (mode.equalsIgnoreCase("off")) {
+            return null;
+        }
+        org.wharf.endpoints.ProxyProtocolAcceptance.Versions versions;
+        try {
+            versions = org.wharf.endpoints.ProxyProtocolAcceptance.Versions.of(mode);
+        } catch (IllegalArgumentException e) {
+            throw Settings.wrong("proxyProtocol", mode, "is not one of off, v1, v2, either");
+        }
+        List<String> trusted = settings.list("proxyProtocol.trusted");
+        if (trusted.isEmpty()) {
+            throw Settings.wrong("proxyProtocol.trusted", "", "must name the balancers allowed to send a PROXY header "
+                    + "(addresses or networks such as 10.0.0.0/8) when proxyProtocol = " + mode);
+        }
+        Duration timeout = settings.positiveMillis("proxyProtocol.headerTimeout",
+                org.wharf.endpoints.ProxyProtocolAcceptance.DEFAULT_HEADER_TIMEOUT);
+        try {
+            return org.wharf.endpoints.ProxyProtocolAcceptance.of(versions, trusted, timeout);
+        } catch (IllegalArgumentException e) {
+            throw Settings.wrong("proxyProtocol.trusted", String.join(", ", trusted), e.getMessage());
         }
     }
 
@@ -144,7 +177,8 @@ final class Endpoint implements EndpointMXBean {
 
     /** The keys this class reads: a change to any of them needs a new listener. */
     private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("name", "transport", "host", "port",
-            "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls");
+            "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls", "proxyProtocol",
+            "proxyProtocol.trusted", "proxyProtocol.headerTimeout");
 
     /**
      * Whether a new configuration differs from this one only in what the endpoint hands to
@@ -371,7 +405,7 @@ final class Endpoint implements EndpointMXBean {
         }
         ListenOptions options = tlsOptions == null ? ListenOptions.DEFAULT : ListenOptions.DEFAULT.withTls(tlsOptions);
         Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
-                .maxConnections(maxConnections).idleTimeout(idleTimeout)
+                .maxConnections(maxConnections).idleTimeout(idleTimeout).proxyProtocol(proxyProtocol)
                 .protocol(factoryOf(protocol)).start()
                 .whenComplete((s, e) -> whiteboard.submit(() -> started(s, null, e)));
     }

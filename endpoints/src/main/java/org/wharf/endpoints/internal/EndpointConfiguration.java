@@ -29,6 +29,23 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Maximum connections", min = "0", description = "0 for no limit.")
     int maxConnections() default 0;
 
+    @AttributeDefinition(name = "PROXY protocol", description = "Accept HAProxy's PROXY protocol header before "
+            + "anything else on each connection (tcp transport only): off, v1 (text), v2 (binary) or either. "
+            + "Then every connection must send one, from a trusted source, within the header timeout; protocols, "
+            + "limits and logs see the client it names.",
+            options = {@Option(label = "Off", value = "off"), @Option(label = "Version 1", value = "v1"),
+                @Option(label = "Version 2", value = "v2"), @Option(label = "Either", value = "either")})
+    String proxyProtocol() default "off";
+
+    @AttributeDefinition(name = "PROXY protocol: trusted sources", required = false,
+            description = "The balancers allowed to send a PROXY header: IP addresses or networks (10.0.0.0/8, "
+                    + "::1). Connections from anywhere else are closed. Required when the PROXY protocol is on.")
+    String[] proxyProtocol_trusted();
+
+    @AttributeDefinition(name = "PROXY protocol: header timeout (ms)", min = "1",
+            description = "How long a connection may take to send its complete header before it is closed.")
+    long proxyProtocol_headerTimeout() default 5000;
+
     @AttributeDefinition(name = "Idle timeout (ms)", min = "0",
             description = "Closes connections on which no byte moved for this long; 0 for never.")
     long idleTimeout() default 0;

@@ -1,0 +1,210 @@
+package org.wharf.endpoints;
+
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.TimerHandle;
+import org.wharf.transport.api.Transport;
+import org.wharf.transport.core.LogLimiter;
+
+/**
+ * The first protocol of a server's connection when the server decides who it admits before
+ * the real protocol is made: it reads a PROXY protocol header when the server accepts one
+ * (from trusted sources only, within the header deadline), learns the client's address, asks
+ * the server's {@link Gate} (per-client limits), and only then has the protocol made, hands
+ * it the bytes that followed the header, and forwards every later callback to it.
+ *
+ * <p>Like TLS, a layer over the raw connection: a protocol sees the header's client as its
+ * peer through {@link ProxiedTransport}. Refusals close the connection with one rate-limited
+ * log line per kind.
+ */
+final class Admission implements Protocol {
+
+    /** What the server decides once the client is known. */
+    interface Gate {
+        /**
+         * Admits a connection.
+         *
+         * @param client the client's address (the header's, when there was one)
+         * @return the connection's protocol, or null if it is refused (the layer closes it)
+         */
+        Protocol admit(InetSocketAddress client);
+
+        /** A connection that was never admitted is gone: its slot is free. */
+        void abandoned();
+    }
+
+    private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
+    /** Anyone who can reach the port can cause these: one line per kind and window, and a count. */
+    static final LogLimiter REFUSALS = new LogLimiter(LOG, Duration.ofSeconds(10));
+    /** The most a version 2 header can be (16 bytes and a 16-bit length). */
+    private static final int MAX_HEADER = 16 + 65535;
+
+    private final String server;
+    private final ProxyProtocolAcceptance accept;
+    private final Gate gate;
+    private Transport raw;
+    private Protocol next;
+    private ByteBuffer pending;
+    private TimerHandle deadline;
+
+    Admission(String server, ProxyProtocolAcceptance accept, Gate gate) {
+        this.server = server;
+        this.accept = accept;
+        this.gate = gate;
+    }
+
+    Protocol next() {
+        return next;
+    }
+
+    void setNext(Protocol protocol) {
+        next = java.util.Objects.requireNonNull(protocol, "protocol");
+    }
+
+    @Override
+    public void connectionMade(Transport transport) {
+        raw = transport;
+        SocketAddress peer = transport.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null);
+        if (accept == null) {
+            admit(peer instanceof InetSocketAddress a ? a : null, transport);
+            return;
+        }
+        if (!(peer instanceof InetSocketAddress a) || !accept.isTrusted(a.getAddress())) {
+            refuse("untrusted", "not a trusted source of PROXY protocol headers (" + accept.trustedSources() + ")");
+            return;
+        }
+        deadline = transport.loop().schedule(this::timedOut, accept.headerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void dataReceived(ByteBuffer data) {
+        if (next != null) {
+            next.dataReceived(data);
+            return;
+        }
+        if (raw.isClosing()) {
+            return;
+        }
+        ByteBuffer in = data;
+        if (pending != null) {
+            pending = ensure(pending, data.remaining());
+            pending.put(data).flip();
+            in = pending;
+        }
+        ProxyHeader header;
+        try {
+            header = ProxyHeader.read(in, accept.versions());
+        } catch (ProxyHeader.Malformed e) {
+            refuse("malformed", "PROXY protocol header malformed: " + e.getMessage());
+            return;
+        }
+        if (header == null) {
+            if (in.remaining() >= MAX_HEADER) { // cannot happen with a complete v1/v2 check; kept as a bound
+                refuse("malformed", "PROXY protocol header longer than " + MAX_HEADER + " bytes");
+                return;
+            }
+            if (pending == null) {
+                pending = ByteBuffer.allocate(Math.max(256, data.remaining() * 2)).put(data);
+            } else {
+                pending.compact();
+            }
+            return;
+        }
+        deadline.cancel();
+        InetSocketAddress client = header.source;
+        Transport view = raw;
+        if (client != null) {
+            view = new ProxiedTransport(raw, this, header);
+        } else if (raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null) instanceof InetSocketAddress own) {
+            client = own; // LOCAL or UNKNOWN: the balancer speaks for itself
+        }
+        ByteBuffer rest = in;
+        if (pending != null) {
+            // The protocol may keep what it is given only during the call, as with any read.
+            rest = pending;
+            pending = null;
+        }
+        admit(client, view);
+        if (next != null && rest.hasRemaining() && !raw.isClosing()) {
+            next.dataReceived(rest);
+        }
+    }
+
+    private static ByteBuffer ensure(ByteBuffer buffer, int more) {
+        if (buffer.remaining() >= more) {
+            return buffer;
+        }
+        int size = buffer.capacity();
+        while (size - buffer.position() < more) {
+            size *= 2;
+        }
+        ByteBuffer bigger = ByteBuffer.allocate(size);
+        return bigger.put(buffer.flip());
+    }
+
+    private void admit(InetSocketAddress client, Transport view) {
+        Protocol p = gate.admit(client);
+        if (p == null) {
+            raw.close();
+            return;
+        }
+        next = p;
+        p.connectionMade(view);
+    }
+
+    private void timedOut() {
+        if (next == null && !raw.isClosing()) {
+            refuse("timeout", "no complete PROXY protocol header within " + accept.headerTimeout().toMillis() + " ms");
+        }
+    }
+
+    private void refuse(String kind, String why) {
+        if (deadline != null) {
+            deadline.cancel();
+        }
+        pending = null;
+        SocketAddress peer = raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null);
+        REFUSALS.log(Level.WARNING, server + "/" + kind, () -> "server " + server + ": closing the connection from " + peer + ": " + why,
+                null);
+        raw.close();
+    }
+
+    @Override
+    public boolean eofReceived() {
+        return next != null && next.eofReceived();
+    }
+
+    @Override
+    public void pauseWriting() {
+        if (next != null) {
+            next.pauseWriting();
+        }
+    }
+
+    @Override
+    public void resumeWriting() {
+        if (next != null) {
+            next.resumeWriting();
+        }
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+        if (deadline != null) {
+            deadline.cancel();
+        }
+        pending = null;
+        if (next != null) {
+            next.connectionLost(cause);
+        } else {
+            gate.abandoned();
+        }
+    }
+}
