@@ -1,6 +1,7 @@
 package org.wharf.endpoints;
 
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -235,8 +236,8 @@ public final class Server {
             rejected.increment();
             return Rejected.INSTANCE;
         }
-        if (config.proxyProtocol != null) {
-            // The protocol is made once the header says who the client is (its slot is held meanwhile).
+        if (config.proxyProtocol != null || config.clientLimits != null) {
+            // The protocol is made once the client is known and admitted (its slot is held meanwhile).
             return new Admission(config.name, config.proxyProtocol, gate);
         }
         try {
@@ -252,9 +253,36 @@ public final class Server {
     private final Admission.Gate gate = new Admission.Gate() {
         @Override
         public Protocol admit(InetSocketAddress client) {
+            ClientLimits limits = config.clientLimits;
+            InetAddress address = client == null ? null : client.getAddress();
+            if (limits != null && address != null) {
+                ClientLimits.Refusal refusal = limits.acquire(address);
+                if (refusal != null) {
+                    rejected.increment();
+                    Admission.REFUSALS.log(Level.WARNING, config.name + "/" + refusal, () -> "server " + config.name
+                            + ": refusing a connection from " + client + ": " + (refusal == ClientLimits.Refusal.CONNECTIONS
+                            ? limits.maxConnections() + " connections from " + address.getHostAddress()
+                                    + " are open (maxConnectionsPerClient)"
+                            : "more than " + config.connectionRatePerClient + " new connections a second (burst "
+                                    + (int) limits.burst() + ") from " + address.getHostAddress()
+                                    + " (connectionRatePerClient)"), null);
+                    return null;
+                }
+            }
             Current c = current;
-            // A factory that throws aborts the connection; its slot is freed in abandoned().
-            return new Tracked(c.factory.apply(hooks), c.generation);
+            Protocol p;
+            try {
+                // A factory that throws aborts the connection; its slot is freed in abandoned().
+                p = c.factory.apply(hooks);
+            } catch (RuntimeException | Error e) {
+                if (limits != null && address != null) {
+                    limits.release(address);
+                }
+                throw e;
+            }
+            Tracked t = new Tracked(p, c.generation);
+            t.client = limits == null ? null : address;
+            return t;
         }
 
         @Override
@@ -291,6 +319,8 @@ public final class Server {
     /** Forwards every callback to the protocol, keeping count and the idle watch. */
     private final class Tracked extends ForwardingProtocol {
         private final int generation;
+        /** The address whose per-client limits this connection counts in, or null. */
+        private InetAddress client;
         private volatile Transport transport;
         private IdleTimer idleTimer;
 
@@ -328,6 +358,9 @@ public final class Server {
             closedBytesSent.addAndGet(bytes(ExtraInfo.BYTES_SENT));
             open.remove(this);
             slots.decrementAndGet();
+            if (client != null) {
+                config.clientLimits.release(client);
+            }
             try {
                 config.onConnectionLost.accept(transport, cause);
                 protocol.connectionLost(cause);
@@ -365,6 +398,10 @@ public final class Server {
         private Consumer<Transport> onConnectionMade = t -> { };
         private BiConsumer<Transport, Throwable> onConnectionLost = (t, e) -> { };
         private ProxyProtocolAcceptance proxyProtocol;
+        private ClientLimits clientLimits;
+        private int maxConnectionsPerClient;
+        private int connectionRatePerClient;
+        private int connectionBurstPerClient;
 
         private Builder(StreamTransportProvider provider) {
             this.provider = provider;
@@ -503,6 +540,27 @@ public final class Server {
         }
 
         /**
+         * Limits each client address (the PROXY protocol's client when the server accepts it):
+         * connections open at once, and new connections as a token bucket. A connection over a
+         * limit is closed before its protocol is made and counted as rejected.
+         *
+         * @param maxConnections most connections open at once per address; 0 for no limit
+         * @param ratePerSecond new connections a second per address; 0 for no limit
+         * @param burst new connections an address may make at once (at least 1 when there is a rate)
+         * @return this builder
+         */
+        public Builder clientLimits(int maxConnections, int ratePerSecond, int burst) {
+            if (maxConnections < 0 || ratePerSecond < 0 || burst < 0) {
+                throw new IllegalArgumentException("client limits cannot be negative: maxConnections " + maxConnections
+                        + ", rate " + ratePerSecond + ", burst " + burst);
+            }
+            this.maxConnectionsPerClient = maxConnections;
+            this.connectionRatePerClient = ratePerSecond;
+            this.connectionBurstPerClient = burst;
+            return this;
+        }
+
+        /**
          * Starts listening on every address.
          *
          * @return completes with the server once it listens everywhere, or fails with the
@@ -516,6 +574,9 @@ public final class Server {
             if (factory == null) {
                 throw new IllegalStateException("server " + name + " has no protocol");
             }
+            clientLimits = maxConnectionsPerClient == 0 && connectionRatePerClient == 0 ? null
+                    : new ClientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient,
+                            System::nanoTime);
             return new Server(this).start();
         }
     }

@@ -54,6 +54,9 @@ final class Endpoint implements EndpointMXBean {
     private TlsOptionsFactory inlineTlsFactory;
     private boolean hasInlineTls;
     private org.wharf.endpoints.ProxyProtocolAcceptance proxyProtocol;
+    private int maxConnectionsPerClient;
+    private int connectionRatePerClient;
+    private int connectionBurstPerClient;
     private String configError;
     private int configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_PROPERTY;
     /** What the last failed start was made of: not retried until one of them changes. */
@@ -99,6 +102,10 @@ final class Endpoint implements EndpointMXBean {
             drainTimeout = settings.millis("drainTimeout", Duration.ofSeconds(30)).orElse(Duration.ZERO);
             replaceWindow = settings.millis("replaceWindow", Duration.ofSeconds(2)).orElse(Duration.ZERO);
             proxyProtocol = proxyProtocol(settings);
+            maxConnectionsPerClient = settings.integer("maxConnectionsPerClient", 0, 0, Integer.MAX_VALUE);
+            connectionRatePerClient = settings.integer("connectionRatePerClient", 0, 0, Integer.MAX_VALUE);
+            connectionBurstPerClient = settings.integer("connectionBurstPerClient", Math.max(1, connectionRatePerClient),
+                    1, Integer.MAX_VALUE);
             tls = settings.text("tls").orElse(null);
             hasInlineTls = properties.keySet().stream().anyMatch(k -> k.startsWith(TlsOptionsFactory.PREFIX));
             if (TransportProvider.SSL.equals(transport) && tls == null && !hasInlineTls) {
@@ -178,7 +185,8 @@ final class Endpoint implements EndpointMXBean {
     /** The keys this class reads: a change to any of them needs a new listener. */
     private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("name", "transport", "host", "port",
             "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls", "proxyProtocol",
-            "proxyProtocol.trusted", "proxyProtocol.headerTimeout");
+            "proxyProtocol.trusted", "proxyProtocol.headerTimeout", "maxConnectionsPerClient", "connectionRatePerClient",
+            "connectionBurstPerClient");
 
     /**
      * Whether a new configuration differs from this one only in what the endpoint hands to
@@ -406,6 +414,7 @@ final class Endpoint implements EndpointMXBean {
         ListenOptions options = tlsOptions == null ? ListenOptions.DEFAULT : ListenOptions.DEFAULT.withTls(tlsOptions);
         Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
                 .maxConnections(maxConnections).idleTimeout(idleTimeout).proxyProtocol(proxyProtocol)
+                .clientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient)
                 .protocol(factoryOf(protocol)).start()
                 .whenComplete((s, e) -> whiteboard.submit(() -> started(s, null, e)));
     }

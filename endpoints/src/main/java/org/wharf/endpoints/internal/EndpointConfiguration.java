@@ -46,6 +46,21 @@ import org.osgi.service.metatype.annotations.Option;
             description = "How long a connection may take to send its complete header before it is closed.")
     long proxyProtocol_headerTimeout() default 5000;
 
+    @AttributeDefinition(name = "Maximum connections per client", min = "0",
+            description = "Connections one client address (the PROXY protocol's client when accepted) may have open "
+                    + "at once; more are closed at once and counted as rejected. 0 for no limit.")
+    int maxConnectionsPerClient() default 0;
+
+    @AttributeDefinition(name = "New connections per second per client", min = "0",
+            description = "How fast one client address may open connections (a token bucket); faster ones are closed "
+                    + "at once and counted as rejected. 0 for no limit.")
+    int connectionRatePerClient() default 0;
+
+    @AttributeDefinition(name = "Connection burst per client", min = "1", required = false,
+            description = "How many connections one client address may open at once before the rate applies "
+                    + "(default: the rate).")
+    int connectionBurstPerClient();
+
     @AttributeDefinition(name = "Idle timeout (ms)", min = "0",
             description = "Closes connections on which no byte moved for this long; 0 for never.")
     long idleTimeout() default 0;
