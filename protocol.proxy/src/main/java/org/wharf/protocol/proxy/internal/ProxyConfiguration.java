@@ -104,4 +104,12 @@ import org.osgi.service.metatype.annotations.Option;
             + "request of its last client was answered in full, and is closed instead after blocking or subscribing "
             + "commands, upgrades, Connection: close or answers still owed.")
     boolean proxy_pooled() default false;
+
+    @AttributeDefinition(name = "Send the PROXY protocol upstream", description = "off, or v1 / v2: each upstream "
+            + "connection begins with a PROXY protocol header naming the client (the one a PROXY header gave this "
+            + "endpoint, when it accepts one), as HAProxy's send-proxy / send-proxy-v2; v2 also carries the client's "
+            + "TLS facts (ALPN, SNI, version, cipher). Not with pooled upstream connections.",
+            options = {@Option(label = "Off", value = "off"), @Option(label = "Version 1", value = "v1"),
+                @Option(label = "Version 2", value = "v2")})
+    String proxy_upstream_proxyProtocol() default "off";
 }

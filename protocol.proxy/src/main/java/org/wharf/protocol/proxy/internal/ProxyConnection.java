@@ -275,6 +275,9 @@ final class ProxyConnection implements Protocol {
         }
         upstream = t;
         target = to;
+        if (route.sendProxyProtocol() != ProxyHeaderWriter.Version.OFF) {
+            upstream.write(ProxyHeaderWriter.header(route.sendProxyProtocol(), client)); // never pooled: one client
+        }
         for (ByteBuffer b; (b = early.poll()) != null;) {
             upstream.write(b);
         }

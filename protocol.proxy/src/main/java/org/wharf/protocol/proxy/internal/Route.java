@@ -44,6 +44,8 @@ import org.wharf.transport.api.TransportProvider;
  *     client connection</td></tr>
  * <tr><td>{@value #POOL_MAX_SIZE}</td><td>pooled connections per upstream (default 64)</td></tr>
  * <tr><td>{@value #POOL_IDLE_TIMEOUT}</td><td>milliseconds an idle pooled connection is kept (default 60000)</td></tr>
+ * <tr><td>{@value #SEND_PROXY_PROTOCOL}</td><td>{@code off} (default), {@code v1} or {@code v2}: a PROXY protocol
+ *     header first on each upstream connection, naming the client; refused on a pooled route</td></tr>
  * </table>
  */
 final class Route {
@@ -59,6 +61,7 @@ final class Route {
     static final String POOLED = "proxy.pooled";
     static final String POOL_MAX_SIZE = "proxy.pool.maxSize";
     static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
+    static final String SEND_PROXY_PROTOCOL = "proxy.upstream.proxyProtocol";
 
     /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
     enum Application {
@@ -116,13 +119,15 @@ final class Route {
     private final Application application;
     private final int poolMaxSize;
     private final Duration poolIdleTimeout;
+    private final ProxyHeaderWriter.Version sendProxyProtocol;
     private ConnectionPool<PooledLeg> pool;
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
 
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
-            boolean pooled, int poolMaxSize, Duration poolIdleTimeout) {
+            boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol) {
+        this.sendProxyProtocol = sendProxyProtocol;
         this.application = application;
         this.pooled = pooled;
         this.poolMaxSize = poolMaxSize;
@@ -186,10 +191,16 @@ final class Route {
                     + "once it has seen every answer the last client was owed, and it cannot see that in bytes it does "
                     + "not read");
         }
+        ProxyHeaderWriter.Version send = settings.choice(SEND_PROXY_PROTOCOL, ProxyHeaderWriter.Version.OFF);
+        if (pooled && send != ProxyHeaderWriter.Version.OFF) {
+            throw new IllegalArgumentException(SEND_PROXY_PROTOCOL + " = " + Settings.describe(settings.text(
+                    SEND_PROXY_PROTOCOL, "")) + " cannot go with " + POOLED + " = true: a PROXY header names one client "
+                    + "for the whole upstream connection, and a pooled one serves many");
+        }
         int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
         Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
         return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
-                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle);
+                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send);
     }
 
     /** The transports a route's upstream leg may use. */
@@ -283,6 +294,11 @@ final class Route {
 
     String transport() {
         return transport;
+    }
+
+    /** @return which PROXY protocol header goes first on each upstream connection */
+    ProxyHeaderWriter.Version sendProxyProtocol() {
+        return sendProxyProtocol;
     }
 
     ConnectOptions connectOptions() {
