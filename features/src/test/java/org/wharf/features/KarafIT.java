@@ -153,9 +153,9 @@ class KarafIT {
         return out;
     }
 
-    /** The port an endpoint logged ({@code listening tcp 0.0.0.0:N echo 0.1.0}) in Karaf's log. */
+    /** The port an endpoint logged ({@code listening tcp 127.0.0.1:N echo 0.1.0}) in Karaf's log. */
     private static int awaitListening(String name) throws IOException {
-        Pattern listening = Pattern.compile("listening tcp 0\\.0\\.0\\.0:(\\d+) " + name + " ");
+        Pattern listening = Pattern.compile("listening tcp [^ ]+:(\\d+) " + name + " ");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             Matcher m = listening.matcher(karafLog());

@@ -83,7 +83,8 @@ public final class Main {
         config.put("felix.fileinstall.dir", home.resolve("etc") + "," + home.resolve("deploy"));
         config.put("felix.fileinstall.poll", "500");
         config.put("felix.fileinstall.noInitialDelay", "true");
-        config.put("felix.fileinstall.log.level", "1");
+        // 2 (warnings): a bundle dropped into deploy/ that cannot resolve is said once, with why.
+        config.put("felix.fileinstall.log.level", "2");
         // Folders inside etc/ and deploy/ are not FileInstall's: etc/tls holds private keys, which
         // the default ("jar") would pack into a jar in the temporary folder and try to install.
         config.put("felix.fileinstall.subdir.mode", "skip");
@@ -93,6 +94,11 @@ public final class Main {
         // The Log Service starts at level 1, everything else at 2: on a restart the framework
         // starts the cached bundles itself, and the console must hear what they log.
         config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "2");
+        // A platform that lost an event loop to a fatal error exits (status 70) for its supervisor
+        // to restart it; bin/wharf adds -XX:+ExitOnOutOfMemoryError for the rest of the JVM.
+        config.put("wharf.exitOnFatal", System.getProperty("wharf.exitOnFatal", "true"));
+        // The default endpoints listen on loopback only; -Dwharf.host=0.0.0.0 opens them.
+        config.put("wharf.host", System.getProperty("wharf.host", "127.0.0.1"));
         defaultPort(config, "echo", "7007");
         defaultPort(config, "echo.udp", "7007");
         defaultPort(config, "echo.tls", "7443");
@@ -164,12 +170,13 @@ public final class Main {
         }
         // A platform that runs for months renews the certificate as a restart would; the TLS
         // endpoint reads the new files for its next connections.
-        ScheduledExecutorService renewal = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "wharf-certificate-renewal");
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "wharf-launcher-timer");
             t.setDaemon(true);
             return t;
         });
-        renewal.scheduleWithFixedDelay(certificate::ensure, 12, 12, TimeUnit.HOURS);
+        timer.scheduleWithFixedDelay(certificate::ensure, 12, 12, TimeUnit.HOURS);
+        timer.scheduleWithFixedDelay(new DeployCheck(home.resolve("deploy")), 0, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 framework.stop();

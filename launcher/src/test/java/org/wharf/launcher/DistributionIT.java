@@ -88,7 +88,7 @@ class DistributionIT {
     }
 
     private int awaitPort(String transport, String protocol) {
-        Pattern listening = Pattern.compile("listening " + transport + " 0\\.0\\.0\\.0:(\\d+) " + protocol + " ");
+        Pattern listening = Pattern.compile("listening " + transport + " [^ ]+:(\\d+) " + protocol + " ");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             Matcher m = listening.matcher(log);
@@ -102,7 +102,7 @@ class DistributionIT {
 
     /** What the platform's /status says of every endpoint, when its HTTP endpoint listens: for failure messages. */
     private String endpointStates() {
-        Matcher http = Pattern.compile("listening tcp 0\\.0\\.0\\.0:(\\d+) http ").matcher(log);
+        Matcher http = Pattern.compile("listening tcp [^ ]+:(\\d+) status ").matcher(log);
         if (!http.find()) {
             return "";
         }
@@ -170,16 +170,22 @@ class DistributionIT {
         assertFalse(log.toString().contains("Exception"), "a quiet log:\n" + log);
     }
 
-    @Test
-    void aProtocolJarDroppedInDeployServesItsConfiguredEndpointAndLeavesWhenRemoved() throws Exception {
-        Path home = start("0");
-        awaitPort("tcp", "echo");
+    /** Configures a greeter endpoint and drops the greeter bundle into deploy/; returns its jar there. */
+    private static Path deployGreeter(Path home) throws IOException {
         Files.writeString(home.resolve("etc").resolve("org.wharf.server-greet.cfg"),
                 "name = greet\nport = 0\nprotocol = greeter\nreplaceWindow = 0\ndrainTimeout = 200\n");
         Path jar = home.resolve("deploy").resolve("greeter.jar");
         Path built = Path.of(System.getProperty("wharf.greeter.jar", ""));
         assertTrue(Files.isRegularFile(built), "the greeter bundle was built: " + built);
         Files.copy(built, jar);
+        return jar;
+    }
+
+    @Test
+    void aProtocolJarDroppedInDeployServesItsConfiguredEndpointAndLeavesWhenRemoved() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        Path jar = deployGreeter(home);
         int port = awaitPort("tcp", "greeter");
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
             socket.setSoTimeout(10_000);
@@ -193,6 +199,116 @@ class DistributionIT {
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         assertTrue(refused(port), "removing the jar closes the endpoint's port");
+    }
+
+    @Test
+    void theDefaultEndpointsListenOnLoopbackOnlyUnlessWharfHostSaysOtherwise() throws Exception {
+        start("0");
+        int echo = awaitPort("tcp", "echo");
+        assertTrue(log.toString().contains("listening tcp 127.0.0.1:" + echo + " echo "), log.toString());
+        InetAddress outside = nonLoopbackAddress();
+        if (outside != null) { // a machine with only loopback has nothing to be exposed on
+            assertTrue(refused(outside, echo), "echo is not reachable at " + outside.getHostAddress());
+        }
+        assertFalse(log.toString().contains("listening tcp 0.0.0.0:"), log.toString());
+    }
+
+    private static InetAddress nonLoopbackAddress() throws IOException {
+        for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            if (nic.isUp() && !nic.isLoopback()) {
+                for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+                    if (a instanceof java.net.Inet4Address) {
+                        return a;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aJarThatIsNoBundleAndABundleThatCannotResolveAreEachSaidOnceAndTheRestServes() throws Exception {
+        Path home = start("0");
+        int echo = awaitPort("tcp", "echo");
+        Files.writeString(home.resolve("deploy").resolve("notes.jar"), "not a jar at all");
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().putValue("Manifest-Version", "1.0");
+        manifest.getMainAttributes().putValue("Bundle-ManifestVersion", "2");
+        manifest.getMainAttributes().putValue("Bundle-SymbolicName", "needs.nothing.here");
+        manifest.getMainAttributes().putValue("Import-Package", "com.example.nowhere");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(
+                Files.newOutputStream(home.resolve("deploy").resolve("unresolvable.jar")), manifest)) {
+            out.closeEntry();
+        }
+        awaitLog("deploy/notes.jar is not an OSGi bundle");
+        awaitLog("com.example.nowhere");
+        // Later scans say nothing more of the jar that is no bundle: our check reports the next
+        // file dropped. FileInstall says the unresolvable bundle again when it retries it, which
+        // it does when a bundle in deploy/ changes (the moment the answer can change), and only then.
+        Files.writeString(home.resolve("deploy").resolve("later.jar"), "nor this");
+        awaitLog("deploy/later.jar is not an OSGi bundle");
+        assertEquals(1, count("com.example.nowhere"), log.toString());
+        deployGreeter(home);
+        awaitPort("tcp", "greeter");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (count("com.example.nowhere") < 2 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        assertEquals(2, count("com.example.nowhere"), log.toString());
+        assertEquals(1, count("deploy/notes.jar is not an OSGi bundle"), log.toString());
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("still\n", new String(socket.getInputStream().readNBytes(6), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void aLoopLostToAFatalErrorEndsTheProcessWithStatus70ForASupervisor() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        deployGreeter(home);
+        int port = awaitPort("tcp", "greeter");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write("fatal:InternalError\n".getBytes(StandardCharsets.UTF_8));
+            assertTrue(wharf.waitFor(60, TimeUnit.SECONDS), "the platform exits:\n" + log);
+        }
+        assertEquals(70, wharf.exitValue(), log.toString());
+        awaitLog("the platform can no longer serve");
+    }
+
+    @Test
+    void anOutOfMemoryErrorEndsTheProcessInsteadOfLeavingItHoldingItsPorts() throws Exception {
+        Path home = start("0");
+        awaitPort("tcp", "echo");
+        deployGreeter(home);
+        int port = awaitPort("tcp", "greeter");
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write("fatal:OutOfMemoryError\n".getBytes(StandardCharsets.UTF_8));
+            assertTrue(wharf.waitFor(60, TimeUnit.SECONDS), "the platform exits:\n" + log);
+        }
+        assertEquals(3, wharf.exitValue(), "-XX:+ExitOnOutOfMemoryError's status:\n" + log);
+        awaitLog("OutOfMemoryError");
+    }
+
+    private void awaitLog(String text) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!log.toString().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no '" + text + "' in the log:\n" + log);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private int count(String text) {
+        int n = 0;
+        for (String line : log.toString().split("\n")) {
+            if (line.contains(text)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     @Test
@@ -259,6 +375,15 @@ class DistributionIT {
             assertEquals(1, lines.size(), "one line:\n" + log);
             assertTrue(lines.get(0).contains(String.valueOf(taken.getLocalPort())), lines.get(0));
             assertFalse(log.toString().contains("\tat "), "no stack trace:\n" + log);
+        }
+    }
+
+    private static boolean refused(InetAddress address, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new java.net.InetSocketAddress(address, port), 5_000);
+            return false;
+        } catch (IOException e) {
+            return true;
         }
     }
 

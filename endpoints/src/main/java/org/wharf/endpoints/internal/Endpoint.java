@@ -315,7 +315,6 @@ final class Endpoint implements EndpointMXBean {
             if (wrong != null) {
                 failedWith = inputs; // until the configuration or the protocol changes
                 set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_PROTOCOL_REFUSED_SETTINGS, "endpoint " + name + ": " + wrong);
-                whiteboard.logger().log(Level.WARNING, "endpoint " + name + ": " + wrong);
                 return;
             }
             start(provider, best.get(), tlsOptions);
@@ -428,8 +427,8 @@ final class Endpoint implements EndpointMXBean {
             serverProvider = null;
             unuse(bound);
             bound = null;
-            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + ": " + cause.getMessage());
-            whiteboard.logger().log(Level.WARNING, "endpoint " + name + " cannot listen: " + cause.getMessage());
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + " cannot listen on "
+                    + address.getHostString() + ":" + address.getPort() + ": " + cause.getMessage());
             return;
         }
         if (whiteboard.isRemoved(this)) {
@@ -542,11 +541,36 @@ final class Endpoint implements EndpointMXBean {
         return new ProtocolContext(name, transport, visible, hooks);
     }
 
+    /**
+     * How long an endpoint may wait for its protocol, transport or TLS settings before the log
+     * says so: at start, configurations usually arrive a moment before what they need.
+     */
+    private static final Duration WAITING_QUIETLY = Duration.ofSeconds(5);
+
+    /**
+     * The one place an endpoint's state changes. A change to FAILED is logged at once, a
+     * WAITING that lasts {@link #WAITING_QUIETLY}, once; the same state again (every reconcile
+     * finds it) logs nothing.
+     */
     private void set(EndpointState newState, int failure, String message) {
         Status now = status;
         if (newState != now.state() || failure != now.failure() || !message.equals(now.message())) {
-            status = new Status(newState, failure, message);
+            Status next = new Status(newState, failure, message);
+            status = next;
             whiteboard.changed();
+            if (message.isEmpty()) {
+                return;
+            }
+            if (newState == EndpointState.FAILED) {
+                whiteboard.logger().log(Level.WARNING, message);
+            } else if (newState == EndpointState.WAITING) {
+                whiteboard.schedule(() -> {
+                    if (status == next && !whiteboard.isRemoved(this)) {
+                        whiteboard.logger().log(Level.WARNING, message + " (waiting since "
+                                + WAITING_QUIETLY.toSeconds() + " s)");
+                    }
+                }, WAITING_QUIETLY);
+            }
         }
     }
 

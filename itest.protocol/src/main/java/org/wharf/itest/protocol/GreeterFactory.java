@@ -59,8 +59,27 @@ public final class GreeterFactory implements ProtocolFactory, DatagramProtocolFa
     @Override
     public Protocol newProtocol(ProtocolContext context) {
         String p = prefix;
-        return new MessageProtocol<>(new LineFrameDecoder(1024), (line, transport) -> transport.write(
-                ByteBuffer.wrap((p + line + "\n").getBytes(StandardCharsets.UTF_8))));
+        return new MessageProtocol<>(new LineFrameDecoder(1024), (line, transport) -> {
+            failAsTheVirtualMachineWould(line);
+            transport.write(ByteBuffer.wrap((p + line + "\n").getBytes(StandardCharsets.UTF_8)));
+        });
+    }
+
+    /**
+     * Two lines make the greeter fail as a broken virtual machine would, for the tests of the
+     * platform's last line of defence: {@code fatal:InternalError} throws one on the event loop,
+     * {@code fatal:OutOfMemoryError} asks for more memory than any heap has.
+     */
+    private static void failAsTheVirtualMachineWould(String line) {
+        if (line.equals("fatal:InternalError")) {
+            throw new InternalError("the greeter was asked to fail as the virtual machine would");
+        }
+        if (line.equals("fatal:OutOfMemoryError")) {
+            long[][] hoard = new long[64][];
+            for (int i = 0; i < hoard.length; i++) {
+                hoard[i] = new long[Integer.MAX_VALUE - 8]; // 16 GiB each: the heap runs out
+            }
+        }
     }
 
     @Override

@@ -16,11 +16,6 @@ import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TransportProvider;
 import org.wharf.transport.api.WriteBufferLimits;
-import org.wharf.transport.nio.internal.NioEventLoopGroup;
-import org.wharf.transport.nio.internal.NioSettings;
-import org.wharf.transport.nio.internal.NioTcpProvider;
-import org.wharf.transport.nio.internal.NioUdpProvider;
-import org.wharf.transport.nio.internal.Resolver;
 
 /**
  * Starts the event loops and registers the tcp and udp providers on them. Deactivation (bundle
@@ -33,6 +28,16 @@ import org.wharf.transport.nio.internal.Resolver;
 public final class NioTransportComponent {
 
     private static final long SHUTDOWN_SECONDS = 10;
+
+    /**
+     * Framework property: {@code true} makes the loss of an event loop to a fatal error end the
+     * process with {@value #FATAL_EXIT_STATUS}, so a supervisor restarts a platform that can no
+     * longer serve fully instead of it holding its ports. The embedded launcher sets it.
+     */
+    static final String EXIT_ON_FATAL = "wharf.exitOnFatal";
+
+    /** EX_SOFTWARE: an internal software error. */
+    static final int FATAL_EXIT_STATUS = 70;
 
     private static final System.Logger LOG = System.getLogger("org.wharf.transport.nio");
     private NioEventLoopGroup group;
@@ -48,6 +53,9 @@ public final class NioTransportComponent {
     void activate(BundleContext context, NioTransportConfig config) {
         NioSettings settings = settings(config);
         group = new NioEventLoopGroup(settings);
+        if (Boolean.parseBoolean(context.getProperty(EXIT_ON_FATAL))) {
+            group.onLoopDeath(NioTransportComponent::exitOnFatal);
+        }
         resolver = new Resolver();
         tcp = context.registerService(StreamTransportProvider.class, new NioTcpProvider(group, resolver),
                 properties(TransportProvider.TCP));
@@ -66,6 +74,26 @@ public final class NioTransportComponent {
             resolver.shutdown();
         }
         LOG.log(System.Logger.Level.INFO, "NIO transports tcp and udp stopped");
+    }
+
+    /** The last line of defence: say why, then end the process (halting if the exit hangs). */
+    private static void exitOnFatal(String loop, Throwable error) {
+        LOG.log(System.Logger.Level.ERROR, "event loop " + loop + " died of " + error + ": the platform can no longer "
+                + "serve all its connections; exiting with status " + FATAL_EXIT_STATUS + " (" + EXIT_ON_FATAL
+                + " = true) for a supervisor to restart it");
+        Thread exit = new Thread(() -> System.exit(FATAL_EXIT_STATUS), "wharf-fatal-exit");
+        exit.setDaemon(true);
+        exit.start();
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(TimeUnit.SECONDS.toMillis(SHUTDOWN_SECONDS * 2)); // a deadline, not a synchronisation
+            } catch (InterruptedException e) {
+                return;
+            }
+            Runtime.getRuntime().halt(FATAL_EXIT_STATUS); // the shutdown hooks did not finish
+        }, "wharf-fatal-halt");
+        halt.setDaemon(true);
+        halt.start();
     }
 
     static NioSettings settings(NioTransportConfig config) {

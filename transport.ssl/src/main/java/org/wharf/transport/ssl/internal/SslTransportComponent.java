@@ -15,7 +15,6 @@ import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportProvider;
-import org.wharf.transport.ssl.internal.SslTransportProvider;
 
 /**
  * The {@code ssl} provider as a service, layered on the {@code tcp} provider it references:
