@@ -119,12 +119,10 @@ final class Admission implements Protocol {
         }
         deadline.cancel();
         InetSocketAddress client = header.source;
-        Transport view = raw;
-        if (client != null) {
-            view = new ProxiedTransport(raw, this, header);
-        } else if (raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null) instanceof InetSocketAddress own) {
+        if (client == null && raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null) instanceof InetSocketAddress own) {
             client = own; // LOCAL or UNKNOWN: the balancer speaks for itself
         }
+        Transport view = new ProxiedTransport(raw, this, header);
         ByteBuffer rest = in;
         if (pending != null) {
             // The protocol may keep what it is given only during the call, as with any read.

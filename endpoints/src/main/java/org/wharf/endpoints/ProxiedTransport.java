@@ -13,8 +13,8 @@ import org.wharf.transport.api.WriteBufferLimits;
 
 /**
  * What a protocol sees of a connection that came with a PROXY protocol header: the connection
- * itself, except that its peer is the client the header named, and the header's other facts
- * are extra info. Protocol switching replaces the protocol behind the header layer, which stays.
+ * itself, except that its peer is the client the header named (unless it named none), the
+ * header's other facts are extra info, and the bytes received do not count the header. Protocol switching replaces the protocol behind the header layer, which stays.
  */
 final class ProxiedTransport implements Transport {
 
@@ -32,10 +32,14 @@ final class ProxiedTransport implements Transport {
     @SuppressWarnings("unchecked")
     public <T> Optional<T> extraInfo(ExtraInfo<T> key) {
         if (key.equals(ExtraInfo.PEER_ADDRESS)) {
-            return (Optional<T>) Optional.of(header.source);
+            return header.source == null ? raw.extraInfo(key) : (Optional<T>) Optional.of(header.source);
         }
         if (key.equals(ExtraInfo.PROXIED_BY)) {
-            return (Optional<T>) raw.extraInfo(ExtraInfo.PEER_ADDRESS);
+            return header.source == null ? Optional.empty() : (Optional<T>) raw.extraInfo(ExtraInfo.PEER_ADDRESS);
+        }
+        if (key.equals(ExtraInfo.BYTES_RECEIVED)) {
+            // What the protocol was given: the header was the balancer's, not the client's.
+            return (Optional<T>) raw.extraInfo(ExtraInfo.BYTES_RECEIVED).map(n -> Math.max(0, n - header.length));
         }
         if (key.equals(ExtraInfo.PROXY_DESTINATION)) {
             return (Optional<T>) Optional.ofNullable(header.destination);
@@ -162,6 +166,6 @@ final class ProxiedTransport implements Transport {
 
     @Override
     public String toString() {
-        return raw + " for " + header.source;
+        return header.source == null ? raw.toString() : raw + " for " + header.source;
     }
 }

@@ -38,6 +38,8 @@ final class ProxyHeader {
     }
 
     final int version;
+    /** The header's size in bytes. */
+    int length;
     /** The client and where it connected to; null when the header names none (LOCAL, UNKNOWN, AF_UNIX). */
     final InetSocketAddress source;
     final InetSocketAddress destination;
@@ -123,6 +125,7 @@ final class ProxyHeader {
                     new InetSocketAddress(dst, v1Port(parts[5])), Map.of());
         }
         in.position(start + end + 2);
+        header.length = end + 2;
         return header;
     }
 
@@ -243,11 +246,11 @@ final class ProxyHeader {
             }
         }
         in.position(start + 16 + length);
-        if (command == 0) {
-            // LOCAL: the balancer speaks for itself (a health check); the connection's own addresses stand.
-            return new ProxyHeader(2, null, null, Collections.unmodifiableMap(tlvs));
-        }
-        return new ProxyHeader(2, source, destination, Collections.unmodifiableMap(tlvs));
+        // LOCAL: the balancer speaks for itself (a health check); the connection's own addresses stand.
+        ProxyHeader header = command == 0 ? new ProxyHeader(2, null, null, Collections.unmodifiableMap(tlvs))
+                : new ProxyHeader(2, source, destination, Collections.unmodifiableMap(tlvs));
+        header.length = 16 + length;
+        return header;
     }
 
     /** A TLV's value as text, or null. */

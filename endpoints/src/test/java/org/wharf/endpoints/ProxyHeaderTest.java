@@ -53,6 +53,7 @@ class ProxyHeaderTest {
         ByteBuffer whole = ByteBuffer.wrap(all);
         ProxyHeader h = ProxyHeader.read(whole, versions);
         assertEquals(header.length, whole.position(), "exactly the header is consumed");
+        assertEquals(header.length, h.length, "its size, so the client's bytes are counted without it");
         return h;
     }
 

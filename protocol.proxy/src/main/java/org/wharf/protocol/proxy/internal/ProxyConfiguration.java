@@ -112,4 +112,9 @@ import org.osgi.service.metatype.annotations.Option;
             options = {@Option(label = "Off", value = "off"), @Option(label = "Version 1", value = "v1"),
                 @Option(label = "Version 2", value = "v2")})
     String proxy_upstream_proxyProtocol() default "off";
+
+    @AttributeDefinition(name = "Access log", description = "One INFO line per connection in the logger "
+            + "org.wharf.access: client (the PROXY protocol's when accepted), the balancer it came through, endpoint, "
+            + "upstream, bytes from and to the client, duration, how it ended (format in README's gateway section).")
+    boolean proxy_accessLog() default true;
 }

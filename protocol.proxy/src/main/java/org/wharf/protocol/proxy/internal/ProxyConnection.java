@@ -39,6 +39,8 @@ final class ProxyConnection implements Protocol {
     private final Route route;
     private final ProxyServices services;
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
+    /** One line per connection, under its own name so a logging back end can give it its own file. */
+    static final System.Logger ACCESS = System.getLogger("org.wharf.access");
 
     private Transport client;
     private Transport upstream;
@@ -59,6 +61,12 @@ final class ProxyConnection implements Protocol {
     /** Bytes moved either way, for the idle timer. */
     private long moved;
     private IdleTimer idleTimer;
+    /** When the client connection was made, for the access log. */
+    private long started;
+    /** How the connection ended, for the access log: the first reason known wins. */
+    private String end;
+    /** The last upstream tried, for the access log when none took the connection. */
+    private Route.Upstream tried;
 
     ProxyConnection(Route route, ProxyServices services) {
         this.route = route;
@@ -71,6 +79,7 @@ final class ProxyConnection implements Protocol {
     @Override
     public void connectionMade(Transport t) {
         client = t;
+        started = System.nanoTime();
         client.pauseReading(); // until an upstream takes the connection
         route.counters.connections.increment();
         route.counters.active.incrementAndGet();
@@ -101,6 +110,7 @@ final class ProxyConnection implements Protocol {
     @Override
     public boolean eofReceived() {
         clientEof = true;
+        ended("client-eof");
         if (exchange != null) {
             exchange.clientEnded();
             return pooledEndOfInput();
@@ -133,6 +143,12 @@ final class ProxyConnection implements Protocol {
         if (idleTimer != null) {
             idleTimer.cancel();
         }
+        if (cause != null) {
+            ended("client-error: " + describe(cause));
+        }
+        if (route.accessLog()) {
+            accessLog();
+        }
         if (pooled != null && !upstreamGone) {
             if (cause != null) {
                 upstream.reset();
@@ -157,10 +173,12 @@ final class ProxyConnection implements Protocol {
             warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
                     + candidates.stream().map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it",
                     last);
+            ended("no-upstream");
             client.abort(new TransportError("no upstream of proxy " + route.endpoint() + " is reachable", last));
             return;
         }
         Route.Upstream next = candidates.get(attempt++);
+        tried = next;
         next.active.incrementAndGet();
         CompletionStage<Connected<Transport, UpstreamLeg>> stage;
         StreamTransportProvider provider = services.transport(route.transport());
@@ -315,6 +333,7 @@ final class ProxyConnection implements Protocol {
 
     private void upstreamEnded() {
         upstreamEof = true;
+        ended("upstream-eof");
         if (clientGone) {
             return;
         }
@@ -347,6 +366,7 @@ final class ProxyConnection implements Protocol {
             return;
         }
         if (cause != null) {
+            ended("upstream-error: " + describe(cause));
             info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
                     + cause.getMessage() + "; aborting the client connection");
             client.reset();
@@ -360,6 +380,7 @@ final class ProxyConnection implements Protocol {
         if (clientGone) {
             return;
         }
+        ended("idle");
         info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
                 + " ms; closing both legs");
         if (upstream != null && !upstreamGone && pooled == null) {
@@ -388,6 +409,53 @@ final class ProxyConnection implements Protocol {
         onClientLoop(() -> result.complete((clientGone ? 0 : client.writeBufferSize())
                 + (upstream == null || upstreamGone ? 0 : upstream.writeBufferSize())));
         return result;
+    }
+
+    /** A failure in a few words for the access log: its message, or its kind when it has none. */
+    private static String describe(Throwable cause) {
+        Throwable t = cause.getMessage() == null && cause.getCause() != null ? cause.getCause() : cause;
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    private void ended(String why) {
+        if (end == null) {
+            end = why;
+        }
+    }
+
+    /**
+     * The connection's line in the access log ({@code org.wharf.access}, INFO), as README's
+     * gateway section documents it: client, the balancer it came through, endpoint, upstream,
+     * bytes from and to the client, duration, how it ended.
+     */
+    private void accessLog() {
+        if (!ACCESS.isLoggable(System.Logger.Level.INFO)) {
+            return;
+        }
+        long received = client.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L);
+        long sent = client.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);
+        long micros = (System.nanoTime() - started) / 1000;
+        StringBuilder line = new StringBuilder(160).append("client=").append(address(ExtraInfo.PEER_ADDRESS));
+        client.extraInfo(ExtraInfo.PROXIED_BY).ifPresent(by -> line.append(" via=").append(text(by)));
+        line.append(" endpoint=").append(route.endpoint())
+                .append(" upstream=").append(target != null ? target : tried != null ? tried : "-")
+                .append(" bytes_in=").append(received).append(" bytes_out=").append(sent)
+                .append(" duration_ms=").append(micros / 1000).append('.').append(micros / 100 % 10)
+                .append(" end=").append(end == null ? "closed" : end);
+        ACCESS.log(System.Logger.Level.INFO, line.toString());
+    }
+
+    private String address(ExtraInfo<java.net.SocketAddress> key) {
+        return client.extraInfo(key).map(ProxyConnection::text).orElse("-");
+    }
+
+    /** host:port without the leading slash InetSocketAddress.toString() puts before an unnamed host. */
+    private static String text(java.net.SocketAddress a) {
+        if (a instanceof java.net.InetSocketAddress i && i.getAddress() != null) {
+            String host = i.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
+        }
+        return String.valueOf(a);
     }
 
     private String peer() {

@@ -46,6 +46,8 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #POOL_IDLE_TIMEOUT}</td><td>milliseconds an idle pooled connection is kept (default 60000)</td></tr>
  * <tr><td>{@value #SEND_PROXY_PROTOCOL}</td><td>{@code off} (default), {@code v1} or {@code v2}: a PROXY protocol
  *     header first on each upstream connection, naming the client; refused on a pooled route</td></tr>
+ * <tr><td>{@value #ACCESS_LOG}</td><td>{@code true} (default): one line per connection in the logger
+ *     {@code org.wharf.access}; {@code false}: none</td></tr>
  * </table>
  */
 final class Route {
@@ -62,6 +64,7 @@ final class Route {
     static final String POOL_MAX_SIZE = "proxy.pool.maxSize";
     static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
     static final String SEND_PROXY_PROTOCOL = "proxy.upstream.proxyProtocol";
+    static final String ACCESS_LOG = "proxy.accessLog";
 
     /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
     enum Application {
@@ -120,14 +123,17 @@ final class Route {
     private final int poolMaxSize;
     private final Duration poolIdleTimeout;
     private final ProxyHeaderWriter.Version sendProxyProtocol;
+    private final boolean accessLog;
     private ConnectionPool<PooledLeg> pool;
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
 
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
-            boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol) {
+            boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol,
+            boolean accessLog) {
         this.sendProxyProtocol = sendProxyProtocol;
+        this.accessLog = accessLog;
         this.application = application;
         this.pooled = pooled;
         this.poolMaxSize = poolMaxSize;
@@ -200,7 +206,8 @@ final class Route {
         int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
         Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
         return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
-                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send);
+                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send,
+                settings.flag(ACCESS_LOG, true));
     }
 
     /** The transports a route's upstream leg may use. */
@@ -294,6 +301,11 @@ final class Route {
 
     String transport() {
         return transport;
+    }
+
+    /** @return whether each connection gets a line in the access log */
+    boolean accessLog() {
+        return accessLog;
     }
 
     /** @return which PROXY protocol header goes first on each upstream connection */
