@@ -117,4 +117,17 @@ import org.osgi.service.metatype.annotations.Option;
             + "org.wharf.access: client (the PROXY protocol's when accepted), the balancer it came through, endpoint, "
             + "upstream, bytes from and to the client, duration, how it ended (format in README's gateway section).")
     boolean proxy_accessLog() default true;
+
+    @AttributeDefinition(name = "Failed connects that mark an upstream down", min = "0",
+            description = "After this many failed connects in a row an upstream gets no client connection until a "
+                    + "background check connects to it again (so clients do not wait for its connect timeout); 0 never "
+                    + "marks one down.")
+    int proxy_health_failures() default 3;
+
+    @AttributeDefinition(name = "First check after (ms)", min = "1",
+            description = "How long a marked-down upstream waits for its first check; doubled after each failed check.")
+    long proxy_health_downTime() default 1000;
+
+    @AttributeDefinition(name = "Longest wait between checks (ms)", min = "1")
+    long proxy_health_maxDownTime() default 30000;
 }

@@ -169,6 +169,14 @@ final class ProxyConnection implements Protocol {
         if (clientGone) {
             return;
         }
+        if (candidates.isEmpty()) {
+            // Said once when each went down; a line per client now would be a flood.
+            LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": every upstream is marked down; "
+                    + "closing the connection from " + peer());
+            ended("no-upstream");
+            client.abort(new TransportError("every upstream of proxy " + route.endpoint() + " is marked down", null));
+            return;
+        }
         if (attempt == candidates.size()) {
             warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
                     + candidates.stream().map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it",
@@ -279,6 +287,7 @@ final class ProxyConnection implements Protocol {
         route.counters.upstreamFailures.increment();
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
+        route.connectFailed(failed, cause, client.loop(), ProxyConnection.checker(route, services));
         if (!clientGone && attempt < candidates.size()) {
             warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
                     + cause.getMessage() + "); trying " + candidates.get(attempt), null);
@@ -293,6 +302,7 @@ final class ProxyConnection implements Protocol {
         }
         upstream = t;
         target = to;
+        route.connected(to);
         if (route.sendProxyProtocol() != ProxyHeaderWriter.Version.OFF) {
             upstream.write(ProxyHeaderWriter.header(route.sendProxyProtocol(), client)); // never pooled: one client
         }
@@ -328,6 +338,37 @@ final class ProxyConnection implements Protocol {
         }
         if (clientEof && exchange != null && !pooledEndOfInput()) {
             client.close(); // the client ended its input and now has every answer: the connection goes back
+        }
+    }
+
+    /**
+     * How a marked-down upstream is checked: a connection over the route's transport and
+     * options (for ssl, a full handshake), closed as soon as it is made.
+     */
+    static java.util.function.Function<Route.Upstream, CompletionStage<?>> checker(Route route, ProxyServices services) {
+        return u -> {
+            StreamTransportProvider provider = services.transport(route.transport());
+            if (provider == null) {
+                return CompletableFuture.failedFuture(new TransportError("no " + route.transport()
+                        + " transport provider is available", null));
+            }
+            return provider.connect(u.address, route.connectOptions(), Check::new)
+                    .thenAccept(c -> c.transport().close());
+        };
+    }
+
+    /** The protocol of a health check's connection: it only needs to be made. */
+    private static final class Check implements Protocol {
+        @Override
+        public void connectionMade(Transport transport) {
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
         }
     }
 

@@ -46,6 +46,11 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #POOL_IDLE_TIMEOUT}</td><td>milliseconds an idle pooled connection is kept (default 60000)</td></tr>
  * <tr><td>{@value #SEND_PROXY_PROTOCOL}</td><td>{@code off} (default), {@code v1} or {@code v2}: a PROXY protocol
  *     header first on each upstream connection, naming the client; refused on a pooled route</td></tr>
+ * <tr><td>{@value #HEALTH_FAILURES}</td><td>failed connects in a row that mark an upstream down (default 3;
+ *     0: never marked down)</td></tr>
+ * <tr><td>{@value #HEALTH_DOWN_TIME}</td><td>milliseconds before a marked-down upstream is first checked again
+ *     (default 1000), doubled after each failed check</td></tr>
+ * <tr><td>{@value #HEALTH_MAX_DOWN_TIME}</td><td>the most milliseconds between checks (default 30000)</td></tr>
  * <tr><td>{@value #ACCESS_LOG}</td><td>{@code true} (default): one line per connection in the logger
  *     {@code org.wharf.access}; {@code false}: none</td></tr>
  * </table>
@@ -65,6 +70,10 @@ final class Route {
     static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
     static final String SEND_PROXY_PROTOCOL = "proxy.upstream.proxyProtocol";
     static final String ACCESS_LOG = "proxy.accessLog";
+    static final String HEALTH_FAILURES = "proxy.health.failures";
+    static final String HEALTH_DOWN_TIME = "proxy.health.downTime";
+    static final String HEALTH_MAX_DOWN_TIME = "proxy.health.maxDownTime";
+    private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
 
     /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
     enum Application {
@@ -81,10 +90,19 @@ final class Route {
         ROUND_ROBIN, LEAST_CONNECTIONS
     }
 
-    /** An upstream server and the route's connections to it now open or opening. */
+    /** An upstream server and the route's connections to it now open or opening, and its health. */
     static final class Upstream {
         final InetSocketAddress address;
         final AtomicInteger active = new AtomicInteger();
+        /** Connects that failed since the last that succeeded. */
+        final AtomicInteger failuresInARow = new AtomicInteger();
+        /** Marked down: no client connection is sent to it until a check connects again. */
+        final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+        /** How many times it was marked down. */
+        final LongAdder markedDown = new LongAdder();
+        /** When it was marked down (nanoTime), and the wait before the next check; guarded by down. */
+        volatile long downSince;
+        volatile long backoffMillis;
 
         Upstream(InetSocketAddress address) {
             this.address = address;
@@ -124,6 +142,11 @@ final class Route {
     private final Duration poolIdleTimeout;
     private final ProxyHeaderWriter.Version sendProxyProtocol;
     private final boolean accessLog;
+    private final int healthFailures;
+    private final Duration downTime;
+    private final Duration maxDownTime;
+    /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
+    private volatile boolean retired;
     private ConnectionPool<PooledLeg> pool;
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
@@ -131,7 +154,10 @@ final class Route {
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
             boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol,
-            boolean accessLog) {
+            boolean accessLog, int healthFailures, Duration downTime, Duration maxDownTime) {
+        this.healthFailures = healthFailures;
+        this.downTime = downTime;
+        this.maxDownTime = maxDownTime;
         this.sendProxyProtocol = sendProxyProtocol;
         this.accessLog = accessLog;
         this.application = application;
@@ -203,11 +229,18 @@ final class Route {
                     SEND_PROXY_PROTOCOL, "")) + " cannot go with " + POOLED + " = true: a PROXY header names one client "
                     + "for the whole upstream connection, and a pooled one serves many");
         }
+        Duration downTime = settings.positiveMillis(HEALTH_DOWN_TIME, Duration.ofSeconds(1));
+        Duration maxDownTime = settings.positiveMillis(HEALTH_MAX_DOWN_TIME, Duration.ofSeconds(30));
+        if (maxDownTime.compareTo(downTime) < 0) {
+            throw Settings.wrong(HEALTH_MAX_DOWN_TIME, maxDownTime.toMillis(), "is less than " + HEALTH_DOWN_TIME + " = "
+                    + downTime.toMillis());
+        }
         int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
         Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
         return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
                 Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send,
-                settings.flag(ACCESS_LOG, true));
+                settings.flag(ACCESS_LOG, true), settings.integer(HEALTH_FAILURES, 3, 0, Integer.MAX_VALUE), downTime,
+                maxDownTime);
     }
 
     /** The transports a route's upstream leg may use. */
@@ -224,6 +257,7 @@ final class Route {
     Route reread(Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         Route next = parse(endpoint, properties, tlsFactory);
         next.counters = counters;
+        retired = true;
         return next;
     }
 
@@ -239,6 +273,29 @@ final class Route {
     List<Upstream> candidates() {
         int n = upstreams.size();
         int start = Math.floorMod(next.getAndIncrement(), n);
+        boolean anyDown = false;
+        for (Upstream u : upstreams) {
+            anyDown |= u.down.get();
+        }
+        if (anyDown) {
+            // Marked-down upstreams are left out (a check brings them back), so no client waits on them.
+            List<Upstream> order = new ArrayList<>(tries);
+            for (int i = 0; i < n && order.size() < tries; i++) {
+                Upstream u = upstreams.get((start + i) % n);
+                if (!u.down.get()) {
+                    order.add(u);
+                }
+            }
+            if (balancing == Balancing.LEAST_CONNECTIONS && order.size() > 1) {
+                Upstream best = order.get(0);
+                for (Upstream u : order) {
+                    best = u.active.get() < best.active.get() ? u : best;
+                }
+                order.remove(best);
+                order.add(0, best);
+            }
+            return order;
+        }
         if (balancing == Balancing.LEAST_CONNECTIONS) {
             // The fewest open connections first; ties go round robin from start.
             int best = start;
@@ -292,8 +349,81 @@ final class Route {
         return pool;
     }
 
+    // ---- passive health ----
+
+    /**
+     * A connect to an upstream succeeded: its failures in a row start again from zero.
+     *
+     * @param u the upstream
+     */
+    void connected(Upstream u) {
+        if (u.failuresInARow.get() != 0) {
+            u.failuresInARow.set(0);
+        }
+    }
+
+    /**
+     * A connect to an upstream failed; the one that makes {@value #HEALTH_FAILURES} in a row
+     * marks it down (logged once) and starts checks in the background: the first after
+     * {@value #HEALTH_DOWN_TIME}, each further one after twice the wait of the last, up to
+     * {@value #HEALTH_MAX_DOWN_TIME}. The check that connects marks it up again (logged once).
+     *
+     * @param u the upstream
+     * @param cause why
+     * @param loop where the checks are timed
+     * @param probe connects to the upstream once, as a client connection would
+     */
+    void connectFailed(Upstream u, Throwable cause, org.wharf.transport.api.EventLoop loop,
+            java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
+        if (healthFailures == 0) {
+            return;
+        }
+        int n = u.failuresInARow.incrementAndGet();
+        if (n < healthFailures || !u.down.compareAndSet(false, true)) {
+            return;
+        }
+        u.downSince = System.nanoTime();
+        u.backoffMillis = downTime.toMillis();
+        u.markedDown.increment();
+        LOG.log(System.Logger.Level.WARNING, "proxy " + endpoint + ": upstream " + u + " marked down after " + n
+                + " failed connects in a row (last: " + cause.getMessage() + "); no connection goes to it until a check "
+                + "connects, the first in " + u.backoffMillis + " ms");
+        scheduleCheck(u, loop, probe);
+    }
+
+    private void scheduleCheck(Upstream u, org.wharf.transport.api.EventLoop loop,
+            java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
+        loop.schedule(() -> {
+            if (retired) {
+                return; // a newer route took over; its upstreams have their own health
+            }
+            java.util.concurrent.CompletionStage<?> check;
+            try {
+                check = probe.apply(u);
+            } catch (RuntimeException e) {
+                check = java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+            check.whenComplete((ok, error) -> {
+                if (error == null) {
+                    u.failuresInARow.set(0);
+                    long millis = (System.nanoTime() - u.downSince) / 1_000_000;
+                    LOG.log(System.Logger.Level.INFO, "proxy " + endpoint + ": upstream " + u + " is up again (a check "
+                            + "connected after " + millis + " ms down)");
+                    u.down.set(false); // after the line: whoever sees it up can read why
+
+                } else {
+                    u.backoffMillis = Math.min(maxDownTime.toMillis(), u.backoffMillis * 2);
+                    LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + endpoint + ": upstream " + u + " still down ("
+                            + error.getMessage() + "); next check in " + u.backoffMillis + " ms");
+                    scheduleCheck(u, loop, probe);
+                }
+            });
+        }, u.backoffMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     /** Closes the pool's connections (when the route is replaced or the proxy goes away). */
     synchronized void close() {
+        retired = true;
         if (pool != null) {
             pool.close();
         }
