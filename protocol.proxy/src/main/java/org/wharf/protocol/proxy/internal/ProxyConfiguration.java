@@ -66,8 +66,16 @@ import org.osgi.service.metatype.annotations.Option;
                     + "(default: the rate).")
     int connectionBurstPerClient();
 
-    @AttributeDefinition(name = "Upstreams", description = "host:port of each upstream server.")
+    @AttributeDefinition(name = "Upstreams", required = false, description = "host:port of each upstream server. "
+            + "With routes by server name (proxy.sni.NAME = host:port, ... for TLS connections whose ClientHello asks "
+            + "for NAME, passed through untouched), the default route: other names, none, plain text; left out, those "
+            + "are closed.")
     String[] proxy_upstreams();
+
+    @AttributeDefinition(name = "First bytes timeout (ms)", min = "1", description = "With proxy.sni.NAME routes: how "
+            + "long a connection may take to send its ClientHello; one that sent nothing by then goes to the default "
+            + "route (a protocol where the server speaks first).")
+    long proxy_sniTimeout() default 5000;
 
     @AttributeDefinition(name = "Upstream transport", description = "tcp, or ssl to originate TLS (settings in "
             + "proxy.upstream.tls.*: tls.ca, tls.verify, tls.serverName, a client certificate).",

@@ -83,12 +83,79 @@ final class ProxyConnection implements Protocol {
         client.pauseReading(); // until an upstream takes the connection
         route.counters.connections.increment();
         route.counters.active.incrementAndGet();
-        candidates = route.candidates();
         Duration idle = route.idleTimeout();
         if (idle != null) {
             idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
         }
+        if (route.routesByName()) {
+            // Where it goes depends on its first bytes: read them (a copy is kept) before connecting.
+            firstBytes = ByteBuffer.allocate(1024);
+            firstBytesTimer = client.loop().schedule(this::firstBytesTimedOut, route.sniTimeout().toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS);
+            client.resumeReading();
+            return;
+        }
+        candidates = route.candidates();
         connectNext(null);
+    }
+
+    /** The first bytes, while the route waits for them to choose upstreams; null once chosen. */
+    private ByteBuffer firstBytes;
+    private org.wharf.transport.api.TimerHandle firstBytesTimer;
+    /** The server name a routed TLS connection asked for, for the access log. */
+    private String serverName;
+
+    /** Reads the first bytes so far; once they tell where the connection goes, connects there. */
+    private void route(ByteBuffer data) {
+        if (firstBytes.remaining() < data.remaining()) {
+            int size = Math.min(ClientHello.MAX_BYTES + 5, Math.max(firstBytes.capacity() * 2,
+                    firstBytes.position() + data.remaining()));
+            firstBytes = ByteBuffer.allocate(size).put(firstBytes.flip());
+        }
+        firstBytes.put(data.duplicate().limit(data.position() + Math.min(data.remaining(), firstBytes.remaining())));
+        ClientHello hello = ClientHello.read(firstBytes.duplicate().flip());
+        switch (hello.kind) {
+            case MORE -> {
+                if (!firstBytes.hasRemaining()) {
+                    refuseFirstBytes("no ClientHello within " + ClientHello.MAX_BYTES + " bytes");
+                }
+            }
+            case MALFORMED -> refuseFirstBytes("its first bytes begin a TLS record but no well-formed ClientHello");
+            case PLAIN -> chosen(null);
+            case TLS -> {
+                serverName = hello.serverName;
+                chosen(hello.serverName);
+            }
+        }
+    }
+
+    private void chosen(String name) {
+        firstBytes = null;
+        firstBytesTimer.cancel();
+        client.pauseReading(); // until an upstream takes the connection; what came is in early
+        candidates = route.candidates(name);
+        connectNext(null);
+    }
+
+    /** Nothing came in time: a client that waits for the server to speak first goes to the default route. */
+    private void firstBytesTimedOut() {
+        if (firstBytes == null || clientGone) {
+            return;
+        }
+        if (firstBytes.position() == 0) {
+            chosen(null);
+        } else {
+            refuseFirstBytes("no complete ClientHello within " + route.sniTimeout().toMillis() + " ms");
+        }
+    }
+
+    private void refuseFirstBytes(String why) {
+        firstBytes = null;
+        firstBytesTimer.cancel();
+        ended("refused: " + why);
+        LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": closing the connection from " + peer()
+                + ": " + why);
+        client.close();
     }
 
     @Override
@@ -100,7 +167,11 @@ final class ProxyConnection implements Protocol {
             exchange.fromClient(data); // reads, does not move the buffer
         }
         if (upstream == null) {
-            // Reading is paused until connected; this is what came before the pause took.
+            // Reading is paused until connected; this is what came before the pause took (or,
+            // routing by name, the first bytes, read and then passed on as they are).
+            if (firstBytes != null) {
+                route(data);
+            }
             early.add(ByteBuffer.allocate(n).put(data).flip());
         } else if (!upstreamGone) {
             upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
@@ -111,6 +182,10 @@ final class ProxyConnection implements Protocol {
     public boolean eofReceived() {
         clientEof = true;
         ended("client-eof");
+        if (firstBytes != null) {
+            refuseFirstBytes("it ended its input before its first bytes said where it goes");
+            return false;
+        }
         if (exchange != null) {
             exchange.clientEnded();
             return pooledEndOfInput();
@@ -143,6 +218,9 @@ final class ProxyConnection implements Protocol {
         if (idleTimer != null) {
             idleTimer.cancel();
         }
+        if (firstBytesTimer != null) {
+            firstBytesTimer.cancel();
+        }
         if (cause != null) {
             ended("client-error: " + describe(cause));
         }
@@ -167,6 +245,13 @@ final class ProxyConnection implements Protocol {
 
     private void connectNext(Throwable last) {
         if (clientGone) {
+            return;
+        }
+        if (candidates.isEmpty() && !route.hasRoute(serverName)) {
+            ended("no-route" + (serverName == null ? "" : " for " + serverName));
+            LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": no route for "
+                    + (serverName == null ? "a connection without a server name" : serverName) + " from " + peer());
+            client.close();
             return;
         }
         if (candidates.isEmpty()) {
@@ -478,7 +563,11 @@ final class ProxyConnection implements Protocol {
         long micros = (System.nanoTime() - started) / 1000;
         StringBuilder line = new StringBuilder(160).append("client=").append(address(ExtraInfo.PEER_ADDRESS));
         client.extraInfo(ExtraInfo.PROXIED_BY).ifPresent(by -> line.append(" via=").append(text(by)));
-        line.append(" endpoint=").append(route.endpoint())
+        line.append(" endpoint=").append(route.endpoint());
+        if (serverName != null) {
+            line.append(" sni=").append(serverName);
+        }
+        line
                 .append(" upstream=").append(target != null ? target : tried != null ? tried : "-")
                 .append(" bytes_in=").append(received).append(" bytes_out=").append(sent)
                 .append(" duration_ms=").append(micros / 1000).append('.').append(micros / 100 % 10)

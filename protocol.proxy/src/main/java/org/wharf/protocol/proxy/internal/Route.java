@@ -51,6 +51,12 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #HEALTH_DOWN_TIME}</td><td>milliseconds before a marked-down upstream is first checked again
  *     (default 1000), doubled after each failed check</td></tr>
  * <tr><td>{@value #HEALTH_MAX_DOWN_TIME}</td><td>the most milliseconds between checks (default 30000)</td></tr>
+ * <tr><td>{@code proxy.sni.NAME}</td><td>upstreams ({@code host:port}, as {@value #UPSTREAMS}) for TLS
+ *     connections whose ClientHello asks for server name NAME; the TLS bytes pass through untouched. With any of
+ *     these, {@value #UPSTREAMS} is the default route (other names, no name, plain text) and may be left out: then
+ *     such connections are closed</td></tr>
+ * <tr><td>{@value #SNI_TIMEOUT}</td><td>milliseconds a connection may take to send its first bytes when
+ *     routing by server name (default 5000); one that sent nothing by then goes to the default route</td></tr>
  * <tr><td>{@value #ACCESS_LOG}</td><td>{@code true} (default): one line per connection in the logger
  *     {@code org.wharf.access}; {@code false}: none</td></tr>
  * </table>
@@ -70,6 +76,8 @@ final class Route {
     static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
     static final String SEND_PROXY_PROTOCOL = "proxy.upstream.proxyProtocol";
     static final String ACCESS_LOG = "proxy.accessLog";
+    static final String SNI_PREFIX = "proxy.sni.";
+    static final String SNI_TIMEOUT = "proxy.sniTimeout";
     static final String HEALTH_FAILURES = "proxy.health.failures";
     static final String HEALTH_DOWN_TIME = "proxy.health.downTime";
     static final String HEALTH_MAX_DOWN_TIME = "proxy.health.maxDownTime";
@@ -114,6 +122,10 @@ final class Route {
         }
     }
 
+    /** Upstreams chosen by a server name, with their own rotation. */
+    private record Group(List<Upstream> members, AtomicInteger next, int tries) {
+    }
+
     /** The route's figures since the endpoint first had a connection. */
     static final class Counters {
         final LongAdder connections = new LongAdder();
@@ -142,6 +154,8 @@ final class Route {
     private final Duration poolIdleTimeout;
     private final ProxyHeaderWriter.Version sendProxyProtocol;
     private final boolean accessLog;
+    private final Map<String, Group> byName;
+    private final Duration sniTimeout;
     private final int healthFailures;
     private final Duration downTime;
     private final Duration maxDownTime;
@@ -154,7 +168,9 @@ final class Route {
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
             boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol,
-            boolean accessLog, int healthFailures, Duration downTime, Duration maxDownTime) {
+            boolean accessLog, int healthFailures, Duration downTime, Duration maxDownTime, Duration sniTimeout) {
+        this.byName = new HashMap<>();
+        this.sniTimeout = sniTimeout;
         this.healthFailures = healthFailures;
         this.downTime = downTime;
         this.maxDownTime = maxDownTime;
@@ -185,11 +201,19 @@ final class Route {
      */
     static Route parse(String endpoint, Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         Settings settings = Settings.of(properties);
-        List<Upstream> upstreams = new ArrayList<>();
-        for (String address : settings.list(UPSTREAMS)) {
-            upstreams.add(new Upstream(Settings.hostAndPort(UPSTREAMS, address)));
+        Map<String, Upstream> known = new HashMap<>(); // one Upstream per address, whichever names lead to it
+        List<Upstream> upstreams = upstreams(settings, UPSTREAMS, known);
+        Map<String, List<Upstream>> named = new java.util.TreeMap<>();
+        for (String key : properties.keySet()) {
+            if (key.startsWith(SNI_PREFIX) && key.length() > SNI_PREFIX.length()) {
+                List<Upstream> group = upstreams(settings, key, known);
+                if (group.isEmpty()) {
+                    throw Settings.wrong(key, properties.get(key), "names no upstream host:port");
+                }
+                named.put(key.substring(SNI_PREFIX.length()).toLowerCase(Locale.ROOT), group);
+            }
         }
-        if (upstreams.isEmpty()) {
+        if (upstreams.isEmpty() && named.isEmpty()) {
             throw new IllegalArgumentException(UPSTREAMS + " is missing (the route needs at least one upstream host:port)");
         }
         String transport = settings.choice(TRANSPORT, UpstreamTransport.TCP).name().toLowerCase(Locale.ROOT);
@@ -213,7 +237,7 @@ final class Route {
                     + " is set but " + TRANSPORT + " = tcp: set it to ssl for TLS to the upstreams");
         }
         Balancing mode = settings.choice(BALANCING, Balancing.ROUND_ROBIN);
-        int retries = settings.integer(RETRIES, upstreams.size() - 1, 0, Integer.MAX_VALUE);
+        int retries = settings.integer(RETRIES, Integer.MAX_VALUE - 1, 0, Integer.MAX_VALUE - 1);
         Duration idle = settings.millis(IDLE_TIMEOUT, null).orElse(null);
         Application application = settings.choice(PROTOCOL, Application.TCP);
         boolean pooled = settings.flag(POOLED, false);
@@ -237,10 +261,26 @@ final class Route {
         }
         int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
         Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
-        return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
+        if (!named.isEmpty() && pooled) {
+            throw new IllegalArgumentException(POOLED + " = true cannot go with " + SNI_PREFIX + "* routes: a TLS "
+                    + "connection passed through is not read, so its exchanges cannot be followed");
+        }
+        Route route = new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
                 Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send,
                 settings.flag(ACCESS_LOG, true), settings.integer(HEALTH_FAILURES, 3, 0, Integer.MAX_VALUE), downTime,
-                maxDownTime);
+                maxDownTime, settings.positiveMillis(SNI_TIMEOUT, Duration.ofSeconds(5)));
+        named.forEach((name, group) -> route.byName.put(name, new Group(List.copyOf(group), new AtomicInteger(),
+                Math.min(group.size(), retries + 1))));
+        return route;
+    }
+
+    private static List<Upstream> upstreams(Settings settings, String key, Map<String, Upstream> known) {
+        List<Upstream> out = new ArrayList<>();
+        for (String address : settings.list(key)) {
+            InetSocketAddress a = Settings.hostAndPort(key, address);
+            out.add(known.computeIfAbsent(a.getHostString() + ":" + a.getPort(), k -> new Upstream(a)));
+        }
+        return out;
     }
 
     /** The transports a route's upstream leg may use. */
@@ -271,7 +311,43 @@ final class Route {
      * the first chosen by the balancing mode, the rest following it round the list.
      */
     List<Upstream> candidates() {
+        return candidates(upstreams, next, tries);
+    }
+
+    /**
+     * The upstreams to try for a TLS connection that asked for a server name.
+     *
+     * @param serverName the ClientHello's SNI, lower case; null for none (or plain text)
+     * @return the named route's upstreams if there is one, else the default route's (maybe none)
+     */
+    List<Upstream> candidates(String serverName) {
+        Group g = serverName == null ? null : byName.get(serverName);
+        return g == null ? candidates() : candidates(g.members(), g.next(), g.tries());
+    }
+
+    /**
+     * @param serverName a ClientHello's SNI, or null
+     * @return whether a connection with it has somewhere to go (its named route, or the default one)
+     */
+    boolean hasRoute(String serverName) {
+        return !upstreams.isEmpty() || serverName != null && byName.containsKey(serverName);
+    }
+
+    /** @return whether connections are routed by the server name their ClientHello asks for */
+    boolean routesByName() {
+        return !byName.isEmpty();
+    }
+
+    /** @return how long a connection routed by name may take to send its first bytes */
+    Duration sniTimeout() {
+        return sniTimeout;
+    }
+
+    private List<Upstream> candidates(List<Upstream> upstreams, AtomicInteger next, int tries) {
         int n = upstreams.size();
+        if (n == 0) {
+            return List.of();
+        }
         int start = Math.floorMod(next.getAndIncrement(), n);
         boolean anyDown = false;
         for (Upstream u : upstreams) {
@@ -452,7 +528,13 @@ final class Route {
         return idleTimeout;
     }
 
+    /** @return every upstream of the route, the default route's first, each once */
     List<Upstream> upstreams() {
-        return upstreams;
+        if (byName.isEmpty()) {
+            return upstreams;
+        }
+        java.util.LinkedHashSet<Upstream> all = new java.util.LinkedHashSet<>(upstreams);
+        byName.values().forEach(g -> all.addAll(g.members()));
+        return List.copyOf(all);
     }
 }
