@@ -138,4 +138,9 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(name = "Longest wait between checks (ms)", min = "1")
     long proxy_health_maxDownTime() default 30000;
+
+    @AttributeDefinition(name = "Active checks every (ms)", min = "0", description = "Connects to every upstream "
+            + "that is up this often (a TLS handshake for upstream transport ssl), from the route's first connection "
+            + "on; a failed check counts as a failed connect. 0 for none.")
+    long proxy_health_interval() default 0;
 }

@@ -87,6 +87,7 @@ final class ProxyConnection implements Protocol {
         if (idle != null) {
             idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
         }
+        route.startActiveChecks(client.loop(), checker(route, services)); // with the route's first connection
         if (route.routesByName()) {
             // Where it goes depends on its first bytes: read them (a copy is kept) before connecting.
             firstBytes = ByteBuffer.allocate(1024);

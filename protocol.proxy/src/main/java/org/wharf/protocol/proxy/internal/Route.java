@@ -51,6 +51,8 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #HEALTH_DOWN_TIME}</td><td>milliseconds before a marked-down upstream is first checked again
  *     (default 1000), doubled after each failed check</td></tr>
  * <tr><td>{@value #HEALTH_MAX_DOWN_TIME}</td><td>the most milliseconds between checks (default 30000)</td></tr>
+ * <tr><td>{@value #HEALTH_INTERVAL}</td><td>milliseconds between active checks of every upstream that is up (a connect
+ *     over the route's transport; a failed one counts as a failed connect); 0 (default) for none</td></tr>
  * <tr><td>{@code proxy.sni.NAME}</td><td>upstreams ({@code host:port}, as {@value #UPSTREAMS}) for TLS
  *     connections whose ClientHello asks for server name NAME; the TLS bytes pass through untouched. With any of
  *     these, {@value #UPSTREAMS} is the default route (other names, no name, plain text) and may be left out: then
@@ -81,6 +83,7 @@ final class Route {
     static final String HEALTH_FAILURES = "proxy.health.failures";
     static final String HEALTH_DOWN_TIME = "proxy.health.downTime";
     static final String HEALTH_MAX_DOWN_TIME = "proxy.health.maxDownTime";
+    static final String HEALTH_INTERVAL = "proxy.health.interval";
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
 
     /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
@@ -159,6 +162,8 @@ final class Route {
     private final int healthFailures;
     private final Duration downTime;
     private final Duration maxDownTime;
+    private final Duration healthInterval;
+    private final java.util.concurrent.atomic.AtomicBoolean activeChecks = new java.util.concurrent.atomic.AtomicBoolean();
     /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
     private volatile boolean retired;
     private ConnectionPool<PooledLeg> pool;
@@ -168,7 +173,9 @@ final class Route {
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
             boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol,
-            boolean accessLog, int healthFailures, Duration downTime, Duration maxDownTime, Duration sniTimeout) {
+            boolean accessLog, int healthFailures, Duration downTime, Duration maxDownTime, Duration sniTimeout,
+            Duration healthInterval) {
+        this.healthInterval = healthInterval;
         this.byName = new HashMap<>();
         this.sniTimeout = sniTimeout;
         this.healthFailures = healthFailures;
@@ -268,7 +275,8 @@ final class Route {
         Route route = new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
                 Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send,
                 settings.flag(ACCESS_LOG, true), settings.integer(HEALTH_FAILURES, 3, 0, Integer.MAX_VALUE), downTime,
-                maxDownTime, settings.positiveMillis(SNI_TIMEOUT, Duration.ofSeconds(5)));
+                maxDownTime, settings.positiveMillis(SNI_TIMEOUT, Duration.ofSeconds(5)),
+                settings.millis(HEALTH_INTERVAL, null).orElse(null));
         named.forEach((name, group) -> route.byName.put(name, new Group(List.copyOf(group), new AtomicInteger(),
                 Math.min(group.size(), retries + 1))));
         return route;
@@ -465,6 +473,49 @@ final class Route {
                 + " failed connects in a row (last: " + cause.getMessage() + "); no connection goes to it until a check "
                 + "connects, the first in " + u.backoffMillis + " ms");
         scheduleCheck(u, loop, probe);
+    }
+
+    /**
+     * Starts the active checks, once: every {@value #HEALTH_INTERVAL} each upstream that is up
+     * is connected to; a failure counts as a failed connect, a success clears the count.
+     *
+     * @param loop where they are timed
+     * @param probe connects to an upstream once
+     */
+    void startActiveChecks(org.wharf.transport.api.EventLoop loop,
+            java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
+        if (healthInterval == null || healthFailures == 0 || !activeChecks.compareAndSet(false, true)) {
+            return;
+        }
+        loop.schedule(new Runnable() {
+            @Override
+            public void run() {
+                if (retired) {
+                    return;
+                }
+                for (Upstream u : upstreams()) {
+                    if (u.down.get()) {
+                        continue; // its own checks run while it is down
+                    }
+                    java.util.concurrent.CompletionStage<?> check;
+                    try {
+                        check = probe.apply(u);
+                    } catch (RuntimeException e) {
+                        check = java.util.concurrent.CompletableFuture.failedFuture(e);
+                    }
+                    check.whenComplete((ok, error) -> {
+                        if (error == null) {
+                            connected(u);
+                        } else {
+                            Throwable cause = error instanceof java.util.concurrent.CompletionException
+                                    && error.getCause() != null ? error.getCause() : error;
+                            connectFailed(u, cause, loop, probe);
+                        }
+                    });
+                }
+                loop.schedule(this, healthInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }, healthInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private void scheduleCheck(Upstream u, org.wharf.transport.api.EventLoop loop,

@@ -133,6 +133,48 @@ class AccessLogTest {
     }
 
     @Test
+    void behindHaproxySendingV2TheLineNamesTheRealClient() throws Exception {
+        Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
+        ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", legs.tcp, "ssl", legs.ssl)::get,
+                org.wharf.transport.ssl.internal.TlsPropertiesFactory::new,
+                org.wharf.endpoints.internal.ConnectionPoolsProvider::new));
+        ProtocolContext context = new ProtocolContext("gw-haproxy", "tcp", Map.of(Route.UPSTREAMS,
+                Legs.hostPort(upstream.address())), ConnectionHooks.NONE);
+        Server gateway = Legs.await(Server.builder(legs.tcp).name("gw-haproxy")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .proxyProtocol(ProxyProtocolAcceptance.of(ProxyProtocolAcceptance.Versions.V2, List.of("127.0.0.1"),
+                        Duration.ofSeconds(5)))
+                .protocol(() -> factory.newProtocol(context)).start());
+        int port = PeerProcess.freePort();
+        Files.writeString(dir.resolve("haproxy-v2.cfg"), """
+                global
+                  maxconn 100
+                defaults
+                  mode tcp
+                  timeout connect 5s
+                  timeout client 30s
+                  timeout server 30s
+                frontend front
+                  bind 127.0.0.1:%d
+                  default_backend wharf
+                backend wharf
+                  server w 127.0.0.1:%d send-proxy-v2
+                """.formatted(port, gateway.addresses().get(0).getPort()));
+        try (PeerProcess haproxy = new PeerProcess(dir, "haproxy-v2", List.of("haproxy", "-db", "-f",
+                dir.resolve("haproxy-v2.cfg").toString()), port); LogCapture log = new LogCapture()) {
+            int clientPort = exchange(InetAddress.getByName("127.0.0.7"), new InetSocketAddress(
+                    InetAddress.getLoopbackAddress(), port), "hello".getBytes(StandardCharsets.US_ASCII), 5);
+            Legs.awaitTrue(() -> access(log).stream().anyMatch(l -> l.startsWith("client=127.0.0.7:")), "its line");
+            String line = access(log).stream().filter(l -> l.startsWith("client=127.0.0.7:")).findFirst().orElseThrow();
+            assertTrue(line.startsWith("client=127.0.0.7:" + clientPort + " via=127.0.0.1:"), line);
+            assertTrue(line.contains(" endpoint=gw-haproxy upstream=" + Legs.hostPort(upstream.address())
+                    + " bytes_in=5 bytes_out=5 "), line);
+        } finally {
+            Legs.await(gateway.close(Duration.ZERO));
+        }
+    }
+
+    @Test
     void aWrkRunThroughTheGatewayGivesOneLinePerConnection() throws Exception {
         int port = PeerProcess.freePort();
         Files.writeString(dir.resolve("haproxy.cfg"), """
