@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -25,6 +26,7 @@ import java.util.stream.Collectors;
 
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.IdleTimer;
+import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.RequestCounters;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.ListenOptions;
@@ -40,6 +42,8 @@ import org.wharf.transport.api.Transport;
  * <ul>
  *   <li>{@code maxConnections}: a connection over the limit is accepted and closed at once,
  *       so the client reads end of input.</li>
+ *   <li>Memory budget: each connection gets a share of the server's
+ *       ({@link Builder#memoryBudget}), handed to its protocol and given back when it is lost.</li>
  *   <li>Idle timeout: a connection on which no byte moved for that long is closed, with a
  *       log line.</li>
  *   <li>Hooks when connections are made and lost; request hooks and counters for protocols
@@ -71,7 +75,7 @@ public final class Server {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
     /** The protocol factory of new connections and its generation, swapped as one. */
-    private record Current(Function<ConnectionHooks, ? extends Protocol> factory, int generation) {
+    private record Current(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> factory, int generation) {
     }
 
     private volatile Current current;
@@ -137,7 +141,19 @@ public final class Server {
      * @param value makes one protocol per new connection
      * @return the generation of the new factory: connections made before have a lower one
      */
-    public synchronized int replaceProtocol(Function<ConnectionHooks, ? extends Protocol> value) {
+    public int replaceProtocol(Function<ConnectionHooks, ? extends Protocol> value) {
+        Objects.requireNonNull(value, "protocol");
+        return replaceProtocol((hooks, budget) -> value.apply(hooks));
+    }
+
+    /**
+     * Replaces the protocol of new connections (hot upgrade), given each connection's share of
+     * the memory budget; open connections keep the protocol they have.
+     *
+     * @param value makes one protocol per new connection
+     * @return the generation of the new factory: connections made before have a lower one
+     */
+    public synchronized int replaceProtocol(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> value) {
         Current next = new Current(Objects.requireNonNull(value, "protocol"), current.generation + 1);
         current = next;
         return next.generation;
@@ -240,10 +256,12 @@ public final class Server {
             // The protocol is made once the client is known and admitted (its slot is held meanwhile).
             return new Admission(config.name, config.proxyProtocol, gate);
         }
+        MemoryBudget budget = config.budget.connection(config.connectionBudget);
         try {
             Current c = current;
-            return new Tracked(c.factory.apply(hooks), c.generation);
+            return new Tracked(c.factory.apply(hooks, budget), c.generation, budget);
         } catch (RuntimeException | Error e) {
+            budget.close();
             slots.decrementAndGet();
             throw e;
         }
@@ -270,17 +288,19 @@ public final class Server {
                 }
             }
             Current c = current;
+            MemoryBudget budget = config.budget.connection(config.connectionBudget);
             Protocol p;
             try {
                 // A factory that throws aborts the connection; its slot is freed in abandoned().
-                p = c.factory.apply(hooks);
+                p = c.factory.apply(hooks, budget);
             } catch (RuntimeException | Error e) {
+                budget.close();
                 if (limits != null && address != null) {
                     limits.release(address);
                 }
                 throw e;
             }
-            Tracked t = new Tracked(p, c.generation);
+            Tracked t = new Tracked(p, c.generation, budget);
             t.client = limits == null ? null : address;
             return t;
         }
@@ -321,12 +341,14 @@ public final class Server {
         private final int generation;
         /** The address whose per-client limits this connection counts in, or null. */
         private InetAddress client;
+        private final MemoryBudget budget;
         private volatile Transport transport;
         private IdleTimer idleTimer;
 
-        Tracked(Protocol protocol, int generation) {
+        Tracked(Protocol protocol, int generation, MemoryBudget budget) {
             super(protocol);
             this.generation = generation;
+            this.budget = budget;
         }
 
         long bytes(ExtraInfo<Long> key) {
@@ -365,6 +387,7 @@ public final class Server {
                 config.onConnectionLost.accept(transport, cause);
                 protocol.connectionLost(cause);
             } finally {
+                budget.close(); // what the protocol still held goes back to the endpoint
                 checkClosed();
             }
         }
@@ -391,8 +414,10 @@ public final class Server {
         private final List<InetSocketAddress> addresses = new ArrayList<>();
         private String name = "server";
         private ListenOptions options = ListenOptions.DEFAULT;
-        private Function<ConnectionHooks, ? extends Protocol> factory;
+        private BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> factory;
         private int maxConnections = Integer.MAX_VALUE;
+        private MemoryBudget budget = MemoryBudget.UNLIMITED;
+        private long connectionBudget = Long.MAX_VALUE;
         private Duration idleTimeout;
         private ConnectionHooks requestHooks = ConnectionHooks.NONE;
         private Consumer<Transport> onConnectionMade = t -> { };
@@ -448,7 +473,7 @@ public final class Server {
          */
         public Builder protocol(Supplier<? extends Protocol> value) {
             Objects.requireNonNull(value, "protocol");
-            this.factory = hooks -> value.get();
+            this.factory = (hooks, budget) -> value.get();
             return this;
         }
 
@@ -460,7 +485,37 @@ public final class Server {
          * @return this builder
          */
         public Builder protocol(Function<ConnectionHooks, ? extends Protocol> value) {
+            Objects.requireNonNull(value, "protocol");
+            this.factory = (hooks, budget) -> value.apply(hooks);
+            return this;
+        }
+
+        /**
+         * Sets the protocol made for each connection, given the server's request hooks and the
+         * connection's share of the {@linkplain #memoryBudget memory budget}.
+         *
+         * @param value makes one protocol per connection
+         * @return this builder
+         */
+        public Builder protocol(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> value) {
             this.factory = Objects.requireNonNull(value, "protocol");
+            return this;
+        }
+
+        /**
+         * Bounds what the protocols hold for clients: each connection gets a share of
+         * {@code value} of at most {@code perConnection} bytes, closed when it is lost.
+         *
+         * @param value the server's budget (a share of the platform's, say)
+         * @param perConnection the most one connection holds, positive
+         * @return this builder
+         */
+        public Builder memoryBudget(MemoryBudget value, long perConnection) {
+            if (perConnection <= 0) {
+                throw new IllegalArgumentException("a connection's memory budget must be positive, got " + perConnection);
+            }
+            this.budget = Objects.requireNonNull(value, "budget");
+            this.connectionBudget = perConnection;
             return this;
         }
 

@@ -68,11 +68,15 @@ class DistributionIT {
     }
 
     private Path start(Path home, String echoPort) throws Exception {
+        return start(home, echoPort, "");
+    }
+
+    private Path start(Path home, String echoPort, String javaOpts) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("wharf").toString(), "--no-shell")
                 .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=" + echoPort + " -Dwharf.echo.udp.port=0"
-                + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0");
+                + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0 " + javaOpts);
         wharf = pb.start();
         CompletableFuture.runAsync(() -> {
             byte[] buffer = new byte[4096];
@@ -256,11 +260,7 @@ class DistributionIT {
         }
         assertEquals(2, count("com.example.nowhere"), log.toString());
         assertEquals(1, count("deploy/notes.jar is not an OSGi bundle"), log.toString());
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
-            assertEquals("still\n", new String(socket.getInputStream().readNBytes(6), StandardCharsets.UTF_8));
-        }
+        assertEchoes(echo, "still");
     }
 
     @Test
@@ -289,6 +289,156 @@ class DistributionIT {
         }
         assertEquals(3, wharf.exitValue(), "-XX:+ExitOnOutOfMemoryError's status:\n" + log);
         awaitLog("OutOfMemoryError");
+    }
+
+    @Test
+    void clientsHoldingLargeBodiesOnASmallHeapAreRefusedPastTheBudgetWhileEveryoneElseIsServed() throws Exception {
+        // 128 MiB of heap; 160 clients each start a 1,000,000-byte body (the default limit is
+        // 1 MiB) and stop before its end: 150 MB held were the server to take them all.
+        Path home = start(copy(), "0", "-Xmx128m");
+        int http = awaitPort("tcp", "status");
+        byte[] part = new byte[900_000];
+        List<Socket> attackers = new ArrayList<>();
+        int refused = 0;
+        try {
+            for (int i = 0; i < 160; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), http);
+                attackers.add(s);
+                s.setSoTimeout(10_000);
+                try {
+                    OutputStream out = s.getOutputStream();
+                    out.write(("POST /status HTTP/1.1\r\nHost: wharf\r\nContent-Length: 1000000\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.write(part);
+                } catch (IOException e) {
+                    // refused before the body was read: the answer is waiting below
+                }
+            }
+            for (Socket s : attackers) {
+                if (answered(s)) {
+                    refused++;
+                }
+            }
+            // Everyone else is served meanwhile, and the platform is alive.
+            assertTrue(wharf.isAlive(), log.toString());
+            assertEquals(200, get(http, "/status"), log.toString());
+            assertTrue(refused > 0 && refused < attackers.size(), refused + " of " + attackers.size() + " refused");
+            awaitLog("memory budget");
+        } finally {
+            for (Socket s : attackers) {
+                s.close();
+            }
+        }
+        // Once they are gone it has room again: a whole body is read and answered (405: the
+        // status page takes no POST), not refused.
+        awaitLog("has room again");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http)) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /status HTTP/1.1\r\nHost: wharf\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[1_000_000]);
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(answer.startsWith("HTTP/1.1 405 "), answer);
+        }
+        assertTrue(home.toFile().isDirectory());
+    }
+
+    @Test
+    void aWrongConfigurationIsSaidOnceNamingPropertyAndValueAndStatusShowsNoFolders() throws Exception {
+        Path home = start("0");
+        int http = awaitPort("tcp", "status");
+        Path etc = home.resolve("etc");
+        Files.writeString(etc.resolve("org.wharf.server-bad.cfg"), "name = bad\nport = abc\nprotocol = echo\n");
+        awaitLog("endpoint bad: port = 'abc'");
+        String key = etc.resolve("tls").resolve("missing.key").toString();
+        Files.writeString(etc.resolve("org.wharf.server-badtls.cfg"), "name = badtls\nport = 0\nprotocol = echo\n"
+                + "transport = ssl\ntls.certificate = " + etc.resolve("tls").resolve("missing.pem") + "\ntls.key = "
+                + key + "\n");
+        awaitLog("missing.pem");
+        // Each is said once (the whiteboard's later passes say nothing more); a change that makes
+        // the endpoint wrong differently is said again.
+        Files.writeString(etc.resolve("org.wharf.server-bad.cfg"), "name = bad\nport = 70000\nprotocol = echo\n");
+        awaitLog("endpoint bad: port = '70000'");
+        assertEquals(1, count("endpoint bad: port = 'abc'"), log.toString());
+        assertEquals(1, count("missing.pem"), log.toString());
+        String status = body(http, "/status");
+        assertTrue(status.contains("missing.pem"), status);
+        assertFalse(status.contains(home.toString()), "no folder of the platform on the status page: " + status);
+        int echo = awaitPort("tcp", "echo");
+        assertEchoes(echo, "fine");
+    }
+
+    @Test
+    void oneClientHoldingTenThousandConnectionsToOneEndpointDeniesNoOtherEndpoint() throws Exception {
+        start("0");
+        int echo = awaitPort("tcp", "echo");
+        int http = awaitPort("tcp", "status");
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10_000; i++) { // the default maxConnections of an endpoint
+                held.add(new Socket(InetAddress.getLoopbackAddress(), echo));
+            }
+            try (Socket over = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+                over.setSoTimeout(10_000);
+                assertEquals(-1, over.getInputStream().read(), "the one over the limit is closed at once");
+            }
+            assertEquals(200, get(http, "/status"), "another endpoint serves on");
+            Socket last = held.get(held.size() - 1);
+            last.setSoTimeout(10_000);
+            last.getOutputStream().write("held\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("held\n", new String(last.getInputStream().readNBytes(5), StandardCharsets.UTF_8));
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * Whether the server is done with this connection: it answered (503) or closed it. A
+     * server still waiting for the rest of the body says nothing: that client is held.
+     */
+    private static boolean answered(Socket s) {
+        try {
+            s.setSoTimeout(300);
+            s.getInputStream().read();
+            return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset: the server closed it while the body was on its way
+        }
+    }
+
+    private static String body(int port, String path) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: wharf\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return answer.substring(answer.indexOf("\r\n\r\n") + 4);
+        }
+    }
+
+    /** A line sent to a TCP echo endpoint comes back. */
+    private static void assertEchoes(int port, String word) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(10_000);
+            byte[] line = (word + "\n").getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(line);
+            assertEquals(word + "\n", new String(socket.getInputStream().readNBytes(line.length), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static int get(int port, String path) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: wharf\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            return Integer.parseInt(answer.substring(9, 12));
+        }
     }
 
     private void awaitLog(String text) {

@@ -12,7 +12,7 @@ public class EndpointDTO {
     public static final int FAILURE_REASON_NONE = 0;
     /** A property has a value the endpoint cannot use (a port, a host, a limit, a filter). */
     public static final int FAILURE_REASON_INVALID_PROPERTY = 1;
-    /** No transport of the configured kind is registered. */
+    /** No transport of the configured kind is registered (the endpoint waits for it). */
     public static final int FAILURE_REASON_NO_TRANSPORT = 2;
     /** No registered protocol matches the configured one (the endpoint waits for it). */
     public static final int FAILURE_REASON_NO_PROTOCOL = 3;

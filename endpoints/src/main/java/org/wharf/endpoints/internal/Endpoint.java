@@ -14,6 +14,7 @@ import org.wharf.endpoints.ServerCounters;
 import org.wharf.endpoints.api.EndpointDTO;
 import org.wharf.endpoints.api.EndpointState;
 import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramTransportProvider;
@@ -42,6 +43,14 @@ final class Endpoint implements EndpointMXBean {
     private InetSocketAddress address;
     private ProtocolSelector selector;
     private int maxConnections;
+    /**
+     * Connections one endpoint holds at once unless maxConnections says otherwise: one client
+     * holding more would otherwise take every file descriptor from every other endpoint.
+     */
+    static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /** The most bytes this endpoint's connections hold for clients, all and each (memory.*). */
+    private long endpointBudget;
+    private long connectionBudget;
     private Duration idleTimeout;
     private Duration drainTimeout;
     private Duration replaceWindow;
@@ -96,8 +105,12 @@ final class Endpoint implements EndpointMXBean {
                 throw Settings.wrong("host", host, "cannot be resolved");
             }
             selector = ProtocolSelector.of(settings);
-            int max = settings.integer("maxConnections", 0, 0, Integer.MAX_VALUE);
+            int max = settings.integer("maxConnections", DEFAULT_MAX_CONNECTIONS, 0, Integer.MAX_VALUE);
             maxConnections = max == 0 ? Integer.MAX_VALUE : max;
+            long total = whiteboard.memoryBudget().limit();
+            endpointBudget = settings.bytes("memory.endpoint", total / 2, 1, Long.MAX_VALUE);
+            connectionBudget = settings.bytes("memory.connection",
+                    Math.min(endpointBudget, Math.max(2L << 20, endpointBudget / 64)), 1, Long.MAX_VALUE);
             idleTimeout = settings.millis("idleTimeout", null).orElse(null);
             drainTimeout = settings.millis("drainTimeout", Duration.ofSeconds(30)).orElse(Duration.ZERO);
             replaceWindow = settings.millis("replaceWindow", Duration.ofSeconds(2)).orElse(Duration.ZERO);
@@ -184,9 +197,9 @@ final class Endpoint implements EndpointMXBean {
 
     /** The keys this class reads: a change to any of them needs a new listener. */
     private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("name", "transport", "host", "port",
-            "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls", "proxyProtocol",
-            "proxyProtocol.trusted", "proxyProtocol.headerTimeout", "maxConnectionsPerClient", "connectionRatePerClient",
-            "connectionBurstPerClient");
+            "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls", "memory.endpoint",
+            "memory.connection", "proxyProtocol", "proxyProtocol.trusted", "proxyProtocol.headerTimeout",
+            "maxConnectionsPerClient", "connectionRatePerClient", "connectionBurstPerClient");
 
     /**
      * Whether a new configuration differs from this one only in what the endpoint hands to
@@ -236,7 +249,7 @@ final class Endpoint implements EndpointMXBean {
             return null; // gone meanwhile: the next reconcile finds out
         }
         try {
-            protocol.checkSettings(context(settings, ConnectionHooks.NONE));
+            protocol.checkSettings(context(settings, ConnectionHooks.NONE, MemoryBudget.UNLIMITED));
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();
@@ -284,7 +297,9 @@ final class Endpoint implements EndpointMXBean {
             stopNow();
         }
         if (provider == null) {
-            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_NO_TRANSPORT, "endpoint " + name + ": "
+            // Waits, as for a protocol: at start the transport bundles may come after this one. A
+            // name no bundle registers (a typo) is said once it has waited WAITING_QUIETLY.
+            set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_TRANSPORT, "endpoint " + name + ": "
                     + Settings.wrong("transport", transport, "no such transport is registered").getMessage());
             return;
         }
@@ -345,7 +360,7 @@ final class Endpoint implements EndpointMXBean {
             return;
         }
         holding = true;
-        int generation = server.replaceProtocol(hooks -> new HeldProtocol(held));
+        int generation = server.replaceProtocol((hooks, budget) -> new HeldProtocol(held, budget));
         holdGeneration = generation;
         drainOldConnections(server, generation);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
@@ -370,7 +385,7 @@ final class Endpoint implements EndpointMXBean {
         server.replaceProtocol(factoryOf(to));
         ConnectionHooks hooks = server.hooks();
         for (HeldProtocol h : held) {
-            Protocol p = to.newProtocol(context(hooks), () -> null);
+            Protocol p = to.newProtocol(context(properties, hooks, h.budget), () -> null);
             if (p == null) {
                 h.close();
             } else {
@@ -414,6 +429,8 @@ final class Endpoint implements EndpointMXBean {
         Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
                 .maxConnections(maxConnections).idleTimeout(idleTimeout).proxyProtocol(proxyProtocol)
                 .clientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient)
+                .memoryBudget(whiteboard.memoryBudget().share("endpoint " + name + " (memory.endpoint)", endpointBudget),
+                        connectionBudget)
                 .protocol(factoryOf(protocol)).start()
                 .whenComplete((s, e) -> whiteboard.submit(() -> started(s, null, e)));
     }
@@ -526,19 +543,20 @@ final class Endpoint implements EndpointMXBean {
      * New connections' protocols from this entry; once it departs (its unregistration began),
      * they are held for the replace window instead, from that very moment.
      */
-    private java.util.function.Function<ConnectionHooks, Protocol> factoryOf(ProtocolEntry protocol) {
-        return hooks -> protocol.newProtocol(context(hooks), () -> new HeldProtocol(held));
+    private java.util.function.BiFunction<ConnectionHooks, MemoryBudget, Protocol> factoryOf(ProtocolEntry protocol) {
+        return (hooks, budget) -> protocol.newProtocol(context(properties, hooks, budget),
+                () -> new HeldProtocol(held, budget));
     }
 
     private ProtocolContext context(ConnectionHooks hooks) {
-        return context(properties, hooks);
+        return context(properties, hooks, MemoryBudget.UNLIMITED);
     }
 
     /** What a protocol sees of these settings: every property with a value. */
-    private ProtocolContext context(Map<String, Object> settings, ConnectionHooks hooks) {
+    private ProtocolContext context(Map<String, Object> settings, ConnectionHooks hooks, MemoryBudget budget) {
         Map<String, Object> visible = new HashMap<>(settings);
         visible.values().removeIf(v -> v == null);
-        return new ProtocolContext(name, transport, visible, hooks);
+        return new ProtocolContext(name, transport, visible, hooks, budget);
     }
 
     /**

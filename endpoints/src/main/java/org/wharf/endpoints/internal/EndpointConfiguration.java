@@ -26,8 +26,20 @@ import org.osgi.service.metatype.annotations.Option;
             description = "A protocol name (such as echo), or an LDAP filter over the ProtocolFactory service properties.")
     String protocol();
 
-    @AttributeDefinition(name = "Maximum connections", min = "0", description = "0 for no limit.")
-    int maxConnections() default 0;
+    @AttributeDefinition(name = "Maximum connections", min = "0",
+            description = "Connections open at once; more are accepted and closed at once. 0 for no limit.")
+    int maxConnections() default Endpoint.DEFAULT_MAX_CONNECTIONS;
+
+    @AttributeDefinition(name = "Memory budget of the endpoint", required = false,
+            description = "The most bytes all its connections hold for clients at once (request bodies, messages "
+                    + "not yet handled), such as 64m; past it new work is refused (HTTP: 503). Default: half the "
+                    + "platform's budget (wharf.memory.total, itself half the heap unless set).")
+    String memory_endpoint();
+
+    @AttributeDefinition(name = "Memory budget of a connection", required = false,
+            description = "The most bytes one connection holds for its client at once, such as 4m. Default: a 64th "
+                    + "of the endpoint's budget, at least 2m.")
+    String memory_connection();
 
     @AttributeDefinition(name = "PROXY protocol", description = "Accept HAProxy's PROXY protocol header before "
             + "anything else on each connection (tcp transport only): off, v1 (text), v2 (binary) or either. "

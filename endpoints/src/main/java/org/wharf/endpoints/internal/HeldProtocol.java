@@ -15,13 +15,16 @@ import org.wharf.transport.api.Transport;
 final class HeldProtocol implements Protocol {
 
     private final Set<HeldProtocol> held;
+    /** The connection's share of the memory budget, for the protocol it is released to. */
+    final org.wharf.protocol.api.MemoryBudget budget;
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private Transport transport;
     private Protocol target;
     private boolean eof;
     private boolean lost;
 
-    HeldProtocol(Set<HeldProtocol> held) {
+    HeldProtocol(Set<HeldProtocol> held, org.wharf.protocol.api.MemoryBudget budget) {
+        this.budget = budget;
         this.held = held;
     }
 

@@ -31,9 +31,11 @@ import org.wharf.endpoints.api.ProtocolDTO;
 import org.wharf.endpoints.api.RuntimeDTO;
 import org.wharf.protocol.api.BaseProtocolFactory;
 import org.wharf.protocol.api.DatagramProtocolFactory;
+import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.Settings;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.TlsOptionsFactory;
@@ -73,6 +75,11 @@ public final class Whiteboard implements EndpointRuntime {
 
     private final System.Logger logger = System.getLogger("org.wharf.endpoints");
 
+    /** Framework property: the most bytes all endpoints' connections hold for clients together. */
+    static final String MEMORY_TOTAL = "wharf.memory.total";
+    /** The platform's memory budget, whose shares the endpoints are; half the heap unless set. */
+    private volatile MemoryBudget memory = platformBudget(Runtime.getRuntime().maxMemory() / 2);
+
     /** Made by Declarative Services. */
     public Whiteboard() {
         thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
@@ -81,10 +88,27 @@ public final class Whiteboard implements EndpointRuntime {
     @org.osgi.service.component.annotations.Activate
     void activate(org.osgi.framework.BundleContext bundleContext) {
         this.context = bundleContext;
+        String total = bundleContext.getProperty(MEMORY_TOTAL);
+        try {
+            long fallback = Runtime.getRuntime().maxMemory() / 2;
+            memory = platformBudget(Settings.of(total == null ? Map.of() : Map.of(MEMORY_TOTAL, total))
+                    .bytes(MEMORY_TOTAL, fallback, 1, Long.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            logger.log(Level.WARNING, e.getMessage() + "; half the heap (" + memory.limit() + " bytes) it is");
+        }
         submit(() -> {
             configurations.start(bundleContext);
             reconcileAll();
         });
+    }
+
+    private static MemoryBudget platformBudget(long bytes) {
+        return MemoryBudget.of("the platform (" + MEMORY_TOTAL + ")", bytes);
+    }
+
+    /** The platform's memory budget: endpoints take their shares of it. */
+    MemoryBudget memoryBudget() {
+        return memory;
     }
 
     @Deactivate

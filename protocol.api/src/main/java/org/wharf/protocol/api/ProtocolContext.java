@@ -14,6 +14,7 @@ public final class ProtocolContext {
     private final String transport;
     private final Map<String, Object> properties;
     private final ConnectionHooks hooks;
+    private final MemoryBudget budget;
 
     /**
      * Checks and copies the parts.
@@ -24,10 +25,25 @@ public final class ProtocolContext {
      * @param hooks the endpoint's request hooks
      */
     public ProtocolContext(String endpoint, String transport, Map<String, Object> properties, ConnectionHooks hooks) {
+        this(endpoint, transport, properties, hooks, MemoryBudget.UNLIMITED);
+    }
+
+    /**
+     * Checks and copies the parts.
+     *
+     * @param endpoint the name of the endpoint that accepted or made the connection
+     * @param transport the transport kind, such as {@code tcp}, {@code ssl} or {@code udp}
+     * @param properties the endpoint's configuration properties; copied
+     * @param hooks the endpoint's request hooks
+     * @param budget the connection's share of the memory budget
+     */
+    public ProtocolContext(String endpoint, String transport, Map<String, Object> properties, ConnectionHooks hooks,
+            MemoryBudget budget) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.properties = Map.copyOf(properties);
         this.hooks = Objects.requireNonNull(hooks, "hooks");
+        this.budget = Objects.requireNonNull(budget, "budget");
     }
 
     /**
@@ -76,6 +92,17 @@ public final class ProtocolContext {
      */
     public ConnectionHooks hooks() {
         return hooks;
+    }
+
+    /**
+     * The connection's share of the memory budget: a protocol reserves what it holds for the
+     * client (a request body, messages not yet handled) and refuses the work when it cannot.
+     * {@link MemoryBudget#UNLIMITED} outside an endpoint.
+     *
+     * @return the budget
+     */
+    public MemoryBudget budget() {
+        return budget;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.wharf.protocol.http;
 
 import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.http.internal.HttpConnection;
 import org.wharf.transport.api.Protocol;
 
@@ -24,5 +25,20 @@ public final class HttpProtocol {
      */
     public static Protocol create(HttpHandler handler, HttpLimits limits, ConnectionHooks hooks) {
         return HttpConnection.create(handler, limits, hooks);
+    }
+
+    /**
+     * The protocol of one connection of an endpoint, as {@link #create(HttpHandler, HttpLimits,
+     * ConnectionHooks)}, with the endpoint's request hooks, and request bodies held within the
+     * connection's {@linkplain ProtocolContext#budget() memory budget}: a body it cannot hold
+     * is answered 503 before it is read, and the connection closes.
+     *
+     * @param handler answers the requests
+     * @param limits what a request may hold and how long it may take
+     * @param context the connection's endpoint: its hooks and memory budget
+     * @return a new protocol
+     */
+    public static Protocol create(HttpHandler handler, HttpLimits limits, ProtocolContext context) {
+        return HttpConnection.create(handler, limits, context.hooks(), context.budget());
     }
 }

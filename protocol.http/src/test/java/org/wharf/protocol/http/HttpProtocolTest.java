@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.MemoryBudget;
+import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.RequestCounters;
 import org.wharf.transport.tck.ManualEventLoop;
 import org.wharf.transport.tck.MemoryTransport;
@@ -148,5 +150,27 @@ class HttpProtocolTest {
         t.clearWritten();
         t.receive("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
         assertTrue(t.writtenText().startsWith("HTTP/1.1 200 OK") && t.writtenText().endsWith("fine"), t.writtenText());
+    }
+
+    /** Bodies are reserved in the connection's memory budget before they are read, and given back. */
+    @Test
+    void aBodyTheBudgetCannotHoldIsRefusedWith503BeforeItIsReadAndHeldBodiesAreGivenBack() {
+        MemoryBudget endpoint = MemoryBudget.of("endpoint", 100);
+        MemoryTransport first = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(MIRROR,
+                HttpLimits.DEFAULT, new ProtocolContext("e", "tcp", java.util.Map.of(), ConnectionHooks.NONE,
+                        endpoint.connection(100))));
+        first.receive("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 80\r\n\r\n" + "a".repeat(40));
+        assertEquals(80, endpoint.used(), "the whole declared body is reserved at once");
+        MemoryTransport second = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(MIRROR,
+                HttpLimits.DEFAULT, new ProtocolContext("e", "tcp", java.util.Map.of(), ConnectionHooks.NONE,
+                        endpoint.connection(100))));
+        second.receive("POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n" + "b".repeat(16)
+                + "\r\n10\r\n");
+        assertTrue(second.writtenText().startsWith("HTTP/1.1 503 "), second.writtenText());
+        assertTrue(second.isClosing(), "refused and closed");
+        assertEquals(80, endpoint.used(), "the refused chunks hold nothing");
+        first.receive("a".repeat(40));
+        assertTrue(first.writtenText().startsWith("HTTP/1.1 200 "), first.writtenText());
+        assertEquals(0, endpoint.used(), "answered: the body is given back");
     }
 }

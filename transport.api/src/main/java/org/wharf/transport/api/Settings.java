@@ -126,6 +126,52 @@ public final class Settings {
     }
 
     /**
+     * A size in bytes within bounds: digits, optionally followed by {@code k}, {@code m} or
+     * {@code g} (binary multiples, either case), such as {@code 65536} or {@code 64m}.
+     *
+     * @param key the property
+     * @param fallback the value when absent
+     * @param min the least allowed
+     * @param max the most allowed
+     * @return the value in bytes
+     * @throws IllegalArgumentException if not a size or out of bounds
+     */
+    public long bytes(String key, long fallback, long min, long max) {
+        Object v = properties.get(key);
+        if (v == null || v.toString().isBlank()) {
+            return fallback;
+        }
+        if (v instanceof Number) {
+            return number(key, fallback, min, max);
+        }
+        String text = v.toString().trim().toLowerCase(Locale.ROOT);
+        int shift = switch (text.charAt(text.length() - 1)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            default -> 0;
+        };
+        String digits = shift == 0 ? text : text.substring(0, text.length() - 1);
+        long n;
+        try {
+            n = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            throw wrong(key, v, "not a size in bytes (such as 65536, 512k, 64m or 1g)");
+        }
+        if (n < 0 || n > (Long.MAX_VALUE >> shift)) {
+            throw wrong(key, v, "not a size in bytes (such as 65536, 512k, 64m or 1g)");
+        }
+        n <<= shift;
+        if (n < min) {
+            throw wrong(key, v, "at least " + min + " bytes");
+        }
+        if (n > max) {
+            throw wrong(key, v, "at most " + max + " bytes");
+        }
+        return n;
+    }
+
+    /**
      * A whole number within the bounds of an {@code int}.
      *
      * @param key the property

@@ -59,4 +59,20 @@ class SettingsTest {
     private static String message(Runnable r) {
         return assertThrows(IllegalArgumentException.class, r::run).getMessage();
     }
+
+    @Test
+    void sizesTakeBinarySuffixesAndRefuseWhatIsNoSize() {
+        Settings s = Settings.of(Map.of("a", "65536", "b", "512k", "c", " 64M ", "d", "1g", "e", 42L));
+        assertEquals(65536, s.bytes("a", 0, 0, Long.MAX_VALUE));
+        assertEquals(512 << 10, s.bytes("b", 0, 0, Long.MAX_VALUE));
+        assertEquals(64L << 20, s.bytes("c", 0, 0, Long.MAX_VALUE));
+        assertEquals(1L << 30, s.bytes("d", 0, 0, Long.MAX_VALUE));
+        assertEquals(42, s.bytes("e", 0, 0, Long.MAX_VALUE));
+        assertEquals(7, s.bytes("absent", 7, 0, Long.MAX_VALUE));
+        assertEquals("memory.endpoint = '12x': not a size in bytes (such as 65536, 512k, 64m or 1g)",
+                message(() -> Settings.of(Map.of("memory.endpoint", "12x")).bytes("memory.endpoint", 0, 1, Long.MAX_VALUE)));
+        assertEquals("m = '99999999999g': not a size in bytes (such as 65536, 512k, 64m or 1g)",
+                message(() -> Settings.of(Map.of("m", "99999999999g")).bytes("m", 0, 1, Long.MAX_VALUE)));
+        assertEquals("m = '0': at least 1 bytes", message(() -> Settings.of(Map.of("m", "0")).bytes("m", 0, 1, 10)));
+    }
 }

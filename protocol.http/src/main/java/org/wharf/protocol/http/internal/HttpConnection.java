@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.wharf.protocol.api.Connection;
 import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.http.HttpHandler;
 import org.wharf.protocol.http.HttpLimits;
 import org.wharf.transport.api.TimerHandle;
@@ -29,6 +30,7 @@ public final class HttpConnection extends Connection {
             + "Content-Length: 16\r\nConnection: close\r\n\r\nRequest Timeout\n").getBytes(StandardCharsets.US_ASCII);
 
     private final HttpLimits limits;
+    private final MemoryBudget budget;
     private TimerHandle timer;
     private boolean requestBegun;
     private boolean armWhenWritable;
@@ -43,15 +45,36 @@ public final class HttpConnection extends Connection {
      * @return the connection, to be given to a transport
      */
     public static HttpConnection create(HttpHandler handler, HttpLimits limits, ConnectionHooks hooks) {
+        return create(handler, limits, hooks, MemoryBudget.UNLIMITED);
+    }
+
+    /**
+     * A connection whose requests {@code handler} answers, holding request bodies within a
+     * memory budget.
+     *
+     * @param handler answers the requests
+     * @param limits what a request may hold and how long it may take
+     * @param hooks the endpoint's request hooks
+     * @param budget the connection's share of the memory budget: a body it cannot hold is 503
+     * @return the connection, to be given to a transport
+     */
+    public static HttpConnection create(HttpHandler handler, HttpLimits limits, ConnectionHooks hooks,
+            MemoryBudget budget) {
         HttpConnection[] self = new HttpConnection[1];
-        self[0] = new HttpConnection(() -> new HttpExchange(handler, limits, self[0]), limits, hooks);
+        self[0] = new HttpConnection(() -> new HttpExchange(handler, limits, self[0]), limits, hooks, budget);
         return self[0];
     }
 
     private HttpConnection(java.util.function.Supplier<HttpExchange> exchanges, HttpLimits limits,
-            ConnectionHooks hooks) {
+            ConnectionHooks hooks, MemoryBudget budget) {
         super(exchanges, hooks);
         this.limits = limits;
+        this.budget = budget;
+    }
+
+    /** Where request bodies are reserved. */
+    MemoryBudget budget() {
+        return budget;
     }
 
     @Override

@@ -66,7 +66,14 @@ public final class HttpExchange implements ProtocolConsumer {
     private final HttpLimits limits;
     private final HttpConnection deadlines;
     private final LineBuffer line = new LineBuffer();
+    /** A chunked body as it comes. */
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    /**
+     * A body of known length, read into one array of that length: no growth by doubling and
+     * no copy at the end, so the bytes held are the bytes reserved in the budget.
+     */
+    private byte[] fixed;
+    private int fixedAt;
     private final Map<String, List<String>> headers = new LinkedHashMap<>();
     private Connection connection;
     private State state = State.REQUEST_LINE;
@@ -80,6 +87,8 @@ public final class HttpExchange implements ProtocolConsumer {
     private boolean chunkCr;
     private boolean begun;
     private boolean rejected;
+    /** Body bytes reserved in the connection's memory budget, given back when the exchange ends. */
+    private long reserved;
 
     /**
      * An exchange for one request.
@@ -140,7 +149,10 @@ public final class HttpExchange implements ProtocolConsumer {
                 case BODY, CHUNK_DATA -> {
                     int n = (int) Math.min(remaining, data.remaining());
                     int at = data.position();
-                    if (data.hasArray()) {
+                    if (fixed != null) {
+                        data.get(at, fixed, fixedAt, n);
+                        fixedAt += n;
+                    } else if (data.hasArray()) {
                         body.write(data.array(), data.arrayOffset() + at, n);
                     } else {
                         byte[] chunk = new byte[n];
@@ -386,6 +398,10 @@ public final class HttpExchange implements ProtocolConsumer {
             if (n < 0) {
                 return;
             }
+            if (!reserve(n)) {
+                return;
+            }
+            fixed = n > 0 ? new byte[(int) n] : null; // n is within maxBody, an int
             remaining = n;
             expectContinue(n > 0);
             state = n == 0 ? State.DONE : State.BODY;
@@ -590,6 +606,9 @@ public final class HttpExchange implements ProtocolConsumer {
             reject(413, "a chunked body larger than " + limits.maxBody() + " bytes");
             return;
         }
+        if (!reserve(size)) {
+            return;
+        }
         remaining = size;
         state = size == 0 ? State.TRAILERS : State.CHUNK_DATA;
     }
@@ -661,17 +680,50 @@ public final class HttpExchange implements ProtocolConsumer {
         return i;
     }
 
+    // ---- the memory budget ----
+
+    /**
+     * Reserves a body's bytes (or a chunk's) before reading them; when the budget cannot
+     * hold them, the request is answered 503 and the connection closes (the budget logs it).
+     */
+    private boolean reserve(long bytes) {
+        if (bytes == 0) {
+            return true;
+        }
+        if (!deadlines.budget().tryReserve(bytes)) {
+            reject(503, "the server holds too much for its clients now; try again later");
+            return false;
+        }
+        reserved += bytes;
+        return true;
+    }
+
+    private void giveBack() {
+        deadlines.budget().release(reserved);
+        reserved = 0;
+        fixed = null;
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+        giveBack();
+    }
+
     // ---- answers ----
 
     private void respond() {
         deadlines.requestEnds();
-        HttpRequest request = new HttpRequest(method, target, version, headers, body.toByteArray());
+        HttpRequest request = new HttpRequest(method, target, version, headers,
+                fixed != null ? fixed : body.toByteArray());
+        fixed = null;
         HttpResponse response;
         try {
             response = handler.handle(request);
         } catch (Exception e) {
             LOG.log(Level.WARNING, "HTTP handler failed on " + method + " " + printable(target) + ": " + e, e);
             response = HttpResponse.text(500, "internal error\n");
+        } finally {
+            giveBack();
         }
         boolean keepAlive = keepAlive();
         send(response, keepAlive, !method.equals("HEAD"));
@@ -704,6 +756,7 @@ public final class HttpExchange implements ProtocolConsumer {
     private void reject(int status, String reason) {
         state = State.DONE;
         rejected = true;
+        giveBack();
         deadlines.requestEnds();
         Transport t = connection.transport();
         send(HttpResponse.text(status, HttpResponse.reason(status) + ": " + reason + "\n"), false, true);

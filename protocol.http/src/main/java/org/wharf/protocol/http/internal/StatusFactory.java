@@ -33,7 +33,7 @@ public final class StatusFactory implements ProtocolFactory {
 
     @Override
     public Protocol newProtocol(ProtocolContext context) {
-        return HttpProtocol.create(new StatusPage(runtime), limits(context), context.hooks());
+        return HttpProtocol.create(new StatusPage(runtime), limits(context), context);
     }
 
     /**

@@ -37,7 +37,7 @@ final class StatusPage implements HttpHandler {
         RuntimeDTO now = runtime.getRuntimeDTO();
         String endpoints = Arrays.stream(now.endpoints).map(e -> "{\"name\":" + q(e.name) + ",\"transport\":"
                 + q(e.transport) + ",\"state\":" + q(e.state.name()) + ",\"failureReason\":" + e.failureReason
-                + ",\"reason\":" + q(e.failureMessage) + ",\"addresses\":[" + Arrays.stream(e.addresses)
+                + ",\"reason\":" + q(NoPaths.of(e.failureMessage)) + ",\"addresses\":[" + Arrays.stream(e.addresses)
                 .map(StatusPage::q).collect(Collectors.joining(",")) + "],\"protocol\":" + q(e.protocol)
                 + ",\"version\":" + q(e.protocolVersion) + ",\"sessions\":" + e.sessions + ",\"open\":" + e.open
                 + ",\"rejected\":" + e.rejected + ",\"requests\":" + e.requests + ",\"bytesReceived\":"
@@ -58,7 +58,7 @@ final class StatusPage implements HttpHandler {
         for (EndpointDTO e : now.endpoints) {
             b.append("<tr><td>").append(h(e.name)).append("</td><td>").append(h(e.transport)).append("</td><td>")
                     .append(h(String.join(" ", e.addresses))).append("</td><td>").append(h(e.state.name()))
-                    .append(e.failureMessage.isEmpty() ? "" : " (" + h(e.failureMessage) + ")").append("</td><td>")
+                    .append(e.failureMessage.isEmpty() ? "" : " (" + h(NoPaths.of(e.failureMessage)) + ")").append("</td><td>")
                     .append(h(e.protocol + " " + e.protocolVersion)).append("</td><td>").append(e.open)
                     .append("</td><td>").append(e.sessions).append("</td><td>").append(e.requests).append("</td></tr>");
         }
