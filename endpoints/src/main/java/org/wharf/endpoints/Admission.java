@@ -29,15 +29,27 @@ final class Admission implements Protocol {
     /** What the server decides once the client is known. */
     interface Gate {
         /**
+         * A connection waits for its header: the server closes it if it closes meanwhile.
+         *
+         * @param layer the connection's layer
+         */
+        void waiting(Admission layer);
+
+        /**
          * Admits a connection.
          *
+         * @param layer the connection's layer
          * @param client the client's address (the header's, when there was one)
          * @return the connection's protocol, or null if it is refused (the layer closes it)
          */
-        Protocol admit(InetSocketAddress client);
+        Protocol admit(Admission layer, InetSocketAddress client);
 
-        /** A connection that was never admitted is gone: its slot is free. */
-        void abandoned();
+        /**
+         * A connection that was never admitted is gone: its slot is free.
+         *
+         * @param layer the connection's layer
+         */
+        void abandoned(Admission layer);
     }
 
     private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
@@ -49,7 +61,7 @@ final class Admission implements Protocol {
     private final String server;
     private final ProxyProtocolAcceptance accept;
     private final Gate gate;
-    private Transport raw;
+    private volatile Transport raw;
     private Protocol next;
     private ByteBuffer pending;
     private TimerHandle deadline;
@@ -81,6 +93,15 @@ final class Admission implements Protocol {
             return;
         }
         deadline = transport.loop().schedule(this::timedOut, accept.headerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        gate.waiting(this);
+    }
+
+    /** Closes a connection still waiting for its header (its server is closing). Any thread. */
+    void close() {
+        Transport t = raw;
+        if (t != null) {
+            t.close();
+        }
     }
 
     @Override
@@ -148,7 +169,7 @@ final class Admission implements Protocol {
     }
 
     private void admit(InetSocketAddress client, Transport view) {
-        Protocol p = gate.admit(client);
+        Protocol p = gate.admit(this, client);
         if (p == null) {
             raw.close();
             return;
@@ -202,7 +223,7 @@ final class Admission implements Protocol {
         if (next != null) {
             next.connectionLost(cause);
         } else {
-            gate.abandoned();
+            gate.abandoned(this);
         }
     }
 }

@@ -65,6 +65,8 @@ public final class Server {
     private final Builder config;
     private final List<Listener> listeners = new ArrayList<>();
     private final Set<Tracked> open = ConcurrentHashMap.newKeySet();
+    /** Connections whose PROXY protocol header has not come yet: no protocol exists for them. */
+    private final Set<Admission> waiting = ConcurrentHashMap.newKeySet();
     private final AtomicInteger slots = new AtomicInteger();
     private final LongAdder sessions = new LongAdder();
     private final LongAdder rejected = new LongAdder();
@@ -212,6 +214,7 @@ public final class Server {
             }
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
                 open.forEach(t -> t.transport.close());
+                waiting.forEach(Admission::close);
                 CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
                         .execute(() -> open.forEach(t -> t.transport.abort()));
                 checkClosed();
@@ -270,7 +273,16 @@ public final class Server {
     /** Admits the connections an {@link Admission} layer vetted; their slots were taken in newProtocol. */
     private final Admission.Gate gate = new Admission.Gate() {
         @Override
-        public Protocol admit(InetSocketAddress client) {
+        public void waiting(Admission layer) {
+            waiting.add(layer);
+            if (closing) {
+                layer.close();
+            }
+        }
+
+        @Override
+        public Protocol admit(Admission layer, InetSocketAddress client) {
+            waiting.remove(layer);
             ClientLimits limits = config.clientLimits;
             InetAddress address = client == null ? null : client.getAddress();
             if (limits != null && address != null) {
@@ -306,7 +318,8 @@ public final class Server {
         }
 
         @Override
-        public void abandoned() {
+        public void abandoned(Admission layer) {
+            waiting.remove(layer);
             slots.decrementAndGet();
             checkClosed();
         }

@@ -51,6 +51,8 @@ class ProxyProtocolTest {
     @TempDir
     static Path dir;
     private static Server server;
+    private static Server checked;
+    private static final List<String> checks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static Haproxy haproxy;
 
     /** Tells the client what it saw of the connection, in one line, and closes. */
@@ -97,13 +99,21 @@ class ProxyProtocolTest {
         Files.writeString(dir.resolve("both.pem"), Files.readString(dir.resolve("cert.pem"))
                 + Files.readString(dir.resolve("key.pem")));
         String wharf = "127.0.0.1:" + port;
+        checked = Loops.await(Server.builder(LOOPS.tcp).name("pp-checks")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .proxyProtocol(ProxyProtocolAcceptance.of(Versions.V2, List.of("127.0.0.1"), Duration.ofSeconds(5)))
+                .onConnectionMade(t -> checks.add(t.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null) + " by "
+                        + t.extraInfo(ExtraInfo.PROXIED_BY).orElse(null)))
+                .protocol(Reporter::new).start());
         haproxy = new Haproxy(dir, List.of(
                 new String[] {"", wharf + " send-proxy"},
                 new String[] {"", wharf + " send-proxy-v2 proxy-v2-options crc32c"},
                 new String[] {"ssl crt " + dir.resolve("both.pem") + " alpn h2,http/1.1",
                     wharf + " send-proxy-v2-ssl proxy-v2-options ssl,authority,crc32c"},
                 // A balancer Wharf does not trust: it connects from 127.0.0.5.
-                new String[] {"", wharf + " send-proxy-v2 source 127.0.0.5"}));
+                new String[] {"", wharf + " send-proxy-v2 source 127.0.0.5"},
+                // Its health checks send v2 LOCAL headers.
+                new String[] {"", "127.0.0.1:" + checked.addresses().get(0).getPort() + " send-proxy-v2 check inter 100"}));
     }
 
     private static Server start(String name, Versions versions, Duration headerTimeout) {
@@ -119,6 +129,7 @@ class ProxyProtocolTest {
             haproxy.close();
         }
         Loops.await(server.close(Duration.ZERO));
+        Loops.await(checked.close(Duration.ZERO));
         LOOPS.close();
     }
 
@@ -261,6 +272,33 @@ class ProxyProtocolTest {
             assertTrue(ok.startsWith("peer=/192.0.2.1:1234 by=/127.0.0.1:"), ok);
         } finally {
             Loops.await(s.close(Duration.ZERO));
+        }
+    }
+
+    @Test
+    void haproxysHealthChecksSendLocalHeadersThatKeepTheBalancerAsThePeer() {
+        Loops.awaitTrue(() -> checks.size() >= 3, "HAProxy's checks arrive");
+        for (String c : checks) {
+            assertTrue(c.matches("/127\\.0\\.0\\.1:\\d+ by null"), "LOCAL: the balancer speaks for itself: " + c);
+        }
+    }
+
+    @Test
+    void closingTheServerClosesConnectionsWaitingForTheirHeader() throws Exception {
+        Server s = start("pp-closing", Versions.V1, Duration.ofSeconds(60));
+        try (Socket waiting = new Socket()) {
+            waiting.setSoTimeout(20_000);
+            waiting.connect(s.addresses().get(0), 5000);
+            waiting.getOutputStream().write("PROXY TCP4 ".getBytes(StandardCharsets.US_ASCII));
+            // One listener accepts in order: once a later connection is served, this one was accepted.
+            String later = exchange(InetAddress.getByName("127.0.0.1"), s.addresses().get(0).getPort(),
+                    "PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\n".getBytes(StandardCharsets.US_ASCII), null);
+            assertTrue(later.startsWith("peer=/192.0.2.1:1 "), later);
+            long t0 = System.nanoTime();
+            Loops.await(s.close(Duration.ofSeconds(1)));
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(took < 10_000, "closed without waiting for the 60 s header timeout: " + took + " ms");
+            assertEquals("", read(waiting.getInputStream()));
         }
     }
 
