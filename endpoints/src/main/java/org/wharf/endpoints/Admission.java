@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.SslTransport;
 import org.wharf.transport.api.TimerHandle;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.core.LogLimiter;
@@ -65,11 +66,19 @@ final class Admission implements Protocol {
     private Protocol next;
     private ByteBuffer pending;
     private TimerHandle deadline;
+    /** The header, once read, while TLS starts after it; null otherwise. */
+    private ProxyHeader header;
 
-    Admission(String server, ProxyProtocolAcceptance accept, Gate gate) {
+    /** TLS is started once the header is read; the protocol is made once its handshake completed. */
+    private final boolean tlsAfterHeader;
+    /** Decrypted bytes that came before the protocol was made (the handshake's completion runs first, normally). */
+    private ByteBuffer early;
+
+    Admission(String server, ProxyProtocolAcceptance accept, Gate gate, boolean tlsAfterHeader) {
         this.server = server;
         this.accept = accept;
         this.gate = gate;
+        this.tlsAfterHeader = tlsAfterHeader;
     }
 
     Protocol next() {
@@ -113,20 +122,25 @@ final class Admission implements Protocol {
         if (raw.isClosing()) {
             return;
         }
+        if (header != null) { // the TLS handshake after the header runs: hold what it decrypted
+            early = ensure(early == null ? ByteBuffer.allocate(Math.max(256, data.remaining())) : early, data.remaining());
+            early.put(data);
+            return;
+        }
         ByteBuffer in = data;
         if (pending != null) {
             pending = ensure(pending, data.remaining());
             pending.put(data).flip();
             in = pending;
         }
-        ProxyHeader header;
+        ProxyHeader read;
         try {
-            header = ProxyHeader.read(in, accept.versions());
+            read = ProxyHeader.read(in, accept.versions());
         } catch (ProxyHeader.Malformed e) {
             refuse("malformed", "PROXY protocol header malformed: " + e.getMessage());
             return;
         }
-        if (header == null) {
+        if (read == null) {
             if (in.remaining() >= MAX_HEADER) { // cannot happen with a complete v1/v2 check; kept as a bound
                 refuse("malformed", "PROXY protocol header longer than " + MAX_HEADER + " bytes");
                 return;
@@ -139,23 +153,45 @@ final class Admission implements Protocol {
             return;
         }
         deadline.cancel();
-        InetSocketAddress client = header.source;
-        if (client == null && raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null) instanceof InetSocketAddress own) {
-            client = own; // LOCAL or UNKNOWN: the balancer speaks for itself
+        InetSocketAddress source = read.source;
+        if (source == null && raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null) instanceof InetSocketAddress own) {
+            source = own; // LOCAL or UNKNOWN: the balancer speaks for itself
         }
-        Transport view = new ProxiedTransport(raw, this, header);
+        InetSocketAddress client = source;
         ByteBuffer rest = in;
         if (pending != null) {
             // The protocol may keep what it is given only during the call, as with any read.
             rest = pending;
             pending = null;
         }
+        if (tlsAfterHeader) {
+            if (!(raw instanceof SslTransport ssl)) {
+                refuse("no-tls", "TLS was to start after the PROXY protocol header, but the connection is not a TLS one");
+                return;
+            }
+            header = read;
+            read.length += rest.remaining(); // the start of the ClientHello: not the client's data either
+            ssl.handshake(rest).whenComplete((session, error) -> {
+                // On the loop (a handshake completes there); a failed one closes the connection itself.
+                if (error == null && !raw.isClosing()) {
+                    admit(client, new ProxiedTransport(raw, this, read));
+                    ByteBuffer held = early;
+                    early = null;
+                    if (next != null && held != null && held.flip().hasRemaining() && !raw.isClosing()) {
+                        next.dataReceived(held);
+                    }
+                }
+            });
+            return;
+        }
+        Transport view = new ProxiedTransport(raw, this, read);
         admit(client, view);
         if (next != null && rest.hasRemaining() && !raw.isClosing()) {
             next.dataReceived(rest);
         }
     }
 
+    /** A buffer in write mode with room for {@code more} bytes: this one, or a bigger copy. */
     private static ByteBuffer ensure(ByteBuffer buffer, int more) {
         if (buffer.remaining() >= more) {
             return buffer;

@@ -257,7 +257,7 @@ public final class Server {
         }
         if (config.proxyProtocol != null || config.clientLimits != null) {
             // The protocol is made once the client is known and admitted (its slot is held meanwhile).
-            return new Admission(config.name, config.proxyProtocol, gate);
+            return new Admission(config.name, config.proxyProtocol, gate, config.tlsAfterHeader);
         }
         MemoryBudget budget = config.budget.connection(config.connectionBudget);
         try {
@@ -436,6 +436,8 @@ public final class Server {
         private Consumer<Transport> onConnectionMade = t -> { };
         private BiConsumer<Transport, Throwable> onConnectionLost = (t, e) -> { };
         private ProxyProtocolAcceptance proxyProtocol;
+        /** TLS starts once the PROXY header is read (the listener was told not to start it on connect). */
+        private boolean tlsAfterHeader;
         private ClientLimits clientLimits;
         private int maxConnectionsPerClient;
         private int connectionRatePerClient;
@@ -597,7 +599,8 @@ public final class Server {
         /**
          * Accepts the PROXY protocol: every connection must begin with a header from a trusted
          * source within the deadline, and its protocol sees the client the header names as its
-         * peer. Only over a transport whose connections start in clear text (tcp).
+         * peer. Over TLS ({@code ssl} with TLS options that handshake on connect) the header is
+         * read first and the handshake starts after it.
          *
          * @param value how headers are accepted; {@code null} for none (the default)
          * @return this builder
@@ -641,6 +644,11 @@ public final class Server {
             }
             if (factory == null) {
                 throw new IllegalStateException("server " + name + " has no protocol");
+            }
+            if (proxyProtocol != null && options.tls().isPresent() && options.tls().get().handshakeOnConnect()) {
+                // The header comes before the ClientHello: the layer reads it, then starts TLS.
+                options = options.withTls(options.tls().get().withHandshakeOnConnect(false));
+                tlsAfterHeader = true;
             }
             clientLimits = maxConnectionsPerClient == 0 && connectionRatePerClient == 0 ? null
                     : new ClientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient,

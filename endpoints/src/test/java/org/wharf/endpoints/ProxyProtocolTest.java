@@ -1,6 +1,7 @@
 package org.wharf.endpoints;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -52,6 +53,7 @@ class ProxyProtocolTest {
     static Path dir;
     private static Server server;
     private static Server checked;
+    private static Server tls;
     private static final List<String> checks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static Haproxy haproxy;
 
@@ -99,6 +101,13 @@ class ProxyProtocolTest {
         Files.writeString(dir.resolve("both.pem"), Files.readString(dir.resolve("cert.pem"))
                 + Files.readString(dir.resolve("key.pem")));
         String wharf = "127.0.0.1:" + port;
+        tls = Loops.await(Server.builder(new org.wharf.transport.ssl.internal.SslTransportProvider(LOOPS.tcp)).name("pp-tls")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .options(org.wharf.transport.api.ListenOptions.DEFAULT.withTls(org.wharf.transport.api.TlsOptions.of(
+                        org.wharf.transport.ssl.TlsContextBuilder.create().certificate(dir.resolve("cert.pem"),
+                                dir.resolve("key.pem")).build())))
+                .proxyProtocol(ProxyProtocolAcceptance.of(Versions.EITHER, List.of("127.0.0.1"), Duration.ofSeconds(5)))
+                .protocol(Reporter::new).start());
         checked = Loops.await(Server.builder(LOOPS.tcp).name("pp-checks")
                 .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .proxyProtocol(ProxyProtocolAcceptance.of(Versions.V2, List.of("127.0.0.1"), Duration.ofSeconds(5)))
@@ -113,7 +122,9 @@ class ProxyProtocolTest {
                 // A balancer Wharf does not trust: it connects from 127.0.0.5.
                 new String[] {"", wharf + " send-proxy-v2 source 127.0.0.5"},
                 // Its health checks send v2 LOCAL headers.
-                new String[] {"", "127.0.0.1:" + checked.addresses().get(0).getPort() + " send-proxy-v2 check inter 100"}));
+                new String[] {"", "127.0.0.1:" + checked.addresses().get(0).getPort() + " send-proxy-v2 check inter 100"},
+                // TLS passed through to a Wharf endpoint that terminates it after the header.
+                new String[] {"", "127.0.0.1:" + tls.addresses().get(0).getPort() + " send-proxy-v2"}));
     }
 
     private static Server start(String name, Versions versions, Duration headerTimeout) {
@@ -130,6 +141,7 @@ class ProxyProtocolTest {
         }
         Loops.await(server.close(Duration.ZERO));
         Loops.await(checked.close(Duration.ZERO));
+        Loops.await(tls.close(Duration.ZERO));
         LOOPS.close();
     }
 
@@ -272,6 +284,45 @@ class ProxyProtocolTest {
             assertTrue(ok.startsWith("peer=/192.0.2.1:1234 by=/127.0.0.1:"), ok);
         } finally {
             Loops.await(s.close(Duration.ZERO));
+        }
+    }
+
+    private static SSLContext trustAll() throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        return context;
+    }
+
+    @Test
+    void aTlsEndpointReadsTheHeaderThenHandshakes() throws Exception {
+        try (SSLSocket s = (SSLSocket) trustAll().getSocketFactory().createSocket()) {
+            s.bind(new InetSocketAddress(CLIENT, 0));
+            s.setSoTimeout(20_000);
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), haproxy.ports.get(5)), 5000);
+            s.startHandshake();
+            assertEquals("CN=a.example", ((X509Certificate) s.getSession().getPeerCertificates()[0])
+                    .getSubjectX500Principal().getName(), "Wharf terminated the TLS");
+            String seen = read(s.getInputStream());
+            assertTrue(seen.startsWith("peer=" + s.getLocalSocketAddress() + " by=/127.0.0.1:"), seen);
+        }
+        // A TLS client with no header in front: its ClientHello is no PROXY header.
+        try (SSLSocket s = (SSLSocket) trustAll().getSocketFactory().createSocket()) {
+            s.setSoTimeout(20_000);
+            s.connect(tls.addresses().get(0), 5000);
+            assertThrows(IOException.class, s::startHandshake);
         }
     }
 

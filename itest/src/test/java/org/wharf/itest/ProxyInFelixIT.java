@@ -172,10 +172,9 @@ class ProxyInFelixIT {
             assertEquals("A PROXY TCP4 192.0.2.9 192.0.2.1 5555 443", exchange(s, "hello"));
         }
         endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port(),
-                "transport", "ssl", "tls.certificate", "none.pem", "tls.key", "none.key", "proxyProtocol", "v1",
-                "proxyProtocol.trusted", "127.0.0.1"));
+                "proxyProtocol", "v1", "proxyProtocol.trusted", "10.0.0.0/33"));
         endpoints.awaitState("gw", "FAILED");
-        assertTrue(endpoints.reason("gw").contains("proxyProtocol = v1 needs transport = 'tcp'"), endpoints.reason("gw"));
+        assertTrue(endpoints.reason("gw").contains("proxyProtocol.trusted = '10.0.0.0/33'"), endpoints.reason("gw"));
     }
 
     private static String exchange(Socket socket, String line) throws IOException {

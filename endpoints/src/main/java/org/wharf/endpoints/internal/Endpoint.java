@@ -125,10 +125,9 @@ final class Endpoint implements EndpointMXBean {
                 throw new IllegalArgumentException("transport = 'ssl' needs tls (the name of an org.wharf.tls "
                         + "configuration) or tls.* properties");
             }
-            if (proxyProtocol != null && !TransportProvider.TCP.equals(transport)) {
+            if (proxyProtocol != null && TransportProvider.UDP.equals(transport)) {
                 throw new IllegalArgumentException("proxyProtocol = " + settings.text("proxyProtocol", "")
-                        + " needs transport = 'tcp' (the header comes before anything a " + transport
-                        + " transport reads), got transport = '" + transport + "'");
+                        + " needs a stream transport (tcp or ssl), got transport = 'udp'");
             }
         } catch (IllegalArgumentException e) {
             configError = "endpoint " + name + ": " + e.getMessage();

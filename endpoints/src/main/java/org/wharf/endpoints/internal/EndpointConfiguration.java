@@ -42,7 +42,7 @@ import org.osgi.service.metatype.annotations.Option;
     String memory_connection();
 
     @AttributeDefinition(name = "PROXY protocol", description = "Accept HAProxy's PROXY protocol header before "
-            + "anything else on each connection (tcp transport only): off, v1 (text), v2 (binary) or either. "
+            + "anything else on each connection (before TLS, on an ssl endpoint): off, v1 (text), v2 (binary) or either. "
             + "Then every connection must send one, from a trusted source, within the header timeout; protocols, "
             + "limits and logs see the client it names.",
             options = {@Option(label = "Off", value = "off"), @Option(label = "Version 1", value = "v1"),
