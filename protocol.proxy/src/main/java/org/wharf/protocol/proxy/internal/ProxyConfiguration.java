@@ -143,4 +143,11 @@ import org.osgi.service.metatype.annotations.Option;
             + "that is up this often (a TLS handshake for upstream transport ssl), from the route's first connection "
             + "on; a failed check counts as a failed connect. 0 for none.")
     long proxy_health_interval() default 0;
+
+    @AttributeDefinition(name = "Health check", description = "What a check asks of an upstream: connect (a "
+            + "connection, a TLS handshake for upstream transport ssl) or protocol (a request in proxy.protocol: PING "
+            + "for redis, HEAD / for http, answered within the connect timeout, so a server that takes connections "
+            + "but does not answer is found too).",
+            options = {@Option(label = "Connect", value = "connect"), @Option(label = "Protocol request", value = "protocol")})
+    String proxy_health_check() default "connect";
 }

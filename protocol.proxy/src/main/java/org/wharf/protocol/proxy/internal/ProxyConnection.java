@@ -87,7 +87,7 @@ final class ProxyConnection implements Protocol {
         if (idle != null) {
             idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
         }
-        route.startActiveChecks(client.loop(), checker(route, services)); // with the route's first connection
+        route.startActiveChecks(client.loop(), HealthCheck.of(route, services)); // with the route's first connection
         if (route.routesByName()) {
             // Where it goes depends on its first bytes: read them (a copy is kept) before connecting.
             firstBytes = ByteBuffer.allocate(1024);
@@ -373,7 +373,7 @@ final class ProxyConnection implements Protocol {
         route.counters.upstreamFailures.increment();
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        route.connectFailed(failed, cause, client.loop(), ProxyConnection.checker(route, services));
+        route.connectFailed(failed, cause, client.loop(), HealthCheck.of(route, services));
         if (!clientGone && attempt < candidates.size()) {
             warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
                     + cause.getMessage() + "); trying " + candidates.get(attempt), null);
@@ -424,37 +424,6 @@ final class ProxyConnection implements Protocol {
         }
         if (clientEof && exchange != null && !pooledEndOfInput()) {
             client.close(); // the client ended its input and now has every answer: the connection goes back
-        }
-    }
-
-    /**
-     * How a marked-down upstream is checked: a connection over the route's transport and
-     * options (for ssl, a full handshake), closed as soon as it is made.
-     */
-    static java.util.function.Function<Route.Upstream, CompletionStage<?>> checker(Route route, ProxyServices services) {
-        return u -> {
-            StreamTransportProvider provider = services.transport(route.transport());
-            if (provider == null) {
-                return CompletableFuture.failedFuture(new TransportError("no " + route.transport()
-                        + " transport provider is available", null));
-            }
-            return provider.connect(u.address, route.connectOptions(), Check::new)
-                    .thenAccept(c -> c.transport().close());
-        };
-    }
-
-    /** The protocol of a health check's connection: it only needs to be made. */
-    private static final class Check implements Protocol {
-        @Override
-        public void connectionMade(Transport transport) {
-        }
-
-        @Override
-        public void dataReceived(ByteBuffer data) {
-        }
-
-        @Override
-        public void connectionLost(Throwable cause) {
         }
     }
 

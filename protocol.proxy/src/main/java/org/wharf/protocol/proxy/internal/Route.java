@@ -51,6 +51,9 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #HEALTH_DOWN_TIME}</td><td>milliseconds before a marked-down upstream is first checked again
  *     (default 1000), doubled after each failed check</td></tr>
  * <tr><td>{@value #HEALTH_MAX_DOWN_TIME}</td><td>the most milliseconds between checks (default 30000)</td></tr>
+ * <tr><td>{@value #HEALTH_CHECK}</td><td>{@code connect} (default): a check is a connection;
+ *     {@code protocol}: a request in {@value #PROTOCOL} ({@code redis}: PING; {@code http}: HEAD /) answered within
+ *     the connect timeout (see {@link HealthCheck})</td></tr>
  * <tr><td>{@value #HEALTH_INTERVAL}</td><td>milliseconds between active checks of every upstream that is up (a connect
  *     over the route's transport; a failed one counts as a failed connect); 0 (default) for none</td></tr>
  * <tr><td>{@code proxy.sni.NAME}</td><td>upstreams ({@code host:port}, as {@value #UPSTREAMS}) for TLS
@@ -84,6 +87,7 @@ final class Route {
     static final String HEALTH_DOWN_TIME = "proxy.health.downTime";
     static final String HEALTH_MAX_DOWN_TIME = "proxy.health.maxDownTime";
     static final String HEALTH_INTERVAL = "proxy.health.interval";
+    static final String HEALTH_CHECK = "proxy.health.check";
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
 
     /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
@@ -163,6 +167,7 @@ final class Route {
     private final Duration downTime;
     private final Duration maxDownTime;
     private final Duration healthInterval;
+    private final HealthCheck.Kind healthCheck;
     private final java.util.concurrent.atomic.AtomicBoolean activeChecks = new java.util.concurrent.atomic.AtomicBoolean();
     /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
     private volatile boolean retired;
@@ -174,8 +179,9 @@ final class Route {
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
             boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol,
             boolean accessLog, int healthFailures, Duration downTime, Duration maxDownTime, Duration sniTimeout,
-            Duration healthInterval) {
+            Duration healthInterval, HealthCheck.Kind healthCheck) {
         this.healthInterval = healthInterval;
+        this.healthCheck = healthCheck;
         this.byName = new HashMap<>();
         this.sniTimeout = sniTimeout;
         this.healthFailures = healthFailures;
@@ -260,6 +266,11 @@ final class Route {
                     SEND_PROXY_PROTOCOL, "")) + " cannot go with " + POOLED + " = true: a PROXY header names one client "
                     + "for the whole upstream connection, and a pooled one serves many");
         }
+        HealthCheck.Kind check = settings.choice(HEALTH_CHECK, HealthCheck.Kind.CONNECT);
+        if (check == HealthCheck.Kind.PROTOCOL && application == Application.TCP) {
+            throw new IllegalArgumentException(HEALTH_CHECK + " = 'protocol' needs " + PROTOCOL + " = redis or http "
+                    + "(with tcp the gateway knows no request to check with)");
+        }
         Duration downTime = settings.positiveMillis(HEALTH_DOWN_TIME, Duration.ofSeconds(1));
         Duration maxDownTime = settings.positiveMillis(HEALTH_MAX_DOWN_TIME, Duration.ofSeconds(30));
         if (maxDownTime.compareTo(downTime) < 0) {
@@ -276,7 +287,7 @@ final class Route {
                 Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send,
                 settings.flag(ACCESS_LOG, true), settings.integer(HEALTH_FAILURES, 3, 0, Integer.MAX_VALUE), downTime,
                 maxDownTime, settings.positiveMillis(SNI_TIMEOUT, Duration.ofSeconds(5)),
-                settings.millis(HEALTH_INTERVAL, null).orElse(null));
+                settings.millis(HEALTH_INTERVAL, null).orElse(null), check);
         named.forEach((name, group) -> route.byName.put(name, new Group(List.copyOf(group), new AtomicInteger(),
                 Math.min(group.size(), retries + 1))));
         return route;
@@ -470,8 +481,8 @@ final class Route {
         u.backoffMillis = downTime.toMillis();
         u.markedDown.increment();
         LOG.log(System.Logger.Level.WARNING, "proxy " + endpoint + ": upstream " + u + " marked down after " + n
-                + " failed connects in a row (last: " + cause.getMessage() + "); no connection goes to it until a check "
-                + "connects, the first in " + u.backoffMillis + " ms");
+                + " failed connects or checks in a row (last: " + cause.getMessage() + "); no connection goes to it "
+                + "until a check passes, the first in " + u.backoffMillis + " ms");
         scheduleCheck(u, loop, probe);
     }
 
@@ -535,7 +546,7 @@ final class Route {
                     u.failuresInARow.set(0);
                     long millis = (System.nanoTime() - u.downSince) / 1_000_000;
                     LOG.log(System.Logger.Level.INFO, "proxy " + endpoint + ": upstream " + u + " is up again (a check "
-                            + "connected after " + millis + " ms down)");
+                            + "passed after " + millis + " ms down)");
                     u.down.set(false); // after the line: whoever sees it up can read why
 
                 } else {
@@ -563,6 +574,11 @@ final class Route {
     /** @return whether each connection gets a line in the access log */
     boolean accessLog() {
         return accessLog;
+    }
+
+    /** @return what a health check asks of an upstream */
+    HealthCheck.Kind healthCheck() {
+        return healthCheck;
     }
 
     /** @return which PROXY protocol header goes first on each upstream connection */
