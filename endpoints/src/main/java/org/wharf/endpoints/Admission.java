@@ -119,8 +119,8 @@ final class Admission implements Protocol {
             next.dataReceived(data);
             return;
         }
-        if (raw.isClosing()) {
-            return;
+        if (raw.isClosing() || accept == null) {
+            return; // refused (closing), or no header to read: nothing here is for anyone
         }
         if (header != null) { // the TLS handshake after the header runs: hold what it decrypted
             early = ensure(early == null ? ByteBuffer.allocate(Math.max(256, data.remaining())) : early, data.remaining());
@@ -174,7 +174,15 @@ final class Admission implements Protocol {
             ssl.handshake(rest).whenComplete((session, error) -> {
                 // On the loop (a handshake completes there); a failed one closes the connection itself.
                 if (error == null && !raw.isClosing()) {
-                    admit(client, new ProxiedTransport(raw, this, read));
+                    try {
+                        admit(client, new ProxiedTransport(raw, this, read));
+                    } catch (RuntimeException e) {
+                        // Not inside a transport callback here: a factory that throws must still end its connection.
+                        LOG.log(Level.WARNING, "server " + server + ": the protocol for " + client + " failed to start",
+                                e);
+                        raw.abort(e);
+                        return;
+                    }
                     ByteBuffer held = early;
                     early = null;
                     if (next != null && held != null && held.flip().hasRemaining() && !raw.isClosing()) {
