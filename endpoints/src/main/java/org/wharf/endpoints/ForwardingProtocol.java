@@ -48,4 +48,22 @@ abstract class ForwardingProtocol implements Protocol {
     public void connectionLost(Throwable cause) {
         protocol.connectionLost(cause);
     }
+
+    /** The protocol it forwards to, as logs name it: the wrapper is no business of theirs. */
+    @Override
+    public String toString() {
+        return describe(protocol);
+    }
+
+    /** A protocol's own {@code toString} if it has one, else its class name. */
+    static String describe(Protocol p) {
+        try {
+            if (p.getClass().getMethod("toString").getDeclaringClass() != Object.class) {
+                return p.toString();
+            }
+        } catch (NoSuchMethodException | RuntimeException e) {
+            // the class name says enough
+        }
+        return p.getClass().getName();
+    }
 }

@@ -17,6 +17,7 @@ import java.util.function.Supplier;
 import org.wharf.endpoints.api.ConnectionPool;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.endpoints.api.PooledConnection;
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TransportClosedError;
@@ -416,7 +417,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
     }
 
     private static String describe(InetSocketAddress a) {
-        return a.getHostString() + ":" + a.getPort();
+        return Addresses.text(a);
     }
 
     /** Forwards the callbacks to the protocol and tells the pool when the connection is lost. */

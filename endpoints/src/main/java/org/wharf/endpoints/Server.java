@@ -28,6 +28,7 @@ import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.IdleTimer;
 import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.RequestCounters;
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
@@ -206,6 +207,26 @@ public final class Server {
      * @return completes when every connection is gone
      */
     public CompletionStage<Void> close(Duration grace) {
+        return stop(Duration.ZERO, grace);
+    }
+
+    /**
+     * Drains: stops accepting at once and lets every open connection go on with its protocol
+     * until it ends by itself or {@code timeout} has passed; those still open then are closed
+     * as by {@link #close(Duration)} with {@link #DRAIN_CLOSE_GRACE} to write what they have
+     * queued. What an endpoint does when its protocol goes away for good.
+     *
+     * @param timeout how long open connections may go on
+     * @return completes when every connection is gone
+     */
+    public CompletionStage<Void> drain(Duration timeout) {
+        return stop(timeout, DRAIN_CLOSE_GRACE);
+    }
+
+    /** After a drain's timeout, how long the connections still open have to write their output. */
+    public static final Duration DRAIN_CLOSE_GRACE = Duration.ofSeconds(1);
+
+    private CompletionStage<Void> stop(Duration before, Duration grace) {
         if (!closing) {
             closing = true;
             List<CompletableFuture<Void>> stops = new ArrayList<>();
@@ -213,10 +234,18 @@ public final class Server {
                 listeners.forEach(l -> stops.add(l.close().toCompletableFuture()));
             }
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-                open.forEach(t -> t.transport.close());
+                // Connections still waiting for their PROXY header have no protocol to drain: closed now.
                 waiting.forEach(Admission::close);
-                CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
-                        .execute(() -> open.forEach(t -> t.transport.abort()));
+                Runnable closeAll = () -> {
+                    open.forEach(t -> t.transport.close());
+                    CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
+                            .execute(() -> open.forEach(t -> t.transport.abort()));
+                };
+                if (before.isZero()) {
+                    closeAll.run();
+                } else if (!open.isEmpty()) {
+                    CompletableFuture.delayedExecutor(before.toMillis(), TimeUnit.MILLISECONDS).execute(closeAll);
+                }
                 checkClosed();
             });
         }
@@ -409,13 +438,18 @@ public final class Server {
             return bytes(ExtraInfo.BYTES_RECEIVED) + bytes(ExtraInfo.BYTES_SENT);
         }
 
+        @Override
+        public String toString() {
+            return super.toString() + " (server " + config.name + ")";
+        }
+
         /** Nothing moved for the idle timeout: closed, with a line in the log. On the loop. */
         private void idle() {
             if (transport.isClosing()) {
                 return;
             }
             LOG.log(Level.INFO, () -> "server " + config.name + ": closing "
-                    + transport.extraInfo(ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse("a connection")
+                    + transport.extraInfo(ExtraInfo.PEER_ADDRESS).map(Addresses::text).orElse("a connection")
                     + ", idle for " + config.idleTimeout.toMillis() + " ms");
             transport.close();
         }

@@ -20,12 +20,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.wharf.protocol.api.Connection;
 import org.wharf.protocol.api.ProtocolConsumer;
+import org.wharf.protocol.api.ProtocolError;
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.ConnectionRefusedError;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportError;
 import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.LogCapture;
 import org.wharf.transport.tck.RecordingProtocol;
+import org.wharf.transport.tck.Peers;
 
 class ServerTest {
 
@@ -111,7 +114,7 @@ class ServerTest {
         // the application's protocol (and the server's slot) now exist only once one succeeds.
         java.nio.file.Path cert = dir.resolve("cert.pem");
         java.nio.file.Path key = dir.resolve("key.pem");
-        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        Process openssl = Peers.process("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                 "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days", "1",
                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
                 .redirectErrorStream(true).start();
@@ -181,6 +184,54 @@ class ServerTest {
         }
         assertInstanceOf(ConnectionRefusedError.class, Loops.failure(LOOPS.tcp.connect(address, ConnectOptions.DEFAULT,
                 RecordingProtocol::new)), "the port is closed");
+    }
+
+    @Test
+    void aProtocolErrorIsLoggedNamingTheProtocolAndTheServerNotTheServersWrapper() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).name("kv").address(anyPort())
+                .protocol(Malformed::new).start());
+        try (LogCapture log = new LogCapture()) {
+            RecordingProtocol client = connect(server.addresses().get(0));
+            send(client, "GARBAGE\n");
+            Loops.await(client.lost());
+            Loops.awaitTrue(() -> log.contains("failed in dataReceived"), "the failure logged");
+            String line = log.lines().stream().filter(l -> l.message().contains("failed in dataReceived"))
+                    .findFirst().orElseThrow().message();
+            assertTrue(line.startsWith("protocol " + Malformed.class.getName() + " (server kv) of tcp 127.0.0.1:"),
+                    line);
+            assertTrue(line.contains("ProtocolError: no command GARBAGE"), line);
+            assertFalse(line.contains("Tracked"), line);
+        } finally {
+            Loops.await(server.close(Duration.ofSeconds(1)));
+        }
+    }
+
+    /** Fails on any input, as a protocol does on malformed input. */
+    static final class Malformed extends RecordingProtocol {
+        @Override
+        protected void onDataReceived(ByteBuffer data) {
+            throw new ProtocolError("no command " + StandardCharsets.UTF_8.decode(data).toString().trim());
+        }
+    }
+
+    @Test
+    void drainStopsAcceptingAtOnceAndLetsOpenConnectionsGoOnUntilTheTimeout() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
+        InetSocketAddress address = server.addresses().get(0);
+        RecordingProtocol client = connect(address);
+        Loops.awaitTrue(() -> server.counters().open() == 1, "served");
+        long start = System.nanoTime();
+        java.util.concurrent.CompletableFuture<Void> drained = server.drain(Duration.ofMillis(1500)).toCompletableFuture();
+        Throwable refused = Loops.failure(LOOPS.tcp.connect(address, ConnectOptions.DEFAULT, RecordingProtocol::new));
+        assertInstanceOf(ConnectionRefusedError.class, refused, "no longer accepting");
+        send(client, "still served");
+        Loops.awaitTrue(() -> new String(client.received(), StandardCharsets.UTF_8).equals("still served"),
+                "the open connection is still served");
+        assertFalse(drained.isDone(), "not drained while a connection is open");
+        Loops.await(client.eof());
+        assertTrue(System.nanoTime() - start >= 1_400_000_000L, "closed at the timeout, not before");
+        Loops.await(drained);
+        assertEquals(0, server.counters().open());
     }
 
     @Test

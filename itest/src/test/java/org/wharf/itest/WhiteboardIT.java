@@ -92,6 +92,13 @@ class WhiteboardIT {
             assertTrue(protocols.contains("greeter") && protocols.contains("org.wharf.itest.protocol"), protocols);
             String connections = endpoints().gogo("wharf:connections");
             assertTrue(connections.contains(String.valueOf(open.getLocalPort())), connections);
+            // Arguments, coerced by Gogo itself: one endpoint, one endpoint's connections.
+            String greet = endpoints().gogo("wharf:endpoints greet");
+            assertTrue(greet.matches("(?s)endpoint\\s+greet\n.*state\\s+LISTENING\n.*protocol\\s+greeter 0\\.1\\.0.*"
+                    + "open\\s+1\n.*"), greet);
+            String ofGreet = endpoints().gogo("wharf:connections greet");
+            assertTrue(ofGreet.contains("127.0.0.1:" + open.getLocalPort()), ofGreet);
+            assertTrue(endpoints().gogo("wharf:connections nope").startsWith("no endpoint named nope (there are: "));
         }
     }
 
@@ -116,6 +123,28 @@ class WhiteboardIT {
             greeter.uninstall();
             Felix.awaitTrue(() -> refused(port), "the port stops accepting");
             assertEquals(-1, open.getInputStream().read(), "the open connection ends within the drain time");
+        }
+        awaitState("greet", "WAITING");
+    }
+
+    @Test
+    void onRemovalAnOpenConnectionKeepsItsProtocolUntilTheDrainTimeoutAsOnAnUpgrade() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        configure("greet", Map.of("port", 0, "protocol", "greeter", "drainTimeout", 3000, "replaceWindow", 0));
+        awaitState("greet", "LISTENING");
+        int port = port("greet");
+        try (Socket open = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            open.setSoTimeout(10_000);
+            assertAnswer("before", exchange(open, "before"));
+            long gone = System.nanoTime();
+            greeter.stop();
+            Felix.awaitTrue(() -> refused(port), "the port stops accepting");
+            // Still served by the protocol it was opened with (deactivated, so it says "gone").
+            String after = exchange(open, "after");
+            assertTrue(after.startsWith("greeter") && after.endsWith(": after"), after);
+            assertEquals(-1, open.getInputStream().read(), "closed at the drain timeout");
+            long millis = (System.nanoTime() - gone) / 1_000_000;
+            assertTrue(millis >= 2_500, "closed " + millis + " ms after the protocol went, before the drain timeout");
         }
         awaitState("greet", "WAITING");
     }

@@ -48,6 +48,9 @@ public final class Main {
 
     private static final PrintStream OUT = System.out;
 
+    /** How long the shell waits for the endpoints to settle before it prompts anyway. */
+    private static final long SETTLE_AT_MOST = TimeUnit.SECONDS.toMillis(3);
+
     private Main() {
     }
 
@@ -162,11 +165,23 @@ public final class Main {
                 b.start();
             }
         }
+        // The shell comes last, once the endpoints have settled, so that the lines they log at
+        // start come before its prompt, not after it. Not persistently started: a restart
+        // starts the cached bundles, and the shell must not come first then either.
+        Bundle gogoShell = bundles.stream().filter(b -> "org.apache.felix.gogo.shell".equals(b.getSymbolicName()))
+                .findFirst().orElse(null);
+        if (gogoShell != null) {
+            gogoShell.stop();
+        }
         framework.start();
         for (Bundle b : bundles) {
-            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+            if (b != gogoShell && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                 b.start();
             }
+        }
+        if (gogoShell != null) {
+            Settle.endpoints(context, home.resolve("etc"), SETTLE_AT_MOST);
+            gogoShell.start(Bundle.START_TRANSIENT);
         }
         // A platform that runs for months renews the certificate as a restart would; the TLS
         // endpoint reads the new files for its next connections.

@@ -27,6 +27,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.wharf.transport.tck.Peers;
 
 /** The distribution as a newcomer runs it: bin/wharf, real clients, the hot folder, SIGTERM. */
 class DistributionIT {
@@ -111,7 +112,7 @@ class DistributionIT {
             return "";
         }
         try {
-            Process curl = new ProcessBuilder("curl", "-s", "-m", "10", "http://127.0.0.1:" + http.group(1) + "/status")
+            Process curl = Peers.process("curl", "-s", "-m", "10", "http://127.0.0.1:" + http.group(1) + "/status")
                     .redirectErrorStream(true).start();
             String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             curl.waitFor(15, TimeUnit.SECONDS);
@@ -142,7 +143,7 @@ class DistributionIT {
             assertEquals("udp echo", new String(back.getData(), 0, back.getLength(), StandardCharsets.UTF_8));
         }
         // TLS with the real openssl client, against the self-signed certificate made at first start.
-        Process client = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + tls, "-quiet")
+        Process client = Peers.process("openssl", "s_client", "-connect", "127.0.0.1:" + tls, "-quiet")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         OutputStream in = client.getOutputStream();
         in.write("tls echo\n".getBytes(StandardCharsets.UTF_8));
@@ -153,14 +154,14 @@ class DistributionIT {
 
         // HTTP with curl: the status page knows every endpoint.
         int http = awaitPort("tcp", "status");
-        Process curl = new ProcessBuilder("curl", "-s", "-f", "http://127.0.0.1:" + http + "/status")
+        Process curl = Peers.process("curl", "-s", "-f", "http://127.0.0.1:" + http + "/status")
                 .redirectErrorStream(true).start();
         String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(curl.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, curl.exitValue(), status);
         assertTrue(status.startsWith("{") && status.contains("\"name\":\"echo-tls\"") && status.contains("\"LISTENING\""),
                 status);
-        Process page = new ProcessBuilder("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+        Process page = Peers.process("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                 "http://127.0.0.1:" + http + "/nowhere").start();
         assertEquals("404", new String(page.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
 
@@ -468,7 +469,7 @@ class DistributionIT {
         Files.writeString(home.resolve("etc").resolve("org.wharf.proxy-gateway.cfg"),
                 "name = gateway\nport = 0\nproxy.upstreams = 127.0.0.1:" + http + "\n");
         int gateway = awaitPort("tcp", "proxy");
-        Process curl = new ProcessBuilder("curl", "-s", "-f", "http://127.0.0.1:" + gateway + "/status")
+        Process curl = Peers.process("curl", "-s", "-f", "http://127.0.0.1:" + gateway + "/status")
                 .redirectErrorStream(true).start();
         String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(curl.waitFor(30, TimeUnit.SECONDS));
@@ -481,7 +482,7 @@ class DistributionIT {
 
     /** A 3 s keep-alive wrk run with every request answered; returns its Requests/sec line. */
     private static String wrk(int port) throws Exception {
-        Process load = new ProcessBuilder("wrk", "-t2", "-c32", "-d3s", "http://127.0.0.1:" + port + "/status")
+        Process load = Peers.process("wrk", "-t2", "-c32", "-d3s", "http://127.0.0.1:" + port + "/status")
                 .redirectErrorStream(true).start();
         String report = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(load.waitFor(60, TimeUnit.SECONDS));

@@ -31,6 +31,7 @@ import java.util.zip.ZipOutputStream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.wharf.transport.tck.Peers;
 
 /**
  * The key material of the distribution as it runs: bin/wharf started as a process with its
@@ -195,7 +196,7 @@ class KeyMaterialIT {
     }
 
     private String tlsEcho(int port, Path trusted) throws Exception {
-        Process client = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-CAfile",
+        Process client = Peers.process("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-CAfile",
                 trusted.toString(), "-verify_return_error", "-verify_hostname", "localhost", "-quiet")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
@@ -237,7 +238,7 @@ class KeyMaterialIT {
     }
 
     private static Result run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = Peers.process(command).redirectErrorStream(true).start();
         p.getOutputStream().close();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command));

@@ -16,6 +16,7 @@ import org.wharf.endpoints.api.EndpointState;
 import org.wharf.protocol.api.ConnectionHooks;
 import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.ProtocolContext;
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.ListenOptions;
@@ -363,7 +364,9 @@ final class Endpoint implements EndpointMXBean {
         holdGeneration = generation;
         drainOldConnections(server, generation);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
-                + " went away; holding new connections for " + replaceWindow.toMillis() + " ms for a replacement");
+                + " went away; new connections wait up to " + replaceWindow.toMillis() + " ms (replaceWindow) for a "
+                + "replacement, open ones keep " + gone.version() + " until they end or " + drainTimeout.toMillis()
+                + " ms (drainTimeout) have passed");
         whiteboard.schedule(() -> {
             if (holding && holdGeneration == generation) {
                 holding = false;
@@ -443,8 +446,11 @@ final class Endpoint implements EndpointMXBean {
             serverProvider = null;
             unuse(bound);
             bound = null;
-            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + " cannot listen on "
-                    + address.getHostString() + ":" + address.getPort() + ": " + cause.getMessage());
+            // The transport's error names the address already ("cannot listen on H:P: why").
+            String where = Addresses.hostAndPort(address.getHostString(), address.getPort());
+            String why = String.valueOf(cause.getMessage());
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + ": "
+                    + (why.contains(where) ? why : "cannot listen on " + where + ": " + why));
             return;
         }
         if (whiteboard.isRemoved(this)) {
@@ -461,8 +467,8 @@ final class Endpoint implements EndpointMXBean {
         set(EndpointState.LISTENING, EndpointDTO.FAILURE_REASON_NONE, "");
         for (InetSocketAddress a : addresses()) {
             // The configured host: a wildcard bound dual-stack reads back as [::].
-            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + address.getHostString() + ":"
-                    + a.getPort() + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
+            whiteboard.logger().log(Level.INFO, "listening " + transport + " " + Addresses.hostAndPort(
+                    address.getHostString(), a.getPort()) + " " + bound.name() + " " + bound.version() + " (endpoint " + name + ")");
         }
         reconcile(); // things may have changed while starting
     }
@@ -482,22 +488,32 @@ final class Endpoint implements EndpointMXBean {
         bound = to;
         releaseAfterDrain(from);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": new connections get " + to.name() + " " + to.version()
-                + " (was " + from.version() + "); open connections finish within " + drainTimeout.toMillis() + " ms");
+                + " (was " + from.version() + "); open ones keep " + from.version() + " until they end or "
+                + drainTimeout.toMillis() + " ms (drainTimeout) have passed");
         whiteboard.changed();
         drainOldConnections(s, generation);
     }
 
     private void drain(ProtocolEntry gone) {
-        set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_PROTOCOL_GONE, "endpoint " + name + ": protocol "
-                + gone.name() + " " + gone.version()
-                + " went away; connections finish within " + drainTimeout.toMillis() + " ms");
-        whiteboard.logger().log(Level.INFO, status.message());
         if (datagramServer != null) {
+            set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_PROTOCOL_GONE, "endpoint " + name + ": protocol "
+                    + gone.name() + " " + gone.version() + " went away; " + where() + " closed");
+            whiteboard.logger().log(Level.INFO, status.message());
             datagramServer.close();
             whiteboard.submit(this::drained);
             return;
         }
-        server.close(drainTimeout).whenComplete((v, e) -> whiteboard.submit(this::drained));
+        // Open connections keep their protocol as on an upgrade: they were opened before the
+        // protocol went away and end by themselves or at the drain timeout, not at once.
+        set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_PROTOCOL_GONE, "endpoint " + name + ": protocol "
+                + gone.name() + " " + gone.version() + " went away" + (replaceWindow.isZero() ? "" : " and no "
+                        + "replacement came within " + replaceWindow.toMillis() + " ms (replaceWindow)") + "; "
+                + where() + " closed, " + server.counters().open() + " open connection(s) end by "
+                + "themselves or are closed " + drainTimeout.toMillis() + " ms (drainTimeout) after it went");
+        whiteboard.logger().log(Level.INFO, status.message());
+        server.drain(replaceWindow.isZero() ? drainTimeout : drainTimeout.minus(replaceWindow).isNegative()
+                ? Duration.ZERO : drainTimeout.minus(replaceWindow))
+                .whenComplete((v, e) -> whiteboard.submit(this::drained));
     }
 
     private void drained() {
@@ -578,9 +594,11 @@ final class Endpoint implements EndpointMXBean {
             if (message.isEmpty()) {
                 return;
             }
-            if (newState == EndpointState.FAILED) {
+            // A missing transport is said only if it lasts, as a wait is: at start and stop the
+            // transports come after and go before the endpoints, and that is no news.
+            if (newState == EndpointState.FAILED && failure != EndpointDTO.FAILURE_REASON_NO_TRANSPORT) {
                 whiteboard.logger().log(Level.WARNING, message);
-            } else if (newState == EndpointState.WAITING) {
+            } else if (newState == EndpointState.WAITING || newState == EndpointState.FAILED) {
                 whiteboard.schedule(() -> {
                     if (status == next && !whiteboard.isRemoved(this)) {
                         whiteboard.logger().log(Level.WARNING, message + " (waiting since "
@@ -623,7 +641,8 @@ final class Endpoint implements EndpointMXBean {
         EndpointDTO dto = new EndpointDTO();
         dto.name = name;
         dto.transport = String.valueOf(transport);
-        dto.addresses = addresses().stream().map(a -> configuredHost() + ":" + a.getPort()).toArray(String[]::new);
+        dto.addresses = addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort()))
+                .toArray(String[]::new);
         dto.state = now.state();
         dto.failureReason = now.failure();
         dto.failureMessage = now.message();
@@ -637,6 +656,12 @@ final class Endpoint implements EndpointMXBean {
         dto.bytesSent = c.bytesSent();
         dto.protocolMetrics = protocolMetrics(b);
         return dto;
+    }
+
+    /** The bound addresses, for the log. */
+    private String where() {
+        return String.join(", ", addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort()))
+                .toList());
     }
 
     /** The configured host, as written: a wildcard bound dual-stack would read back as [::]. */
@@ -689,7 +714,8 @@ final class Endpoint implements EndpointMXBean {
 
     @Override
     public String getAddresses() {
-        return addresses().toString();
+        return String.join(", ", addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort()))
+                .toList());
     }
 
     @Override

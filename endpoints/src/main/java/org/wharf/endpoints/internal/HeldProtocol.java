@@ -96,6 +96,13 @@ final class HeldProtocol implements Protocol {
         });
     }
 
+    /** For logs: the protocol it was handed to, else that it is still held. */
+    @Override
+    public String toString() {
+        Protocol t = target;
+        return t == null ? "(none: held for a protocol to come)" : t.getClass().getName();
+    }
+
     /** No protocol came: the connection is closed. */
     void close() {
         transport.close();

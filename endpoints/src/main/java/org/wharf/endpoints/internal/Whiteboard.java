@@ -33,6 +33,7 @@ import org.wharf.protocol.api.BaseProtocolFactory;
 import org.wharf.protocol.api.DatagramProtocolFactory;
 import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.ProtocolFactory;
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.DatagramTransportProvider;
 import org.wharf.transport.api.ExtraInfo;
 import org.wharf.transport.api.Settings;
@@ -443,11 +444,7 @@ public final class Whiteboard implements EndpointRuntime {
 
     /** One way to print an address: {@code host:port}, the host as a literal IP. */
     static String hostAndPort(java.net.SocketAddress address) {
-        if (address instanceof java.net.InetSocketAddress a) {
-            String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
-        }
-        return String.valueOf(address);
+        return Addresses.text(address);
     }
 
     // ---- JMX ----

@@ -27,6 +27,7 @@ import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.tck.Await;
+import org.wharf.transport.tck.Peers;
 
 /**
  * Back-pressure of the request cycle and of {@link MessageProtocol} over real sockets: a
@@ -142,7 +143,7 @@ class BackPressureOverTcpTest {
         int port = ((InetSocketAddress) listener.localAddress()).getPort();
         long bound = WriteBufferLimits.DEFAULT.high() + ANSWER;
 
-        stalled = new ProcessBuilder("python3", "-c", STALLED_CLIENT, String.valueOf(port), String.valueOf(REQUESTS))
+        stalled = Peers.process("python3", "-c", STALLED_CLIENT, String.valueOf(port), String.valueOf(REQUESTS))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader said = new BufferedReader(new InputStreamReader(stalled.getInputStream(), StandardCharsets.UTF_8));
         assertEquals("sent", said.readLine(), "the stalled client sent its requests");
@@ -158,7 +159,7 @@ class BackPressureOverTcpTest {
 
         // Another client is answered meanwhile, by the same (only) loop thread.
         long started = System.nanoTime();
-        Process other = new ProcessBuilder("nc", "-N", "127.0.0.1", String.valueOf(port))
+        Process other = Peers.process("nc", "-N", "127.0.0.1", String.valueOf(port))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         other.getOutputStream().write("other\n".getBytes(StandardCharsets.US_ASCII));
         other.getOutputStream().close();

@@ -19,6 +19,7 @@ import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.tck.Await;
+import org.wharf.transport.tck.Peers;
 
 /**
  * An HTTP server on a real NIO TCP endpoint (an ephemeral loopback port, one loop thread), and
@@ -86,7 +87,7 @@ final class RealServer implements AutoCloseable {
 
     /** Starts a client process; it is killed when the server closes, if still running. */
     Process start(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = Peers.process(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         processes.add(p);
         return p;
     }

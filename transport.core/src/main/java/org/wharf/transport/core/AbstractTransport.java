@@ -256,7 +256,7 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
                 p.connectionLost(cause);
             } catch (Throwable e) {
                 rethrowIfFatal(e);
-                LOG.log(Level.WARNING, "protocol " + p.getClass().getName() + " of " + this
+                LOG.log(Level.WARNING, "protocol " + describe(p) + " of " + this
                         + " failed in connectionLost: " + e, e);
             }
         };
@@ -375,10 +375,28 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     protected final void callbackFailed(String callback, Throwable error) {
         rethrowIfFatal(error);
         P p = protocol;
-        String name = p == null ? "(none)" : p.getClass().getName();
+        String name = p == null ? "(none)" : describe(p);
         FAILURES.log(Level.WARNING, name + "/" + callback + "/" + error.getClass().getName(), () -> "protocol " + name
                 + " of " + this + " failed in " + callback + "; connection aborted: " + error, error);
         abort(error);
+    }
+
+    /**
+     * How logs name a protocol: by its {@code toString} if it has one of its own (a wrapper such
+     * as an endpoint's says which protocol it wraps and where), else by its class name.
+     *
+     * @param protocol the protocol
+     * @return its name
+     */
+    public static String describe(Object protocol) {
+        try {
+            if (protocol.getClass().getMethod("toString").getDeclaringClass() != Object.class) {
+                return protocol.toString();
+            }
+        } catch (NoSuchMethodException | RuntimeException e) {
+            // a toString that cannot be looked up or fails: the class name says enough
+        }
+        return protocol.getClass().getName();
     }
 
     /**

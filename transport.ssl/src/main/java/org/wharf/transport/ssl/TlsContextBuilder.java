@@ -61,6 +61,7 @@ public final class TlsContextBuilder {
     private final List<Store> trustStores = new ArrayList<>();
     private boolean trustSystem;
     private boolean trustAll;
+    private String provider;
 
     private TlsContextBuilder() {
     }
@@ -163,6 +164,19 @@ public final class TlsContextBuilder {
     }
 
     /**
+     * Builds the context from a named JCA provider instead of the JVM's default, such as
+     * {@code Conscrypt} (BoringSSL; found when org.conscrypt:conscrypt-openjdk-uber is beside
+     * Wharf) or one installed in {@link java.security.Security}.
+     *
+     * @param name the provider's name; {@code null} for the JVM's default
+     * @return this builder
+     */
+    public TlsContextBuilder provider(String name) {
+        provider = name;
+        return this;
+    }
+
+    /**
      * The files this context is built from, for watching.
      *
      * @return the files
@@ -216,7 +230,8 @@ public final class TlsContextBuilder {
                 }
             }
             KeyManager[] keyManagers = entries.isEmpty() ? null : new KeyManager[] {new SniKeyManager(entries)};
-            SSLContext context = SSLContext.getInstance("TLS");
+            SSLContext context = provider == null ? SSLContext.getInstance("TLS")
+                    : SSLContext.getInstance("TLS", org.wharf.transport.ssl.internal.SecurityProviders.named(provider));
             context.init(keyManagers, trustManagers(), null);
             return context;
         } catch (GeneralSecurityException e) {
@@ -244,7 +259,12 @@ public final class TlsContextBuilder {
             return new TrustManager[] {new TrustEverything()};
         }
         if (trustedPem.isEmpty() && trustStores.isEmpty()) {
-            return null; // the JDK's default trust
+            if (provider == null) {
+                return null; // the JDK's default trust
+            }
+            TrustManagerFactory system = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            system.init((KeyStore) null);
+            return org.wharf.transport.ssl.internal.Tls13AuthType.wrap(system.getTrustManagers());
         }
         KeyStore trusted = KeyStore.getInstance("PKCS12");
         try {
@@ -280,7 +300,8 @@ public final class TlsContextBuilder {
         }
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(trusted);
-        return factory.getTrustManagers();
+        return provider == null ? factory.getTrustManagers()
+                : org.wharf.transport.ssl.internal.Tls13AuthType.wrap(factory.getTrustManagers());
     }
 
     private static KeyStore load(Store s) {

@@ -28,6 +28,8 @@ import org.wharf.transport.api.TlsOptions;
  * <tr><td>{@value #SERVER_NAME}</td><td>client: the host name to send (SNI) and verify</td></tr>
  * <tr><td>{@value #HANDSHAKE_TIMEOUT}</td><td>milliseconds</td></tr>
  * <tr><td>{@value #RELOAD_INTERVAL}</td><td>milliseconds between looks at the files (default 1000)</td></tr>
+ * <tr><td>{@value #PROVIDER}</td><td>the JCA provider of the engine, such as {@code Conscrypt} (BoringSSL,
+ *     when org.conscrypt:conscrypt-openjdk-uber is beside Wharf); the JVM's default without</td></tr>
  * </table>
  */
 public final class TlsProperties {
@@ -64,6 +66,8 @@ public final class TlsProperties {
     public static final String HANDSHAKE_TIMEOUT = "tls.handshakeTimeout";
     /** Milliseconds between looks at the files for changes. */
     public static final String RELOAD_INTERVAL = "tls.reloadInterval";
+    /** Property: the JCA provider of the TLS engine, such as {@code Conscrypt}; the JVM's default without. */
+    public static final String PROVIDER = "tls.provider";
 
     private TlsProperties() {
     }
@@ -110,6 +114,7 @@ public final class TlsProperties {
         if (truststore.isPresent()) {
             builder.trustStore(file(TRUSTSTORE, truststore.get()), password(settings, TRUSTSTORE_PASSWORD));
         }
+        settings.text(PROVIDER).ifPresent(builder::provider);
         boolean verify = settings.flag(VERIFY, true);
         if (!verify) {
             builder.trustAll();
@@ -143,8 +148,8 @@ public final class TlsProperties {
         List<String> known = List.of(options.context().get().getSupportedSSLParameters().getCipherSuites());
         for (String suite : ciphers) {
             if (!known.contains(suite)) {
-                throw Settings.wrong(CIPHERS, String.join(",", ciphers), suite + " is not a cipher suite this JVM's TLS "
-                        + "provider supports (standard names, such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
+                throw Settings.wrong(CIPHERS, String.join(",", ciphers), suite + " is not a cipher suite the TLS provider "
+                        + options.context().get().getProvider().getName() + " supports (standard names, such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
             }
         }
         return ciphers;

@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.wharf.transport.tck.Peers;
+
 /** Runs the real {@code openssl} command as a peer. */
 final class OpenSsl {
 
@@ -28,11 +30,19 @@ final class OpenSsl {
     static Result run(java.nio.file.Path dir, byte[] input, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("openssl"));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).start();
+        Process p = Peers.process(command).directory(dir.toFile()).start();
         CompletableFuture<byte[]> out = drain(p.getInputStream());
         CompletableFuture<byte[]> err = drain(p.getErrorStream());
-        p.getOutputStream().write(input);
-        p.getOutputStream().close();
+        try {
+            p.getOutputStream().write(input);
+            p.getOutputStream().close();
+        } catch (IOException exited) {
+            // It ended before reading its input (a refused handshake, under load): its exit
+            // status and output say why; only a live process that refuses input is a failure.
+            if (p.isAlive()) {
+                throw exited;
+            }
+        }
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(String.join(" ", command) + " did not finish within 60 s");
@@ -52,7 +62,7 @@ final class OpenSsl {
         Interactive(java.nio.file.Path dir, String... args) throws IOException {
             List<String> command = new ArrayList<>(List.of("openssl"));
             command.addAll(List.of(args));
-            process = new ProcessBuilder(command).directory(dir.toFile()).start();
+            process = Peers.process(command).directory(dir.toFile()).start();
             outDone = pump(process.getInputStream(), out);
             errDone = pump(process.getErrorStream(), err);
         }
@@ -132,7 +142,7 @@ final class OpenSsl {
     static Server server(java.nio.file.Path dir, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("openssl", "s_server", "-accept", "127.0.0.1:0"));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).start();
+        Process p = Peers.process(command).directory(dir.toFile()).start();
         CompletableFuture<byte[]> err = drain(p.getErrorStream());
         InputStream out = p.getInputStream();
         StringBuilder seen = new StringBuilder();

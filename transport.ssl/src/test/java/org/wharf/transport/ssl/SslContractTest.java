@@ -24,12 +24,18 @@ class SslContractTest extends StreamTransportContract {
 
     @BeforeAll
     static void start() throws Exception {
+        start(null);
+    }
+
+    /** Both sides' contexts from the named JCA provider ({@code null}: the JVM's). */
+    static void start(String provider) throws Exception {
         TestPki pki = TestPki.create();
         // Handshakes of a thousand connections at once queue for two cores: the contract is
         // about the transport, not how fast this machine signs, so they get a minute.
-        server = TlsOptions.of(TlsContextBuilder.create().certificate(pki.file("server.pem"), pki.file("server.key"))
-                .build()).withHandshakeTimeout(java.time.Duration.ofSeconds(60));
-        client = TlsOptions.of(TlsContextBuilder.create().trustCertificates(pki.file("ca.pem")).build())
+        server = TlsOptions.of(TlsContextBuilder.create().provider(provider)
+                .certificate(pki.file("server.pem"), pki.file("server.key")).build())
+                .withHandshakeTimeout(java.time.Duration.ofSeconds(60));
+        client = TlsOptions.of(TlsContextBuilder.create().provider(provider).trustCertificates(pki.file("ca.pem")).build())
                 .withHandshakeTimeout(java.time.Duration.ofSeconds(60));
         group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024, NioSettings.DEFAULT.writeBufferLimits()));
         resolver = new Resolver();

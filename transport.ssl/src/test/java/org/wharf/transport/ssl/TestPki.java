@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.wharf.transport.tck.Peers;
+
 /**
  * A throwaway PKI made by the real {@code openssl} (and {@code keytool}) for each test run:
  * a CA, server certificates for localhost (RSA and EC), one for another host name (SNI), a
@@ -104,7 +106,7 @@ public final class TestPki {
     }
 
     private void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process p = Peers.process(command).directory(dir.toFile()).redirectErrorStream(true).start();
         p.getOutputStream().close();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

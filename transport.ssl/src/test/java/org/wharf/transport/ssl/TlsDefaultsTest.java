@@ -31,6 +31,7 @@ import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.TlsError;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.tck.RecordingProtocol;
+import org.wharf.transport.tck.Peers;
 
 /**
  * The TLS a server gets from its configuration ({@link TlsProperties}) when it says nothing
@@ -194,7 +195,7 @@ class TlsDefaultsTest {
 
     /** Runs a scanner to its end within {@code seconds}; its output (stdout and stderr). */
     private static String run(int seconds, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = Peers.process(command).redirectErrorStream(true).start();
         p.getOutputStream().close();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
             try {

@@ -40,6 +40,7 @@ import org.wharf.transport.nio.internal.NioSettings;
 import org.wharf.transport.nio.internal.NioUdpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.tck.Await;
+import org.wharf.transport.tck.Peers;
 
 /**
  * The datagram echo on a real UDP socket, with real senders: forged datagrams whose source
@@ -271,7 +272,7 @@ class DatagramEchoTest {
 
     private static void forge(String source, int sourcePort, String target, int targetPort, String payload)
             throws Exception {
-        Process python = new ProcessBuilder("python3", "-c", FORGE, source, Integer.toString(sourcePort), target,
+        Process python = Peers.process("python3", "-c", FORGE, source, Integer.toString(sourcePort), target,
                 Integer.toString(targetPort), payload).redirectErrorStream(true).start();
         String out = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(python.waitFor(30, TimeUnit.SECONDS), "python3 did not finish");

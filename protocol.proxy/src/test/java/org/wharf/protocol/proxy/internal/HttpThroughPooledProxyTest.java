@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.wharf.transport.tck.Peers;
 
 /**
  * A real nginx behind a pooled HTTP route: complete exchanges (fixed length, chunked, HEAD,
@@ -67,7 +68,7 @@ class HttpThroughPooledProxyTest {
                 "    location = /status { stub_status; }",
                 "  }",
                 "}", ""));
-        nginx = new ProcessBuilder("nginx", "-p", root.toString(), "-e", root.resolve("error.log").toString(), "-c", root.resolve("nginx.conf").toString())
+        nginx = Peers.process("nginx", "-p", root.toString(), "-e", root.resolve("error.log").toString(), "-c", root.resolve("nginx.conf").toString())
                 .redirectErrorStream(true).redirectOutput(root.resolve("nginx.out").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
@@ -189,7 +190,7 @@ class HttpThroughPooledProxyTest {
     }
 
     private static String run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = Peers.process(command).redirectErrorStream(true).start();
         p.getOutputStream().close();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), command + " did not finish");

@@ -33,6 +33,7 @@ import org.wharf.transport.nio.internal.NioTcpProvider;
 import org.wharf.transport.nio.internal.Resolver;
 import org.wharf.transport.ssl.TlsContextBuilder;
 import org.wharf.transport.ssl.internal.SslTransportProvider;
+import org.wharf.transport.tck.Peers;
 
 /**
  * Real NIO and TLS transports for the proxy tests: upstream servers, proxies and clients,
@@ -51,7 +52,7 @@ final class Legs implements AutoCloseable {
 
     Legs() throws IOException, InterruptedException {
         pki = Files.createTempDirectory("wharf-proxy-test");
-        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        Process openssl = Peers.process("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                 "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
                 "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", pki.resolve("server.key").toString(), "-out",
                 pki.resolve("server.pem").toString()).redirectErrorStream(true).start();

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.wharf.transport.tck.Peers;
 
 /**
  * A real Redis server (Debian's redis-server) behind the proxy, and Redis's own clients in
@@ -37,7 +38,7 @@ class RedisThroughProxyTest {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+        redis = Peers.process("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no").redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(redis.getInputStream(), StandardCharsets.UTF_8));
         for (String line; !(line = out.readLine()).contains("Ready to accept connections");) {
@@ -237,7 +238,7 @@ class RedisThroughProxyTest {
     }
 
     private static String run(List<String> command, byte[] input) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = Peers.process(command).redirectErrorStream(true).start();
         try (java.io.OutputStream in = p.getOutputStream()) {
             if (input != null) {
                 in.write(input);

@@ -8,6 +8,7 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayDeque;
 
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.DatagramProtocol;
 import org.wharf.transport.api.DatagramTransport;
 import org.wharf.transport.api.TransportError;
@@ -68,7 +69,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
                 sender = channel.receive(buffer);
             } catch (PortUnreachableException e) {
                 if (peer != null) {
-                    error(new TransportError("port unreachable: " + peer, e));
+                    error(new TransportError("port unreachable: " + Addresses.text(peer), e));
                 }
                 continue; // an ICMP error was consumed; more datagrams may wait
             } catch (IOException e) {
@@ -202,13 +203,13 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     }
 
     private static String target(SocketAddress target) {
-        return String.valueOf(target);
+        return Addresses.text(target);
     }
 
 
 
     @Override
     public String toString() {
-        return "udp " + local + (peer == null ? "" : " <-> " + peer);
+        return "udp " + Addresses.text(local) + (peer == null ? "" : " <-> " + Addresses.text(peer));
     }
 }

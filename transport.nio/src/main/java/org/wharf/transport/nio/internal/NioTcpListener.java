@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
@@ -159,7 +160,7 @@ final class NioTcpListener implements Listener, Selectable {
 
     @Override
     public String toString() {
-        return "tcp listener " + address;
+        return "tcp listener " + Addresses.text(address);
     }
 
     private void closeQuietly(SocketChannel channel) {

@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.Connected;
 import org.wharf.transport.api.ConnectionRefusedError;
@@ -86,7 +87,7 @@ public final class NioTcpProvider implements StreamTransportProvider {
                     result.complete(listener);
                 } catch (IOException e) {
                     close(bound);
-                    result.completeExceptionally(new TransportError("cannot listen on " + address + ": " + e.getMessage(), e));
+                    result.completeExceptionally(new TransportError("cannot listen on " + describe(address) + ": " + e.getMessage(), e));
                 }
             });
         } catch (IOException | RuntimeException e) {
@@ -123,7 +124,7 @@ public final class NioTcpProvider implements StreamTransportProvider {
     }
 
     static String describe(InetSocketAddress a) {
-        return a.getHostString() + ":" + a.getPort();
+        return Addresses.text(a);
     }
 
     private static void close(java.nio.channels.Channel channel) {

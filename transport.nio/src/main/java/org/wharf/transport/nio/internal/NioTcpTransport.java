@@ -7,6 +7,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 
+import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
@@ -118,7 +119,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             try {
                 n = channel.read(buffer);
             } catch (IOException e) {
-                abortNow(new TransportError("read from " + peer + " failed: " + e.getMessage(), e));
+                abortNow(new TransportError("read from " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
                 return;
             }
             if (n > 0) {
@@ -210,7 +211,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             }
         } catch (IOException e) {
             outbound.count(-total);
-            abortNow(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+            abortNow(new TransportError("write to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
             return false;
         } finally {
             bytesSent += total;
@@ -231,7 +232,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         try {
             channel.shutdownOutput();
         } catch (IOException e) {
-            abortNow(new TransportError("half-close to " + peer + " failed: " + e.getMessage(), e));
+            abortNow(new TransportError("half-close to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
             return;
         }
         if (inputEnded) {
@@ -364,7 +365,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                 sent = channel.write(data);
             } catch (IOException e) {
                 uncount(counted, before);
-                abortNow(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+                abortNow(new TransportError("write to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
                 return;
             }
             bytesSent += sent;
@@ -414,7 +415,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             bytesSent += channel.write(data);
             return true;
         } catch (IOException e) {
-            abortNow(new TransportError("write to " + peer + " failed: " + e.getMessage(), e));
+            abortNow(new TransportError("write to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
             return false;
         }
     }
@@ -448,6 +449,6 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
 
     @Override
     public String toString() {
-        return "tcp " + local + " <-> " + peer;
+        return "tcp " + Addresses.text(local) + " <-> " + Addresses.text(peer);
     }
 }

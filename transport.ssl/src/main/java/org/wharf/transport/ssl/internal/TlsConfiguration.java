@@ -64,6 +64,11 @@ import org.osgi.service.metatype.annotations.Option;
             + "suites with ECDHE (no CBC).")
     String[] tls_ciphers();
 
+    @AttributeDefinition(name = "TLS provider", required = false, description = "The JCA provider of the TLS "
+            + "engine, such as Conscrypt (BoringSSL: install org.conscrypt:conscrypt-openjdk-uber beside Wharf); "
+            + "empty for the JVM's own.")
+    String tls_provider();
+
     @AttributeDefinition(name = "ALPN protocols", required = false, description = "Application protocols, preferred first.")
     String[] tls_alpn();
 

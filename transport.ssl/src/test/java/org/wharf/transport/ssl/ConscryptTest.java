@@ -1,0 +1,87 @@
+package org.wharf.transport.ssl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.wharf.transport.api.Listener;
+import org.wharf.transport.api.TlsOptions;
+
+/** tls.provider = Conscrypt: BoringSSL serves the real openssl, chosen by a property. */
+class ConscryptTest {
+
+    private static TestPki pki;
+    private static TlsFixture fixture;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pki = TestPki.create();
+        fixture = new TlsFixture(pki);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        fixture.close();
+    }
+
+    private static TlsOptions conscryptServer() {
+        return TlsProperties.options(Map.of(TlsProperties.CERTIFICATE, pki.file("server.pem").toString(),
+                TlsProperties.KEY, pki.file("server.key").toString(), TlsProperties.PROVIDER, "Conscrypt"))
+                .withApplicationProtocols(List.of("h2", "http/1.1"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"-tls1_2, TLSv1.2", "-tls1_3, TLSv1.3"})
+    void aServerOnConscryptEchoesToOpensslWithAlpnAndSni(String flag, String protocol) throws Exception {
+        TlsOptions tls = conscryptServer();
+        assertEquals("Conscrypt", tls.context().get().getProvider().getName());
+        byte[] input = TlsFixture.lines(2000);
+        BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(input.length), made);
+        try {
+            OpenSsl.Result r = OpenSsl.run(pki.dir, input, "s_client", "-connect", "127.0.0.1:"
+                    + listener.localAddress().getPort(), flag, "-CAfile", "ca.pem", "-verify_return_error",
+                    "-verify_hostname", "localhost", "-servername", "localhost", "-alpn", "http/1.1", "-quiet",
+                    "-nocommands");
+            assertEquals(0, r.exit(), r.err());
+            assertArrayEquals(input, r.out(), "byte-exact echo through openssl s_client");
+            TlsFixture.Echo echo = TlsFixture.take(made);
+            assertEquals(protocol, echo.protocol);
+            assertEquals("http/1.1", echo.alpn, "ALPN negotiated by BoringSSL");
+        } finally {
+            listener.close();
+        }
+    }
+
+    @Test
+    void aServerOnConscryptOffersOnlyTheAeadDefaults() throws Exception {
+        Listener listener = fixture.listen(conscryptServer(), () -> new TlsFixture.Echo(1), new LinkedBlockingQueue<>());
+        try {
+            OpenSsl.Result cbc = OpenSsl.run(pki.dir, new byte[0], "s_client", "-connect", "127.0.0.1:"
+                    + listener.localAddress().getPort(), "-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA", "-quiet");
+            assertTrue(cbc.exit() != 0, "a CBC suite is refused: " + cbc.err());
+        } finally {
+            listener.close();
+        }
+    }
+
+    @Test
+    void anUnknownProviderFailsTheConfigurationNamingPropertyAndValue() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TlsProperties.options(Map.of(
+                TlsProperties.CERTIFICATE, pki.file("server.pem").toString(), TlsProperties.KEY,
+                pki.file("server.key").toString(), TlsProperties.PROVIDER, "BouncyCastleJSSE")));
+        assertTrue(e.getMessage().contains("tls.provider = 'BouncyCastleJSSE'"), e.getMessage());
+        assertTrue(e.getMessage().contains("SunJSSE"), "names the providers there are: " + e.getMessage());
+    }
+}
