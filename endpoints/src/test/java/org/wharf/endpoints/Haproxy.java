@@ -53,7 +53,7 @@ final class Haproxy implements AutoCloseable {
         ports = List.copyOf(chosen);
         Path file = dir.resolve("haproxy.cfg");
         Files.writeString(file, cfg, StandardCharsets.UTF_8);
-        process = new ProcessBuilder("haproxy", "-db", "-f", file.toString()).redirectErrorStream(true)
+        process = org.wharf.transport.tck.Peers.process("haproxy", "-db", "-f", file.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         // HAProxy binds every frontend before it serves any: one answering is enough, and the

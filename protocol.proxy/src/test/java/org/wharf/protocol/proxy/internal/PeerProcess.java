@@ -21,7 +21,9 @@ final class PeerProcess implements AutoCloseable {
 
     PeerProcess(Path dir, String name, List<String> command, int port) throws IOException, InterruptedException {
         log = dir.resolve(name + ".log");
-        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // Daemons (haproxy, nginx) are in /usr/sbin, which a user's PATH may lack: Peers finds them.
+        process = org.wharf.transport.tck.Peers.process(command).redirectErrorStream(true).redirectOutput(log.toFile())
+                .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!accepts(port)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {

@@ -34,7 +34,7 @@ import org.wharf.protocol.api.ProtocolContext;
 
 /**
  * A route that sends the PROXY protocol upstream, against a real HAProxy ({@code accept-proxy})
- * and a real nginx ({@code proxy_protocol}) that answer with the client address they were
+ * and a real nginx (HTTP, {@code listen ... proxy_protocol}) that answer with the client address they were
  * given; and Wharf between two balancers, passing on the client a PROXY header gave it.
  */
 class UpstreamProxyProtocolTest {
@@ -76,18 +76,19 @@ class UpstreamProxyProtocolTest {
                 haproxyPort);
         nginxPort = PeerProcess.freePort();
         Files.writeString(dir.resolve("nginx.conf"), """
-                load_module /usr/lib/nginx/modules/ngx_stream_module.so;
                 daemon off;
                 pid %s;
                 error_log stderr;
                 events { worker_connections 64; }
-                stream {
+                http {
+                  access_log off;
+                  client_body_temp_path %s;
                   server {
                     listen 127.0.0.1:%d proxy_protocol;
-                    return "client=$proxy_protocol_addr:$proxy_protocol_port\\n";
+                    location / { return 200 "client=$proxy_protocol_addr:$proxy_protocol_port\\n"; }
                   }
                 }
-                """.formatted(dir.resolve("nginx.pid"), nginxPort));
+                """.formatted(dir.resolve("nginx.pid"), dir.resolve("nginx-body"), nginxPort));
         nginx = new PeerProcess(dir, "nginx", List.of("nginx", "-p", dir.toString(), "-c",
                 dir.resolve("nginx.conf").toString()), nginxPort);
     }
@@ -128,8 +129,8 @@ class UpstreamProxyProtocolTest {
     void nginxBehindAV2RouteSeesTheClient() throws Exception {
         Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + nginxPort,
                 Route.SEND_PROXY_PROTOCOL, "v2"));
-        String[] r = request(CLIENT, proxy.address(), "").split("\\|");
-        assertEquals("client=127.0.0.7:" + r[1] + "\n", r[0]);
+        String[] r = request(CLIENT, proxy.address(), "GET / HTTP/1.0\r\n\r\n").split("\\|");
+        assertTrue(r[0].startsWith("HTTP/1.1 200") && r[0].endsWith("\r\n\r\nclient=127.0.0.7:" + r[1] + "\n"), r[0]);
     }
 
     @Test
@@ -179,8 +180,8 @@ class UpstreamProxyProtocolTest {
                 .protocol(() -> factory.newProtocol(context)).start());
         try {
             String[] r = request(ip("127.0.0.1"), gateway.addresses().get(0),
-                    "PROXY TCP4 192.0.2.44 192.0.2.1 5555 443\r\n").split("\\|");
-            assertEquals("client=192.0.2.44:5555\n", r[0]);
+                    "PROXY TCP4 192.0.2.44 192.0.2.1 5555 443\r\nGET / HTTP/1.0\r\n\r\n").split("\\|");
+            assertTrue(r[0].endsWith("\r\n\r\nclient=192.0.2.44:5555\n"), r[0]);
         } finally {
             Legs.await(gateway.close(Duration.ZERO));
         }
