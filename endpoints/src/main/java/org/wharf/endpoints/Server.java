@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -30,11 +31,14 @@ import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.RequestCounters;
 import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.ExtraInfo;
+import org.wharf.transport.api.Histogram;
 import org.wharf.transport.api.ListenOptions;
 import org.wharf.transport.api.Listener;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.Transport;
+import org.wharf.transport.api.TransportError;
+import org.wharf.transport.api.TransportObserver;
 
 /**
  * A server: listens on one or more addresses over a stream transport (tcp, ssl) and serves
@@ -70,7 +74,17 @@ public final class Server {
     private final Set<Admission> waiting = ConcurrentHashMap.newKeySet();
     private final AtomicInteger slots = new AtomicInteger();
     private final LongAdder sessions = new LongAdder();
-    private final LongAdder rejected = new LongAdder();
+    /** Refusals by reason: the known ones from the start, so an exposition shows them at zero. */
+    private final Map<String, LongAdder> refused = new ConcurrentHashMap<>(Map.of(ServerCounters.REFUSED_LIMIT,
+            new LongAdder(), ServerCounters.REFUSED_TLS, new LongAdder()));
+    private final Map<String, LongAdder> closedBy = new ConcurrentHashMap<>(Map.of(
+            ServerCounters.CLOSED_NORMAL, new LongAdder(), ServerCounters.CLOSED_IDLE, new LongAdder(),
+            ServerCounters.CLOSED_SHUTDOWN, new LongAdder(), ServerCounters.CLOSED_ERROR, new LongAdder(),
+            ServerCounters.CLOSED_PROTOCOL, new LongAdder()));
+    private final Histogram connectionDurations = Histogram.ofDurations();
+    private final Histogram handshakeDurations = Histogram.ofDurations();
+    private final Histogram requestDurations = Histogram.ofDurations();
+    private final Map<String, LongAdder> handshakeFailures = new ConcurrentHashMap<>();
     private final AtomicLong closedBytesReceived = new AtomicLong();
     private final AtomicLong closedBytesSent = new AtomicLong();
     private final RequestCounters requests = new RequestCounters();
@@ -86,7 +100,48 @@ public final class Server {
     private Server(Builder config) {
         this.config = config;
         this.current = new Current(config.factory, 0);
-        this.hooks = ConnectionHooks.all(requests, config.requestHooks);
+        this.hooks = config.requestHooks == ConnectionHooks.NONE ? new Counting()
+                : ConnectionHooks.all(new Counting(), config.requestHooks);
+    }
+
+    /**
+     * The server's own hooks, one object on every event of a request-cycle connection (one
+     * call less per event than combining two): the counters, and each request's latency from
+     * its first byte to its end.
+     */
+    private final class Counting implements ConnectionHooks {
+        @Override
+        public void connectionMade(org.wharf.protocol.api.Connection connection) {
+            requests.connectionMade(connection);
+        }
+
+        @Override
+        public void connectionLost(org.wharf.protocol.api.Connection connection, Throwable cause) {
+            requests.connectionLost(connection, cause);
+        }
+
+        @Override
+        public void postRequest(org.wharf.protocol.api.Connection connection,
+                org.wharf.protocol.api.ProtocolConsumer consumer) {
+            requests.postRequest(connection, consumer);
+            requestDurations.record(System.nanoTime() - connection.requestStarted());
+        }
+
+        @Override
+        public void preRequest(org.wharf.protocol.api.Connection connection,
+                org.wharf.protocol.api.ProtocolConsumer consumer) {
+            requests.preRequest(connection, consumer);
+        }
+
+        @Override
+        public void dataReceived(org.wharf.protocol.api.Connection connection, int bytes) {
+            requests.dataReceived(connection, bytes);
+        }
+
+        @Override
+        public void dataProcessed(org.wharf.protocol.api.Connection connection, int bytes) {
+            requests.dataProcessed(connection, bytes);
+        }
     }
 
     /**
@@ -186,7 +241,23 @@ public final class Server {
             in += t.bytes(ExtraInfo.BYTES_RECEIVED);
             out += t.bytes(ExtraInfo.BYTES_SENT);
         }
-        return new ServerCounters(sessions.sum(), open.size(), rejected.sum(), requests.requests(), in, out);
+        return new ServerCounters(sessions.sum(), open.size(), requests.requests(), in, out, sums(refused),
+                sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(), sums(handshakeFailures),
+                config.budget.used(), config.budget.limit(), requestDurations.snapshot());
+    }
+
+    private static Map<String, Long> sums(Map<String, LongAdder> counters) {
+        Map<String, Long> result = new java.util.TreeMap<>();
+        counters.forEach((k, v) -> result.put(k, v.sum()));
+        return result;
+    }
+
+    /**
+     * Counts a refused connection. Reasons are a small fixed set (the {@code REFUSED_*}
+     * constants of {@link ServerCounters}): they become a metric's label.
+     */
+    private void refuse(String reason) {
+        refused.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
 
     /**
@@ -255,7 +326,8 @@ public final class Server {
     private CompletionStage<Server> start() {
         List<CompletableFuture<Listener>> binds = new ArrayList<>();
         for (InetSocketAddress address : config.addresses) {
-            binds.add(config.provider.listen(address, config.options, this::newProtocol).toCompletableFuture());
+            binds.add(config.provider.listen(address, config.options.withObserver(observer(config.options.observer())),
+                    this::newProtocol).toCompletableFuture());
         }
         return CompletableFuture.allOf(binds.toArray(CompletableFuture[]::new)).handle((v, error) -> {
             synchronized (listeners) {
@@ -275,13 +347,31 @@ public final class Server {
         });
     }
 
+    /** Hears the TLS handshakes of accepted connections (a failed one made no protocol: a refusal), then the caller's observer. */
+    private TransportObserver observer(TransportObserver next) {
+        return new TransportObserver() {
+            @Override
+            public void handshakeCompleted(long nanos) {
+                handshakeDurations.record(nanos);
+                next.handshakeCompleted(nanos);
+            }
+
+            @Override
+            public void handshakeFailed(long nanos, String cause) {
+                handshakeFailures.computeIfAbsent(cause, c -> new LongAdder()).increment();
+                refuse(ServerCounters.REFUSED_TLS);
+                next.handshakeFailed(nanos, cause);
+            }
+        };
+    }
+
     private Protocol newProtocol() {
         if (closing) {
             return Rejected.INSTANCE;
         }
         if (slots.incrementAndGet() > config.maxConnections) {
             slots.decrementAndGet();
-            rejected.increment();
+            refuse(ServerCounters.REFUSED_LIMIT);
             return Rejected.INSTANCE;
         }
         if (config.proxyProtocol != null || config.clientLimits != null) {
@@ -386,6 +476,8 @@ public final class Server {
         private final MemoryBudget budget;
         private volatile Transport transport;
         private IdleTimer idleTimer;
+        private long madeAt;
+        private boolean closedIdle;
 
         Tracked(Protocol protocol, int generation, MemoryBudget budget) {
             super(protocol);
@@ -401,6 +493,7 @@ public final class Server {
         @Override
         public void connectionMade(Transport t) {
             transport = t;
+            madeAt = System.nanoTime();
             open.add(this);
             sessions.increment();
             if (closing) {
@@ -425,6 +518,8 @@ public final class Server {
             if (client != null) {
                 config.clientLimits.release(client);
             }
+            connectionDurations.record(System.nanoTime() - madeAt);
+            closedBy.get(closeReason(cause)).increment();
             try {
                 config.onConnectionLost.accept(transport, cause);
                 protocol.connectionLost(cause);
@@ -432,6 +527,19 @@ public final class Server {
                 budget.close(); // what the protocol still held goes back to the endpoint
                 checkClosed();
             }
+        }
+
+        private String closeReason(Throwable cause) {
+            if (closedIdle) {
+                return ServerCounters.CLOSED_IDLE;
+            }
+            if (closing) {
+                return ServerCounters.CLOSED_SHUTDOWN;
+            }
+            if (cause == null) {
+                return ServerCounters.CLOSED_NORMAL;
+            }
+            return cause instanceof TransportError ? ServerCounters.CLOSED_ERROR : ServerCounters.CLOSED_PROTOCOL;
         }
 
         private long activity() {
@@ -451,6 +559,7 @@ public final class Server {
             LOG.log(Level.INFO, () -> "server " + config.name + ": closing "
                     + transport.extraInfo(ExtraInfo.PEER_ADDRESS).map(Addresses::text).orElse("a connection")
                     + ", idle for " + config.idleTimeout.toMillis() + " ms");
+            closedIdle = true;
             transport.close();
         }
     }

@@ -153,6 +153,19 @@ class ServerTest {
         }
         assertEquals(0, server.counters().sessions(), "no failed handshake counted as a session");
         assertEquals(0, server.counters().rejected(), "nor was any refused for lack of a slot");
+        // Each failed handshake is a refusal for TLS, counted by cause.
+        // (Counted as the connection goes, which may be a turn after the client saw its end.)
+        Loops.awaitTrue(() -> server.counters().refused().get(ServerCounters.REFUSED_TLS) == 10L,
+                "10 refusals for TLS: " + server.counters().refused());
+        ServerCounters failed = server.counters();
+        assertEquals(10L, failed.refused().get(ServerCounters.REFUSED_TLS), failed.refused().toString());
+        assertEquals(10L, failed.handshakeFailures().values().stream().mapToLong(Long::longValue).sum(),
+                failed.handshakeFailures().toString());
+        // Plain text is no TLS (protocol); the silent clients and the record announced longer
+        // than what follows wait for bytes that never come (timeout).
+        assertEquals(java.util.Map.of(org.wharf.transport.api.TransportObserver.PROTOCOL, 4L,
+                org.wharf.transport.api.TransportObserver.TIMEOUT, 6L), failed.handshakeFailures());
+        assertEquals(0, failed.handshakeDurations().count(), "no handshake completed yet");
 
         for (int i = 0; i < 3; i++) {
             RecordingProtocol good = Loops.await(ssl.connect(InetSocketAddress.createUnresolved("localhost",
@@ -163,7 +176,57 @@ class ServerTest {
             Loops.await(good.lost());
         }
         Loops.awaitTrue(() -> server.counters().open() == 0, "the good clients' slots came free");
+        ServerCounters served = server.counters();
+        assertEquals(3, served.handshakeDurations().count(), "each completed handshake timed: " + served
+                .handshakeDurations());
+        assertEquals(3, served.connectionDurations().count(), served.connectionDurations().toString());
+        assertEquals(10L, served.handshakeFailures().values().stream().mapToLong(Long::longValue).sum(),
+                "a completed handshake is no failure: " + served.handshakeFailures());
         Loops.await(server.close(Duration.ZERO).toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS));
+    }
+
+    @Test
+    void countsRefusalsAndClosesByReasonAndHowLongConnectionsLasted() throws Exception {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new)
+                .maxConnections(1).idleTimeout(Duration.ofMillis(300)).start());
+        InetSocketAddress address = server.addresses().get(0);
+        // One served until its idle timeout, one refused meanwhile (the limit is one).
+        RecordingProtocol idle = connect(address);
+        send(idle, "hi");
+        Loops.awaitTrue(() -> idle.receivedCount() == 2, "echo");
+        RecordingProtocol over = connect(address);
+        assertNull(Loops.await(over.lost()), "over the limit: end of input");
+        Loops.await(idle.lost());
+        // One its client closes, one the server's close ends.
+        RecordingProtocol done = connect(address);
+        Loops.awaitTrue(() -> server.counters().open() == 1, "served");
+        done.transport().close();
+        Loops.await(done.lost());
+        Loops.awaitTrue(() -> server.counters().open() == 0, "closed");
+        RecordingProtocol last = connect(address);
+        Loops.awaitTrue(() -> server.counters().open() == 1, "served");
+        Loops.await(server.close(Duration.ofSeconds(1)));
+        Loops.await(last.lost());
+
+        ServerCounters c = server.counters();
+        assertEquals(1L, c.refused().get(ServerCounters.REFUSED_LIMIT), c.refused().toString());
+        assertEquals(1L, c.rejected());
+        assertEquals(java.util.Map.of(ServerCounters.CLOSED_IDLE, 1L, ServerCounters.CLOSED_NORMAL, 1L,
+                ServerCounters.CLOSED_SHUTDOWN, 1L, ServerCounters.CLOSED_ERROR, 0L, ServerCounters.CLOSED_PROTOCOL, 0L),
+                c.closed());
+        org.wharf.transport.api.Histogram.Snapshot durations = c.connectionDurations();
+        assertEquals(3, durations.count(), durations.toString());
+        // The idle one lasted its 300 ms at least: above the 250 ms bound.
+        long[] bounds = durations.upperBounds();
+        long[] counts = durations.bucketCounts();
+        long above = 0;
+        for (int i = 0; i < counts.length; i++) {
+            if (i == bounds.length || bounds[i] > 250_000_000L) {
+                above += counts[i];
+            }
+        }
+        assertTrue(above >= 1, "the idle connection lasted past 250 ms: " + durations);
+        assertTrue(durations.sum() >= 300_000_000L, "the sum counts the idle connection's 300 ms: " + durations);
     }
 
     @Test
@@ -296,6 +359,31 @@ class ServerTest {
         Loops.awaitTrue(() -> c.receivedCount() == 9, "three answers of ok\\n");
         // The answer goes out before finished() counts it, on the server's loop.
         Loops.awaitTrue(() -> server.counters().requests() == 3, "three requests counted");
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void aRequestsLatencyRunsFromItsFirstByteToItsEnd() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort())
+                .protocol(hooks -> new Connection(LineAnswer::new, hooks)).start());
+        RecordingProtocol c = connect(server.addresses().get(0));
+        send(c, "sl");
+        // A slow client: the request is half there and its clock runs (the pause is the workload).
+        java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300));
+        send(c, "ow\nfast\n");
+        Loops.awaitTrue(() -> server.counters().requests() == 2, "two requests counted");
+        org.wharf.transport.api.Histogram.Snapshot latency = server.counters().requestDurations();
+        assertEquals(2, latency.count(), latency.toString());
+        assertTrue(latency.sum() >= 300_000_000L, "the slow request took its 300 ms: " + latency);
+        long[] bounds = latency.upperBounds();
+        long[] counts = latency.bucketCounts();
+        long slow = 0;
+        for (int i = 0; i < counts.length; i++) {
+            if (i == bounds.length || bounds[i] > 250_000_000L) {
+                slow += counts[i];
+            }
+        }
+        assertTrue(slow >= 1, "the slow one above 250 ms: " + latency);
         Loops.await(server.close(Duration.ofSeconds(1)));
     }
 

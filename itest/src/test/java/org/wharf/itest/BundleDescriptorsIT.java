@@ -27,7 +27,7 @@ class BundleDescriptorsIT {
     @ParameterizedTest(name = "{0}")
     @CsvSource({
         "transport.api, org.wharf.transport.api, '', 0.3.0",
-        "protocol.api, org.wharf.protocol.api, org.wharf.transport.api, 0.2.0",
+        "protocol.api, org.wharf.protocol.api, org.wharf.transport.api, 0.3.0",
         "transport.core, org.wharf.transport.core, org.wharf.transport.api, 0.1.0",
         "transport.tck, org.wharf.transport.tck, org.wharf.transport.api org.wharf.transport.core, 0.2.0",
     })
@@ -56,7 +56,7 @@ class BundleDescriptorsIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        // A protocol implements consumer types: any 0.x from 0.3 on will do.
+        // A protocol implements consumer types: any 0.x from 0.3 (loop stats, observers) on will do.
         "protocol.api, '[0.3,1)'",
         // The core and the test kit implement transports, provider types: only 0.3.x.
         "transport.core, '[0.3,0.4)'",

@@ -84,8 +84,48 @@ final class EndpointsInFelix {
     }
 
     void awaitState(String name, String expected) {
-        Felix.awaitTrue(() -> expected.equals(state(name)), "endpoint " + name + " is " + expected + " (it is "
+        awaitRuntime(() -> expected.equals(state(name)), () -> "endpoint " + name + " is " + expected + " (it is "
                 + describe(name) + ")");
+    }
+
+    /** The runtime service's {@code service.changecount}, or -1 while it is not registered. */
+    long changeCount() {
+        org.osgi.framework.ServiceReference<?> ref = felix.context().getServiceReference(
+                "org.wharf.endpoints.api.EndpointRuntime");
+        Object count = ref == null ? null : ref.getProperty("service.changecount");
+        return count == null ? -1 : (Long) count;
+    }
+
+    /**
+     * Waits until a condition on the runtime's DTOs holds: checked now and again on every
+     * change of the runtime service ({@code service.changecount} grows, a service event), not
+     * by polling; fails after 30 s.
+     */
+    void awaitRuntime(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what) {
+        java.util.concurrent.Semaphore changes = new java.util.concurrent.Semaphore(0);
+        org.osgi.framework.ServiceListener listener = event -> changes.release();
+        try {
+            felix.context().addServiceListener(listener,
+                    "(objectClass=org.wharf.endpoints.api.EndpointRuntime)");
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        try {
+            runtime();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (!condition.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !changes.tryAcquire(left, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    throw new AssertionError("not within 30 s (change count " + changeCount() + "): " + what.get());
+                }
+                changes.drainPermits();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for: " + what.get());
+        } finally {
+            felix.context().removeServiceListener(listener);
+        }
     }
 
     /**

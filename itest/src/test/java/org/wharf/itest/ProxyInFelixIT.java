@@ -56,7 +56,7 @@ class ProxyInFelixIT {
     @Test
     void theProxyBundleServesItsRouteAndTakesANewUpstreamWithoutARestart() throws Exception {
         endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port()));
-        Felix.awaitTrue(() -> "WAITING".equals(endpoints.state("gw")), "gw waits for the proxy protocol");
+        endpoints.awaitState("gw", "WAITING");
         Bundle proxy = felix.start("protocol.proxy"); // hot deploy
         endpoints.awaitState("gw", "LISTENING");
         int port = endpoints.port("gw");
@@ -144,14 +144,15 @@ class ProxyInFelixIT {
 
         // Without its protocol the gateway waits, and its configuration stays the user's.
         proxy.uninstall();
-        Felix.awaitTrue(() -> "WAITING".equals(endpoints.state("edge")) && endpoints.reason("edge").contains("proxy"),
-                "the gateway waits for its protocol and says so");
+        endpoints.awaitRuntime(() -> "WAITING".equals(endpoints.state("edge"))
+                && endpoints.reason("edge").contains("proxy"), () -> "the gateway waits for its protocol and says so");
         assertEquals(1, endpoints.configurations("(service.factoryPid=org.wharf.proxy)").size());
         assertEquals(List.of(), endpoints.configurations("(service.factoryPid=org.wharf.server)"),
                 "nothing left behind");
 
         Felix.call(gateway, "delete");
-        Felix.awaitTrue(() -> endpoints.endpoint("edge") == null, "the gateway's endpoint goes with its configuration");
+        endpoints.awaitRuntime(() -> endpoints.endpoint("edge") == null,
+                () -> "the gateway's endpoint goes with its configuration");
     }
 
 

@@ -62,8 +62,8 @@ class WhiteboardIT {
     void aConfigurationWaitsForItsProtocolThenServes() throws Exception {
         configure("greet", Map.of("port", 0, "protocol", "greeter"));
         // Visible at once, the reason follows on the whiteboard's first look.
-        Felix.awaitTrue(() -> "WAITING".equals(state("greet")) && reason("greet").contains("protocol = greeter"),
-                "greet waits for its protocol and says so: " + (endpoint("greet") == null ? "" : reason("greet")));
+        awaitRuntime(() -> "WAITING".equals(state("greet")) && reason("greet").contains("protocol = greeter"),
+                () -> "greet waits for its protocol and says so: " + (endpoint("greet") == null ? "" : reason("greet")));
         felix.start("itest.protocol");
         awaitState("greet", "LISTENING");
         assertAnswer("hello", ask(port("greet"), "hello"));
@@ -161,7 +161,7 @@ class WhiteboardIT {
                 "activated for the endpoint that uses it");
         assertAnswer("used", ask(port("greet"), "used"));
         endpoints().delete("greet");
-        Felix.awaitTrue(() -> endpoint("greet") == null, "the endpoint goes with its configuration");
+        awaitRuntime(() -> endpoint("greet") == null, () -> "the endpoint goes with its configuration");
         Felix.awaitTrue(() -> "SATISFIED".equals(componentState(greeter, "org.wharf.itest.protocol.GreeterFactory")),
                 "deactivated again once no endpoint uses it");
     }
@@ -207,10 +207,10 @@ class WhiteboardIT {
         // A datagram protocol is made once per bind: a protocol setting that changes needs a new bind.
         configure("dgram", Map.of("transport", "udp", "host", "127.0.0.1", "port", 0, "protocol", "greeter",
                 "greeter.anything", "new"));
-        Felix.awaitTrue(() -> {
+        awaitRuntime(() -> {
             Object e = endpoint("dgram");
             return e != null && "LISTENING".equals(String.valueOf(Felix.get(e, "state"))) && port(e) != port;
-        }, "the endpoint bound again with its new settings");
+        }, () -> "the endpoint bound again with its new settings");
     }
 
     @Test
@@ -279,11 +279,11 @@ class WhiteboardIT {
             int onePort = port("one");
             configure("one", Map.of("port", 0, "protocol", "greeter", "maxConnections", 5));
             // State and port from one snapshot: between two reads the endpoint may be restarting.
-            Felix.awaitTrue(() -> {
+            awaitRuntime(() -> {
                 Object one = endpoint("one");
                 return one != null && "LISTENING".equals(String.valueOf(Felix.get(one, "state")))
                         && port(one) != onePort;
-            }, "one restarted with its new configuration");
+            }, () -> "one restarted with its new configuration");
             assertAnswer("after", exchange(open, "after"));
             assertEquals(twoPort, port("two"), "two was not touched");
             assertAnswer("one", ask(port("one"), "one"));
@@ -569,6 +569,11 @@ class WhiteboardIT {
 
     private void awaitState(String name, String expected) {
         endpoints().awaitState(name, expected);
+    }
+
+    /** Waits on the runtime's change count until a condition on its DTOs holds. */
+    private void awaitRuntime(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what) {
+        endpoints().awaitRuntime(condition, what);
     }
 
     /** An answer of version 0.1.0 of the greeter (built as a snapshot) to a line. */

@@ -47,7 +47,7 @@ public class EndpointDTO {
     public long sessions;
     /** Connections open now. */
     public long open;
-    /** Connections refused (over a limit). */
+    /** Connections refused over the endpoint's limit (every reason is in the runtime's metrics). */
     public long rejected;
     /** Requests, where the protocol counts them. */
     public long requests;

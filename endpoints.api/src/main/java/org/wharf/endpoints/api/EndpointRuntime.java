@@ -29,4 +29,16 @@ public interface EndpointRuntime {
      * @return a new snapshot
      */
     ConnectionDTO[] getConnectionDTOs(String endpoint);
+
+    /**
+     * The platform's metrics now: per endpoint (connections accepted, refused and closed by
+     * reason, open, bytes each way, requests, connection and TLS handshake durations, TLS
+     * failures by cause, memory budget in use), per event loop (channels, tasks, I/O events,
+     * lag), the platform's memory budget, and each bound protocol's own figures. Counters come from {@link java.util.concurrent.atomic.LongAdder}s
+     * and per-loop fields, histograms have fixed buckets; reading them takes no lock of a
+     * connection's path.
+     *
+     * @return one DTO per metric, sorted by name; every metric is there even before it has samples
+     */
+    MetricDTO[] getMetricDTOs();
 }

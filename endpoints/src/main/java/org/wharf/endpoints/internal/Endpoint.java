@@ -620,32 +620,73 @@ final class Endpoint implements EndpointMXBean {
         return d != null ? d.addresses() : List.of();
     }
 
-    ServerCounters counters() {
-        Server s = server;
-        if (s != null) {
-            return s.counters();
-        }
-        DatagramServer d = datagramServer;
-        return d == null ? ZERO : d.counters();
-    }
-
     Server server() {
         return server;
     }
 
-    /** The endpoint now, from one look at its status; counters are read live. */
-    EndpointDTO dto() {
-        ProtocolEntry b = bound;
+    /**
+     * What the runtime publishes of an endpoint: one immutable value (state, failure, message,
+     * addresses, bound protocol), made on the whiteboard's thread between two of its actions,
+     * so no reader sees a state apart from its addresses or its protocol. The counters are
+     * read live, from the server this value describes.
+     *
+     * @param name the endpoint's name
+     * @param transport the transport kind
+     * @param state where it stands
+     * @param failure one of the {@code FAILURE_REASON_*} codes
+     * @param message the failure in words, naming the property and its value
+     * @param addresses the bound addresses as {@code host:port}; empty unless listening or draining
+     * @param protocol the bound protocol, or null
+     * @param server the stream server, or null
+     * @param datagramServer the datagram server, or null
+     */
+    record View(String name, String transport, EndpointState state, int failure, String message,
+            List<String> addresses, ProtocolEntry protocol, Server server, DatagramServer datagramServer) {
+
+        ServerCounters counters() {
+            if (server != null) {
+                return server.counters();
+            }
+            return datagramServer == null ? ZERO : datagramServer.counters();
+        }
+    }
+
+    /** The last value the whiteboard published of this endpoint (for JMX). */
+    private volatile View published;
+
+    /** This endpoint now, as one value. On the whiteboard's thread, between two of its actions. */
+    View view() {
         Status now = status;
-        ServerCounters c = counters();
+        Server s = server;
+        DatagramServer d = datagramServer;
+        boolean serving = (s != null || d != null)
+                && (now.state() == EndpointState.LISTENING || now.state() == EndpointState.DRAINING);
+        List<String> listening = serving
+                ? addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort())).toList() : List.of();
+        View v = new View(name, String.valueOf(transport), now.state(), now.failure(), now.message(), listening,
+                serving ? this.bound : null, serving ? s : null, serving ? d : null);
+        published = v;
+        return v;
+    }
+
+    /** What the whiteboard last published, made now if it has published nothing of this endpoint yet. */
+    private View published() {
+        View v = published;
+        return v != null ? v : new View(name, String.valueOf(transport), EndpointState.WAITING,
+                EndpointDTO.FAILURE_REASON_NONE, "", List.of(), null, null, null);
+    }
+
+    /** The DTO of a published value, with its live counters and protocol figures. */
+    static EndpointDTO dto(View v) {
+        ProtocolEntry b = v.protocol();
+        ServerCounters c = v.counters();
         EndpointDTO dto = new EndpointDTO();
-        dto.name = name;
-        dto.transport = String.valueOf(transport);
-        dto.addresses = addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort()))
-                .toArray(String[]::new);
-        dto.state = now.state();
-        dto.failureReason = now.failure();
-        dto.failureMessage = now.message();
+        dto.name = v.name();
+        dto.transport = v.transport();
+        dto.addresses = v.addresses().toArray(String[]::new);
+        dto.state = v.state();
+        dto.failureReason = v.failure();
+        dto.failureMessage = v.message();
         dto.protocol = b == null ? "" : b.name();
         dto.protocolVersion = b == null ? "" : b.version().toString();
         dto.sessions = c.sessions();
@@ -654,7 +695,7 @@ final class Endpoint implements EndpointMXBean {
         dto.requests = c.requests();
         dto.bytesReceived = c.bytesReceived();
         dto.bytesSent = c.bytesSent();
-        dto.protocolMetrics = protocolMetrics(b);
+        dto.protocolMetrics = protocolMetrics(b, v.name());
         return dto;
     }
 
@@ -669,22 +710,25 @@ final class Endpoint implements EndpointMXBean {
         return address == null ? "?" : address.getHostString();
     }
 
-    /** The bound protocol's figures for this endpoint; none if it has none or fails to say. */
-    private Map<String, Long> protocolMetrics(ProtocolEntry b) {
+    /** The bound protocol's figures for an endpoint; none if it has none or fails to say. */
+    private static Map<String, Long> protocolMetrics(ProtocolEntry b, String endpoint) {
         if (b == null) {
             return Map.of();
         }
         try {
-            Map<String, Long> m = b.metrics(name);
+            Map<String, Long> m = b.metrics(endpoint);
             return m == null ? Map.of() : new java.util.TreeMap<>(m);
         } catch (RuntimeException | LinkageError e) {
             return Map.of(); // a protocol's introspection never breaks the runtime's
         }
     }
 
+    // ---- JMX: the published value, as Gogo and /status read it ----
+
     @Override
     public Map<String, Long> getProtocolMetrics() {
-        return protocolMetrics(bound);
+        View v = published();
+        return protocolMetrics(v.protocol(), name);
     }
 
     ProtocolEntry bound() {
@@ -693,12 +737,12 @@ final class Endpoint implements EndpointMXBean {
 
     @Override
     public String getState() {
-        return status.state().name();
+        return published().state().name();
     }
 
     @Override
     public String getReason() {
-        return status.message();
+        return published().message();
     }
 
     @Override
@@ -708,44 +752,42 @@ final class Endpoint implements EndpointMXBean {
 
     @Override
     public String getProtocol() {
-        ProtocolEntry b = bound;
+        ProtocolEntry b = published().protocol();
         return b == null ? "" : b.name() + " " + b.version();
     }
 
     @Override
     public String getAddresses() {
-        return String.join(", ", addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort()))
-                .toList());
+        return String.join(", ", published().addresses());
     }
 
     @Override
     public long getSessions() {
-        return counters().sessions();
+        return published().counters().sessions();
     }
 
     @Override
     public long getOpenConnections() {
-        return counters().open();
+        return published().counters().open();
     }
 
     @Override
     public long getRejected() {
-        return counters().rejected();
+        return published().counters().rejected();
     }
 
     @Override
     public long getRequests() {
-        return counters().requests();
+        return published().counters().requests();
     }
 
     @Override
     public long getBytesReceived() {
-        return counters().bytesReceived();
+        return published().counters().bytesReceived();
     }
 
     @Override
     public long getBytesSent() {
-        return counters().bytesSent();
+        return published().counters().bytesSent();
     }
-
 }

@@ -27,6 +27,7 @@ import org.wharf.endpoints.Server;
 import org.wharf.endpoints.api.ConnectionDTO;
 import org.wharf.endpoints.api.EndpointDTO;
 import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.endpoints.api.MetricDTO;
 import org.wharf.endpoints.api.ProtocolDTO;
 import org.wharf.endpoints.api.RuntimeDTO;
 import org.wharf.protocol.api.BaseProtocolFactory;
@@ -47,7 +48,10 @@ import org.wharf.transport.api.TransportProvider;
  * transports and TLS settings, and keeps every endpoint's server in line with them as they
  * come and go. Every change is handled on one thread of its own, in order.
  */
-@Component(service = {EndpointRuntime.class, Whiteboard.class}, immediate = true)
+@Component(service = Whiteboard.class, immediate = true)
+// Registered by hand (for service.changecount), declared for resolvers as DS would.
+@org.osgi.annotation.bundle.Capability(namespace = "osgi.service",
+        attribute = "objectClass:List<String>=org.wharf.endpoints.api.EndpointRuntime", uses = EndpointRuntime.class)
 public final class Whiteboard implements EndpointRuntime {
 
     private static final String TLS_NAME = "wharf.tls.name";
@@ -72,6 +76,22 @@ public final class Whiteboard implements EndpointRuntime {
     private TlsOptionsFactory tlsOptionsFactory;
     private volatile org.osgi.framework.BundleContext context;
     private final AtomicLong changeCount = new AtomicLong();
+    /** A publication is queued on the whiteboard's thread; changes until it runs are one change. */
+    private final java.util.concurrent.atomic.AtomicBoolean publishPending =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    /** What readers see: replaced as a whole by {@link #publish()}, never changed. */
+    private volatile Snapshot published = new Snapshot(0, List.of(), List.of());
+    /** The EndpointRuntime service, registered by hand so its change count can be updated. */
+    private volatile org.osgi.framework.ServiceRegistration<EndpointRuntime> registration;
+
+    /** One protocol as published. */
+    private record ProtocolView(String name, String version, List<String> transports, String bundle, long serviceId,
+            int ranking, List<String> endpoints) {
+    }
+
+    /** The runtime as published at one change count: immutable. */
+    private record Snapshot(long changeCount, List<Endpoint.View> endpoints, List<ProtocolView> protocols) {
+    }
     private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
 
     private final System.Logger logger = System.getLogger("org.wharf.endpoints");
@@ -100,6 +120,9 @@ public final class Whiteboard implements EndpointRuntime {
         submit(() -> {
             configurations.start(bundleContext);
             reconcileAll();
+            publish();
+            registration = bundleContext.registerService(EndpointRuntime.class, this,
+                    changeCountProperty(published.changeCount()));
         });
     }
 
@@ -115,6 +138,15 @@ public final class Whiteboard implements EndpointRuntime {
     @Deactivate
     void deactivate() throws InterruptedException {
         submit(() -> {
+            org.osgi.framework.ServiceRegistration<EndpointRuntime> r = registration;
+            registration = null;
+            if (r != null) {
+                try {
+                    r.unregister();
+                } catch (IllegalStateException alreadyGone) {
+                    // the bundle is stopping: the framework unregistered it
+                }
+            }
             configurations.stop();
             pools.values().forEach(ConfiguredPool::close);
             pools.clear();
@@ -355,8 +387,57 @@ public final class Whiteboard implements EndpointRuntime {
         return logger;
     }
 
+    /**
+     * Something readers see changed: a new snapshot is published after the action running now
+     * (and any queued before it), with the next change count. Changes made before it runs are
+     * published together, as the Http Whiteboard coalesces its change count.
+     */
     void changed() {
-        changeCount.incrementAndGet();
+        if (publishPending.compareAndSet(false, true)) {
+            submit(this::publish);
+        }
+    }
+
+    /**
+     * Takes one look at every endpoint and protocol between two actions of the whiteboard's
+     * thread, so no endpoint's state is ever seen apart from its failure, addresses or
+     * protocol, publishes it, then updates the service's {@code service.changecount}.
+     */
+    private void publish() {
+        publishPending.set(false);
+        List<Endpoint.View> views = endpoints.values().stream().map(Endpoint::view)
+                .sorted(Comparator.comparing(Endpoint.View::name)).toList();
+        // One protocol per service: an object registered as both factory kinds is one protocol.
+        Map<Long, ProtocolView> byService = new java.util.TreeMap<>();
+        for (ProtocolEntry p : protocols.values()) {
+            List<String> serving = views.stream().filter(v -> v.protocol() == p).map(Endpoint.View::name).toList();
+            byService.merge(p.id(), new ProtocolView(p.name(), p.version().toString(), List.copyOf(p.transports()),
+                    p.bundle(), p.id(), p.ranking(), serving), (a, b) -> new ProtocolView(a.name(), a.version(),
+                    java.util.stream.Stream.concat(a.transports().stream(), b.transports().stream()).distinct()
+                            .sorted().toList(), a.bundle(), a.serviceId(), a.ranking(),
+                    java.util.stream.Stream.concat(a.endpoints().stream(), b.endpoints().stream()).distinct()
+                            .sorted().toList()));
+        }
+        List<ProtocolView> protocolViews = byService.values().stream().map(p -> new ProtocolView(p.name(),
+                p.version(), p.transports().stream().sorted().toList(), p.bundle(), p.serviceId(), p.ranking(),
+                p.endpoints().stream().sorted().toList())).sorted(Comparator.comparing(ProtocolView::name)
+                .thenComparing(ProtocolView::version)).toList();
+        long count = changeCount.incrementAndGet();
+        published = new Snapshot(count, views, protocolViews);
+        org.osgi.framework.ServiceRegistration<EndpointRuntime> r = registration;
+        if (r != null) {
+            try {
+                r.setProperties(changeCountProperty(count));
+            } catch (IllegalStateException unregistered) {
+                // deactivating: nobody waits on this runtime any more
+            }
+        }
+    }
+
+    private static java.util.Dictionary<String, Object> changeCountProperty(long count) {
+        java.util.Hashtable<String, Object> properties = new java.util.Hashtable<>();
+        properties.put(CHANGE_COUNT, count);
+        return properties;
     }
 
     /** Runs an action on the whiteboard's thread, after those already queued. */
@@ -389,36 +470,36 @@ public final class Whiteboard implements EndpointRuntime {
 
     // ---- EndpointRuntime ----
 
+    /**
+     * The last published snapshot: endpoints and protocols as they were at its change count,
+     * each endpoint with the live counters of the server it describes.
+     */
     @Override
     public RuntimeDTO getRuntimeDTO() {
+        Snapshot now = published;
         RuntimeDTO dto = new RuntimeDTO();
-        dto.changeCount = changeCount.get();
-        dto.endpoints = endpoints.values().stream().map(Endpoint::dto).sorted(Comparator.comparing(e -> e.name))
-                .toArray(EndpointDTO[]::new);
-        // One DTO per service: an object registered as both factory kinds is one protocol.
-        Map<Long, ProtocolDTO> byService = new java.util.TreeMap<>();
-        for (ProtocolEntry p : protocols.values()) {
-            ProtocolDTO pd = byService.computeIfAbsent(p.id(), id -> {
-                ProtocolDTO d = new ProtocolDTO();
-                d.name = p.name();
-                d.version = p.version().toString();
-                d.transports = new String[0];
-                d.bundle = p.bundle();
-                d.serviceId = id;
-                d.ranking = p.ranking();
-                d.endpoints = new String[0];
-                return d;
-            });
-            pd.transports = java.util.stream.Stream.concat(java.util.Arrays.stream(pd.transports),
-                    p.transports().stream()).distinct().sorted().toArray(String[]::new);
-            pd.endpoints = java.util.stream.Stream.concat(java.util.Arrays.stream(pd.endpoints),
-                    endpoints.values().stream().filter(e -> e.bound() == p).map(e -> e.name))
-                    .distinct().sorted().toArray(String[]::new);
-        }
-        List<ProtocolDTO> result = new ArrayList<>(byService.values());
-        result.sort(Comparator.comparing((ProtocolDTO p) -> p.name).thenComparing(p -> p.version));
-        dto.protocols = result.toArray(ProtocolDTO[]::new);
+        dto.changeCount = now.changeCount();
+        dto.endpoints = now.endpoints().stream().map(Endpoint::dto).toArray(EndpointDTO[]::new);
+        dto.protocols = now.protocols().stream().map(p -> {
+            ProtocolDTO d = new ProtocolDTO();
+            d.name = p.name();
+            d.version = p.version();
+            d.transports = p.transports().toArray(String[]::new);
+            d.bundle = p.bundle();
+            d.serviceId = p.serviceId();
+            d.ranking = p.ranking();
+            d.endpoints = p.endpoints().toArray(String[]::new);
+            return d;
+        }).toArray(ProtocolDTO[]::new);
         return dto;
+    }
+
+    @Override
+    public MetricDTO[] getMetricDTOs() {
+        List<TransportProvider> transports = new ArrayList<>();
+        streams.values().forEach(p -> transports.add(p.service()));
+        datagrams.values().forEach(p -> transports.add(p.service()));
+        return RuntimeMetrics.of(published.endpoints(), transports, memory);
     }
 
     @Override

@@ -50,6 +50,11 @@ class WharfCommandsTest {
         }
 
         @Override
+        public org.wharf.endpoints.api.MetricDTO[] getMetricDTOs() {
+            return new org.wharf.endpoints.api.MetricDTO[0]; // the commands do not read metrics
+        }
+
+        @Override
         public ConnectionDTO[] getConnectionDTOs(String endpoint) {
             if (endpoint != null && !endpoint.equals("echo")) {
                 return new ConnectionDTO[0];

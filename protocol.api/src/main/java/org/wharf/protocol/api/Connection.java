@@ -41,6 +41,8 @@ public class Connection implements Protocol {
     private boolean waitingForWritable;
     private boolean endOfInput;
     private boolean lost;
+    /** When the request in progress started (its first byte was handed to its consumer). */
+    private long requestStarted;
 
     /**
      * A connection without hooks.
@@ -78,6 +80,17 @@ public class Connection implements Protocol {
      */
     public ProtocolConsumer currentConsumer() {
         return current;
+    }
+
+    /**
+     * When the request in progress (or the last one) started: its consumer was made for its
+     * first bytes. Hooks measure a request's latency in {@link ConnectionHooks#postRequest}
+     * as {@code System.nanoTime() - requestStarted()}.
+     *
+     * @return a {@link System#nanoTime()} value, 0 before the first request
+     */
+    public long requestStarted() {
+        return requestStarted;
     }
 
     /**
@@ -189,6 +202,7 @@ public class Connection implements Protocol {
                         break;
                     }
                     current = consumerFactory.get();
+                    requestStarted = System.nanoTime();
                     hooks.preRequest(this, current);
                     current.start(this);
                 }

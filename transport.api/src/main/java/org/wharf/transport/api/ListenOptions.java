@@ -18,16 +18,18 @@ public final class ListenOptions {
     public static final ListenOptions DEFAULT = new ListenOptions(1024,
             SocketOptions.NONE.with(StandardSocketOptions.SO_REUSEADDR, true),
             SocketOptions.NONE.with(StandardSocketOptions.TCP_NODELAY, true),
-            null, null);
+            null, null, TransportObserver.NONE);
 
     private final int backlog;
     private final SocketOptions listenerOptions;
     private final SocketOptions connectionOptions;
     private final WriteBufferLimits writeBufferLimits;
     private final TlsOptions tls;
+    private final TransportObserver observer;
 
     private ListenOptions(int backlog, SocketOptions listenerOptions, SocketOptions connectionOptions,
-            WriteBufferLimits writeBufferLimits, TlsOptions tls) {
+            WriteBufferLimits writeBufferLimits, TlsOptions tls, TransportObserver observer) {
+        this.observer = observer;
         this.backlog = backlog;
         this.listenerOptions = listenerOptions;
         this.connectionOptions = connectionOptions;
@@ -91,7 +93,7 @@ public final class ListenOptions {
         if (value <= 0) {
             throw new IllegalArgumentException("backlog must be positive, got " + value);
         }
-        return new ListenOptions(value, listenerOptions, connectionOptions, writeBufferLimits, tls);
+        return new ListenOptions(value, listenerOptions, connectionOptions, writeBufferLimits, tls, observer);
     }
 
     /**
@@ -101,7 +103,7 @@ public final class ListenOptions {
      * @return the changed options
      */
     public ListenOptions withListenerOptions(SocketOptions value) {
-        return new ListenOptions(backlog, Objects.requireNonNull(value), connectionOptions, writeBufferLimits, tls);
+        return new ListenOptions(backlog, Objects.requireNonNull(value), connectionOptions, writeBufferLimits, tls, observer);
     }
 
     /**
@@ -111,7 +113,7 @@ public final class ListenOptions {
      * @return the changed options
      */
     public ListenOptions withConnectionOptions(SocketOptions value) {
-        return new ListenOptions(backlog, listenerOptions, Objects.requireNonNull(value), writeBufferLimits, tls);
+        return new ListenOptions(backlog, listenerOptions, Objects.requireNonNull(value), writeBufferLimits, tls, observer);
     }
 
     /**
@@ -121,7 +123,7 @@ public final class ListenOptions {
      * @return the changed options
      */
     public ListenOptions withWriteBufferLimits(WriteBufferLimits value) {
-        return new ListenOptions(backlog, listenerOptions, connectionOptions, value, tls);
+        return new ListenOptions(backlog, listenerOptions, connectionOptions, value, tls, observer);
     }
 
     /**
@@ -131,6 +133,27 @@ public final class ListenOptions {
      * @return the changed options
      */
     public ListenOptions withTls(TlsOptions value) {
-        return new ListenOptions(backlog, listenerOptions, connectionOptions, writeBufferLimits, value);
+        return new ListenOptions(backlog, listenerOptions, connectionOptions, writeBufferLimits, value, observer);
+    }
+
+    /**
+     * What hears of the listener's connections before their protocols do (TLS handshakes),
+     * for metrics.
+     *
+     * @return the observer, {@link TransportObserver#NONE} unless set
+     */
+    public TransportObserver observer() {
+        return observer;
+    }
+
+    /**
+     * A copy with an observer of the listener's connections.
+     *
+     * @param value the observer
+     * @return the changed options
+     */
+    public ListenOptions withObserver(TransportObserver value) {
+        return new ListenOptions(backlog, listenerOptions, connectionOptions, writeBufferLimits, tls,
+                Objects.requireNonNull(value, "observer"));
     }
 }

@@ -28,4 +28,14 @@ public interface TransportProvider {
      * @return the kind, also the value of its {@value #TRANSPORT_PROPERTY} property
      */
     String kind();
+
+    /**
+     * The event loops this provider's connections run on, for metrics. Providers that share
+     * loops (TCP and UDP of one group) report the same loops, by the same names.
+     *
+     * @return a snapshot of each loop; empty if the provider has no loops of its own (TLS runs on TCP's)
+     */
+    default java.util.List<LoopStats> loopStats() {
+        return java.util.List.of();
+    }
 }

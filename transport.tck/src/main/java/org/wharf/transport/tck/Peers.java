@@ -35,6 +35,9 @@ public final class Peers {
         PACKAGES.put("haproxy", "haproxy");
         PACKAGES.put("sslscan", "sslscan");
         PACKAGES.put("testssl", "testssl.sh");
+        PACKAGES.put("prometheus", "prometheus");
+        PACKAGES.put("promtool", "prometheus");
+        PACKAGES.put("chromium", "chromium");
     }
 
     /** Where Debian puts daemons (nginx): not on a user's PATH, searched after it. */

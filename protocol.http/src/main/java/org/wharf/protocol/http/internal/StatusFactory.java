@@ -11,7 +11,7 @@ import org.wharf.protocol.http.HttpProtocol;
 import org.wharf.transport.api.Protocol;
 
 /**
- * The {@code status} protocol: the platform's status over HTTP/1.1 ({@code /status}, {@code /}).
+ * The {@code status} protocol: the platform's status over HTTP/1.1 ({@code /status}, {@code /metrics}, {@code /}).
  * Named for what it serves, not for HTTP: an application's own HTTP protocol may be {@code http}.
  */
 @Component(service = ProtocolFactory.class)

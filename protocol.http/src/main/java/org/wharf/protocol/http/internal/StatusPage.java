@@ -4,16 +4,23 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-import org.wharf.endpoints.api.EndpointDTO;
 import org.wharf.endpoints.api.EndpointRuntime;
-import org.wharf.endpoints.api.ProtocolDTO;
 import org.wharf.endpoints.api.RuntimeDTO;
 import org.wharf.protocol.http.HttpHandler;
 import org.wharf.protocol.http.HttpRequest;
 import org.wharf.protocol.http.HttpResponse;
 
-/** The platform's status: {@code /status} as JSON, {@code /} as a small page. */
+/**
+ * The platform's status: {@code /status} as JSON, {@code /metrics} in the Prometheus text
+ * format, {@code /} as the operator's live page (which reads {@code /status}).
+ */
 final class StatusPage implements HttpHandler {
+
+    /**
+     * The operator's live view: one self-contained page (its script and style inline, nothing
+     * fetched from elsewhere) that reads {@code /status} every second and charts the last minutes.
+     */
+    private static final byte[] LIVE_PAGE = livePage();
 
     private final EndpointRuntime runtime;
 
@@ -28,7 +35,9 @@ final class StatusPage implements HttpHandler {
         }
         return switch (request.path()) {
             case "/status" -> HttpResponse.of(200, "application/json", json().getBytes(StandardCharsets.UTF_8));
-            case "/" -> HttpResponse.of(200, "text/html; charset=utf-8", html().getBytes(StandardCharsets.UTF_8));
+            case "/metrics" -> HttpResponse.of(200, PrometheusText.CONTENT_TYPE,
+                    PrometheusText.format(runtime.getMetricDTOs()).getBytes(StandardCharsets.UTF_8));
+            case "/" -> HttpResponse.of(200, "text/html; charset=utf-8", LIVE_PAGE);
             default -> HttpResponse.text(404, "not found: " + request.path() + "\n");
         };
     }
@@ -41,7 +50,9 @@ final class StatusPage implements HttpHandler {
                 .map(StatusPage::q).collect(Collectors.joining(",")) + "],\"protocol\":" + q(e.protocol)
                 + ",\"version\":" + q(e.protocolVersion) + ",\"sessions\":" + e.sessions + ",\"open\":" + e.open
                 + ",\"rejected\":" + e.rejected + ",\"requests\":" + e.requests + ",\"bytesReceived\":"
-                + e.bytesReceived + ",\"bytesSent\":" + e.bytesSent + "}").collect(Collectors.joining(","));
+                + e.bytesReceived + ",\"bytesSent\":" + e.bytesSent + ",\"protocolMetrics\":{"
+                + e.protocolMetrics.entrySet().stream().map(m -> q(m.getKey()) + ":" + m.getValue())
+                .collect(Collectors.joining(",")) + "}}").collect(Collectors.joining(","));
         String protocols = Arrays.stream(now.protocols).map(p -> "{\"name\":" + q(p.name) + ",\"version\":"
                 + q(p.version) + ",\"transports\":[" + Arrays.stream(p.transports).map(StatusPage::q)
                 .collect(Collectors.joining(",")) + "],\"bundle\":" + q(p.bundle) + "}").collect(Collectors.joining(","));
@@ -49,26 +60,15 @@ final class StatusPage implements HttpHandler {
                 + protocols + "]}";
     }
 
-    private String html() {
-        RuntimeDTO now = runtime.getRuntimeDTO();
-        StringBuilder b = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>Wharf</title>"
-                + "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em .8em;text-align:left}</style>"
-                + "</head><body><h1>Wharf</h1><h2>Endpoints</h2><table><tr><th>name</th><th>transport</th><th>address"
-                + "</th><th>state</th><th>protocol</th><th>open</th><th>sessions</th><th>requests</th></tr>");
-        for (EndpointDTO e : now.endpoints) {
-            b.append("<tr><td>").append(h(e.name)).append("</td><td>").append(h(e.transport)).append("</td><td>")
-                    .append(h(String.join(" ", e.addresses))).append("</td><td>").append(h(e.state.name()))
-                    .append(e.failureMessage.isEmpty() ? "" : " (" + h(NoPaths.of(e.failureMessage)) + ")").append("</td><td>")
-                    .append(h(e.protocol + " " + e.protocolVersion)).append("</td><td>").append(e.open)
-                    .append("</td><td>").append(e.sessions).append("</td><td>").append(e.requests).append("</td></tr>");
+    private static byte[] livePage() {
+        try (java.io.InputStream in = StatusPage.class.getResourceAsStream("live.html")) {
+            if (in == null) {
+                throw new IllegalStateException("live.html is missing from " + StatusPage.class.getPackageName());
+            }
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read live.html of the status page", e);
         }
-        b.append("</table><h2>Protocols</h2><table><tr><th>name</th><th>version</th><th>transports</th><th>bundle</th></tr>");
-        for (ProtocolDTO p : now.protocols) {
-            b.append("<tr><td>").append(h(p.name)).append("</td><td>").append(h(p.version)).append("</td><td>")
-                    .append(h(String.join(", ", p.transports))).append("</td><td>").append(h(p.bundle))
-                    .append("</td></tr>");
-        }
-        return b.append("</table><p><a href=\"/status\">/status</a> (JSON)</p></body></html>").toString();
     }
 
     private static String q(String s) {

@@ -63,6 +63,18 @@ public final class NioEventLoop implements EventLoop {
     private volatile Throwable death;
     private long timerSequence;
 
+    /** How often the lag probe runs. */
+    static final long LAG_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    // Figures for metrics: counted by the loop thread alone, published once per turn with an
+    // ordered store, so the hot path pays no atomic operation per task or event.
+    private long tasksRunHere;
+    private long ioEventsHere;
+    private final java.util.concurrent.atomic.AtomicLong tasksRun = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong ioEvents = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger channelCount =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private final org.wharf.transport.api.Histogram lag = org.wharf.transport.api.Histogram.ofDurations();
+
     NioEventLoop(String name, int readBufferSize) {
         this(name, readBufferSize, (loop, error) -> { });
     }
@@ -168,6 +180,27 @@ public final class NioEventLoop implements EventLoop {
         return selector.keys().size();
     }
 
+    /** The loop's figures for metrics, as of its last turn; from any thread. */
+    org.wharf.transport.api.LoopStats stats() {
+        return new org.wharf.transport.api.LoopStats(thread.getName(), channelCount.get(), tasksRun.get(),
+                ioEvents.get(), lag.snapshot());
+    }
+
+    /**
+     * Measures the lag: a timer at a known deadline hands a task to the loop's queue; the time
+     * from the deadline to that task's run is how long work waits here (I/O, the tasks ahead
+     * of it, the timers). One sample per interval costs nothing on the paths of connections.
+     */
+    private void probeLag() {
+        long deadline = System.nanoTime() + LAG_PROBE_NANOS;
+        addTimer(new LoopTimer(() -> tasks.add(() -> {
+            lag.record(System.nanoTime() - deadline);
+            if (!shuttingDown) {
+                probeLag();
+            }
+        }), deadline, cancelledTimers));
+    }
+
     /**
      * Closes every channel (their protocols get {@code connectionLost}), then ends the thread.
      *
@@ -193,6 +226,7 @@ public final class NioEventLoop implements EventLoop {
 
     private void run() {
         try {
+            probeLag();
             while (!shuttingDown) {
                 turn();
             }
@@ -237,6 +271,9 @@ public final class NioEventLoop implements EventLoop {
             wakeupPending.set(false);
             runTasks();
             runTimers();
+            tasksRun.lazySet(tasksRunHere);
+            ioEvents.lazySet(ioEventsHere);
+            channelCount.lazySet(selector.keys().size());
         } catch (Throwable e) {
             AbstractTransport.rethrowIfFatal(e);
             LOG.log(System.Logger.Level.WARNING, "a turn of " + thread.getName() + " failed; the loop goes on: " + e, e);
@@ -246,19 +283,19 @@ public final class NioEventLoop implements EventLoop {
     private void select() throws IOException {
         long timeoutMillis = 0;
         if (!tasks.isEmpty()) {
-            selector.selectNow(this::dispatch);
+            ioEventsHere += selector.selectNow(this::dispatch);
             return;
         }
         LoopTimer next = timers.peek();
         if (next != null) {
             long nanos = next.deadline - System.nanoTime();
             if (nanos <= 0) {
-                selector.selectNow(this::dispatch);
+                ioEventsHere += selector.selectNow(this::dispatch);
                 return;
             }
             timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
         }
-        selector.select(this::dispatch, timeoutMillis);
+        ioEventsHere += selector.select(this::dispatch, timeoutMillis);
     }
 
     private void dispatch(SelectionKey key) {
@@ -287,6 +324,7 @@ public final class NioEventLoop implements EventLoop {
             if (task == null) {
                 return;
             }
+            tasksRunHere++;
             safely(task);
         }
     }
@@ -306,6 +344,7 @@ public final class NioEventLoop implements EventLoop {
             }
             timers.poll();
             if (next.fire()) {
+                tasksRunHere++;
                 safely(next.task);
             }
         }

@@ -112,6 +112,15 @@ public final class NioEventLoopGroup {
     }
 
     /**
+     * The figures of every loop, for metrics.
+     *
+     * @return one per loop, in order
+     */
+    public java.util.List<org.wharf.transport.api.LoopStats> stats() {
+        return java.util.Arrays.stream(loops).map(NioEventLoop::stats).toList();
+    }
+
+    /**
      * The number of loops.
      *
      * @return the count

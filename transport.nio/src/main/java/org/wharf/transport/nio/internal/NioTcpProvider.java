@@ -62,6 +62,11 @@ public final class NioTcpProvider implements StreamTransportProvider {
     }
 
     @Override
+    public java.util.List<org.wharf.transport.api.LoopStats> loopStats() {
+        return group.stats();
+    }
+
+    @Override
     public CompletionStage<Listener> listen(InetSocketAddress address, ListenOptions options,
             Supplier<? extends Protocol> protocolFactory) {
         Objects.requireNonNull(address, "address");

@@ -50,6 +50,11 @@ public final class NioUdpProvider implements DatagramTransportProvider {
     }
 
     @Override
+    public java.util.List<org.wharf.transport.api.LoopStats> loopStats() {
+        return group.stats();
+    }
+
+    @Override
     public <P extends DatagramProtocol> CompletionStage<Connected<DatagramTransport, P>> bind(InetSocketAddress address,
             DatagramOptions options, Supplier<P> protocolFactory) {
         Objects.requireNonNull(address, "address");

@@ -43,6 +43,68 @@ class NioEventLoopTest {
     }
 
     @Test
+    void aLoopCountsItsTasksEventsAndChannelsAndSamplesItsLag() throws Exception {
+        NioEventLoop loop = group.next();
+        org.wharf.transport.api.LoopStats before = loop.stats();
+        CountDownLatch ran = new CountDownLatch(100);
+        for (int i = 0; i < 100; i++) {
+            loop.execute(ran::countDown);
+        }
+        assertTrue(ran.await(10, TimeUnit.SECONDS));
+        // Published at the end of the turn that ran them.
+        awaitTrue(() -> loop.stats().tasksRun() >= before.tasksRun() + 100, () -> "100 tasks counted: " + loop.stats());
+
+        // A connection: its listener and both ends register channels, its bytes are I/O events.
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
+        Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
+                EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Connected<Transport, RecordingProtocol> client = tcp.connect(listener.localAddress(), ConnectOptions.DEFAULT,
+                RecordingProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        client.transport().write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        awaitTrue(() -> client.protocol().receivedCount() == 3, () -> "echo");
+        awaitTrue(() -> group.stats().stream().mapToLong(org.wharf.transport.api.LoopStats::channels).sum() >= 3,
+                () -> "listener and both ends registered: " + group.stats());
+        awaitTrue(() -> group.stats().stream().mapToLong(org.wharf.transport.api.LoopStats::ioEvents).sum() >= 3,
+                () -> "accept, connect and reads handled: " + group.stats());
+
+        // A task that holds the loop for 1.2 s: a probe (every 500 ms) falls due in its first
+        // half and waits for the rest, at least 700 ms; the lag shows it.
+        loop.execute(() -> {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_200);
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait(); // the load under test: a loop kept busy
+            }
+        });
+        awaitTrue(() -> {
+            org.wharf.transport.api.Histogram.Snapshot lag = loop.stats().lag();
+            long[] bounds = lag.upperBounds();
+            long[] counts = lag.bucketCounts();
+            for (int i = 0; i < counts.length; i++) {
+                if ((i == bounds.length || bounds[i] > 500_000_000L) && counts[i] > 0) {
+                    return true;
+                }
+            }
+            return false;
+        }, () -> "a lag sample above 500 ms: " + loop.stats());
+        assertEquals(2, group.stats().size(), "one per loop");
+        assertEquals(loop.name(), loop.stats().name());
+        client.transport().close();
+        listener.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        resolver.shutdown();
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 10 s: " + what.get());
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+    }
+
+    @Test
     void timersRunOnTheLoopInDeadlineOrder() throws Exception {
         NioEventLoop loop = group.next();
         List<String> ran = new ArrayList<>();
@@ -161,7 +223,8 @@ class NioEventLoopTest {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             refused = (InetSocketAddress) probe.getLocalAddress();
         }
-        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
         Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
                 EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
         InetSocketAddress good = listener.localAddress();
@@ -180,7 +243,8 @@ class NioEventLoopTest {
 
     @Test
     void hostNamesAreResolvedOffTheLoop() throws Exception {
-        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
         Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,
                 EchoProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
         Connected<Transport, RecordingProtocol> c = tcp.connect(
@@ -196,7 +260,8 @@ class NioEventLoopTest {
 
     @Test
     void aPortInUseIsAnErrorThatNamesTheAddress() throws Exception {
-        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
         Listener first = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 ListenOptions.DEFAULT.withListenerOptions(org.wharf.transport.api.SocketOptions.NONE), EchoProtocol::new)
                 .toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -211,7 +276,8 @@ class NioEventLoopTest {
 
     @Test
     void theTcpProviderRefusesTlsOptions() throws Exception {
-        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
         var tls = org.wharf.transport.api.TlsOptions.of(javax.net.ssl.SSLContext.getDefault());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tcp.listen(
                 new InetSocketAddress(0), ListenOptions.DEFAULT.withTls(tls), EchoProtocol::new));
@@ -277,7 +343,8 @@ class NioEventLoopTest {
 
     @Test
     void aFatalErrorEndsOnlyItsLoopWhoseConnectionsAreLostAndTheGroupStopsUsingIt() throws Exception {
-        NioTcpProvider tcp = new NioTcpProvider(group, new Resolver());
+        Resolver resolver = new Resolver();
+        NioTcpProvider tcp = new NioTcpProvider(group, resolver);
         List<String> deaths = new java.util.concurrent.CopyOnWriteArrayList<>();
         group.onLoopDeath((name, error) -> deaths.add(name + ": " + error.getMessage()));
         Listener listener = tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ListenOptions.DEFAULT,

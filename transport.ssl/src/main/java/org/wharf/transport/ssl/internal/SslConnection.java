@@ -33,6 +33,7 @@ import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
 import org.wharf.transport.api.TransportError;
+import org.wharf.transport.api.TransportObserver;
 import org.wharf.transport.api.TransportTimeoutError;
 import org.wharf.transport.core.AbstractTransport;
 import org.wharf.transport.core.LogLimiter;
@@ -103,6 +104,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     /** Application bytes delivered and written (not the encrypted ones). */
     private volatile long bytesReceived;
     private volatile long bytesSent;
+    /** When the first handshake started (System.nanoTime), 0 before; its outcome goes to the observer once. */
+    private long firstHandshakeStart;
+    private boolean firstHandshakeObserved;
 
     private SslConnection(Layer layer, AbstractTransport<?> raw) {
         super(raw);
@@ -125,12 +129,15 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         final Supplier<? extends Protocol> appFactory;
         /** The provider's: failed handshakes are logged at most once per window, the rest counted. */
         final LogLimiter failures;
+        /** Hears of the first handshake's outcome and time (a server's metrics). */
+        final TransportObserver observer;
         /** Completes when the application's protocol is made (after the first handshake). */
         final CompletableFuture<SslConnection> ready = new CompletableFuture<>();
         private SslConnection connection;
 
         Layer(boolean client, TlsOptions options, String peerHost, int peerPort, Supplier<? extends Protocol> appFactory,
-                LogLimiter failures) {
+                LogLimiter failures, TransportObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
             this.client = client;
             this.options = options;
             this.peerHost = peerHost;
@@ -253,6 +260,11 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             Throwable why = handshake.isCompletedExceptionally() ? handshake.handle((s, e) -> e).join() : reason;
             layer.ready.completeExceptionally(why != null ? why : new TlsError("TLS with " + peer() + " closed", null));
         }
+        if (firstHandshakeStart != 0 && !firstHandshakeObserved) {
+            // The first handshake started and never finished (fail() may have closed it already).
+            firstHandshakeObserved = true;
+            layer.observer.handshakeFailed(System.nanoTime() - firstHandshakeStart, cause(reason));
+        }
         if (isCreated() && !layer.client && reason != null && was != Tls.CLEAR) {
             // Anyone who reaches a TLS port can make these: a burst becomes a count.
             layer.failures.log(System.Logger.Level.WARNING, "handshake", () -> handshakeFailure(reason), null);
@@ -293,6 +305,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             return;
         }
         tls = Tls.HANDSHAKING;
+        if (firstHandshakeStart == 0) {
+            firstHandshakeStart = System.nanoTime();
+        }
         refuseHandshakeRecords = false;
         if (handshake.isDone()) {
             handshake = new CompletableFuture<>();
@@ -474,6 +489,10 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         cancelHandshakeTimer();
         session = engine.getSession();
         tls = Tls.ENCRYPTED;
+        if (!firstHandshakeObserved) {
+            firstHandshakeObserved = true;
+            layer.observer.handshakeCompleted(System.nanoTime() - firstHandshakeStart);
+        }
         // TLS 1.3 has no renegotiation: its post-handshake messages (KeyUpdate) travel in
         // application data records and are the engine's business.
         refuseHandshakeRecords = !layer.client && !"TLSv1.3".equals(session.getProtocol());
@@ -632,6 +651,36 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             }
             default -> raw.close();
         }
+    }
+
+    /** A failed handshake's cause in one word of a bounded set, for a metric's label. */
+    static String cause(Throwable reason) {
+        if (reason instanceof TransportTimeoutError) {
+            return TransportObserver.TIMEOUT;
+        }
+        for (Throwable t = reason; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateException
+                    || t instanceof java.security.cert.CertPathValidatorException
+                    || t instanceof javax.net.ssl.SSLPeerUnverifiedException) {
+                return TransportObserver.CERTIFICATE;
+            }
+        }
+        for (Throwable t = reason; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("certificate")) {
+                return TransportObserver.CERTIFICATE; // the peer's alert: bad_certificate, certificate_unknown
+            }
+            if (t instanceof javax.net.ssl.SSLHandshakeException) {
+                return TransportObserver.HANDSHAKE;
+            }
+            if (t instanceof javax.net.ssl.SSLException) {
+                return TransportObserver.PROTOCOL;
+            }
+        }
+        if (reason == null || reason instanceof TlsError || reason instanceof TransportError) {
+            return TransportObserver.CLOSED; // the peer closed, or the connection was lost, mid-handshake
+        }
+        return TransportObserver.OTHER;
     }
 
     /** One line for a failed handshake: our own errors name the peer already, so it is not said twice. */

@@ -65,7 +65,8 @@ public final class SslTransportProvider implements StreamTransportProvider {
                 "listening with wharf.transport=ssl needs TLS settings (ListenOptions.withTls)"));
         Objects.requireNonNull(protocolFactory, "protocolFactory");
         return tcp.listen(address, options.withTls(null),
-                () -> new SslConnection.Layer(false, tls, null, 0, protocolFactory, handshakeFailures));
+                () -> new SslConnection.Layer(false, tls, null, 0, protocolFactory, handshakeFailures,
+                        options.observer()));
     }
 
     /**
@@ -86,7 +87,7 @@ public final class SslTransportProvider implements StreamTransportProvider {
             P app;
         };
         SslConnection.Layer layer = new SslConnection.Layer(true, tls, address.getHostString(), address.getPort(),
-                () -> made.app = protocolFactory.get(), handshakeFailures);
+                () -> made.app = protocolFactory.get(), handshakeFailures, org.wharf.transport.api.TransportObserver.NONE);
         return tcp.connect(address, options.withTls(null), () -> layer)
                 .thenCompose(c -> layer.ready)
                 .thenApply(connection -> new Connected<>(connection, made.app));
