@@ -407,7 +407,7 @@ public final class Server {
             if (limits != null && address != null) {
                 ClientLimits.Refusal refusal = limits.acquire(address);
                 if (refusal != null) {
-                    rejected.increment();
+                    refuse(ServerCounters.REFUSED_CLIENT_LIMIT);
                     Admission.REFUSALS.log(Level.WARNING, config.name + "/" + refusal, () -> "server " + config.name
                             + ": refusing a connection from " + client + ": " + (refusal == ClientLimits.Refusal.CONNECTIONS
                             ? limits.maxConnections() + " connections from " + address.getHostAddress()
@@ -756,7 +756,8 @@ public final class Server {
         /**
          * Limits each client address (the PROXY protocol's client when the server accepts it):
          * connections open at once, and new connections as a token bucket. A connection over a
-         * limit is closed before its protocol is made and counted as rejected.
+         * limit is closed before its protocol is made and counted as refused
+         * ({@link ServerCounters#REFUSED_CLIENT_LIMIT}).
          *
          * @param maxConnections most connections open at once per address; 0 for no limit
          * @param ratePerSecond new connections a second per address; 0 for no limit

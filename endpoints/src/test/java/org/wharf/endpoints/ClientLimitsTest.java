@@ -107,7 +107,7 @@ class ClientLimitsTest {
                 }
             }
             assertEquals(3, in, "three of twenty from 127.0.0.7");
-            assertEquals(17, server.counters().rejected(), "the refused are counted");
+            assertEquals(17, server.counters().refused().getOrDefault(ServerCounters.REFUSED_CLIENT_LIMIT, 0L).longValue(), "the refused are counted");
             for (int i = 0; i < 3; i++) {
                 Socket s = open(ip("127.0.0.8"), to, new byte[] {'y'});
                 sockets.add(s);
@@ -149,7 +149,7 @@ class ClientLimitsTest {
             double seconds = (System.nanoTime() - t0) / 1e9;
             assertTrue(in >= 5, "the burst is admitted: " + in);
             assertTrue(in <= 5 + Math.ceil(seconds * 5) + 1, in + " admitted in " + seconds + " s at 5 a second");
-            assertEquals(30 - in, server.counters().rejected());
+            assertEquals(30 - in, server.counters().refused().getOrDefault(ServerCounters.REFUSED_CLIENT_LIMIT, 0L).longValue());
             try (Socket s = open(ip("127.0.0.8"), to, new byte[] {'y'})) {
                 assertTrue(admitted(s, 1), "another address has its own bucket");
             }
@@ -180,7 +180,7 @@ class ClientLimitsTest {
             }
             assertEquals(2, admittedFrom[0], "192.0.2.1: two");
             assertEquals(2, admittedFrom[1], "192.0.2.2: two, though the balancer has eight open");
-            assertEquals(4, server.counters().rejected());
+            assertEquals(4, server.counters().refused().getOrDefault(ServerCounters.REFUSED_CLIENT_LIMIT, 0L).longValue());
         } finally {
             for (Socket s : sockets) {
                 s.close();

@@ -53,12 +53,12 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(name = "Maximum connections per client", min = "0",
             description = "Connections one client address (the PROXY protocol's client when accepted) may have open "
-                    + "at once; more are closed at once and counted as rejected. 0 for no limit.")
+                    + "at once; more are closed at once and counted as refused (client_limit). 0 for no limit.")
     int maxConnectionsPerClient() default 0;
 
     @AttributeDefinition(name = "New connections per second per client", min = "0",
             description = "How fast one client address may open connections (a token bucket); faster ones are closed "
-                    + "at once and counted as rejected. 0 for no limit.")
+                    + "at once and counted as refused (client_limit). 0 for no limit.")
     int connectionRatePerClient() default 0;
 
     @AttributeDefinition(name = "Connection burst per client", min = "1", required = false,
