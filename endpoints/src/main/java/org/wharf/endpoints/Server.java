@@ -1,6 +1,7 @@
 package org.wharf.endpoints;
 
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -69,6 +70,8 @@ public final class Server {
     private final Builder config;
     private final List<Listener> listeners = new ArrayList<>();
     private final Set<Tracked> open = ConcurrentHashMap.newKeySet();
+    /** Connections whose PROXY protocol header has not come yet: no protocol exists for them. */
+    private final Set<Admission> waiting = ConcurrentHashMap.newKeySet();
     private final AtomicInteger slots = new AtomicInteger();
     private final LongAdder sessions = new LongAdder();
     /** Refusals by reason: the known ones from the start, so an exposition shows them at zero. */
@@ -302,6 +305,8 @@ public final class Server {
                 listeners.forEach(l -> stops.add(l.close().toCompletableFuture()));
             }
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                // Connections still waiting for their PROXY header have no protocol to drain: closed now.
+                waiting.forEach(Admission::close);
                 Runnable closeAll = () -> {
                     open.forEach(t -> t.transport.close());
                     CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
@@ -369,6 +374,10 @@ public final class Server {
             refuse(ServerCounters.REFUSED_LIMIT);
             return Rejected.INSTANCE;
         }
+        if (config.proxyProtocol != null || config.clientLimits != null) {
+            // The protocol is made once the client is known and admitted (its slot is held meanwhile).
+            return new Admission(config.name, config.proxyProtocol, gate, config.tlsAfterHeader);
+        }
         MemoryBudget budget = config.budget.connection(config.connectionBudget);
         try {
             Current c = current;
@@ -379,6 +388,61 @@ public final class Server {
             throw e;
         }
     }
+
+    /** Admits the connections an {@link Admission} layer vetted; their slots were taken in newProtocol. */
+    private final Admission.Gate gate = new Admission.Gate() {
+        @Override
+        public void waiting(Admission layer) {
+            waiting.add(layer);
+            if (closing) {
+                layer.close();
+            }
+        }
+
+        @Override
+        public Protocol admit(Admission layer, InetSocketAddress client) {
+            waiting.remove(layer);
+            ClientLimits limits = config.clientLimits;
+            InetAddress address = client == null ? null : client.getAddress();
+            if (limits != null && address != null) {
+                ClientLimits.Refusal refusal = limits.acquire(address);
+                if (refusal != null) {
+                    refuse(ServerCounters.REFUSED_CLIENT_LIMIT);
+                    Admission.REFUSALS.log(Level.WARNING, config.name + "/" + refusal, () -> "server " + config.name
+                            + ": refusing a connection from " + client + ": " + (refusal == ClientLimits.Refusal.CONNECTIONS
+                            ? limits.maxConnections() + " connections from " + address.getHostAddress()
+                                    + " are open (maxConnectionsPerClient)"
+                            : "more than " + config.connectionRatePerClient + " new connections a second (burst "
+                                    + (int) limits.burst() + ") from " + address.getHostAddress()
+                                    + " (connectionRatePerClient)"), null);
+                    return null;
+                }
+            }
+            Current c = current;
+            MemoryBudget budget = config.budget.connection(config.connectionBudget);
+            Protocol p;
+            try {
+                // A factory that throws aborts the connection; its slot is freed in abandoned().
+                p = c.factory.apply(hooks, budget);
+            } catch (RuntimeException | Error e) {
+                budget.close();
+                if (limits != null && address != null) {
+                    limits.release(address);
+                }
+                throw e;
+            }
+            Tracked t = new Tracked(p, c.generation, budget);
+            t.client = limits == null ? null : address;
+            return t;
+        }
+
+        @Override
+        public void abandoned(Admission layer) {
+            waiting.remove(layer);
+            slots.decrementAndGet();
+            checkClosed();
+        }
+    };
 
     private void checkClosed() {
         if (closing && open.isEmpty() && slots.get() == 0) {
@@ -407,6 +471,8 @@ public final class Server {
     /** Forwards every callback to the protocol, keeping count and the idle watch. */
     private final class Tracked extends ForwardingProtocol {
         private final int generation;
+        /** The address whose per-client limits this connection counts in, or null. */
+        private InetAddress client;
         private final MemoryBudget budget;
         private volatile Transport transport;
         private IdleTimer idleTimer;
@@ -449,6 +515,9 @@ public final class Server {
             closedBytesSent.addAndGet(bytes(ExtraInfo.BYTES_SENT));
             open.remove(this);
             slots.decrementAndGet();
+            if (client != null) {
+                config.clientLimits.release(client);
+            }
             connectionDurations.record(System.nanoTime() - madeAt);
             closedBy.get(closeReason(cause)).increment();
             try {
@@ -509,6 +578,13 @@ public final class Server {
         private ConnectionHooks requestHooks = ConnectionHooks.NONE;
         private Consumer<Transport> onConnectionMade = t -> { };
         private BiConsumer<Transport, Throwable> onConnectionLost = (t, e) -> { };
+        private ProxyProtocolAcceptance proxyProtocol;
+        /** TLS starts once the PROXY header is read (the listener was told not to start it on connect). */
+        private boolean tlsAfterHeader;
+        private ClientLimits clientLimits;
+        private int maxConnectionsPerClient;
+        private int connectionRatePerClient;
+        private int connectionBurstPerClient;
 
         private Builder(StreamTransportProvider provider) {
             this.provider = provider;
@@ -664,6 +740,42 @@ public final class Server {
         }
 
         /**
+         * Accepts the PROXY protocol: every connection must begin with a header from a trusted
+         * source within the deadline, and its protocol sees the client the header names as its
+         * peer. Over TLS ({@code ssl} with TLS options that handshake on connect) the header is
+         * read first and the handshake starts after it.
+         *
+         * @param value how headers are accepted; {@code null} for none (the default)
+         * @return this builder
+         */
+        public Builder proxyProtocol(ProxyProtocolAcceptance value) {
+            this.proxyProtocol = value;
+            return this;
+        }
+
+        /**
+         * Limits each client address (the PROXY protocol's client when the server accepts it):
+         * connections open at once, and new connections as a token bucket. A connection over a
+         * limit is closed before its protocol is made and counted as refused
+         * ({@link ServerCounters#REFUSED_CLIENT_LIMIT}).
+         *
+         * @param maxConnections most connections open at once per address; 0 for no limit
+         * @param ratePerSecond new connections a second per address; 0 for no limit
+         * @param burst new connections an address may make at once (at least 1 when there is a rate)
+         * @return this builder
+         */
+        public Builder clientLimits(int maxConnections, int ratePerSecond, int burst) {
+            if (maxConnections < 0 || ratePerSecond < 0 || burst < 0) {
+                throw new IllegalArgumentException("client limits cannot be negative: maxConnections " + maxConnections
+                        + ", rate " + ratePerSecond + ", burst " + burst);
+            }
+            this.maxConnectionsPerClient = maxConnections;
+            this.connectionRatePerClient = ratePerSecond;
+            this.connectionBurstPerClient = burst;
+            return this;
+        }
+
+        /**
          * Starts listening on every address.
          *
          * @return completes with the server once it listens everywhere, or fails with the
@@ -677,6 +789,14 @@ public final class Server {
             if (factory == null) {
                 throw new IllegalStateException("server " + name + " has no protocol");
             }
+            if (proxyProtocol != null && options.tls().isPresent() && options.tls().get().handshakeOnConnect()) {
+                // The header comes before the ClientHello: the layer reads it, then starts TLS.
+                options = options.withTls(options.tls().get().withHandshakeOnConnect(false));
+                tlsAfterHeader = true;
+            }
+            clientLimits = maxConnectionsPerClient == 0 && connectionRatePerClient == 0 ? null
+                    : new ClientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient,
+                            System::nanoTime);
             return new Server(this).start();
         }
     }

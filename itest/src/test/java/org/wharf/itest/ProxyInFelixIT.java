@@ -78,7 +78,8 @@ class ProxyInFelixIT {
 
             String metrics = endpoints.gogo("wharf:metrics");
             assertTrue(metrics.contains("proxy.connections.open") && metrics.contains("proxy.bytes.toClient")
-                    && metrics.contains("proxy.upstream.127.0.0.1:" + b.port() + ".open"), metrics);
+                    && metrics.contains("proxy.upstream.127.0.0.1:" + b.port() + ".open")
+                    && metrics.contains("proxy.upstream.127.0.0.1:" + b.port() + ".up"), metrics);
         }
         proxy.uninstall();
         Felix.awaitTrue(() -> {
@@ -123,7 +124,10 @@ class ProxyInFelixIT {
         }
         assertTrue(ids.containsAll(java.util.Set.of("name", "port", "transport", "proxy.upstreams",
                 "proxy.upstream.transport", "proxy.balancing", "proxy.connectTimeout", "proxy.retries",
-                "proxy.idleTimeout", "proxy.pooled")), ids.toString());
+                "proxy.idleTimeout", "proxy.pooled", "proxyProtocol", "proxyProtocol.trusted",
+                "proxyProtocol.headerTimeout", "maxConnectionsPerClient", "connectionRatePerClient",
+                "connectionBurstPerClient", "proxy.upstream.proxyProtocol", "proxy.accessLog", "proxy.health.failures",
+                "proxy.health.downTime", "proxy.health.maxDownTime", "proxy.sniTimeout")), ids.toString());
 
         Object admin = felix.context().getService(felix.context().getServiceReference(
                 "org.osgi.service.cm.ConfigurationAdmin"));
@@ -151,6 +155,28 @@ class ProxyInFelixIT {
                 () -> "the gateway's endpoint goes with its configuration");
     }
 
+
+    @Test
+    void aGatewayBehindABalancerPassesTheClientOnAndChecksItsSettings() throws Exception {
+        felix.start("protocol.proxy");
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port(),
+                "proxyProtocol", "v2"));
+        endpoints.awaitState("gw", "FAILED");
+        assertTrue(endpoints.reason("gw").contains("proxyProtocol.trusted"), endpoints.reason("gw"));
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port(),
+                "proxyProtocol", "either", "proxyProtocol.trusted", "127.0.0.1", "proxy.upstream.proxyProtocol", "v1"));
+        endpoints.awaitState("gw", "LISTENING");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), endpoints.port("gw"))) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("PROXY TCP4 192.0.2.9 192.0.2.1 5555 443\r\n".getBytes(StandardCharsets.US_ASCII));
+            // The upstream answers every line it reads: first the header the gateway sent, naming the client.
+            assertEquals("A PROXY TCP4 192.0.2.9 192.0.2.1 5555 443", exchange(s, "hello"));
+        }
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port(),
+                "proxyProtocol", "v1", "proxyProtocol.trusted", "10.0.0.0/33"));
+        endpoints.awaitState("gw", "FAILED");
+        assertTrue(endpoints.reason("gw").contains("proxyProtocol.trusted = '10.0.0.0/33'"), endpoints.reason("gw"));
+    }
 
     private static String exchange(Socket socket, String line) throws IOException {
         OutputStream out = socket.getOutputStream();

@@ -63,6 +63,10 @@ final class Endpoint implements EndpointMXBean {
     private TlsOptions inlineTls;
     private TlsOptionsFactory inlineTlsFactory;
     private boolean hasInlineTls;
+    private org.wharf.endpoints.ProxyProtocolAcceptance proxyProtocol;
+    private int maxConnectionsPerClient;
+    private int connectionRatePerClient;
+    private int connectionBurstPerClient;
     private String configError;
     private int configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_PROPERTY;
     /** What the last failed start was made of: not retried until one of them changes. */
@@ -111,14 +115,49 @@ final class Endpoint implements EndpointMXBean {
             idleTimeout = settings.millis("idleTimeout", null).orElse(null);
             drainTimeout = settings.millis("drainTimeout", Duration.ofSeconds(30)).orElse(Duration.ZERO);
             replaceWindow = settings.millis("replaceWindow", Duration.ofSeconds(2)).orElse(Duration.ZERO);
+            proxyProtocol = proxyProtocol(settings);
+            maxConnectionsPerClient = settings.integer("maxConnectionsPerClient", 0, 0, Integer.MAX_VALUE);
+            connectionRatePerClient = settings.integer("connectionRatePerClient", 0, 0, Integer.MAX_VALUE);
+            connectionBurstPerClient = settings.integer("connectionBurstPerClient", Math.max(1, connectionRatePerClient),
+                    1, Integer.MAX_VALUE);
             tls = settings.text("tls").orElse(null);
             hasInlineTls = properties.keySet().stream().anyMatch(k -> k.startsWith(TlsOptionsFactory.PREFIX));
             if (TransportProvider.SSL.equals(transport) && tls == null && !hasInlineTls) {
                 throw new IllegalArgumentException("transport = 'ssl' needs tls (the name of an org.wharf.tls "
                         + "configuration) or tls.* properties");
             }
+            if (proxyProtocol != null && TransportProvider.UDP.equals(transport)) {
+                throw new IllegalArgumentException("proxyProtocol = " + settings.text("proxyProtocol", "")
+                        + " needs a stream transport (tcp or ssl), got transport = 'udp'");
+            }
         } catch (IllegalArgumentException e) {
             configError = "endpoint " + name + ": " + e.getMessage();
+        }
+    }
+
+    /** proxyProtocol (off, v1, v2, either), proxyProtocol.trusted, proxyProtocol.headerTimeout; null for off. */
+    private static org.wharf.endpoints.ProxyProtocolAcceptance proxyProtocol(Settings settings) {
+        String mode = settings.text("proxyProtocol", "off").trim();
+        if (mode.equalsIgnoreCase("off")) {
+            return null;
+        }
+        org.wharf.endpoints.ProxyProtocolAcceptance.Versions versions;
+        try {
+            versions = org.wharf.endpoints.ProxyProtocolAcceptance.Versions.of(mode);
+        } catch (IllegalArgumentException e) {
+            throw Settings.wrong("proxyProtocol", mode, "is not one of off, v1, v2, either");
+        }
+        List<String> trusted = settings.list("proxyProtocol.trusted");
+        if (trusted.isEmpty()) {
+            throw Settings.wrong("proxyProtocol.trusted", "", "must name the balancers allowed to send a PROXY header "
+                    + "(addresses or networks such as 10.0.0.0/8) when proxyProtocol = " + mode);
+        }
+        Duration timeout = settings.positiveMillis("proxyProtocol.headerTimeout",
+                org.wharf.endpoints.ProxyProtocolAcceptance.DEFAULT_HEADER_TIMEOUT);
+        try {
+            return org.wharf.endpoints.ProxyProtocolAcceptance.of(versions, trusted, timeout);
+        } catch (IllegalArgumentException e) {
+            throw Settings.wrong("proxyProtocol.trusted", String.join(", ", trusted), e.getMessage());
         }
     }
 
@@ -159,7 +198,8 @@ final class Endpoint implements EndpointMXBean {
     /** The keys this class reads: a change to any of them needs a new listener. */
     private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("name", "transport", "host", "port",
             "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls", "memory.endpoint",
-            "memory.connection");
+            "memory.connection", "proxyProtocol", "proxyProtocol.trusted", "proxyProtocol.headerTimeout",
+            "maxConnectionsPerClient", "connectionRatePerClient", "connectionBurstPerClient");
 
     /**
      * Whether a new configuration differs from this one only in what the endpoint hands to
@@ -389,7 +429,8 @@ final class Endpoint implements EndpointMXBean {
         }
         ListenOptions options = tlsOptions == null ? ListenOptions.DEFAULT : ListenOptions.DEFAULT.withTls(tlsOptions);
         Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
-                .maxConnections(maxConnections).idleTimeout(idleTimeout)
+                .maxConnections(maxConnections).idleTimeout(idleTimeout).proxyProtocol(proxyProtocol)
+                .clientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient)
                 .memoryBudget(whiteboard.memoryBudget().share("endpoint " + name + " (memory.endpoint)", endpointBudget),
                         connectionBudget)
                 .protocol(factoryOf(protocol)).start()

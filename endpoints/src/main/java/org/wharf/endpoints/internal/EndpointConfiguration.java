@@ -41,6 +41,38 @@ import org.osgi.service.metatype.annotations.Option;
                     + "of the endpoint's budget, at least 2m.")
     String memory_connection();
 
+    @AttributeDefinition(name = "PROXY protocol", description = "Accept HAProxy's PROXY protocol header before "
+            + "anything else on each connection (before TLS, on an ssl endpoint): off, v1 (text), v2 (binary) or either. "
+            + "Then every connection must send one, from a trusted source, within the header timeout; protocols, "
+            + "limits and logs see the client it names.",
+            options = {@Option(label = "Off", value = "off"), @Option(label = "Version 1", value = "v1"),
+                @Option(label = "Version 2", value = "v2"), @Option(label = "Either", value = "either")})
+    String proxyProtocol() default "off";
+
+    @AttributeDefinition(name = "PROXY protocol: trusted sources", required = false,
+            description = "The balancers allowed to send a PROXY header: IP addresses or networks (10.0.0.0/8, "
+                    + "::1). Connections from anywhere else are closed. Required when the PROXY protocol is on.")
+    String[] proxyProtocol_trusted();
+
+    @AttributeDefinition(name = "PROXY protocol: header timeout (ms)", min = "1",
+            description = "How long a connection may take to send its complete header before it is closed.")
+    long proxyProtocol_headerTimeout() default 5000;
+
+    @AttributeDefinition(name = "Maximum connections per client", min = "0",
+            description = "Connections one client address (the PROXY protocol's client when accepted) may have open "
+                    + "at once; more are closed at once and counted as refused (client_limit). 0 for no limit.")
+    int maxConnectionsPerClient() default 0;
+
+    @AttributeDefinition(name = "New connections per second per client", min = "0",
+            description = "How fast one client address may open connections (a token bucket); faster ones are closed "
+                    + "at once and counted as refused (client_limit). 0 for no limit.")
+    int connectionRatePerClient() default 0;
+
+    @AttributeDefinition(name = "Connection burst per client", min = "1", required = false,
+            description = "How many connections one client address may open at once before the rate applies "
+                    + "(default: the rate).")
+    int connectionBurstPerClient();
+
     @AttributeDefinition(name = "Idle timeout (ms)", min = "0",
             description = "Closes connections on which no byte moved for this long; 0 for never.")
     long idleTimeout() default 0;

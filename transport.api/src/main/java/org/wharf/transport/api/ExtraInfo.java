@@ -20,7 +20,11 @@ import javax.net.ssl.SSLSession;
  */
 public final class ExtraInfo<T> {
 
-    /** The remote address of a connected transport. */
+    /**
+     * The remote address of a connected transport: the client's. On an endpoint that accepts
+     * the PROXY protocol, the source address the header gave (the connection's own peer, a
+     * balancer, is then {@link #PROXIED_BY}).
+     */
     public static final ExtraInfo<SocketAddress> PEER_ADDRESS = new ExtraInfo<>("peername", SocketAddress.class);
     /** The local address the transport is bound to. */
     public static final ExtraInfo<SocketAddress> LOCAL_ADDRESS = new ExtraInfo<>("sockname", SocketAddress.class);
@@ -42,6 +46,37 @@ public final class ExtraInfo<T> {
     public static final ExtraInfo<String> APPLICATION_PROTOCOL = new ExtraInfo<>("alpn_protocol", String.class);
     /** On a TLS server, the host name the client asked for with SNI; absent when it sent none. */
     public static final ExtraInfo<String> SNI_HOST_NAME = new ExtraInfo<>("server_hostname", String.class);
+
+    /**
+     * On a connection that came with a PROXY protocol header: the address of the balancer that
+     * sent it (the connection's own peer). Absent otherwise, and when the header was a
+     * {@code LOCAL} (v2) or {@code UNKNOWN} (v1) one, which names no client.
+     */
+    public static final ExtraInfo<SocketAddress> PROXIED_BY = new ExtraInfo<>("proxied_by", SocketAddress.class);
+    /**
+     * The destination address a PROXY protocol header gave: where the client connected to on
+     * the balancer.
+     */
+    public static final ExtraInfo<SocketAddress> PROXY_DESTINATION =
+            new ExtraInfo<>("proxy_destination", SocketAddress.class);
+    /**
+     * The type-length-values of a PROXY protocol v2 header, by type (such as {@code 0x01} ALPN,
+     * {@code 0x02} authority, {@code 0x20} SSL), each value a copy of its bytes, in the order
+     * of the header; absent when it had none.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public static final ExtraInfo<java.util.Map<Integer, byte[]>> PROXY_TLVS =
+            new ExtraInfo<>("proxy_tlvs", (Class) java.util.Map.class);
+    /** The ALPN protocol a PROXY protocol v2 header gave (TLV {@code PP2_TYPE_ALPN}), such as {@code h2}. */
+    public static final ExtraInfo<String> PROXY_ALPN = new ExtraInfo<>("proxy_alpn", String.class);
+    /** The host name a PROXY protocol v2 header gave (TLV {@code PP2_TYPE_AUTHORITY}: the client's SNI). */
+    public static final ExtraInfo<String> PROXY_AUTHORITY = new ExtraInfo<>("proxy_authority", String.class);
+    /**
+     * The TLS version a PROXY protocol v2 header gave for the client's connection to the
+     * balancer (sub-TLV {@code PP2_SUBTYPE_SSL_VERSION} of {@code PP2_TYPE_SSL}), such as
+     * {@code TLSv1.3}.
+     */
+    public static final ExtraInfo<String> PROXY_SSL_VERSION = new ExtraInfo<>("proxy_ssl_version", String.class);
 
     /** Bytes received on this transport so far, as delivered to the protocol. */
     public static final ExtraInfo<Long> BYTES_RECEIVED = new ExtraInfo<>("bytes_received", Long.class);

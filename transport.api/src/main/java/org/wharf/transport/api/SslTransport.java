@@ -32,6 +32,21 @@ public interface SslTransport extends Transport {
     CompletionStage<SSLSession> handshake();
 
     /**
+     * Starts a handshake as {@link #handshake()} does, on a connection in its clear phase that
+     * has already received the first bytes of the peer's handshake in clear text: they are read
+     * as the first bytes of the handshake. For a server that reads something before TLS on the
+     * same connection (a PROXY protocol header) and was handed the start of the ClientHello
+     * with it.
+     *
+     * @param received bytes the peer sent after the clear phase, as received (copied; may be
+     *        empty)
+     * @return completes with the session, or fails with {@link TlsError} or
+     *         {@link TransportTimeoutError}
+     * @throws IllegalStateException through the stage, if TLS is already active
+     */
+    CompletionStage<SSLSession> handshake(java.nio.ByteBuffer received);
+
+    /**
      * Tells whether data is currently encrypted (a handshake completed and no
      * {@link #unwrap()} since).
      *

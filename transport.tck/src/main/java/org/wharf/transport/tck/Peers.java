@@ -32,6 +32,7 @@ public final class Peers {
         PACKAGES.put("redis-cli", "redis-tools");
         PACKAGES.put("redis-benchmark", "redis-tools");
         PACKAGES.put("nginx", "nginx");
+        PACKAGES.put("haproxy", "haproxy");
         PACKAGES.put("sslscan", "sslscan");
         PACKAGES.put("testssl", "testssl.sh");
         PACKAGES.put("prometheus", "prometheus");

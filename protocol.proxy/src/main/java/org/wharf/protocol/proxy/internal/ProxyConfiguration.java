@@ -34,8 +34,48 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Maximum connections", min = "0", description = "0 for no limit.")
     int maxConnections() default 0;
 
-    @AttributeDefinition(name = "Upstreams", description = "host:port of each upstream server.")
+    @AttributeDefinition(name = "PROXY protocol", description = "Accept HAProxy's PROXY protocol header before "
+            + "anything else on each connection (before TLS, on an ssl endpoint): off, v1 (text), v2 (binary) or either. "
+            + "Then every connection must send one, from a trusted source, within the header timeout; protocols, "
+            + "limits and logs see the client it names.",
+            options = {@Option(label = "Off", value = "off"), @Option(label = "Version 1", value = "v1"),
+                @Option(label = "Version 2", value = "v2"), @Option(label = "Either", value = "either")})
+    String proxyProtocol() default "off";
+
+    @AttributeDefinition(name = "PROXY protocol: trusted sources", required = false,
+            description = "The balancers allowed to send a PROXY header: IP addresses or networks (10.0.0.0/8, "
+                    + "::1). Connections from anywhere else are closed. Required when the PROXY protocol is on.")
+    String[] proxyProtocol_trusted();
+
+    @AttributeDefinition(name = "PROXY protocol: header timeout (ms)", min = "1",
+            description = "How long a connection may take to send its complete header before it is closed.")
+    long proxyProtocol_headerTimeout() default 5000;
+
+    @AttributeDefinition(name = "Maximum connections per client", min = "0",
+            description = "Connections one client address (the PROXY protocol's client when accepted) may have open "
+                    + "at once; more are closed at once and counted as refused (client_limit). 0 for no limit.")
+    int maxConnectionsPerClient() default 0;
+
+    @AttributeDefinition(name = "New connections per second per client", min = "0",
+            description = "How fast one client address may open connections (a token bucket); faster ones are closed "
+                    + "at once and counted as refused (client_limit). 0 for no limit.")
+    int connectionRatePerClient() default 0;
+
+    @AttributeDefinition(name = "Connection burst per client", min = "1", required = false,
+            description = "How many connections one client address may open at once before the rate applies "
+                    + "(default: the rate).")
+    int connectionBurstPerClient();
+
+    @AttributeDefinition(name = "Upstreams", required = false, description = "host:port of each upstream server. "
+            + "With routes by server name (proxy.sni.NAME = host:port, ... for TLS connections whose ClientHello asks "
+            + "for NAME, passed through untouched), the default route: other names, none, plain text; left out, those "
+            + "are closed.")
     String[] proxy_upstreams();
+
+    @AttributeDefinition(name = "First bytes timeout (ms)", min = "1", description = "With proxy.sni.NAME routes: how "
+            + "long a connection may take to send its ClientHello; one that sent nothing by then goes to the default "
+            + "route (a protocol where the server speaks first).")
+    long proxy_sniTimeout() default 5000;
 
     @AttributeDefinition(name = "Upstream transport", description = "tcp, or ssl to originate TLS (settings in "
             + "proxy.upstream.tls.*: tls.ca, tls.verify, tls.serverName, a client certificate).",
@@ -72,4 +112,42 @@ import org.osgi.service.metatype.annotations.Option;
             + "request of its last client was answered in full, and is closed instead after blocking or subscribing "
             + "commands, upgrades, Connection: close or answers still owed.")
     boolean proxy_pooled() default false;
+
+    @AttributeDefinition(name = "Send the PROXY protocol upstream", description = "off, or v1 / v2: each upstream "
+            + "connection begins with a PROXY protocol header naming the client (the one a PROXY header gave this "
+            + "endpoint, when it accepts one), as HAProxy's send-proxy / send-proxy-v2; v2 also carries the client's "
+            + "TLS facts (ALPN, SNI, version, cipher). Not with pooled upstream connections.",
+            options = {@Option(label = "Off", value = "off"), @Option(label = "Version 1", value = "v1"),
+                @Option(label = "Version 2", value = "v2")})
+    String proxy_upstream_proxyProtocol() default "off";
+
+    @AttributeDefinition(name = "Access log", description = "One INFO line per connection in the logger "
+            + "org.wharf.access: client (the PROXY protocol's when accepted), the balancer it came through, endpoint, "
+            + "upstream, bytes from and to the client, duration, how it ended (format in README's gateway section).")
+    boolean proxy_accessLog() default true;
+
+    @AttributeDefinition(name = "Failed connects that mark an upstream down", min = "0",
+            description = "After this many failed connects in a row an upstream gets no client connection until a "
+                    + "background check connects to it again (so clients do not wait for its connect timeout); 0 never "
+                    + "marks one down.")
+    int proxy_health_failures() default 3;
+
+    @AttributeDefinition(name = "First check after (ms)", min = "1",
+            description = "How long a marked-down upstream waits for its first check; doubled after each failed check.")
+    long proxy_health_downTime() default 1000;
+
+    @AttributeDefinition(name = "Longest wait between checks (ms)", min = "1")
+    long proxy_health_maxDownTime() default 30000;
+
+    @AttributeDefinition(name = "Active checks every (ms)", min = "0", description = "Connects to every upstream "
+            + "that is up this often (a TLS handshake for upstream transport ssl), from the route's first connection "
+            + "on; a failed check counts as a failed connect. 0 for none.")
+    long proxy_health_interval() default 0;
+
+    @AttributeDefinition(name = "Health check", description = "What a check asks of an upstream: connect (a "
+            + "connection, a TLS handshake for upstream transport ssl) or protocol (a request in proxy.protocol: PING "
+            + "for redis, HEAD / for http, answered within the connect timeout, so a server that takes connections "
+            + "but does not answer is found too).",
+            options = {@Option(label = "Connect", value = "connect"), @Option(label = "Protocol request", value = "protocol")})
+    String proxy_health_check() default "connect";
 }

@@ -39,6 +39,8 @@ final class ProxyConnection implements Protocol {
     private final Route route;
     private final ProxyServices services;
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
+    /** One line per connection, under its own name so a logging back end can give it its own file. */
+    static final System.Logger ACCESS = System.getLogger("org.wharf.access");
 
     private Transport client;
     private Transport upstream;
@@ -59,6 +61,12 @@ final class ProxyConnection implements Protocol {
     /** Bytes moved either way, for the idle timer. */
     private long moved;
     private IdleTimer idleTimer;
+    /** When the client connection was made, for the access log. */
+    private long started;
+    /** How the connection ended, for the access log: the first reason known wins. */
+    private String end;
+    /** The last upstream tried, for the access log when none took the connection. */
+    private Route.Upstream tried;
 
     ProxyConnection(Route route, ProxyServices services) {
         this.route = route;
@@ -71,15 +79,84 @@ final class ProxyConnection implements Protocol {
     @Override
     public void connectionMade(Transport t) {
         client = t;
+        started = System.nanoTime();
         client.pauseReading(); // until an upstream takes the connection
         route.counters.connections.increment();
         route.counters.active.incrementAndGet();
-        candidates = route.candidates();
         Duration idle = route.idleTimeout();
         if (idle != null) {
             idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
         }
+        route.startActiveChecks(client.loop(), HealthCheck.of(route, services)); // with the route's first connection
+        if (route.routesByName()) {
+            // Where it goes depends on its first bytes: read them (a copy is kept) before connecting.
+            firstBytes = ByteBuffer.allocate(1024);
+            firstBytesTimer = client.loop().schedule(this::firstBytesTimedOut, route.sniTimeout().toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS);
+            client.resumeReading();
+            return;
+        }
+        candidates = route.candidates();
         connectNext(null);
+    }
+
+    /** The first bytes, while the route waits for them to choose upstreams; null once chosen. */
+    private ByteBuffer firstBytes;
+    private org.wharf.transport.api.TimerHandle firstBytesTimer;
+    /** The server name a routed TLS connection asked for, for the access log. */
+    private String serverName;
+
+    /** Reads the first bytes so far; once they tell where the connection goes, connects there. */
+    private void route(ByteBuffer data) {
+        if (firstBytes.remaining() < data.remaining()) {
+            int size = Math.min(ClientHello.MAX_BYTES + 5, Math.max(firstBytes.capacity() * 2,
+                    firstBytes.position() + data.remaining()));
+            firstBytes = ByteBuffer.allocate(size).put(firstBytes.flip());
+        }
+        firstBytes.put(data.duplicate().limit(data.position() + Math.min(data.remaining(), firstBytes.remaining())));
+        ClientHello hello = ClientHello.read(firstBytes.duplicate().flip());
+        switch (hello.kind) {
+            case MORE -> {
+                if (!firstBytes.hasRemaining()) {
+                    refuseFirstBytes("no ClientHello within " + ClientHello.MAX_BYTES + " bytes");
+                }
+            }
+            case MALFORMED -> refuseFirstBytes("its first bytes begin a TLS record but no well-formed ClientHello");
+            case PLAIN -> chosen(null);
+            case TLS -> {
+                serverName = hello.serverName;
+                chosen(hello.serverName);
+            }
+        }
+    }
+
+    private void chosen(String name) {
+        firstBytes = null;
+        firstBytesTimer.cancel();
+        client.pauseReading(); // until an upstream takes the connection; what came is in early
+        candidates = route.candidates(name);
+        connectNext(null);
+    }
+
+    /** Nothing came in time: a client that waits for the server to speak first goes to the default route. */
+    private void firstBytesTimedOut() {
+        if (firstBytes == null || clientGone) {
+            return;
+        }
+        if (firstBytes.position() == 0) {
+            chosen(null);
+        } else {
+            refuseFirstBytes("no complete ClientHello within " + route.sniTimeout().toMillis() + " ms");
+        }
+    }
+
+    private void refuseFirstBytes(String why) {
+        firstBytes = null;
+        firstBytesTimer.cancel();
+        ended("refused: " + why);
+        LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": closing the connection from " + peer()
+                + ": " + why);
+        client.close();
     }
 
     @Override
@@ -91,7 +168,11 @@ final class ProxyConnection implements Protocol {
             exchange.fromClient(data); // reads, does not move the buffer
         }
         if (upstream == null) {
-            // Reading is paused until connected; this is what came before the pause took.
+            // Reading is paused until connected; this is what came before the pause took (or,
+            // routing by name, the first bytes, read and then passed on as they are).
+            if (firstBytes != null) {
+                route(data);
+            }
             early.add(ByteBuffer.allocate(n).put(data).flip());
         } else if (!upstreamGone) {
             upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
@@ -101,6 +182,11 @@ final class ProxyConnection implements Protocol {
     @Override
     public boolean eofReceived() {
         clientEof = true;
+        ended("client-eof");
+        if (firstBytes != null) {
+            refuseFirstBytes("it ended its input before its first bytes said where it goes");
+            return false;
+        }
         if (exchange != null) {
             exchange.clientEnded();
             return pooledEndOfInput();
@@ -133,6 +219,15 @@ final class ProxyConnection implements Protocol {
         if (idleTimer != null) {
             idleTimer.cancel();
         }
+        if (firstBytesTimer != null) {
+            firstBytesTimer.cancel();
+        }
+        if (cause != null) {
+            ended("client-error: " + describe(cause));
+        }
+        if (route.accessLog()) {
+            accessLog();
+        }
         if (pooled != null && !upstreamGone) {
             if (cause != null) {
                 upstream.reset();
@@ -153,14 +248,31 @@ final class ProxyConnection implements Protocol {
         if (clientGone) {
             return;
         }
+        if (candidates.isEmpty() && !route.hasRoute(serverName)) {
+            ended("no-route" + (serverName == null ? "" : " for " + serverName));
+            LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": no route for "
+                    + (serverName == null ? "a connection without a server name" : serverName) + " from " + peer());
+            client.close();
+            return;
+        }
+        if (candidates.isEmpty()) {
+            // Said once when each went down; a line per client now would be a flood.
+            LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": every upstream is marked down; "
+                    + "closing the connection from " + peer());
+            ended("no-upstream");
+            client.abort(new TransportError("every upstream of proxy " + route.endpoint() + " is marked down", null));
+            return;
+        }
         if (attempt == candidates.size()) {
             warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
                     + candidates.stream().map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it",
                     last);
+            ended("no-upstream");
             client.abort(new TransportError("no upstream of proxy " + route.endpoint() + " is reachable", last));
             return;
         }
         Route.Upstream next = candidates.get(attempt++);
+        tried = next;
         next.active.incrementAndGet();
         CompletionStage<Connected<Transport, UpstreamLeg>> stage;
         StreamTransportProvider provider = services.transport(route.transport());
@@ -261,6 +373,7 @@ final class ProxyConnection implements Protocol {
         route.counters.upstreamFailures.increment();
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
+        route.connectFailed(failed, cause, client.loop(), HealthCheck.of(route, services));
         if (!clientGone && attempt < candidates.size()) {
             warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
                     + cause.getMessage() + "); trying " + candidates.get(attempt), null);
@@ -275,6 +388,10 @@ final class ProxyConnection implements Protocol {
         }
         upstream = t;
         target = to;
+        route.connected(to);
+        if (route.sendProxyProtocol() != ProxyHeaderWriter.Version.OFF) {
+            upstream.write(ProxyHeaderWriter.header(route.sendProxyProtocol(), client)); // never pooled: one client
+        }
         for (ByteBuffer b; (b = early.poll()) != null;) {
             upstream.write(b);
         }
@@ -312,6 +429,7 @@ final class ProxyConnection implements Protocol {
 
     private void upstreamEnded() {
         upstreamEof = true;
+        ended("upstream-eof");
         if (clientGone) {
             return;
         }
@@ -344,6 +462,7 @@ final class ProxyConnection implements Protocol {
             return;
         }
         if (cause != null) {
+            ended("upstream-error: " + describe(cause));
             info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
                     + cause.getMessage() + "; aborting the client connection");
             client.reset();
@@ -357,6 +476,7 @@ final class ProxyConnection implements Protocol {
         if (clientGone) {
             return;
         }
+        ended("idle");
         info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
                 + " ms; closing both legs");
         if (upstream != null && !upstreamGone && pooled == null) {
@@ -385,6 +505,57 @@ final class ProxyConnection implements Protocol {
         onClientLoop(() -> result.complete((clientGone ? 0 : client.writeBufferSize())
                 + (upstream == null || upstreamGone ? 0 : upstream.writeBufferSize())));
         return result;
+    }
+
+    /** A failure in a few words for the access log: its message, or its kind when it has none. */
+    private static String describe(Throwable cause) {
+        Throwable t = cause.getMessage() == null && cause.getCause() != null ? cause.getCause() : cause;
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    private void ended(String why) {
+        if (end == null) {
+            end = why;
+        }
+    }
+
+    /**
+     * The connection's line in the access log ({@code org.wharf.access}, INFO), as README's
+     * gateway section documents it: client, the balancer it came through, endpoint, upstream,
+     * bytes from and to the client, duration, how it ended.
+     */
+    private void accessLog() {
+        if (!ACCESS.isLoggable(System.Logger.Level.INFO)) {
+            return;
+        }
+        long received = client.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L);
+        long sent = client.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);
+        long micros = (System.nanoTime() - started) / 1000;
+        StringBuilder line = new StringBuilder(160).append("client=").append(address(ExtraInfo.PEER_ADDRESS));
+        client.extraInfo(ExtraInfo.PROXIED_BY).ifPresent(by -> line.append(" via=").append(text(by)));
+        line.append(" endpoint=").append(route.endpoint());
+        if (serverName != null) {
+            line.append(" sni=").append(serverName);
+        }
+        line
+                .append(" upstream=").append(target != null ? target : tried != null ? tried : "-")
+                .append(" bytes_in=").append(received).append(" bytes_out=").append(sent)
+                .append(" duration_ms=").append(micros / 1000).append('.').append(micros / 100 % 10)
+                .append(" end=").append(end == null ? "closed" : end);
+        ACCESS.log(System.Logger.Level.INFO, line.toString());
+    }
+
+    private String address(ExtraInfo<java.net.SocketAddress> key) {
+        return client.extraInfo(key).map(ProxyConnection::text).orElse("-");
+    }
+
+    /** host:port without the leading slash InetSocketAddress.toString() puts before an unnamed host. */
+    private static String text(java.net.SocketAddress a) {
+        if (a instanceof java.net.InetSocketAddress i && i.getAddress() != null) {
+            String host = i.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
+        }
+        return String.valueOf(a);
     }
 
     private String peer() {

@@ -77,7 +77,8 @@ public final class ProxyFactory implements ProtocolFactory {
 
     /**
      * The route's figures: connections (total and open), bytes each way, failed upstream
-     * connects, connections open to each upstream and, on a pooled route, upstream connections
+     * connects, connections open to each upstream, whether each is up (1) or marked down (0) and
+     * how many times it was marked down, and, on a pooled route, upstream connections
      * given back for reuse and closed instead.
      *
      * @param endpoint the endpoint's name
@@ -102,6 +103,8 @@ public final class ProxyFactory implements ProtocolFactory {
         }
         for (Route.Upstream u : route.upstreams()) {
             figures.put("proxy.upstream." + u + ".open", (long) u.active.get());
+            figures.put("proxy.upstream." + u + ".up", u.down.get() ? 0L : 1L);
+            figures.put("proxy.upstream." + u + ".markedDown", u.markedDown.sum());
         }
         return figures;
     }

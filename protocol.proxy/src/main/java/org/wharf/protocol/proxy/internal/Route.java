@@ -44,6 +44,26 @@ import org.wharf.transport.api.TransportProvider;
  *     client connection</td></tr>
  * <tr><td>{@value #POOL_MAX_SIZE}</td><td>pooled connections per upstream (default 64)</td></tr>
  * <tr><td>{@value #POOL_IDLE_TIMEOUT}</td><td>milliseconds an idle pooled connection is kept (default 60000)</td></tr>
+ * <tr><td>{@value #SEND_PROXY_PROTOCOL}</td><td>{@code off} (default), {@code v1} or {@code v2}: a PROXY protocol
+ *     header first on each upstream connection, naming the client; refused on a pooled route</td></tr>
+ * <tr><td>{@value #HEALTH_FAILURES}</td><td>failed connects in a row that mark an upstream down (default 3;
+ *     0: never marked down)</td></tr>
+ * <tr><td>{@value #HEALTH_DOWN_TIME}</td><td>milliseconds before a marked-down upstream is first checked again
+ *     (default 1000), doubled after each failed check</td></tr>
+ * <tr><td>{@value #HEALTH_MAX_DOWN_TIME}</td><td>the most milliseconds between checks (default 30000)</td></tr>
+ * <tr><td>{@value #HEALTH_CHECK}</td><td>{@code connect} (default): a check is a connection;
+ *     {@code protocol}: a request in {@value #PROTOCOL} ({@code redis}: PING; {@code http}: HEAD /) answered within
+ *     the connect timeout (see {@link HealthCheck})</td></tr>
+ * <tr><td>{@value #HEALTH_INTERVAL}</td><td>milliseconds between active checks of every upstream that is up (a connect
+ *     over the route's transport; a failed one counts as a failed connect); 0 (default) for none</td></tr>
+ * <tr><td>{@code proxy.sni.NAME}</td><td>upstreams ({@code host:port}, as {@value #UPSTREAMS}) for TLS
+ *     connections whose ClientHello asks for server name NAME; the TLS bytes pass through untouched. With any of
+ *     these, {@value #UPSTREAMS} is the default route (other names, no name, plain text) and may be left out: then
+ *     such connections are closed</td></tr>
+ * <tr><td>{@value #SNI_TIMEOUT}</td><td>milliseconds a connection may take to send its first bytes when
+ *     routing by server name (default 5000); one that sent nothing by then goes to the default route</td></tr>
+ * <tr><td>{@value #ACCESS_LOG}</td><td>{@code true} (default): one line per connection in the logger
+ *     {@code org.wharf.access}; {@code false}: none</td></tr>
  * </table>
  */
 final class Route {
@@ -59,6 +79,16 @@ final class Route {
     static final String POOLED = "proxy.pooled";
     static final String POOL_MAX_SIZE = "proxy.pool.maxSize";
     static final String POOL_IDLE_TIMEOUT = "proxy.pool.idleTimeout";
+    static final String SEND_PROXY_PROTOCOL = "proxy.upstream.proxyProtocol";
+    static final String ACCESS_LOG = "proxy.accessLog";
+    static final String SNI_PREFIX = "proxy.sni.";
+    static final String SNI_TIMEOUT = "proxy.sniTimeout";
+    static final String HEALTH_FAILURES = "proxy.health.failures";
+    static final String HEALTH_DOWN_TIME = "proxy.health.downTime";
+    static final String HEALTH_MAX_DOWN_TIME = "proxy.health.maxDownTime";
+    static final String HEALTH_INTERVAL = "proxy.health.interval";
+    static final String HEALTH_CHECK = "proxy.health.check";
+    private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
 
     /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
     enum Application {
@@ -75,10 +105,19 @@ final class Route {
         ROUND_ROBIN, LEAST_CONNECTIONS
     }
 
-    /** An upstream server and the route's connections to it now open or opening. */
+    /** An upstream server and the route's connections to it now open or opening, and its health. */
     static final class Upstream {
         final InetSocketAddress address;
         final AtomicInteger active = new AtomicInteger();
+        /** Connects that failed since the last that succeeded. */
+        final AtomicInteger failuresInARow = new AtomicInteger();
+        /** Marked down: no client connection is sent to it until a check connects again. */
+        final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+        /** How many times it was marked down. */
+        final LongAdder markedDown = new LongAdder();
+        /** When it was marked down (nanoTime), and the wait before the next check; guarded by down. */
+        volatile long downSince;
+        volatile long backoffMillis;
 
         Upstream(InetSocketAddress address) {
             this.address = address;
@@ -88,6 +127,10 @@ final class Route {
         public String toString() {
             return address.getHostString() + ":" + address.getPort();
         }
+    }
+
+    /** Upstreams chosen by a server name, with their own rotation. */
+    private record Group(List<Upstream> members, AtomicInteger next, int tries) {
     }
 
     /** The route's figures since the endpoint first had a connection. */
@@ -116,13 +159,36 @@ final class Route {
     private final Application application;
     private final int poolMaxSize;
     private final Duration poolIdleTimeout;
+    private final ProxyHeaderWriter.Version sendProxyProtocol;
+    private final boolean accessLog;
+    private final Map<String, Group> byName;
+    private final Duration sniTimeout;
+    private final int healthFailures;
+    private final Duration downTime;
+    private final Duration maxDownTime;
+    private final Duration healthInterval;
+    private final HealthCheck.Kind healthCheck;
+    private final java.util.concurrent.atomic.AtomicBoolean activeChecks = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
+    private volatile boolean retired;
     private ConnectionPool<PooledLeg> pool;
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
 
     private Route(String endpoint, Map<String, Object> settings, List<Upstream> upstreams, String transport,
             ConnectOptions connectOptions, Balancing balancing, int tries, Duration idleTimeout, Application application,
-            boolean pooled, int poolMaxSize, Duration poolIdleTimeout) {
+            boolean pooled, int poolMaxSize, Duration poolIdleTimeout, ProxyHeaderWriter.Version sendProxyProtocol,
+            boolean accessLog, int healthFailures, Duration downTime, Duration maxDownTime, Duration sniTimeout,
+            Duration healthInterval, HealthCheck.Kind healthCheck) {
+        this.healthInterval = healthInterval;
+        this.healthCheck = healthCheck;
+        this.byName = new HashMap<>();
+        this.sniTimeout = sniTimeout;
+        this.healthFailures = healthFailures;
+        this.downTime = downTime;
+        this.maxDownTime = maxDownTime;
+        this.sendProxyProtocol = sendProxyProtocol;
+        this.accessLog = accessLog;
         this.application = application;
         this.pooled = pooled;
         this.poolMaxSize = poolMaxSize;
@@ -148,11 +214,19 @@ final class Route {
      */
     static Route parse(String endpoint, Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         Settings settings = Settings.of(properties);
-        List<Upstream> upstreams = new ArrayList<>();
-        for (String address : settings.list(UPSTREAMS)) {
-            upstreams.add(new Upstream(Settings.hostAndPort(UPSTREAMS, address)));
+        Map<String, Upstream> known = new HashMap<>(); // one Upstream per address, whichever names lead to it
+        List<Upstream> upstreams = upstreams(settings, UPSTREAMS, known);
+        Map<String, List<Upstream>> named = new java.util.TreeMap<>();
+        for (String key : properties.keySet()) {
+            if (key.startsWith(SNI_PREFIX) && key.length() > SNI_PREFIX.length()) {
+                List<Upstream> group = upstreams(settings, key, known);
+                if (group.isEmpty()) {
+                    throw Settings.wrong(key, properties.get(key), "names no upstream host:port");
+                }
+                named.put(key.substring(SNI_PREFIX.length()).toLowerCase(Locale.ROOT), group);
+            }
         }
-        if (upstreams.isEmpty()) {
+        if (upstreams.isEmpty() && named.isEmpty()) {
             throw new IllegalArgumentException(UPSTREAMS + " is missing (the route needs at least one upstream host:port)");
         }
         String transport = settings.choice(TRANSPORT, UpstreamTransport.TCP).name().toLowerCase(Locale.ROOT);
@@ -176,7 +250,7 @@ final class Route {
                     + " is set but " + TRANSPORT + " = tcp: set it to ssl for TLS to the upstreams");
         }
         Balancing mode = settings.choice(BALANCING, Balancing.ROUND_ROBIN);
-        int retries = settings.integer(RETRIES, upstreams.size() - 1, 0, Integer.MAX_VALUE);
+        int retries = settings.integer(RETRIES, Integer.MAX_VALUE - 1, 0, Integer.MAX_VALUE - 1);
         Duration idle = settings.millis(IDLE_TIMEOUT, null).orElse(null);
         Application application = settings.choice(PROTOCOL, Application.TCP);
         boolean pooled = settings.flag(POOLED, false);
@@ -186,10 +260,46 @@ final class Route {
                     + "once it has seen every answer the last client was owed, and it cannot see that in bytes it does "
                     + "not read");
         }
+        ProxyHeaderWriter.Version send = settings.choice(SEND_PROXY_PROTOCOL, ProxyHeaderWriter.Version.OFF);
+        if (pooled && send != ProxyHeaderWriter.Version.OFF) {
+            throw new IllegalArgumentException(SEND_PROXY_PROTOCOL + " = " + Settings.describe(settings.text(
+                    SEND_PROXY_PROTOCOL, "")) + " cannot go with " + POOLED + " = true: a PROXY header names one client "
+                    + "for the whole upstream connection, and a pooled one serves many");
+        }
+        HealthCheck.Kind check = settings.choice(HEALTH_CHECK, HealthCheck.Kind.CONNECT);
+        if (check == HealthCheck.Kind.PROTOCOL && application == Application.TCP) {
+            throw new IllegalArgumentException(HEALTH_CHECK + " = 'protocol' needs " + PROTOCOL + " = redis or http "
+                    + "(with tcp the gateway knows no request to check with)");
+        }
+        Duration downTime = settings.positiveMillis(HEALTH_DOWN_TIME, Duration.ofSeconds(1));
+        Duration maxDownTime = settings.positiveMillis(HEALTH_MAX_DOWN_TIME, Duration.ofSeconds(30));
+        if (maxDownTime.compareTo(downTime) < 0) {
+            throw Settings.wrong(HEALTH_MAX_DOWN_TIME, maxDownTime.toMillis(), "is less than " + HEALTH_DOWN_TIME + " = "
+                    + downTime.toMillis());
+        }
         int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
         Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
-        return new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
-                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle);
+        if (!named.isEmpty() && pooled) {
+            throw new IllegalArgumentException(POOLED + " = true cannot go with " + SNI_PREFIX + "* routes: a TLS "
+                    + "connection passed through is not read, so its exchanges cannot be followed");
+        }
+        Route route = new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
+                Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send,
+                settings.flag(ACCESS_LOG, true), settings.integer(HEALTH_FAILURES, 3, 0, Integer.MAX_VALUE), downTime,
+                maxDownTime, settings.positiveMillis(SNI_TIMEOUT, Duration.ofSeconds(5)),
+                settings.millis(HEALTH_INTERVAL, null).orElse(null), check);
+        named.forEach((name, group) -> route.byName.put(name, new Group(List.copyOf(group), new AtomicInteger(),
+                Math.min(group.size(), retries + 1))));
+        return route;
+    }
+
+    private static List<Upstream> upstreams(Settings settings, String key, Map<String, Upstream> known) {
+        List<Upstream> out = new ArrayList<>();
+        for (String address : settings.list(key)) {
+            InetSocketAddress a = Settings.hostAndPort(key, address);
+            out.add(known.computeIfAbsent(a.getHostString() + ":" + a.getPort(), k -> new Upstream(a)));
+        }
+        return out;
     }
 
     /** The transports a route's upstream leg may use. */
@@ -206,6 +316,7 @@ final class Route {
     Route reread(Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         Route next = parse(endpoint, properties, tlsFactory);
         next.counters = counters;
+        retired = true;
         return next;
     }
 
@@ -219,8 +330,67 @@ final class Route {
      * the first chosen by the balancing mode, the rest following it round the list.
      */
     List<Upstream> candidates() {
+        return candidates(upstreams, next, tries);
+    }
+
+    /**
+     * The upstreams to try for a TLS connection that asked for a server name.
+     *
+     * @param serverName the ClientHello's SNI, lower case; null for none (or plain text)
+     * @return the named route's upstreams if there is one, else the default route's (maybe none)
+     */
+    List<Upstream> candidates(String serverName) {
+        Group g = serverName == null ? null : byName.get(serverName);
+        return g == null ? candidates() : candidates(g.members(), g.next(), g.tries());
+    }
+
+    /**
+     * @param serverName a ClientHello's SNI, or null
+     * @return whether a connection with it has somewhere to go (its named route, or the default one)
+     */
+    boolean hasRoute(String serverName) {
+        return !upstreams.isEmpty() || serverName != null && byName.containsKey(serverName);
+    }
+
+    /** @return whether connections are routed by the server name their ClientHello asks for */
+    boolean routesByName() {
+        return !byName.isEmpty();
+    }
+
+    /** @return how long a connection routed by name may take to send its first bytes */
+    Duration sniTimeout() {
+        return sniTimeout;
+    }
+
+    private List<Upstream> candidates(List<Upstream> upstreams, AtomicInteger next, int tries) {
         int n = upstreams.size();
+        if (n == 0) {
+            return List.of();
+        }
         int start = Math.floorMod(next.getAndIncrement(), n);
+        boolean anyDown = false;
+        for (Upstream u : upstreams) {
+            anyDown |= u.down.get();
+        }
+        if (anyDown) {
+            // Marked-down upstreams are left out (a check brings them back), so no client waits on them.
+            List<Upstream> order = new ArrayList<>(tries);
+            for (int i = 0; i < n && order.size() < tries; i++) {
+                Upstream u = upstreams.get((start + i) % n);
+                if (!u.down.get()) {
+                    order.add(u);
+                }
+            }
+            if (balancing == Balancing.LEAST_CONNECTIONS && order.size() > 1) {
+                Upstream best = order.get(0);
+                for (Upstream u : order) {
+                    best = u.active.get() < best.active.get() ? u : best;
+                }
+                order.remove(best);
+                order.add(0, best);
+            }
+            return order;
+        }
         if (balancing == Balancing.LEAST_CONNECTIONS) {
             // The fewest open connections first; ties go round robin from start.
             int best = start;
@@ -274,8 +444,124 @@ final class Route {
         return pool;
     }
 
+    // ---- passive health ----
+
+    /**
+     * A connect to an upstream succeeded: its failures in a row start again from zero.
+     *
+     * @param u the upstream
+     */
+    void connected(Upstream u) {
+        if (u.failuresInARow.get() != 0) {
+            u.failuresInARow.set(0);
+        }
+    }
+
+    /**
+     * A connect to an upstream failed; the one that makes {@value #HEALTH_FAILURES} in a row
+     * marks it down (logged once) and starts checks in the background: the first after
+     * {@value #HEALTH_DOWN_TIME}, each further one after twice the wait of the last, up to
+     * {@value #HEALTH_MAX_DOWN_TIME}. The check that connects marks it up again (logged once).
+     *
+     * @param u the upstream
+     * @param cause why
+     * @param loop where the checks are timed
+     * @param probe connects to the upstream once, as a client connection would
+     */
+    void connectFailed(Upstream u, Throwable cause, org.wharf.transport.api.EventLoop loop,
+            java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
+        if (healthFailures == 0) {
+            return;
+        }
+        int n = u.failuresInARow.incrementAndGet();
+        if (n < healthFailures || !u.down.compareAndSet(false, true)) {
+            return;
+        }
+        u.downSince = System.nanoTime();
+        u.backoffMillis = downTime.toMillis();
+        u.markedDown.increment();
+        LOG.log(System.Logger.Level.WARNING, "proxy " + endpoint + ": upstream " + u + " marked down after " + n
+                + " failed connects or checks in a row (last: " + cause.getMessage() + "); no connection goes to it "
+                + "until a check passes, the first in " + u.backoffMillis + " ms");
+        scheduleCheck(u, loop, probe);
+    }
+
+    /**
+     * Starts the active checks, once: every {@value #HEALTH_INTERVAL} each upstream that is up
+     * is connected to; a failure counts as a failed connect, a success clears the count.
+     *
+     * @param loop where they are timed
+     * @param probe connects to an upstream once
+     */
+    void startActiveChecks(org.wharf.transport.api.EventLoop loop,
+            java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
+        if (healthInterval == null || healthFailures == 0 || !activeChecks.compareAndSet(false, true)) {
+            return;
+        }
+        loop.schedule(new Runnable() {
+            @Override
+            public void run() {
+                if (retired) {
+                    return;
+                }
+                for (Upstream u : upstreams()) {
+                    if (u.down.get()) {
+                        continue; // its own checks run while it is down
+                    }
+                    java.util.concurrent.CompletionStage<?> check;
+                    try {
+                        check = probe.apply(u);
+                    } catch (RuntimeException e) {
+                        check = java.util.concurrent.CompletableFuture.failedFuture(e);
+                    }
+                    check.whenComplete((ok, error) -> {
+                        if (error == null) {
+                            connected(u);
+                        } else {
+                            Throwable cause = error instanceof java.util.concurrent.CompletionException
+                                    && error.getCause() != null ? error.getCause() : error;
+                            connectFailed(u, cause, loop, probe);
+                        }
+                    });
+                }
+                loop.schedule(this, healthInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }, healthInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void scheduleCheck(Upstream u, org.wharf.transport.api.EventLoop loop,
+            java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
+        loop.schedule(() -> {
+            if (retired) {
+                return; // a newer route took over; its upstreams have their own health
+            }
+            java.util.concurrent.CompletionStage<?> check;
+            try {
+                check = probe.apply(u);
+            } catch (RuntimeException e) {
+                check = java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+            check.whenComplete((ok, error) -> {
+                if (error == null) {
+                    u.failuresInARow.set(0);
+                    long millis = (System.nanoTime() - u.downSince) / 1_000_000;
+                    LOG.log(System.Logger.Level.INFO, "proxy " + endpoint + ": upstream " + u + " is up again (a check "
+                            + "passed after " + millis + " ms down)");
+                    u.down.set(false); // after the line: whoever sees it up can read why
+
+                } else {
+                    u.backoffMillis = Math.min(maxDownTime.toMillis(), u.backoffMillis * 2);
+                    LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + endpoint + ": upstream " + u + " still down ("
+                            + error.getMessage() + "); next check in " + u.backoffMillis + " ms");
+                    scheduleCheck(u, loop, probe);
+                }
+            });
+        }, u.backoffMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     /** Closes the pool's connections (when the route is replaced or the proxy goes away). */
     synchronized void close() {
+        retired = true;
         if (pool != null) {
             pool.close();
         }
@@ -283,6 +569,21 @@ final class Route {
 
     String transport() {
         return transport;
+    }
+
+    /** @return whether each connection gets a line in the access log */
+    boolean accessLog() {
+        return accessLog;
+    }
+
+    /** @return what a health check asks of an upstream */
+    HealthCheck.Kind healthCheck() {
+        return healthCheck;
+    }
+
+    /** @return which PROXY protocol header goes first on each upstream connection */
+    ProxyHeaderWriter.Version sendProxyProtocol() {
+        return sendProxyProtocol;
     }
 
     ConnectOptions connectOptions() {
@@ -294,7 +595,13 @@ final class Route {
         return idleTimeout;
     }
 
+    /** @return every upstream of the route, the default route's first, each once */
     List<Upstream> upstreams() {
-        return upstreams;
+        if (byName.isEmpty()) {
+            return upstreams;
+        }
+        java.util.LinkedHashSet<Upstream> all = new java.util.LinkedHashSet<>(upstreams);
+        byName.values().forEach(g -> all.addAll(g.members()));
+        return List.copyOf(all);
     }
 }

@@ -774,6 +774,13 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
 
     @Override
     public CompletionStage<SSLSession> handshake() {
+        return handshake(EMPTY);
+    }
+
+    @Override
+    public CompletionStage<SSLSession> handshake(ByteBuffer received) {
+        ByteBuffer early = received.hasRemaining() ? ByteBuffer.allocate(received.remaining()).put(received).flip()
+                : EMPTY; // the caller's buffer may be one lent to it
         CompletableFuture<SSLSession> result = new CompletableFuture<>();
         Runnable start = () -> {
             switch (tls) {
@@ -781,13 +788,23 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                     if (isOpen()) {
                         handshake = new CompletableFuture<>();
                         link(handshake, result);
+                        if (early.hasRemaining()) {
+                            append(early.duplicate()); // read by the engine as the handshake starts
+                        }
                         startHandshake();
                     } else {
                         result.completeExceptionally(new TransportClosedError("handshake on a closing TLS transport ("
                                 + this + ")", closedWith()));
                     }
                 }
-                case HANDSHAKING, ENCRYPTED -> link(handshake, result);
+                case HANDSHAKING, ENCRYPTED -> {
+                    if (early.hasRemaining()) {
+                        result.completeExceptionally(new IllegalStateException("TLS is already active: received "
+                                + "bytes cannot be handed to its handshake"));
+                    } else {
+                        link(handshake, result);
+                    }
+                }
                 default -> result.completeExceptionally(new IllegalStateException("no handshake while the connection is "
                         + tls.name().toLowerCase()));
             }

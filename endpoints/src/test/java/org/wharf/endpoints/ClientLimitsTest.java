@@ -1,0 +1,191 @@
+package org.wharf.endpoints;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.wharf.endpoints.ProxyProtocolAcceptance.Versions;
+import org.wharf.transport.tck.EchoProtocol;
+import org.wharf.transport.tck.LogCapture;
+
+/**
+ * Limits per client address: the table alone on a manual clock, then a server with many client
+ * sockets from several loopback addresses, and behind the PROXY protocol, where the header's
+ * client is the one limited.
+ */
+class ClientLimitsTest {
+
+    private static final Loops LOOPS = new Loops();
+
+    @AfterAll
+    static void stop() throws Exception {
+        LOOPS.close();
+    }
+
+    private static InetAddress ip(String literal) throws IOException {
+        return InetAddress.getByName(literal);
+    }
+
+    @Test
+    void concurrentConnectionsAndTokenBucketPerAddress() throws Exception {
+        AtomicLong now = new AtomicLong();
+        ClientLimits limits = new ClientLimits(2, 10, 3, now::get);
+        InetAddress a = ip("192.0.2.1");
+        InetAddress b = ip("192.0.2.2");
+        assertNull(limits.acquire(a));
+        assertNull(limits.acquire(a));
+        assertEquals(ClientLimits.Refusal.CONNECTIONS, limits.acquire(a), "two open");
+        assertNull(limits.acquire(b), "another address has its own limits");
+        limits.release(a);
+        assertNull(limits.acquire(a), "the third token of the burst");
+        limits.release(a);
+        assertEquals(ClientLimits.Refusal.RATE, limits.acquire(a), "burst of 3 spent");
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(100)); // 10 a second: one token back
+        assertNull(limits.acquire(a));
+        assertEquals(ClientLimits.Refusal.CONNECTIONS, limits.acquire(a));
+        limits.release(a);
+        limits.release(a);
+        limits.release(b);
+        assertEquals(1, limits.size(), "b forgotten at once (nothing open, bucket full); a remembered while it refills");
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1)); // both buckets full again by now
+        InetAddress c = ip("192.0.2.3");
+        int admitted = 0;
+        for (int i = 0; i < 1024; i++) {
+            admitted += limits.acquire(c) == null ? 1 : 0;
+        }
+        assertEquals(2, admitted, "c: two open, the rest refused");
+        assertEquals(1, limits.size(), "the sweep forgot a (nothing open, bucket full by now); c has two open");
+    }
+
+    /** Opens a connection from an address and tells whether the echo server admitted it. */
+    private static Socket open(InetAddress from, InetSocketAddress to, byte[] first) throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(from, 0));
+        s.setSoTimeout(20_000);
+        s.connect(to, 5000);
+        s.getOutputStream().write(first);
+        s.getOutputStream().flush();
+        return s;
+    }
+
+    private static boolean admitted(Socket s, int expect) throws IOException {
+        try {
+            byte[] b = s.getInputStream().readNBytes(expect);
+            return b.length == expect;
+        } catch (java.net.SocketException e) {
+            return false; // reset
+        }
+    }
+
+    @Test
+    void manyClientSocketsFromOneAddressAgainstTheConcurrentLimit() throws Exception {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).name("per-client")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).clientLimits(3, 0, 0)
+                .protocol(EchoProtocol::new).start());
+        List<Socket> sockets = new ArrayList<>();
+        try (LogCapture log = new LogCapture()) {
+            InetSocketAddress to = server.addresses().get(0);
+            int in = 0;
+            for (int i = 0; i < 20; i++) {
+                Socket s = open(ip("127.0.0.7"), to, new byte[] {'x'});
+                sockets.add(s);
+                if (admitted(s, 1)) {
+                    in++;
+                }
+            }
+            assertEquals(3, in, "three of twenty from 127.0.0.7");
+            assertEquals(17, server.counters().refused().getOrDefault(ServerCounters.REFUSED_CLIENT_LIMIT, 0L).longValue(), "the refused are counted");
+            for (int i = 0; i < 3; i++) {
+                Socket s = open(ip("127.0.0.8"), to, new byte[] {'y'});
+                sockets.add(s);
+                assertTrue(admitted(s, 1), "127.0.0.8 has its own three");
+            }
+            assertEquals(6, server.counters().open());
+            sockets.get(0).close(); // one of 127.0.0.7's goes: room for one more
+            Loops.awaitTrue(() -> server.counters().open() == 5, "the closed one is gone");
+            Socket again = open(ip("127.0.0.7"), to, new byte[] {'z'});
+            sockets.add(again);
+            assertTrue(admitted(again, 1));
+            Loops.awaitTrue(() -> log.contains("server per-client: refusing a connection from /127.0.0.7:"), "logged");
+            assertEquals(1, log.lines().stream().filter(l -> l.message().contains("maxConnectionsPerClient")).count(),
+                    "one line for seventeen refusals: " + log.lines());
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+            Loops.await(server.close(Duration.ZERO));
+        }
+    }
+
+    @Test
+    void newConnectionRatePerAddress() throws Exception {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).name("per-client-rate")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).clientLimits(0, 5, 5)
+                .protocol(EchoProtocol::new).start());
+        try {
+            InetSocketAddress to = server.addresses().get(0);
+            long t0 = System.nanoTime();
+            int in = 0;
+            for (int i = 0; i < 30; i++) {
+                try (Socket s = open(ip("127.0.0.7"), to, new byte[] {'x'})) {
+                    if (admitted(s, 1)) {
+                        in++;
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(in >= 5, "the burst is admitted: " + in);
+            assertTrue(in <= 5 + Math.ceil(seconds * 5) + 1, in + " admitted in " + seconds + " s at 5 a second");
+            assertEquals(30 - in, server.counters().refused().getOrDefault(ServerCounters.REFUSED_CLIENT_LIMIT, 0L).longValue());
+            try (Socket s = open(ip("127.0.0.8"), to, new byte[] {'y'})) {
+                assertTrue(admitted(s, 1), "another address has its own bucket");
+            }
+        } finally {
+            Loops.await(server.close(Duration.ZERO));
+        }
+    }
+
+    @Test
+    void behindTheProxyProtocolTheHeadersClientIsLimited() throws Exception {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).name("per-client-proxied")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).clientLimits(2, 0, 0)
+                .proxyProtocol(ProxyProtocolAcceptance.of(Versions.V1, List.of("127.0.0.1"), Duration.ofSeconds(5)))
+                .protocol(EchoProtocol::new).start());
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            InetSocketAddress to = server.addresses().get(0);
+            int[] admittedFrom = new int[2];
+            for (int i = 0; i < 8; i++) {
+                int who = i % 2;
+                byte[] header = ("PROXY TCP4 192.0.2." + (who + 1) + " 192.0.2.100 " + (1000 + i) + " 80\r\nx")
+                        .getBytes(StandardCharsets.US_ASCII);
+                Socket s = open(ip("127.0.0.1"), to, header); // every connection from the one balancer
+                sockets.add(s);
+                if (admitted(s, 1)) {
+                    admittedFrom[who]++;
+                }
+            }
+            assertEquals(2, admittedFrom[0], "192.0.2.1: two");
+            assertEquals(2, admittedFrom[1], "192.0.2.2: two, though the balancer has eight open");
+            assertEquals(4, server.counters().refused().getOrDefault(ServerCounters.REFUSED_CLIENT_LIMIT, 0L).longValue());
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+            Loops.await(server.close(Duration.ZERO));
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package org.wharf.protocol.proxy.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a connection's first bytes say before anything is decrypted: whether they begin a TLS
+ * ClientHello (RFC 8446 4.1.2, RFC 5246 7.4.1.2), and if so the server name it asks for (SNI,
+ * RFC 6066 3) and the application protocols it offers (ALPN, RFC 7301). Read from a copy of
+ * the bytes; the bytes themselves go on untouched.
+ */
+final class ClientHello {
+
+    /** The most bytes read to find the ClientHello: one full record of handshake data and its header. */
+    static final int MAX_BYTES = 5 + 16384;
+
+    /** What the bytes so far say. */
+    enum Kind {
+        /** Not enough bytes yet to tell. */
+        MORE,
+        /** Not TLS: the first byte does not begin a handshake record. */
+        PLAIN,
+        /** A ClientHello, read. */
+        TLS,
+        /** A handshake record that is not a well-formed ClientHello (or longer than {@link #MAX_BYTES}). */
+        MALFORMED
+    }
+
+    final Kind kind;
+    /** The SNI host name, lower case; null if none was sent. */
+    final String serverName;
+    final List<String> applicationProtocols;
+
+    private ClientHello(Kind kind, String serverName, List<String> applicationProtocols) {
+        this.kind = kind;
+        this.serverName = serverName;
+        this.applicationProtocols = applicationProtocols;
+    }
+
+    private static final ClientHello MORE = new ClientHello(Kind.MORE, null, List.of());
+    private static final ClientHello PLAIN = new ClientHello(Kind.PLAIN, null, List.of());
+    private static final ClientHello MALFORMED = new ClientHello(Kind.MALFORMED, null, List.of());
+
+    /**
+     * Reads the first bytes of a connection.
+     *
+     * @param in the bytes so far, from position (not moved)
+     * @return what they say
+     */
+    static ClientHello read(ByteBuffer in) {
+        ByteBuffer b = in.slice();
+        if (!b.hasRemaining()) {
+            return MORE;
+        }
+        if (b.get(0) != 22) {
+            return PLAIN;
+        }
+        // Handshake bytes, gathered from as many handshake records as the ClientHello spans.
+        ByteBuffer handshake = ByteBuffer.allocate(Math.min(b.remaining(), MAX_BYTES));
+        int at = 0;
+        int needed = -1;
+        while (true) {
+            if (b.remaining() - at < 5) {
+                return b.remaining() >= MAX_BYTES ? MALFORMED : MORE;
+            }
+            if (b.get(at) != 22 || (b.get(at + 1) != 3)) {
+                return MALFORMED;
+            }
+            int length = b.getShort(at + 3) & 0xffff;
+            if (length == 0 || length > 16384) {
+                return MALFORMED;
+            }
+            int available = Math.min(length, b.remaining() - at - 5);
+            if (handshake.remaining() < available) {
+                return MALFORMED; // more than MAX_BYTES of handshake
+            }
+            handshake.put(b.slice(at + 5, available));
+            if (needed < 0 && handshake.position() >= 4) {
+                if (handshake.get(0) != 1) {
+                    return MALFORMED; // the first handshake message of a client is its ClientHello
+                }
+                needed = 4 + ((handshake.get(1) & 0xff) << 16 | (handshake.get(2) & 0xff) << 8 | handshake.get(3) & 0xff);
+                if (needed > MAX_BYTES) {
+                    return MALFORMED;
+                }
+            }
+            if (needed >= 0 && handshake.position() >= needed) {
+                break;
+            }
+            if (available < length) {
+                return MORE; // the record is not complete yet
+            }
+            at += 5 + length;
+        }
+        try {
+            return parse(handshake.flip().slice(4, needed - 4));
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            return MALFORMED;
+        }
+    }
+
+    private static ClientHello parse(ByteBuffer hello) {
+        hello.position(2 + 32); // version, random
+        skip(hello, hello.get() & 0xff); // session id
+        skip(hello, hello.getShort() & 0xffff); // cipher suites
+        skip(hello, hello.get() & 0xff); // compression methods
+        String name = null;
+        List<String> alpn = new ArrayList<>();
+        if (hello.remaining() >= 2) {
+            int end = (hello.getShort() & 0xffff) + hello.position();
+            if (end > hello.limit()) {
+                throw new IllegalArgumentException("extensions overrun the ClientHello");
+            }
+            while (hello.position() + 4 <= end) {
+                int type = hello.getShort() & 0xffff;
+                int length = hello.getShort() & 0xffff;
+                ByteBuffer ext = hello.slice(hello.position(), length);
+                skip(hello, length);
+                if (type == 0) { // server_name
+                    ext.getShort(); // list length
+                    while (ext.remaining() >= 3) {
+                        int nameType = ext.get() & 0xff;
+                        byte[] n = new byte[ext.getShort() & 0xffff];
+                        ext.get(n);
+                        if (nameType == 0 && name == null) {
+                            name = new String(n, StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT);
+                        }
+                    }
+                } else if (type == 16) { // application_layer_protocol_negotiation
+                    ext.getShort(); // list length
+                    while (ext.hasRemaining()) {
+                        byte[] p = new byte[ext.get() & 0xff];
+                        ext.get(p);
+                        alpn.add(new String(p, StandardCharsets.US_ASCII));
+                    }
+                }
+            }
+        }
+        return new ClientHello(Kind.TLS, name, List.copyOf(alpn));
+    }
+
+    private static void skip(ByteBuffer b, int n) {
+        b.position(b.position() + n);
+    }
+}
