@@ -288,7 +288,13 @@ def attack_idle(port, clients=2000):
     while not stop.is_set():
         while len(socks) < clients and not stop.is_set():
             try:
-                socks.append(conn(port, timeout=2))
+                # From four addresses of their own: one address holds at most 1,000 connections
+                # (the shipped maxConnectionsPerClient).
+                s = socket.socket()
+                s.settimeout(2)
+                s.bind(("127.0.0.%d" % (20 + len(socks) % 4), 0))
+                s.connect(("127.0.0.1", port))
+                socks.append(s)
                 count("attack.idle")
             except OSError:
                 break

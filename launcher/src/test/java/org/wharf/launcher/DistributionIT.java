@@ -371,14 +371,19 @@ class DistributionIT {
     }
 
     @Test
-    void oneClientHoldingTenThousandConnectionsToOneEndpointDeniesNoOtherEndpoint() throws Exception {
+    void tenThousandConnectionsToOneEndpointDenyNoOtherEndpointAndOneAddressHoldsAThousand() throws Exception {
         start("0");
         int echo = awaitPort("tcp", "echo");
         int http = awaitPort("tcp", "status");
         List<Socket> held = new ArrayList<>();
         try {
-            for (int i = 0; i < 10_000; i++) { // the default maxConnections of an endpoint
-                held.add(new Socket(InetAddress.getLoopbackAddress(), echo));
+            // The default maxConnections of an endpoint, from ten client addresses (127.0.0.2..11):
+            // one address may hold at most 1,000 (the shipped maxConnectionsPerClient).
+            for (int i = 0; i < 10_000; i++) {
+                Socket s = new Socket();
+                s.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0." + (2 + i / 1_000)), 0));
+                s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), echo));
+                held.add(s);
             }
             // A connect completes in the kernel's backlog before the server accepts it: wait until
             // the endpoint holds all of them, or the next one could take the place of one not yet accepted.
@@ -390,6 +395,14 @@ class DistributionIT {
             try (Socket over = new Socket(InetAddress.getLoopbackAddress(), echo)) {
                 over.setSoTimeout(10_000);
                 assertEquals(-1, over.getInputStream().read(), "the one over the limit is closed at once");
+            }
+            // One address past its thousand is refused even where the endpoint has room.
+            held.remove(held.size() - 1).close();
+            try (Socket greedy = new Socket()) {
+                greedy.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+                greedy.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), echo));
+                greedy.setSoTimeout(10_000);
+                assertEquals(-1, greedy.getInputStream().read(), "the 1,001st from one address is closed at once");
             }
             assertEquals(200, get(http, "/status"), "another endpoint serves on");
             Socket last = held.get(held.size() - 1);
