@@ -241,7 +241,11 @@ public final class Server {
             in += t.bytes(ExtraInfo.BYTES_RECEIVED);
             out += t.bytes(ExtraInfo.BYTES_SENT);
         }
-        return new ServerCounters(sessions.sum(), open.size(), requests.requests(), in, out, sums(refused),
+        Map<String, Long> refusedBy = sums(refused);
+        if (config.budget != MemoryBudget.UNLIMITED) {
+            refusedBy.put(ServerCounters.REFUSED_BUDGET, config.budget.refusals());
+        }
+        return new ServerCounters(sessions.sum(), open.size(), requests.requests(), in, out, refusedBy,
                 sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(), sums(handshakeFailures),
                 config.budget.used(), config.budget.limit(), requestDurations.snapshot());
     }

@@ -15,7 +15,10 @@ public final class ServerCounters {
     public static final String REFUSED_LIMIT = "limit";
     /** A connection refused because its TLS handshake failed (no protocol was made for it). */
     public static final String REFUSED_TLS = "tls";
-    /** A connection refused because the server's memory budget was spent (counted where a budget is kept). */
+    /**
+     * Work refused because the server's memory budget was spent: requests answered 503 (HTTP)
+     * rather than connections, counted by the budget where one is kept.
+     */
     public static final String REFUSED_BUDGET = "budget";
     /** A connection refused because its client had too many (counted where per-client limits are kept). */
     public static final String REFUSED_CLIENT_LIMIT = "client_limit";

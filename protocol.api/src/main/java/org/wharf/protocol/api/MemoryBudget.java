@@ -36,6 +36,8 @@ public final class MemoryBudget {
     /** When running out was last said (nanoTime), and how often it ran out since, unsaid. */
     private final AtomicLong lastSaid = new AtomicLong(System.nanoTime() - QUIET_NANOS);
     private final AtomicLong unsaid = new AtomicLong();
+    /** Reservations refused here or below: work refused for want of memory. */
+    private final java.util.concurrent.atomic.LongAdder refusals = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean closed;
 
     private MemoryBudget(String name, long limit, MemoryBudget parent, boolean logged) {
@@ -102,6 +104,9 @@ public final class MemoryBudget {
                 for (MemoryBudget undo = this; undo != b; undo = undo.parent) {
                     undo.used.addAndGet(-bytes);
                 }
+                for (MemoryBudget counted = this; counted != null && counted != UNLIMITED; counted = counted.parent) {
+                    counted.refusals.increment();
+                }
                 b.refused(bytes);
                 return false;
             }
@@ -142,6 +147,16 @@ public final class MemoryBudget {
      */
     public long used() {
         return used.get();
+    }
+
+    /**
+     * Reservations refused at this level or below it (a connection's share refusing counts for
+     * its endpoint and the platform too): work refused for want of memory.
+     *
+     * @return how many so far
+     */
+    public long refusals() {
+        return refusals.sum();
     }
 
     /**

@@ -26,6 +26,9 @@ class MemoryBudgetTest {
         assertTrue(a.tryReserve(40));
         assertFalse(a.tryReserve(11), "past the connection's own share");
         assertFalse(b.tryReserve(21), "past the endpoint's share: nothing stays reserved at b");
+        assertEquals(1, b.refusals());
+        assertEquals(2, endpoint.refusals(), "a refusal below counts for the levels above (a's and b's)");
+        assertEquals(2, platform.refusals());
         assertEquals(0, b.used());
         assertEquals(40, endpoint.used());
         assertTrue(b.tryReserve(20));

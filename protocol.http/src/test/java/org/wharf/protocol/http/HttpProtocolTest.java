@@ -169,6 +169,7 @@ class HttpProtocolTest {
         assertTrue(second.writtenText().startsWith("HTTP/1.1 503 "), second.writtenText());
         assertTrue(second.isClosing(), "refused and closed");
         assertEquals(80, endpoint.used(), "the refused chunks hold nothing");
+        assertEquals(1, endpoint.refusals(), "the refusal is counted for the endpoint's metrics");
         first.receive("a".repeat(40));
         assertTrue(first.writtenText().startsWith("HTTP/1.1 200 "), first.writtenText());
         assertEquals(0, endpoint.used(), "answered: the body is given back");
