@@ -365,15 +365,28 @@ public abstract class StreamTransportContract {
 
     @Test
     void resetIsAnAbortThePeerSeesAsAResetNotAnEnd() {
+        // The server resets only once the client has spoken: a reset before the client's connect
+        // completes on its side would fail that connect instead (the kernel reports ECONNRESET).
         Server<RecordingProtocol> server = serve(() -> new RecordingProtocol() {
+            private boolean done;
+
             @Override
-            protected void onConnectionMade(Transport t) {
-                writeInChunks(t, 1 << 20); // queued, then dropped
-                t.reset();
-                t.reset(); // harmless twice
+            protected void onDataReceived(ByteBuffer data) {
+                if (!done) {
+                    done = true;
+                    Transport t = transport();
+                    writeInChunks(t, 1 << 20); // queued, then dropped
+                    t.reset();
+                    t.reset(); // harmless twice
+                }
             }
         }, listenOptions());
-        RecordingProtocol client = connect(server, new RecordingProtocol().keepBytes(false), connectOptions());
+        RecordingProtocol client = connect(server, new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                t.write(ByteBuffer.wrap(new byte[] {1}));
+            }
+        }.keepBytes(false), connectOptions());
         RecordingProtocol reset = server.next();
         assertNull(await(reset.lost()), "on this side a reset is an abort: connectionLost(null)");
         assertNotNull(await(client.lost()), "the peer's connection is lost with an error, not ended cleanly: "
