@@ -12,7 +12,8 @@ import org.wharf.protocol.http.HttpResponse;
 
 /**
  * The platform's status: {@code /status} as JSON, {@code /metrics} in the Prometheus text
- * format, {@code /} as the operator's live page (which reads {@code /status}).
+ * format, {@code /} as the operator's live page (which reads {@code /status}), and what
+ * balancers and Kubernetes probe: {@code /ready} (readiness) and {@code /live} (liveness).
  */
 final class StatusPage implements HttpHandler {
 
@@ -38,8 +39,24 @@ final class StatusPage implements HttpHandler {
             case "/metrics" -> HttpResponse.of(200, PrometheusText.CONTENT_TYPE,
                     PrometheusText.format(runtime.getMetricDTOs()).getBytes(StandardCharsets.UTF_8));
             case "/" -> HttpResponse.of(200, "text/html; charset=utf-8", LIVE_PAGE);
+            case "/ready" -> ready();
+            case "/live" -> live();
             default -> HttpResponse.text(404, "not found: " + request.path() + "\n");
         };
+    }
+
+    /** For a balancer's readiness check: 200 while the node takes new connections, else 503 and why. */
+    private HttpResponse ready() {
+        RuntimeDTO now = runtime.getRuntimeDTO();
+        return now.ready ? HttpResponse.text(200, "ready\n")
+                : HttpResponse.text(503, "not ready: " + NoPaths.of(now.notReadyReason) + "\n");
+    }
+
+    /** For a liveness check: 200 while the node can serve (its event loops run), else 503 and why. */
+    private HttpResponse live() {
+        RuntimeDTO now = runtime.getRuntimeDTO();
+        return now.live ? HttpResponse.text(200, "live\n")
+                : HttpResponse.text(503, "not live: " + now.notLiveReason + "\n");
     }
 
     private String json() {
@@ -56,7 +73,9 @@ final class StatusPage implements HttpHandler {
         String protocols = Arrays.stream(now.protocols).map(p -> "{\"name\":" + q(p.name) + ",\"version\":"
                 + q(p.version) + ",\"transports\":[" + Arrays.stream(p.transports).map(StatusPage::q)
                 .collect(Collectors.joining(",")) + "],\"bundle\":" + q(p.bundle) + "}").collect(Collectors.joining(","));
-        return "{\"changeCount\":" + now.changeCount + ",\"endpoints\":[" + endpoints + "],\"protocols\":["
+        return "{\"changeCount\":" + now.changeCount + ",\"ready\":" + now.ready + ",\"notReadyReason\":"
+                + q(NoPaths.of(now.notReadyReason)) + ",\"shuttingDown\":" + now.shuttingDown + ",\"live\":" + now.live
+                + ",\"endpoints\":[" + endpoints + "],\"protocols\":["
                 + protocols + "]}";
     }
 
