@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -331,15 +332,20 @@ public final class Whiteboard implements EndpointRuntime {
                 return;
             }
             Endpoint old = endpoints.remove(pid);
+            CompletionStage<Void> released = null;
             if (old != null) {
-                old.stopNow();
+                released = old.stopNow();
                 unregister(old);
             }
             Endpoint e = new Endpoint(this, pid, properties);
             endpoints.put(pid, e);
             register(e);
             changed();
-            e.reconcile();
+            if (released != null) {
+                e.after(released);
+            } else {
+                e.reconcile();
+            }
         });
     }
 
