@@ -3,17 +3,20 @@
 //    instructions and their flags, all its lint rules as errors), then what Wharf's images promise
 //    (non-root user, exec-form entrypoint, /live health check, /config, the archive the build makes);
 //  - deploy/kubernetes/*.yaml against the Kubernetes API schemas (kubernetes-models' validate(),
-//    JSON schemas generated from Kubernetes' OpenAPI), parsed as kubectl does (YAML 1.1), then
+//    JSON schemas generated from Kubernetes' OpenAPI), parsed as kubectl does (YAML 1.1); with no
+//    field the API does not know (those schemas allow any: TypeScript's excess-property check of
+//    each object against kubernetes-models' API types does not, as kubeconform --strict); then
 //    what holds the example together (probes on /ready and /live, the grace period above
 //    preStop + grace + drain, ports and selectors that meet, every endpoint file's ${wharf.*}
 //    given by the environment or a default, its port a container port).
 // Every check is also run against broken copies (selfTest) that it must reject, so none of them
 // passes by construction. Exit status 0: all good; 1: the problems are listed.
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { validate as validateDockerfile, ValidationSeverity } from "dockerfile-utils";
+import ts from "typescript";
 
 const deploy = dirname(fileURLToPath(import.meta.url));
 const root = join(deploy, "..");
@@ -124,6 +127,36 @@ export async function checkSchemas(docs) {
             new model(value).validate();
         } catch (e) {
             problems.push(`${where}: ${e.message}`);
+        }
+    }
+    return problems;
+}
+
+/**
+ * Fields the API does not have (a misspelt key is otherwise dropped by the API server without a
+ * word): each object as an object literal of its kubernetes-models type, type-checked.
+ */
+export function checkUnknownFields(...docSets) {
+    const dir = join(deploy, "node_modules", ".cache", "wharf-validate");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "objects.ts");
+    // One program for every set (the compiler's start is most of the time): one object a line.
+    const objects = docSets.flatMap((docs, set) => docs.map((d) => ({ set, ...d })));
+    const imports = objects.map(({ value }, i) => `import type { I${value.kind} as T${i} } from "kubernetes-models/${
+        value.apiVersion.includes("/") ? value.apiVersion : "v1"}/${value.kind}";`);
+    const lines = objects.map(({ value }, i) => `export const o${i}: T${i} = ${JSON.stringify(value)};`);
+    writeFileSync(file, imports.concat(lines).join("\n") + "\n");
+    const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true,
+        module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
+    const problems = docSets.map(() => []);
+    for (const d of ts.getPreEmitDiagnostics(program)) {
+        const message = ts.flattenDiagnosticMessageText(d.messageText, " ");
+        const line = d.file ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
+        const o = objects[line - objects.length] ?? objects[line];
+        if (!o) {
+            problems[0].push(`objects.ts: ${message}`);
+        } else {
+            problems[o.set].push(`${o.file}: ${o.value.kind}/${o.value.metadata?.name}: ${message}`);
         }
     }
     return problems;
@@ -358,7 +391,18 @@ for (const [name, text] of dockerfiles) {
     problems.push(...checkDockerfile(name, text, { archives }));
 }
 const { docs, problems: yamlProblems } = parseManifests(manifests);
-problems.push(...yamlProblems, ...await checkSchemas(docs), ...checkConsistency(docs));
+// The strict check of the self-test's broken copies is compiled with the real objects, at once.
+const misspelt = structuredClone(docs);
+misspelt.find((d) => d.value.kind === "Deployment").value.spec.template.spec.containers[0].imagePullPolcy = "Always";
+const misplaced = structuredClone(docs);
+misplaced.find((d) => d.value.kind === "Deployment").value.spec.template.spec.ports = [{ containerPort: 1 }];
+const [unknownFields, ...strictSelfTest] = checkUnknownFields(docs, misspelt, misplaced);
+problems.push(...yamlProblems, ...await checkSchemas(docs), ...unknownFields, ...checkConsistency(docs));
+for (const [what, found] of [["a misspelt field (imagePullPolcy)", strictSelfTest[0]], ["a field at the wrong level (ports under the pod)", strictSelfTest[1]]]) {
+    if (found.length === 0) {
+        problems.push(`self-test: ${what} was not rejected`);
+    }
+}
 problems.push(...await selfTest(dockerfiles, manifests));
 
 for (const p of problems) {
