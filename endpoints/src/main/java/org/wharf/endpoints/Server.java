@@ -26,6 +26,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.Drainable;
 import org.wharf.protocol.api.IdleTimer;
 import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.api.RequestCounters;
@@ -230,6 +231,17 @@ public final class Server {
     }
 
     /**
+     * Asks the open connections made by factories older than a generation to end at a clean
+     * boundary of their protocol (see {@link Drainable}), so that after an upgrade they move to
+     * the new version without losing a request; the others go on as they are.
+     *
+     * @param generation as returned by {@link #replaceProtocol(Function)}
+     */
+    public void drainBefore(int generation) {
+        open.stream().filter(t -> t.generation < generation).forEach(Tracked::askToDrain);
+    }
+
+    /**
      * The counters now.
      *
      * @return a snapshot
@@ -311,6 +323,9 @@ public final class Server {
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
                 // Connections still waiting for their PROXY header have no protocol to drain: closed now.
                 waiting.forEach(Admission::close);
+                if (!before.isZero()) {
+                    open.forEach(Tracked::askToDrain);
+                }
                 Runnable closeAll = () -> {
                     open.forEach(t -> t.transport.close());
                     CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
@@ -441,6 +456,11 @@ public final class Server {
         }
 
         @Override
+        public void refused(Admission layer) {
+            refuse(ServerCounters.REFUSED_PROXY_PROTOCOL);
+        }
+
+        @Override
         public void abandoned(Admission layer) {
             waiting.remove(layer);
             slots.decrementAndGet();
@@ -482,11 +502,29 @@ public final class Server {
         private IdleTimer idleTimer;
         private long madeAt;
         private boolean closedIdle;
+        private volatile boolean drainAsked;
 
         Tracked(Protocol protocol, int generation, MemoryBudget budget) {
             super(protocol);
             this.generation = generation;
             this.budget = budget;
+        }
+
+        /**
+         * Asks a {@link Drainable} protocol, once, on the connection's loop, to end at its next
+         * clean boundary; from any thread.
+         */
+        synchronized void askToDrain() {
+            Transport t = transport;
+            if (t == null || !(protocol instanceof Drainable d) || drainAsked) {
+                return;
+            }
+            drainAsked = true;
+            t.loop().execute(() -> {
+                if (!t.isClosing()) {
+                    d.drain();
+                }
+            });
         }
 
         long bytes(ExtraInfo<Long> key) {

@@ -40,7 +40,12 @@ final class Felix implements AutoCloseable {
 
     /** A framework whose system bundle also exports {@code extraPackages} (comma-separated, or empty). */
     Felix(String name, String extraPackages) throws Exception {
-        Map<String, String> config = new HashMap<>();
+        this(name, extraPackages, Map.of());
+    }
+
+    /** A framework with framework properties of its own (such as {@code wharf.shutdown.grace}). */
+    Felix(String name, String extraPackages, Map<String, String> properties) throws Exception {
+        Map<String, String> config = new HashMap<>(properties);
         config.put(Constants.FRAMEWORK_STORAGE, Path.of(System.getProperty("wharf.felix.storage"), name).toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, extraPackages.isEmpty() ? SHARED_API

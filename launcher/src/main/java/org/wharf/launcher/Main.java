@@ -106,11 +106,27 @@ public final class Main {
         defaultPort(config, "echo.udp", "7007");
         defaultPort(config, "echo.tls", "7443");
         defaultPort(config, "http", "8080");
+        // Per-node values from the environment, a container's way: WHARF_HTTP_PORT is the
+        // property wharf.http.port, WHARF_CONFIG_DIR wharf.config.dir. A -D property wins.
+        System.getenv().forEach((k, v) -> {
+            String property = environmentProperty(k);
+            if (property != null) {
+                config.put(property, v);
+            }
+        });
         System.getProperties().forEach((k, v) -> {
             if (k.toString().startsWith("wharf.") || k.toString().startsWith("felix.")) {
                 config.put(k.toString(), v.toString());
             }
         });
+        String mounted = config.get(ConfigFolder.PROPERTY);
+        if (mounted != null && !mounted.isBlank()) {
+            // FileInstall writes a configuration changed in ConfigAdmin back to its file, and does
+            // so for files it reads through a mounted folder's symlinks even when nothing changed,
+            // with this node's values in place of ${...}: nodes sharing the folder would overwrite
+            // each other's files. The files are the truth then; nothing is written back.
+            config.putIfAbsent("felix.fileinstall.enableConfigSave", "false");
+        }
 
         Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
@@ -179,6 +195,19 @@ public final class Main {
                 b.start();
             }
         }
+        String configDir = config.get(ConfigFolder.PROPERTY);
+        try {
+            String said = ConfigFolder.apply(context, configDir == null || configDir.isBlank() ? null
+                    : home.resolve(configDir).toAbsolutePath().normalize(), 1000);
+            if (said != null) {
+                OUT.println(said);
+            }
+        } catch (Exception e) {
+            OUT.println("cannot watch the configuration folder " + configDir + " (" + ConfigFolder.PROPERTY + "): " + e);
+        }
+        // SIGTERM (a container stopping, kill) and Ctrl-C stop the framework, in which the endpoints
+        // shut down gracefully, and the JVM then exits 0 (below): a stop that was asked for is no failure.
+        Signals.onStop(framework, OUT);
         if (gogoShell != null) {
             Settle.endpoints(context, home.resolve("etc"), SETTLE_AT_MOST);
             gogoShell.start(Bundle.START_TRANSIENT);
@@ -195,13 +224,21 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 framework.stop();
-                framework.waitForStop(TimeUnit.SECONDS.toMillis(10));
+                framework.waitForStop(Signals.stopTimeout(framework).toMillis());
             } catch (Exception e) {
                 e.printStackTrace(OUT);
             }
         }, "wharf-shutdown"));
         framework.waitForStop(0);
         System.exit(0);
+    }
+
+    /** {@code WHARF_HTTP_PORT} is {@code wharf.http.port}; null for variables that are not Wharf's. */
+    static String environmentProperty(String variable) {
+        if (!variable.startsWith("WHARF_") || variable.length() == "WHARF_".length()) {
+            return null;
+        }
+        return variable.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
     }
 
     private static void defaultPort(Map<String, String> config, String name, String port) {

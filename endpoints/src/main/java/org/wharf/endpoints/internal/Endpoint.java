@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import org.wharf.endpoints.DatagramServer;
 import org.wharf.endpoints.Server;
@@ -278,8 +280,33 @@ final class Endpoint implements EndpointMXBean {
 
     // ---- reconciling ----
 
+    /**
+     * The node shuts down: stops accepting at once and lets open connections go on for up to
+     * {@code timeout} ({@link org.wharf.protocol.api.Drainable} ones end at their next clean
+     * boundary), then closes those still open. On the whiteboard's thread.
+     *
+     * @param timeout how long open connections may go on
+     * @return completes when every connection is gone
+     */
+    CompletionStage<Void> drainForShutdown(Duration timeout) {
+        held.forEach(HeldProtocol::close);
+        DatagramServer d = datagramServer;
+        if (d != null) {
+            d.close(); // datagrams have no connection to finish
+        }
+        Server s = server;
+        if (s == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_NONE, "");
+        return s.drain(timeout);
+    }
+
     /** Brings the server in line with the registered protocols, transports and TLS settings. */
     void reconcile() {
+        if (whiteboard.isShuttingDown()) {
+            return; // nothing starts again on a node that is going away
+        }
         if (configError != null) {
             set(EndpointState.FAILED, configErrorCode, configError);
             return;
@@ -401,6 +428,9 @@ final class Endpoint implements EndpointMXBean {
     }
 
     private void drainOldConnections(Server s, int generation) {
+        // Those that can end at a clean boundary (an HTTP response) do so now and come back on
+        // the new version; the rest keep the old one until they end or drainTimeout closes them.
+        s.drainBefore(generation);
         whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
     }
 

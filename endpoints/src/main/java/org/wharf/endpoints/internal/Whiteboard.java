@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -101,6 +102,22 @@ public final class Whiteboard implements EndpointRuntime {
     /** The platform's memory budget, whose shares the endpoints are; half the heap unless set. */
     private volatile MemoryBudget memory = platformBudget(Runtime.getRuntime().maxMemory() / 2);
 
+    /** Framework property: how long (ms) a stopping node stays up, not ready, for balancers to notice. */
+    static final String SHUTDOWN_GRACE = "wharf.shutdown.grace";
+    /** Framework property: how long (ms) open connections of a stopping node may go on once it stops accepting. */
+    static final String SHUTDOWN_DRAIN = "wharf.shutdown.drain";
+    private volatile boolean shuttingDown;
+    /**
+     * Hears the framework begin to stop (the system bundle's STOPPING, delivered synchronously
+     * on the stopping thread before any bundle stops), and holds it there for the graceful
+     * shutdown: so the launcher, Karaf and a shell's {@code stop 0} all get it.
+     */
+    private final org.osgi.framework.SynchronousBundleListener frameworkStopping = event -> {
+        if (event.getType() == org.osgi.framework.BundleEvent.STOPPING && event.getBundle().getBundleId() == 0) {
+            shutDown();
+        }
+    };
+
     /** Made by Declarative Services. */
     public Whiteboard() {
         thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
@@ -123,6 +140,7 @@ public final class Whiteboard implements EndpointRuntime {
         } catch (IllegalArgumentException e) {
             logger.log(Level.WARNING, e.getMessage() + "; half the heap (" + memory.limit() + " bytes) it is");
         }
+        bundleContext.addBundleListener(frameworkStopping);
         submit(() -> {
             configurations.start(bundleContext);
             reconcileAll();
@@ -143,6 +161,11 @@ public final class Whiteboard implements EndpointRuntime {
 
     @Deactivate
     void deactivate() throws InterruptedException {
+        try {
+            context.removeBundleListener(frameworkStopping);
+        } catch (IllegalStateException stopping) {
+            // the bundle's context is no longer valid: its listeners are gone with it
+        }
         submit(() -> {
             org.osgi.framework.ServiceRegistration<EndpointRuntime> r = registration;
             registration = null;
@@ -474,6 +497,76 @@ public final class Whiteboard implements EndpointRuntime {
         }
     }
 
+    // ---- shutting down ----
+
+    boolean isShuttingDown() {
+        return shuttingDown;
+    }
+
+    /**
+     * The node's graceful shutdown, on the thread that stops the framework (which waits): not
+     * ready at once (readiness checks fail, so a balancer sends no new connections); serving
+     * on for {@value #SHUTDOWN_GRACE} ms while it notices; then every endpoint stops accepting
+     * and its open connections may finish for up to {@value #SHUTDOWN_DRAIN} ms (those whose
+     * protocol is {@link org.wharf.protocol.api.Drainable} end at their next clean boundary);
+     * those still open then are closed, and the framework goes on stopping.
+     */
+    void shutDown() {
+        if (shuttingDown) {
+            return;
+        }
+        shuttingDown = true;
+        changed();
+        Duration grace = shutdownSetting(SHUTDOWN_GRACE, Duration.ZERO);
+        Duration drain = shutdownSetting(SHUTDOWN_DRAIN, Duration.ofSeconds(10));
+        long open = openConnections();
+        logger.log(Level.INFO, "shutting down: not ready from now on; serving for " + grace.toMillis() + " ms ("
+                + SHUTDOWN_GRACE + "), then " + open + " open connection(s) may finish within " + drain.toMillis()
+                + " ms (" + SHUTDOWN_DRAIN + ")");
+        long start = System.nanoTime();
+        try {
+            if (!grace.isZero()) {
+                // The grace period is what is waited for here: balancers poll readiness meanwhile.
+                Thread.sleep(grace.toMillis());
+            }
+            CompletableFuture<List<CompletableFuture<Void>>> drains = new CompletableFuture<>();
+            submit(() -> drains.complete(endpoints.values().stream()
+                    .map(e -> e.drainForShutdown(drain).toCompletableFuture()).toList()));
+            Duration atMost = drain.plus(Server.DRAIN_CLOSE_GRACE).plusSeconds(1);
+            long deadline = System.nanoTime() + atMost.toNanos();
+            List<CompletableFuture<Void>> all = drains.get(atMost.toMillis(), TimeUnit.MILLISECONDS);
+            long left = openConnections();
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                    .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            logger.log(Level.INFO, "shut down gracefully in " + (System.nanoTime() - start) / 1_000_000 + " ms ("
+                    + left + " connection(s) were open when accepting stopped)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            logger.log(Level.WARNING, "shutting down: " + openConnections() + " connection(s) still open "
+                    + (System.nanoTime() - start) / 1_000_000 + " ms after it began; they close with the framework");
+        }
+    }
+
+    private long openConnections() {
+        return endpoints.values().stream().map(Endpoint::server).filter(java.util.Objects::nonNull)
+                .mapToLong(s -> s.counters().open()).sum();
+    }
+
+    /** A shutdown duration from the framework properties; a wrong value is said, and the default taken. */
+    private Duration shutdownSetting(String name, Duration fallback) {
+        String value = context == null ? null : context.getProperty(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Settings.of(Map.of(name, value)).millis(name, fallback).orElse(Duration.ZERO);
+        } catch (IllegalArgumentException e) {
+            logger.log(Level.WARNING, e.getMessage() + "; " + fallback.toMillis() + " ms it is");
+            return fallback;
+        }
+    }
+
     // ---- EndpointRuntime ----
 
     /**
@@ -486,6 +579,18 @@ public final class Whiteboard implements EndpointRuntime {
         RuntimeDTO dto = new RuntimeDTO();
         dto.changeCount = now.changeCount();
         dto.endpoints = now.endpoints().stream().map(Endpoint::dto).toArray(EndpointDTO[]::new);
+        dto.shuttingDown = shuttingDown;
+        dto.notReadyReason = notReadyReason(dto.endpoints);
+        dto.ready = dto.notReadyReason.isEmpty();
+        int dead = 0;
+        for (Provided<StreamTransportProvider> p : streams.values()) {
+            dead += p.service().deadLoops();
+        }
+        for (Provided<DatagramTransportProvider> p : datagrams.values()) {
+            dead += p.service().deadLoops();
+        }
+        dto.live = dead == 0;
+        dto.notLiveReason = dead == 0 ? "" : dead + " event loop(s) died of a fatal error";
         dto.protocols = now.protocols().stream().map(p -> {
             ProtocolDTO d = new ProtocolDTO();
             d.name = p.name();
@@ -498,6 +603,23 @@ public final class Whiteboard implements EndpointRuntime {
             return d;
         }).toArray(ProtocolDTO[]::new);
         return dto;
+    }
+
+    private String notReadyReason(EndpointDTO[] all) {
+        if (shuttingDown) {
+            return "shutting down";
+        }
+        org.osgi.framework.BundleContext c = context;
+        if (c == null || c.getBundle(0).getState() != org.osgi.framework.Bundle.ACTIVE) {
+            return "starting";
+        }
+        for (EndpointDTO e : all) {
+            if (e.state != org.wharf.endpoints.api.EndpointState.LISTENING) {
+                return "endpoint " + e.name + " is " + e.state + (e.failureMessage.isEmpty() ? ""
+                        : ": " + e.failureMessage);
+            }
+        }
+        return "";
     }
 
     @Override
@@ -520,6 +642,7 @@ public final class Whiteboard implements EndpointRuntime {
                 ConnectionDTO c = new ConnectionDTO();
                 c.endpoint = e.name;
                 c.peer = t.extraInfo(ExtraInfo.PEER_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
+                c.proxiedBy = t.extraInfo(ExtraInfo.PROXIED_BY).map(Whiteboard::hostAndPort).orElse(null);
                 c.local = t.extraInfo(ExtraInfo.LOCAL_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
                 c.bytesReceived = t.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L);
                 c.bytesSent = t.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);

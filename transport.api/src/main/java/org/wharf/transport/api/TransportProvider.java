@@ -38,4 +38,14 @@ public interface TransportProvider {
     default java.util.List<LoopStats> loopStats() {
         return java.util.List.of();
     }
+
+    /**
+     * The event loops of this provider that died of a fatal error (they take no more work),
+     * for a liveness check: a platform with a dead loop should be restarted.
+     *
+     * @return the number of dead loops; 0 if the provider has no loops of its own
+     */
+    default int deadLoops() {
+        return 0;
+    }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.wharf.protocol.api.Connection;
 import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.api.Drainable;
 import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.protocol.http.HttpHandler;
 import org.wharf.protocol.http.HttpLimits;
@@ -24,7 +25,14 @@ import org.wharf.transport.api.Transport;
  * the connection closes; one that had not just closes. A peer that does not take even that
  * close is dropped once the header deadline has passed again. All of it runs on the loop.
  */
-public final class HttpConnection extends Connection {
+public final class HttpConnection extends Connection implements Drainable {
+
+    /**
+     * How long an idle connection of a draining endpoint waits for a request before it closes:
+     * a request may be on its way already, and it is answered (with {@code Connection: close})
+     * rather than cut off; a client idle for this long is not sending one.
+     */
+    static final Duration DRAIN_IDLE = Duration.ofMillis(500);
 
     private static final byte[] TIMED_OUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
             + "Content-Length: 16\r\nConnection: close\r\n\r\nRequest Timeout\n").getBytes(StandardCharsets.US_ASCII);
@@ -35,6 +43,7 @@ public final class HttpConnection extends Connection {
     private boolean requestBegun;
     private boolean armWhenWritable;
     private boolean lost;
+    private boolean draining;
 
     /**
      * A connection whose requests {@code handler} answers.
@@ -98,6 +107,40 @@ public final class HttpConnection extends Connection {
         lost = true;
         cancel();
         super.connectionLost(cause);
+    }
+
+    /**
+     * The endpoint drains: the request in progress (or the next, if one comes within
+     * {@link #DRAIN_IDLE}) is answered with {@code Connection: close}, then the connection
+     * closes. On the loop.
+     */
+    @Override
+    public void drain() {
+        if (draining || lost) {
+            return;
+        }
+        draining = true;
+        if (!requestBegun) {
+            cancel();
+            timer = transport().loop().schedule(this::drainIdle, DRAIN_IDLE.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Whether the next answer ends the connection because its endpoint drains. */
+    boolean isDraining() {
+        return draining;
+    }
+
+    private void drainIdle() {
+        timer = null;
+        if (lost || transport().isClosing()) {
+            return;
+        }
+        if (requestBegun) {
+            arm(limits.headerTimeout()); // a request came meanwhile: its answer closes the connection
+        } else {
+            transport().close();
+        }
     }
 
     // ---- what the exchanges tell ----

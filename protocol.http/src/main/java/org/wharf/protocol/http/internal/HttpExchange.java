@@ -725,7 +725,8 @@ public final class HttpExchange implements ProtocolConsumer {
         } finally {
             giveBack();
         }
-        boolean keepAlive = keepAlive();
+        // A draining endpoint ends the connection here, at a clean boundary the client understands.
+        boolean keepAlive = keepAlive() && !deadlines.isDraining();
         send(response, keepAlive, !method.equals("HEAD"));
         Transport t = connection.transport();
         connection.finished(this);

@@ -67,6 +67,11 @@ public final class NioTcpProvider implements StreamTransportProvider {
     }
 
     @Override
+    public int deadLoops() {
+        return group.deadLoops();
+    }
+
+    @Override
     public CompletionStage<Listener> listen(InetSocketAddress address, ListenOptions options,
             Supplier<? extends Protocol> protocolFactory) {
         Objects.requireNonNull(address, "address");

@@ -55,6 +55,11 @@ public final class NioUdpProvider implements DatagramTransportProvider {
     }
 
     @Override
+    public int deadLoops() {
+        return group.deadLoops();
+    }
+
+    @Override
     public <P extends DatagramProtocol> CompletionStage<Connected<DatagramTransport, P>> bind(InetSocketAddress address,
             DatagramOptions options, Supplier<P> protocolFactory) {
         Objects.requireNonNull(address, "address");
