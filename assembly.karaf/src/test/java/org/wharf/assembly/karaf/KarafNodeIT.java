@@ -24,7 +24,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.wharf.transport.tck.Peers;
 
@@ -156,40 +155,29 @@ class KarafNodeIT {
         System.out.printf("KarafNodeIT: the node followed the ..data swap in %d ms (FileInstall polls every 1000 ms)%n", followed);
         assertEquals("after the swap\n", echo(movedPort, "after the swap\n"));
 
-        // Health for the balancer and the kubelet (the status endpoint's /ready and /live). Until
-        // the build's status endpoint has them (the lead's work on issue 18), the checks that
-        // need them are left out and the test ends aborted, saying so: remove HEALTH then.
-        boolean health = get(httpPort, "/ready").code() != 404;
-        if (health) {
-            await("GET /ready = 200", 30, () -> get(httpPort, "/ready").code() == 200);
-            assertEquals(200, get(httpPort, "/live").code(), get(httpPort, "/live").body());
-        }
+        // Health for the balancer and the kubelet: the status endpoint's /ready and /live.
+        await("GET /ready = 200", 30, () -> get(httpPort, "/ready").code() == 200);
+        assertEquals(200, get(httpPort, "/live").code(), get(httpPort, "/live").body());
 
         // SIGTERM, with one client connected: not ready at once, serving new and open connections
         // for the grace period, then the open connection gets up to the drain time, then exit 0.
         try (Socket held = connect(movedPort)) {
             long signalled = System.nanoTime();
             karaf.destroy();   // SIGTERM
-            if (health) {
-                await("GET /ready = 503 after SIGTERM", GRACE_MS / 1000.0, () -> get(httpPort, "/ready").code() == 503);
-                assertEquals("during the grace\n", echo(movedPort, "during the grace\n"),
-                        "a new connection within the grace period was not served");
-                held.setSoTimeout(5000);
-                held.getOutputStream().write("still served\n".getBytes(StandardCharsets.UTF_8));
-                assertEquals("still served\n", new String(held.getInputStream().readNBytes(13), StandardCharsets.UTF_8),
-                        "a connection open before SIGTERM was not served within the grace period");
-            }
+            await("GET /ready = 503 after SIGTERM", GRACE_MS / 1000.0, () -> get(httpPort, "/ready").code() == 503);
+            assertEquals("during the grace\n", echo(movedPort, "during the grace\n"),
+                    "a new connection within the grace period was not served");
+            held.setSoTimeout(5000);
+            held.getOutputStream().write("still served\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("still served\n", new String(held.getInputStream().readNBytes(13), StandardCharsets.UTF_8),
+                    "a connection open before SIGTERM was not served within the grace period");
             assertTrue(karaf.waitFor(GRACE_MS + DRAIN_MS + STOP_MARGIN_MS, TimeUnit.MILLISECONDS),
                     "Karaf still running " + (GRACE_MS + DRAIN_MS + STOP_MARGIN_MS) + " ms after SIGTERM:\n" + log());
             long stopped = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - signalled);
             System.out.printf("KarafNodeIT: exited %d ms after SIGTERM (grace %d ms, drain %d ms)%n", stopped, GRACE_MS, DRAIN_MS);
             assertEquals(0, karaf.exitValue(), "exit status after SIGTERM:\n" + log());
-            if (health) {
-                assertTrue(stopped >= GRACE_MS, "exited " + stopped + " ms after SIGTERM, before the grace period ended");
-            }
+            assertTrue(stopped >= GRACE_MS, "exited " + stopped + " ms after SIGTERM, before the grace period ended");
         }
-        Assumptions.assumeTrue(health, "the status endpoint has no /ready yet (404): /ready, /live and the shutdown"
-                + " grace were not checked; everything else was");
     }
 
     private record Response(int code, String body) {
