@@ -38,6 +38,9 @@ public final class Peers {
         PACKAGES.put("prometheus", "prometheus");
         PACKAGES.put("promtool", "prometheus");
         PACKAGES.put("chromium", "chromium");
+        PACKAGES.put("node", "nodejs");
+        PACKAGES.put("npm", "npm");
+        PACKAGES.put("shellcheck", "shellcheck");
     }
 
     /** Where Debian puts daemons (nginx): not on a user's PATH, searched after it. */
