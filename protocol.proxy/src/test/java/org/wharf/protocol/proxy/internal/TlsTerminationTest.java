@@ -212,6 +212,12 @@ class TlsTerminationTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> Route.parse("gw", behindProxy, new org.wharf.transport.ssl.internal.TlsPropertiesFactory()));
         assertTrue(e.getMessage().contains("proxyProtocol"), e.getMessage());
+        Map<String, Object> onSsl = new HashMap<>(certificateOf("a.example"));
+        onSsl.put("proxy.sni.a.example", "127.0.0.1:1");
+        onSsl.put("transport", "ssl");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Route.parse("gw", onSsl, new org.wharf.transport.ssl.internal.TlsPropertiesFactory()));
+        assertTrue(e.getMessage().contains("transport = tcp"), e.getMessage());
         Map<String, Object> alpn = Map.of("proxy.alpn.h2", "127.0.0.1:1", "proxy.alpn.h2.tls.certificate",
                 file("a.example.pem"));
         e = assertThrows(IllegalArgumentException.class,
