@@ -193,6 +193,47 @@ class TlsTerminationTest {
         assertTrue(a.output().contains("HTTP/1.0 200 ok"), a.output());
     }
 
+    /** A terminating route for {@code localhost} with the test transports' certificate, to this upstream. */
+    private static Legs.Proxy localhostTerminated(InetSocketAddress upstream) {
+        return legs.proxy("tcp", Map.of("proxy.sni.localhost", Legs.hostPort(upstream),
+                "proxy.sni.localhost.tls.certificate", legs.pki.resolve("server.pem").toString(),
+                "proxy.sni.localhost.tls.key", legs.pki.resolve("server.key").toString()));
+    }
+
+    @Test
+    void sixtyFourMebibytesCrossATerminatedLegByteExact() throws Exception {
+        Legs.Server<org.wharf.transport.tck.EchoProtocol> upstream = legs.serve("tcp",
+                () -> (org.wharf.transport.tck.EchoProtocol) new org.wharf.transport.tck.EchoProtocol().keepBytes(false));
+        Legs.Proxy proxy = localhostTerminated(upstream.address());
+        org.wharf.transport.tck.StreamSender sender = new org.wharf.transport.tck.StreamSender(64L << 20, 64 * 1024, 7);
+        // By name, so the client's ClientHello asks for localhost.
+        legs.connect("ssl", InetSocketAddress.createUnresolved("localhost", proxy.address().getPort()), sender);
+        String received = Legs.await(sender.receivedHash()); // first: sentHash is only whole once all was sent
+        assertEquals(sender.sentHash(), received, "SHA-256 of what was sent and what came back");
+        assertEquals(64L << 20, proxy.route().counters.bytesToUpstream.sum(), "the plain bytes, not the TLS records");
+        assertEquals(64L << 20, proxy.route().counters.bytesToClient.sum());
+    }
+
+    @Test
+    void aSlowTlsClientKeepsTheGatewaysMemoryFlatWhenItTerminates() throws Exception {
+        long total = 128L << 20;
+        Legs.Server<org.wharf.transport.tck.StreamSender> upstream = legs.serve("tcp",
+                () -> new org.wharf.transport.tck.StreamSender(total, 64 * 1024, 5));
+        Legs.Proxy proxy = localhostTerminated(upstream.address());
+        ProxyTest.SlowReader client = legs.connect("ssl", InetSocketAddress.createUnresolved("localhost",
+                proxy.address().getPort()), new ProxyTest.SlowReader(total));
+        ProxyConnection gateway = (ProxyConnection) proxy.accepted().next();
+        long maxBuffered = 0;
+        while (!client.done.isDone()) {
+            maxBuffered = Math.max(maxBuffered, Legs.await(gateway.buffered()));
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // sampling pace, not synchronisation
+        }
+        assertEquals(upstream.next().sentHash(), Legs.await(client.done), "128 MiB arrived intact");
+        // Write limits (64 KiB high mark) on each leg, one read in flight each, and a TLS record's overhead.
+        assertTrue(maxBuffered <= 6 * 64 * 1024, "the gateway held at most " + maxBuffered + " bytes");
+        assertTrue(client.pauses > 50, "the client really was slow: paused " + client.pauses + " times");
+    }
+
     @Test
     void wrongTerminationSettingsFailTheRouteNamingThem() {
         Map<String, Object> noKey = Map.of("proxy.sni.a.example", "127.0.0.1:1",
