@@ -65,7 +65,9 @@ import org.wharf.transport.api.TransportProvider;
  *     {@code tls.*} properties of org.wharf.tls: {@code tls.certificate} and {@code tls.key}, or a keystore;
  *     {@code tls.alpn}, {@code tls.protocols}, ...): the client's TLS ends at the gateway and NAME's upstreams get the
  *     plain bytes (TLS again with {@value #TRANSPORT} = ssl). A key is NAME's TLS setting when {@code proxy.sni.NAME}
- *     is a route. Needs the endpoint's {@code transport = tcp} and no {@code proxyProtocol} acceptance</td></tr>
+ *     is a route. Needs the endpoint's {@code transport = tcp} and no {@code proxyProtocol} acceptance. A route
+ *     with {@value #TRANSPORT} = ssl takes no name or ALPN route that passes TLS through (it would wrap TLS in
+ *     TLS)</td></tr>
  * <tr><td>{@code proxy.alpn.PROTO}</td><td>upstreams for TLS connections whose ClientHello offers the application
  *     protocol PROTO ({@code h2}, {@code http/1.1}; exact, case matters) with ALPN, passed through untouched. A server
  *     name's own route comes first; then the first protocol in the client's list that has a route; then the default
@@ -275,6 +277,14 @@ final class Route {
             }
         }
         Map<String, TlsOptions> terminate = terminations(settings, terminating, tlsFactory);
+        String passedThrough = named.keySet().stream().filter(n -> !terminate.containsKey(n)).map(n -> SNI_PREFIX + n)
+                .findFirst().orElse(byProtocol.isEmpty() ? null : ALPN_PREFIX + byProtocol.keySet().iterator().next());
+        if (passedThrough != null && settings.text(TRANSPORT, "tcp").trim().equalsIgnoreCase(TransportProvider.SSL)) {
+            throw new IllegalArgumentException(TRANSPORT + " = ssl cannot go with " + passedThrough + ", a route that "
+                    + "passes TLS through: its connections are TLS already and would be wrapped in the gateway's own. "
+                    + "Give it a certificate (" + (passedThrough.startsWith(SNI_PREFIX) ? passedThrough : SNI_PREFIX
+                    + "NAME") + ".tls.*) to terminate it, or use another endpoint");
+        }
         if (upstreams.isEmpty() && named.isEmpty() && byProtocol.isEmpty()) {
             throw new IllegalArgumentException(UPSTREAMS + " is missing (the route needs at least one upstream host:port)");
         }

@@ -145,6 +145,19 @@ class TlsTerminationTest {
     }
 
     @Test
+    void aTerminatedNameNegotiatesAlpnWithItsOwnSettings() throws Exception {
+        try (LineUpstream plain = new LineUpstream()) {
+            Map<String, Object> config = new HashMap<>(certificateOf("a.example"));
+            config.put("proxy.sni.a.example", Legs.hostPort(plain.address()));
+            config.put("proxy.sni.a.example.tls.alpn", "http/1.1");
+            Legs.Proxy proxy = legs.proxy("tcp", config);
+            Result a = sClient(proxy.address(), "a.example", "hi\n", "-alpn", "h2,http/1.1");
+            assertTrue(a.output().contains("ALPN protocol: http/1.1"), a.output());
+            assertEquals("hi\n", plain.next());
+        }
+    }
+
+    @Test
     void aFailedHandshakeReachesNoUpstream() throws Exception {
         try (LineUpstream plain = new LineUpstream()) {
             Map<String, Object> config = new HashMap<>(certificateOf("a.example"));
@@ -259,6 +272,17 @@ class TlsTerminationTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> Route.parse("gw", onSsl, new org.wharf.transport.ssl.internal.TlsPropertiesFactory()));
         assertTrue(e.getMessage().contains("transport = tcp"), e.getMessage());
+        Map<String, Object> tlsInTls = new HashMap<>(certificateOf("a.example"));
+        tlsInTls.put("proxy.sni.a.example", "127.0.0.1:1");
+        tlsInTls.put("proxy.sni.b.example", "127.0.0.1:2");
+        tlsInTls.put(Route.TRANSPORT, "ssl");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Route.parse("gw", tlsInTls, new org.wharf.transport.ssl.internal.TlsPropertiesFactory()));
+        assertTrue(e.getMessage().contains("proxy.sni.b.example"), e.getMessage());
+        Map<String, Object> alpnInTls = Map.of("proxy.alpn.h2", "127.0.0.1:1", Route.TRANSPORT, "ssl");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Route.parse("gw", alpnInTls, new org.wharf.transport.ssl.internal.TlsPropertiesFactory()));
+        assertTrue(e.getMessage().contains("proxy.alpn.h2"), e.getMessage());
         Map<String, Object> alpn = Map.of("proxy.alpn.h2", "127.0.0.1:1", "proxy.alpn.h2.tls.certificate",
                 file("a.example.pem"));
         e = assertThrows(IllegalArgumentException.class,
