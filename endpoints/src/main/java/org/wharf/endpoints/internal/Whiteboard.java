@@ -642,6 +642,7 @@ public final class Whiteboard implements EndpointRuntime {
                 ConnectionDTO c = new ConnectionDTO();
                 c.endpoint = e.name;
                 c.peer = t.extraInfo(ExtraInfo.PEER_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
+                c.proxiedBy = t.extraInfo(ExtraInfo.PROXIED_BY).map(Whiteboard::hostAndPort).orElse(null);
                 c.local = t.extraInfo(ExtraInfo.LOCAL_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
                 c.bytesReceived = t.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L);
                 c.bytesSent = t.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);
