@@ -158,6 +158,20 @@ class TlsTerminationTest {
     }
 
     @Test
+    void aTerminatedConnectionSendsItsPROXYHeaderBeforeTheDecryptedBytes() throws Exception {
+        try (LineUpstream plain = new LineUpstream()) {
+            Map<String, Object> config = new HashMap<>(certificateOf("a.example"));
+            config.put("proxy.sni.a.example", Legs.hostPort(plain.address()));
+            config.put(Route.SEND_PROXY_PROTOCOL, "v1");
+            Legs.Proxy proxy = legs.proxy("tcp", config);
+            sClient(proxy.address(), "a.example", "hello\n");
+            String header = plain.next();
+            assertTrue(header.startsWith("PROXY TCP4 127.0.0.1 127.0.0.1 ") && header.endsWith(" "
+                    + proxy.address().getPort() + "\r\n"), header);
+        }
+    }
+
+    @Test
     void aFailedHandshakeReachesNoUpstream() throws Exception {
         try (LineUpstream plain = new LineUpstream()) {
             Map<String, Object> config = new HashMap<>(certificateOf("a.example"));
