@@ -178,6 +178,33 @@ class ProxyInFelixIT {
         assertTrue(endpoints.reason("gw").contains("proxyProtocol.trusted = '10.0.0.0/33'"), endpoints.reason("gw"));
     }
 
+    @Test
+    void aServerNameWithACertificateIsTerminatedByTheGatewayInTheFramework() throws Exception {
+        felix.start("protocol.proxy");
+        TestCertificate certificate = TestCertificate.create();
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy",
+                "proxy.sni.localhost", "127.0.0.1:" + a.port(),
+                "proxy.sni.localhost.tls.keystore", certificate.store.toString(),
+                "proxy.sni.localhost.tls.keystore.password", new String(TestCertificate.PASSWORD),
+                "proxy.upstreams", "127.0.0.1:" + b.port()));
+        endpoints.awaitState("gw", "LISTENING");
+        javax.net.ssl.SSLSocketFactory factory = certificate.client().context().get().getSocketFactory();
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) factory.createSocket("localhost",
+                endpoints.port("gw"))) {
+            s.setSoTimeout(10_000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setServerNames(List.of(new javax.net.ssl.SNIHostName("localhost")));
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            s.setSSLParameters(p);
+            // The upstream is a plain line server: it can only answer if the gateway ended the TLS.
+            assertEquals("A hello", exchange(s, "hello"));
+        }
+        try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), endpoints.port("gw"))) {
+            plain.setSoTimeout(10_000);
+            assertEquals("B plain", exchange(plain, "plain"), "plain text on the same port: the default route");
+        }
+    }
+
     private static String exchange(Socket socket, String line) throws IOException {
         OutputStream out = socket.getOutputStream();
         out.write((line + "\n").getBytes(StandardCharsets.UTF_8));

@@ -48,4 +48,34 @@ public interface StreamTransportProvider extends TransportProvider {
      */
     <P extends Protocol> CompletionStage<Connected<Transport, P>> connect(InetSocketAddress address,
             ConnectOptions options, Supplier<P> protocolFactory);
+
+    /**
+     * Starts TLS, as the server, on a connection that is open already: one accepted in clear
+     * text by the provider this one layers over, whose protocol has read the start of the
+     * client's handshake to decide what to do with it (a gateway that picks the certificate by
+     * the server name the ClientHello asks for). The caller's protocol stays the connection's
+     * protocol, so whatever wraps it hears of the connection as before, and hands each later
+     * callback of the connection to the returned protocol: {@code dataReceived},
+     * {@code eofReceived} (answering what it answers), {@code pauseWriting},
+     * {@code resumeWriting}, {@code connectionLost}. It no longer writes to the connection
+     * itself. Once the handshake succeeds the factory's protocol is made and gets
+     * {@code connectionMade} with an {@link SslTransport}; a failed handshake makes none and
+     * closes the connection. Call it on the connection's loop.
+     *
+     * @param connection the open connection, as its protocol was given it
+     * @param options server TLS settings (a certificate); the handshake starts at once whatever
+     *        {@link TlsOptions#handshakeOnConnect()} says
+     * @param received the client's bytes read so far, as received: the start of its handshake
+     *        (copied; may be empty)
+     * @param protocolFactory makes the protocol of the TLS connection
+     * @return the protocol the caller hands the connection's callbacks to
+     * @throws UnsupportedOperationException if this provider does not layer TLS over a
+     *         connection (the default)
+     * @throws IllegalArgumentException if it cannot layer over this connection (one not made by
+     *         the provider below it, such as a view another layer made of it)
+     */
+    default Protocol startTls(Transport connection, TlsOptions options, java.nio.ByteBuffer received,
+            Supplier<? extends Protocol> protocolFactory) {
+        throw new UnsupportedOperationException("the " + kind() + " transport cannot start TLS on an open connection");
+    }
 }

@@ -68,13 +68,16 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(name = "Upstreams", required = false, description = "host:port of each upstream server. "
             + "With routes by server name (proxy.sni.NAME = host:port, ... for TLS connections whose ClientHello asks "
-            + "for NAME, passed through untouched), the default route: other names, none, plain text; left out, those "
-            + "are closed.")
+            + "for NAME, passed through untouched unless proxy.sni.NAME.tls.certificate and .tls.key give NAME a "
+            + "certificate: then the gateway terminates the TLS and the upstreams get plain text) or by ALPN "
+            + "(proxy.alpn.PROTO = host:port, ... for TLS connections offering PROTO, such as h2, passed through; a "
+            + "server name's route comes first, then the client's first offered protocol that has a route), the "
+            + "default route: connections no other route takes; left out, those are closed.")
     String[] proxy_upstreams();
 
-    @AttributeDefinition(name = "First bytes timeout (ms)", min = "1", description = "With proxy.sni.NAME routes: how "
-            + "long a connection may take to send its ClientHello; one that sent nothing by then goes to the default "
-            + "route (a protocol where the server speaks first).")
+    @AttributeDefinition(name = "First bytes timeout (ms)", min = "1", description = "With proxy.sni.NAME or "
+            + "proxy.alpn.PROTO routes: how long a connection may take to send its ClientHello; one that sent nothing "
+            + "by then goes to the default route (a protocol where the server speaks first).")
     long proxy_sniTimeout() default 5000;
 
     @AttributeDefinition(name = "Upstream transport", description = "tcp, or ssl to originate TLS (settings in "

@@ -31,6 +31,12 @@ import org.wharf.transport.api.TransportError;
  * exchange is unsafe the upstream connection is this client's alone, and ends as on an
  * unpooled route.
  *
+ * <p>A route by server name that terminates TLS ({@code proxy.sni.NAME.tls.*}) starts TLS on
+ * the accepted connection over the ClientHello already read (the {@code ssl} provider's
+ * {@link StreamTransportProvider#startTls}): this protocol stays the connection's and hands its
+ * callbacks to the TLS layer, and once the handshake is done the client leg is the TLS
+ * transport, whose plain bytes go upstream.
+ *
  * <p>Everything runs on the client connection's loop. The upstream connection is asked to
  * run on the same loop; when its provider cannot do that, its callbacks are handed over.
  */
@@ -105,6 +111,12 @@ final class ProxyConnection implements Protocol {
     private org.wharf.transport.api.TimerHandle firstBytesTimer;
     /** The server name a routed TLS connection asked for, for the access log. */
     private String serverName;
+    /** The ALPN protocol whose route took the connection, for the access log; null if none did. */
+    private String alpn;
+    /** The TLS layer the accepted connection's callbacks go to, once the gateway terminates its TLS; else null. */
+    private Protocol tlsLayer;
+    /** The TLS handshake of a terminated connection completed: {@link #client} is the TLS transport. */
+    private boolean terminated;
 
     /** Reads the first bytes so far; once they tell where the connection goes, connects there. */
     private void route(ByteBuffer data) {
@@ -125,17 +137,59 @@ final class ProxyConnection implements Protocol {
             case PLAIN -> chosen(null);
             case TLS -> {
                 serverName = hello.serverName;
-                chosen(hello.serverName);
+                chosen(hello);
             }
         }
     }
 
-    private void chosen(String name) {
+    /** The first bytes said where the connection goes: a ClientHello, or null for plain text or none. */
+    private void chosen(ClientHello hello) {
         firstBytes = null;
         firstBytesTimer.cancel();
+        Route.Choice choice = route.choose(hello == null ? null : hello.serverName,
+                hello == null ? List.of() : hello.applicationProtocols);
+        alpn = choice.alpn();
+        candidates = choice.candidates();
+        if (choice.terminate() != null && !candidates.isEmpty()) {
+            terminate(choice.terminate());
+            return;
+        }
         client.pauseReading(); // until an upstream takes the connection; what came is in early
-        candidates = route.candidates(name);
         connectNext(null);
+    }
+
+    /**
+     * Ends the client's TLS here: starts a server handshake on the accepted connection over the
+     * bytes read so far (the ClientHello), with the certificate of the name's route. The upstream
+     * connection is made once the handshake is done, so a failed one costs no upstream.
+     */
+    private void terminate(org.wharf.transport.api.TlsOptions options) {
+        int size = 0;
+        for (ByteBuffer b : early) {
+            size += b.remaining();
+        }
+        ByteBuffer hello = ByteBuffer.allocate(size);
+        for (ByteBuffer b; (b = early.poll()) != null;) {
+            hello.put(b);
+        }
+        hello.flip();
+        route.counters.bytesToUpstream.add(-size); // handshake bytes: they end here
+        StreamTransportProvider ssl = services.transport(org.wharf.transport.api.TransportProvider.SSL);
+        if (ssl == null) {
+            refuseTls("no ssl transport provider is available to terminate TLS for " + serverName, null);
+            return;
+        }
+        try {
+            tlsLayer = ssl.startTls(client, options, hello, Decrypted::new);
+        } catch (RuntimeException e) {
+            refuseTls("TLS for " + serverName + " could not start: " + e.getMessage(), e);
+        }
+    }
+
+    private void refuseTls(String why, Throwable error) {
+        ended("refused: " + why);
+        warn("proxy " + route.endpoint() + ": closing the connection from " + peer() + ": " + why, error);
+        client.abort(error);
     }
 
     /** Nothing came in time: a client that waits for the server to speak first goes to the default route. */
@@ -161,6 +215,15 @@ final class ProxyConnection implements Protocol {
 
     @Override
     public void dataReceived(ByteBuffer data) {
+        if (tlsLayer != null) {
+            tlsLayer.dataReceived(data);
+            return;
+        }
+        clientData(data);
+    }
+
+    /** The client's bytes: as received, or decrypted when the gateway terminates its TLS. */
+    private void clientData(ByteBuffer data) {
         int n = data.remaining();
         route.counters.bytesToUpstream.add(n);
         moved += n;
@@ -170,10 +233,10 @@ final class ProxyConnection implements Protocol {
         if (upstream == null) {
             // Reading is paused until connected; this is what came before the pause took (or,
             // routing by name, the first bytes, read and then passed on as they are).
+            early.add(ByteBuffer.allocate(n).put(data.duplicate()).flip());
             if (firstBytes != null) {
                 route(data);
             }
-            early.add(ByteBuffer.allocate(n).put(data).flip());
         } else if (!upstreamGone) {
             upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
         }
@@ -181,6 +244,14 @@ final class ProxyConnection implements Protocol {
 
     @Override
     public boolean eofReceived() {
+        if (tlsLayer != null) {
+            return tlsLayer.eofReceived();
+        }
+        return clientEnded();
+    }
+
+    /** The client ended its input (a TLS client: with close_notify). */
+    private boolean clientEnded() {
         clientEof = true;
         ended("client-eof");
         if (firstBytes != null) {
@@ -200,6 +271,14 @@ final class ProxyConnection implements Protocol {
 
     @Override
     public void pauseWriting() {
+        if (tlsLayer != null) {
+            tlsLayer.pauseWriting();
+        } else {
+            clientPaused();
+        }
+    }
+
+    private void clientPaused() {
         if (upstream != null) {
             upstream.pauseReading();
         }
@@ -207,6 +286,14 @@ final class ProxyConnection implements Protocol {
 
     @Override
     public void resumeWriting() {
+        if (tlsLayer != null) {
+            tlsLayer.resumeWriting();
+        } else {
+            clientResumed();
+        }
+    }
+
+    private void clientResumed() {
         if (upstream != null) {
             upstream.resumeReading();
         }
@@ -214,6 +301,19 @@ final class ProxyConnection implements Protocol {
 
     @Override
     public void connectionLost(Throwable cause) {
+        if (tlsLayer != null) {
+            tlsLayer.connectionLost(cause); // tells the TLS connection's protocol, if the handshake made one
+            if (terminated) {
+                return; // Decrypted hears of it
+            }
+            // The handshake did not complete (an alert sent closes without a cause: say why all the same).
+            ended("client-error: TLS handshake failed" + (cause == null ? "" : ": " + describe(cause)));
+        }
+        clientLost(cause);
+    }
+
+    /** The client connection is gone (a terminated one: its TLS connection, or its failed handshake). */
+    private void clientLost(Throwable cause) {
         clientGone = true;
         route.counters.active.decrementAndGet();
         if (idleTimer != null) {
@@ -248,7 +348,7 @@ final class ProxyConnection implements Protocol {
         if (clientGone) {
             return;
         }
-        if (candidates.isEmpty() && !route.hasRoute(serverName)) {
+        if (candidates.isEmpty() && !route.hasRoute(serverName, alpn)) {
             ended("no-route" + (serverName == null ? "" : " for " + serverName));
             LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": no route for "
                     + (serverName == null ? "a connection without a server name" : serverName) + " from " + peer());
@@ -537,6 +637,12 @@ final class ProxyConnection implements Protocol {
         if (serverName != null) {
             line.append(" sni=").append(serverName);
         }
+        if (alpn != null) {
+            line.append(" alpn=").append(alpn);
+        }
+        if (tlsLayer != null) {
+            line.append(" tls=terminated");
+        }
         line
                 .append(" upstream=").append(target != null ? target : tried != null ? tried : "-")
                 .append(" bytes_in=").append(received).append(" bytes_out=").append(sent)
@@ -599,6 +705,51 @@ final class ProxyConnection implements Protocol {
 
     void upstreamLost(Throwable cause, Route.Upstream from) {
         onClientLoop(() -> upstreamGone(cause, from));
+    }
+
+    /**
+     * The protocol of the TLS connection when the gateway terminates the client's TLS: made once
+     * the handshake succeeded, it is the client leg from then on.
+     */
+    private final class Decrypted implements Protocol {
+
+        @Override
+        public void connectionMade(Transport t) {
+            client = t; // writes, read control and closing now go through TLS
+            terminated = true;
+            client.pauseReading(); // until an upstream takes the connection
+            connectNext(null);
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            clientData(data);
+        }
+
+        @Override
+        public boolean eofReceived() {
+            return clientEnded();
+        }
+
+        @Override
+        public void pauseWriting() {
+            clientPaused();
+        }
+
+        @Override
+        public void resumeWriting() {
+            clientResumed();
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            clientLost(cause);
+        }
+
+        @Override
+        public String toString() {
+            return "proxy client leg, TLS terminated for " + serverName;
+        }
     }
 
     /** The protocol of an upstream connection made for this client connection alone. */

@@ -16,6 +16,7 @@ import org.wharf.endpoints.api.ConnectionPools;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.Settings;
+import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.TlsOptionsFactory;
 import org.wharf.transport.api.TransportProvider;
 
@@ -60,8 +61,19 @@ import org.wharf.transport.api.TransportProvider;
  *     connections whose ClientHello asks for server name NAME; the TLS bytes pass through untouched. With any of
  *     these, {@value #UPSTREAMS} is the default route (other names, no name, plain text) and may be left out: then
  *     such connections are closed</td></tr>
+ * <tr><td>{@code proxy.sni.NAME.tls.*}</td><td>the gateway terminates TLS for NAME with these settings (the
+ *     {@code tls.*} properties of org.wharf.tls: {@code tls.certificate} and {@code tls.key}, or a keystore;
+ *     {@code tls.alpn}, {@code tls.protocols}, ...): the client's TLS ends at the gateway and NAME's upstreams get the
+ *     plain bytes (TLS again with {@value #TRANSPORT} = ssl). A key is NAME's TLS setting when {@code proxy.sni.NAME}
+ *     is a route. Needs the endpoint's {@code transport = tcp} and no {@code proxyProtocol} acceptance. A route
+ *     with {@value #TRANSPORT} = ssl takes no name or ALPN route that passes TLS through (it would wrap TLS in
+ *     TLS)</td></tr>
+ * <tr><td>{@code proxy.alpn.PROTO}</td><td>upstreams for TLS connections whose ClientHello offers the application
+ *     protocol PROTO ({@code h2}, {@code http/1.1}; exact, case matters) with ALPN, passed through untouched. A server
+ *     name's own route comes first; then the first protocol in the client's list that has a route; then the default
+ *     route</td></tr>
  * <tr><td>{@value #SNI_TIMEOUT}</td><td>milliseconds a connection may take to send its first bytes when
- *     routing by server name (default 5000); one that sent nothing by then goes to the default route</td></tr>
+ *     routing by server name or ALPN (default 5000); one that sent nothing by then goes to the default route</td></tr>
  * <tr><td>{@value #ACCESS_LOG}</td><td>{@code true} (default): one line per connection in the logger
  *     {@code org.wharf.access}; {@code false}: none</td></tr>
  * </table>
@@ -82,6 +94,9 @@ final class Route {
     static final String SEND_PROXY_PROTOCOL = "proxy.upstream.proxyProtocol";
     static final String ACCESS_LOG = "proxy.accessLog";
     static final String SNI_PREFIX = "proxy.sni.";
+    static final String ALPN_PREFIX = "proxy.alpn.";
+    /** Between a server name and its TLS settings: {@code proxy.sni.NAME.tls.certificate}. */
+    private static final String TLS_INFIX = "." + TlsOptionsFactory.PREFIX;
     static final String SNI_TIMEOUT = "proxy.sniTimeout";
     static final String HEALTH_FAILURES = "proxy.health.failures";
     static final String HEALTH_DOWN_TIME = "proxy.health.downTime";
@@ -129,8 +144,22 @@ final class Route {
         }
     }
 
-    /** Upstreams chosen by a server name, with their own rotation. */
-    private record Group(List<Upstream> members, AtomicInteger next, int tries) {
+    /**
+     * Upstreams chosen by a server name or an ALPN protocol, with their own rotation.
+     *
+     * @param terminate TLS settings with which the gateway ends the client's TLS; null to pass it through
+     */
+    private record Group(List<Upstream> members, AtomicInteger next, int tries, TlsOptions terminate) {
+    }
+
+    /**
+     * Where a TLS connection goes, chosen by its ClientHello.
+     *
+     * @param candidates the upstreams to try, in order (maybe none)
+     * @param terminate TLS settings to end the client's TLS with at the gateway; null to pass it through
+     * @param alpn the ALPN protocol whose route was chosen; null if none was
+     */
+    record Choice(List<Upstream> candidates, TlsOptions terminate, String alpn) {
     }
 
     /** The route's figures since the endpoint first had a connection. */
@@ -162,6 +191,7 @@ final class Route {
     private final ProxyHeaderWriter.Version sendProxyProtocol;
     private final boolean accessLog;
     private final Map<String, Group> byName;
+    private final Map<String, Group> byAlpn = new HashMap<>();
     private final Duration sniTimeout;
     private final int healthFailures;
     private final Duration downTime;
@@ -217,16 +247,45 @@ final class Route {
         Map<String, Upstream> known = new HashMap<>(); // one Upstream per address, whichever names lead to it
         List<Upstream> upstreams = upstreams(settings, UPSTREAMS, known);
         Map<String, List<Upstream>> named = new java.util.TreeMap<>();
+        Map<String, Map<String, Object>> terminating = new java.util.TreeMap<>(); // name -> its tls.* settings
+        Map<String, List<Upstream>> byProtocol = new java.util.TreeMap<>();
         for (String key : properties.keySet()) {
             if (key.startsWith(SNI_PREFIX) && key.length() > SNI_PREFIX.length()) {
+                String rest = key.substring(SNI_PREFIX.length());
+                String owner = tlsOwner(properties, SNI_PREFIX, rest);
+                if (owner != null) {
+                    terminating.computeIfAbsent(owner.toLowerCase(Locale.ROOT), n -> new HashMap<>())
+                            .put(rest.substring(owner.length() + 1), properties.get(key));
+                    continue;
+                }
                 List<Upstream> group = upstreams(settings, key, known);
                 if (group.isEmpty()) {
                     throw Settings.wrong(key, properties.get(key), "names no upstream host:port");
                 }
-                named.put(key.substring(SNI_PREFIX.length()).toLowerCase(Locale.ROOT), group);
+                named.put(rest.toLowerCase(Locale.ROOT), group);
+            } else if (key.startsWith(ALPN_PREFIX) && key.length() > ALPN_PREFIX.length()) {
+                String rest = key.substring(ALPN_PREFIX.length());
+                if (tlsOwner(properties, ALPN_PREFIX, rest) != null) {
+                    throw new IllegalArgumentException(key + " is set, but a route by ALPN passes TLS through: the "
+                            + "gateway terminates TLS by server name only (" + SNI_PREFIX + "NAME.tls.*)");
+                }
+                List<Upstream> group = upstreams(settings, key, known);
+                if (group.isEmpty()) {
+                    throw Settings.wrong(key, properties.get(key), "names no upstream host:port");
+                }
+                byProtocol.put(rest, group);
             }
         }
-        if (upstreams.isEmpty() && named.isEmpty()) {
+        Map<String, TlsOptions> terminate = terminations(settings, terminating, tlsFactory);
+        String passedThrough = named.keySet().stream().filter(n -> !terminate.containsKey(n)).map(n -> SNI_PREFIX + n)
+                .findFirst().orElse(byProtocol.isEmpty() ? null : ALPN_PREFIX + byProtocol.keySet().iterator().next());
+        if (passedThrough != null && settings.text(TRANSPORT, "tcp").trim().equalsIgnoreCase(TransportProvider.SSL)) {
+            throw new IllegalArgumentException(TRANSPORT + " = ssl cannot go with " + passedThrough + ", a route that "
+                    + "passes TLS through: its connections are TLS already and would be wrapped in the gateway's own. "
+                    + "Give it a certificate (" + (passedThrough.startsWith(SNI_PREFIX) ? passedThrough : SNI_PREFIX
+                    + "NAME") + ".tls.*) to terminate it, or use another endpoint");
+        }
+        if (upstreams.isEmpty() && named.isEmpty() && byProtocol.isEmpty()) {
             throw new IllegalArgumentException(UPSTREAMS + " is missing (the route needs at least one upstream host:port)");
         }
         String transport = settings.choice(TRANSPORT, UpstreamTransport.TCP).name().toLowerCase(Locale.ROOT);
@@ -279,9 +338,10 @@ final class Route {
         }
         int maxSize = settings.integer(POOL_MAX_SIZE, 64, 1, Integer.MAX_VALUE);
         Duration poolIdle = settings.positiveMillis(POOL_IDLE_TIMEOUT, Duration.ofMinutes(1));
-        if (!named.isEmpty() && pooled) {
-            throw new IllegalArgumentException(POOLED + " = true cannot go with " + SNI_PREFIX + "* routes: a TLS "
-                    + "connection passed through is not read, so its exchanges cannot be followed");
+        if ((!named.isEmpty() || !byProtocol.isEmpty()) && pooled) {
+            throw new IllegalArgumentException(POOLED + " = true cannot go with " + (named.isEmpty() ? ALPN_PREFIX
+                    : SNI_PREFIX) + "* routes: a TLS connection passed through is not read, so its exchanges cannot be "
+                    + "followed");
         }
         Route route = new Route(endpoint, new HashMap<>(properties), List.copyOf(upstreams), transport, options, mode,
                 Math.min(upstreams.size(), retries + 1), idle, application, pooled, maxSize, poolIdle, send,
@@ -289,8 +349,66 @@ final class Route {
                 maxDownTime, settings.positiveMillis(SNI_TIMEOUT, Duration.ofSeconds(5)),
                 settings.millis(HEALTH_INTERVAL, null).orElse(null), check);
         named.forEach((name, group) -> route.byName.put(name, new Group(List.copyOf(group), new AtomicInteger(),
-                Math.min(group.size(), retries + 1))));
+                Math.min(group.size(), retries + 1), terminate.get(name))));
+        byProtocol.forEach((protocol, group) -> route.byAlpn.put(protocol, new Group(List.copyOf(group),
+                new AtomicInteger(), Math.min(group.size(), retries + 1), null)));
         return route;
+    }
+
+    /**
+     * The route a key such as {@code proxy.sni.a.example.tls.certificate} is a TLS setting of:
+     * NAME before a {@code .tls.} such that {@code prefix + NAME} is a route, the shortest such.
+     * Server names have dots, so the key alone cannot say where the name ends.
+     *
+     * @return NAME as spelled in the key, or null if the key is a route itself
+     */
+    private static String tlsOwner(Map<String, ?> properties, String prefix, String rest) {
+        for (int i = rest.indexOf(TLS_INFIX); i > 0; i = rest.indexOf(TLS_INFIX, i + 1)) {
+            if (properties.containsKey(prefix + rest.substring(0, i))) {
+                return rest.substring(0, i);
+            }
+        }
+        return null;
+    }
+
+    /** Reads each terminating name's {@code tls.*} settings, and what terminating needs of the endpoint. */
+    private static Map<String, TlsOptions> terminations(Settings settings, Map<String, Map<String, Object>> byName,
+            TlsOptionsFactory tlsFactory) {
+        if (byName.isEmpty()) {
+            return Map.of();
+        }
+        String first = SNI_PREFIX + byName.keySet().iterator().next() + ".tls.*";
+        String endpointTransport = settings.text("transport", TransportProvider.TCP).trim();
+        if (!endpointTransport.equals(TransportProvider.TCP)) {
+            throw new IllegalArgumentException(first + " terminates TLS by server name, which needs the endpoint's "
+                    + "transport = tcp (it is " + Settings.describe(endpointTransport) + ": the endpoint would end the "
+                    + "TLS before the gateway could read the server name)");
+        }
+        String proxyProtocol = settings.text("proxyProtocol", "off").trim();
+        if (!proxyProtocol.equals("off")) {
+            throw new IllegalArgumentException(first + " cannot go with proxyProtocol = " + Settings.describe(
+                    proxyProtocol) + " (yet): TLS is started on the accepted connection, and one admitted after a PROXY "
+                    + "header reaches the gateway through a view of it");
+        }
+        if (tlsFactory == null) {
+            throw new IllegalArgumentException(first + " needs the TLS transport (no TlsOptionsFactory service is "
+                    + "registered)");
+        }
+        Map<String, TlsOptions> out = new HashMap<>();
+        byName.forEach((name, tls) -> {
+            if (!tls.containsKey("tls.certificate") && !tls.containsKey("tls.keystore")) {
+                throw new IllegalArgumentException(SNI_PREFIX + name + ".tls.* terminates TLS for " + name
+                        + " and needs a certificate: " + SNI_PREFIX + name + ".tls.certificate and .tls.key (PEM), or "
+                        + ".tls.keystore");
+            }
+            try {
+                out.put(name, tlsFactory.fromProperties(tls));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the TLS settings of " + SNI_PREFIX + name + " (" + SNI_PREFIX + name
+                        + ".tls.*): " + e.getMessage(), e);
+            }
+        });
+        return out;
     }
 
     private static List<Upstream> upstreams(Settings settings, String key, Map<String, Upstream> known) {
@@ -334,27 +452,41 @@ final class Route {
     }
 
     /**
-     * The upstreams to try for a TLS connection that asked for a server name.
+     * Where a TLS connection goes by what its ClientHello says: the route of its server name if
+     * there is one; else the route of the first protocol in its ALPN list that has one; else
+     * the default route.
      *
      * @param serverName the ClientHello's SNI, lower case; null for none (or plain text)
-     * @return the named route's upstreams if there is one, else the default route's (maybe none)
+     * @param alpn the protocols it offers, in its order; empty for none
+     * @return the upstreams to try and whether the gateway terminates the TLS
      */
-    List<Upstream> candidates(String serverName) {
+    Choice choose(String serverName, List<String> alpn) {
         Group g = serverName == null ? null : byName.get(serverName);
-        return g == null ? candidates() : candidates(g.members(), g.next(), g.tries());
+        if (g != null) {
+            return new Choice(candidates(g.members(), g.next(), g.tries()), g.terminate(), null);
+        }
+        for (String protocol : alpn) {
+            g = byAlpn.get(protocol);
+            if (g != null) {
+                return new Choice(candidates(g.members(), g.next(), g.tries()), null, protocol);
+            }
+        }
+        return new Choice(candidates(), null, null);
     }
 
     /**
      * @param serverName a ClientHello's SNI, or null
-     * @return whether a connection with it has somewhere to go (its named route, or the default one)
+     * @param alpn the ALPN protocol whose route was chosen, or null
+     * @return whether a connection with them has somewhere to go (its named route, or the default one)
      */
-    boolean hasRoute(String serverName) {
-        return !upstreams.isEmpty() || serverName != null && byName.containsKey(serverName);
+    boolean hasRoute(String serverName, String alpn) {
+        return !upstreams.isEmpty() || serverName != null && byName.containsKey(serverName)
+                || alpn != null && byAlpn.containsKey(alpn);
     }
 
-    /** @return whether connections are routed by the server name their ClientHello asks for */
+    /** @return whether connections are routed by the server name or ALPN protocols their ClientHello asks for */
     boolean routesByName() {
-        return !byName.isEmpty();
+        return !byName.isEmpty() || !byAlpn.isEmpty();
     }
 
     /** @return how long a connection routed by name may take to send its first bytes */
@@ -597,11 +729,12 @@ final class Route {
 
     /** @return every upstream of the route, the default route's first, each once */
     List<Upstream> upstreams() {
-        if (byName.isEmpty()) {
+        if (byName.isEmpty() && byAlpn.isEmpty()) {
             return upstreams;
         }
         java.util.LinkedHashSet<Upstream> all = new java.util.LinkedHashSet<>(upstreams);
         byName.values().forEach(g -> all.addAll(g.members()));
+        byAlpn.values().forEach(g -> all.addAll(g.members()));
         return List.copyOf(all);
     }
 }

@@ -44,7 +44,7 @@ class SniRoutingTest {
     @BeforeAll
     static void start() throws Exception {
         legs = new Legs();
-        for (String name : List.of("a.example", "b.example", "default.example")) {
+        for (String name : List.of("a.example", "b.example", "default.example", "h2.example", "http1.example")) {
             Process req = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=" + name, "-keyout",
                     dir.resolve(name + ".key").toString(), "-out", dir.resolve(name + ".pem").toString())
@@ -69,7 +69,15 @@ class SniRoutingTest {
 
     /** {@code openssl s_client -servername NAME}: the subject of the certificate it got, or its failure. */
     private static String subject(InetSocketAddress gateway, String serverName) throws Exception {
+        return subject(gateway, serverName, null);
+    }
+
+    /** {@code openssl s_client -servername NAME -alpn LIST}: the subject of the certificate it got, or its failure. */
+    private static String subject(InetSocketAddress gateway, String serverName, String alpn) throws Exception {
         List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + gateway.getPort()));
+        if (alpn != null) {
+            command.addAll(List.of("-alpn", alpn));
+        }
         if (serverName != null) {
             command.addAll(List.of("-servername", serverName));
         } else {
@@ -129,6 +137,35 @@ class SniRoutingTest {
             s.connect(proxy.address(), 5000);
             Legs.awaitTrue(() -> echo.accepted().size() > 1, "the silent client reached the default route");
         }
+    }
+
+    @Test
+    void alpnPicksARouteAfterTheServerName() throws Exception {
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(
+                "proxy.alpn.h2", "127.0.0.1:" + ports.get("h2.example"),
+                "proxy.alpn.http/1.1", "127.0.0.1:" + ports.get("http1.example"),
+                "proxy.sni.a.example", "127.0.0.1:" + ports.get("a.example"),
+                Route.UPSTREAMS, "127.0.0.1:" + ports.get("default.example")));
+        assertEquals("CN = h2.example", subject(proxy.address(), "x.example", "h2"));
+        assertEquals("CN = http1.example", subject(proxy.address(), "x.example", "http/1.1"));
+        assertEquals("CN = h2.example", subject(proxy.address(), null, "h2,http/1.1"), "no name: by ALPN");
+        assertEquals("CN = http1.example", subject(proxy.address(), "x.example", "http/1.1,h2"),
+                "the client's order decides between two routed protocols");
+        assertEquals("CN = h2.example", subject(proxy.address(), "x.example", "spdy/3,h2"),
+                "a protocol without a route is skipped");
+        assertEquals("CN = a.example", subject(proxy.address(), "a.example", "h2"), "a server name's route comes first");
+        assertEquals("CN = default.example", subject(proxy.address(), "x.example", "imap"), "none routed: the default");
+        assertEquals("CN = default.example", subject(proxy.address(), "x.example"), "no ALPN: the default");
+        Legs.awaitTrue(() -> legs.log.lines().stream().anyMatch(l -> l.logger().equals("org.wharf.access")
+                && l.message().contains("alpn=http/1.1")), "the access log names the ALPN route");
+    }
+
+    @Test
+    void withoutADefaultAConnectionNoRouteTakesIsRefused() throws Exception {
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of("proxy.alpn.h2", "127.0.0.1:" + ports.get("h2.example")));
+        assertEquals("CN = h2.example", subject(proxy.address(), "x.example", "http/1.1,h2"));
+        assertTrue(subject(proxy.address(), "x.example", "http/1.1").startsWith("failed"));
+        assertTrue(subject(proxy.address(), "x.example").startsWith("failed"));
     }
 
     @Test

@@ -54,4 +54,10 @@ public final class SslTransportComponent implements StreamTransportProvider {
             ConnectOptions options, Supplier<P> protocolFactory) {
         return ssl.connect(address, options, protocolFactory);
     }
+
+    @Override
+    public Protocol startTls(Transport connection, org.wharf.transport.api.TlsOptions options,
+            java.nio.ByteBuffer received, Supplier<? extends Protocol> protocolFactory) {
+        return ssl.startTls(connection, options, received, protocolFactory);
+    }
 }

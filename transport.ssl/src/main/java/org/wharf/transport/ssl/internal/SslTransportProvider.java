@@ -92,4 +92,25 @@ public final class SslTransportProvider implements StreamTransportProvider {
                 .thenCompose(c -> layer.ready)
                 .thenApply(connection -> new Connected<>(connection, made.app));
     }
+
+    /**
+     * Layers a server {@link SslConnection} over a connection the {@code tcp} provider made, as
+     * {@link #listen} does for each accepted one, and hands it the bytes read so far.
+     */
+    @Override
+    public Protocol startTls(Transport connection, TlsOptions options, java.nio.ByteBuffer received,
+            Supplier<? extends Protocol> protocolFactory) {
+        Objects.requireNonNull(protocolFactory, "protocolFactory");
+        if (!(connection instanceof org.wharf.transport.core.AbstractTransport<?>)) {
+            throw new IllegalArgumentException("TLS starts only on a connection made by a transport provider, not on "
+                    + connection.getClass().getName());
+        }
+        SslConnection.Layer layer = new SslConnection.Layer(false, options.withHandshakeOnConnect(true), null, 0,
+                protocolFactory, handshakeFailures, org.wharf.transport.api.TransportObserver.NONE);
+        layer.connectionMade(connection);
+        if (received.hasRemaining()) {
+            layer.dataReceived(received.duplicate());
+        }
+        return layer;
+    }
 }
