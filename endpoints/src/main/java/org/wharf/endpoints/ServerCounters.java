@@ -22,6 +22,12 @@ public final class ServerCounters {
     public static final String REFUSED_BUDGET = "budget";
     /** A connection refused because its client had too many (counted where per-client limits are kept). */
     public static final String REFUSED_CLIENT_LIMIT = "client_limit";
+    /** A connection on an endpoint that detects its protocol whose first bytes no listed protocol claimed. */
+    public static final String REFUSED_NO_MATCH = "no_match";
+    /** A connection that sent too little within {@code detect.timeout} for any listed protocol to claim it. */
+    public static final String REFUSED_DETECT_TIMEOUT = "detect_timeout";
+    /** A connection whose first {@code detect.maxBytes} bytes were not enough for a listed protocol to decide. */
+    public static final String REFUSED_DETECT_SIZE = "detect_size";
 
     /** A connection its peer or its protocol closed cleanly. */
     public static final String CLOSED_NORMAL = "normal";
