@@ -42,6 +42,7 @@ class DetectIT {
     private Felix felix;
     private EndpointsInFelix endpoints;
     private Bundle proxy;
+    private Bundle http;
 
     @BeforeAll
     static void startRedis() throws Exception {
@@ -86,7 +87,7 @@ class DetectIT {
         felix.start("transport.ssl");
         felix.start("endpoints.api");
         felix.start("endpoints");
-        felix.start("protocol.http");
+        http = felix.start("protocol.http");
         proxy = felix.start("protocol.proxy");
         endpoints = new EndpointsInFelix(felix);
     }
@@ -202,6 +203,38 @@ class DetectIT {
                     throw new AssertionError(e);
                 }
             }, "RESP is claimed again once the gateway bundle is back");
+        }
+    }
+
+    @Test
+    void withEveryListedProtocolGoneThePortClosesAndTheFirstToComeBackOpensIt() throws Exception {
+        Map<String, Object> p = onePort();
+        p.put("replaceWindow", 0);
+        p.put("drainTimeout", 300);
+        endpoints.configure("one", p);
+        endpoints.awaitState("one", "LISTENING");
+        int port = endpoints.port("one");
+        http.stop();
+        assertEquals("+PONG", ping(port), "RESP still served with HTTP gone");
+        assertEquals("LISTENING", endpoints.state("one"));
+        proxy.stop();
+        Felix.awaitTrue(() -> {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return false;
+            } catch (IOException refused) {
+                return true;
+            }
+        }, "the port closes once no listed protocol is left");
+        endpoints.awaitState("one", "WAITING");
+        proxy.start();
+        endpoints.awaitState("one", "LISTENING");
+        assertEquals("+PONG", ping(endpoints.port("one")), "the gateway alone serves the endpoint again");
+    }
+
+    private static String ping(int port) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(20_000);
+            return ping(s);
         }
     }
 
