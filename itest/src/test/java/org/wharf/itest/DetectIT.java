@@ -231,6 +231,44 @@ class DetectIT {
         assertEquals("+PONG", ping(endpoints.port("one")), "the gateway alone serves the endpoint again");
     }
 
+    @Test
+    void aProtocolBundleUpdatedUnderTrafficLosesNoConnection() throws Exception {
+        endpoints.configure("one", onePort()); // replaceWindow: the default, 2000 ms
+        endpoints.awaitState("one", "LISTENING");
+        int port = endpoints.port("one");
+        java.util.concurrent.atomic.AtomicBoolean updated = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        // One connection after another, each a PING, until the update is over and three more have been served.
+        Thread client = new Thread(() -> {
+            int after = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (after < 3 && System.nanoTime() < deadline) {
+                boolean done = updated.get();
+                try {
+                    String answer = ping(port);
+                    if ("+PONG".equals(answer)) {
+                        served.incrementAndGet();
+                    } else {
+                        failures.add("answered " + answer);
+                    }
+                } catch (IOException e) {
+                    failures.add(e.toString());
+                }
+                after += done ? 1 : 0;
+            }
+        }, "resp-client");
+        client.start();
+        Felix.awaitTrue(() -> served.get() >= 3, "RESP served before the update");
+        int before = served.get();
+        proxy.update(); // stopped, unregistered, started again from its jar: a new registration
+        updated.set(true);
+        client.join(TimeUnit.SECONDS.toMillis(90));
+        assertFalse(client.isAlive());
+        assertTrue(failures.isEmpty(), "connections made during the update wait for the new registration: " + failures);
+        assertTrue(served.get() >= before + 3, "served after the update: " + served.get());
+    }
+
     private static String ping(int port) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(20_000);

@@ -43,6 +43,43 @@ final class Detecting implements Protocol, Drainable {
 
         /** The connection it was handed to is gone. */
         void closed(Detecting connection);
+
+        /** Whether its factory's unregistration began (it is being updated or removed). */
+        boolean departed();
+    }
+
+    /**
+     * Where a connection no listed protocol claims may wait for one that is being replaced (a
+     * bundle update), as a one-protocol endpoint holds new connections for its replace window.
+     */
+    interface Replacements {
+        /** None: an unclaimed connection is refused at once. */
+        Replacements NONE = new Replacements() {
+            @Override
+            public long window(List<? extends Candidate> asked) {
+                return 0;
+            }
+
+            @Override
+            public void waiting(Detecting connection) {
+            }
+
+            @Override
+            public void done(Detecting connection) {
+            }
+        };
+
+        /**
+         * How long, from now, an unclaimed connection may wait: 0 unless a listed protocol went
+         * away within the replace window (or is among those asked and departed).
+         */
+        long window(List<? extends Candidate> asked);
+
+        /** The connection waits; {@link Detecting#retry()} when a protocol comes. */
+        void waiting(Detecting connection);
+
+        /** It no longer waits. */
+        void done(Detecting connection);
     }
 
     /** The bounds of detection on one endpoint. */
@@ -58,7 +95,12 @@ final class Detecting implements Protocol, Drainable {
 
     private final String endpoint;
     private final Bounds bounds;
-    private final List<? extends Candidate> candidates;
+    private final java.util.function.Supplier<List<? extends Candidate>> current;
+    private final Replacements replacements;
+    /** The candidates asked: those registered when the bytes were last looked at. */
+    private List<? extends Candidate> candidates;
+    /** Waiting, reading paused, for a listed protocol that is being replaced. */
+    private boolean waiting;
     private final boolean tls;
     private final Consumer<String> refusals;
     private Transport transport;
@@ -81,11 +123,22 @@ final class Detecting implements Protocol, Drainable {
      */
     Detecting(String endpoint, Bounds bounds, List<? extends Candidate> candidates, boolean tls,
             Consumer<String> refusals) {
+        this(endpoint, bounds, () -> candidates, tls, refusals, Replacements.NONE);
+    }
+
+    /**
+     * @param current the candidates now, in the order they are asked
+     * @param replacements where an unclaimed connection may wait for a protocol being replaced
+     */
+    Detecting(String endpoint, Bounds bounds, java.util.function.Supplier<List<? extends Candidate>> current,
+            boolean tls, Consumer<String> refusals, Replacements replacements) {
         this.endpoint = endpoint;
         this.bounds = bounds;
-        this.candidates = candidates;
+        this.current = current;
+        this.candidates = current.get();
         this.tls = tls;
         this.refusals = refusals;
+        this.replacements = replacements;
     }
 
     /** The protocol the connection was handed to, or null while undecided. */
@@ -118,6 +171,7 @@ final class Detecting implements Protocol, Drainable {
     }
 
     private void decide() {
+        candidates = current.get(); // those registered now: one that came since the connection was made too
         ByteBuffer all = pending.duplicate().flip();
         int seen = Math.min(all.remaining(), bounds.maxBytes());
         ByteBuffer first = all.slice(0, seen).asReadOnlyBuffer();
@@ -135,6 +189,11 @@ final class Detecting implements Protocol, Drainable {
                 m = FirstBytes.Match.NO;
             }
             if (m == FirstBytes.Match.NEED_MORE) {
+                if (waiting) { // the replacement needs more than the bytes held: read on, within detect.timeout
+                    stopWaiting();
+                    deadline.cancel();
+                    deadline = transport.loop().schedule(this::timedOut, bounds.timeout().toNanos(), TimeUnit.NANOSECONDS);
+                }
                 if (all.remaining() >= bounds.maxBytes()) {
                     refuse(ServerCounters.REFUSED_DETECT_SIZE, () -> c.name() + " wanted more than the first "
                             + bounds.maxBytes() + " bytes (detect.maxBytes) to decide");
@@ -146,6 +205,7 @@ final class Detecting implements Protocol, Drainable {
                 if (p == null) {
                     continue; // its factory departed after it matched: as if it had said no
                 }
+                stopWaiting();
                 deadline.cancel();
                 pending = null;
                 chosen = c;
@@ -157,8 +217,46 @@ final class Detecting implements Protocol, Drainable {
                 return;
             }
         }
+        long window = waiting ? 0 : replacements.window(candidates);
+        if (window > 0) {
+            // A listed protocol is being replaced: wait for it as a one-protocol endpoint holds.
+            waiting = true;
+            transport.pauseReading();
+            deadline.cancel();
+            deadline = transport.loop().schedule(() -> {
+                if (next == null && !transport.isClosing()) {
+                    stopWaiting();
+                    refuse(ServerCounters.REFUSED_NO_MATCH, () -> "no protocol (" + names() + ") recognised the first "
+                            + seen + " byte(s) " + preview(first) + ", and none came within the replace window");
+                }
+            }, window, TimeUnit.NANOSECONDS);
+            replacements.waiting(this);
+            retry(); // a protocol that came while this looked is not missed
+            return;
+        }
+        if (waiting) {
+            return; // a retry that found nothing new: the window's timer decides
+        }
         refuse(ServerCounters.REFUSED_NO_MATCH, () -> "no protocol (" + names() + ") recognised the first "
                 + seen + " byte(s) " + preview(first));
+    }
+
+    /** A protocol came: a waiting connection asks again, on its loop; from any thread. */
+    void retry() {
+        Transport t = transport;
+        t.loop().execute(() -> {
+            if (waiting && next == null && !t.isClosing()) {
+                decide();
+            }
+        });
+    }
+
+    private void stopWaiting() {
+        if (waiting) {
+            waiting = false;
+            replacements.done(this);
+            transport.resumeReading();
+        }
     }
 
     /** The ClientHello: TLS starts with it, and detection runs again on what it decrypts. */
@@ -263,6 +361,10 @@ final class Detecting implements Protocol, Drainable {
     public void connectionLost(Throwable cause) {
         if (deadline != null) {
             deadline.cancel();
+        }
+        if (waiting) {
+            waiting = false;
+            replacements.done(this);
         }
         pending = null;
         Protocol p = next;

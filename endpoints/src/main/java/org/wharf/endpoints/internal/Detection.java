@@ -45,6 +45,11 @@ final class Detection {
     private volatile List<Candidate> candidates = List.of();
     /** The server whose refusals are counted; set once it started. */
     private volatile Server server;
+    /** Connections no listed protocol claimed, waiting for one being replaced. */
+    private final Set<Detecting> waiting = ConcurrentHashMap.newKeySet();
+    /** Until when (nanoTime) unclaimed connections wait: a listed protocol went away within the replace window. */
+    private volatile long holdUntil = System.nanoTime();
+    private volatile Duration replaceWindow = Duration.ZERO;
 
     private Detection(String endpoint, List<ProtocolSelector> selectors, Detecting.Bounds bounds) {
         this.endpoint = endpoint;
@@ -97,8 +102,10 @@ final class Detection {
      * cannot be acquired (gone meanwhile) is left out: the next reconcile finds out.
      */
     void update(List<ProtocolEntry> entries, Predicate<ProtocolEntry> use, Consumer<ProtocolEntry> unuse,
-            BiConsumer<Runnable, Duration> later, Duration drainTimeout) {
+            BiConsumer<Runnable, Duration> later, Duration drainTimeout, Duration replaceWindow) {
+        this.replaceWindow = replaceWindow;
         List<Candidate> before = candidates;
+        boolean added = false;
         List<Candidate> now = new ArrayList<>();
         for (ProtocolEntry e : entries) {
             Candidate kept = before.stream().filter(c -> c.entry == e).findFirst().orElse(null);
@@ -106,11 +113,16 @@ final class Detection {
                 now.add(kept);
             } else if (use.test(e)) {
                 now.add(new Candidate(e));
+                added = true;
             }
         }
         candidates = List.copyOf(now);
+        if (added) {
+            waiting.forEach(Detecting::retry); // a replacement, perhaps: they ask again
+        }
         for (Candidate c : before) {
             if (!now.contains(c)) {
+                holdUntil = System.nanoTime() + replaceWindow.toNanos();
                 c.open.forEach(Detecting::askToDrain);
                 later.accept(() -> {
                     c.open.forEach(Detecting::close);
@@ -144,18 +156,41 @@ final class Detection {
      * @param tls whether a ClientHello starts TLS on it
      */
     Protocol layer(ProtocolContext context, boolean tls) {
-        List<Candidate> now = candidates;
-        List<Detecting.Candidate> bound = new ArrayList<>(now.size());
-        for (Candidate c : now) {
-            bound.add(c.on(context));
-        }
-        return new Detecting(endpoint, bounds, bound, tls, reason -> {
+        return new Detecting(endpoint, bounds, () -> {
+            List<Candidate> now = candidates;
+            List<Detecting.Candidate> bound = new ArrayList<>(now.size());
+            for (Candidate c : now) {
+                bound.add(c.on(context));
+            }
+            return bound;
+        }, tls, reason -> {
             Server s = server;
             if (s != null) {
                 s.countRefused(reason);
             }
-        });
+        }, replacements);
     }
+
+    /** Unclaimed connections wait while a listed protocol is being replaced, at most the replace window. */
+    private final Detecting.Replacements replacements = new Detecting.Replacements() {
+        @Override
+        public long window(List<? extends Detecting.Candidate> asked) {
+            if (asked.stream().anyMatch(Detecting.Candidate::departed)) {
+                return replaceWindow.toNanos(); // gone a moment ago: the whiteboard has not seen it yet
+            }
+            return Math.max(0, holdUntil - System.nanoTime());
+        }
+
+        @Override
+        public void waiting(Detecting connection) {
+            waiting.add(connection);
+        }
+
+        @Override
+        public void done(Detecting connection) {
+            waiting.remove(connection);
+        }
+    };
 
     @Override
     public String toString() {
@@ -196,6 +231,11 @@ final class Detection {
                 @Override
                 public void closed(Detecting connection) {
                     open.remove(connection);
+                }
+
+                @Override
+                public boolean departed() {
+                    return entry.departed();
                 }
             };
         }

@@ -566,7 +566,7 @@ final class Endpoint implements EndpointMXBean {
     /** The protocols a detecting endpoint's connections are offered are those listed and registered now. */
     private void updateDetection() {
         detection.update(detection.wanted(whiteboard.registeredProtocols(), transport), this::use, this::unuse,
-                whiteboard::schedule, drainTimeout);
+                whiteboard::schedule, drainTimeout, replaceWindow);
         List<String> undetectable = detection.undetectable();
         if (!undetectable.isEmpty() && !undetectable.equals(saidUndetectable)) {
             whiteboard.logger().log(Level.WARNING, "endpoint " + name + ": protocol = " + detection + ": "

@@ -162,6 +162,16 @@ final class ProtocolEntry {
         }
     }
 
+    /** Whether the factory's unregistration began. */
+    boolean departed() {
+        gate.readLock().lock();
+        try {
+            return departed;
+        } finally {
+            gate.readLock().unlock();
+        }
+    }
+
     /** Whether the factory claims connections by their first bytes (acquired by the caller). */
     boolean detects() {
         return factory() instanceof FirstBytes;

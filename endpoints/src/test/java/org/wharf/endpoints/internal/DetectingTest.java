@@ -107,6 +107,11 @@ class DetectingTest {
             @Override
             public void closed(Detecting connection) {
             }
+
+            @Override
+            public boolean departed() {
+                return gone.get();
+            }
         };
     }
 
@@ -239,6 +244,80 @@ class DetectingTest {
             gone.set(true);
             assertEquals("a2:A", new String(exchange(port, "A".getBytes(StandardCharsets.US_ASCII), 4),
                     StandardCharsets.US_ASCII));
+        } finally {
+            Await.await(s.close(Duration.ZERO));
+        }
+    }
+
+    /** A registered factory named {@code a} at a version, claiming what starts with 'A', answering {@code name:}. */
+    private static ProtocolEntry entry(long id, String version, String name) {
+        java.util.Map<String, Object> properties = new java.util.HashMap<>();
+        properties.put(org.wharf.protocol.api.ProtocolFactory.NAME_PROPERTY, "a");
+        properties.put(org.wharf.protocol.api.ProtocolFactory.VERSION_PROPERTY, version);
+        ProtocolEntry e = new ProtocolEntry(id, ProtocolEntry.Kind.STREAM, null, properties, "a",
+                org.osgi.framework.Version.parseVersion(version), ProtocolEntry.transports(ProtocolEntry.Kind.STREAM,
+                        null), "test");
+        interface Detector extends org.wharf.protocol.api.ProtocolFactory, FirstBytes {
+        }
+        Detector factory = new Detector() {
+            @Override
+            public Protocol newProtocol(org.wharf.protocol.api.ProtocolContext context) {
+                return new Echo(name);
+            }
+
+            @Override
+            public Match match(org.wharf.protocol.api.ProtocolContext context, ByteBuffer first) {
+                return first.get(first.position()) == 'A' ? Match.MATCH : Match.NO;
+            }
+        };
+        org.osgi.framework.BundleContext context = (org.osgi.framework.BundleContext) java.lang.reflect.Proxy
+                .newProxyInstance(org.osgi.framework.BundleContext.class.getClassLoader(),
+                        new Class<?>[] {org.osgi.framework.BundleContext.class}, (proxy, method, args) -> switch (method
+                                .getName()) {
+                            case "getService" -> factory;
+                            case "ungetService" -> true;
+                            default -> throw new UnsupportedOperationException(method.getName());
+                        });
+        assertTrue(e.acquire(context));
+        return e;
+    }
+
+    @Test
+    void anUnclaimedConnectionWaitsForAListedProtocolBeingReplacedAtMostTheReplaceWindow() throws Exception {
+        Detection d = Detection.of("det-replace", org.wharf.transport.api.Settings.of(java.util.Map.of("protocol",
+                "x, a", "detect.timeout", 10_000)));
+        java.util.function.BiConsumer<Runnable, Duration> never = (task, delay) -> { };
+        ProtocolEntry v1 = entry(1, "1.0.0", "a1");
+        d.update(List.of(v1), e -> true, e -> { }, never, Duration.ofSeconds(30), Duration.ofSeconds(30));
+        Server s = Await.await(Server.builder(TCP).name("det-replace").address(new InetSocketAddress(InetAddress
+                .getLoopbackAddress(), 0)).protocol((hooks, budget) -> d.layer(new org.wharf.protocol.api
+                        .ProtocolContext("det-replace", "tcp", java.util.Map.of(), hooks, budget), false)).start());
+        d.server(s);
+        try {
+            int port = s.addresses().get(0).getPort();
+            assertEquals("a1:A", new String(exchange(port, new byte[] {'A'}, 4), StandardCharsets.US_ASCII));
+
+            v1.depart(); // its bundle is being updated: unregistered, the whiteboard has not looked yet
+            try (Socket held = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                held.setSoTimeout(20_000);
+                held.getOutputStream().write('A');
+                // Held, not refused, until the new version is registered and the whiteboard updates the list.
+                Await.awaitTrue(() -> s.counters().open() == 2 || s.counters().sessions() >= 2, "the connection is made");
+                ProtocolEntry v2 = entry(2, "2.0.0", "a2");
+                d.update(List.of(v2), e -> true, e -> { }, never, Duration.ofSeconds(30), Duration.ofMillis(300));
+                byte[] answer = held.getInputStream().readNBytes(4);
+                assertEquals("a2:A", new String(answer, StandardCharsets.US_ASCII), "the replacement has it");
+                assertEquals(0, refused(s, ServerCounters.REFUSED_NO_MATCH));
+
+                // Removed for good: unclaimed connections wait the replace window (300 ms), then are refused.
+                v2.depart();
+                d.update(List.of(), e -> true, e -> { }, never, Duration.ofSeconds(30), Duration.ofMillis(300));
+                long t0 = System.nanoTime();
+                assertEquals(0, exchange(port, new byte[] {'A'}, 1).length);
+                long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertTrue(took < 10_000, "refused within the replace window, took " + took + " ms");
+                assertEquals(1, refused(s, ServerCounters.REFUSED_NO_MATCH));
+            }
         } finally {
             Await.await(s.close(Duration.ZERO));
         }
