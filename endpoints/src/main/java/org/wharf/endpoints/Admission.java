@@ -46,6 +46,14 @@ final class Admission implements Protocol {
         Protocol admit(Admission layer, InetSocketAddress client);
 
         /**
+         * A connection's PROXY protocol header was refused (untrusted source, malformed,
+         * late, or TLS expected and missing): counted before it closes.
+         *
+         * @param layer the connection's layer
+         */
+        void refused(Admission layer);
+
+        /**
          * A connection that was never admitted is gone: its slot is free.
          *
          * @param layer the connection's layer
@@ -236,6 +244,7 @@ final class Admission implements Protocol {
         SocketAddress peer = raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null);
         REFUSALS.log(Level.WARNING, server + "/" + kind, () -> "server " + server + ": closing the connection from " + peer + ": " + why,
                 null);
+        gate.refused(this);
         raw.close();
     }
 

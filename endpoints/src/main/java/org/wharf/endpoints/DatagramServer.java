@@ -112,11 +112,23 @@ public final class DatagramServer {
         bound.forEach(c -> c.transport().close());
     }
 
+    /**
+     * Completes once every socket is closed (its protocol heard {@code connectionLost}), so its
+     * port is free to bind again.
+     *
+     * @return the stage
+     */
+    public CompletionStage<Void> closed() {
+        return CompletableFuture.allOf(bound.stream().map(c -> ((Counting) c.protocol()).lost)
+                .toArray(CompletableFuture[]::new));
+    }
+
     /** Counts each datagram on its way to the protocol. */
     private static final class Counting implements DatagramProtocol {
         private final DatagramProtocol protocol;
         private final LongAdder datagrams;
         private final LongAdder bytes;
+        final CompletableFuture<Void> lost = new CompletableFuture<>();
 
         Counting(DatagramProtocol protocol, LongAdder datagrams, LongAdder bytes) {
             this.protocol = Objects.requireNonNull(protocol, "protocol factory returned null");
@@ -153,7 +165,11 @@ public final class DatagramServer {
 
         @Override
         public void connectionLost(Throwable cause) {
-            protocol.connectionLost(cause);
+            try {
+                protocol.connectionLost(cause);
+            } finally {
+                lost.complete(null);
+            }
         }
     }
 }

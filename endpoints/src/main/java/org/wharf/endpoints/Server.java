@@ -468,6 +468,11 @@ public final class Server {
         }
 
         @Override
+        public void refused(Admission layer) {
+            refuse(ServerCounters.REFUSED_PROXY_PROTOCOL);
+        }
+
+        @Override
         public void abandoned(Admission layer) {
             waiting.remove(layer);
             slots.decrementAndGet();

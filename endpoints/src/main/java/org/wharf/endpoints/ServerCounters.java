@@ -22,6 +22,11 @@ public final class ServerCounters {
     public static final String REFUSED_BUDGET = "budget";
     /** A connection refused because its client had too many (counted where per-client limits are kept). */
     public static final String REFUSED_CLIENT_LIMIT = "client_limit";
+    /**
+     * A connection refused because of its PROXY protocol header: from a source not trusted to
+     * send one, malformed, not complete within the header timeout (counted where one is accepted).
+     */
+    public static final String REFUSED_PROXY_PROTOCOL = "proxy_protocol";
     /** A connection on an endpoint that detects its protocol whose first bytes no listed protocol claimed. */
     public static final String REFUSED_NO_MATCH = "no_match";
     /** A connection that sent too little within {@code detect.timeout} for any listed protocol to claim it. */

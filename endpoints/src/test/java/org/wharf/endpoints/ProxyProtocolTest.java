@@ -243,6 +243,8 @@ class ProxyProtocolTest {
             byte[] header = "PROXY TCP4 192.0.2.1 192.0.2.2 1234 80\r\n".getBytes(StandardCharsets.US_ASCII);
             assertEquals("", exchange(STRANGER, server.addresses().get(0).getPort(), header, null));
             assertEquals(before, server.counters().sessions(), "no protocol was made for them");
+            Loops.awaitTrue(() -> server.counters().refused().getOrDefault(ServerCounters.REFUSED_PROXY_PROTOCOL, 0L) >= 6,
+                    "the six refusals are counted: " + server.counters().refused());
             Loops.awaitTrue(() -> log.contains("not a trusted source"), "the refusal is logged");
             List<LogCapture.Line> lines = log.lines().stream().filter(l -> l.message().contains("not a trusted source"))
                     .toList();
@@ -274,6 +276,8 @@ class ProxyProtocolTest {
                 assertEquals("", exchange(lo, port, b, null), new String(b, StandardCharsets.ISO_8859_1));
             }
             assertEquals(0, s.counters().sessions(), "no protocol was made");
+            assertEquals(bad.size(), s.counters().refused().getOrDefault(ServerCounters.REFUSED_PROXY_PROTOCOL, 0L)
+                    .longValue(), "each refusal is counted: " + s.counters().refused());
             Loops.awaitTrue(() -> log.contains("server pp-malformed: closing the connection from /127.0.0.1:"),
                     "logged");
             long lines = log.lines().stream().filter(l -> l.message().contains("pp-malformed")).count();

@@ -16,9 +16,9 @@ import org.osgi.framework.ServiceReference;
  * timestamped folder and is swapped atomically on every change. FileInstall watches it with a
  * watcher of its own (a factory configuration of {@code org.apache.felix.fileinstall}), set
  * for that: sub-folders skipped ({@code ..data} and the timestamped ones are folders), hidden
- * files ignored, nothing ever written back, and the files compared by content time, which
- * changes through the symlinks when {@code ..data} moves. A file that goes away takes its
- * configuration with it.
+ * files ignored, and the folder polled rather than watched (a swap changes no visible entry,
+ * so inotify says nothing), comparing the files' times through the symlinks. Nothing is
+ * written back: {@link Main} turns FileInstall's write-back off, for every folder at once. A file that goes away takes its configuration with it.
  *
  * <p>Given by {@code -Dwharf.config.dir} or the environment's {@code WHARF_CONFIG_DIR}. The
  * watcher's configuration persists with the framework, so a start without the folder removes
@@ -71,8 +71,9 @@ final class ConfigFolder {
                     "felix.fileinstall.subdir.mode", "skip",
                     // Configurations only, never a hidden file; bundles belong in deploy/.
                     "felix.fileinstall.filter", "[^.].*\\.(cfg|config)",
-                    // A mounted folder is read-only and owned by whoever mounts it.
-                    "felix.fileinstall.enableConfigSave", "false",
+                    // Polled rather than watched: after a ..data swap no visible entry has changed
+                    // (each is the same symlink), so a watch service has nothing to report.
+                    "felix.fileinstall.disableNio2", "true",
                     "felix.fileinstall.log.level", "2"));
             configurationType.getMethod("update", Dictionary.class).invoke(configuration, watcher);
             return "configurations from " + folder + " (" + PROPERTY + "), watched every " + poll + " ms";

@@ -119,14 +119,11 @@ public final class Main {
                 config.put(k.toString(), v.toString());
             }
         });
-        String mounted = config.get(ConfigFolder.PROPERTY);
-        if (mounted != null && !mounted.isBlank()) {
-            // FileInstall writes a configuration changed in ConfigAdmin back to its file, and does
-            // so for files it reads through a mounted folder's symlinks even when nothing changed,
-            // with this node's values in place of ${...}: nodes sharing the folder would overwrite
-            // each other's files. The files are the truth then; nothing is written back.
-            config.putIfAbsent("felix.fileinstall.enableConfigSave", "false");
-        }
+        // The files are the truth; FileInstall writes nothing back to them. Its write-back (one
+        // switch for every folder it watches) rewrote files it had just read, with this node's
+        // values in place of ${...}: nodes sharing a mounted folder overwrote each other's files
+        // (ClusterIT), and a per-node ${wharf.http.port} in etc/ would be lost the same way.
+        config.putIfAbsent("felix.fileinstall.enableConfigSave", "false");
 
         Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))

@@ -70,6 +70,8 @@ class ClusterIT {
     private final List<Process> peers = new ArrayList<>();
     private final StringBuffer haproxyLog = new StringBuffer();
     private final List<String> figures = new ArrayList<>();
+    private final List<RedisLoad> loads = new ArrayList<>();
+    private final List<Wrk> wrks = new ArrayList<>();
     private Path config;
     /** What {@link #mountConfig} last wrote, by file name. */
     private final Map<String, String> mounted = new java.util.HashMap<>();
@@ -80,6 +82,16 @@ class ClusterIT {
 
     @AfterEach
     void stopAll() throws Exception {
+        for (RedisLoad load : loads) {
+            load.running.set(false);
+            Process p = load.current;
+            if (p != null) {
+                p.destroyForcibly(); // a redis-benchmark left running spins on a balancer that is gone
+            }
+        }
+        for (Wrk w : wrks) {
+            w.process().destroyForcibly();
+        }
         for (Node n : nodes) {
             n.kill();
         }
@@ -141,7 +153,9 @@ class ClusterIT {
 
         // ---- steady load, a rolling upgrade, then a rolling restart ----
         Wrk wrk = Wrk.start(webFront, 4, 120, "/live");
+        wrks.add(wrk);
         RedisLoad redis = new RedisLoad(redisFront);
+        loads.add(redis);
         redis.start();
         awaitTrue(() -> redis.requests.get() > 0, 60_000, () -> "redis-benchmark got going: " + redis.report);
 
@@ -196,11 +210,40 @@ class ClusterIT {
         }
         figure("a ..data swap adding an endpoint: served by all 3 nodes " + millis(swap) + " ms after the swap"
                 + " (FileInstall polls the folder every 1000 ms)");
+        // A change inside a file: through the same visible symlink, only ..data moved.
+        long change = System.nanoTime();
+        mountConfig(Map.of(
+                "org.wharf.server-web.cfg", mounted.get("org.wharf.server-web.cfg"),
+                "org.wharf.proxy-redis.cfg", mounted.get("org.wharf.proxy-redis.cfg"),
+                "org.wharf.server-extra.cfg", mounted.get("org.wharf.server-extra.cfg").replace("protocol = echo",
+                        "protocol = status")));
+        for (Node n : nodes) {
+            awaitTrue(() -> get(n.extraPort, "/live").equals("200 live"), 30_000, () -> "node " + n.index
+                    + " serves the changed endpoint: " + n.status());
+        }
+        figure("a ..data swap changing a file: followed by all 3 nodes " + millis(change) + " ms after the swap");
+
+        // ---- the nodes see the real client, not the balancer ----
+        try (Socket client = new Socket()) {
+            client.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.7"), 0));
+            client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), webFront), 5_000);
+            client.setSoTimeout(10_000);
+            client.getOutputStream().write("GET /live HTTP/1.1\r\nHost: n\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = new byte[12];
+            client.getInputStream().readNBytes(answer, 0, answer.length);
+            assertEquals("HTTP/1.1 200", new String(answer, StandardCharsets.US_ASCII));
+            String seen = "\"client\":\"127.0.0.7:" + client.getLocalPort() + "\",\"proxiedBy\":\"127.0.0.1:";
+            awaitTrue(() -> nodes.stream().anyMatch(n -> get(n.statusPort, "/connections?endpoint=web").contains(seen)),
+                    10_000, () -> "a node lists the client " + seen);
+        }
 
         // ---- kill -9: only the connections open on that node fail ----
         Wrk kill = Wrk.start(webFront, 9, 8, "/live");
+        wrks.add(kill);
         Node victim = nodes.get(2);
-        awaitTrue(() -> victim.open("web") >= 1, 30_000, () -> "wrk reaches node 3: " + victim.status());
+        // Once all nine of wrk's connections are open, somewhere, count those on the victim.
+        awaitTrue(() -> nodes.stream().mapToLong(n -> n.open("web")).sum() == 9 && victim.open("web") >= 1, 30_000,
+                () -> "wrk's 9 connections open, some on node 3: " + nodes.stream().map(n -> n.open("web")).toList());
         long openOnVictim = victim.open("web");
         long killedAt = System.nanoTime();
         victim.kill();
@@ -561,6 +604,7 @@ class ClusterIT {
         final StringBuffer report = new StringBuffer();
         final AtomicBoolean running = new AtomicBoolean(true);
         CompletableFuture<Void> loop;
+        volatile Process current;
 
         RedisLoad(int port) {
             this.port = port;
@@ -574,6 +618,7 @@ class ClusterIT {
                         Process p = Peers.process("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(port),
                                 "-c", "4", "-n", "500", "-k", "0", "-t", "set,get", "-q").redirectErrorStream(true)
                                 .start();
+                        current = p;
                         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                         if (!p.waitFor(120, TimeUnit.SECONDS)) {
                             p.destroyForcibly();

@@ -5,8 +5,13 @@ public class ConnectionDTO {
 
     /** The endpoint's name. */
     public String endpoint;
-    /** The peer's address as {@code host:port}. */
+    /**
+     * The client's address as {@code host:port}: the one its PROXY protocol header gave when the
+     * endpoint accepts one, else the peer's.
+     */
     public String peer;
+    /** The balancer that sent the PROXY protocol header, as {@code host:port}; null without one. */
+    public String proxiedBy;
     /** The local address as {@code host:port}. */
     public String local;
     /** Bytes received so far. */

@@ -80,6 +80,7 @@ final class Endpoint implements EndpointMXBean {
     private record Status(EndpointState state, int failure, String message) {
     }
 
+    private boolean waitingForPredecessor;
     private volatile Status status = new Status(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
     private volatile Server server;
     private volatile DatagramServer datagramServer;
@@ -315,6 +316,9 @@ final class Endpoint implements EndpointMXBean {
         if (whiteboard.isShuttingDown()) {
             return; // nothing starts again on a node that is going away
         }
+        if (waitingForPredecessor) {
+            return; // reconciles once the endpoint it replaces has let go of its ports
+        }
         if (configError != null) {
             set(EndpointState.FAILED, configErrorCode, configError);
             return;
@@ -544,9 +548,8 @@ final class Endpoint implements EndpointMXBean {
 
     private void upgrade(ProtocolEntry from, ProtocolEntry to) {
         if (datagramServer != null) {
-            // One socket, no connections to keep: rebind with the new protocol.
-            stopNow();
-            reconcile();
+            // One socket, no connections to keep: rebind with the new protocol, once the old is closed.
+            after(stopNow());
             return;
         }
         if (!use(to)) {
@@ -632,17 +635,23 @@ final class Endpoint implements EndpointMXBean {
         }
     }
 
-    /** Stops at once (configuration removed, transport gone). */
-    void stopNow() {
+    /**
+     * Stops at once (configuration removed or changed, transport gone).
+     *
+     * @return completes once its ports are free (its listeners and sockets are closed)
+     */
+    CompletionStage<Void> stopNow() {
         holding = false;
         held.forEach(HeldProtocol::close);
+        CompletionStage<Void> released = CompletableFuture.completedFuture(null);
         Server s = server;
         if (s != null) {
-            s.close(Duration.ZERO);
+            released = s.close(Duration.ZERO);
         }
         DatagramServer d = datagramServer;
         if (d != null) {
             d.close();
+            released = released.thenCombine(d.closed(), (a, b) -> null);
         }
         server = null;
         datagramServer = null;
@@ -657,6 +666,25 @@ final class Endpoint implements EndpointMXBean {
         if (status.state() != EndpointState.FAILED) {
             set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
         }
+        return released;
+    }
+
+    /**
+     * This endpoint replaces one whose configuration changed: it binds only once the other has
+     * let go of its ports (closing a listener completes on its event loop, after the call), or
+     * it would fail with the port "in use" by its own predecessor. On the whiteboard's thread.
+     *
+     * @param predecessorStopped what the predecessor's {@link #stopNow()} returned
+     */
+    void after(CompletionStage<Void> predecessorStopped) {
+        waitingForPredecessor = true;
+        predecessorStopped.toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+                .whenComplete((v, e) -> whiteboard.submit(() -> {
+                    waitingForPredecessor = false;
+                    if (!whiteboard.isRemoved(this)) {
+                        reconcile();
+                    }
+                }));
     }
 
     /**

@@ -41,7 +41,7 @@ final class RuntimeMetrics {
         declare("wharf_connections_accepted_total", MetricDTO.COUNTER, "",
                 "Connections accepted and served (for UDP: datagrams received)");
         declare("wharf_connections_refused_total", MetricDTO.COUNTER, "",
-                "Connections accepted and closed at once, by reason (limit, tls, budget, client_limit)");
+                "Connections accepted and closed at once, by reason (limit, tls, budget, client_limit, proxy_protocol)");
         declare("wharf_connections_open", MetricDTO.GAUGE, "", "Connections open now");
         declare("wharf_connections_closed_total", MetricDTO.COUNTER, "",
                 "Connections closed, by reason (normal, idle, shutdown, error, protocol)");

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -331,15 +332,20 @@ public final class Whiteboard implements EndpointRuntime {
                 return;
             }
             Endpoint old = endpoints.remove(pid);
+            CompletionStage<Void> released = null;
             if (old != null) {
-                old.stopNow();
+                released = old.stopNow();
                 unregister(old);
             }
             Endpoint e = new Endpoint(this, pid, properties);
             endpoints.put(pid, e);
             register(e);
             changed();
-            e.reconcile();
+            if (released != null) {
+                e.after(released);
+            } else {
+                e.reconcile();
+            }
         });
     }
 
@@ -642,6 +648,7 @@ public final class Whiteboard implements EndpointRuntime {
                 ConnectionDTO c = new ConnectionDTO();
                 c.endpoint = e.name;
                 c.peer = t.extraInfo(ExtraInfo.PEER_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
+                c.proxiedBy = t.extraInfo(ExtraInfo.PROXIED_BY).map(Whiteboard::hostAndPort).orElse(null);
                 c.local = t.extraInfo(ExtraInfo.LOCAL_ADDRESS).map(Whiteboard::hostAndPort).orElse("?");
                 c.bytesReceived = t.extraInfo(ExtraInfo.BYTES_RECEIVED).orElse(0L);
                 c.bytesSent = t.extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);

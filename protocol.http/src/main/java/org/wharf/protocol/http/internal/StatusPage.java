@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
+import org.wharf.endpoints.api.ConnectionDTO;
 import org.wharf.endpoints.api.EndpointRuntime;
 import org.wharf.endpoints.api.RuntimeDTO;
 import org.wharf.protocol.http.HttpHandler;
@@ -13,7 +14,8 @@ import org.wharf.protocol.http.HttpResponse;
 /**
  * The platform's status: {@code /status} as JSON, {@code /metrics} in the Prometheus text
  * format, {@code /} as the operator's live page (which reads {@code /status}), and what
- * balancers and Kubernetes probe: {@code /ready} (readiness) and {@code /live} (liveness).
+ * balancers and Kubernetes probe: {@code /ready} (readiness) and {@code /live} (liveness);
+ * {@code /connections} lists open connections with their clients.
  */
 final class StatusPage implements HttpHandler {
 
@@ -41,6 +43,7 @@ final class StatusPage implements HttpHandler {
             case "/" -> HttpResponse.of(200, "text/html; charset=utf-8", LIVE_PAGE);
             case "/ready" -> ready();
             case "/live" -> live();
+            case "/connections" -> connections(request);
             default -> HttpResponse.text(404, "not found: " + request.path() + "\n");
         };
     }
@@ -57,6 +60,27 @@ final class StatusPage implements HttpHandler {
         RuntimeDTO now = runtime.getRuntimeDTO();
         return now.live ? HttpResponse.text(200, "live\n")
                 : HttpResponse.text(503, "not live: " + now.notLiveReason + "\n");
+    }
+
+    /** At most this many connections are listed by {@code /connections}: the page stays small. */
+    static final int MAX_CONNECTIONS = 1000;
+
+    /**
+     * {@code /connections[?endpoint=NAME]}: the open connections as JSON, each with its client
+     * (the PROXY protocol's, behind a balancer) and the balancer; at most {@value #MAX_CONNECTIONS},
+     * with the total.
+     */
+    private HttpResponse connections(HttpRequest request) {
+        String endpoint = request.query().flatMap(q -> Arrays.stream(q.split("&"))
+                .filter(p -> p.startsWith("endpoint=")).map(p -> java.net.URLDecoder.decode(p.substring(9),
+                        StandardCharsets.UTF_8)).findFirst()).orElse(null);
+        ConnectionDTO[] all = runtime.getConnectionDTOs(endpoint);
+        String listed = Arrays.stream(all).limit(MAX_CONNECTIONS).map(c -> "{\"endpoint\":" + q(c.endpoint)
+                + ",\"client\":" + q(c.peer) + ",\"proxiedBy\":" + (c.proxiedBy == null ? "null" : q(c.proxiedBy))
+                + ",\"local\":" + q(c.local) + ",\"bytesReceived\":" + c.bytesReceived + ",\"bytesSent\":"
+                + c.bytesSent + "}").collect(Collectors.joining(","));
+        return HttpResponse.of(200, "application/json", ("{\"total\":" + all.length + ",\"connections\":[" + listed
+                + "]}").getBytes(StandardCharsets.UTF_8));
     }
 
     private String json() {

@@ -51,6 +51,10 @@ public final class NioEventLoop implements EventLoop {
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final PriorityQueue<LoopTimer> timers = new PriorityQueue<>();
     private final AtomicInteger cancelledTimers = new AtomicInteger();
+    /** A selection is dispatching (the selector refuses another from inside it). On the loop. */
+    private boolean selecting;
+    /** A channel closed during a selection: select again before anything else. On the loop. */
+    private boolean selectAgain;
     private final ByteBuffer readBuffer;
     private final ByteBuffer datagramBuffer;
     private final ChunkPool chunks = new ChunkPool();
@@ -268,6 +272,12 @@ public final class NioEventLoop implements EventLoop {
     private void turn() {
         try {
             select();
+            while (selectAgain) {
+                // A channel closed while the selection dispatched: let go of its socket before
+                // anything else runs (its connectionLost, a bind of the same port).
+                selectAgain = false;
+                selectNow();
+            }
             wakeupPending.set(false);
             runTasks();
             runTimers();
@@ -283,19 +293,52 @@ public final class NioEventLoop implements EventLoop {
     private void select() throws IOException {
         long timeoutMillis = 0;
         if (!tasks.isEmpty()) {
-            ioEventsHere += selector.selectNow(this::dispatch);
+            selectNow();
             return;
         }
         LoopTimer next = timers.peek();
         if (next != null) {
             long nanos = next.deadline - System.nanoTime();
             if (nanos <= 0) {
-                ioEventsHere += selector.selectNow(this::dispatch);
+                selectNow();
                 return;
             }
             timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
         }
-        ioEventsHere += selector.select(this::dispatch, timeoutMillis);
+        selecting = true;
+        try {
+            ioEventsHere += selector.select(this::dispatch, timeoutMillis);
+        } finally {
+            selecting = false;
+        }
+    }
+
+    private void selectNow() throws IOException {
+        selecting = true;
+        try {
+            ioEventsHere += selector.selectNow(this::dispatch);
+        } finally {
+            selecting = false;
+        }
+    }
+
+    /**
+     * A channel closed on this loop keeps its socket, and so its port, until the selector
+     * deregisters its key at its next selection: this has that happen now, or, while a
+     * selection is dispatching, right after it, before any task runs. For what frees a port
+     * (a listener, a datagram socket), so that the port can be bound again once its close has
+     * been reported. On the loop.
+     */
+    void deregisterCancelled() {
+        if (selecting) {
+            selectAgain = true;
+            return;
+        }
+        try {
+            selectNow();
+        } catch (IOException | java.nio.channels.ClosedSelectorException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> thread.getName() + ": selecting to release closed channels failed: " + e);
+        }
     }
 
     private void dispatch(SelectionKey key) {

@@ -89,6 +89,9 @@ final class NioTcpListener implements Listener, Selectable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "closing the listener on " + address + " failed", e);
         }
+        if (loop.inEventLoop()) {
+            loop.deregisterCancelled(); // the port is free when closed() completes
+        }
         closed.complete(null);
     }
 

@@ -134,6 +134,11 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "closing " + this + " failed: " + e);
         }
+        if (channel instanceof java.nio.channels.DatagramChannel && loop.inEventLoop()) {
+            // A bound port: free before connectionLost says the socket is closed. (Not for
+            // TCP connections, whose ports nobody binds again: no extra selection per close.)
+            loop.deregisterCancelled();
+        }
         closed(cause);
     }
 
