@@ -277,6 +277,18 @@ public final class Server {
     }
 
     /**
+     * Counts a connection that a layer of the server's protocol closed before any protocol of
+     * the application served it (first-bytes detection: {@link ServerCounters#REFUSED_NO_MATCH},
+     * {@link ServerCounters#REFUSED_DETECT_TIMEOUT}, {@link ServerCounters#REFUSED_DETECT_SIZE}).
+     * The connection was accepted, so it counts as a session too.
+     *
+     * @param reason one of the {@code REFUSED_*} constants of {@link ServerCounters}
+     */
+    public void countRefused(String reason) {
+        refuse(Objects.requireNonNull(reason, "reason"));
+    }
+
+    /**
      * The hooks this server's protocols hand to their {@link org.wharf.protocol.api.Connection}s,
      * so requests are counted and the builder's request hooks called.
      *

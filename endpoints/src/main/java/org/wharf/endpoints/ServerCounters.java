@@ -27,6 +27,12 @@ public final class ServerCounters {
      * send one, malformed, not complete within the header timeout (counted where one is accepted).
      */
     public static final String REFUSED_PROXY_PROTOCOL = "proxy_protocol";
+    /** A connection on an endpoint that detects its protocol whose first bytes no listed protocol claimed. */
+    public static final String REFUSED_NO_MATCH = "no_match";
+    /** A connection that sent too little within {@code detect.timeout} for any listed protocol to claim it. */
+    public static final String REFUSED_DETECT_TIMEOUT = "detect_timeout";
+    /** A connection whose first {@code detect.maxBytes} bytes were not enough for a listed protocol to decide. */
+    public static final String REFUSED_DETECT_SIZE = "detect_size";
 
     /** A connection its peer or its protocol closed cleanly. */
     public static final String CLOSED_NORMAL = "normal";

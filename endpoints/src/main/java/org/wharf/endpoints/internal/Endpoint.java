@@ -45,6 +45,8 @@ final class Endpoint implements EndpointMXBean {
     private String transport;
     private InetSocketAddress address;
     private ProtocolSelector selector;
+    /** When {@code protocol} lists several: which of them a connection gets, by its first bytes; else null. */
+    private Detection detection;
     private int maxConnections;
     /**
      * Connections one endpoint holds at once unless maxConnections says otherwise: one client
@@ -109,6 +111,7 @@ final class Endpoint implements EndpointMXBean {
                 throw Settings.wrong("host", host, "cannot be resolved");
             }
             selector = ProtocolSelector.of(settings);
+            detection = Detection.of(name, settings);
             int max = settings.integer("maxConnections", DEFAULT_MAX_CONNECTIONS, 0, Integer.MAX_VALUE);
             maxConnections = max == 0 ? Integer.MAX_VALUE : max;
             long total = whiteboard.memoryBudget().limit();
@@ -128,6 +131,10 @@ final class Endpoint implements EndpointMXBean {
             if (TransportProvider.SSL.equals(transport) && tls == null && !hasInlineTls) {
                 throw new IllegalArgumentException("transport = 'ssl' needs tls (the name of an org.wharf.tls "
                         + "configuration) or tls.* properties");
+            }
+            if (detection != null && TransportProvider.UDP.equals(transport)) {
+                throw new IllegalArgumentException("protocol = " + detection + " (detection by the first bytes) "
+                        + "needs a stream transport (tcp or ssl), got transport = 'udp'");
             }
             if (proxyProtocol != null && TransportProvider.UDP.equals(transport)) {
                 throw new IllegalArgumentException("proxyProtocol = " + settings.text("proxyProtocol", "")
@@ -202,7 +209,8 @@ final class Endpoint implements EndpointMXBean {
     private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("name", "transport", "host", "port",
             "protocol", "maxConnections", "idleTimeout", "drainTimeout", "replaceWindow", "tls", "memory.endpoint",
             "memory.connection", "proxyProtocol", "proxyProtocol.trusted", "proxyProtocol.headerTimeout",
-            "maxConnectionsPerClient", "connectionRatePerClient", "connectionBurstPerClient");
+            "maxConnectionsPerClient", "connectionRatePerClient", "connectionBurstPerClient", "detect.maxBytes",
+            "detect.timeout");
 
     /**
      * Whether a new configuration differs from this one only in what the endpoint hands to
@@ -334,7 +342,8 @@ final class Endpoint implements EndpointMXBean {
                     + Settings.wrong("transport", transport, "no such transport is registered").getMessage());
             return;
         }
-        Optional<ProtocolEntry> best = selector.best(whiteboard.registeredProtocols(), transport);
+        Optional<ProtocolEntry> best = detection != null ? detection.lead(whiteboard.registeredProtocols(), transport)
+                : selector.best(whiteboard.registeredProtocols(), transport);
         if (server == null && datagramServer == null) {
             if (best.isEmpty()) {
                 set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NO_PROTOCOL, "endpoint " + name
@@ -358,6 +367,11 @@ final class Endpoint implements EndpointMXBean {
             }
             failedWith = null;
             String wrong = checkSettings(best.get(), properties);
+            if (detection != null) {
+                for (ProtocolEntry e : detection.wanted(whiteboard.registeredProtocols(), transport)) {
+                    wrong = wrong != null ? wrong : checkSettings(e, properties);
+                }
+            }
             if (wrong != null) {
                 failedWith = inputs; // until the configuration or the protocol changes
                 set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_PROTOCOL_REFUSED_SETTINGS, "endpoint " + name + ": " + wrong);
@@ -370,6 +384,9 @@ final class Endpoint implements EndpointMXBean {
             return;
         }
         ProtocolEntry now = bound;
+        if (detection != null && best.isPresent()) {
+            updateDetection();
+        }
         if (best.isEmpty()) {
             if (!holding) {
                 hold(now);
@@ -377,7 +394,11 @@ final class Endpoint implements EndpointMXBean {
         } else if (holding) {
             resume(best.get());
         } else if (best.get().id() != now.id()) {
-            upgrade(now, best.get());
+            if (detection != null) {
+                lead(now, best.get());
+            } else {
+                upgrade(now, best.get());
+            }
         }
     }
 
@@ -418,7 +439,8 @@ final class Endpoint implements EndpointMXBean {
         server.replaceProtocol(factoryOf(to));
         ConnectionHooks hooks = server.hooks();
         for (HeldProtocol h : held) {
-            Protocol p = to.newProtocol(context(properties, hooks, h.budget), () -> null);
+            Protocol p = detection != null ? detection.layer(context(properties, hooks, h.budget), detectsTls)
+                    : to.newProtocol(context(properties, hooks, h.budget), () -> null);
             if (p == null) {
                 h.close();
             } else {
@@ -453,6 +475,15 @@ final class Endpoint implements EndpointMXBean {
         }
         starting = true;
         startedTls = tlsOptions;
+        if (detection != null) {
+            updateDetection();
+            // TLS or plain text on one port: the layer starts TLS when a ClientHello comes. Behind
+            // the PROXY protocol the header comes first and TLS follows it, as on any TLS endpoint.
+            detectsTls = tlsOptions != null && proxyProtocol == null;
+            if (detectsTls) {
+                tlsOptions = tlsOptions.withHandshakeOnConnect(false);
+            }
+        }
         serverProvider = provider;
         bound = protocol;
         if (provider instanceof DatagramTransportProvider udp) {
@@ -468,7 +499,12 @@ final class Endpoint implements EndpointMXBean {
                 .memoryBudget(whiteboard.memoryBudget().share("endpoint " + name + " (memory.endpoint)", endpointBudget),
                         connectionBudget)
                 .protocol(factoryOf(protocol)).start()
-                .whenComplete((s, e) -> whiteboard.submit(() -> started(s, null, e)));
+                .whenComplete((s, e) -> {
+                    if (detection != null) {
+                        detection.server(s); // before the whiteboard's turn: connections may come at once
+                    }
+                    whiteboard.submit(() -> started(s, null, e));
+                });
     }
 
     private void started(Server s, DatagramServer d, Throwable error) {
@@ -478,6 +514,9 @@ final class Endpoint implements EndpointMXBean {
                     ? error.getCause() : error;
             failedWith = java.util.Arrays.asList(serverProvider, bound.id(), startedTls);
             serverProvider = null;
+            if (detection != null) {
+                detection.clear(this::unuse);
+            }
             unuse(bound);
             bound = null;
             // The transport's error names the address already ("cannot listen on H:P: why").
@@ -527,6 +566,36 @@ final class Endpoint implements EndpointMXBean {
         drainOldConnections(s, generation);
     }
 
+    /** The protocols a detecting endpoint's connections are offered are those listed and registered now. */
+    private void updateDetection() {
+        detection.update(detection.wanted(whiteboard.registeredProtocols(), transport), this::use, this::unuse,
+                whiteboard::schedule, drainTimeout, replaceWindow);
+        List<String> undetectable = detection.undetectable();
+        if (!undetectable.isEmpty() && !undetectable.equals(saidUndetectable)) {
+            whiteboard.logger().log(Level.WARNING, "endpoint " + name + ": protocol = " + detection + ": "
+                    + String.join(", ", undetectable) + " cannot be recognised by its first bytes (its factory does "
+                    + "not implement FirstBytes): no connection gets it");
+        }
+        saidUndetectable = undetectable;
+    }
+
+    private List<String> saidUndetectable = List.of();
+    /** Whether a detecting endpoint's connections start TLS on a ClientHello. */
+    private boolean detectsTls;
+
+    /**
+     * The first registered protocol of a detecting endpoint's list changed: it is what the
+     * endpoint shows; the connections are not touched (each keeps the protocol it was handed).
+     */
+    private void lead(ProtocolEntry from, ProtocolEntry to) {
+        if (!use(to)) {
+            return; // gone meanwhile: the next reconcile finds out
+        }
+        bound = to;
+        releaseAfterDrain(from);
+        whiteboard.changed();
+    }
+
     private void drain(ProtocolEntry gone) {
         if (datagramServer != null) {
             set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_PROTOCOL_GONE, "endpoint " + name + ": protocol "
@@ -553,6 +622,9 @@ final class Endpoint implements EndpointMXBean {
         server = null;
         datagramServer = null;
         serverProvider = null;
+        if (detection != null) {
+            detection.clear(this::unuse);
+        }
         unuse(bound);
         bound = null;
         if (status.state() == EndpointState.DRAINING) {
@@ -585,6 +657,9 @@ final class Endpoint implements EndpointMXBean {
         datagramServer = null;
         serverProvider = null;
         bound = null;
+        if (detection != null) {
+            detection.clear(e -> { }); // released with the rest below
+        }
         while (!using.isEmpty()) {
             unuse(using.get(0));
         }
@@ -617,6 +692,9 @@ final class Endpoint implements EndpointMXBean {
      * they are held for the replace window instead, from that very moment.
      */
     private java.util.function.BiFunction<ConnectionHooks, MemoryBudget, Protocol> factoryOf(ProtocolEntry protocol) {
+        if (detection != null) {
+            return (hooks, budget) -> detection.layer(context(properties, hooks, budget), detectsTls);
+        }
         return (hooks, budget) -> protocol.newProtocol(context(properties, hooks, budget),
                 () -> new HeldProtocol(held, budget));
     }

@@ -23,8 +23,22 @@ import org.osgi.service.metatype.annotations.Option;
     int port();
 
     @AttributeDefinition(name = "Protocol",
-            description = "A protocol name (such as echo), or an LDAP filter over the ProtocolFactory service properties.")
+            description = "A protocol name (such as echo), or an LDAP filter over the ProtocolFactory service properties. "
+                    + "Several, separated by commas (status, proxy), serve one port: each connection goes to the first "
+                    + "listed whose factory claims its first bytes (FirstBytes); on an ssl endpoint a TLS ClientHello "
+                    + "starts TLS and the decrypted bytes decide, and clear text is served too.")
     String protocol();
+
+    @AttributeDefinition(name = "Detection: most bytes", min = "1", max = "65536",
+            description = "With several protocols: how many first bytes the detectors may look at; a connection "
+                    + "still undecided then is closed and counted as refused (detect_size).")
+    int detect_maxBytes() default Detection.DEFAULT_MAX_BYTES;
+
+    @AttributeDefinition(name = "Detection: timeout (ms)", min = "1",
+            description = "With several protocols: how long a connection has to send what decides (counted again "
+                    + "after a TLS handshake); then it is closed and counted as refused (detect_timeout). Bytes no "
+                    + "listed protocol claims close it at once (no_match).")
+    long detect_timeout() default 5000;
 
     @AttributeDefinition(name = "Maximum connections", min = "0",
             description = "Connections open at once; more are accepted and closed at once. 0 for no limit.")

@@ -11,6 +11,7 @@ import org.osgi.framework.ServiceReference;
 import org.osgi.framework.Version;
 import org.wharf.protocol.api.BaseProtocolFactory;
 import org.wharf.protocol.api.DatagramProtocolFactory;
+import org.wharf.protocol.api.FirstBytes;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.transport.api.DatagramProtocol;
@@ -145,6 +146,35 @@ final class ProtocolEntry {
         } finally {
             gate.readLock().unlock();
         }
+    }
+
+    /**
+     * The factory's detector on a connection's first bytes ({@link FirstBytes}); {@code NO} once
+     * the factory departed, as for {@link #newProtocol}, and for a factory that has none.
+     */
+    FirstBytes.Match firstBytes(ProtocolContext context, java.nio.ByteBuffer first) {
+        gate.readLock().lock();
+        try {
+            return !departed && factory() instanceof FirstBytes detector ? detector.match(context, first)
+                    : FirstBytes.Match.NO;
+        } finally {
+            gate.readLock().unlock();
+        }
+    }
+
+    /** Whether the factory's unregistration began. */
+    boolean departed() {
+        gate.readLock().lock();
+        try {
+            return departed;
+        } finally {
+            gate.readLock().unlock();
+        }
+    }
+
+    /** Whether the factory claims connections by their first bytes (acquired by the caller). */
+    boolean detects() {
+        return factory() instanceof FirstBytes;
     }
 
     /** Makes a datagram protocol. */

@@ -144,6 +144,43 @@ class ProtocolEntryTest {
         assertFalse(departed.isCompletedExceptionally());
     }
 
+    /** A factory that claims every connection starting with 'A', and makes NOTHING. */
+    interface Detector extends ProtocolFactory, org.wharf.protocol.api.FirstBytes {
+    }
+
+    @Test
+    void aDepartedFactoryNoLongerMatchesFirstBytesAndOneWithoutADetectorNeverDoes() {
+        ProtocolEntry e = entry(1, "a", "1.0.0", 0, ProtocolEntry.Kind.STREAM);
+        Detector detector = new Detector() {
+            @Override
+            public Protocol newProtocol(org.wharf.protocol.api.ProtocolContext context) {
+                return NOTHING;
+            }
+
+            @Override
+            public Match match(org.wharf.protocol.api.ProtocolContext context, java.nio.ByteBuffer first) {
+                return first.get(first.position()) == 'A' ? Match.MATCH : Match.NO;
+            }
+        };
+        BundleContext context = (BundleContext) Proxy.newProxyInstance(BundleContext.class.getClassLoader(),
+                new Class<?>[] {BundleContext.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "getService" -> detector;
+                    case "ungetService" -> true;
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+        assertTrue(e.acquire(context));
+        java.nio.ByteBuffer first = java.nio.ByteBuffer.wrap(new byte[] {'A'});
+        assertEquals(org.wharf.protocol.api.FirstBytes.Match.MATCH, e.firstBytes(null, first));
+        e.depart();
+        assertEquals(org.wharf.protocol.api.FirstBytes.Match.NO, e.firstBytes(null, first),
+                "once its unregistration began, a factory claims nothing");
+
+        ProtocolEntry plain = entry(2, "greeter", "1.0.0", 0, ProtocolEntry.Kind.STREAM);
+        assertTrue(plain.acquire(context(c -> NOTHING, new AtomicInteger(), new AtomicInteger())));
+        assertFalse(plain.detects());
+        assertEquals(org.wharf.protocol.api.FirstBytes.Match.NO, plain.firstBytes(null, first));
+    }
+
     /** A bundle context whose only service is a stream factory answering with {@code make}. */
     private static BundleContext context(java.util.function.Function<Object, Protocol> make, AtomicInteger gets,
             AtomicInteger ungets) {

@@ -3,6 +3,7 @@ package org.wharf.protocol.http.internal;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.protocol.api.FirstBytes;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;
@@ -13,10 +14,11 @@ import org.wharf.transport.api.Protocol;
 /**
  * The {@code status} protocol: the platform's status over HTTP/1.1 ({@code /status}, {@code /metrics}, {@code /}).
  * Named for what it serves, not for HTTP: an application's own HTTP protocol may be {@code http}.
+ * It claims connections whose first bytes begin an HTTP/1.x request, so it can share a port.
  */
 @Component(service = ProtocolFactory.class)
 @ProtocolProperties(name = "status")
-public final class StatusFactory implements ProtocolFactory {
+public final class StatusFactory implements ProtocolFactory, FirstBytes {
 
     @Reference
     private EndpointRuntime runtime;
@@ -45,6 +47,12 @@ public final class StatusFactory implements ProtocolFactory {
     @Override
     public void checkSettings(ProtocolContext context) {
         HttpLimits.fromProperties(context.properties());
+    }
+
+    /** An HTTP/1.x request line ({@link HttpProtocol#firstBytes(java.nio.ByteBuffer)}). */
+    @Override
+    public Match match(ProtocolContext context, java.nio.ByteBuffer first) {
+        return HttpProtocol.firstBytes(first);
     }
 
     private HttpLimits limits(ProtocolContext context) {

@@ -30,7 +30,7 @@ import org.wharf.transport.api.TransportProvider;
 // the PID): this component only lends them its Metatype description.
 @Designate(ocd = ProxyConfiguration.class, factory = true)
 @ProtocolProperties(name = "proxy", configurationPid = "org.wharf.proxy")
-public final class ProxyComponent implements ProtocolFactory {
+public final class ProxyComponent implements ProtocolFactory, org.wharf.protocol.api.FirstBytes {
 
     private final Map<String, StreamTransportProvider> providers = new ConcurrentHashMap<>();
 
@@ -76,5 +76,11 @@ public final class ProxyComponent implements ProtocolFactory {
     @Override
     public Map<String, Long> metrics(String endpoint) {
         return proxy.metrics(endpoint);
+    }
+
+    /** RESP on a route that forwards Redis ({@link ProxyFactory#match}). */
+    @Override
+    public Match match(ProtocolContext context, java.nio.ByteBuffer first) {
+        return proxy.match(context, first);
     }
 }

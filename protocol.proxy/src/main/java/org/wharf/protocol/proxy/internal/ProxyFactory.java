@@ -3,6 +3,7 @@ package org.wharf.protocol.proxy.internal;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.wharf.protocol.api.FirstBytes;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;
@@ -17,6 +18,10 @@ import org.wharf.transport.api.StreamTransportProvider;
  * transport services; on the plain module path ServiceLoader makes it, and it finds the
  * {@code tcp} and {@code ssl} providers with ServiceLoader. It refers to no OSGi type, so it
  * loads where there is no framework.
+ *
+ * <p>On an endpoint that detects its protocol by the first bytes, a route with
+ * {@code proxy.protocol = redis} claims RESP (see {@link #match}); other routes claim nothing,
+ * since opaque TCP has no first bytes of its own and HTTP is the HTTP protocols' to claim.
  */
 @ProtocolProperties(name = "proxy")
 @aQute.bnd.annotation.spi.ServiceProvider(value = ProtocolFactory.class,
@@ -27,7 +32,7 @@ import org.wharf.transport.api.StreamTransportProvider;
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
 @aQute.bnd.annotation.spi.ServiceConsumer(value = org.wharf.endpoints.api.ConnectionPools.class,
         resolution = aQute.bnd.annotation.Resolution.OPTIONAL)
-public final class ProxyFactory implements ProtocolFactory {
+public final class ProxyFactory implements ProtocolFactory, FirstBytes {
 
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final ProxyServices services;
@@ -114,5 +119,49 @@ public final class ProxyFactory implements ProtocolFactory {
         return routes.compute(context.endpoint(), (name, old) -> old != null && old.readFrom(context.properties()) ? old
                 : old != null ? old.reread(context.properties(), services.tls().get())
                 : Route.parse(name, context.properties(), services.tls().get()));
+    }
+
+    /**
+     * RESP, on a route that forwards it: an array ({@code *} and a digit, what every client
+     * library and {@code redis-cli} send), or an inline command (a line of printable text
+     * starting with a letter, decided at its end) that is not an HTTP request line.
+     */
+    @Override
+    public Match match(ProtocolContext context, java.nio.ByteBuffer first) {
+        if (!"redis".equals(String.valueOf(context.properties().get(Route.PROTOCOL)).trim())) {
+            return Match.NO;
+        }
+        return resp(first);
+    }
+
+    /** Whether these first bytes begin a RESP request. */
+    static Match resp(java.nio.ByteBuffer first) {
+        int start = first.position();
+        int end = first.limit();
+        byte b = first.get(start);
+        if (b == '*') {
+            if (start + 1 == end) {
+                return Match.NEED_MORE;
+            }
+            byte n = first.get(start + 1);
+            return n >= '0' && n <= '9' ? Match.MATCH : Match.NO;
+        }
+        if (!(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z')) {
+            return Match.NO;
+        }
+        byte[] http = {' ', 'H', 'T', 'T', 'P', '/'};
+        for (int i = start; i < end; i++) {
+            byte c = first.get(i);
+            if (c == '\n' || c == '\r') {
+                return Match.MATCH;
+            }
+            if (c < 0x20 || c == 0x7f) {
+                return Match.NO;
+            }
+            if (c == ' ' && end - i >= http.length && first.slice(i, http.length).equals(java.nio.ByteBuffer.wrap(http))) {
+                return Match.NO; // an HTTP request line, not an inline command
+            }
+        }
+        return Match.NEED_MORE;
     }
 }
