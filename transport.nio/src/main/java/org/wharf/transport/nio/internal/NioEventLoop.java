@@ -339,6 +339,12 @@ public final class NioEventLoop implements EventLoop {
         } catch (IOException | java.nio.channels.ClosedSelectorException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> thread.getName() + ": selecting to release closed channels failed: " + e);
         }
+        if (wakeupPending.get()) {
+            // That selection consumed a wakeup another thread made for a task it queued, and while
+            // wakeupPending is set nobody makes another: without this one the loop's next select
+            // would sleep until its next timer with that task waiting.
+            selector.wakeup();
+        }
     }
 
     private void dispatch(SelectionKey key) {
