@@ -2,7 +2,6 @@ package org.wharf.protocol.proxy.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -149,9 +148,9 @@ class HealthProbeTest {
             // The replica would answer -READONLY: every write reaches the master.
             assertEquals("+OK\r\n", send(gw, "SET probe" + i + " " + i, 5), "write " + i);
         }
-        assertTrue(lines("upstream 127.0.0.1:" + replicaPort + " marked down after 2 failed connects or checks in a "
-                + "row (last: upstream 127.0.0.1:" + replicaPort + " is a slave, not a master (probe master-only))")
-                == 1, legs.log.lines().toString());
+        Legs.awaitTrue(() -> lines("upstream 127.0.0.1:" + replicaPort + " marked down after 2 failed connects or "
+                + "checks in a row (last: upstream 127.0.0.1:" + replicaPort + " is a slave, not a master (probe "
+                + "master-only))") == 1, "the reason, the probe's, is logged");
 
         legs.probes.remove("master-only"); // as a bundle's service unregistered
         Legs.awaitTrue(() -> up(gw, replicaPort) == 1L, "without the probe a check only connects: the replica is up");
@@ -190,9 +189,10 @@ class HealthProbeTest {
         p.put(Route.UPSTREAMS, "127.0.0.1:" + masterPort);
         Legs.Proxy gw = legs.proxy("tcp", p);
         assertEquals("+PONG\r\n", send(gw, "PING", 7));
-        Legs.awaitTrue(() -> up(gw, masterPort) == 0L, "the check fails at the byte limit");
-        assertTrue(lines("(last: upstream 127.0.0.1:" + masterPort + " answered 64 bytes without a verdict "
-                + "(proxy.health.maxBytes = 64, probe undecided))") == 1, legs.log.lines().toString());
+        // Marked down first, then logged: the line is awaited.
+        Legs.awaitTrue(() -> lines("(last: upstream 127.0.0.1:" + masterPort + " answered 64 bytes without a verdict "
+                + "(proxy.health.maxBytes = 64, probe undecided))") == 1, "the check fails at the byte limit");
+        assertEquals(0L, up(gw, masterPort));
     }
 
     @Test
