@@ -128,7 +128,8 @@ class ProxyInFelixIT {
                 "proxy.idleTimeout", "proxy.pooled", "proxyProtocol", "proxyProtocol.trusted",
                 "proxyProtocol.headerTimeout", "maxConnectionsPerClient", "connectionRatePerClient",
                 "connectionBurstPerClient", "proxy.upstream.proxyProtocol", "proxy.accessLog", "proxy.health.failures",
-                "proxy.health.downTime", "proxy.health.maxDownTime", "proxy.sniTimeout")), ids.toString());
+                "proxy.health.downTime", "proxy.health.maxDownTime", "proxy.sniTimeout", "proxy.health.check",
+                "proxy.health.probe", "proxy.health.maxBytes")), ids.toString());
 
         Object admin = felix.context().getService(felix.context().getServiceReference(
                 "org.osgi.service.cm.ConfigurationAdmin"));
