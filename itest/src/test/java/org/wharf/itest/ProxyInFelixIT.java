@@ -208,6 +208,22 @@ class ProxyInFelixIT {
     }
 
     @Test
+    void theGatewaysOwnProbesAreServicesTooSoAProtocolCheckWorksInTheFramework() throws Exception {
+        felix.start("protocol.proxy");
+        // A line server answers HEAD / with "A HEAD / HTTP/1.1": it takes connections, but is no HTTP server.
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port(),
+                "proxy.protocol", "http", "proxy.health.check", "protocol", "proxy.health.interval", "100",
+                "proxy.health.failures", "1"));
+        endpoints.awaitState("gw", "LISTENING");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), endpoints.port("gw"))) {
+            s.setSoTimeout(10_000);
+            assertEquals("A first", exchange(s, "first")); // the route's first connection starts its checks
+        }
+        Felix.awaitTrue(() -> metric("proxy.upstream.127.0.0.1:" + a.port() + ".up") == 0L,
+                "the http probe, a service of the proxy bundle, finds the line server is no HTTP server");
+    }
+
+    @Test
     void aHealthProbeBundleIsPickedUpWhenInstalledAndDroppedWhenUninstalled() throws Exception {
         int masterPort = freePort();
         int replicaPort = freePort();

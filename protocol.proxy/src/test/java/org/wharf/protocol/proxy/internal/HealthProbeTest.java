@@ -29,7 +29,7 @@ import org.wharf.transport.api.Transport;
  * for a master marks the replica down and keeps the master up, so writes through the gateway
  * never meet the read-only replica; with the probe unregistered checks only connect (said once)
  * and the replica is up again; registered again, it is used again. A probe that does not decide
- * within {@code proxy.health.maxBytes} fails the check.
+ * within {@code proxy.health.maxBytes}, or that throws, fails the check.
  */
 class HealthProbeTest {
 
@@ -192,6 +192,21 @@ class HealthProbeTest {
         // Marked down first, then logged: the line is awaited.
         Legs.awaitTrue(() -> lines("(last: upstream 127.0.0.1:" + masterPort + " answered 64 bytes without a verdict "
                 + "(proxy.health.maxBytes = 64, probe undecided))") == 1, "the check fails at the byte limit");
+        assertEquals(0L, up(gw, masterPort));
+    }
+
+    @Test
+    void aProbeThatThrowsFailsItsCheck() throws Exception {
+        legs.probes.put("broken", check -> {
+            throw new IllegalStateException("not configured");
+        });
+        Map<String, Object> p = route(Route.HEALTH_CHECK, "probe", Route.HEALTH_PROBE, "broken",
+                Route.HEALTH_FAILURES, "1");
+        p.put(Route.UPSTREAMS, "127.0.0.1:" + masterPort);
+        Legs.Proxy gw = legs.proxy("tcp", p);
+        assertEquals("+PONG\r\n", send(gw, "PING", 7));
+        Legs.awaitTrue(() -> lines("(last: upstream 127.0.0.1:" + masterPort + " could not be checked: probe broken "
+                + "failed: java.lang.IllegalStateException: not configured)") == 1, "the probe's failure is the check's");
         assertEquals(0L, up(gw, masterPort));
     }
 
