@@ -22,7 +22,8 @@ import org.osgi.framework.Bundle;
 /**
  * The proxy protocol bundle hot-deployed into a running Felix: its configured route serves
  * once the bundle is there, a new upstream in the configuration takes new connections while
- * the open ones run on, and uninstalling the bundle closes the port.
+ * the open ones run on, and uninstalling the bundle closes the port. A health probe in another
+ * bundle is used while that bundle is there.
  */
 class ProxyInFelixIT {
 
@@ -127,7 +128,8 @@ class ProxyInFelixIT {
                 "proxy.idleTimeout", "proxy.pooled", "proxyProtocol", "proxyProtocol.trusted",
                 "proxyProtocol.headerTimeout", "maxConnectionsPerClient", "connectionRatePerClient",
                 "connectionBurstPerClient", "proxy.upstream.proxyProtocol", "proxy.accessLog", "proxy.health.failures",
-                "proxy.health.downTime", "proxy.health.maxDownTime", "proxy.sniTimeout")), ids.toString());
+                "proxy.health.downTime", "proxy.health.maxDownTime", "proxy.sniTimeout", "proxy.health.check",
+                "proxy.health.probe", "proxy.health.maxBytes")), ids.toString());
 
         Object admin = felix.context().getService(felix.context().getServiceReference(
                 "org.osgi.service.cm.ConfigurationAdmin"));
@@ -202,6 +204,137 @@ class ProxyInFelixIT {
         try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), endpoints.port("gw"))) {
             plain.setSoTimeout(10_000);
             assertEquals("B plain", exchange(plain, "plain"), "plain text on the same port: the default route");
+        }
+    }
+
+    @Test
+    void theGatewaysOwnProbesAreServicesTooSoAProtocolCheckWorksInTheFramework() throws Exception {
+        felix.start("protocol.proxy");
+        // A line server answers HEAD / with "A HEAD / HTTP/1.1": it takes connections, but is no HTTP server.
+        endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:" + a.port(),
+                "proxy.protocol", "http", "proxy.health.check", "protocol", "proxy.health.interval", "100",
+                "proxy.health.failures", "1"));
+        endpoints.awaitState("gw", "LISTENING");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), endpoints.port("gw"))) {
+            s.setSoTimeout(10_000);
+            assertEquals("A first", exchange(s, "first")); // the route's first connection starts its checks
+        }
+        Felix.awaitTrue(() -> metric("proxy.upstream.127.0.0.1:" + a.port() + ".up") == 0L,
+                "the http probe, a service of the proxy bundle, finds the line server is no HTTP server");
+    }
+
+    @Test
+    void aHealthProbeBundleIsPickedUpWhenInstalledAndDroppedWhenUninstalled() throws Exception {
+        int masterPort = freePort();
+        int replicaPort = freePort();
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("wharf-probe-it");
+        try (Redis master = new Redis(dir, "master", masterPort);
+                Redis replica = new Redis(dir, "replica", replicaPort, "--replicaof", "127.0.0.1",
+                        Integer.toString(masterPort))) {
+            felix.start("protocol.proxy");
+            endpoints.configure("gw", Map.ofEntries(Map.entry("port", 0), Map.entry("protocol", "proxy"),
+                    Map.entry("proxy.upstreams", "127.0.0.1:" + masterPort + ",127.0.0.1:" + replicaPort),
+                    Map.entry("proxy.protocol", "redis"), Map.entry("proxy.health.check", "probe"),
+                    Map.entry("proxy.health.probe", "redis-master"), Map.entry("proxy.health.interval", "100"),
+                    Map.entry("proxy.health.failures", "2"), Map.entry("proxy.health.downTime", "100"),
+                    Map.entry("proxy.health.maxDownTime", "200"), Map.entry("proxy.connectTimeout", "2000")));
+            endpoints.awaitState("gw", "LISTENING");
+            int port = endpoints.port("gw");
+            assertEquals("+PONG\r\n", redis(port, "PING", 7)); // the route's first connection starts its checks
+            String replicaUp = "proxy.upstream.127.0.0.1:" + replicaPort + ".up";
+            String masterUp = "proxy.upstream.127.0.0.1:" + masterPort + ".up";
+
+            Bundle probes = felix.start("itest.protocol"); // the bundle with the redis-master probe
+            Felix.awaitTrue(() -> metric(replicaUp) == 0L, "the installed probe marks the replica down");
+            assertEquals(1L, metric(masterUp), "and keeps the master up");
+            for (int i = 0; i < 6; i++) {
+                assertEquals("+OK\r\n", redis(port, "SET felix" + i + " " + i, 5), "a write reaches the master");
+            }
+
+            probes.uninstall();
+            Felix.awaitTrue(() -> metric(replicaUp) == 1L, "with the probe gone, checks connect: the replica is up");
+
+            felix.start("itest.protocol");
+            Felix.awaitTrue(() -> metric(replicaUp) == 0L, "installed again, the probe is used again");
+            assertEquals(1L, metric(masterUp));
+        } finally {
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(dir);
+        }
+    }
+
+    /** The proxy factory's figure for the endpoint {@code gw}, or -1 while it has none. */
+    private long metric(String name) {
+        try {
+            org.osgi.framework.ServiceReference<?>[] refs = felix.context().getServiceReferences(
+                    "org.wharf.protocol.api.ProtocolFactory", "(wharf.protocol.name=proxy)");
+            Object factory = felix.context().getService(refs[0]);
+            try {
+                Object value = ((Map<?, ?>) Felix.call(factory, "metrics", "gw")).get(name);
+                return value == null ? -1 : (Long) value;
+            } finally {
+                felix.context().ungetService(refs[0]);
+            }
+        } catch (Exception e) {
+            throw new AssertionError("cannot read the proxy's metrics: " + e, e);
+        }
+    }
+
+    private static String redis(int port, String command, int answerBytes) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readNBytes(answerBytes), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    /** A real redis-server on a loopback port, started with these arguments, ready once it says so. */
+    private static final class Redis implements AutoCloseable {
+        private final Process process;
+
+        Redis(java.nio.file.Path dir, String name, int port, String... more) throws IOException {
+            List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+                    "--dbfilename", name + ".rdb"));
+            command.addAll(List.of(more));
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            StringBuilder said = new StringBuilder();
+            for (String line; !said.toString().contains("Ready to accept connections");) {
+                line = out.readLine();
+                if (line == null) {
+                    throw new IOException("redis-server " + name + " ended before it was ready: " + said);
+                }
+                said.append(line).append('\n');
+            }
+            Thread drain = new Thread(() -> {
+                try {
+                    out.transferTo(java.io.Writer.nullWriter());
+                } catch (IOException e) {
+                    // redis-server ended
+                }
+            }, "redis-server-" + name);
+            drain.setDaemon(true);
+            drain.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
         }
     }
 

@@ -16,6 +16,8 @@
  *       one {@link org.wharf.protocol.api.ProtocolConsumer} per request, with hooks and
  *       counters.</li>
  *   <li>{@link org.wharf.protocol.api.ProtocolError} for malformed input.</li>
+ *   <li>{@link org.wharf.protocol.api.HealthProbe}: a protocol's own health check of a
+ *       gateway's upstream servers, chosen by name.</li>
  * </ul>
  */
 @org.osgi.annotation.bundle.Export

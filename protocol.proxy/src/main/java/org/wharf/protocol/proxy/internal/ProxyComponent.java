@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.wharf.endpoints.api.ConnectionPools;
+import org.wharf.protocol.api.HealthProbe;
 import org.wharf.protocol.api.ProtocolContext;
 import org.wharf.protocol.api.ProtocolFactory;
 import org.wharf.protocol.api.ProtocolProperties;
@@ -21,8 +22,9 @@ import org.wharf.transport.api.TransportProvider;
 
 /**
  * The proxy protocol in a framework: a {@link ProxyFactory} that connects upstream with the
- * {@code tcp} and {@code ssl} transport services, the TLS settings factory and the pools
- * service as they come and go. The OSGi types live here, so ProxyFactory loads on a plain module path.
+ * {@code tcp} and {@code ssl} transport services, the TLS settings factory, the pools
+ * service and the health probes ({@link HealthProbe}, by {@value HealthProbe#NAME_PROPERTY}) as
+ * they come and go. The OSGi types live here, so ProxyFactory loads on a plain module path.
  */
 @Component(service = ProtocolFactory.class, configurationPid = "org.wharf.proxy",
         configurationPolicy = ConfigurationPolicy.IGNORE)
@@ -40,8 +42,11 @@ public final class ProxyComponent implements ProtocolFactory, org.wharf.protocol
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile ConnectionPools pools;
 
+    /** Health probes as registered, each with its service properties; the best of a name is chosen per check. */
+    private final Map<HealthProbe, Map<String, Object>> probes = new ConcurrentHashMap<>();
+
     private final ProxyFactory proxy = new ProxyFactory(new ProxyServices(providers::get, () -> tlsOptionsFactory,
-            () -> pools));
+            () -> pools, this::probe));
 
     /** Made by Declarative Services. */
     public ProxyComponent() {
@@ -55,6 +60,42 @@ public final class ProxyComponent implements ProtocolFactory, org.wharf.protocol
 
     void removeProvider(StreamTransportProvider provider, Map<String, Object> properties) {
         providers.remove(String.valueOf(properties.get(TransportProvider.TRANSPORT_PROPERTY)), provider);
+    }
+
+    /**
+     * A health probe comes: routes that check with its name use it from their next check on.
+     * The gateway's own ({@code redis}, {@code http}) arrive this way too.
+     */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            unbind = "removeProbe")
+    void addProbe(HealthProbe probe, Map<String, Object> properties) {
+        probes.put(probe, properties);
+    }
+
+    /** A health probe goes: its routes' next checks use another of its name, or only connect. */
+    void removeProbe(HealthProbe probe, Map<String, Object> properties) {
+        probes.remove(probe);
+    }
+
+    /** The probe of this name with the highest {@code service.ranking}, then the lowest {@code service.id}. */
+    private HealthProbe probe(String name) {
+        HealthProbe best = null;
+        long bestRanking = 0;
+        long bestId = 0;
+        for (Map.Entry<HealthProbe, Map<String, Object>> e : probes.entrySet()) {
+            Map<String, Object> p = e.getValue();
+            if (!name.equals(String.valueOf(p.get(HealthProbe.NAME_PROPERTY)))) {
+                continue;
+            }
+            long ranking = p.get("service.ranking") instanceof Integer r ? r : 0;
+            long id = p.get("service.id") instanceof Long i ? i : Long.MAX_VALUE;
+            if (best == null || ranking > bestRanking || ranking == bestRanking && id < bestId) {
+                best = e.getKey();
+                bestRanking = ranking;
+                bestId = id;
+            }
+        }
+        return best;
     }
 
     /** Closes the routes' pooled upstream connections. */

@@ -148,9 +148,21 @@ import org.osgi.service.metatype.annotations.Option;
     long proxy_health_interval() default 0;
 
     @AttributeDefinition(name = "Health check", description = "What a check asks of an upstream: connect (a "
-            + "connection, a TLS handshake for upstream transport ssl) or protocol (a request in proxy.protocol: PING "
+            + "connection, a TLS handshake for upstream transport ssl), protocol (a request in proxy.protocol: PING "
             + "for redis, HEAD / for http, answered within the connect timeout, so a server that takes connections "
-            + "but does not answer is found too).",
-            options = {@Option(label = "Connect", value = "connect"), @Option(label = "Protocol request", value = "protocol")})
+            + "but does not answer is found too) or probe (the health probe proxy.health.probe names, which any "
+            + "bundle may register; while none of that name is, checks connect).",
+            options = {@Option(label = "Connect", value = "connect"), @Option(label = "Protocol request", value = "protocol"),
+                @Option(label = "A registered probe", value = "probe")})
     String proxy_health_check() default "connect";
+
+    @AttributeDefinition(name = "Health probe", required = false, description = "With health check probe: the "
+            + "name (wharf.probe.name) of the HealthProbe service that checks the upstreams, such as redis or http "
+            + "(the gateway's own) or one a protocol bundle registers.")
+    String proxy_health_probe();
+
+    @AttributeDefinition(name = "Most bytes a probe reads", min = "1", description = "A probe that has not decided "
+            + "after this many bytes of the answer fails the check (so does one that has not within the connect "
+            + "timeout).")
+    int proxy_health_maxBytes() default 16384;
 }

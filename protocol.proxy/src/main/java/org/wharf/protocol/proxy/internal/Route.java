@@ -54,7 +54,12 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #HEALTH_MAX_DOWN_TIME}</td><td>the most milliseconds between checks (default 30000)</td></tr>
  * <tr><td>{@value #HEALTH_CHECK}</td><td>{@code connect} (default): a check is a connection;
  *     {@code protocol}: a request in {@value #PROTOCOL} ({@code redis}: PING; {@code http}: HEAD /) answered within
- *     the connect timeout (see {@link HealthCheck})</td></tr>
+ *     the connect timeout; {@code probe}: the {@link org.wharf.protocol.api.HealthProbe} service named by
+ *     {@value #HEALTH_PROBE} (see {@link HealthCheck})</td></tr>
+ * <tr><td>{@value #HEALTH_PROBE}</td><td>with {@value #HEALTH_CHECK} = probe: the probe's name
+ *     ({@code wharf.probe.name}); while none of that name is registered, checks connect</td></tr>
+ * <tr><td>{@value #HEALTH_MAX_BYTES}</td><td>the most bytes of an answer a probe is given (default 16384); one that
+ *     has not decided by then fails the check</td></tr>
  * <tr><td>{@value #HEALTH_INTERVAL}</td><td>milliseconds between active checks of every upstream that is up (a connect
  *     over the route's transport; a failed one counts as a failed connect); 0 (default) for none</td></tr>
  * <tr><td>{@code proxy.sni.NAME}</td><td>upstreams ({@code host:port}, as {@value #UPSTREAMS}) for TLS
@@ -103,6 +108,8 @@ final class Route {
     static final String HEALTH_MAX_DOWN_TIME = "proxy.health.maxDownTime";
     static final String HEALTH_INTERVAL = "proxy.health.interval";
     static final String HEALTH_CHECK = "proxy.health.check";
+    static final String HEALTH_PROBE = "proxy.health.probe";
+    static final String HEALTH_MAX_BYTES = "proxy.health.maxBytes";
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.proxy");
 
     /** What a route carries, so far as the gateway reads it: where exchanges end, for pooling. */
@@ -198,6 +205,11 @@ final class Route {
     private final Duration maxDownTime;
     private final Duration healthInterval;
     private final HealthCheck.Kind healthCheck;
+    /** The probe checks use, or null when they only connect. */
+    private String probeName;
+    private int healthMaxBytes;
+    /** The probe was not registered at the last check: said once, until it is found again. */
+    private final java.util.concurrent.atomic.AtomicBoolean probeMissing = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicBoolean activeChecks = new java.util.concurrent.atomic.AtomicBoolean();
     /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
     private volatile boolean retired;
@@ -328,8 +340,19 @@ final class Route {
         HealthCheck.Kind check = settings.choice(HEALTH_CHECK, HealthCheck.Kind.CONNECT);
         if (check == HealthCheck.Kind.PROTOCOL && application == Application.TCP) {
             throw new IllegalArgumentException(HEALTH_CHECK + " = 'protocol' needs " + PROTOCOL + " = redis or http "
-                    + "(with tcp the gateway knows no request to check with)");
+                    + "(with tcp the gateway knows no request to check with; " + HEALTH_CHECK + " = probe with "
+                    + HEALTH_PROBE + " = NAME uses a probe another bundle registers)");
         }
+        String probeName = settings.text(HEALTH_PROBE, "").trim();
+        if (check == HealthCheck.Kind.PROBE && probeName.isEmpty()) {
+            throw new IllegalArgumentException(HEALTH_CHECK + " = 'probe' needs " + HEALTH_PROBE + " = NAME (the "
+                    + "wharf.probe.name of a registered health probe)");
+        }
+        if (check != HealthCheck.Kind.PROBE && !probeName.isEmpty()) {
+            throw new IllegalArgumentException(HEALTH_PROBE + " = " + Settings.describe(probeName) + " is set but "
+                    + HEALTH_CHECK + " = " + check.name().toLowerCase(Locale.ROOT) + ": set it to probe to check with it");
+        }
+        int maxBytes = settings.integer(HEALTH_MAX_BYTES, 16384, 1, Integer.MAX_VALUE);
         Duration downTime = settings.positiveMillis(HEALTH_DOWN_TIME, Duration.ofSeconds(1));
         Duration maxDownTime = settings.positiveMillis(HEALTH_MAX_DOWN_TIME, Duration.ofSeconds(30));
         if (maxDownTime.compareTo(downTime) < 0) {
@@ -348,6 +371,9 @@ final class Route {
                 settings.flag(ACCESS_LOG, true), settings.integer(HEALTH_FAILURES, 3, 0, Integer.MAX_VALUE), downTime,
                 maxDownTime, settings.positiveMillis(SNI_TIMEOUT, Duration.ofSeconds(5)),
                 settings.millis(HEALTH_INTERVAL, null).orElse(null), check);
+        route.probeName = check == HealthCheck.Kind.PROBE ? probeName : check == HealthCheck.Kind.PROTOCOL
+                ? application.name().toLowerCase(Locale.ROOT) : null;
+        route.healthMaxBytes = maxBytes;
         named.forEach((name, group) -> route.byName.put(name, new Group(List.copyOf(group), new AtomicInteger(),
                 Math.min(group.size(), retries + 1), terminate.get(name))));
         byProtocol.forEach((protocol, group) -> route.byAlpn.put(protocol, new Group(List.copyOf(group),
@@ -706,6 +732,38 @@ final class Route {
     /** @return whether each connection gets a line in the access log */
     boolean accessLog() {
         return accessLog;
+    }
+
+    /** @return the name of the probe checks use, or null when they only connect */
+    String probeName() {
+        return probeName;
+    }
+
+    /** @return the most bytes of an answer a probe is given */
+    int healthMaxBytes() {
+        return healthMaxBytes;
+    }
+
+    /** @return the endpoint's configuration this route was read from */
+    Map<String, Object> properties() {
+        return settings;
+    }
+
+    /**
+     * Whether the route's probe was there for a check: its going and its coming back are each
+     * logged once, since every check would otherwise repeat them.
+     *
+     * @param present whether a probe of {@link #probeName()} is registered
+     */
+    void probeAvailable(boolean present) {
+        if (!present && probeMissing.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "proxy " + endpoint + ": no health probe named '" + probeName
+                    + "' is registered (" + HEALTH_CHECK + " = " + healthCheck.name().toLowerCase(Locale.ROOT)
+                    + "); checks only connect until one is");
+        } else if (present && probeMissing.compareAndSet(true, false)) {
+            LOG.log(System.Logger.Level.INFO, "proxy " + endpoint + ": health probe '" + probeName
+                    + "' is registered again; checks use it");
+        }
     }
 
     /** @return what a health check asks of an upstream */

@@ -197,7 +197,10 @@ class AccessLogTest {
                     + "/").redirectErrorStream(true).start();
             String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, wrk.waitFor(), out);
-            Legs.awaitTrue(() -> proxy.route().counters.active.get() == 0, "wrk's connections are gone");
+            // A connection leaves the open count just before its line is written: wait for both.
+            Legs.awaitTrue(() -> proxy.route().counters.active.get() == 0
+                    && access(log).size() == proxy.route().counters.connections.sum(),
+                    "wrk's connections are gone, each with its line");
             List<String> lines = access(log);
             Files.write(Path.of("target", "access-log-wrk.txt"), (String.join("\n", lines) + "\n\n" + out)
                     .getBytes(StandardCharsets.UTF_8));

@@ -48,6 +48,9 @@ final class Legs implements AutoCloseable {
     final StreamTransportProvider ssl = new SslTransportProvider(tcp);
     final Path pki;
     final LogCapture log = new LogCapture();
+    /** The health probes the proxies made here see, by name: a test registers and removes its own. */
+    final Map<String, org.wharf.protocol.api.HealthProbe> probes = new java.util.concurrent.ConcurrentHashMap<>(
+            ProxyServices.BUILT_IN_PROBES);
     private final List<Listener> listeners = new ArrayList<>();
 
     Legs() throws IOException, InterruptedException {
@@ -94,7 +97,8 @@ final class Legs implements AutoCloseable {
     /** A proxy endpoint named {@code gw} listening over {@code kind} with these {@code proxy.*} properties. */
     Proxy proxy(String kind, Map<String, Object> properties) {
         ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", tcp, "ssl", ssl)::get,
-                org.wharf.transport.ssl.internal.TlsPropertiesFactory::new, org.wharf.endpoints.internal.ConnectionPoolsProvider::new));
+                org.wharf.transport.ssl.internal.TlsPropertiesFactory::new, org.wharf.endpoints.internal.ConnectionPoolsProvider::new,
+                probes::get));
         ProtocolContext context = new ProtocolContext("gw", kind, properties, ConnectionHooks.NONE);
         factory.route(context); // a bad route fails here, as the endpoint would
         Server<Protocol> server = serve(kind, () -> factory.newProtocol(context));
