@@ -72,6 +72,22 @@ final class Felix implements AutoCloseable {
         return installed;
     }
 
+    /**
+     * Starts the platform's OSGi services, then Wharf's core (APIs, NIO transports, endpoints)
+     * and the given protocol bundles, as the launcher does.
+     *
+     * @param protocols the protocol bundles to start, such as {@code protocol.echo}
+     */
+    void startWharf(String... protocols) throws IOException, BundleException {
+        startPlatformServices();
+        for (String module : List.of("protocol.api", "transport.core", "transport.nio", "endpoints.api", "endpoints")) {
+            start(module);
+        }
+        for (String module : protocols) {
+            start(module);
+        }
+    }
+
     /** Installs and starts a bundle the build made, such as {@code transport.nio}. */
     Bundle start(String module) throws BundleException {
         Bundle b = context().installBundle(BuiltBundles.jar(module).toUri().toString());

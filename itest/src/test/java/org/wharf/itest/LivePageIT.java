@@ -54,14 +54,7 @@ class LivePageIT {
     @BeforeEach
     void start() throws Exception {
         felix = new Felix("live-page");
-        felix.startPlatformServices();
-        felix.start("protocol.api");
-        felix.start("transport.core");
-        felix.start("transport.nio");
-        felix.start("endpoints.api");
-        felix.start("endpoints");
-        felix.start("protocol.echo");
-        felix.start("protocol.http");
+        felix.startWharf("protocol.echo", "protocol.http");
         endpoints = new EndpointsInFelix(felix);
         endpoints.configure("status", Map.of("port", 0, "host", "127.0.0.1", "protocol", "status"));
         endpoints.configure("echo", Map.of("port", 0, "host", "127.0.0.1", "protocol", "echo"));

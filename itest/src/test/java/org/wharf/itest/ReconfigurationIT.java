@@ -27,14 +27,7 @@ class ReconfigurationIT {
     @BeforeEach
     void start() throws Exception {
         felix = new Felix("reconfiguration");
-        felix.startPlatformServices();
-        felix.start("protocol.api");
-        felix.start("transport.core");
-        felix.start("transport.nio");
-        felix.start("endpoints.api");
-        felix.start("endpoints");
-        felix.start("protocol.echo");
-        felix.start("protocol.http");
+        felix.startWharf("protocol.echo", "protocol.http");
         endpoints = new EndpointsInFelix(felix);
     }
 

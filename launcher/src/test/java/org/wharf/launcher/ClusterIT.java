@@ -372,23 +372,7 @@ class ClusterIT {
 
     /** A fresh copy of the built distribution: no state shared with other runs or nodes. */
     private static Path copyDistribution() throws IOException {
-        Path from = Path.of(System.getProperty("wharf.dist"));
-        Path to = Files.createTempDirectory("wharf-node");
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : all.toList()) {
-                Path relative = from.relativize(p);
-                if (relative.startsWith("data")) {
-                    continue;
-                }
-                Path target = to.resolve(relative.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-        return to;
+        return Distributions.copy(Files.createTempDirectory("wharf-node"), p -> false);
     }
 
     /** A built bundle of the distribution with a higher Bundle-Version, as a new release would be. */

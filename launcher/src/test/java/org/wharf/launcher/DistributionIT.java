@@ -16,14 +16,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -45,23 +43,7 @@ class DistributionIT {
 
     /** A fresh copy of the distribution, so runs share no state. */
     private static Path copy() throws IOException {
-        Path from = Path.of(System.getProperty("wharf.dist"));
-        Path to = Files.createTempDirectory("wharf-dist");
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : all.toList()) {
-                Path relative = from.relativize(p);
-                if (relative.startsWith("data")) {
-                    continue; // framework state of earlier runs stays behind
-                }
-                Path target = to.resolve(relative.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-        return to;
+        return Distributions.copy(Files.createTempDirectory("wharf-dist"), p -> false);
     }
 
     private Path start(String echoPort) throws Exception {

@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -247,23 +246,7 @@ class KeyMaterialIT {
 
     /** A fresh copy of the built distribution, without the framework state of earlier runs. */
     private Path copy() throws IOException {
-        Path from = Path.of(System.getProperty("wharf.dist"));
-        Path to = folder("wharf-dist");
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : all.toList()) {
-                Path relative = from.relativize(p);
-                if (relative.startsWith("data") || relative.startsWith(Path.of("etc", "tls"))) {
-                    continue;
-                }
-                Path target = to.resolve(relative.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-        return to;
+        return Distributions.copy(folder("wharf-dist"), p -> p.startsWith(Path.of("etc", "tls")));
     }
 
     private void start(Path home, Path temp) throws Exception {
