@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class GracefulShutdownIT {
 
-    private static final long GRACE = 1500;
+    private static final long GRACE = 3000;
     private static final long DRAIN = 3000;
 
     private Felix felix;
