@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.wharf.transport.tck.Peers;
+import org.wharf.transport.tck.RedisServer;
 
 /**
  * One port, several protocols, chosen by the first bytes, in a real Felix: curl reaches the
@@ -36,7 +37,7 @@ import org.wharf.transport.tck.Peers;
  */
 class DetectIT {
 
-    private static Process redis;
+    private static RedisServer redis;
     private static int redisPort;
 
     private Felix felix;
@@ -49,31 +50,13 @@ class DetectIT {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             redisPort = probe.getLocalPort();
         }
-        redis = Peers.process("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1", "--save",
-                "", "--appendonly", "no").redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(redis.getInputStream(), StandardCharsets.UTF_8));
-        for (String line = out.readLine(); line == null || !line.contains("Ready to accept connections");
-                line = out.readLine()) {
-            if (line == null) {
-                throw new IllegalStateException("redis-server did not start");
-            }
-        }
-        Thread drain = new Thread(() -> {
-            try {
-                out.transferTo(java.io.Writer.nullWriter());
-            } catch (IOException e) {
-                // redis-server ended
-            }
-        }, "redis-server-output");
-        drain.setDaemon(true);
-        drain.start();
+        redis = RedisServer.start(redisPort);
     }
 
     @AfterAll
     static void stopRedis() throws Exception {
         if (redis != null) {
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
+            redis.close();
         }
     }
 

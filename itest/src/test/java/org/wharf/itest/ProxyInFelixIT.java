@@ -19,6 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 
+import org.wharf.transport.tck.RedisServer;
+
 /**
  * The proxy protocol bundle hot-deployed into a running Felix: its configured route serves
  * once the bundle is there, a new upstream in the configuration takes new connections while
@@ -227,9 +229,8 @@ class ProxyInFelixIT {
     void aHealthProbeBundleIsPickedUpWhenInstalledAndDroppedWhenUninstalled() throws Exception {
         int masterPort = freePort();
         int replicaPort = freePort();
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("wharf-probe-it");
-        try (Redis master = new Redis(dir, "master", masterPort);
-                Redis replica = new Redis(dir, "replica", replicaPort, "--replicaof", "127.0.0.1",
+        try (RedisServer master = RedisServer.start(masterPort);
+                RedisServer replica = RedisServer.start(replicaPort, "--replicaof", "127.0.0.1",
                         Integer.toString(masterPort))) {
             felix.start("protocol.proxy");
             endpoints.configure("gw", Map.ofEntries(Map.entry("port", 0), Map.entry("protocol", "proxy"),
@@ -257,13 +258,6 @@ class ProxyInFelixIT {
             felix.start("itest.protocol");
             Felix.awaitTrue(() -> metric(replicaUp) == 0L, "installed again, the probe is used again");
             assertEquals(1L, metric(masterUp));
-        } finally {
-            try (var files = java.nio.file.Files.list(dir)) {
-                for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
-                    java.nio.file.Files.delete(f);
-                }
-            }
-            java.nio.file.Files.delete(dir);
         }
     }
 
@@ -295,46 +289,6 @@ class ProxyInFelixIT {
     private static int freePort() throws IOException {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return probe.getLocalPort();
-        }
-    }
-
-    /** A real redis-server on a loopback port, started with these arguments, ready once it says so. */
-    private static final class Redis implements AutoCloseable {
-        private final Process process;
-
-        Redis(java.nio.file.Path dir, String name, int port, String... more) throws IOException {
-            List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
-                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
-                    "--dbfilename", name + ".rdb"));
-            command.addAll(List.of(more));
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8));
-            StringBuilder said = new StringBuilder();
-            for (String line; !said.toString().contains("Ready to accept connections");) {
-                line = out.readLine();
-                if (line == null) {
-                    throw new IOException("redis-server " + name + " ended before it was ready: " + said);
-                }
-                said.append(line).append('\n');
-            }
-            Thread drain = new Thread(() -> {
-                try {
-                    out.transferTo(java.io.Writer.nullWriter());
-                } catch (IOException e) {
-                    // redis-server ended
-                }
-            }, "redis-server-" + name);
-            drain.setDaemon(true);
-            drain.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
-            }
         }
     }
 

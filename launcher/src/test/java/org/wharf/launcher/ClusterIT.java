@@ -43,6 +43,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.wharf.transport.tck.Peers;
+import org.wharf.transport.tck.RedisServer;
 
 /**
  * Three nodes of the distribution behind Debian's HAProxy, on loopback, as they would run
@@ -68,6 +69,7 @@ class ClusterIT {
 
     private final List<Node> nodes = new ArrayList<>();
     private final List<Process> peers = new ArrayList<>();
+    private final List<AutoCloseable> closeAtEnd = new ArrayList<>();
     private final StringBuffer haproxyLog = new StringBuffer();
     private final List<String> figures = new ArrayList<>();
     private final List<RedisLoad> loads = new ArrayList<>();
@@ -94,6 +96,9 @@ class ClusterIT {
         }
         for (Node n : nodes) {
             n.kill();
+        }
+        for (AutoCloseable c : closeAtEnd) {
+            c.close();
         }
         for (Process p : peers) {
             p.destroyForcibly();
@@ -440,18 +445,8 @@ class ClusterIT {
     // ---- the peers ----
 
     private void startRedis() throws Exception {
-        Process redis = Peers.process("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no").redirectErrorStream(true)
-                .redirectOutput(work.resolve("redis.log").toFile()).start();
-        peers.add(redis);
-        awaitTrue(() -> {
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), redisPort)) {
-                s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-                return new String(s.getInputStream().readNBytes(7), StandardCharsets.US_ASCII).equals("+PONG\r\n");
-            } catch (IOException e) {
-                return false;
-            }
-        }, 30_000, () -> "redis-server answers on " + redisPort);
+        RedisServer redis = RedisServer.start(redisPort);
+        closeAtEnd.add(redis);
     }
 
     private void startHaproxy() throws Exception {

@@ -3,9 +3,7 @@ package org.wharf.protocol.proxy.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.wharf.transport.tck.RedisServer;
+
 /**
  * Checks in the route's own protocol against a real redis-server: while Redis is busy
  * ({@code DEBUG SLEEP}) it still takes connections, so a connect check keeps it up, but it does
@@ -24,35 +24,20 @@ import org.junit.jupiter.api.Test;
 class ProtocolHealthCheckTest {
 
     private static Legs legs;
-    private static Process redis;
+    private static RedisServer redis;
     private static int port;
 
     @BeforeAll
     static void start() throws Exception {
         legs = new Legs();
         port = PeerProcess.freePort();
-        redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--enable-debug-command", "yes").redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(redis.getInputStream(), StandardCharsets.UTF_8));
-        for (String line; (line = out.readLine()) != null && !line.contains("Ready to accept connections");) {
-            // startup lines
-        }
-        Thread drain = new Thread(() -> {
-            try {
-                out.transferTo(java.io.Writer.nullWriter());
-            } catch (IOException e) {
-                // redis-server ended
-            }
-        }, "redis-server-output");
-        drain.setDaemon(true);
-        drain.start();
+        redis = RedisServer.start(port, "--enable-debug-command", "yes");
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (redis != null) {
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
+            redis.close();
         }
         legs.close();
     }

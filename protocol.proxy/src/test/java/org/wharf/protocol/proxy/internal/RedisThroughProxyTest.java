@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.wharf.transport.tck.Peers;
+import org.wharf.transport.tck.RedisServer;
 
 /**
  * A real Redis server (Debian's redis-server) behind the proxy, and Redis's own clients in
@@ -26,7 +24,7 @@ import org.wharf.transport.tck.Peers;
 class RedisThroughProxyTest {
 
     private static Legs legs;
-    private static Process redis;
+    private static RedisServer redis;
     private static Legs.Proxy proxy;
     private static Legs.Proxy pooled;
     private static int redisPort;
@@ -38,23 +36,7 @@ class RedisThroughProxyTest {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        redis = Peers.process("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no").redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(redis.getInputStream(), StandardCharsets.UTF_8));
-        for (String line; !(line = out.readLine()).contains("Ready to accept connections");) {
-            if (!redis.isAlive() && line == null) {
-                throw new IllegalStateException("redis-server did not start");
-            }
-        }
-        Thread drain = new Thread(() -> {
-            try {
-                out.transferTo(java.io.Writer.nullWriter());
-            } catch (IOException e) {
-                // redis-server ended
-            }
-        }, "redis-server-output");
-        drain.setDaemon(true);
-        drain.start();
+        redis = RedisServer.start(port);
         redisPort = port;
         proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + port));
         pooled = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + port, Route.POOLED, "true",
@@ -64,8 +46,7 @@ class RedisThroughProxyTest {
     @AfterAll
     static void stop() throws Exception {
         if (redis != null) {
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
+            redis.close();
         }
         legs.close();
     }

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -19,12 +17,11 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.wharf.transport.tck.Peers;
+import org.wharf.transport.tck.RedisServer;
 
 /**
  * The RESP boundary finders against a real redis-server: replies Redis produced for many
@@ -33,7 +30,7 @@ import org.wharf.transport.tck.Peers;
  */
 class RespAgainstRedisTest {
 
-    private static Process redis;
+    private static RedisServer redis;
     private static int port;
     private static final List<byte[]> RESP2 = new ArrayList<>();
     private static final List<byte[]> RESP3 = new ArrayList<>();
@@ -43,21 +40,7 @@ class RespAgainstRedisTest {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        redis = Peers.process("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--enable-debug-command", "yes").redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(redis.getInputStream(), StandardCharsets.UTF_8));
-        for (String line; (line = out.readLine()) != null && !line.contains("Ready to accept connections");) {
-            // startup lines
-        }
-        Thread drain = new Thread(() -> {
-            try {
-                out.transferTo(java.io.Writer.nullWriter());
-            } catch (IOException e) {
-                // redis-server ended
-            }
-        }, "redis-server-output");
-        drain.setDaemon(true);
-        drain.start();
+        redis = RedisServer.start(port, "--enable-debug-command", "yes");
         byte[] binary = new byte[256];
         for (int i = 0; i < binary.length; i++) {
             binary[i] = (byte) i;
@@ -115,8 +98,7 @@ class RespAgainstRedisTest {
     @AfterAll
     static void stop() throws Exception {
         if (redis != null) {
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
+            redis.close();
         }
     }
 
