@@ -91,7 +91,9 @@ final class Chart {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
             g.drawString("Wharf's advantage over the best peer of each scenario (above 1.0: Wharf does better)", 12, 22);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-            g.drawString(title, 12, 40);
+            boolean second = bars.stream().anyMatch(bar -> !bar.wharfName().equals("wharf"));
+            g.drawString(title + (second ? "; a second Wharf row (its TLS on Conscrypt) in light green / blue" : ""),
+                    12, 40);
             for (int i = 0; i < bars.size(); i++) {
                 Bar bar = bars.get(i);
                 double ratio = bar.advantage();
