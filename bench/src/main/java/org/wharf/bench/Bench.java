@@ -90,10 +90,15 @@ public final class Bench {
 
     /** How a scenario drives its server. */
     enum Kind {
-        ECHO, BULK, UDP, TLS_ECHO, TLS_BULK, TLS_HANDSHAKES, IDLE;
+        ECHO, BULK, UDP, TLS_ECHO, TLS_BULK, TLS_HANDSHAKES, TLS_RESUME, IDLE;
 
         boolean tls() {
-            return this == TLS_ECHO || this == TLS_BULK || this == TLS_HANDSHAKES;
+            return this == TLS_ECHO || this == TLS_BULK || handshakes();
+        }
+
+        /** @return whether each unit of work is a connection with its handshake (full or resumed) */
+        boolean handshakes() {
+            return this == TLS_HANDSHAKES || this == TLS_RESUME;
         }
 
         boolean bulk() {
@@ -112,7 +117,7 @@ public final class Bench {
             return switch (kind) {
                 case BULK, TLS_BULK -> "MB/s";
                 case UDP -> "datagrams/s";
-                case TLS_HANDSHAKES -> "handshakes/s";
+                case TLS_HANDSHAKES, TLS_RESUME -> "handshakes/s";
                 case IDLE -> "heap bytes/conn";
                 default -> "round trips/s";
             };
@@ -120,7 +125,7 @@ public final class Bench {
 
         /** @return what server CPU is counted per */
         String per() {
-            return kind.bulk() ? "MB" : kind == Kind.UDP ? "datagram" : kind == Kind.TLS_HANDSHAKES ? "handshake"
+            return kind.bulk() ? "MB" : kind == Kind.UDP ? "datagram" : kind.handshakes() ? "handshake"
                     : "round trip";
         }
 
@@ -142,18 +147,71 @@ public final class Bench {
             new Scenario("tls-echo-64", Kind.TLS_ECHO, 64, 64),
             new Scenario("tls-bulk", Kind.TLS_BULK, 1, 64 * 1024),
             new Scenario("tls-handshakes", Kind.TLS_HANDSHAKES, 2, 64),
+            new Scenario("tls-resume", Kind.TLS_RESUME, 2, 64),
             new Scenario("idle-10k", Kind.IDLE, 10_000, 1));
 
     /**
      * The figures of one run of one implementation in one window; {@code cpu} is the server's
      * CPU time in the measured window per unit of work (µs per round trip, datagram, handshake
      * or request; per MB for bulk), or 0 where not measured; {@code tls} the protocol and
-     * cipher suite agreed on, or null.
+     * cipher suite agreed on, or null; {@code resumption} what the handshakes of the window
+     * did, or null where there are none to count.
      */
-    record Run(double rate, long p50, long p99, long lost, double direct, double cpu, String tls) {
+    record Run(double rate, long p50, long p99, long lost, double direct, double cpu, String tls,
+            Resumption resumption) {
+
+        Run(double rate, long p50, long p99, long lost, double direct, double cpu, String tls) {
+            this(rate, p50, p99, lost, direct, cpu, tls, null);
+        }
 
         Run(double rate, long p50, long p99, long lost) {
             this(rate, p50, p99, lost, 0, 0, null);
+        }
+    }
+
+    /**
+     * What the driver saw of the handshakes in a window, read from the hellos on the wire.
+     *
+     * @param handshakes handshakes completed
+     * @param offered those whose ClientHello offered a session (the server had issued a ticket)
+     * @param resumed those the server resumed (its ServerHello accepted the session)
+     */
+    record Resumption(long handshakes, long offered, long resumed) {
+
+        static final Resumption NONE = new Resumption(0, 0, 0);
+
+        /** @return this and that added up */
+        Resumption plus(Resumption that) {
+            return new Resumption(handshakes + that.handshakes, offered + that.offered, resumed + that.resumed);
+        }
+
+        /** @return the fraction of the handshakes resumed, 0 when there were none */
+        double resumedFraction() {
+            return handshakes == 0 ? 0 : resumed / (double) handshakes;
+        }
+
+        /** @return the fraction of the handshakes that offered a session, 0 when there were none */
+        double offeredFraction() {
+            return handshakes == 0 ? 0 : offered / (double) handshakes;
+        }
+
+        /**
+         * @return {@code resumed 98%}, and when none was, why: the server issued no ticket
+         *     (nothing was offered), or refused the sessions offered
+         */
+        String text() {
+            String resumedText = String.format(Locale.ROOT, "resumed %.0f%%", 100 * resumedFraction());
+            if (handshakes == 0) {
+                return "resumed - (no handshake)";
+            }
+            if (resumed == 0 && offered == 0) {
+                return resumedText + " (NOT RESUMED: the server issued no ticket)";
+            }
+            if (resumed == 0) {
+                return resumedText + String.format(Locale.ROOT, " (NOT RESUMED: %.0f%% offered a session, the server "
+                        + "refused)", 100 * offeredFraction());
+            }
+            return resumedText;
         }
     }
 
@@ -308,7 +366,7 @@ public final class Bench {
                     + Arrays.stream(Gateway.Workload.values()).map(Gateway.Workload::scenario).toList());
         }
         Pki pki = scenarios.stream().anyMatch(sc -> sc.kind().tls()) ? Pki.create() : null;
-        TlsClient tls = pki == null ? null : new TlsClient(pki.trust(), options.tlsSuites());
+        TlsClient tls = pki == null ? null : pki.client(options.tlsSuites());
 
         // Which peers run, and why any that would does not.
         Map<String, String> skipped = new LinkedHashMap<>();
@@ -399,9 +457,12 @@ public final class Bench {
                     notHere.put(peer, why);
                 }
             });
+            // Wharf on the JDK's engine is the reference; wharf-conscrypt is a second Wharf row.
+            List<String> wharfs = runs.keySet().stream().filter(i -> Peer.of(i).wharf()).toList();
             for (int w = 0; w < scenarioWindows.count(); w++) {
                 Table table = new Table(w == 0 ? scenario.name() : scenario.name() + "@" + seconds(options.steady()) + "s",
-                        scenario.unit(), scenario.per(), scenario.lowerIsBetter(), Peer.WHARF.id(), runs, w);
+                        scenario.unit(), scenario.per(), scenario.lowerIsBetter(), wharfs, runs, w)
+                        .resumes(scenario.kind() == Kind.TLS_RESUME);
                 table.printEcho(console, w == 0 ? notHere : Map.of(), scenario.kind() != Kind.IDLE,
                         !scenario.kind().bulk() && scenario.kind() != Kind.IDLE);
                 Map<String, Object> figures = table.json("server");
@@ -414,7 +475,7 @@ public final class Bench {
                     figures.put("warmupSeconds", options.steady().toMillis() / 1000.0);
                     sj.put("steady", figures);
                 }
-                table.bar().ifPresent(bars::add);
+                bars.addAll(table.bars());
                 if (w == 0 && iperf && (scenario.kind() == Kind.BULK || scenario.kind() == Kind.UDP)) {
                     double limit = scenario.kind() == Kind.BULK ? Iperf.tcp(SERVER_CPUS, options.measure())
                             : Iperf.udp(SERVER_CPUS, options.measure());
@@ -474,7 +535,7 @@ public final class Bench {
                     figures.put("warmupSeconds", options.steady().toMillis() / 1000.0);
                     sj.put("steady", figures);
                 }
-                table.bar().ifPresent(bars::add);
+                bars.addAll(table.bars());
             }
             scenarioJson.add(sj);
         }
@@ -496,17 +557,23 @@ public final class Bench {
     }
 
     /**
-     * The medians of one window of one scenario, per implementation, and how the reference
-     * (Wharf) compares with each; prints the rows and makes the JSON.
+     * The medians of one window of one scenario, per implementation, and how the references
+     * (Wharf, and Wharf on Conscrypt where it runs) compare with each peer; prints the rows and
+     * makes the JSON. The best peer is the best of the implementations that are not references.
      */
     static final class Table {
         private final String label;
         private final String unit;
         private final String per;
         private final boolean lowerIsBetter;
+        /** The implementation the ratios of the first line are of ({@code wharf}). */
         private final String reference;
+        /** Every reference, the first one first: each gets its own row against the best peer. */
+        private final List<String> references;
         /** Every implementation's runs in this window, the reference first. */
         private final Map<String, List<Run>> runs = new LinkedHashMap<>();
+        /** Whether the scenario's handshakes are meant to be resumed. */
+        private boolean resumes;
 
         /**
          * @param label the row's name
@@ -519,18 +586,54 @@ public final class Bench {
          */
         Table(String label, String unit, String per, boolean lowerIsBetter, String reference,
                 Map<String, List<List<Run>>> all, int window) {
+            this(label, unit, per, lowerIsBetter, List.of(reference), all, window);
+        }
+
+        /**
+         * @param label the row's name
+         * @param unit the figure's unit
+         * @param per what CPU is counted per
+         * @param lowerIsBetter whether a smaller figure wins
+         * @param references the implementations compared with the best of the others, the
+         *     main one ({@code wharf}) first
+         * @param all per implementation, per pair, per window
+         * @param window the window
+         */
+        Table(String label, String unit, String per, boolean lowerIsBetter, List<String> references,
+                Map<String, List<List<Run>>> all, int window) {
+            if (references.isEmpty()) {
+                throw new IllegalArgumentException("a table needs a reference");
+            }
             this.label = label;
             this.unit = unit;
             this.per = per;
             this.lowerIsBetter = lowerIsBetter;
-            this.reference = reference;
+            this.reference = references.get(0);
+            this.references = List.copyOf(references);
             all.forEach((implementation, pairs) -> runs.put(implementation,
                     pairs.stream().map(windows -> windows.get(window)).toList()));
         }
 
-        /** @return the peers: every implementation but the reference and {@link Gateway#DIRECT} */
+        /**
+         * Marks the scenario as one whose handshakes should be resumed: each side's resumed
+         * fraction is printed, and the chart says when a side did not resume.
+         *
+         * @param resumes whether they should be
+         * @return this table
+         */
+        Table resumes(boolean resumes) {
+            this.resumes = resumes;
+            return this;
+        }
+
+        /** @return the references that ran, the main one first */
+        List<String> references() {
+            return references.stream().filter(runs::containsKey).toList();
+        }
+
+        /** @return the peers: every implementation but the references and {@link Gateway#DIRECT} */
         List<String> peers() {
-            return runs.keySet().stream().filter(i -> !i.equals(reference) && !i.equals(Gateway.DIRECT)).toList();
+            return runs.keySet().stream().filter(i -> !references.contains(i) && !i.equals(Gateway.DIRECT)).toList();
         }
 
         Run median(String implementation) {
@@ -539,6 +642,20 @@ public final class Bench {
 
         double cpu(String implementation) {
             return medianCpu(runs.get(implementation));
+        }
+
+        /**
+         * @param implementation one of the table's
+         * @return what its handshakes did, over every run of the window; null if not counted
+         */
+        Resumption resumption(String implementation) {
+            Resumption total = null;
+            for (Run run : runs.get(implementation)) {
+                if (run.resumption() != null) {
+                    total = (total == null ? Resumption.NONE : total).plus(run.resumption());
+                }
+            }
+            return total;
         }
 
         /** @return the peer with the best median, or null if there is none */
@@ -555,23 +672,41 @@ public final class Bench {
 
         /** @return the reference's median over an implementation's */
         double ratio(String implementation) {
-            return median(reference).rate() / median(implementation).rate();
+            return ratio(reference, implementation);
+        }
+
+        /** @return one implementation's median over another's */
+        double ratio(String of, String to) {
+            return median(of).rate() / median(to).rate();
         }
 
         void printEcho(PrintStream console, Map<String, String> skipped, boolean cpu, boolean latency) {
-            Run w = median(reference);
             String best = best();
             Run b = best == null ? null : median(best);
-            console.printf(Locale.ROOT, "%-18s %-15s %,12.0f %12s %-20s %6s %13s %13s%n", label, unit, w.rate(),
-                    b == null ? "-" : String.format(Locale.ROOT, "%,.0f", b.rate()), best == null ? "(no peer)" : best,
-                    b == null ? "-" : String.format(Locale.ROOT, "%.2f", ratio(best)),
-                    latency ? w.p50() + "/" + w.p99() : "-", latency && b != null ? b.p50() + "/" + b.p99() : "-");
+            List<String> wharfs = references();
+            for (String r : wharfs) {
+                Run w = median(r);
+                console.printf(Locale.ROOT, "%-18s %-15s %,12.0f %12s %-20s %6s %13s %13s%s%n",
+                        r.equals(reference) ? label : "  " + r, unit, w.rate(),
+                        b == null ? "-" : String.format(Locale.ROOT, "%,.0f", b.rate()), best == null ? "(no peer)" : best,
+                        b == null ? "-" : String.format(Locale.ROOT, "%.2f", ratio(r, best)),
+                        latency ? w.p50() + "/" + w.p99() : "-", latency && b != null ? b.p50() + "/" + b.p99() : "-",
+                        resumptionText(r));
+            }
             if (cpu) {
-                console.printf(Locale.ROOT, "  server CPU per %s: wharf %.2f µs%n", per, cpu(reference));
+                StringBuilder line = new StringBuilder("  server CPU per " + per + ":");
+                for (String r : wharfs) {
+                    line.append(String.format(Locale.ROOT, " %s %.2f µs,", r, cpu(r)));
+                }
+                console.println(line.substring(0, line.length() - 1));
             }
             for (String peer : peers()) {
                 Run p = median(peer);
+                Run w = median(reference);
                 console.printf(Locale.ROOT, "  vs %-20s %,12.0f  ratio %.2f", peer, p.rate(), ratio(peer));
+                for (String r : wharfs.subList(1, wharfs.size())) {
+                    console.printf(Locale.ROOT, " (%s %.2f)", r, ratio(r, peer));
+                }
                 if (latency) {
                     console.printf(Locale.ROOT, "  p50/p99 %d/%d µs", p.p50(), p.p99());
                 }
@@ -579,12 +714,17 @@ public final class Bench {
                     console.printf(Locale.ROOT, "  lost %d (wharf %d)", p.lost(), w.lost());
                 }
                 if (cpu) {
-                    console.printf(Locale.ROOT, "  server CPU %.2f µs (wharf/peer %.2f)", cpu(peer),
-                            cpu(reference) / cpu(peer));
+                    StringBuilder each = new StringBuilder();
+                    for (String r : wharfs) {
+                        each.append(String.format(Locale.ROOT, "%s%s/peer %.2f", each.length() == 0 ? "" : ", ", r,
+                                cpu(r) / cpu(peer)));
+                    }
+                    console.printf(Locale.ROOT, "  server CPU %.2f µs (%s)", cpu(peer), each);
                 }
-                console.println();
+                console.println(resumptionText(peer));
             }
-            skipped.forEach((peer, why) -> console.printf(Locale.ROOT, "  vs %-20s skipped: %s%n", peer, why));
+            skipped.forEach((peer, why) -> console.printf(Locale.ROOT, "  %-23s skipped: %s%n",
+                    (Peer.of(peer).wharf() ? "" : "vs ") + peer, why));
             TreeSet<String> suites = new TreeSet<>();
             runs.values().forEach(list -> list.forEach(r -> {
                 if (r.tls() != null) {
@@ -599,6 +739,22 @@ public final class Bench {
                         .append(list.get(0).tls()).append(';'));
                 console.println(each);
             }
+            if (!resumes) {
+                // Full handshakes: checked too. A server that resumed one would make the row a mix.
+                runs.keySet().forEach(implementation -> {
+                    Resumption r = resumption(implementation);
+                    if (r != null && r.resumed() > 0) {
+                        console.printf(Locale.ROOT, "  NOT all full handshakes: %s resumed %d of %d%n",
+                                implementation, r.resumed(), r.handshakes());
+                    }
+                });
+            }
+        }
+
+        /** @return where handshakes should resume, two spaces and the implementation's resumed fraction; else "" */
+        private String resumptionText(String implementation) {
+            Resumption r = resumption(implementation);
+            return resumes && r != null ? "  " + r.text() : "";
         }
 
         void printGateway(PrintStream console) {
@@ -633,7 +789,11 @@ public final class Bench {
 
         /**
          * The window's figures as JSON: the reference's median, the best peer, and every
-         * implementation's median, latencies, CPU, ratio and runs.
+         * implementation's median, latencies, CPU, ratio and runs. With a second reference
+         * (wharf-conscrypt) beside Wharf: its median too, {@code vsBest} with each reference's
+         * ratio to the best peer, and in each peer's entry {@code ratios}, each reference's
+         * ratio to that peer. Where handshakes are counted, each implementation's
+         * {@code resumedFraction} and {@code offeredFraction}.
          *
          * @param side what the CPU figure is of ({@code server}, {@code proxy})
          * @return the members
@@ -642,11 +802,20 @@ public final class Bench {
             Map<String, Object> j = new LinkedHashMap<>();
             Run w = median(reference);
             String best = best();
+            List<String> wharfs = references();
             j.put(reference, w.rate());
+            for (String r : wharfs.subList(1, wharfs.size())) {
+                j.put(r, median(r).rate());
+            }
             if (best != null) {
                 j.put("best", best);
                 j.put("bestValue", median(best).rate());
                 j.put("ratio", ratio(best));
+                if (wharfs.size() > 1) {
+                    Map<String, Object> vsBest = new LinkedHashMap<>();
+                    wharfs.forEach(r -> vsBest.put(r, ratio(r, best)));
+                    j.put("vsBest", vsBest);
+                }
             }
             Map<String, Object> each = new LinkedHashMap<>();
             for (String implementation : runs.keySet()) {
@@ -655,6 +824,11 @@ public final class Bench {
                 ij.put("median", m.rate());
                 if (!implementation.equals(reference)) {
                     ij.put("ratio", ratio(implementation));
+                }
+                if (wharfs.size() > 1 && !wharfs.contains(implementation) && !implementation.equals(Gateway.DIRECT)) {
+                    Map<String, Object> ratios = new LinkedHashMap<>();
+                    wharfs.forEach(r -> ratios.put(r, ratio(r, implementation)));
+                    ij.put("ratios", ratios);
                 }
                 if (m.p99() > 0) {
                     ij.put("p50Micros", m.p50());
@@ -677,6 +851,11 @@ public final class Bench {
                 if (m.tls() != null) {
                     ij.put("tls", m.tls());
                 }
+                Resumption resumption = resumption(implementation);
+                if (resumption != null) {
+                    ij.put("resumedFraction", resumption.resumedFraction());
+                    ij.put("offeredFraction", resumption.offeredFraction());
+                }
                 ij.put("runs", runs.get(implementation).stream().map(Run::rate).toList());
                 each.put(implementation, ij);
             }
@@ -684,12 +863,36 @@ public final class Bench {
             return j;
         }
 
-        /** @return the chart's bar: the reference against the best peer */
-        Optional<Chart.Bar> bar() {
+        /**
+         * @return the chart's bars: each reference against the best peer (none without a
+         *     peer); where handshakes should resume, a bar notes a side that did not
+         */
+        List<Chart.Bar> bars() {
             String best = best();
-            return best == null ? Optional.empty()
-                    : Optional.of(new Chart.Bar(label, unit, median(reference).rate(), median(best).rate(), best,
-                            lowerIsBetter));
+            if (best == null) {
+                return List.of();
+            }
+            List<Chart.Bar> bars = new ArrayList<>();
+            for (String r : references()) {
+                bars.add(new Chart.Bar(r.equals(reference) ? label : label + " " + r, unit, median(r).rate(),
+                        median(best).rate(), r, best, lowerIsBetter, notResumed(r, best)));
+            }
+            return bars;
+        }
+
+        /** @return which of the two did not resume its handshakes where they should have, or "" */
+        private String notResumed(String wharf, String peer) {
+            if (!resumes) {
+                return "";
+            }
+            List<String> not = new ArrayList<>();
+            for (String implementation : List.of(wharf, peer)) {
+                Resumption r = resumption(implementation);
+                if (r != null && r.resumed() == 0) {
+                    not.add(implementation);
+                }
+            }
+            return not.isEmpty() ? "" : "NOT resumed: " + String.join(", ", not);
         }
     }
 
@@ -739,8 +942,8 @@ public final class Bench {
             List<EchoLoad.Result> results = switch (scenario.kind()) {
                 case BULK, TLS_BULK -> EchoLoad.bulk(address, client, scenario.size(), windows, cpuAtEdges);
                 case UDP -> EchoLoad.udp(address, scenario.connections(), scenario.size(), windows, cpuAtEdges);
-                case TLS_HANDSHAKES -> EchoLoad.handshakes(address, client, scenario.connections(), scenario.size(),
-                        windows, cpuAtEdges);
+                case TLS_HANDSHAKES, TLS_RESUME -> EchoLoad.handshakes(address, client,
+                        scenario.kind() == Kind.TLS_RESUME, scenario.connections(), scenario.size(), windows, cpuAtEdges);
                 default -> EchoLoad.run(address, client, scenario.connections(), scenario.size(), windows, cpuAtEdges);
             };
             List<Run> runs = new ArrayList<>();
@@ -748,7 +951,8 @@ public final class Bench {
                 long cpuNanos = -cpuAnswer(lines) + cpuAnswer(lines);
                 double units = scenario.kind().bulk() ? result.trips() / 1e6 : result.trips();
                 runs.add(new Run(scenario.figure(result), result.p50Micros(), result.p99Micros(), result.lost(), 0,
-                        cpuNanos / 1e3 / units, result.tls()));
+                        cpuNanos / 1e3 / units, result.tls(), scenario.kind().handshakes()
+                                ? new Resumption(result.trips(), result.offered(), result.resumed()) : null));
             }
             return runs;
         } finally {
@@ -815,7 +1019,16 @@ public final class Bench {
 
         /** @return the driver's TLS: trusting the certificate, offering only {@link EchoServer#TLS_SUITE} */
         TlsClient client() {
-            return new TlsClient(trust, List.of(EchoServer.TLS_SUITE));
+            return client(List.of(EchoServer.TLS_SUITE));
+        }
+
+        /**
+         * @param suites the cipher suites offered
+         * @return the driver's TLS: trusting the certificate, offering those suites; its
+         *     {@link TlsClient#ownSessions()} copies have contexts of their own
+         */
+        TlsClient client(List<String> suites) {
+            return new TlsClient(trust, suites, () -> TlsContextBuilder.create().trustCertificates(chain).build());
         }
 
         static Pki create() throws IOException, InterruptedException {

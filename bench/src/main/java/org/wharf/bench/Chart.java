@@ -16,21 +16,40 @@ import javax.imageio.ImageIO;
 /**
  * Draws the comparison as a PNG with Java2D (headless, no dependency): per scenario, Wharf's
  * advantage over the best peer of that scenario as a bar against the 1.0 line (Wharf/peer, or
- * peer/Wharf where less is better), with both figures and the peer's name written beside it.
+ * peer/Wharf where less is better), with both figures and the peer's name written beside it;
+ * where Wharf also runs on Conscrypt, a second bar (in blue and green, not red and green) for
+ * that row against the same peer.
  */
 final class Chart {
 
     /**
      * One bar of the chart.
      *
-     * @param name the scenario
+     * @param name the scenario (and, for a second Wharf row, which)
      * @param unit its unit
      * @param wharf Wharf's median
      * @param peer the best peer's median
+     * @param wharfName which Wharf row that is ({@code wharf}, {@code wharf-conscrypt})
      * @param peerName which peer that is
      * @param lowerIsBetter whether the smaller figure wins (memory)
+     * @param note written after the figures (such as a side that did not resume), or empty
      */
-    record Bar(String name, String unit, double wharf, double peer, String peerName, boolean lowerIsBetter) {
+    record Bar(String name, String unit, double wharf, double peer, String wharfName, String peerName,
+            boolean lowerIsBetter, String note) {
+
+        /**
+         * A bar of Wharf (on the JDK's engine) with no note.
+         *
+         * @param name the scenario
+         * @param unit its unit
+         * @param wharf Wharf's median
+         * @param peer the best peer's median
+         * @param peerName which peer that is
+         * @param lowerIsBetter whether the smaller figure wins (memory)
+         */
+        Bar(String name, String unit, double wharf, double peer, String peerName, boolean lowerIsBetter) {
+            this(name, unit, wharf, peer, "wharf", peerName, lowerIsBetter, "");
+        }
 
         /** @return above 1.0 when Wharf does better */
         double advantage() {
@@ -52,9 +71,9 @@ final class Chart {
     static void write(List<Bar> bars, String title, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
         int rowHeight = 46;
-        int left = 190;
+        int left = 230;
         int plot = 420;
-        int width = left + plot + 520;
+        int width = left + plot + 660;
         int top = 60;
         int height = top + rowHeight * bars.size() + 40;
         double max = 2.0;
@@ -72,18 +91,23 @@ final class Chart {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
             g.drawString("Wharf's advantage over the best peer of each scenario (above 1.0: Wharf does better)", 12, 22);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-            g.drawString(title, 12, 40);
+            boolean second = bars.stream().anyMatch(bar -> !bar.wharfName().equals("wharf"));
+            g.drawString(title + (second ? "; a second Wharf row (its TLS on Conscrypt) in light green / blue" : ""),
+                    12, 40);
             for (int i = 0; i < bars.size(); i++) {
                 Bar bar = bars.get(i);
                 double ratio = bar.advantage();
                 int y = top + i * rowHeight;
                 g.setColor(Color.DARK_GRAY);
                 g.drawString(bar.name(), 12, y + 20);
-                g.setColor(ratio >= 1.0 ? new Color(0x2e7d32) : new Color(0xc62828));
+                boolean main = bar.wharfName().equals("wharf");
+                g.setColor(ratio >= 1.0 ? new Color(main ? 0x2e7d32 : 0x66bb6a)
+                        : new Color(main ? 0xc62828 : 0x1565c0));
                 g.fillRect(left, y + 6, (int) Math.round(plot * Math.min(ratio, max) / max), 22);
                 g.setColor(Color.DARK_GRAY);
-                g.drawString(String.format(Locale.ROOT, "%.2f%s  wharf %,.0f / %s %,.0f %s", ratio,
-                        bar.lowerIsBetter() ? " (peer/wharf)" : "", bar.wharf(), bar.peerName(), bar.peer(), bar.unit()),
+                g.drawString(String.format(Locale.ROOT, "%.2f%s  %s %,.0f / %s %,.0f %s%s", ratio,
+                        bar.lowerIsBetter() ? " (peer/wharf)" : "", bar.wharfName(), bar.wharf(), bar.peerName(),
+                        bar.peer(), bar.unit(), bar.note().isEmpty() ? "" : "  " + bar.note()),
                         left + plot + 10, y + 22);
             }
             int one = left + (int) Math.round(plot / max);

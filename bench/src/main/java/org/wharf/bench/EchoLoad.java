@@ -35,8 +35,27 @@ public final class EchoLoad {
      * @param p99Micros 99th percentile round-trip latency, microseconds
      * @param lost datagrams sent in the measured window that never came back (0 for TCP)
      * @param tls the TLS protocol and cipher suite a connection of the run agreed on, or null
+     * @param offered for handshakes, of the {@code trips}, those whose ClientHello offered a
+     *     session to resume (the client held a ticket from the server); 0 otherwise
+     * @param resumed for handshakes, of the {@code trips}, those the server resumed (its
+     *     ServerHello accepted the session); 0 otherwise
      */
-    public record Result(long trips, double seconds, long p50Micros, long p99Micros, long lost, String tls) {
+    public record Result(long trips, double seconds, long p50Micros, long p99Micros, long lost, String tls,
+            long offered, long resumed) {
+
+        /**
+         * The figures of a run that makes no handshakes to count.
+         *
+         * @param trips round trips completed in the measured window
+         * @param seconds length of the measured window
+         * @param p50Micros median round-trip latency, microseconds
+         * @param p99Micros 99th percentile round-trip latency, microseconds
+         * @param lost datagrams lost (0 for TCP)
+         * @param tls the TLS protocol and cipher suite agreed on, or null
+         */
+        public Result(long trips, double seconds, long p50Micros, long p99Micros, long lost, String tls) {
+            this(trips, seconds, p50Micros, p99Micros, lost, tls, 0, 0);
+        }
 
         /** @return round trips per second */
         public double rate() {
@@ -291,27 +310,54 @@ public final class EchoLoad {
      */
     public static Result handshakes(InetSocketAddress server, TlsClient tls, int clients, int size, Duration warmup,
             Duration measure) throws IOException {
-        return handshakes(server, tls, clients, size, Windows.of(warmup, measure), Windows.Listener.NONE).get(0);
+        return handshakes(server, tls, false, clients, size, Windows.of(warmup, measure), Windows.Listener.NONE).get(0);
     }
 
     /**
-     * Full TLS handshakes: {@code clients} threads each connect in blocking mode, complete a
-     * full handshake, echo one message (so the server has finished its side too), close, and
-     * start over. A connection counts in the window in which its echo came back; the calling
+     * Handshakes that resume a session where the server lets them, with one measured window;
+     * see {@link #handshakes(InetSocketAddress, TlsClient, boolean, int, int, Windows, Windows.Listener)}.
+     *
+     * @param server the server's address
+     * @param tls the driver's TLS: its context's session cache keeps each server's tickets
+     * @param clients concurrent clients, one thread each
+     * @param size bytes of the message echoed on each connection, at least 8
+     * @param warmup time run before measuring
+     * @param measure time measured
+     * @return connections completed in the measured window (as {@code trips}), and how many
+     *     offered a session and how many the server resumed
+     * @throws IOException if a handshake fails or an echo differs from what was sent
+     */
+    public static Result resumedHandshakes(InetSocketAddress server, TlsClient tls, int clients, int size,
+            Duration warmup, Duration measure) throws IOException {
+        return handshakes(server, tls, true, clients, size, Windows.of(warmup, measure), Windows.Listener.NONE).get(0);
+    }
+
+    /**
+     * TLS handshakes: {@code clients} threads each connect in blocking mode, complete a
+     * handshake, echo one message (so the server has finished its side too, and any ticket it
+     * issues has reached the client), close, and start over. Without {@code resume} every
+     * handshake is a full one; with it, each client keeps a context of its own for the run (see
+     * {@link TlsClient#ownSessions()}) whose session cache offers the session the server's last
+     * ticket gave it, so each handshake after a client's first is resumed if the server issued
+     * a ticket and accepts it. Either way the driver reads each handshake's hellos and
+     * counts the sessions offered and those resumed: what the server did is measured, not
+     * assumed. A connection counts in the window in which its echo came back; the calling
      * thread keeps the windows' clock (and tells the listener) while the clients run.
      *
      * @param server the server's address
      * @param tls the driver's TLS
+     * @param resume whether to offer the sessions the client context holds
      * @param clients concurrent clients, one thread each
      * @param size bytes of the message echoed on each connection, at least 8
      * @param windows when to measure, from the start of the load
      * @param listener told as each window opens and closes
-     * @return connections completed in each window (as {@code trips}) and the latencies from
-     *     connect to echo
+     * @return connections completed in each window (as {@code trips}), the latencies from
+     *     connect to echo, and of those connections the ones that offered a session and the
+     *     ones resumed
      * @throws IOException if a handshake fails or an echo differs from what was sent
      */
-    static List<Result> handshakes(InetSocketAddress server, TlsClient tls, int clients, int size, Windows windows,
-            Windows.Listener listener) throws IOException {
+    static List<Result> handshakes(InetSocketAddress server, TlsClient tls, boolean resume, int clients, int size,
+            Windows windows, Windows.Listener listener) throws IOException {
         long start = System.nanoTime();
         Windows.Clock clock = windows.start(start, listener);
         long end = start + windows.spanNanos();
@@ -320,6 +366,8 @@ public final class EchoLoad {
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicReference<String> negotiated = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicLongArray trips = new java.util.concurrent.atomic.AtomicLongArray(windows.count());
+        java.util.concurrent.atomic.AtomicLongArray offered = new java.util.concurrent.atomic.AtomicLongArray(windows.count());
+        java.util.concurrent.atomic.AtomicLongArray resumed = new java.util.concurrent.atomic.AtomicLongArray(windows.count());
         for (int t = 0; t < clients; t++) {
             long[][] histogram = new long[windows.count()][MAX_MICROS + 1];
             histograms.add(histogram);
@@ -328,6 +376,8 @@ public final class EchoLoad {
                 ByteBuffer out = ByteBuffer.allocate(size);
                 ByteBuffer in = ByteBuffer.allocate(size);
                 try {
+                    // Resuming, each client keeps one context whose session cache holds its ticket.
+                    TlsClient client = resume ? tls.ownSessions() : tls;
                     for (long sequence = 0; System.nanoTime() - end < 0 && failure.get() == null; sequence++) {
                         long started = System.nanoTime();
                         out.clear().putLong(sequence);
@@ -336,8 +386,12 @@ public final class EchoLoad {
                         }
                         out.flip();
                         in.clear();
-                        try (TlsLink link = TlsLink.open(server, tls)) {
+                        boolean wasOffered;
+                        boolean wasResumed;
+                        try (TlsLink link = TlsLink.open(server, client, resume)) {
                             negotiated.compareAndSet(null, link.negotiated());
+                            wasOffered = link.offeredSession();
+                            wasResumed = link.resumed();
                             while (out.hasRemaining()) {
                                 link.write(out);
                             }
@@ -355,6 +409,12 @@ public final class EchoLoad {
                         if (window >= 0) {
                             trips.incrementAndGet(window);
                             histogram[window][(int) Math.min(MAX_MICROS, (finished - started) / 1_000)]++;
+                            if (wasOffered) {
+                                offered.incrementAndGet(window);
+                            }
+                            if (wasResumed) {
+                                resumed.incrementAndGet(window);
+                            }
                         }
                     }
                 } catch (Throwable e) {
@@ -391,7 +451,7 @@ public final class EchoLoad {
             }
             long total = trips.get(w);
             results.add(new Result(total, windows.length().toNanos() / 1e9, percentile(histogram, total, 0.50),
-                    percentile(histogram, total, 0.99), 0, negotiated.get()));
+                    percentile(histogram, total, 0.99), 0, negotiated.get(), offered.get(w), resumed.get(w)));
         }
         return results;
     }

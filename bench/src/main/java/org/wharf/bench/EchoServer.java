@@ -71,14 +71,15 @@ import io.netty.handler.ssl.SslProvider;
 
 /**
  * The echo servers under test, each written the way its library's users write one: Wharf's
- * NIO TCP transport (and its TLS layer) with an echo {@link Protocol}, and Netty 4.2 with the
+ * NIO TCP transport (and its TLS layer, on the JDK's engine or on Conscrypt) with an echo
+ * {@link Protocol}, and Netty 4.2 with the
  * echo handler of Netty's own examples (write on read, flush on read complete) behind an
  * {@code SslHandler} for TLS, on the transport and TLS engine its {@link Peer} names. All stop
  * reading while their writes are behind, so none holds more than its write-buffer marks of a
  * slow client's data. All get the same number of event-loop threads, and over TLS all are
  * pinned to TLS 1.3 and one cipher suite (BoringSSL takes no TLS 1.3 suite setting and follows
- * the client's offer, so for Netty's OpenSSL server the driver's pin is what decides; the
- * driver offers only that suite, and reports the one agreed on).
+ * the client's offer, so for Netty's OpenSSL server and Wharf's on Conscrypt the driver's pin
+ * is what decides; the driver offers only that suite, and reports the one agreed on).
  */
 public final class EchoServer implements AutoCloseable {
 
@@ -187,15 +188,21 @@ public final class EchoServer implements AutoCloseable {
 
     private static EchoServer startTcp(Peer peer, int threads, InetSocketAddress any, Path chain, Path key,
             List<String> suites) throws Exception {
-        if (peer == Peer.WHARF) {
+        if (peer.wharf()) {
             NioEventLoopGroup loops = wharfLoops(threads);
             Resolver resolver = new Resolver();
             StreamTransportProvider provider = new NioTcpProvider(loops, resolver);
             ListenOptions options = ListenOptions.DEFAULT;
             if (chain != null) {
+                // wharf-conscrypt: the same TLS layer, its SSLContext from Conscrypt (tls.provider)
                 provider = new SslTransportProvider(provider);
-                options = options.withTls(TlsOptions.of(TlsContextBuilder.create().certificate(chain, key).build())
-                        .withProtocols(List.of(TLS_1_3)).withCipherSuites(suites));
+                TlsOptions tls = TlsOptions.of(TlsContextBuilder.create().certificate(chain, key)
+                        .provider(peer.tlsProvider()).build()).withProtocols(List.of(TLS_1_3));
+                // Conscrypt, like BoringSSL under Netty, has no TLS 1.3 suite setting: it drops TLS
+                // 1.3 names, and with only those given it enables no suite that names a key type,
+                // so it picks no certificate (NO_CERTIFICATE_SET). The driver's offer decides there.
+                options = options.withTls(suites.isEmpty() || peer.tlsProvider() != null ? tls
+                        : tls.withCipherSuites(suites));
             }
             Listener listener = provider.listen(any, options, () -> ECHO.newProtocol(ECHO_TCP)).toCompletableFuture()
                     .get(10, TimeUnit.SECONDS);
@@ -261,7 +268,7 @@ public final class EchoServer implements AutoCloseable {
     }
 
     private static EchoServer startUdp(Peer peer, int threads, InetSocketAddress any) throws Exception {
-        if (peer == Peer.WHARF) {
+        if (peer.wharf()) {
             NioEventLoopGroup loops = wharfLoops(threads);
             Resolver resolver = new Resolver();
             Connected<DatagramTransport, DatagramProtocol> bound = new NioUdpProvider(loops, resolver)

@@ -9,21 +9,28 @@ import io.netty.channel.uring.IoUring;
 import io.netty.handler.ssl.OpenSsl;
 
 /**
- * The echo servers the bench runs: Wharf, and Netty 4.2 in each configuration its users pick
- * for speed. Plain TCP and UDP run on Netty's NIO, epoll and io_uring transports; TLS on NIO
- * with the JDK's engine and on epoll with OpenSSL (BoringSSL, netty-tcnative).
+ * The echo servers the bench runs: Wharf (its TLS on the JDK's engine, and on Conscrypt), and
+ * Netty 4.2 in each configuration its users pick for speed. Plain TCP and UDP run on Netty's
+ * NIO, epoll and io_uring transports; TLS on NIO with the JDK's engine and on epoll with
+ * OpenSSL (BoringSSL, netty-tcnative). The Wharf rows are the ones compared with the best of
+ * the others.
  */
 enum Peer {
     /** Wharf's NIO transport, and its TLS layer on the JDK's engine. */
-    WHARF("wharf", Transport.NIO, false),
+    WHARF("wharf", Transport.NIO, false, null),
+    /**
+     * Wharf's NIO transport and its own TLS layer on Conscrypt ({@code tls.provider =
+     * Conscrypt}): BoringSSL, the engine Netty's OpenSSL row runs on. TLS scenarios only.
+     */
+    WHARF_CONSCRYPT("wharf-conscrypt", Transport.NIO, false, "Conscrypt"),
     /** Netty on NIO (and for TLS, the JDK's SSLEngine). */
-    NETTY_NIO("netty-nio", Transport.NIO, false),
+    NETTY_NIO("netty-nio", Transport.NIO, false, null),
     /** Netty's native epoll transport. */
-    NETTY_EPOLL("netty-epoll", Transport.EPOLL, false),
+    NETTY_EPOLL("netty-epoll", Transport.EPOLL, false, null),
     /** Netty's native io_uring transport. */
-    NETTY_IO_URING("netty-io_uring", Transport.IO_URING, false),
+    NETTY_IO_URING("netty-io_uring", Transport.IO_URING, false, null),
     /** Netty's epoll transport with {@code SslProvider.OPENSSL} (BoringSSL). */
-    NETTY_EPOLL_OPENSSL("netty-epoll-openssl", Transport.EPOLL, true);
+    NETTY_EPOLL_OPENSSL("netty-epoll-openssl", Transport.EPOLL, true, null);
 
     /** The event-loop kind a Netty server runs on. */
     enum Transport {
@@ -33,11 +40,23 @@ enum Peer {
     private final String id;
     private final Transport transport;
     private final boolean openSsl;
+    private final String tlsProvider;
 
-    Peer(String id, Transport transport, boolean openSsl) {
+    Peer(String id, Transport transport, boolean openSsl, String tlsProvider) {
         this.id = id;
         this.transport = transport;
         this.openSsl = openSsl;
+        this.tlsProvider = tlsProvider;
+    }
+
+    /** @return whether this is one of Wharf's servers (a row compared with the best peer) rather than a peer */
+    boolean wharf() {
+        return this == WHARF || this == WHARF_CONSCRYPT;
+    }
+
+    /** @return the JCA provider Wharf's TLS is built from ({@code tls.provider}), or null for the JVM's default */
+    String tlsProvider() {
+        return tlsProvider;
     }
 
     /** @return the name used on the command line, in the table and in the JSON */
@@ -57,7 +76,7 @@ enum Peer {
 
     /**
      * Whether this server takes part in a scenario: plain TCP and UDP on every transport; TLS
-     * with the JDK's engine on NIO and with OpenSSL on epoll.
+     * with the JDK's engine on NIO, with OpenSSL on epoll, and Wharf's on Conscrypt.
      *
      * @param tls whether the scenario is over TLS
      * @return whether it runs
@@ -66,12 +85,13 @@ enum Peer {
         return switch (this) {
             case WHARF, NETTY_NIO -> true;
             case NETTY_EPOLL, NETTY_IO_URING -> !tls;
-            case NETTY_EPOLL_OPENSSL -> tls;
+            case NETTY_EPOLL_OPENSSL, WHARF_CONSCRYPT -> tls;
         };
     }
 
     /**
-     * Why this server cannot run on this machine: its native library did not load.
+     * Why this server cannot run on this machine: its native library (Netty's, or Conscrypt's)
+     * did not load.
      *
      * @return the reason, empty if it can run
      */
@@ -86,7 +106,19 @@ enum Peer {
         if (openSsl && !OpenSsl.isAvailable()) {
             causes.add("OpenSSL (netty-tcnative): " + OpenSsl.unavailabilityCause());
         }
+        if ("Conscrypt".equals(tlsProvider) && !org.conscrypt.Conscrypt.isAvailable()) {
+            causes.add("Conscrypt: " + conscryptUnavailabilityCause());
+        }
         return causes.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", causes));
+    }
+
+    private static String conscryptUnavailabilityCause() {
+        try {
+            org.conscrypt.Conscrypt.checkAvailability();
+            return "not available";
+        } catch (Throwable e) {
+            return e.toString();
+        }
     }
 
     /**

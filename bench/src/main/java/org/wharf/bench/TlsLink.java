@@ -28,6 +28,9 @@ final class TlsLink implements Link {
     private final ByteBuffer netOut;
     /** Decrypted bytes not yet taken (read mode). */
     private final ByteBuffer plainIn;
+    /** The ClientHello the driver sent and the ServerHello it got: whether a session was offered, and resumed. */
+    private final HelloWatch clientHello = HelloWatch.clientHello();
+    private final HelloWatch serverHello = HelloWatch.serverHello();
 
     private TlsLink(SocketChannel channel, SSLEngine engine) {
         this.channel = channel;
@@ -49,10 +52,31 @@ final class TlsLink implements Link {
      * @throws IOException if the connection or the handshake fails
      */
     static TlsLink open(InetSocketAddress server, TlsClient client) throws IOException {
+        return open(server, client, false);
+    }
+
+    /**
+     * Connects and completes a TLS 1.3 handshake, offering only the client's cipher suites;
+     * with {@code resume}, the engine is made for the server's address and port, so the client
+     * context's session cache offers the session (the ticket) the server issued on an earlier
+     * connection, if it issued one: {@link #offeredSession()} and {@link #resumed()} tell
+     * what happened, as read from the hellos on the wire. The address is given as an IP
+     * literal, so no server name is sent, as in a full handshake. The channel is left in
+     * blocking mode.
+     *
+     * @param server the server
+     * @param client the client's TLS context (it must trust the server) and suites
+     * @param resume whether to offer a session the client context holds for this server
+     * @return the connected link
+     * @throws IOException if the connection or the handshake fails
+     */
+    static TlsLink open(InetSocketAddress server, TlsClient client, boolean resume) throws IOException {
         SocketChannel channel = SocketChannel.open(server);
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            SSLEngine engine = client.context().createSSLEngine();
+            SSLEngine engine = resume
+                    ? client.context().createSSLEngine(server.getAddress().getHostAddress(), server.getPort())
+                    : client.context().createSSLEngine();
             engine.setUseClientMode(true);
             engine.setEnabledProtocols(new String[] {"TLSv1.3"});
             if (!client.cipherSuites().isEmpty()) {
@@ -74,14 +98,19 @@ final class TlsLink implements Link {
             switch (status) {
                 case NEED_WRAP -> {
                     status = wrap(EMPTY).getHandshakeStatus();
+                    clientHello.feed(netOut);
                     while (netOut.hasRemaining()) {
                         channel.write(netOut);
                     }
                 }
                 case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
                     SSLEngineResult result = unwrap();
-                    if (result.getStatus() == Status.BUFFER_UNDERFLOW && channel.read(netIn) < 0) {
-                        throw new IOException("the server closed the connection during the handshake");
+                    if (result.getStatus() == Status.BUFFER_UNDERFLOW) {
+                        int from = netIn.position();
+                        if (channel.read(netIn) < 0) {
+                            throw new IOException("the server closed the connection during the handshake");
+                        }
+                        serverHello.feed(netIn.duplicate().flip().position(from));
                     }
                     status = result.getHandshakeStatus();
                 }
@@ -128,6 +157,24 @@ final class TlsLink implements Link {
     @Override
     public String negotiated() {
         return engine.getSession().getProtocol() + " " + engine.getSession().getCipherSuite();
+    }
+
+    /**
+     * @return whether the ClientHello offered a session to resume ({@code pre_shared_key}):
+     *     the client held a ticket from this server
+     * @throws IllegalStateException if the ClientHello could not be read
+     */
+    boolean offeredSession() {
+        return clientHello.preSharedKey();
+    }
+
+    /**
+     * @return whether the server accepted the session offered (its ServerHello carries
+     *     {@code pre_shared_key}): the handshake was a resumed one
+     * @throws IllegalStateException if the ServerHello could not be read
+     */
+    boolean resumed() {
+        return serverHello.preSharedKey();
     }
 
     @Override

@@ -27,6 +27,7 @@ class BenchTest {
         assertFalse(options.selects("tls-echo-1"));
         assertTrue(Bench.Options.parse().selects("idle-10k"), "no --only: everything");
         assertTrue(Bench.Options.parse("--only", "tls-*").selects("tls-handshakes"));
+        assertTrue(Bench.Options.parse("--only", "tls-*").selects("tls-resume"));
         assertFalse(Bench.Options.parse("--only", "tls.*").selects("tlsXecho"), "a dot is a dot");
     }
 
@@ -67,6 +68,9 @@ class BenchTest {
         Bench.Options some = Bench.Options.parse("--peers", "netty-epoll,nginx");
         assertTrue(some.runs("netty-epoll") && some.runs("nginx"));
         assertFalse(some.runs("haproxy") || some.runs("netty-nio"));
+        Bench.Options tls = Bench.Options.parse("--peers", "netty-epoll-openssl,wharf-conscrypt");
+        assertTrue(tls.runs("wharf-conscrypt") && tls.runs("netty-epoll-openssl"));
+        assertFalse(tls.runs("netty-nio"));
     }
 
     @Test
@@ -78,6 +82,12 @@ class BenchTest {
         assertTrue(Peer.NETTY_EPOLL_OPENSSL.serves(true), "epoll with OpenSSL");
         assertFalse(Peer.NETTY_EPOLL.serves(true));
         assertFalse(Peer.NETTY_IO_URING.serves(true));
+        assertTrue(Peer.WHARF_CONSCRYPT.serves(true), "Wharf's TLS on Conscrypt");
+        assertFalse(Peer.WHARF_CONSCRYPT.serves(false), "no plain row: it would be Wharf's again");
+        assertTrue(Peer.WHARF.wharf() && Peer.WHARF_CONSCRYPT.wharf());
+        assertFalse(Peer.NETTY_EPOLL_OPENSSL.wharf());
+        assertEquals("Conscrypt", Peer.of("wharf-conscrypt").tlsProvider());
+        assertNull(Peer.WHARF.tlsProvider());
         assertEquals(Peer.NETTY_NIO, Peer.of("netty"), "the old name");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Peer.of("grizzly"));
         assertTrue(e.getMessage().contains("grizzly") && e.getMessage().contains("netty-io_uring"), e.getMessage());
@@ -99,7 +109,89 @@ class BenchTest {
         Map<String, Map<String, Object>> each = (Map<String, Map<String, Object>>) json.get("implementations");
         assertEquals(100.0 / 80, (Double) each.get("netty-nio").get("ratio"), 1e-9);
         assertEquals(List.of(80.0, 70.0, 90.0), each.get("netty-nio").get("runs"));
-        assertEquals("netty-epoll", table.bar().orElseThrow().peerName());
+        assertEquals("netty-epoll", table.bars().get(0).peerName());
+    }
+
+    @Test
+    void wharfOnConscryptIsASecondWharfRowAgainstTheSameBestPeerNeverThePeerItself() {
+        Map<String, List<List<Bench.Run>>> runs = new LinkedHashMap<>();
+        runs.put("wharf", pairs(80, 90, 85));
+        runs.put("netty-nio", pairs(60, 50, 55));
+        runs.put("wharf-conscrypt", pairs(130, 120, 125)); // the fastest: still not a peer
+        runs.put("netty-epoll-openssl", pairs(100, 110, 100));
+        Bench.Table table = new Bench.Table("tls-echo-64", "round trips/s", "round trip", false,
+                List.of("wharf", "wharf-conscrypt"), runs, 0);
+        assertEquals(List.of("netty-nio", "netty-epoll-openssl"), table.peers());
+        assertEquals("netty-epoll-openssl", table.best());
+        assertEquals(85.0 / 100, table.ratio("netty-epoll-openssl"), 1e-9, "the first line stays Wharf's");
+        assertEquals(125.0 / 100, table.ratio("wharf-conscrypt", "netty-epoll-openssl"), 1e-9);
+
+        Map<String, Object> json = table.json("server");
+        assertEquals(85.0, (Double) json.get("wharf"), 1e-9);
+        assertEquals(125.0, (Double) json.get("wharf-conscrypt"), 1e-9);
+        assertEquals("netty-epoll-openssl", json.get("best"));
+        assertEquals(Map.of("wharf", 0.85, "wharf-conscrypt", 1.25), json.get("vsBest"));
+        @SuppressWarnings("unchecked")
+        Map<String, Map<String, Object>> each = (Map<String, Map<String, Object>>) json.get("implementations");
+        assertEquals(Map.of("wharf", 85.0 / 55, "wharf-conscrypt", 125.0 / 55), each.get("netty-nio").get("ratios"));
+        assertFalse(each.get("wharf-conscrypt").containsKey("ratios"), "a reference has no ratios to itself");
+
+        List<Chart.Bar> bars = table.bars();
+        assertEquals(2, bars.size());
+        assertEquals("tls-echo-64", bars.get(0).name());
+        assertEquals("wharf", bars.get(0).wharfName());
+        assertEquals("tls-echo-64 wharf-conscrypt", bars.get(1).name());
+        assertEquals("netty-epoll-openssl", bars.get(1).peerName());
+        assertEquals(1.25, bars.get(1).advantage(), 1e-9);
+
+        String printed = print(table);
+        assertTrue(printed.startsWith("tls-echo-64"), printed);
+        assertTrue(printed.contains("\n  wharf-conscrypt "), printed);
+        assertTrue(printed.contains("ratio 1.55 (wharf-conscrypt 2.27)"), "both Wharf rows against netty-nio: " + printed);
+        assertFalse(printed.contains("vs wharf-conscrypt"), printed);
+    }
+
+    @Test
+    void aResumedHandshakeRowShowsEachSidesResumedFractionAndNamesOneThatDidNotResume() {
+        Map<String, List<List<Bench.Run>>> runs = new LinkedHashMap<>();
+        runs.put("wharf", List.of(List.of(handshakes(900, 1000, 998, 998)), List.of(handshakes(950, 1100, 1098, 1098))));
+        runs.put("wharf-conscrypt", List.of(List.of(handshakes(700, 800, 0, 0)), List.of(handshakes(710, 820, 0, 0))));
+        runs.put("netty-epoll-openssl", List.of(List.of(handshakes(1200, 1300, 1298, 1298)),
+                List.of(handshakes(1250, 1320, 1318, 1318))));
+        Bench.Table table = new Bench.Table("tls-resume", "handshakes/s", "handshake", false,
+                List.of("wharf", "wharf-conscrypt"), runs, 0).resumes(true);
+        Bench.Resumption wharf = table.resumption("wharf");
+        assertEquals(new Bench.Resumption(2100, 2096, 2096), wharf, "added up over the pairs");
+        assertEquals(2096.0 / 2100, wharf.resumedFraction(), 1e-9);
+
+        String printed = print(table);
+        assertTrue(printed.contains("resumed 100%"), printed);
+        assertTrue(printed.contains("resumed 0% (NOT RESUMED: the server issued no ticket)"), printed);
+
+        Map<String, Object> json = table.json("server");
+        @SuppressWarnings("unchecked")
+        Map<String, Map<String, Object>> each = (Map<String, Map<String, Object>>) json.get("implementations");
+        assertEquals(0.0, (Double) each.get("wharf-conscrypt").get("resumedFraction"), 1e-9);
+        assertEquals(2616.0 / 2620, (Double) each.get("netty-epoll-openssl").get("resumedFraction"), 1e-9);
+
+        List<Chart.Bar> bars = table.bars();
+        assertEquals("", bars.get(0).note());
+        assertEquals("NOT resumed: wharf-conscrypt", bars.get(1).note());
+
+        Bench.Table full = new Bench.Table("tls-handshakes", "handshakes/s", "handshake", false, List.of("wharf"), runs,
+                0);
+        String fullPrinted = print(full);
+        assertFalse(fullPrinted.contains("resumed 100%"), "no fraction where handshakes are full: " + fullPrinted);
+        assertTrue(fullPrinted.contains("NOT all full handshakes: wharf resumed 2096 of 2100"), fullPrinted);
+    }
+
+    @Test
+    void aResumedFractionSaysWhyItIsZero() {
+        assertEquals("resumed 0% (NOT RESUMED: the server issued no ticket)", new Bench.Resumption(50, 0, 0).text());
+        assertEquals("resumed 0% (NOT RESUMED: 96% offered a session, the server refused)",
+                new Bench.Resumption(50, 48, 0).text());
+        assertEquals("resumed 96%", new Bench.Resumption(50, 48, 48).text());
+        assertEquals("resumed - (no handshake)", Bench.Resumption.NONE.text());
     }
 
     @Test
@@ -110,7 +202,7 @@ class BenchTest {
         runs.put("netty-epoll", pairs(1500));
         Bench.Table table = new Bench.Table("idle-10k", "heap bytes/conn", "connection", true, "wharf", runs, 0);
         assertEquals("netty-epoll", table.best());
-        assertEquals(1500.0 / 800, table.bar().orElseThrow().advantage(), 1e-9);
+        assertEquals(1500.0 / 800, table.bars().get(0).advantage(), 1e-9);
     }
 
     @Test
@@ -153,6 +245,19 @@ class BenchTest {
                   "empty": null
                 }
                 """, Json.write(root));
+    }
+
+    private static String print(Bench.Table table) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        table.printEcho(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8), Map.of(), true,
+                true);
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** A handshake run: its rate, and what the driver saw of its handshakes. */
+    private static Bench.Run handshakes(double rate, long handshakes, long offered, long resumed) {
+        return new Bench.Run(rate, 1000, 2000, 0, 0, 10, "TLSv1.3 TLS_AES_128_GCM_SHA256",
+                new Bench.Resumption(handshakes, offered, resumed));
     }
 
     /** One window per pair, with these rates. */

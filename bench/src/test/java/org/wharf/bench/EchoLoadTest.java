@@ -69,7 +69,7 @@ class EchoLoadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll-openssl"})
+    @ValueSource(strings = {"wharf", "wharf-conscrypt", "netty-nio", "netty-epoll-openssl"})
     void everyTlsServerEchoesOverTls13(String implementation) throws Exception {
         assumeRuns(implementation);
         Bench.Pki pki = Bench.Pki.create();
@@ -85,6 +85,39 @@ class EchoLoadTest {
             EchoLoad.Result handshakes = EchoLoad.handshakes(address, pki.client(), 2, 64, Duration.ZERO,
                     Duration.ofMillis(500));
             assertTrue(handshakes.trips() > 0, "no handshake completed: " + handshakes);
+        }
+    }
+
+    /**
+     * Full handshakes offer no session; resumed ones offer the one the server's ticket gave
+     * each client, and what the server did with it is read off the wire. Netty's servers
+     * (its JDK engine, and OpenSSL with SslContextBuilder's defaults) issue tickets and
+     * resume: the comparison with them is between resumed handshakes. Wharf's servers are
+     * counted, whatever they do.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"wharf", "wharf-conscrypt", "netty-nio", "netty-epoll-openssl"})
+    void resumptionIsCountedNotAssumed(String implementation) throws Exception {
+        assumeRuns(implementation);
+        Bench.Pki pki = Bench.Pki.create();
+        try (EchoServer server = EchoServer.startTls(implementation, 1, pki.chain(), pki.key())) {
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+            EchoLoad.Result full = EchoLoad.handshakes(address, pki.client(), 2, 64, Duration.ZERO,
+                    Duration.ofMillis(400));
+            assertTrue(full.trips() > 0, full.toString());
+            assertEquals(0, full.offered(), "a full handshake offers no session: " + full);
+            assertEquals(0, full.resumed(), full.toString());
+
+            EchoLoad.Result resumed = EchoLoad.resumedHandshakes(address, pki.client(), 2, 64, Duration.ZERO,
+                    Duration.ofMillis(600));
+            assertTrue(resumed.trips() > 2, "a handshake after each client's first: " + resumed);
+            assertTrue(resumed.resumed() <= resumed.offered() && resumed.offered() <= resumed.trips(),
+                    resumed.toString());
+            if (implementation.startsWith("netty")) {
+                assertEquals(resumed.trips() - 2, resumed.offered(), implementation + " issues a ticket on every "
+                        + "connection, so each client offers one on all but its first: " + resumed);
+                assertEquals(resumed.offered(), resumed.resumed(), "Netty resumes every session offered: " + resumed);
+            }
         }
     }
 

@@ -14,8 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Every TLS row compares one cipher suite. The bench pins it on both sides: the driver offers
  * only that suite, which decides for every server; and the servers on the JDK's engine are
  * pinned to it as well, so they choose it even when a client prefers another. (BoringSSL has
- * no TLS 1.3 suite setting: Netty's OpenSSL server follows the client's offer, so for it the
- * driver's pin is the one that counts.)
+ * no TLS 1.3 suite setting: Netty's OpenSSL server and Wharf's on Conscrypt follow the client's
+ * offer, so for them the driver's pin is the one that counts.)
  */
 class TlsSuiteTest {
 
@@ -30,13 +30,13 @@ class TlsSuiteTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll-openssl"})
+    @ValueSource(strings = {"wharf", "wharf-conscrypt", "netty-nio", "netty-epoll-openssl"})
     void withTheBenchsDriverEveryServerNegotiatesTheBenchsSuite(String implementation) throws Exception {
         assertNegotiated(implementation, EchoServer.TLS_SUITE, List.of(EchoServer.TLS_SUITE));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "netty-nio", "netty-epoll-openssl"})
+    @ValueSource(strings = {"wharf", "wharf-conscrypt", "netty-nio", "netty-epoll-openssl"})
     void anotherSuiteGivenToTheBenchIsTheOneNegotiated(String implementation) throws Exception {
         // AES-128 is what BoringSSL and Netty's JDK defaults prefer: AES-256 shows the setting decides.
         assertNegotiated(implementation, "TLS_AES_256_GCM_SHA384", List.of("TLS_AES_256_GCM_SHA384"));
