@@ -21,15 +21,21 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.wharf.transport.tck.Peers;
 
 /**
  * Apache Karaf as a user runs it: the real distribution (from Maven Central, through the build),
  * started headless; the features repository added and features installed through Karaf's own
  * shell client; a real socket checks that echo answers and, after {@code feature:uninstall},
- * that its port closes while the HTTP endpoint runs on.
+ * that its port closes while the HTTP endpoint runs on. Then the optional wharf-conscrypt
+ * feature, set up as the README tells someone who brings their own Karaf, serves the real
+ * {@code openssl s_client} on BoringSSL.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KarafIT {
 
     private static final String VERSION = System.getProperty("wharf.version");
@@ -70,6 +76,16 @@ class KarafIT {
         place(feature.resolve("features.xml"), "features", "features", "xml");
         place(feature.resolve("echo.cfg"), "features", "echo", "cfg");
         place(feature.resolve("http.cfg"), "features", "http", "cfg");
+        // wharf-conscrypt's bundle, where its mvn: URL resolves, and what the README asks of a
+        // Karaf of one's own for it: the system bundle exports sun.security.x509, which
+        // Conscrypt's bundle imports.
+        place(Path.of(System.getProperty("wharf.bundle.conscrypt")), "org/conscrypt", "conscrypt-openjdk-uber",
+                System.getProperty("wharf.conscrypt.version"), null, "jar");
+        Path config = etc.resolve("config.properties");
+        String properties = Files.readString(config);
+        String extra = "org.osgi.framework.system.packages.extra = \\\n";
+        assertTrue(properties.contains(extra), "no '" + extra + "' in " + config);
+        Files.writeString(config, properties.replace(extra, extra + "    sun.security.x509, \\\n"));
 
         ProcessBuilder start = new ProcessBuilder(karaf.resolve("bin/start").toString()).directory(karaf.toFile())
                 .redirectErrorStream(true).redirectOutput(karaf.resolve("start.out").toFile());
@@ -103,6 +119,7 @@ class KarafIT {
     }
 
     @Test
+    @Order(1)
     void featuresInstallEndpointsThatServeAndUninstallClosesThem() throws Exception {
         client("feature:repo-add mvn:org.wharf/features/" + VERSION + "/xml/features");
         client("feature:install wharf-echo", "feature:install wharf-http");
@@ -149,6 +166,48 @@ class KarafIT {
         assertTrue(through.contains("\"name\":\"gateway\"") && through.contains("\"name\":\"http\""), through);
     }
 
+    /**
+     * tls.provider = Conscrypt in Karaf: an ssl endpoint configured while only wharf-core is there
+     * fails (no such provider); {@code feature:install wharf-conscrypt} then installs Conscrypt's
+     * bundle and refreshes transport.ssl, which wires its optional import to it, and the same
+     * endpoint serves the real openssl on BoringSSL (there is no fallback to the JDK's engine).
+     */
+    @Test
+    @Order(2)
+    void theConscryptFeatureWiresTransportSslToBoringSslAndAnEndpointServesOpenssl() throws Exception {
+        client("feature:repo-add mvn:org.wharf/features/" + VERSION + "/xml/features");
+        client("feature:install wharf-echo");
+        Path tls = Files.createDirectories(karaf.resolve("tls"));
+        run(tls, 60, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "boring.key", "-out", "boring.pem", "-subj", "/CN=localhost", "-days", "2");
+        Files.writeString(karaf.resolve("etc").resolve("org.wharf.server-boring.cfg"),
+                "name = boring\ntransport = ssl\nhost = 127.0.0.1\nport = 0\nprotocol = echo\n"
+                        + "tls.certificate = " + tls.resolve("boring.pem") + "\ntls.key = " + tls.resolve("boring.key")
+                        + "\ntls.provider = Conscrypt\n");
+        // transport.ssl resolved without Conscrypt: the provider is not there, and the endpoint says so.
+        awaitLog("endpoint boring without Conscrypt", Pattern.compile("tls\\.provider = 'Conscrypt'"));
+        assertTrue(!karafLog().contains("listening ssl "), "listening without Conscrypt:\n" + karafLog());
+
+        client("feature:install wharf-conscrypt");
+        String bundles = client("bundle:list -s");
+        assertTrue(bundles.matches("(?s).*Active.*org\\.conscrypt.*"), "Conscrypt's bundle is active:\n" + bundles);
+        int port = awaitListening("ssl", "echo");
+
+        Path input = Files.createTempFile("karaf-conscrypt", ".txt");
+        Files.writeString(input, "karaf on boringssl\n");
+        Process openssl = Peers.process("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_3", "-quiet",
+                "-ign_eof").redirectInput(input.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            String answer = new java.io.BufferedReader(new java.io.InputStreamReader(openssl.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine();
+            assertEquals("karaf on boringssl", answer, "echo through Conscrypt\n" + karafLog());
+        } finally {
+            openssl.destroy();
+            openssl.waitFor(10, TimeUnit.SECONDS);
+            Files.delete(input);
+        }
+    }
+
     /** Runs commands through Karaf's SSH client (batch mode); returns their output. */
     private static String client(String... commands) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(karaf.resolve("bin/client").toString(), "-u", "karaf", "-p", "karaf",
@@ -165,16 +224,25 @@ class KarafIT {
 
     /** The port an endpoint logged ({@code listening tcp 127.0.0.1:N echo 0.1.0}) in Karaf's log. */
     private static int awaitListening(String name) throws IOException {
-        Pattern listening = Pattern.compile("listening tcp [^ ]+:(\\d+) " + name + " ");
+        return awaitListening("tcp", name);
+    }
+
+    private static int awaitListening(String transport, String name) throws IOException {
+        return Integer.parseInt(awaitLog(transport + " " + name,
+                Pattern.compile("listening " + transport + " [^ ]+:(\\d+) " + name + " ")).group(1));
+    }
+
+    /** The first match of the pattern in Karaf's log, within 60 s. */
+    private static Matcher awaitLog(String what, Pattern pattern) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            Matcher m = listening.matcher(karafLog());
+            Matcher m = pattern.matcher(karafLog());
             if (m.find()) {
-                return Integer.parseInt(m.group(1));
+                return m;
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
-        throw new AssertionError("no '" + listening + "' in karaf.log:\n" + karafLog());
+        throw new AssertionError(what + ": no '" + pattern + "' in karaf.log:\n" + karafLog());
     }
 
     private static String karafLog() throws IOException {
@@ -202,9 +270,14 @@ class KarafIT {
     }
 
     private static void place(Path file, String artifactId, String classifier, String type) throws IOException {
-        Path dir = karaf.resolve("system/org/wharf").resolve(artifactId).resolve(VERSION);
+        place(file, "org/wharf", artifactId, VERSION, classifier, type);
+    }
+
+    private static void place(Path file, String groupPath, String artifactId, String version, String classifier,
+            String type) throws IOException {
+        Path dir = karaf.resolve("system").resolve(groupPath).resolve(artifactId).resolve(version);
         Files.createDirectories(dir);
-        String name = artifactId + "-" + VERSION + (classifier == null ? "" : "-" + classifier) + "." + type;
+        String name = artifactId + "-" + version + (classifier == null ? "" : "-" + classifier) + "." + type;
         Files.copy(file, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
     }
 

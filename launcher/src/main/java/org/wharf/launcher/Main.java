@@ -106,6 +106,16 @@ public final class Main {
         defaultPort(config, "echo.udp", "7007");
         defaultPort(config, "echo.tls", "7443");
         defaultPort(config, "http", "8080");
+        // Conscrypt (tls.provider = Conscrypt: BoringSSL), a bundle dropped into deploy/, imports
+        // sun.security.x509, which the system bundle exports only when told. Nothing else uses it;
+        // -Dorg.osgi.framework.system.packages.extra=... replaces this list.
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
+                System.getProperty(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "sun.security.x509"));
+        // transport.ssl, started from bundle/, imports org.conscrypt optionally, and a framework
+        // wires an optional import only when the importer resolves: when a jar dropped into deploy/
+        // exports a package that a running bundle imports optionally, FileInstall refreshes that
+        // bundle (this scope, its default when unset), so Conscrypt dropped in later is wired.
+        config.put("felix.fileinstall.optionalImportRefreshScope", "all");
         // Per-node values from the environment, a container's way: WHARF_HTTP_PORT is the
         // property wharf.http.port, WHARF_CONFIG_DIR wharf.config.dir. A -D property wins.
         System.getenv().forEach((k, v) -> {

@@ -180,6 +180,63 @@ class KarafNodeIT {
         }
     }
 
+    /**
+     * The assembly with wharf-conscrypt booted, as the README tells (added to featuresBoot): its
+     * bundle comes from the assembly's own system/, the system bundle exports the
+     * sun.security.x509 it imports, and an endpoint with tls.provider = Conscrypt from the
+     * configuration folder serves the real openssl on BoringSSL (it would fail without Conscrypt).
+     */
+    @Test
+    void theAssemblyBootedWithWharfConscryptServesOpensslOnBoringSsl() throws Exception {
+        Path work = Path.of(System.getProperty("wharf.karaf.work") + "-conscrypt");
+        delete(work);
+        Files.createDirectories(work.resolve("home"));
+        run(work, "tar", "xzf", System.getProperty("wharf.karaf.assembly"), "-C", work.toString());
+        try (Stream<Path> list = Files.list(work)) {
+            home = list.filter(p -> p.getFileName().toString().startsWith("wharf-karaf-")).findFirst().orElseThrow();
+        }
+        Path features = home.resolve("etc/org.apache.karaf.features.cfg");
+        String boot = Files.readString(features);
+        assertTrue(boot.contains("featuresBoot = \\\n"), boot);
+        Files.writeString(features, boot.replace("featuresBoot = \\\n", "featuresBoot = \\\n    wharf-conscrypt, \\\n"));
+
+        Path config = Files.createDirectories(work.resolve("config"));
+        run(config, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "boring.key", "-out", "boring.pem", "-subj", "/CN=localhost", "-days", "2");
+        int port = freePort();
+        Files.writeString(config.resolve("org.wharf.server-boring.cfg"), "name = boring\ntransport = ssl\n"
+                + "host = ${wharf.host}\nport = " + port + "\nprotocol = echo\ntls.certificate = "
+                + config.resolve("boring.pem") + "\ntls.key = " + config.resolve("boring.key")
+                + "\ntls.provider = Conscrypt\n");
+
+        ProcessBuilder start = new ProcessBuilder(home.resolve("bin/karaf").toString(), "run").directory(home.toFile())
+                .redirectErrorStream(true).redirectOutput(home.resolve("karaf.out").toFile());
+        Map<String, String> env = start.environment();
+        env.keySet().removeIf(k -> k.startsWith("WHARF_") || k.startsWith("KARAF_") || k.endsWith("JAVA_OPTS"));
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("HOME", work.resolve("home").toString());
+        env.put("WHARF_CONFIG_DIR", config.toString());
+        env.put("WHARF_HOST", NODE_HOST);
+        env.put("WHARF_ECHO_PORT", "0");
+        env.put("WHARF_HTTP_PORT", "0");
+        env.put("ORG_APACHE_KARAF_SHELL_SSHPORT", Integer.toString(freePort()));
+        karaf = start.start();
+
+        await("endpoint boring on Conscrypt at " + NODE_HOST + ":" + port, 120, () -> accepts(port));
+        Path input = Files.createTempFile(work, "line", ".txt");
+        Files.writeString(input, "assembly on boringssl\n");
+        Process openssl = Peers.process("openssl", "s_client", "-connect", NODE_HOST + ":" + port, "-tls1_3", "-quiet",
+                "-ign_eof").redirectInput(input.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            String answer = new java.io.BufferedReader(new java.io.InputStreamReader(openssl.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine();
+            assertEquals("assembly on boringssl", answer, "echo through Conscrypt:\n" + log());
+        } finally {
+            openssl.destroy();
+            openssl.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private record Response(int code, String body) {
     }
 

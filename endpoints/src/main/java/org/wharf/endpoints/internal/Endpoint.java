@@ -66,6 +66,9 @@ final class Endpoint implements EndpointMXBean {
     private String tls;
     private TlsOptions inlineTls;
     private TlsOptionsFactory inlineTlsFactory;
+    /** The factory that found the inline TLS settings wrong, and why: tried again only with another one. */
+    private TlsOptionsFactory inlineTlsFailedWith;
+    private String inlineTlsError;
     private boolean hasInlineTls;
     private org.wharf.endpoints.ProxyProtocolAcceptance proxyProtocol;
     private int maxConnectionsPerClient;
@@ -174,7 +177,9 @@ final class Endpoint implements EndpointMXBean {
     /**
      * TLS settings given inline (tls.certificate, tls.key, ...), made by the TLS transport's
      * {@link TlsOptionsFactory} service: a missing file fails the endpoint; while no factory is
-     * registered it waits.
+     * registered it waits. A failure is not retried with the same factory, but is with the next
+     * one: after the TLS bundle was refreshed, for instance when a provider named by
+     * {@code tls.provider} (Conscrypt) was installed and wired to it.
      *
      * @return false if the endpoint cannot go on now (its state says why)
      */
@@ -193,14 +198,22 @@ final class Endpoint implements EndpointMXBean {
         if (inlineTls != null && inlineTlsFactory == factory) {
             return true;
         }
+        if (inlineTlsFailedWith == factory) {
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_INVALID_TLS, inlineTlsError);
+            return false;
+        }
         try {
             inlineTls = factory.fromProperties(properties);
             inlineTlsFactory = factory;
+            inlineTlsFailedWith = null;
+            inlineTlsError = null;
             return true;
         } catch (IllegalArgumentException e) {
-            configError = "endpoint " + name + ": " + e.getMessage();
-            configErrorCode = EndpointDTO.FAILURE_REASON_INVALID_TLS;
-            set(EndpointState.FAILED, configErrorCode, configError);
+            inlineTls = null;
+            inlineTlsFactory = null;
+            inlineTlsFailedWith = factory;
+            inlineTlsError = "endpoint " + name + ": " + e.getMessage();
+            set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_INVALID_TLS, inlineTlsError);
         }
         return false;
     }
