@@ -26,7 +26,7 @@ class BundleDescriptorsIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        "transport.api, org.wharf.transport.api, '', 0.3.0",
+        "transport.api, org.wharf.transport.api, '', 0.4.0",
         "protocol.api, org.wharf.protocol.api, org.wharf.transport.api, 0.3.0",
         "transport.core, org.wharf.transport.core, org.wharf.transport.api, 0.1.0",
         "transport.tck, org.wharf.transport.tck, org.wharf.transport.api org.wharf.transport.core, 0.2.0",
@@ -56,11 +56,11 @@ class BundleDescriptorsIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        // A protocol implements consumer types: any 0.x from 0.3 (loop stats, observers) on will do.
-        "protocol.api, '[0.3,1)'",
-        // The core and the test kit implement transports, provider types: only 0.3.x.
-        "transport.core, '[0.3,0.4)'",
-        "transport.tck, '[0.3,0.4)'",
+        // A protocol implements consumer types: any 0.x from 0.4 (DatagramTransport.sendCopyTo) on will do.
+        "protocol.api, '[0.4,1)'",
+        // The core and the test kit implement transports, provider types: only 0.4.x.
+        "transport.core, '[0.4,0.5)'",
+        "transport.tck, '[0.4,0.5)'",
     })
     void importRangesFollowProviderAndConsumerRoles(String module, String range) throws Exception {
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(
@@ -110,7 +110,7 @@ class BundleDescriptorsIT {
         assertEquals(null, main.getValue("Export-Package"), "an implementation bundle exports nothing");
         assertEquals("OSGI-INF/org.wharf.transport.nio.internal.NioTransportComponent.xml", main.getValue("Service-Component"));
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(main.getValue("Import-Package"));
-        assertEquals("[0.3,0.4)", imports.get("org.wharf.transport.api").get("version"),
+        assertEquals("[0.4,0.5)", imports.get("org.wharf.transport.api").get("version"),
                 "an implementation of provider types takes a provider range");
         assertTrue(main.getValue("Require-Capability").contains("osgi.serviceloader.registrar")
                 && main.getValue("Require-Capability").contains("resolution:=optional"),

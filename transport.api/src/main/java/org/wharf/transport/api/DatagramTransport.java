@@ -40,6 +40,25 @@ public interface DatagramTransport extends BaseTransport {
     void sendTo(ByteBuffer data, SocketAddress target);
 
     /**
+     * Sends the remaining bytes of {@code data} as one datagram, as {@link #sendTo} does, but
+     * {@code data} stays the caller's: once this returns, its position is at its limit and
+     * the caller may reuse or change it. This is how to answer with bytes the caller does not
+     * own, such as the buffer handed to {@link DatagramProtocol#datagramReceived} (an echo, a
+     * relay). On its loop, with nothing queued, a transport sends straight from {@code data}
+     * and copies nothing; it copies what must wait, and everything when called from another
+     * thread. The default copies and calls {@link #sendTo}.
+     *
+     * @param data the datagram; read, not kept
+     * @param target where to send it; {@code null} for the connected peer
+     * @throws TransportClosedError if the transport is closing or closed
+     * @throws IllegalArgumentException if the transport is connected and {@code target} is
+     *         another address, or it is not connected and {@code target} is {@code null}
+     */
+    default void sendCopyTo(ByteBuffer data, SocketAddress target) {
+        sendTo(ByteBuffer.allocate(data.remaining()).put(data).flip(), target);
+    }
+
+    /**
      * Sends a datagram to the connected peer: {@code sendTo(data, null)}.
      *
      * @param data the datagram

@@ -130,6 +130,74 @@ public abstract class DatagramTransportContract {
         assertEquals(total, received.get(), "every datagram came back (none lost)");
     }
 
+    /**
+     * sendCopyTo leaves the buffer to the caller: an echo answers from the buffer it is lent
+     * and scribbles over it once the call returns, and a sender on another thread reuses one
+     * buffer while the loop that sends is held; every answer arrives as it was sent.
+     */
+    @Test
+    void sendCopyToLeavesTheBufferToTheCallerOnTheLoopAndFromAnotherThread() throws Exception {
+        CopyingEcho server = bind(CopyingEcho::new, DatagramOptions.DEFAULT);
+        RecordingDatagramProtocol client = connect(address(server), RecordingDatagramProtocol::new);
+        for (int size : new int[] {1, 64, 1500, 60000}) {
+            byte[] data = StreamTransportContract.pattern(size, size);
+            client.transport().send(ByteBuffer.wrap(data));
+            assertArrayEquals(data, take(client, "the echo of " + size + " bytes").data());
+        }
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        client.transport().loop().execute(() -> {
+            held.countDown();
+            try {
+                release.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        List<byte[]> sent = new java.util.ArrayList<>();
+        try {
+            assertTrue(held.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "the client's loop is held");
+            ByteBuffer reused = ByteBuffer.allocateDirect(100);
+            for (int i = 0; i < 3; i++) {
+                byte[] data = StreamTransportContract.pattern(100, 50 + i);
+                reused.clear();
+                reused.put(data).flip();
+                client.transport().sendCopyTo(reused, null);
+                assertFalse(reused.hasRemaining(), "sendCopyTo leaves the buffer at its limit");
+                sent.add(data);
+            }
+            reused.clear();
+            while (reused.hasRemaining()) {
+                reused.put((byte) 0x55);
+            }
+        } finally {
+            release.countDown();
+        }
+        for (byte[] data : sent) {
+            assertArrayEquals(data, take(client, "an answer to a datagram sent from another thread").data());
+        }
+        assertEquals(List.of(), server.violations);
+        assertTrue(client.errors().isEmpty() && server.errors().isEmpty());
+    }
+
+    /** Echoes from the buffer it is lent, with sendCopyTo, then scribbles over that buffer. */
+    static final class CopyingEcho extends RecordingDatagramProtocol {
+        final List<String> violations = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void datagramReceived(ByteBuffer data, SocketAddress sender) {
+            int start = data.position();
+            super.datagramReceived(data.duplicate(), sender);
+            transport().sendCopyTo(data, sender);
+            if (data.hasRemaining()) {
+                violations.add("sendCopyTo left " + data.remaining() + " bytes in the buffer");
+            }
+            for (int i = start; i < data.limit(); i++) {
+                data.put(i, (byte) 0x55);
+            }
+        }
+    }
+
     @Test
     void aDatagramLargerThanTheMaximumIsReportedNotTruncated() throws Exception {
         RecordingDatagramProtocol server = bind(RecordingDatagramProtocol::new,

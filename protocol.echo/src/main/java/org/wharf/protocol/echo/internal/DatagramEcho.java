@@ -57,6 +57,8 @@ final class DatagramEcho implements DatagramProtocol {
     private final long totalInterval;
     private final long totalTolerance;
     private final Due total;
+    /** Whether a rate is limited: else the clock is not read per datagram. */
+    private final boolean limited;
     private final LinkedHashMap<InetAddress, Due> sources;
     private DatagramTransport transport;
     private InetSocketAddress local;
@@ -87,6 +89,7 @@ final class DatagramEcho implements DatagramProtocol {
         // All sources together may take one second's worth at once.
         this.totalTolerance = (Math.max(1, settings.totalRate()) - 1) * totalInterval;
         this.total = new Due(clock.getAsLong());
+        this.limited = settings.rate() > 0 || settings.totalRate() > 0;
         int max = settings.sources();
         this.sources = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
@@ -131,7 +134,7 @@ final class DatagramEcho implements DatagramProtocol {
             counters.droppedBusy.increment(); // answers already wait for the socket: no more queue
             return;
         }
-        long now = clock.getAsLong();
+        long now = limited ? clock.getAsLong() : 0;
         if (settings.rate() > 0 && !allowSource(from.getAddress(), now)) {
             counters.droppedSourceRate.increment();
             if (!loggedSourceRate) {
@@ -154,10 +157,10 @@ final class DatagramEcho implements DatagramProtocol {
             return;
         }
         // Counted first: whoever sees the answer sees it counted. The buffer is only ours
-        // during the call: the answer is a copy the transport owns.
+        // during the call: sendCopyTo sends straight from it, or copies what must wait.
         counters.datagramsOut.increment();
         counters.bytesOut.add(size);
-        transport.sendTo(ByteBuffer.allocate(size).put(data).flip(), from);
+        transport.sendCopyTo(data, from);
     }
 
     @Override

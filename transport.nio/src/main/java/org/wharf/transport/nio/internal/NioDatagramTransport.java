@@ -138,17 +138,28 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     public void sendTo(ByteBuffer data, SocketAddress target) {
         checkWritable();
         checkOwned(data);
-        if (target == null && peer == null) {
-            throw new IllegalArgumentException("no target given and the transport is not connected (" + this + ")");
-        }
-        if (target != null && peer != null && !target.equals(peer)) {
-            throw new IllegalArgumentException("target " + target + " differs from the connected peer " + peer);
-        }
-        SocketAddress to = peer != null ? peer : target;
+        SocketAddress to = checkedTarget(target);
         if (loop.inEventLoop()) {
-            sendOnLoop(data, to, false);
+            sendOnLoop(data, to, false, false);
         } else {
-            submitWrite(data.remaining(), () -> sendOnLoop(data, to, true));
+            submitWrite(data.remaining(), () -> sendOnLoop(data, to, true, false));
+        }
+    }
+
+    /**
+     * On the loop with nothing queued, sends straight from the caller's buffer (for an echo,
+     * the loop's direct receive buffer: no copy here, none in the JDK, no allocation); copies
+     * only what must wait, and everything from another thread.
+     */
+    @Override
+    public void sendCopyTo(ByteBuffer data, SocketAddress target) {
+        checkWritable();
+        SocketAddress to = checkedTarget(target);
+        if (loop.inEventLoop()) {
+            sendOnLoop(data, to, false, true);
+        } else {
+            ByteBuffer copy = copyOf(data);
+            submitWrite(copy.remaining(), () -> sendOnLoop(copy, to, true, false));
         }
     }
 
@@ -157,15 +168,29 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         sendTo(data, null);
     }
 
+    /** The target a datagram goes to: the connected peer, else {@code target}. */
+    private SocketAddress checkedTarget(SocketAddress target) {
+        if (target == null && peer == null) {
+            throw new IllegalArgumentException("no target given and the transport is not connected (" + this + ")");
+        }
+        if (target != null && peer != null && !target.equals(peer)) {
+            throw new IllegalArgumentException("target " + target + " differs from the connected peer " + peer);
+        }
+        return peer != null ? peer : target;
+    }
+
     /**
      * Sends now if nothing waits, else queues.
      *
      * @param counted whether the datagram was counted when submitted (from another thread)
+     * @param borrowed whether {@code data} is the caller's ({@link #sendCopyTo}): copied if it
+     *     must wait, and consumed in any case
      */
-    private void sendOnLoop(ByteBuffer data, SocketAddress target, boolean counted) {
+    private void sendOnLoop(ByteBuffer data, SocketAddress target, boolean counted, boolean borrowed) {
         int size = data.remaining();
         if (isClosed()) {
             uncount(counted, size);
+            consume(data, borrowed);
             return;
         }
         if (!data.hasRemaining() && peer != null) {
@@ -185,15 +210,28 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
                 }
             } catch (IOException e) {
                 uncount(counted, size);
+                consume(data, borrowed);
                 error(new TransportError("send to " + target(target) + " failed: " + e.getMessage(), e));
                 return;
             }
         }
-        sendQueue.add(new Outgoing(data, target));
+        sendQueue.add(new Outgoing(borrowed ? copyOf(data) : data, target));
         if (!counted) {
             outboundBuffer().add(size);
         }
         updateInterest();
+    }
+
+    /** A heap copy of the remaining bytes; {@code data} is consumed. */
+    private static ByteBuffer copyOf(ByteBuffer data) {
+        return ByteBuffer.allocate(data.remaining()).put(data).flip();
+    }
+
+    /** A borrowed buffer is left at its limit, sent or not (the {@link #sendCopyTo} contract). */
+    private static void consume(ByteBuffer data, boolean borrowed) {
+        if (borrowed) {
+            data.position(data.limit());
+        }
     }
 
     private void uncount(boolean counted, long bytes) {

@@ -59,6 +59,8 @@ public final class NioEventLoop implements EventLoop {
     private final ByteBuffer datagramBuffer;
     private final ChunkPool chunks = new ChunkPool();
     private final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
+    /** {@link #dispatch}, made once: a method reference evaluated per selection allocates per wakeup. */
+    private final java.util.function.Consumer<SelectionKey> dispatcher = this::dispatch;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private final java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath;
     private volatile boolean shuttingDown;
@@ -307,7 +309,7 @@ public final class NioEventLoop implements EventLoop {
         }
         selecting = true;
         try {
-            ioEventsHere += selector.select(this::dispatch, timeoutMillis);
+            ioEventsHere += selector.select(dispatcher, timeoutMillis);
         } finally {
             selecting = false;
         }
@@ -316,7 +318,7 @@ public final class NioEventLoop implements EventLoop {
     private void selectNow() throws IOException {
         selecting = true;
         try {
-            ioEventsHere += selector.selectNow(this::dispatch);
+            ioEventsHere += selector.selectNow(dispatcher);
         } finally {
             selecting = false;
         }
