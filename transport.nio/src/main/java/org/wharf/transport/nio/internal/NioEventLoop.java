@@ -196,15 +196,20 @@ public final class NioEventLoop implements EventLoop {
      * Measures the lag: a timer at a known deadline hands a task to the loop's queue; the time
      * from the deadline to that task's run is how long work waits here (I/O, the tasks ahead
      * of it, the timers). One sample per interval costs nothing on the paths of connections.
+     *
+     * <p>The next probe is armed when this one fires, so the heap always holds a timer while
+     * the loop runs: an empty heap, first met when the last connection's timers went, made the
+     * compiled loop ({@code runTimers}, inlined into {@code turn}) fall back to the interpreter
+     * and be compiled again, on the loop's own core.
      */
     private void probeLag() {
         long deadline = System.nanoTime() + LAG_PROBE_NANOS;
-        addTimer(new LoopTimer(() -> tasks.add(() -> {
-            lag.record(System.nanoTime() - deadline);
+        addTimer(new LoopTimer(() -> {
             if (!shuttingDown) {
                 probeLag();
             }
-        }), deadline, cancelledTimers));
+            tasks.add(() -> lag.record(System.nanoTime() - deadline));
+        }, deadline, cancelledTimers));
     }
 
     /**
