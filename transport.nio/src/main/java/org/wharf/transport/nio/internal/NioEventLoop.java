@@ -298,19 +298,21 @@ public final class NioEventLoop implements EventLoop {
     }
 
     private void select() throws IOException {
+        // Milliseconds to the next timer, rounded up, 0 once it is due; and whether to select
+        // without waiting (tasks wait, or a timer is due). Computed without a branch of its own
+        // for the due timer: the compiled loop rarely finds one here, and a branch it has never
+        // seen taken sends the whole loop back to the interpreter, to be compiled again on the
+        // loop's own core, the first time it is.
         long timeoutMillis = 0;
-        if (!tasks.isEmpty()) {
+        int now = tasks.isEmpty() ? 0 : 1;
+        LoopTimer next = timers.peek();
+        if (next != null) { // always, while the loop runs: the lag probe keeps a timer armed
+            timeoutMillis = Math.max(0L, (next.deadline - System.nanoTime() + 999_999) / 1_000_000);
+            now |= (int) ((timeoutMillis - 1) >>> 63); // 1 when timeoutMillis is 0
+        }
+        if (now != 0) {
             selectNow();
             return;
-        }
-        LoopTimer next = timers.peek();
-        if (next != null) {
-            long nanos = next.deadline - System.nanoTime();
-            if (nanos <= 0) {
-                selectNow();
-                return;
-            }
-            timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
         }
         selecting = true;
         try {
