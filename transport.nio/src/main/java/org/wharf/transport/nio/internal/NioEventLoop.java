@@ -196,15 +196,20 @@ public final class NioEventLoop implements EventLoop {
      * Measures the lag: a timer at a known deadline hands a task to the loop's queue; the time
      * from the deadline to that task's run is how long work waits here (I/O, the tasks ahead
      * of it, the timers). One sample per interval costs nothing on the paths of connections.
+     *
+     * <p>The next probe is armed when this one fires, so the heap always holds a timer while
+     * the loop runs: an empty heap, first met when the last connection's timers went, made the
+     * compiled loop ({@code runTimers}, inlined into {@code turn}) fall back to the interpreter
+     * and be compiled again, on the loop's own core.
      */
     private void probeLag() {
         long deadline = System.nanoTime() + LAG_PROBE_NANOS;
-        addTimer(new LoopTimer(() -> tasks.add(() -> {
-            lag.record(System.nanoTime() - deadline);
+        addTimer(new LoopTimer(() -> {
             if (!shuttingDown) {
                 probeLag();
             }
-        }), deadline, cancelledTimers));
+            tasks.add(() -> lag.record(System.nanoTime() - deadline));
+        }, deadline, cancelledTimers));
     }
 
     /**
@@ -293,19 +298,21 @@ public final class NioEventLoop implements EventLoop {
     }
 
     private void select() throws IOException {
+        // Milliseconds to the next timer, rounded up, 0 once it is due; and whether to select
+        // without waiting (tasks wait, or a timer is due). Computed without a branch of its own
+        // for the due timer: the compiled loop rarely finds one here, and a branch it has never
+        // seen taken sends the whole loop back to the interpreter, to be compiled again on the
+        // loop's own core, the first time it is.
         long timeoutMillis = 0;
-        if (!tasks.isEmpty()) {
+        int now = tasks.isEmpty() ? 0 : 1;
+        LoopTimer next = timers.peek();
+        if (next != null) { // always, while the loop runs: the lag probe keeps a timer armed
+            timeoutMillis = Math.max(0L, (next.deadline - System.nanoTime() + 999_999) / 1_000_000);
+            now |= (int) ((timeoutMillis - 1) >>> 63); // 1 when timeoutMillis is 0
+        }
+        if (now != 0) {
             selectNow();
             return;
-        }
-        LoopTimer next = timers.peek();
-        if (next != null) {
-            long nanos = next.deadline - System.nanoTime();
-            if (nanos <= 0) {
-                selectNow();
-                return;
-            }
-            timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
         }
         selecting = true;
         try {

@@ -119,11 +119,11 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             try {
                 n = channel.read(buffer);
             } catch (IOException e) {
-                abortNow(new TransportError("read from " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
+                ioFailed("read from", e);
                 return;
             }
             if (n > 0) {
-                bytesReceived += n;
+                countReceived(n);
                 buffer.flip();
                 try {
                     protocol().dataReceived(buffer);
@@ -211,10 +211,10 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
             }
         } catch (IOException e) {
             outbound.count(-total);
-            abortNow(new TransportError("write to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
+            ioFailed("write to", e);
             return false;
         } finally {
-            bytesSent += total;
+            countSent(total);
         }
         outbound.count(-total);
         return true;
@@ -232,7 +232,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         try {
             channel.shutdownOutput();
         } catch (IOException e) {
-            abortNow(new TransportError("half-close to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
+            ioFailed("half-close to", e);
             return;
         }
         if (inputEnded) {
@@ -365,10 +365,10 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
                 sent = channel.write(data);
             } catch (IOException e) {
                 uncount(counted, before);
-                abortNow(new TransportError("write to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
+                ioFailed("write to", e);
                 return;
             }
-            bytesSent += sent;
+            countSent(sent);
             uncount(counted, sent);
         }
         long n = 0;
@@ -412,12 +412,23 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
     /** Writes what the kernel takes now; false if that failed and the connection was aborted. */
     private boolean sendNow(ByteBuffer data) {
         try {
-            bytesSent += channel.write(data);
+            countSent(channel.write(data));
             return true;
         } catch (IOException e) {
-            abortNow(new TransportError("write to " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
+            ioFailed("write to", e);
             return false;
         }
+    }
+
+    /**
+     * Aborts after a failed read or write. Kept out of line: the message (a string
+     * concatenation, linked on first use) and the error's class are resolved only when a
+     * connection first fails, and inlined into the read and write paths they made the compiled
+     * loop fall back to the interpreter then (the first reset after a warm-up, in the gateway
+     * bench), to be compiled again while it carried the load.
+     */
+    private void ioFailed(String what, IOException e) {
+        abortNow(new TransportError(what + " " + Addresses.text(peer) + " failed: " + e.getMessage(), e));
     }
 
     private void checkStreamWritable() {
