@@ -85,7 +85,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
                         + maxDatagramSize + " bytes"));
                 continue;
             }
-            bytesReceived += buffer.remaining();
+            countReceived(buffer.remaining());
             try {
                 protocol().datagramReceived(buffer, sender);
             } catch (Throwable e) {
@@ -114,7 +114,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             }
             sendQueue.poll();
             done += size;
-            bytesSent += size;
+            countSent(size);
         }
         afterFlush();
         outboundBuffer().remove(done);
@@ -204,7 +204,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             try {
                 int sent = send(data, target);
                 if (sent > 0 || !data.hasRemaining()) {
-                    bytesSent += sent;
+                    countSent(sent);
                     uncount(counted, size);
                     return;
                 }
