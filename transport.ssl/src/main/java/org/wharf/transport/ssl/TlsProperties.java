@@ -28,6 +28,13 @@ import org.wharf.transport.api.TlsOptions;
  * <tr><td>{@value #SERVER_NAME}</td><td>client: the host name to send (SNI) and verify</td></tr>
  * <tr><td>{@value #HANDSHAKE_TIMEOUT}</td><td>milliseconds</td></tr>
  * <tr><td>{@value #RELOAD_INTERVAL}</td><td>milliseconds between looks at the files (default 1000)</td></tr>
+ * <tr><td>{@value #SESSION_CACHE_SIZE}</td><td>sessions a server keeps for resumption by ID (default 20480);
+ *     0 keeps none</td></tr>
+ * <tr><td>{@value #SESSION_TIMEOUT}</td><td>seconds a session or ticket can be resumed (default 86400, at most
+ *     604800)</td></tr>
+ * <tr><td>{@value #SESSION_TICKETS}</td><td>whether a server issues session tickets (default on; on the JDK's
+ *     provider the JVM-wide {@code jdk.tls.server.enableSessionTicketExtension}); with
+ *     {@value #SESSION_CACHE_SIZE} 0 as well, nothing resumes</td></tr>
  * <tr><td>{@value #PROVIDER}</td><td>the JCA provider of the engine, such as {@code Conscrypt} (BoringSSL,
  *     when org.conscrypt:conscrypt-openjdk-uber is beside Wharf); the JVM's default without</td></tr>
  * </table>
@@ -66,6 +73,12 @@ public final class TlsProperties {
     public static final String HANDSHAKE_TIMEOUT = "tls.handshakeTimeout";
     /** Milliseconds between looks at the files for changes. */
     public static final String RELOAD_INTERVAL = "tls.reloadInterval";
+    /** Sessions a server keeps for resumption by session ID; 0 for none. */
+    public static final String SESSION_CACHE_SIZE = "tls.sessionCacheSize";
+    /** Seconds a session (or a ticket) can be resumed. */
+    public static final String SESSION_TIMEOUT = "tls.sessionTimeout";
+    /** Whether a server issues session tickets. */
+    public static final String SESSION_TICKETS = "tls.sessionTickets";
     /** Property: the JCA provider of the TLS engine, such as {@code Conscrypt}; the JVM's default without. */
     public static final String PROVIDER = "tls.provider";
 
@@ -115,6 +128,13 @@ public final class TlsProperties {
             builder.trustStore(file(TRUSTSTORE, truststore.get()), password(settings, TRUSTSTORE_PASSWORD));
         }
         settings.text(PROVIDER).ifPresent(builder::provider);
+        builder.sessionCacheSize(settings.integer(SESSION_CACHE_SIZE, TlsContextBuilder.DEFAULT_SESSION_CACHE_SIZE, 0,
+                Integer.MAX_VALUE));
+        builder.sessionTimeout(Duration.ofSeconds(settings.number(SESSION_TIMEOUT,
+                TlsContextBuilder.DEFAULT_SESSION_TIMEOUT.toSeconds(), 1, TlsContextBuilder.MAX_SESSION_TIMEOUT.toSeconds())));
+        if (settings.has(SESSION_TICKETS)) {
+            builder.sessionTickets(settings.flag(SESSION_TICKETS, true));
+        }
         boolean verify = settings.flag(VERIFY, true);
         if (!verify) {
             builder.trustAll();
@@ -124,6 +144,9 @@ public final class TlsProperties {
         try {
             options = TlsOptions.of(builder.reloading(reload));
         } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("session tickets ")) {
+                throw Settings.wrong(SESSION_TICKETS, settings.asMap().get(SESSION_TICKETS), e.getMessage());
+            }
             throw new IllegalArgumentException("TLS configuration: " + e.getMessage(), e);
         }
         options = options.withVerifyHostName(verify).withClientAuth(settings.choice(CLIENT_AUTH, TlsOptions.ClientAuth.NONE));

@@ -20,6 +20,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -78,6 +79,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private final OutboundBuffer out;
     private volatile Tls tls = Tls.CLEAR;
     private SSLEngine engine;
+    /** The context {@link #engine} came from (a reloaded context does not change it). */
+    private SSLContext engineContext;
     private ByteBuffer netIn = ByteBuffer.allocate(0);
     private ByteBuffer appIn = ByteBuffer.allocate(0);
     /** Plaintext written while a handshake or an unwrap runs; counted in {@link #out}. */
@@ -324,9 +327,11 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
 
     private SSLEngine newEngine() {
         TlsOptions options = layer.options;
+        SSLContext context = options.context().get();
+        engineContext = context;
         SSLEngine e = layer.client && layer.peerHost != null
-                ? options.context().get().createSSLEngine(serverName(), layer.peerPort)
-                : options.context().get().createSSLEngine();
+                ? context.createSSLEngine(serverName(), layer.peerPort)
+                : context.createSSLEngine();
         e.setUseClientMode(layer.client);
         SSLParameters p = e.getSSLParameters();
         p.setProtocols(options.protocols().toArray(String[]::new));
@@ -489,6 +494,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         cancelHandshakeTimer();
         session = engine.getSession();
         tls = Tls.ENCRYPTED;
+        if (!layer.client) {
+            SessionResumption.afterServerHandshake(engineContext, engine);
+        }
         if (!firstHandshakeObserved) {
             firstHandshakeObserved = true;
             layer.observer.handshakeCompleted(System.nanoTime() - firstHandshakeStart);

@@ -69,6 +69,21 @@ import org.osgi.service.metatype.annotations.Option;
             + "empty for the JVM's own.")
     String tls_provider();
 
+    @AttributeDefinition(name = "Session cache size", min = "0", description = "Sessions a server keeps for "
+            + "resumption by session ID; 0 keeps none (with session tickets off too, nothing resumes).")
+    int tls_sessionCacheSize() default 20_480;
+
+    @AttributeDefinition(name = "Session timeout (s)", min = "1", max = "604800", description = "How long a session "
+            + "or a session ticket can be resumed, in seconds (at most 7 days).")
+    long tls_sessionTimeout() default 86_400;
+
+    @AttributeDefinition(name = "Session tickets", required = false, options = {
+        @Option(label = "On", value = "true"), @Option(label = "Off", value = "false")},
+            description = "Whether a server issues session tickets (TLS 1.3 and RFC 5077); empty for on. On the "
+            + "JDK's provider this is the JVM-wide system property jdk.tls.server.enableSessionTicketExtension, "
+            + "which a value here must match.")
+    String tls_sessionTickets();
+
     @AttributeDefinition(name = "ALPN protocols", required = false, description = "Application protocols, preferred first.")
     String[] tls_alpn();
 
