@@ -17,7 +17,9 @@ import org.wharf.transport.api.TlsOptions;
  * <table>
  * <caption>Properties</caption>
  * <tr><th>property</th><th>meaning</th></tr>
- * <tr><td>{@value #CERTIFICATE}, {@value #KEY}, {@value #KEY_PASSWORD}</td><td>PEM certificate chain and key</td></tr>
+ * <tr><td>{@value #CERTIFICATE}, {@value #KEY}, {@value #KEY_PASSWORD}</td><td>PEM certificate chain and key; or
+ *     lists of the same length (arrays or comma-separated), such as an ECDSA and an RSA certificate: the server
+ *     picks by the client's host name (SNI) and signature algorithms</td></tr>
  * <tr><td>{@value #KEYSTORE}, {@value #KEYSTORE_PASSWORD}</td><td>or a PKCS#12/JKS key store</td></tr>
  * <tr><td>{@value #CA}</td><td>PEM CA bundle to trust (peers' certificates)</td></tr>
  * <tr><td>{@value #TRUSTSTORE}, {@value #TRUSTSTORE_PASSWORD}</td><td>or a trust store</td></tr>
@@ -41,9 +43,9 @@ import org.wharf.transport.api.TlsOptions;
  */
 public final class TlsProperties {
 
-    /** PEM certificate chain file. */
+    /** PEM certificate chain file, or several (a list, each with its key in {@link #KEY}). */
     public static final String CERTIFICATE = "tls.certificate";
-    /** PEM private key file. */
+    /** PEM private key file, or several: one per chain in {@link #CERTIFICATE}, in the same order. */
     public static final String KEY = "tls.key";
     /** Password of an encrypted PEM key. */
     public static final String KEY_PASSWORD = "tls.key.password";
@@ -92,7 +94,7 @@ public final class TlsProperties {
      * @return {@code true} if any TLS material is configured
      */
     public static boolean present(Map<String, ?> properties) {
-        return properties.get(CERTIFICATE) != null || properties.get(KEYSTORE) != null || properties.get(CA) != null
+        return !Settings.of(properties).list(CERTIFICATE).isEmpty() || properties.get(KEYSTORE) != null || properties.get(CA) != null
                 || properties.get(TRUSTSTORE) != null;
     }
 
@@ -106,14 +108,22 @@ public final class TlsProperties {
     public static TlsOptions options(Map<String, ?> properties) {
         Settings settings = Settings.of(properties);
         TlsContextBuilder builder = TlsContextBuilder.create();
-        String certificate = settings.text(CERTIFICATE).orElse(null);
-        String key = settings.text(KEY).orElse(null);
-        if (certificate != null || key != null) {
-            if (certificate == null || key == null) {
+        List<String> certificates = settings.list(CERTIFICATE);
+        List<String> keys = settings.list(KEY);
+        if (!certificates.isEmpty() || !keys.isEmpty()) {
+            if (certificates.isEmpty() || keys.isEmpty()) {
                 throw new IllegalArgumentException(CERTIFICATE + " and " + KEY + " go together, got " + CERTIFICATE + " = "
-                        + Settings.describe(certificate) + " and " + KEY + " = " + Settings.describe(key));
+                        + Settings.describe(properties.get(CERTIFICATE)) + " and " + KEY + " = "
+                        + Settings.describe(properties.get(KEY)));
             }
-            builder.certificate(file(CERTIFICATE, certificate), file(KEY, key), password(settings, KEY_PASSWORD));
+            if (certificates.size() != keys.size()) {
+                throw Settings.wrong(KEY, properties.get(KEY), certificates.size() + " certificate chains in "
+                        + CERTIFICATE + " but " + keys.size() + " keys: one key per chain, in the same order");
+            }
+            for (int i = 0; i < certificates.size(); i++) {
+                builder.certificate(file(CERTIFICATE, certificates.get(i)), file(KEY, keys.get(i)),
+                        password(settings, KEY_PASSWORD));
+            }
         }
         Optional<String> keystore = settings.text(KEYSTORE);
         if (keystore.isPresent()) {

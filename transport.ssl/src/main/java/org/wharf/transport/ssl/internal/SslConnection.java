@@ -81,6 +81,10 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private SSLEngine engine;
     /** The context {@link #engine} came from (a reloaded context does not change it). */
     private SSLContext engineContext;
+    /** Whether the ClientHello's signature algorithms are still to be noted for the key manager. */
+    private boolean readClientHello;
+    /** The key type the client prefers to verify, from its ClientHello; null if unknown. */
+    private String clientKeyType;
     private ByteBuffer netIn = ByteBuffer.allocate(0);
     private ByteBuffer appIn = ByteBuffer.allocate(0);
     /** Plaintext written while a handshake or an unwrap runs; counted in {@link #out}. */
@@ -329,6 +333,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         TlsOptions options = layer.options;
         SSLContext context = options.context().get();
         engineContext = context;
+        // Conscrypt does not tell the key manager what the client can verify: read it ourselves.
+        readClientHello = !layer.client && "Conscrypt".equals(context.getProvider().getName());
+        clientKeyType = null;
         SSLEngine e = layer.client && layer.peerHost != null
                 ? context.createSSLEngine(serverName(), layer.peerPort)
                 : context.createSSLEngine();
@@ -426,13 +433,26 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                 && netIn.get(0) == HANDSHAKE_RECORD && !refuseRenegotiation()) {
             return false;
         }
+        if (readClientHello) {
+            String type = ClientHelloSignatures.read(netIn);
+            if (type != null) {
+                readClientHello = false;
+                clientKeyType = type.isEmpty() ? null : type;
+            }
+        }
         ensureAppIn();
         netIn.flip();
         SSLEngineResult result;
+        if (clientKeyType != null && tls == Tls.HANDSHAKING) {
+            ClientHelloSignatures.set(clientKeyType);
+        }
         try {
             result = engine.unwrap(netIn, appIn);
         } finally {
             netIn.compact();
+            if (clientKeyType != null) {
+                ClientHelloSignatures.clear();
+            }
         }
         switch (result.getStatus()) {
             case BUFFER_UNDERFLOW -> {
@@ -495,6 +515,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         session = engine.getSession();
         tls = Tls.ENCRYPTED;
         if (!layer.client) {
+            clientKeyType = null;
             SessionResumption.afterServerHandshake(engineContext, engine);
         }
         if (!firstHandshakeObserved) {

@@ -18,13 +18,15 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Name", description = "The name endpoints use to refer to these settings.")
     String name();
 
-    @AttributeDefinition(name = "Certificate chain (PEM)", required = false,
-            description = "Path of the PEM certificate chain, leaf first.")
-    String tls_certificate();
+    @AttributeDefinition(name = "Certificate chains (PEM)", required = false,
+            description = "Path of the PEM certificate chain, leaf first; or several, such as an ECDSA and an RSA "
+            + "certificate, each with its key below: the server picks by SNI and the client's signature algorithms.")
+    String[] tls_certificate();
 
-    @AttributeDefinition(name = "Private key (PEM)", required = false,
-            description = "Path of the private key of the certificate: PKCS#8, RSA PKCS#1 or SEC1 EC, encrypted or not.")
-    String tls_key();
+    @AttributeDefinition(name = "Private keys (PEM)", required = false,
+            description = "Path of the private key of each certificate chain, in the same order: PKCS#8, RSA PKCS#1 "
+            + "or SEC1 EC, encrypted or not.")
+    String[] tls_key();
 
     @AttributeDefinition(name = "Private key password", type = AttributeType.PASSWORD, required = false,
             description = "Password of an encrypted private key.")
