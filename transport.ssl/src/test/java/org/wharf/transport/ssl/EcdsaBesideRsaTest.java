@@ -47,13 +47,18 @@ class EcdsaBesideRsaTest {
         return p;
     }
 
-    /** What openssl printed after a handshake offering only these signature algorithms. */
+    /** What openssl printed after a handshake offering only these signature algorithms (null: its usual ones). */
     private static String handshake(TlsOptions tls, String flag, String sigalgs) throws Exception {
         Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(6), new LinkedBlockingQueue<>());
         try {
-            OpenSsl.Result r = OpenSsl.run(pki.dir, "hello\n".getBytes(StandardCharsets.US_ASCII), "s_client",
-                    "-connect", "127.0.0.1:" + listener.localAddress().getPort(), flag, "-sigalgs", sigalgs,
-                    "-CAfile", "ca.pem", "-verify_return_error", "-verify_hostname", "localhost", "-ign_eof");
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("s_client", "-connect",
+                    "127.0.0.1:" + listener.localAddress().getPort(), flag, "-CAfile", "ca.pem", "-verify_return_error",
+                    "-verify_hostname", "localhost", "-ign_eof"));
+            if (sigalgs != null) {
+                args.addAll(java.util.List.of("-sigalgs", sigalgs));
+            }
+            OpenSsl.Result r = OpenSsl.run(pki.dir, "hello\n".getBytes(StandardCharsets.US_ASCII),
+                    args.toArray(String[]::new));
             assertEquals(0, r.exit(), sigalgs + ": " + r.text() + r.err());
             return r.text();
         } finally {
@@ -68,9 +73,30 @@ class EcdsaBesideRsaTest {
         String ec = handshake(tls, flag, "ECDSA+SHA256");
         assertTrue(ec.contains("Server public key is 256 bit") && ec.contains("Peer signature type: ECDSA"),
                 provider + " " + flag + ": the EC certificate for ECDSA+SHA256: " + ec);
+        String usual = handshake(tls, flag, null);
+        assertTrue(usual.contains("Server public key is 256 bit"), provider + " " + flag
+                + ": the EC certificate for openssl's usual offer (ECDSA first): " + usual);
         String rsa = handshake(tls, flag, "rsa_pss_rsae_sha256");
         assertTrue(rsa.contains("Server public key is 2048 bit") && rsa.contains("Peer signature type: RSA-PSS"),
                 provider + " " + flag + ": the RSA certificate for rsa_pss_rsae_sha256: " + rsa);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"JDK", "Conscrypt"})
+    void onTls12TheSuitesTheClientOffersDecideToo(String provider) throws Exception {
+        // ECDSA signatures first, but only ECDHE-RSA suites: only the RSA certificate can serve this client.
+        TlsOptions tls = TlsProperties.options(both(provider));
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(6), new LinkedBlockingQueue<>());
+        try {
+            OpenSsl.Result r = OpenSsl.run(pki.dir, "hello\n".getBytes(StandardCharsets.US_ASCII), "s_client",
+                    "-connect", "127.0.0.1:" + listener.localAddress().getPort(), "-tls1_2", "-cipher",
+                    "ECDHE-RSA-AES128-GCM-SHA256", "-sigalgs", "ECDSA+SHA256:RSA+SHA256", "-CAfile", "ca.pem",
+                    "-verify_return_error", "-ign_eof");
+            assertEquals(0, r.exit(), r.text() + r.err());
+            assertTrue(r.text().contains("Server public key is 2048 bit"), provider + ": " + r.text());
+        } finally {
+            listener.close();
+        }
     }
 
     @Test

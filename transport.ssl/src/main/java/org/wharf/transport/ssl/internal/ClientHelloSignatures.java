@@ -1,6 +1,7 @@
 package org.wharf.transport.ssl.internal;
 
 import java.nio.ByteBuffer;
+import java.util.Set;
 
 /**
  * The signature algorithms a client offered, read from its ClientHello, for engines that do
@@ -9,6 +10,12 @@ import java.nio.ByteBuffer;
  * client's preference, the key manager answers for one key type only.
  */
 public final class ClientHelloSignatures {
+
+    /** TLS 1.2 suites that need an ECDSA certificate (ECDHE_ECDSA with AES-GCM, ChaCha20, AES-CBC). */
+    private static final Set<Integer> ECDSA_SUITES = Set.of(0xC02B, 0xC02C, 0xCCA9, 0xC009, 0xC00A, 0xC023, 0xC024);
+    /** TLS 1.2 suites that need an RSA certificate (ECDHE_RSA, DHE_RSA and RSA key exchange). */
+    private static final Set<Integer> RSA_SUITES = Set.of(0xC02F, 0xC030, 0xCCA8, 0xC013, 0xC014, 0xC027, 0xC028,
+            0x009C, 0x009D, 0x009E, 0x009F, 0xCCAA, 0x002F, 0x0035, 0x003C, 0x003D);
 
     /** Set around the engine's unwrap on the thread that runs it: the key manager is called inside. */
     private static final ThreadLocal<String> PREFERRED = new ThreadLocal<>();
@@ -68,7 +75,17 @@ public final class ClientHelloSignatures {
             int helloEnd = Math.min(recordEnd, p + 4 + u24(b, p + 1));
             p += 4 + 2 + 32; // header, version, random
             p += 1 + (b.get(p) & 0xff); // session id
-            p += 2 + u16(b, p); // cipher suites
+            int suitesEnd = p + 2 + u16(b, p);
+            boolean tls13 = false;
+            boolean ecdsa = false;
+            boolean rsa = false;
+            for (int q = p + 2; q + 2 <= suitesEnd; q += 2) {
+                int suite = u16(b, q);
+                tls13 |= suite >> 8 == 0x13;
+                ecdsa |= ECDSA_SUITES.contains(suite);
+                rsa |= RSA_SUITES.contains(suite);
+            }
+            p = suitesEnd;
             p += 1 + (b.get(p) & 0xff); // compression methods
             int extensionsEnd = Math.min(helloEnd, p + 2 + u16(b, p));
             p += 2;
@@ -82,11 +99,18 @@ public final class ClientHelloSignatures {
                         int scheme = u16(b, q);
                         int hash = scheme >> 8;
                         int signature = scheme & 0xff;
-                        if (hash >= 2 && hash <= 6 && signature == 3) {
-                            return "EC"; // ecdsa_*
-                        }
-                        if (hash >= 2 && hash <= 6 && signature == 1 || scheme >= 0x0804 && scheme <= 0x0806) {
-                            return "RSA"; // rsa_pkcs1_*, rsa_pss_rsae_*
+                        String keyType = hash >= 2 && hash <= 6 && signature == 3 ? "EC" // ecdsa_*
+                                : hash >= 2 && hash <= 6 && signature == 1 || scheme >= 0x0804 && scheme <= 0x0806
+                                        ? "RSA" : null; // rsa_pkcs1_*, rsa_pss_rsae_*
+                        if (keyType != null) {
+                            // TLS 1.2 only: the suites name the key type too; one the client cannot use is no choice.
+                            if (!tls13 && keyType.equals("EC") && !ecdsa && rsa) {
+                                return "RSA";
+                            }
+                            if (!tls13 && keyType.equals("RSA") && !rsa && ecdsa) {
+                                return "EC";
+                            }
+                            return keyType;
                         }
                     }
                     return null;

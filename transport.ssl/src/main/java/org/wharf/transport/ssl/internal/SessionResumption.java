@@ -17,7 +17,8 @@ import javax.net.ssl.TrustManager;
 /**
  * Session resumption settings that a provider applies per engine rather than per context,
  * carried by a context that delegates everything to the one it wraps. Conscrypt issues no
- * session tickets unless asked engine by engine ({@code Conscrypt.setUseSessionTickets});
+ * session tickets unless asked engine by engine ({@code Conscrypt.setUseSessionTickets}, for
+ * server engines: {@link #serverEngine}; its client engines keep their default);
  * a server without a session cache gives up each session once its handshake is done
  * ({@link #afterServerHandshake}). The JDK's tickets are a JVM-wide switch
  * ({@code jdk.tls.server.enableSessionTicketExtension}), read when a context is made.
@@ -26,10 +27,12 @@ public final class SessionResumption extends SSLContext {
 
     private static volatile Method setUseSessionTickets;
 
+    private final boolean tickets;
     private final boolean cache;
 
     private SessionResumption(SSLContext delegate, boolean tickets, boolean cache) {
-        super(new Spi(delegate, tickets), delegate.getProvider(), delegate.getProtocol());
+        super(new Spi(delegate), delegate.getProvider(), delegate.getProtocol());
+        this.tickets = tickets;
         this.cache = cache;
     }
 
@@ -37,7 +40,7 @@ public final class SessionResumption extends SSLContext {
      * The context, wrapped when its provider needs per-engine settings for these choices.
      *
      * @param context an initialised context
-     * @param tickets whether session tickets are issued (and offered, as a client)
+     * @param tickets whether a server issues session tickets
      * @param cache whether a server keeps its sessions for resumption by session ID
      * @return the context or its wrapper
      */
@@ -47,6 +50,19 @@ public final class SessionResumption extends SSLContext {
             return context; // the JDK: tickets per JVM, the cache per context (already sized)
         }
         return new SessionResumption(context, tickets && conscrypt, cache);
+    }
+
+    /**
+     * Called for a server engine before its handshake: on Conscrypt, turns its session tickets
+     * on (a client engine keeps Conscrypt's default).
+     *
+     * @param context the context the engine came from
+     * @param engine the engine, in server mode
+     */
+    public static void serverEngine(SSLContext context, SSLEngine engine) {
+        if (context instanceof SessionResumption r && r.tickets) {
+            useSessionTickets(engine);
+        }
     }
 
     /**
@@ -76,21 +92,12 @@ public final class SessionResumption extends SSLContext {
         }
     }
 
-    /** Everything from the wrapped context; engines configured on the way out. */
+    /** Everything from the wrapped context. */
     private static final class Spi extends SSLContextSpi {
         private final SSLContext delegate;
-        private final boolean tickets;
 
-        Spi(SSLContext delegate, boolean tickets) {
+        Spi(SSLContext delegate) {
             this.delegate = delegate;
-            this.tickets = tickets;
-        }
-
-        private SSLEngine configure(SSLEngine engine) {
-            if (tickets) {
-                useSessionTickets(engine);
-            }
-            return engine;
         }
 
         @Override
@@ -110,12 +117,12 @@ public final class SessionResumption extends SSLContext {
 
         @Override
         protected SSLEngine engineCreateSSLEngine() {
-            return configure(delegate.createSSLEngine());
+            return delegate.createSSLEngine();
         }
 
         @Override
         protected SSLEngine engineCreateSSLEngine(String host, int port) {
-            return configure(delegate.createSSLEngine(host, port));
+            return delegate.createSSLEngine(host, port);
         }
 
         @Override

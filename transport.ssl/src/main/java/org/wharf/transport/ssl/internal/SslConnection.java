@@ -16,11 +16,11 @@ import java.util.function.Supplier;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -340,6 +340,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                 ? context.createSSLEngine(serverName(), layer.peerPort)
                 : context.createSSLEngine();
         e.setUseClientMode(layer.client);
+        if (!layer.client) {
+            SessionResumption.serverEngine(context, e);
+        }
         SSLParameters p = e.getSSLParameters();
         p.setProtocols(options.protocols().toArray(String[]::new));
         if (!options.cipherSuites().isEmpty()) {
@@ -497,6 +500,14 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         }
         scratch.clear();
         SSLEngineResult result = engine.wrap(src, scratch);
+        while (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+            // An engine may hold more than a record's worth: Conscrypt keeps what its last wrap made
+            // (TLS 1.3 session tickets, then a full record) and, even having taken the plaintext, says
+            // only "overflow". A bigger buffer, and a wrap of nothing new if it took something, sends it.
+            scratch = ByteBuffer.allocate(scratch.capacity() * 2);
+            SCRATCH.set(scratch);
+            result = engine.wrap(result.bytesConsumed() > 0 ? new ByteBuffer[] {EMPTY} : src, scratch);
+        }
         scratch.flip();
         if (scratch.hasRemaining() && !raw.isClosing()) {
             raw.writeCopy(scratch); // sent at once or copied by the raw transport: the scratch stays ours
