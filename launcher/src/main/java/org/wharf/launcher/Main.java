@@ -71,8 +71,8 @@ public final class Main {
         Path home = home();
         boolean clean = options.contains("--clean");
         boolean shell = !options.contains("--no-shell");
-        SelfSignedCertificate certificate = new SelfSignedCertificate(home, OUT);
-        certificate.ensure();
+        SelfSignedCertificate.ecdsa(home, OUT).ensure();
+        SelfSignedCertificate.rsa(home, OUT).ensure();
         Path fileInstallTemp = home.resolve("data").resolve("fileinstall");
         deleteTree(fileInstallTemp); // what a run that was killed left there
         removeLeakedKeyCopies();

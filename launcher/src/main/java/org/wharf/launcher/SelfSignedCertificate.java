@@ -21,14 +21,19 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The self-signed certificate for localhost that the default TLS endpoint serves, in
- * {@code etc/tls}: {@code self-signed.pem} (the certificate) and {@code self-signed.key} (its
- * PKCS#8 PEM private key). The key has no password: a password kept beside it would protect
+ * A self-signed certificate for localhost that the default TLS endpoint serves, in
+ * {@code etc/tls}: {@code self-signed.pem} (the certificate, ECDSA P-256) and
+ * {@code self-signed.key} (its PKCS#8 PEM private key), and beside them
+ * {@code self-signed-rsa.pem} and {@code self-signed-rsa.key} (RSA 2048) for clients that
+ * cannot verify ECDSA: the server picks by the client's signature algorithms. Clients trust
+ * the one they are served (or both, the two files concatenated). The key has no password: a password kept beside it would protect
  * nothing its file mode does not, so the file is readable by the owner only (0600) in a folder
  * only the owner can enter (0700). The certificate is valid for {@value #VALIDITY_DAYS} days and
  * made again, with a new key, when it has expired or expires within {@value #RENEW_DAYS} days.
@@ -49,12 +54,28 @@ final class SelfSignedCertificate {
     private final Path certificate;
     private final Path key;
     private final PrintStream out;
+    private final String kind;
+    private final List<String> keytoolKey;
 
-    SelfSignedCertificate(Path home, PrintStream out) {
+    private SelfSignedCertificate(Path home, PrintStream out, String name, String kind, List<String> keytoolKey) {
         this.folder = home.resolve("etc").resolve("tls");
-        this.certificate = folder.resolve("self-signed.pem");
-        this.key = folder.resolve("self-signed.key");
+        this.certificate = folder.resolve(name + ".pem");
+        this.key = folder.resolve(name + ".key");
         this.out = out;
+        this.kind = kind;
+        this.keytoolKey = keytoolKey;
+    }
+
+    /** The ECDSA P-256 pair, {@code self-signed.pem} and {@code self-signed.key}. */
+    static SelfSignedCertificate ecdsa(Path home, PrintStream out) {
+        return new SelfSignedCertificate(home, out, "self-signed", "ECDSA P-256", List.of("-keyalg", "EC", "-groupname",
+                "secp256r1", "-sigalg", "SHA256withECDSA"));
+    }
+
+    /** The RSA 2048 pair, {@code self-signed-rsa.pem} and {@code self-signed-rsa.key}. */
+    static SelfSignedCertificate rsa(Path home, PrintStream out) {
+        return new SelfSignedCertificate(home, out, "self-signed-rsa", "RSA 2048", List.of("-keyalg", "RSA", "-keysize",
+                "2048", "-sigalg", "SHA256withRSA"));
     }
 
     /**
@@ -72,8 +93,8 @@ final class SelfSignedCertificate {
                 return;
             }
             Instant notAfter = make();
-            out.println(why + ": made a self-signed certificate for localhost, valid until " + notAfter + ": "
-                    + certificate + " (key " + key + ", readable by its owner only)");
+            out.println(why + ": made a self-signed certificate for localhost (" + kind + "), valid until " + notAfter
+                    + ": " + certificate + " (key " + key + ", readable by its owner only)");
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             out.println("cannot make the self-signed certificate " + certificate + ": " + e.getMessage());
         } catch (InterruptedException e) {
@@ -119,11 +140,12 @@ final class SelfSignedCertificate {
         try {
             Files.delete(store); // keytool makes the store itself
             Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-            ProcessBuilder pb = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "wharf", "-keyalg", "EC",
-                    "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA", "-dname", "CN=localhost",
-                    "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", String.valueOf(VALIDITY_DAYS),
-                    "-keystore", store.toString(), "-storetype", "PKCS12",
-                    "-storepass:env", STORE_PASSWORD_VARIABLE).redirectErrorStream(true);
+            List<String> command = new ArrayList<>(List.of(keytool.toString(), "-genkeypair", "-alias", "wharf"));
+            command.addAll(keytoolKey);
+            command.addAll(List.of("-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity",
+                    String.valueOf(VALIDITY_DAYS), "-keystore", store.toString(), "-storetype", "PKCS12",
+                    "-storepass:env", STORE_PASSWORD_VARIABLE));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().put(STORE_PASSWORD_VARIABLE, new String(password));
             Process p = pb.start();
             p.getOutputStream().close();

@@ -77,8 +77,12 @@ class KeyMaterialIT {
         Path certificate = tls.resolve("self-signed.pem");
         assertEquals("rwx------", mode(tls), "etc/tls is the owner's alone");
         assertEquals("rw-------", mode(key), "the private key is readable by its owner only");
+        Path rsaKey = tls.resolve("self-signed-rsa.key");
+        Path rsaCertificate = tls.resolve("self-signed-rsa.pem");
+        assertEquals("rw-------", mode(rsaKey), "the RSA key too");
         try (Stream<Path> files = Files.list(tls)) {
-            assertEquals(Set.of(key, certificate), Set.copyOf(files.toList()), "no old key store, no leftovers");
+            assertEquals(Set.of(key, certificate, rsaKey, rsaCertificate), Set.copyOf(files.toList()),
+                    "an ECDSA and an RSA pair, no old key store, no leftovers");
         }
         // No password: the key is plain PKCS#8 (openssl reads it without one), and no configuration holds one.
         assertTrue(Files.readString(key).startsWith("-----BEGIN PRIVATE KEY-----"), Files.readString(key));
@@ -96,8 +100,10 @@ class KeyMaterialIT {
         assertTrue(made.getNotAfter().toInstant().isAfter(Instant.now().plus(Duration.ofDays(89))), made.getNotAfter()
                 + " is 90 days away");
 
-        // openssl s_client handshakes with the TLS echo endpoint, verifying the certificate just made.
+        // openssl s_client handshakes with the TLS echo endpoint, verifying the certificate just made: the
+        // ECDSA one by default, the RSA one for a client that offers only RSA signatures.
         assertEquals("tls echo\n", tlsEcho(port, certificate));
+        assertEquals("tls echo\n", tlsEcho(port, rsaCertificate, "-sigalgs", "rsa_pss_rsae_sha256:rsa_pkcs1_sha256"));
 
         // An endpoint dropped into etc/ now starts only after FileInstall finished its first pass over etc/ (one
         // watcher thread), the pass in which earlier versions packed etc/tls into a jar in the temporary folder.
@@ -194,10 +200,11 @@ class KeyMaterialIT {
         Files.writeString(certificate, pem.output.substring(pem.output.indexOf("-----BEGIN")));
     }
 
-    private String tlsEcho(int port, Path trusted) throws Exception {
-        Process client = Peers.process("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-CAfile",
-                trusted.toString(), "-verify_return_error", "-verify_hostname", "localhost", "-quiet")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    private String tlsEcho(int port, Path trusted, String... more) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                "-CAfile", trusted.toString(), "-verify_return_error", "-verify_hostname", "localhost", "-quiet"));
+        command.addAll(List.of(more));
+        Process client = Peers.process(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
             OutputStream in = client.getOutputStream();
             in.write("tls echo\n".getBytes(StandardCharsets.UTF_8));

@@ -52,6 +52,12 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
         String requested = requestedHost(engine == null ? null : engine.getHandshakeSession());
+        String preferred = org.wharf.transport.ssl.internal.ClientHelloSignatures.preferredKeyType();
+        if (preferred != null && !suitsType(preferred, keyType) && hasType(preferred, requested)) {
+            // An engine that asks for every key type and keeps the last answer (Conscrypt): answer only for
+            // the key type the client prefers to verify, when there is a certificate of that type.
+            return null;
+        }
         Entry fallback = null;
         for (Entry e : entries) {
             if (!suits(e, keyType)) {
@@ -107,6 +113,19 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     @Override
     public PrivateKey getPrivateKey(String alias) {
         return entries.stream().filter(e -> e.alias.equals(alias)).map(Entry::key).findFirst().orElse(null);
+    }
+
+    private static boolean suitsType(String algorithm, String keyType) {
+        String type = keyType.contains("_") ? keyType.substring(0, keyType.indexOf('_')) : keyType;
+        return algorithm.equalsIgnoreCase(type) || "EC".equals(algorithm) && type.startsWith("ECDSA");
+    }
+
+    /** Whether a certificate with a key of that algorithm is there (for the requested host, if one has it). */
+    private boolean hasType(String algorithm, String requested) {
+        boolean forHost = requested != null && entries.stream().anyMatch(e -> e.hostNames.stream()
+                .anyMatch(n -> matches(n, requested)));
+        return entries.stream().anyMatch(e -> e.key.getAlgorithm().equals(algorithm) && (!forHost
+                || e.hostNames.stream().anyMatch(n -> matches(n, requested))));
     }
 
     private static boolean suits(Entry e, String keyType) {

@@ -28,6 +28,7 @@ import java.util.function.Supplier;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -62,6 +63,18 @@ public final class TlsContextBuilder {
     private boolean trustSystem;
     private boolean trustAll;
     private String provider;
+    private int sessionCacheSize = DEFAULT_SESSION_CACHE_SIZE;
+    private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+    private Boolean sessionTickets;
+
+    /** Sessions a server keeps for resumption by default (the JDK's own default). */
+    public static final int DEFAULT_SESSION_CACHE_SIZE = 20_480;
+    /** How long a session (and a ticket) can be resumed by default: a day, as the JDK. */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofDays(1);
+    /** The longest session lifetime: TLS 1.3 tickets live 7 days at most (RFC 8446). */
+    public static final Duration MAX_SESSION_TIMEOUT = Duration.ofDays(7);
+    /** The JDK's JVM-wide switch for session tickets on servers. */
+    public static final String JDK_SERVER_TICKETS = "jdk.tls.server.enableSessionTicketExtension";
 
     private TlsContextBuilder() {
     }
@@ -177,6 +190,54 @@ public final class TlsContextBuilder {
     }
 
     /**
+     * How many sessions a server keeps for resumption by session ID (TLS 1.2, and TLS 1.3
+     * tickets that point into the cache); {@value #DEFAULT_SESSION_CACHE_SIZE} unless set.
+     * {@code 0} keeps none: each session is given up once its handshake is done (unlike
+     * {@link javax.net.ssl.SSLSessionContext#setSessionCacheSize}, where 0 means no limit).
+     * Session tickets ({@link #sessionTickets}) need no cache; with both off nothing resumes.
+     *
+     * @param sessions the number of sessions, 0 or more
+     * @return this builder
+     */
+    public TlsContextBuilder sessionCacheSize(int sessions) {
+        if (sessions < 0) {
+            throw new IllegalArgumentException("session cache size " + sessions + " is negative");
+        }
+        sessionCacheSize = sessions;
+        return this;
+    }
+
+    /**
+     * How long a session can be resumed, by ID or ticket; a day unless set, a second to
+     * {@link #MAX_SESSION_TIMEOUT 7 days}.
+     *
+     * @param timeout the lifetime of a session
+     * @return this builder
+     */
+    public TlsContextBuilder sessionTimeout(Duration timeout) {
+        if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.compareTo(MAX_SESSION_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("session timeout " + timeout.toSeconds() + " s is not between 1 s and "
+                    + MAX_SESSION_TIMEOUT.toSeconds() + " s (7 days, the longest a TLS 1.3 ticket lives)");
+        }
+        sessionTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * Whether a server issues session tickets (TLS 1.3 NewSessionTicket, TLS 1.2 RFC 5077);
+     * on unless set. On Conscrypt this is set per engine. On the JDK it is the JVM-wide
+     * system property {@value #JDK_SERVER_TICKETS} (on by default in JDK 17), which an unset
+     * choice follows and {@link #build()} checks: asking for the opposite fails, naming it.
+     *
+     * @param on whether tickets are issued
+     * @return this builder
+     */
+    public TlsContextBuilder sessionTickets(boolean on) {
+        sessionTickets = on;
+        return this;
+    }
+
+    /**
      * The files this context is built from, for watching.
      *
      * @return the files
@@ -233,7 +294,7 @@ public final class TlsContextBuilder {
             SSLContext context = provider == null ? SSLContext.getInstance("TLS")
                     : SSLContext.getInstance("TLS", org.wharf.transport.ssl.internal.SecurityProviders.named(provider));
             context.init(keyManagers, trustManagers(), null);
-            return context;
+            return sessions(context);
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot build a TLS context: " + e.getMessage(), e);
         }
@@ -251,6 +312,29 @@ public final class TlsContextBuilder {
      */
     public Supplier<SSLContext> reloading(Duration checkEvery) {
         return new Reloading(this, checkEvery);
+    }
+
+    /** Resumption settings: per context where the provider has them, per engine or per JVM where not. */
+    private SSLContext sessions(SSLContext context) {
+        boolean jdk = !"Conscrypt".equals(context.getProvider().getName());
+        if (jdk) {
+            boolean jvmTickets = !"false".equalsIgnoreCase(System.getProperty(JDK_SERVER_TICKETS, "true"));
+            if (sessionTickets != null && jvmTickets != sessionTickets) {
+                throw new IllegalArgumentException("session tickets " + (sessionTickets ? "on" : "off")
+                        + ": on the JDK's TLS provider " + context.getProvider().getName()
+                        + " tickets are switched for the whole JVM by the system property " + JDK_SERVER_TICKETS
+                        + ", which is " + System.getProperty(JDK_SERVER_TICKETS, "true (unset)") + "; start Java with -D"
+                        + JDK_SERVER_TICKETS + "=" + sessionTickets);
+            }
+        }
+        SSLSessionContext server = context.getServerSessionContext();
+        if (server != null) {
+            // The JDK and Conscrypt read 0 as "no limit": without a cache, sessions are invalidated instead.
+            server.setSessionCacheSize(Math.max(sessionCacheSize, 1));
+            server.setSessionTimeout((int) sessionTimeout.toSeconds());
+        }
+        return org.wharf.transport.ssl.internal.SessionResumption.apply(context, sessionTickets == null || sessionTickets,
+                sessionCacheSize > 0);
     }
 
     private TrustManager[] trustManagers() throws GeneralSecurityException {

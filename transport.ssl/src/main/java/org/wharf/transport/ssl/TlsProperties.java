@@ -17,7 +17,9 @@ import org.wharf.transport.api.TlsOptions;
  * <table>
  * <caption>Properties</caption>
  * <tr><th>property</th><th>meaning</th></tr>
- * <tr><td>{@value #CERTIFICATE}, {@value #KEY}, {@value #KEY_PASSWORD}</td><td>PEM certificate chain and key</td></tr>
+ * <tr><td>{@value #CERTIFICATE}, {@value #KEY}, {@value #KEY_PASSWORD}</td><td>PEM certificate chain and key; or
+ *     lists of the same length (arrays or comma-separated), such as an ECDSA and an RSA certificate: the server
+ *     picks by the client's host name (SNI) and signature algorithms</td></tr>
  * <tr><td>{@value #KEYSTORE}, {@value #KEYSTORE_PASSWORD}</td><td>or a PKCS#12/JKS key store</td></tr>
  * <tr><td>{@value #CA}</td><td>PEM CA bundle to trust (peers' certificates)</td></tr>
  * <tr><td>{@value #TRUSTSTORE}, {@value #TRUSTSTORE_PASSWORD}</td><td>or a trust store</td></tr>
@@ -28,15 +30,22 @@ import org.wharf.transport.api.TlsOptions;
  * <tr><td>{@value #SERVER_NAME}</td><td>client: the host name to send (SNI) and verify</td></tr>
  * <tr><td>{@value #HANDSHAKE_TIMEOUT}</td><td>milliseconds</td></tr>
  * <tr><td>{@value #RELOAD_INTERVAL}</td><td>milliseconds between looks at the files (default 1000)</td></tr>
+ * <tr><td>{@value #SESSION_CACHE_SIZE}</td><td>sessions a server keeps for resumption by ID (default 20480);
+ *     0 keeps none</td></tr>
+ * <tr><td>{@value #SESSION_TIMEOUT}</td><td>seconds a session or ticket can be resumed (default 86400, at most
+ *     604800)</td></tr>
+ * <tr><td>{@value #SESSION_TICKETS}</td><td>whether a server issues session tickets (default on; on the JDK's
+ *     provider the JVM-wide {@code jdk.tls.server.enableSessionTicketExtension}); with
+ *     {@value #SESSION_CACHE_SIZE} 0 as well, nothing resumes</td></tr>
  * <tr><td>{@value #PROVIDER}</td><td>the JCA provider of the engine, such as {@code Conscrypt} (BoringSSL,
  *     when org.conscrypt:conscrypt-openjdk-uber is beside Wharf); the JVM's default without</td></tr>
  * </table>
  */
 public final class TlsProperties {
 
-    /** PEM certificate chain file. */
+    /** PEM certificate chain file, or several (a list, each with its key in {@link #KEY}). */
     public static final String CERTIFICATE = "tls.certificate";
-    /** PEM private key file. */
+    /** PEM private key file, or several: one per chain in {@link #CERTIFICATE}, in the same order. */
     public static final String KEY = "tls.key";
     /** Password of an encrypted PEM key. */
     public static final String KEY_PASSWORD = "tls.key.password";
@@ -66,6 +75,12 @@ public final class TlsProperties {
     public static final String HANDSHAKE_TIMEOUT = "tls.handshakeTimeout";
     /** Milliseconds between looks at the files for changes. */
     public static final String RELOAD_INTERVAL = "tls.reloadInterval";
+    /** Sessions a server keeps for resumption by session ID; 0 for none. */
+    public static final String SESSION_CACHE_SIZE = "tls.sessionCacheSize";
+    /** Seconds a session (or a ticket) can be resumed. */
+    public static final String SESSION_TIMEOUT = "tls.sessionTimeout";
+    /** Whether a server issues session tickets. */
+    public static final String SESSION_TICKETS = "tls.sessionTickets";
     /** Property: the JCA provider of the TLS engine, such as {@code Conscrypt}; the JVM's default without. */
     public static final String PROVIDER = "tls.provider";
 
@@ -79,7 +94,7 @@ public final class TlsProperties {
      * @return {@code true} if any TLS material is configured
      */
     public static boolean present(Map<String, ?> properties) {
-        return properties.get(CERTIFICATE) != null || properties.get(KEYSTORE) != null || properties.get(CA) != null
+        return !Settings.of(properties).list(CERTIFICATE).isEmpty() || properties.get(KEYSTORE) != null || properties.get(CA) != null
                 || properties.get(TRUSTSTORE) != null;
     }
 
@@ -93,14 +108,22 @@ public final class TlsProperties {
     public static TlsOptions options(Map<String, ?> properties) {
         Settings settings = Settings.of(properties);
         TlsContextBuilder builder = TlsContextBuilder.create();
-        String certificate = settings.text(CERTIFICATE).orElse(null);
-        String key = settings.text(KEY).orElse(null);
-        if (certificate != null || key != null) {
-            if (certificate == null || key == null) {
+        List<String> certificates = settings.list(CERTIFICATE);
+        List<String> keys = settings.list(KEY);
+        if (!certificates.isEmpty() || !keys.isEmpty()) {
+            if (certificates.isEmpty() || keys.isEmpty()) {
                 throw new IllegalArgumentException(CERTIFICATE + " and " + KEY + " go together, got " + CERTIFICATE + " = "
-                        + Settings.describe(certificate) + " and " + KEY + " = " + Settings.describe(key));
+                        + Settings.describe(properties.get(CERTIFICATE)) + " and " + KEY + " = "
+                        + Settings.describe(properties.get(KEY)));
             }
-            builder.certificate(file(CERTIFICATE, certificate), file(KEY, key), password(settings, KEY_PASSWORD));
+            if (certificates.size() != keys.size()) {
+                throw Settings.wrong(KEY, properties.get(KEY), certificates.size() + " certificate chains in "
+                        + CERTIFICATE + " but " + keys.size() + " keys: one key per chain, in the same order");
+            }
+            for (int i = 0; i < certificates.size(); i++) {
+                builder.certificate(file(CERTIFICATE, certificates.get(i)), file(KEY, keys.get(i)),
+                        password(settings, KEY_PASSWORD));
+            }
         }
         Optional<String> keystore = settings.text(KEYSTORE);
         if (keystore.isPresent()) {
@@ -115,6 +138,13 @@ public final class TlsProperties {
             builder.trustStore(file(TRUSTSTORE, truststore.get()), password(settings, TRUSTSTORE_PASSWORD));
         }
         settings.text(PROVIDER).ifPresent(builder::provider);
+        builder.sessionCacheSize(settings.integer(SESSION_CACHE_SIZE, TlsContextBuilder.DEFAULT_SESSION_CACHE_SIZE, 0,
+                Integer.MAX_VALUE));
+        builder.sessionTimeout(Duration.ofSeconds(settings.number(SESSION_TIMEOUT,
+                TlsContextBuilder.DEFAULT_SESSION_TIMEOUT.toSeconds(), 1, TlsContextBuilder.MAX_SESSION_TIMEOUT.toSeconds())));
+        if (settings.has(SESSION_TICKETS)) {
+            builder.sessionTickets(settings.flag(SESSION_TICKETS, true));
+        }
         boolean verify = settings.flag(VERIFY, true);
         if (!verify) {
             builder.trustAll();
@@ -124,6 +154,9 @@ public final class TlsProperties {
         try {
             options = TlsOptions.of(builder.reloading(reload));
         } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("session tickets ")) {
+                throw Settings.wrong(SESSION_TICKETS, settings.asMap().get(SESSION_TICKETS), e.getMessage());
+            }
             throw new IllegalArgumentException("TLS configuration: " + e.getMessage(), e);
         }
         options = options.withVerifyHostName(verify).withClientAuth(settings.choice(CLIENT_AUTH, TlsOptions.ClientAuth.NONE));

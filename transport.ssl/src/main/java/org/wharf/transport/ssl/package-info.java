@@ -8,5 +8,5 @@
  * turns configuration properties into {@link org.wharf.transport.api.TlsOptions}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package org.wharf.transport.ssl;

@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -78,6 +79,12 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private final OutboundBuffer out;
     private volatile Tls tls = Tls.CLEAR;
     private SSLEngine engine;
+    /** The context {@link #engine} came from (a reloaded context does not change it). */
+    private SSLContext engineContext;
+    /** Whether the ClientHello's signature algorithms are still to be noted for the key manager. */
+    private boolean readClientHello;
+    /** The key type the client prefers to verify, from its ClientHello; null if unknown. */
+    private String clientKeyType;
     private ByteBuffer netIn = ByteBuffer.allocate(0);
     private ByteBuffer appIn = ByteBuffer.allocate(0);
     /** Plaintext written while a handshake or an unwrap runs; counted in {@link #out}. */
@@ -324,10 +331,18 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
 
     private SSLEngine newEngine() {
         TlsOptions options = layer.options;
+        SSLContext context = options.context().get();
+        engineContext = context;
+        // Conscrypt does not tell the key manager what the client can verify: read it ourselves.
+        readClientHello = !layer.client && "Conscrypt".equals(context.getProvider().getName());
+        clientKeyType = null;
         SSLEngine e = layer.client && layer.peerHost != null
-                ? options.context().get().createSSLEngine(serverName(), layer.peerPort)
-                : options.context().get().createSSLEngine();
+                ? context.createSSLEngine(serverName(), layer.peerPort)
+                : context.createSSLEngine();
         e.setUseClientMode(layer.client);
+        if (!layer.client) {
+            SessionResumption.serverEngine(context, e);
+        }
         SSLParameters p = e.getSSLParameters();
         p.setProtocols(options.protocols().toArray(String[]::new));
         if (!options.cipherSuites().isEmpty()) {
@@ -421,13 +436,26 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                 && netIn.get(0) == HANDSHAKE_RECORD && !refuseRenegotiation()) {
             return false;
         }
+        if (readClientHello) {
+            String type = ClientHelloSignatures.read(netIn);
+            if (type != null) {
+                readClientHello = false;
+                clientKeyType = type.isEmpty() ? null : type;
+            }
+        }
         ensureAppIn();
         netIn.flip();
         SSLEngineResult result;
+        if (clientKeyType != null && tls == Tls.HANDSHAKING) {
+            ClientHelloSignatures.set(clientKeyType);
+        }
         try {
             result = engine.unwrap(netIn, appIn);
         } finally {
             netIn.compact();
+            if (clientKeyType != null) {
+                ClientHelloSignatures.clear();
+            }
         }
         switch (result.getStatus()) {
             case BUFFER_UNDERFLOW -> {
@@ -472,6 +500,14 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         }
         scratch.clear();
         SSLEngineResult result = engine.wrap(src, scratch);
+        while (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+            // An engine may hold more than a record's worth: Conscrypt keeps what its last wrap made
+            // (TLS 1.3 session tickets, then a full record) and, even having taken the plaintext, says
+            // only "overflow". A bigger buffer, and a wrap of nothing new if it took something, sends it.
+            scratch = ByteBuffer.allocate(scratch.capacity() * 2);
+            SCRATCH.set(scratch);
+            result = engine.wrap(result.bytesConsumed() > 0 ? new ByteBuffer[] {EMPTY} : src, scratch);
+        }
         scratch.flip();
         if (scratch.hasRemaining() && !raw.isClosing()) {
             raw.writeCopy(scratch); // sent at once or copied by the raw transport: the scratch stays ours
@@ -489,6 +525,10 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         cancelHandshakeTimer();
         session = engine.getSession();
         tls = Tls.ENCRYPTED;
+        if (!layer.client) {
+            clientKeyType = null;
+            SessionResumption.afterServerHandshake(engineContext, engine);
+        }
         if (!firstHandshakeObserved) {
             firstHandshakeObserved = true;
             layer.observer.handshakeCompleted(System.nanoTime() - firstHandshakeStart);

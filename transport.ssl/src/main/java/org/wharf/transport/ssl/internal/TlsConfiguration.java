@@ -18,13 +18,15 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Name", description = "The name endpoints use to refer to these settings.")
     String name();
 
-    @AttributeDefinition(name = "Certificate chain (PEM)", required = false,
-            description = "Path of the PEM certificate chain, leaf first.")
-    String tls_certificate();
+    @AttributeDefinition(name = "Certificate chains (PEM)", required = false,
+            description = "Path of the PEM certificate chain, leaf first; or several, such as an ECDSA and an RSA "
+            + "certificate, each with its key below: the server picks by SNI and the client's signature algorithms.")
+    String[] tls_certificate();
 
-    @AttributeDefinition(name = "Private key (PEM)", required = false,
-            description = "Path of the private key of the certificate: PKCS#8, RSA PKCS#1 or SEC1 EC, encrypted or not.")
-    String tls_key();
+    @AttributeDefinition(name = "Private keys (PEM)", required = false,
+            description = "Path of the private key of each certificate chain, in the same order: PKCS#8, RSA PKCS#1 "
+            + "or SEC1 EC, encrypted or not.")
+    String[] tls_key();
 
     @AttributeDefinition(name = "Private key password", type = AttributeType.PASSWORD, required = false,
             description = "Password of an encrypted private key.")
@@ -68,6 +70,21 @@ import org.osgi.service.metatype.annotations.Option;
             + "engine, such as Conscrypt (BoringSSL: install org.conscrypt:conscrypt-openjdk-uber beside Wharf); "
             + "empty for the JVM's own.")
     String tls_provider();
+
+    @AttributeDefinition(name = "Session cache size", min = "0", description = "Sessions a server keeps for "
+            + "resumption by session ID; 0 keeps none (with session tickets off too, nothing resumes).")
+    int tls_sessionCacheSize() default 20_480;
+
+    @AttributeDefinition(name = "Session timeout (s)", min = "1", max = "604800", description = "How long a session "
+            + "or a session ticket can be resumed, in seconds (at most 7 days).")
+    long tls_sessionTimeout() default 86_400;
+
+    @AttributeDefinition(name = "Session tickets", required = false, options = {
+        @Option(label = "On", value = "true"), @Option(label = "Off", value = "false")},
+            description = "Whether a server issues session tickets (TLS 1.3 and RFC 5077); empty for on. On the "
+            + "JDK's provider this is the JVM-wide system property jdk.tls.server.enableSessionTicketExtension, "
+            + "which a value here must match.")
+    String tls_sessionTickets();
 
     @AttributeDefinition(name = "ALPN protocols", required = false, description = "Application protocols, preferred first.")
     String[] tls_alpn();
