@@ -76,6 +76,34 @@ class ConscryptTest {
         }
     }
 
+    /**
+     * BoringSSL has no setting for TLS 1.3 suites (it always offers its three AEADs) and
+     * Conscrypt drops their names from an enabled list: a list of TLS 1.3 names alone left it
+     * no suite to choose a certificate by, and every handshake failed (NO_CERTIFICATE_SET).
+     */
+    @Test
+    void aListOfTls13SuitesAloneStillServesTls13() throws Exception {
+        TlsOptions tls = TlsProperties.options(Map.of(TlsProperties.CERTIFICATE, pki.file("server.pem").toString(),
+                TlsProperties.KEY, pki.file("server.key").toString(), TlsProperties.PROVIDER, "Conscrypt",
+                TlsProperties.CIPHERS, "TLS_AES_128_GCM_SHA256"));
+        byte[] input = TlsFixture.lines(10);
+        BlockingQueue<TlsFixture.Echo> made = new LinkedBlockingQueue<>();
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(input.length), made);
+        try {
+            OpenSsl.Result r = OpenSsl.run(pki.dir, input, "s_client", "-connect", "127.0.0.1:"
+                    + listener.localAddress().getPort(), "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256",
+                    "-CAfile", "ca.pem", "-verify_return_error", "-quiet", "-nocommands");
+            assertEquals(0, r.exit(), r.err());
+            assertArrayEquals(input, r.out(), "byte-exact echo through openssl s_client");
+            assertEquals("TLSv1.3", TlsFixture.take(made).protocol);
+            OpenSsl.Result tls12 = OpenSsl.run(pki.dir, new byte[0], "s_client", "-connect", "127.0.0.1:"
+                    + listener.localAddress().getPort(), "-tls1_2", "-quiet");
+            assertTrue(tls12.exit() != 0, "no TLS 1.2 suite was named, so TLS 1.2 has none: " + tls12.err());
+        } finally {
+            listener.close();
+        }
+    }
+
     @Test
     void anUnknownProviderFailsTheConfigurationNamingPropertyAndValue() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TlsProperties.options(Map.of(

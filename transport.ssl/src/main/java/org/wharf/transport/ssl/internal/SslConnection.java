@@ -346,7 +346,14 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         SSLParameters p = e.getSSLParameters();
         p.setProtocols(options.protocols().toArray(String[]::new));
         if (!options.cipherSuites().isEmpty()) {
-            p.setCipherSuites(cipherSuites(options.cipherSuites(), e));
+            String[] suites = cipherSuites(options.cipherSuites(), e);
+            if ("Conscrypt".equals(context.getProvider().getName()) && onlyTls13(suites)) {
+                // BoringSSL's TLS 1.3 suites cannot be chosen and Conscrypt drops their names: set
+                // alone they leave no suite to pick a certificate by. Named alone, they mean TLS 1.3 only.
+                p.setProtocols(options.protocols().stream().filter("TLSv1.3"::equals).toArray(String[]::new));
+            } else {
+                p.setCipherSuites(suites);
+            }
         }
         if (!options.applicationProtocols().isEmpty()) {
             p.setApplicationProtocols(options.applicationProtocols().toArray(String[]::new));
@@ -385,6 +392,16 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                     + wanted + "; set them explicitly (tls.ciphers)");
         }
         return usable;
+    }
+
+    /** Whether every suite is a TLS 1.3 one (their names say no key exchange: no "_WITH_"). */
+    private static boolean onlyTls13(String[] suites) {
+        for (String suite : suites) {
+            if (suite.contains("_WITH_")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private String serverName() {
