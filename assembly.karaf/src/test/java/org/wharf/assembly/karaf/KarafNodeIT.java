@@ -89,6 +89,10 @@ class KarafNodeIT {
         // skipped), so a file there that no visible name leads to is no configuration.
         Files.writeString(first.resolve("org.wharf.server-hidden.cfg"),
                 "name = hidden\nhost = ${wharf.host:-127.0.0.1}\nport = " + hiddenPort + "\nprotocol = echo\n");
+        // The node only reads the folder: FileInstall's write-back (on in Karaf by default) rewrote
+        // each file in place after every update, and a poll that read one mid-rewrite emptied it for good.
+        Path edgeFile = first.resolve("org.wharf.server-edge.cfg");
+        java.nio.file.attribute.FileTime edgeWritten = Files.getLastModifiedTime(edgeFile);
 
         ProcessBuilder start = new ProcessBuilder(home.resolve("bin/karaf").toString(), "run").directory(home.toFile())
                 .redirectErrorStream(true).redirectOutput(home.resolve("karaf.out").toFile());
@@ -129,6 +133,7 @@ class KarafNodeIT {
         assertTrue(accepts(gonePort), "endpoint gone does not accept on " + gonePort);
         assertFalse(accepts(hiddenPort), "a file in a hidden sub-folder of the configuration folder was taken:\n" + log());
         assertFalse(accepts(envHttpPort), "WHARF_HTTP_PORT won over -Dwharf.http.port");
+        assertEquals(edgeWritten, Files.getLastModifiedTime(edgeFile), "the node wrote into the configuration folder");
         // The image's own echo endpoint stays on loopback whatever WHARF_HOST says.
         String status = get(httpPort, "/status").body();
         Matcher echo = Pattern.compile("\\{\"name\":\"echo\"[^}]*?\"addresses\":\\[\"([^\"]+)\"").matcher(status);
@@ -141,6 +146,7 @@ class KarafNodeIT {
         Files.createDirectories(second);
         Files.writeString(second.resolve("org.wharf.server-edge.cfg"),
                 "name = edge\nhost = ${wharf.host:-127.0.0.1}\nport = " + movedPort + "\nprotocol = echo\nmaxConnections = 500\n");
+        java.nio.file.attribute.FileTime movedWritten = Files.getLastModifiedTime(second.resolve("org.wharf.server-edge.cfg"));
         Path swap = config.resolve("..data_tmp");
         Files.createSymbolicLink(swap, second.getFileName());
         long swapped = System.nanoTime();
@@ -158,6 +164,8 @@ class KarafNodeIT {
         // Health for the balancer and the kubelet: the status endpoint's /ready and /live.
         await("GET /ready = 200", 30, () -> get(httpPort, "/ready").code() == 200);
         assertEquals(200, get(httpPort, "/live").code(), get(httpPort, "/live").body());
+        assertEquals(movedWritten, Files.getLastModifiedTime(second.resolve("org.wharf.server-edge.cfg")),
+                "the node wrote into the configuration folder after the swap");
 
         // SIGTERM, with one client connected: not ready at once, serving new and open connections
         // for the grace period, then the open connection gets up to the drain time, then exit 0.

@@ -59,8 +59,12 @@ final class Endpoint implements EndpointMXBean {
     private Duration idleTimeout;
     private Duration drainTimeout;
     private Duration replaceWindow;
-    /** Connections held while the protocol is away for a moment; on their loops and here. */
-    private final java.util.Set<HeldProtocol> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Holds not yet decided, each for one absence of a protocol: closed when the endpoint stops. */
+    private final java.util.Set<HeldProtocol.Hold> holds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The hold for the departure of the protocol whose factory was installed last (its fallback's). */
+    private HeldProtocol.Hold departureHold;
+    /** While holding: the hold whose connections the next protocol takes. */
+    private HeldProtocol.Hold holdingFor;
     private boolean holding;
     private int holdGeneration;
     private String tls;
@@ -311,7 +315,7 @@ final class Endpoint implements EndpointMXBean {
      * @return completes when every connection is gone
      */
     CompletionStage<Void> drainForShutdown(Duration timeout) {
-        held.forEach(HeldProtocol::close);
+        holds.forEach(HeldProtocol.Hold::close);
         DatagramServer d = datagramServer;
         if (d != null) {
             d.close(); // datagrams have no connection to finish
@@ -425,7 +429,10 @@ final class Endpoint implements EndpointMXBean {
             return;
         }
         holding = true;
-        int generation = server.replaceProtocol((hooks, budget) -> new HeldProtocol(held, budget));
+        // The connections the departed factory's fallback held already belong to this hold too.
+        HeldProtocol.Hold hold = departureHold != null ? departureHold : newHold();
+        holdingFor = hold;
+        int generation = server.replaceProtocol((hooks, budget) -> new HeldProtocol(hold, budget));
         holdGeneration = generation;
         drainOldConnections(server, generation);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
@@ -435,7 +442,7 @@ final class Endpoint implements EndpointMXBean {
         whiteboard.schedule(() -> {
             if (holding && holdGeneration == generation) {
                 holding = false;
-                held.forEach(HeldProtocol::close);
+                hold.close();
                 drain(gone);
             }
         }, replaceWindow);
@@ -450,16 +457,9 @@ final class Endpoint implements EndpointMXBean {
         ProtocolEntry gone = bound;
         bound = to;
         server.replaceProtocol(factoryOf(to));
-        ConnectionHooks hooks = server.hooks();
-        for (HeldProtocol h : held) {
-            Protocol p = detection != null ? detection.layer(context(properties, hooks, h.budget), detectsTls)
-                    : to.newProtocol(context(properties, hooks, h.budget), () -> null);
-            if (p == null) {
-                h.close();
-            } else {
-                h.release(p);
-            }
-        }
+        // After the new factory is in place: a connection made from the holding one meanwhile
+        // joins the hold after this decision and gets it (HeldProtocol.Hold), none waits on.
+        holdingFor.release(takenBy(to));
         releaseAfterDrain(gone);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": " + to.name() + " " + to.version()
                 + " takes over; held connections released");
@@ -569,7 +569,11 @@ final class Endpoint implements EndpointMXBean {
             return; // gone meanwhile: the next reconcile finds out
         }
         Server s = server;
+        HeldProtocol.Hold fromDeparture = departureHold;
         int generation = s.replaceProtocol(factoryOf(to));
+        if (fromDeparture != null) {
+            fromDeparture.release(takenBy(to)); // held by the fallback of a departing 'from': 'to' takes them
+        }
         bound = to;
         releaseAfterDrain(from);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": new connections get " + to.name() + " " + to.version()
@@ -655,7 +659,7 @@ final class Endpoint implements EndpointMXBean {
      */
     CompletionStage<Void> stopNow() {
         holding = false;
-        held.forEach(HeldProtocol::close);
+        holds.forEach(HeldProtocol.Hold::close);
         CompletionStage<Void> released = CompletableFuture.completedFuture(null);
         Server s = server;
         if (s != null) {
@@ -705,11 +709,33 @@ final class Endpoint implements EndpointMXBean {
      * they are held for the replace window instead, from that very moment.
      */
     private java.util.function.BiFunction<ConnectionHooks, MemoryBudget, Protocol> factoryOf(ProtocolEntry protocol) {
+        HeldProtocol.Hold departure = newHold();
+        departureHold = departure;
         if (detection != null) {
             return (hooks, budget) -> detection.layer(context(properties, hooks, budget), detectsTls);
         }
         return (hooks, budget) -> protocol.newProtocol(context(properties, hooks, budget),
-                () -> new HeldProtocol(held, budget));
+                () -> new HeldProtocol(departure, budget));
+    }
+
+    /** A hold for one absence of a protocol; decided ones are forgotten. On the whiteboard's thread. */
+    private HeldProtocol.Hold newHold() {
+        holds.removeIf(HeldProtocol.Hold::decided);
+        HeldProtocol.Hold hold = new HeldProtocol.Hold();
+        holds.add(hold);
+        return hold;
+    }
+
+    /** What a held connection gets from a protocol that came (on its loop): null if it went again. */
+    private java.util.function.Function<MemoryBudget, Protocol> takenBy(ProtocolEntry to) {
+        ConnectionHooks hooks = server.hooks();
+        Map<String, Object> settings = properties;
+        boolean tlsDetected = detectsTls;
+        if (detection != null) {
+            Detection d = detection;
+            return budget -> d.layer(context(settings, hooks, budget), tlsDetected);
+        }
+        return budget -> to.newProtocol(context(settings, hooks, budget), () -> null);
     }
 
     private ProtocolContext context(ConnectionHooks hooks) {

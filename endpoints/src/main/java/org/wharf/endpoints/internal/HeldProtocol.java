@@ -2,8 +2,13 @@ package org.wharf.endpoints.internal;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
+import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
 
@@ -14,25 +19,83 @@ import org.wharf.transport.api.Transport;
  */
 final class HeldProtocol implements Protocol {
 
-    private final Set<HeldProtocol> held;
+    /**
+     * One absence of an endpoint's protocol: the connections held for it and, once decided,
+     * what every one of them gets, those held now and those whose {@code connectionMade} comes
+     * later. A connection's protocol is made on its loop (the factory, then
+     * {@code connectionMade}) while the decision is taken on the whiteboard's thread: a
+     * connection made from the holding factory just before the decision joins just after it,
+     * and must get the decision rather than wait for one that was already taken.
+     */
+    static final class Hold {
+        private final Set<HeldProtocol> waiting = new HashSet<>();
+        /** Makes the protocol of a held connection from its budget share ({@code null}: close it); null while undecided. */
+        private Function<MemoryBudget, Protocol> decision;
+
+        /** The decision if taken (the connection gets it now), else null and the connection waits for it. */
+        private synchronized Function<MemoryBudget, Protocol> join(HeldProtocol h) {
+            if (decision == null) {
+                waiting.add(h);
+            }
+            return decision;
+        }
+
+        private synchronized void leave(HeldProtocol h) {
+            waiting.remove(h);
+        }
+
+        /**
+         * Hands every connection held, now or later, to the protocol {@code maker} makes for it;
+         * one for which it makes none ({@code null}) is closed. Only the first decision counts.
+         *
+         * @param maker called on each connection's loop with its share of the memory budget
+         */
+        void release(Function<MemoryBudget, Protocol> maker) {
+            List<HeldProtocol> now;
+            synchronized (this) {
+                if (decision != null) {
+                    return;
+                }
+                decision = maker;
+                now = new ArrayList<>(waiting);
+                waiting.clear();
+            }
+            now.forEach(h -> h.transport.loop().execute(() -> h.handTo(maker)));
+        }
+
+        /** No protocol comes: every connection held, now or later, is closed. */
+        void close() {
+            release(budget -> null);
+        }
+
+        /** Whether a decision was taken. */
+        synchronized boolean decided() {
+            return decision != null;
+        }
+    }
+
+    private final Hold hold;
     /** The connection's share of the memory budget, for the protocol it is released to. */
-    final org.wharf.protocol.api.MemoryBudget budget;
+    private final MemoryBudget budget;
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private Transport transport;
     private Protocol target;
     private boolean eof;
     private boolean lost;
 
-    HeldProtocol(Set<HeldProtocol> held, org.wharf.protocol.api.MemoryBudget budget) {
+    HeldProtocol(Hold hold, MemoryBudget budget) {
         this.budget = budget;
-        this.held = held;
+        this.hold = hold;
     }
 
     @Override
     public void connectionMade(Transport t) {
         transport = t;
         t.pauseReading();
-        held.add(this);
+        Function<MemoryBudget, Protocol> decided = hold.join(this);
+        if (decided != null) {
+            handTo(decided);
+        }
     }
 
     @Override
@@ -70,30 +133,39 @@ final class HeldProtocol implements Protocol {
     @Override
     public void connectionLost(Throwable cause) {
         lost = true;
-        held.remove(this);
+        hold.leave(this);
         if (target != null) {
             target.connectionLost(cause);
         }
     }
 
-    /** Hands the connection to a protocol; from any thread, done on the connection's loop. */
-    void release(Protocol protocol) {
-        transport.loop().execute(() -> {
-            held.remove(this);
-            if (lost) {
-                return;
-            }
-            target = protocol;
-            protocol.connectionMade(transport);
-            for (ByteBuffer b; (b = pending.poll()) != null;) {
-                protocol.dataReceived(b);
-            }
-            if (eof && !protocol.eofReceived()) {
-                transport.close();
-                return;
-            }
-            transport.resumeReading();
-        });
+    /** Hands the connection to the protocol {@code maker} makes, or closes it; on the connection's loop. */
+    private void handTo(Function<MemoryBudget, Protocol> maker) {
+        if (lost || target != null) {
+            return;
+        }
+        Protocol protocol;
+        try {
+            protocol = maker.apply(budget);
+        } catch (RuntimeException e) {
+            System.getLogger(HeldProtocol.class.getName()).log(System.Logger.Level.WARNING,
+                    "the protocol that came failed to take a held connection; closed: " + e, e);
+            protocol = null;
+        }
+        if (protocol == null) {
+            transport.close();
+            return;
+        }
+        target = protocol;
+        protocol.connectionMade(transport);
+        for (ByteBuffer b; (b = pending.poll()) != null;) {
+            protocol.dataReceived(b);
+        }
+        if (eof && !protocol.eofReceived()) {
+            transport.close();
+            return;
+        }
+        transport.resumeReading();
     }
 
     /** For logs: the protocol it was handed to, else that it is still held. */
@@ -101,10 +173,5 @@ final class HeldProtocol implements Protocol {
     public String toString() {
         Protocol t = target;
         return t == null ? "(none: held for a protocol to come)" : t.getClass().getName();
-    }
-
-    /** No protocol came: the connection is closed. */
-    void close() {
-        transport.close();
     }
 }
