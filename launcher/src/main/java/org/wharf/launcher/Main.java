@@ -71,8 +71,10 @@ public final class Main {
         Path home = home();
         boolean clean = options.contains("--clean");
         boolean shell = !options.contains("--no-shell");
-        SelfSignedCertificate.ecdsa(home, OUT).ensure();
-        SelfSignedCertificate.rsa(home, OUT).ensure();
+        SelfSignedCertificate ecdsa = SelfSignedCertificate.ecdsa(home, OUT);
+        SelfSignedCertificate rsa = SelfSignedCertificate.rsa(home, OUT);
+        ecdsa.ensure();
+        rsa.ensure();
         Path fileInstallTemp = home.resolve("data").resolve("fileinstall");
         deleteTree(fileInstallTemp); // what a run that was killed left there
         removeLeakedKeyCopies();
@@ -226,7 +228,10 @@ public final class Main {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(certificate::ensure, 12, 12, TimeUnit.HOURS);
+        timer.scheduleWithFixedDelay(() -> {
+            ecdsa.ensure();
+            rsa.ensure();
+        }, 12, 12, TimeUnit.HOURS);
         timer.scheduleWithFixedDelay(new DeployCheck(home.resolve("deploy")), 0, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
