@@ -57,6 +57,7 @@ class EndpointRuntimeIT {
         long first = endpoints.changeCount();
         assertTrue(first >= 1, "service.changecount is published with the runtime service, got " + first);
         List<Seen> seen = new CopyOnWriteArrayList<>();
+        java.util.concurrent.Semaphore added = new java.util.concurrent.Semaphore(0);
         ServiceListener listener = event -> {
             if (event.getType() == ServiceEvent.MODIFIED) {
                 long property = (Long) event.getServiceReference().getProperty("service.changecount");
@@ -68,6 +69,7 @@ class EndpointRuntimeIT {
                 seen.add(new Seen(property, (Long) Felix.get(dto, "changeCount"),
                         echo == null ? "(none)" : String.valueOf(Felix.get(echo, "state")),
                         echo == null ? -1 : EndpointsInFelix.port(echo)));
+                added.release();
             }
         };
         felix.context().addServiceListener(listener, RUNTIME);
@@ -76,6 +78,15 @@ class EndpointRuntimeIT {
             endpoints.awaitState("echo", "LISTENING");
             endpoints.delete("echo");
             endpoints.awaitRuntime(() -> endpoints.endpoint("echo") == null, () -> "echo goes with its configuration");
+            // The snapshot is published before its event is delivered: wait for the event that announces it.
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (seen.isEmpty() || !seen.get(seen.size() - 1).state().equals("(none)")
+                    || seen.stream().noneMatch(s -> s.state().equals("LISTENING"))) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !added.tryAcquire(left, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    break; // the assertions below say what was seen
+                }
+            }
         } finally {
             felix.context().removeServiceListener(listener);
         }
