@@ -135,7 +135,7 @@ class BundleDescriptorsIT {
     void sslBundleExportsOnlyItsContextBuilderAndProvidesAndUsesStreamTransports() throws Exception {
         Attributes main = BuiltBundles.manifest("transport.ssl").getMainAttributes();
         assertEquals(Set.of("org.wharf.transport.ssl"), BuiltBundles.clauses(main.getValue("Export-Package")).keySet());
-        assertEquals("0.1.0", BuiltBundles.clauses(main.getValue("Export-Package")).get("org.wharf.transport.ssl")
+        assertEquals("0.2.0", BuiltBundles.clauses(main.getValue("Export-Package")).get("org.wharf.transport.ssl")
                 .get("version"));
         ModuleDescriptor descriptor = ModuleFinder.of(BuiltBundles.jar("transport.ssl")).findAll().iterator().next()
                 .descriptor();
