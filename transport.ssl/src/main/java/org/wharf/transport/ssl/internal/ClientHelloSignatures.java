@@ -75,7 +75,7 @@ public final class ClientHelloSignatures {
             int helloEnd = Math.min(recordEnd, p + 4 + u24(b, p + 1));
             p += 4 + 2 + 32; // header, version, random
             p += 1 + (b.get(p) & 0xff); // session id
-            int suitesEnd = p + 2 + u16(b, p);
+            int suitesEnd = Math.min(helloEnd, p + 2 + u16(b, p));
             boolean tls13 = false;
             boolean ecdsa = false;
             boolean rsa = false;

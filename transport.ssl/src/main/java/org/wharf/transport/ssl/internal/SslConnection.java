@@ -334,7 +334,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         SSLContext context = options.context().get();
         engineContext = context;
         // Conscrypt does not tell the key manager what the client can verify: read it ourselves.
-        readClientHello = !layer.client && "Conscrypt".equals(context.getProvider().getName());
+        boolean conscrypt = "Conscrypt".equals(context.getProvider().getName());
+        readClientHello = !layer.client && conscrypt;
         clientKeyType = null;
         SSLEngine e = layer.client && layer.peerHost != null
                 ? context.createSSLEngine(serverName(), layer.peerPort)
@@ -347,7 +348,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         p.setProtocols(options.protocols().toArray(String[]::new));
         if (!options.cipherSuites().isEmpty()) {
             String[] suites = cipherSuites(options.cipherSuites(), e);
-            if ("Conscrypt".equals(context.getProvider().getName()) && onlyTls13(suites)) {
+            if (conscrypt && onlyTls13(suites)) {
                 // BoringSSL's TLS 1.3 suites cannot be chosen and Conscrypt drops their names: set
                 // alone they leave no suite to pick a certificate by. Named alone, they mean TLS 1.3 only.
                 p.setProtocols(options.protocols().stream().filter("TLSv1.3"::equals).toArray(String[]::new));
