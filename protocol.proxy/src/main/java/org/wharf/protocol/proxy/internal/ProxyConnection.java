@@ -237,9 +237,11 @@ final class ProxyConnection implements Protocol {
             if (firstBytes != null) {
                 route(data);
             }
-        } else if (!upstreamGone) {
+        } else if (!upstreamGone && !upstream.isClosing()) {
             upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
         }
+        // else the upstream leg is gone or going (reset, say) and has not told us yet: its
+        // connectionLost, on a later turn of the loop, ends the client; these bytes have nowhere to go.
     }
 
     @Override
@@ -262,7 +264,7 @@ final class ProxyConnection implements Protocol {
             exchange.clientEnded();
             return pooledEndOfInput();
         }
-        if (upstream != null && !upstreamGone && upstream.canWriteEof()) {
+        if (upstream != null && !upstreamGone && !upstream.isClosing() && upstream.canWriteEof()) {
             upstream.writeEof();
         }
         // Keep sending the upstream's answer until it ends too.
@@ -439,7 +441,7 @@ final class ProxyConnection implements Protocol {
         }
         if (state == Exchange.State.UNSAFE && upstream != null && !dedicated) {
             dedicated = true;
-            if (!upstreamGone && upstream.canWriteEof()) {
+            if (!upstreamGone && !upstream.isClosing() && upstream.canWriteEof()) {
                 upstream.writeEof();
             }
         }
@@ -489,6 +491,9 @@ final class ProxyConnection implements Protocol {
         upstream = t;
         target = to;
         route.connected(to);
+        if (upstream.isClosing()) {
+            return; // reset before this hand-over came round: its connectionLost ends the client
+        }
         if (route.sendProxyProtocol() != ProxyHeaderWriter.Version.OFF) {
             upstream.write(ProxyHeaderWriter.header(route.sendProxyProtocol(), client)); // never pooled: one client
         }
@@ -514,8 +519,11 @@ final class ProxyConnection implements Protocol {
         if (exchange != null) {
             exchange.fromUpstream(data); // reads, does not move the buffer
         }
-        if (clientGone || exchange != null && client.isClosing()) {
-            return; // a pooled route closed its client once every answer was out: what comes after is nobody's
+        if (clientGone || client.isClosing()) {
+            // A pooled route closed its client once every answer was out, or the client is going
+            // (reset, say) and its connectionLost, on a later turn of the loop, ends the upstream leg:
+            // what comes now is nobody's.
+            return;
         }
         if (owned) {
             client.write(data);
@@ -533,7 +541,7 @@ final class ProxyConnection implements Protocol {
         if (clientGone) {
             return;
         }
-        if (clientEof || !client.canWriteEof()) {
+        if (clientEof || !client.canWriteEof() || client.isClosing()) {
             client.close(); // both directions are done (or the client cannot half-close): flush, then close
             upstream.close();
         } else {

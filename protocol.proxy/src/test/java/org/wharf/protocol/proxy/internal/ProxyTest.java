@@ -22,6 +22,8 @@ import org.wharf.transport.tck.LogCapture;
 import org.wharf.transport.tck.EchoProtocol;
 import org.wharf.transport.tck.RecordingProtocol;
 import org.wharf.transport.tck.StreamSender;
+import org.wharf.transport.api.Protocol;
+import org.wharf.transport.api.Transport;
 
 /** The proxy between real clients and real upstream servers, over TCP and TLS legs. */
 class ProxyTest {
@@ -207,6 +209,56 @@ class ProxyTest {
         if (!clientSide) {
             Legs.awaitTrue(() -> legs.log.contains("upstream 127.0.0.1:" + upstream.address().getPort() + " failed"),
                     "a log line names the upstream");
+        }
+    }
+
+    /**
+     * A leg reset while the other streams: the streaming side's next bytes meet a leg that is
+     * closing but has not yet said so (its connectionLost comes on a later turn of the loop).
+     * They are dropped, and the streaming side is reset by that connectionLost; nothing throws
+     * out of a protocol callback (which would log a protocol failure with a stack trace).
+     * Run many times: the window is a turn of the loop wide.
+     */
+    @ParameterizedTest(name = "the {0} resets while the other streams")
+    @ValueSource(strings = {"upstream", "client"})
+    void aLegResetWhileTheOtherStreamsEndsWithoutAProtocolFailure(String side) throws Exception {
+        boolean upstreamResets = side.equals("upstream");
+        Legs.Server<Protocol> upstream = legs.serve("tcp", () -> upstreamResets ? new ResetOnFirstData()
+                : new StreamSender(16L << 20, 16 * 1024, 1));
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(upstream.address())));
+        for (int i = 0; i < 200; i++) {
+            if (upstreamResets) {
+                StreamSender client = legs.connect("tcp", proxy.address(), new StreamSender(16L << 20, 16 * 1024, i));
+                assertNotNull(Legs.await(client.lost()), "the client is reset, not closed cleanly");
+            } else {
+                legs.connect("tcp", proxy.address(), new ResetOnFirstData());
+                assertNotNull(Legs.await(((StreamSender) upstream.next()).lost()), "the upstream leg is reset");
+            }
+            upstream.accepted().clear();
+        }
+        Legs.awaitTrue(() -> proxy.route().counters.active.get() == 0, "the route has no connection open");
+        assertEquals(List.of(), legs.log.lines().stream().filter(l -> l.text().contains(" failed in "))
+                .map(LogCapture.Line::text).toList(), "no protocol failed in a callback");
+    }
+
+    /** Resets its connection at the first bytes it receives. */
+    private static final class ResetOnFirstData implements Protocol {
+        private Transport transport;
+
+        @Override
+        public void connectionMade(Transport t) {
+            transport = t;
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            if (!transport.isClosing()) {
+                transport.reset();
+            }
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
         }
     }
 
