@@ -140,13 +140,21 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         final TransportObserver observer;
         /** Completes when the application's protocol is made (after the first handshake). */
         final CompletableFuture<SslConnection> ready = new CompletableFuture<>();
+        /** How its engine is made: a listener's connections share one, so a server's parameters are worked out once. */
+        final EngineSetup setup;
         private SslConnection connection;
 
         Layer(boolean client, TlsOptions options, String peerHost, int peerPort, Supplier<? extends Protocol> appFactory,
                 LogLimiter failures, TransportObserver observer) {
+            this(client, new EngineSetup(options), peerHost, peerPort, appFactory, failures, observer);
+        }
+
+        Layer(boolean client, EngineSetup setup, String peerHost, int peerPort, Supplier<? extends Protocol> appFactory,
+                LogLimiter failures, TransportObserver observer) {
             this.observer = Objects.requireNonNull(observer, "observer");
             this.client = client;
-            this.options = options;
+            this.setup = setup;
+            this.options = setup.options();
             this.peerHost = peerHost;
             this.peerPort = peerPort;
             this.appFactory = Objects.requireNonNull(appFactory, "protocolFactory");
@@ -334,75 +342,26 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         SSLContext context = options.context().get();
         engineContext = context;
         // Conscrypt does not tell the key manager what the client can verify: read it ourselves.
-        boolean conscrypt = "Conscrypt".equals(context.getProvider().getName());
+        boolean conscrypt = EngineSetup.conscrypt(context);
         readClientHello = !layer.client && conscrypt;
         clientKeyType = null;
-        SSLEngine e = layer.client && layer.peerHost != null
+        if (!layer.client) {
+            return layer.setup.serverEngine(context);
+        }
+        SSLEngine e = layer.peerHost != null
                 ? context.createSSLEngine(serverName(), layer.peerPort)
                 : context.createSSLEngine();
-        e.setUseClientMode(layer.client);
-        if (!layer.client) {
-            SessionResumption.serverEngine(context, e);
+        e.setUseClientMode(true);
+        SSLParameters p = EngineSetup.parameters(e, options, true, conscrypt);
+        if (options.verifyHostName()) {
+            p.setEndpointIdentificationAlgorithm("HTTPS");
         }
-        SSLParameters p = e.getSSLParameters();
-        p.setProtocols(options.protocols().toArray(String[]::new));
-        if (!options.cipherSuites().isEmpty()) {
-            String[] suites = cipherSuites(options.cipherSuites(), e);
-            if (conscrypt && onlyTls13(suites)) {
-                // BoringSSL's TLS 1.3 suites cannot be chosen and Conscrypt drops their names: set
-                // alone they leave no suite to pick a certificate by. Named alone, they mean TLS 1.3 only.
-                p.setProtocols(options.protocols().stream().filter("TLSv1.3"::equals).toArray(String[]::new));
-            } else {
-                p.setCipherSuites(suites);
-            }
-        }
-        if (!options.applicationProtocols().isEmpty()) {
-            p.setApplicationProtocols(options.applicationProtocols().toArray(String[]::new));
-        }
-        if (layer.client) {
-            if (options.verifyHostName()) {
-                p.setEndpointIdentificationAlgorithm("HTTPS");
-            }
-            String name = serverName();
-            if (name != null && !isIpLiteral(name)) {
-                p.setServerNames(List.of(new SNIHostName(name)));
-            }
-        } else {
-            switch (options.clientAuth()) {
-                case REQUIRED -> p.setNeedClientAuth(true);
-                case OPTIONAL -> p.setWantClientAuth(true);
-                default -> { }
-            }
+        String name = serverName();
+        if (name != null && !isIpLiteral(name)) {
+            p.setServerNames(List.of(new SNIHostName(name)));
         }
         e.setSSLParameters(p);
         return e;
-    }
-
-    /**
-     * The defaults less what this provider lacks (a FIPS provider may have no ChaCha20); an
-     * explicit list as given, so a wrong name fails instead of silently weakening the list.
-     */
-    private static String[] cipherSuites(List<String> wanted, SSLEngine e) {
-        if (!wanted.equals(TlsOptions.DEFAULT_CIPHER_SUITES)) {
-            return wanted.toArray(String[]::new);
-        }
-        List<String> supported = List.of(e.getSupportedCipherSuites());
-        String[] usable = wanted.stream().filter(supported::contains).toArray(String[]::new);
-        if (usable.length == 0) {
-            throw new IllegalArgumentException("this JVM's TLS provider supports none of the default cipher suites "
-                    + wanted + "; set them explicitly (tls.ciphers)");
-        }
-        return usable;
-    }
-
-    /** Whether every suite is a TLS 1.3 one (their names say no key exchange: no "_WITH_"). */
-    private static boolean onlyTls13(String[] suites) {
-        for (String suite : suites) {
-            if (suite.contains("_WITH_")) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private String serverName() {

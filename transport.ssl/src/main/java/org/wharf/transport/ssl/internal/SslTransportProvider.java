@@ -64,8 +64,9 @@ public final class SslTransportProvider implements StreamTransportProvider {
         TlsOptions tls = options.tls().orElseThrow(() -> new IllegalArgumentException(
                 "listening with wharf.transport=ssl needs TLS settings (ListenOptions.withTls)"));
         Objects.requireNonNull(protocolFactory, "protocolFactory");
+        EngineSetup setup = new EngineSetup(tls); // one for the listener's connections
         return tcp.listen(address, options.withTls(null),
-                () -> new SslConnection.Layer(false, tls, null, 0, protocolFactory, handshakeFailures,
+                () -> new SslConnection.Layer(false, setup, null, 0, protocolFactory, handshakeFailures,
                         options.observer()));
     }
 
