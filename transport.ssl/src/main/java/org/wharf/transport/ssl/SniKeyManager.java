@@ -25,6 +25,9 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     /** One certificate chain with its key and the host names it is for. */
     record Entry(String alias, X509Certificate[] chain, PrivateKey key, List<String> hostNames) {
+        Entry withKey(PrivateKey other) {
+            return new Entry(alias, chain, other, hostNames);
+        }
     }
 
     private final List<Entry> entries;

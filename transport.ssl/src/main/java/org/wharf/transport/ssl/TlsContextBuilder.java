@@ -290,9 +290,13 @@ public final class TlsContextBuilder {
                     throw new IllegalArgumentException("no private key entry in key store " + s.file);
                 }
             }
+            java.security.Provider named = provider == null ? null
+                    : org.wharf.transport.ssl.internal.SecurityProviders.named(provider);
+            if (named != null && "Conscrypt".equals(named.getName())) {
+                entries.replaceAll(e -> e.withKey(nativeKey(e.key(), named)));
+            }
             KeyManager[] keyManagers = entries.isEmpty() ? null : new KeyManager[] {new SniKeyManager(entries)};
-            SSLContext context = provider == null ? SSLContext.getInstance("TLS")
-                    : SSLContext.getInstance("TLS", org.wharf.transport.ssl.internal.SecurityProviders.named(provider));
+            SSLContext context = named == null ? SSLContext.getInstance("TLS") : SSLContext.getInstance("TLS", named);
             context.init(keyManagers, trustManagers(), null);
             return sessions(context);
         } catch (GeneralSecurityException e) {
@@ -394,6 +398,25 @@ public final class TlsContextBuilder {
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot open key store " + s.file + " (wrong password or not a PKCS#12/JKS "
                     + "file?): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The key as the provider's own: Conscrypt turns any other key into a BoringSSL one (a
+     * PKCS#8 parse) in every full handshake, about a tenth of its cost; its own keys it uses as
+     * they are. A key it cannot take stays as it was.
+     */
+    static PrivateKey nativeKey(PrivateKey key, java.security.Provider provider) {
+        if (!"PKCS#8".equals(key.getFormat())) {
+            return key;
+        }
+        try {
+            return java.security.KeyFactory.getInstance(key.getAlgorithm(), provider)
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            LOG.log(Level.DEBUG, () -> "a " + key.getAlgorithm() + " key stays a JDK key for " + provider.getName()
+                    + ", which converts it in each handshake: " + e);
+            return key;
         }
     }
 

@@ -64,6 +64,29 @@ class ConscryptTest {
         }
     }
 
+    /**
+     * Conscrypt turns a key that is not its own into a BoringSSL one in every full handshake
+     * (a PKCS#8 parse, a tenth of a handshake's cost): the builder hands it Conscrypt's own
+     * keys, which must still sign for their certificates.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"server-ec, SHA256withECDSA", "server, SHA256withRSA"})
+    void keysForConscryptAreItsOwnAndStillMatchTheirCertificates(String name, String algorithm) throws Exception {
+        java.security.Provider conscrypt = org.wharf.transport.ssl.internal.SecurityProviders.named("Conscrypt");
+        java.security.PrivateKey jdk = Pem.privateKey(pki.file(name + ".key"), null);
+        java.security.PrivateKey own = TlsContextBuilder.nativeKey(jdk, conscrypt);
+        assertTrue(own.getClass().getName().startsWith("org.conscrypt."), "a Conscrypt key: " + own.getClass());
+        assertEquals(jdk.getAlgorithm(), own.getAlgorithm());
+        byte[] probe = "a handshake's transcript".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        java.security.Signature sign = java.security.Signature.getInstance(algorithm, conscrypt);
+        sign.initSign(own);
+        sign.update(probe);
+        java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+        verify.initVerify(Pem.certificates(pki.file(name + ".pem")).get(0).getPublicKey());
+        verify.update(probe);
+        assertTrue(verify.verify(sign.sign()), "the converted key signs for its certificate");
+    }
+
     @Test
     void aServerOnConscryptOffersOnlyTheAeadDefaults() throws Exception {
         Listener listener = fixture.listen(conscryptServer(), () -> new TlsFixture.Echo(1), new LinkedBlockingQueue<>());
