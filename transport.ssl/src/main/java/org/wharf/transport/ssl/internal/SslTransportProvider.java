@@ -34,6 +34,13 @@ public final class SslTransportProvider implements StreamTransportProvider {
     private final StreamTransportProvider tcp;
     /** Anyone who reaches a TLS port can fail handshakes: a burst of them becomes one line and a count. */
     private final LogLimiter handshakeFailures = new LogLimiter(LOG, Duration.ofSeconds(10));
+    /**
+     * The engine setups of {@link #startTls} callers, by their options (compared by identity:
+     * a gateway route or a detecting endpoint passes the same ones for every connection);
+     * dropped with the options.
+     */
+    private final java.util.Map<TlsOptions, EngineSetup> startTlsSetups = java.util.Collections.synchronizedMap(
+            new java.util.WeakHashMap<>());
 
     /** Layers over the {@code tcp} provider found by {@link ServiceLoader} (outside a framework). */
     public SslTransportProvider() {
@@ -106,8 +113,9 @@ public final class SslTransportProvider implements StreamTransportProvider {
             throw new IllegalArgumentException("TLS starts only on a connection made by a transport provider, not on "
                     + connection.getClass().getName());
         }
-        SslConnection.Layer layer = new SslConnection.Layer(false, options.withHandshakeOnConnect(true), null, 0,
-                protocolFactory, handshakeFailures, org.wharf.transport.api.TransportObserver.NONE);
+        EngineSetup setup = startTlsSetups.computeIfAbsent(options, o -> new EngineSetup(o.withHandshakeOnConnect(true)));
+        SslConnection.Layer layer = new SslConnection.Layer(false, setup, null, 0, protocolFactory, handshakeFailures,
+                org.wharf.transport.api.TransportObserver.NONE);
         layer.connectionMade(connection);
         if (received.hasRemaining()) {
             layer.dataReceived(received.duplicate());
