@@ -171,7 +171,10 @@ final class Gateway {
             Process p = new ProcessBuilder(check).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                return Optional.of(String.join(" ", check) + " failed: " + out);
+                // Debian's nginx package has no stream module of its own: it is a package beside it.
+                String hint = out.contains("unknown directive \"stream\"")
+                        ? " (nginx has no stream module: apt-get install libnginx-mod-stream)" : "";
+                return Optional.of(String.join(" ", check) + " failed: " + out + hint);
             }
             return Optional.empty();
         } catch (IOException e) {
