@@ -237,7 +237,7 @@ final class ProxyConnection implements Protocol {
             if (firstBytes != null) {
                 route(data);
             }
-        } else if (!upstreamGone && !upstream.isClosing()) {
+        } else if (upstreamWritable()) {
             upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
         }
         // else the upstream leg is gone or going (reset, say) and has not told us yet: its
@@ -264,7 +264,7 @@ final class ProxyConnection implements Protocol {
             exchange.clientEnded();
             return pooledEndOfInput();
         }
-        if (upstream != null && !upstreamGone && !upstream.isClosing() && upstream.canWriteEof()) {
+        if (upstream != null && upstreamWritable() && upstream.canWriteEof()) {
             upstream.writeEof();
         }
         // Keep sending the upstream's answer until it ends too.
@@ -342,6 +342,14 @@ final class ProxyConnection implements Protocol {
                 upstream.close();
             }
         }
+    }
+
+    /**
+     * Whether the upstream leg (made) takes writes: not gone, and not closing either, which it
+     * may be before its connectionLost (a later turn of the loop) has told us.
+     */
+    private boolean upstreamWritable() {
+        return !upstreamGone && !upstream.isClosing();
     }
 
     // ---- connecting ----
@@ -441,7 +449,7 @@ final class ProxyConnection implements Protocol {
         }
         if (state == Exchange.State.UNSAFE && upstream != null && !dedicated) {
             dedicated = true;
-            if (!upstreamGone && !upstream.isClosing() && upstream.canWriteEof()) {
+            if (upstreamWritable() && upstream.canWriteEof()) {
                 upstream.writeEof();
             }
         }

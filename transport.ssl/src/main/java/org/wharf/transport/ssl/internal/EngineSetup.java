@@ -27,10 +27,9 @@ final class EngineSetup {
 
     /**
      * @param context the context the parameters were worked out for
-     * @param conscrypt whether its provider is Conscrypt
      * @param parameters what each engine is given, or {@code null} when its defaults are the same
      */
-    private record Server(SSLContext context, boolean conscrypt, SSLParameters parameters) {
+    private record Server(SSLContext context, SSLParameters parameters) {
     }
 
     EngineSetup(TlsOptions options) {
@@ -76,15 +75,14 @@ final class EngineSetup {
     private Server prepare(SSLContext context) {
         SSLEngine probe = newServerEngine(context);
         SSLParameters defaults = probe.getSSLParameters();
-        boolean conscrypt = conscrypt(context);
-        SSLParameters wanted = parameters(probe, options, false, conscrypt);
+        SSLParameters wanted = parameters(probe, options, false, conscrypt(context));
         probe.closeOutbound();
         boolean same = new HashSet<>(List.of(defaults.getProtocols())).equals(new HashSet<>(List.of(wanted.getProtocols())))
                 && Arrays.equals(defaults.getCipherSuites(), wanted.getCipherSuites())
                 && Arrays.equals(defaults.getApplicationProtocols(), wanted.getApplicationProtocols())
                 && defaults.getNeedClientAuth() == wanted.getNeedClientAuth()
                 && defaults.getWantClientAuth() == wanted.getWantClientAuth();
-        return new Server(context, conscrypt, same ? null : wanted);
+        return new Server(context, same ? null : wanted);
     }
 
     /**

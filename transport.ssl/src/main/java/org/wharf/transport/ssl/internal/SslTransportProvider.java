@@ -36,8 +36,8 @@ public final class SslTransportProvider implements StreamTransportProvider {
     private final LogLimiter handshakeFailures = new LogLimiter(LOG, Duration.ofSeconds(10));
     /**
      * The engine setups of {@link #startTls} callers, by their options (compared by identity:
-     * a gateway route or a detecting endpoint passes the same ones for every connection);
-     * dropped with the options.
+     * a gateway route terminating TLS passes the same ones for every connection); dropped
+     * with the options (an entry's setup holds a copy of them, not the key).
      */
     private final java.util.Map<TlsOptions, EngineSetup> startTlsSetups = java.util.Collections.synchronizedMap(
             new java.util.WeakHashMap<>());
