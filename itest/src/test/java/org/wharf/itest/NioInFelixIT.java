@@ -118,7 +118,7 @@ class NioInFelixIT {
         for (Object attribute : (Object[]) Felix.call(definition, "getAttributeDefinitions", -1)) {
             ids.add((String) Felix.call(attribute, "getID"));
         }
-        assertEquals(Set.of("loopThreads", "readBufferSize", "writeBufferHigh", "writeBufferLow"), ids);
+        assertEquals(Set.of("loopThreads", "readBufferSize", "writeBufferHigh", "writeBufferLow", "udpBatch"), ids);
     }
 
     @Test

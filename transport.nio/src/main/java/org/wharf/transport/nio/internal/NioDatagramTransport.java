@@ -29,17 +29,54 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     private record Outgoing(ByteBuffer data, SocketAddress target) {
     }
 
+    /** A datagram received in a batch and held back while reading is paused: a heap copy. */
+    private record Held(ByteBuffer data, SocketAddress sender) {
+    }
+
+    private static final System.Logger LOG = System.getLogger("org.wharf.transport.nio");
+
     private final int maxDatagramSize;
     private final ArrayDeque<Outgoing> sendQueue = new ArrayDeque<>();
+    /** The loop's batch I/O, or {@code null}: NIO's calls, one per datagram. */
+    private final DatagramBatch batch;
+    /** The socket's descriptor for the batch calls. */
+    private final int fd;
+    /** Whether the socket is an IPv6 one, for the batch's addresses. */
+    private final boolean inet6;
+    /** In a receive turn: sends gather in the batch and go out together at its end. On the loop. */
+    private boolean batching;
+    /** Datagrams a batch received after the protocol paused reading; delivered on resume. */
+    private ArrayDeque<Held> held;
 
+    /** Made on the loop thread. */
     NioDatagramTransport(NioEventLoop loop, DatagramChannel channel, WriteBufferLimits limits, int maxDatagramSize) {
         super(loop, channel, limits, channel::getRemoteAddress);
         this.maxDatagramSize = maxDatagramSize;
+        DatagramBatch found = loop.datagramBatch().orElse(null);
+        int descriptor = -1;
+        boolean six = false;
+        if (found != null) {
+            try {
+                descriptor = found.descriptor(channel);
+                six = found.inet6(descriptor);
+            } catch (UnsupportedOperationException | java.io.UncheckedIOException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> this + " takes NIO's calls: " + e.getMessage());
+                found = null;
+            }
+        }
+        this.batch = found;
+        this.fd = descriptor;
+        this.inet6 = six;
+    }
+
+    /** @return whether datagrams go through the batch calls (else NIO's, one per datagram) */
+    boolean batched() {
+        return batch != null;
     }
 
     @Override
     boolean hasQueuedWrites() {
-        return !sendQueue.isEmpty();
+        return !sendQueue.isEmpty() || (batching && batch.pending() > 0);
     }
 
     @Override
@@ -49,6 +86,10 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             dropped += o.data.remaining();
         }
         outboundBuffer().count(-dropped);
+        if (batching) {
+            batch.drop(batch.pending());
+        }
+        held = null;
     }
 
     @Override
@@ -57,8 +98,208 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             flush();
         }
         if ((readyOps & SelectionKey.OP_READ) != 0) {
-            receive();
+            if (batch != null) {
+                receiveBatch();
+            } else {
+                receive();
+            }
         }
+    }
+
+    /**
+     * Receives up to {@link #MAX_RECEIVES_PER_EVENT} datagrams a batch call at a time, until a
+     * call finds fewer than it could take (the socket is empty: no call is spent to learn it),
+     * then sends what the protocol sent meanwhile with one call.
+     */
+    private void receiveBatch() {
+        if (!deliverHeld()) {
+            return;
+        }
+        batching = true;
+        try {
+            int total = 0;
+            while (total < MAX_RECEIVES_PER_EVENT && wantsToRead()) {
+                int count;
+                try {
+                    count = batch.receive(fd, maxDatagramSize);
+                } catch (PortUnreachableException e) {
+                    if (peer != null) {
+                        error(new TransportError("port unreachable: " + Addresses.text(peer), e));
+                    }
+                    total++;
+                    continue; // an ICMP error was consumed; more datagrams may wait
+                } catch (IOException e) {
+                    error(new TransportError("receive on " + this + " failed: " + e.getMessage(), e));
+                    return;
+                }
+                total += count;
+                if (!deliver(count) || count < batch.slots()) {
+                    return;
+                }
+            }
+        } finally {
+            endBatch();
+        }
+    }
+
+    /** Hands the batch's datagrams to the protocol; holds the rest if it pauses reading. */
+    private boolean deliver(int count) {
+        for (int i = 0; i < count; i++) {
+            if (!wantsToRead()) {
+                if (isReadingPaused()) {
+                    for (int j = i; j < count; j++) {
+                        hold(batch.data(j), batch.sender(j), batch.truncated(j));
+                    }
+                }
+                return false;
+            }
+            SocketAddress sender = batch.sender(i);
+            if (batch.truncated(i)) {
+                error(new TransportError("datagram from " + sender + " dropped: larger than the maximum of "
+                        + maxDatagramSize + " bytes"));
+                continue;
+            }
+            ByteBuffer data = batch.data(i);
+            countReceived(data.remaining());
+            try {
+                protocol().datagramReceived(data, sender);
+            } catch (Throwable e) {
+                callbackFailed("datagramReceived", e);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether reading is paused by the protocol while the transport is open. */
+    private boolean isReadingPaused() {
+        return !isClosing() && !isClosed() && !isReading();
+    }
+
+    private void hold(ByteBuffer data, SocketAddress sender, boolean truncated) {
+        if (held == null) {
+            held = new ArrayDeque<>();
+        }
+        // A truncated one is kept as its first bytes and reported when delivered.
+        held.add(new Held(truncated ? null : copyOf(data), sender));
+    }
+
+    /**
+     * Delivers what a batch held back, while reading is wanted.
+     *
+     * @return whether all of it was delivered
+     */
+    private boolean deliverHeld() {
+        while (held != null && !held.isEmpty()) {
+            if (!wantsToRead()) {
+                return false;
+            }
+            Held next = held.poll();
+            if (next.data == null) {
+                error(new TransportError("datagram from " + next.sender + " dropped: larger than the maximum of "
+                        + maxDatagramSize + " bytes"));
+                continue;
+            }
+            countReceived(next.data.remaining());
+            try {
+                protocol().datagramReceived(next.data, next.sender);
+            } catch (Throwable e) {
+                callbackFailed("datagramReceived", e);
+                return false;
+            }
+        }
+        held = null;
+        return true;
+    }
+
+    @Override
+    void readingResumed() {
+        if (held != null) {
+            deliverHeld();
+        }
+    }
+
+    /**
+     * The receive turn ends: what the protocol sent goes out with one call (errors are
+     * reported after it, so no callback runs while the batch is in flight); what the kernel
+     * had no room for waits in the queue.
+     */
+    private void endBatch() {
+        if (batch.pending() == 0) {
+            batching = false;
+            return;
+        }
+        java.util.List<TransportError> errors = sendBatch();
+        batching = false;
+        for (TransportError e : errors) {
+            error(e);
+        }
+        afterFlush(); // a close asked for in the turn waited for these sends
+    }
+
+    /** Sends the batch; on the loop, in a receive turn. @return the send errors, to report */
+    private java.util.List<TransportError> sendBatch() {
+        java.util.List<TransportError> errors = java.util.List.of();
+        while (batch.pending() > 0) {
+            if (isClosed()) {
+                batch.drop(batch.pending());
+                break;
+            }
+            int sent;
+            try {
+                sent = batch.send(fd);
+            } catch (IOException e) {
+                SocketAddress to = batch.pendingTarget(0);
+                batch.drop(1);
+                if (errors.isEmpty()) {
+                    errors = new java.util.ArrayList<>();
+                }
+                errors.add(new TransportError("send to " + target(to == null ? peer : to) + " failed: "
+                        + e.getMessage(), e));
+                continue;
+            }
+            if (sent == 0) { // no room in the kernel's buffer: the rest waits for OP_WRITE
+                long bytes = 0;
+                for (int i = 0; i < batch.pending(); i++) {
+                    ByteBuffer copy = batch.pendingCopy(i);
+                    SocketAddress to = batch.pendingTarget(i);
+                    bytes += copy.remaining();
+                    sendQueue.add(new Outgoing(copy, to == null ? peer : to));
+                }
+                batch.drop(batch.pending());
+                outboundBuffer().add(bytes);
+                break;
+            }
+            long bytes = 0;
+            for (int i = 0; i < sent; i++) {
+                bytes += batch.pendingSize(i);
+            }
+            countSent(bytes);
+            batch.drop(sent);
+        }
+        return errors;
+    }
+
+    /**
+     * In a receive turn with nothing queued, copies a datagram into the batch (sending what
+     * it holds first if full).
+     *
+     * @return whether the batch took it; else it goes out by NIO's call or waits in the queue
+     */
+    private boolean batchAdd(ByteBuffer data, SocketAddress target) {
+        SocketAddress to = peer != null ? null : target;
+        if (batch.add(data, to, inet6)) {
+            return true;
+        }
+        if (batch.pending() == 0) {
+            return false; // larger than the send area: NIO's call, in order
+        }
+        java.util.List<TransportError> errors = sendBatch();
+        boolean added = sendQueue.isEmpty() && batch.add(data, to, inet6);
+        for (TransportError e : errors) {
+            error(e);
+        }
+        return added;
     }
 
     private void receive() {
@@ -198,6 +439,10 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             // The JDK's connected DatagramChannel skips empty buffers on send and write.
             error(new TransportError("empty datagram to " + peer
                     + " not sent: a connected socket cannot send one on this JDK (send it from a bound transport)"));
+            return;
+        }
+        if (batching && sendQueue.isEmpty() && batchAdd(data, target)) {
+            uncount(counted, size);
             return;
         }
         if (sendQueue.isEmpty()) {

@@ -57,6 +57,10 @@ public final class NioEventLoop implements EventLoop {
     private boolean selectAgain;
     private final ByteBuffer readBuffer;
     private final ByteBuffer datagramBuffer;
+    /** Datagrams per batch call (settings); 0 for none. */
+    private final int udpBatch;
+    /** The loop's batch I/O, made at the first datagram transport; absent without the fragment. */
+    private java.util.Optional<DatagramBatch> datagramBatch;
     private final ChunkPool chunks = new ChunkPool();
     private final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
     /** {@link #dispatch}, made once: a method reference evaluated per selection allocates per wakeup. */
@@ -82,11 +86,13 @@ public final class NioEventLoop implements EventLoop {
     private final org.wharf.transport.api.Histogram lag = org.wharf.transport.api.Histogram.ofDurations();
 
     NioEventLoop(String name, int readBufferSize) {
-        this(name, readBufferSize, (loop, error) -> { });
+        this(name, readBufferSize, NioSettings.DEFAULT_UDP_BATCH, (loop, error) -> { });
     }
 
-    NioEventLoop(String name, int readBufferSize, java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
+    NioEventLoop(String name, int readBufferSize, int udpBatch,
+            java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
         this.onDeath = onDeath;
+        this.udpBatch = udpBatch;
         try {
             this.selector = Selector.open();
         } catch (IOException e) {
@@ -162,9 +168,21 @@ public final class NioEventLoop implements EventLoop {
         return datagramBuffer.clear().limit(size + 1);
     }
 
-    /** Whether a buffer is one the loop lends to receive callbacks (its read or datagram buffer). */
+    /** Whether a buffer is one the loop lends to receive callbacks (its read or datagram buffers). */
     boolean isLoopBuffer(ByteBuffer buffer) {
-        return buffer == readBuffer || buffer == datagramBuffer;
+        return buffer == readBuffer || buffer == datagramBuffer
+                || (datagramBatch != null && datagramBatch.isPresent() && datagramBatch.get().isSlot(buffer));
+    }
+
+    /**
+     * The loop's batch datagram I/O (recvmmsg and sendmmsg), made at the first call; empty when
+     * turned off or where the native path is not installed or cannot run. On the loop thread.
+     */
+    java.util.Optional<DatagramBatch> datagramBatch() {
+        if (datagramBatch == null) {
+            datagramBatch = DatagramBatch.open(udpBatch);
+        }
+        return datagramBatch;
     }
 
     /** The loop's array for gathering writes, all nulls; put back as found. On the loop thread. */

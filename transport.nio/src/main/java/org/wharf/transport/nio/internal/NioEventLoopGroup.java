@@ -37,7 +37,7 @@ public final class NioEventLoopGroup {
         this.settings = settings;
         loops = new NioEventLoop[settings.threads()];
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), this::loopDied);
+            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), settings.udpBatch(), this::loopDied);
         }
         for (NioEventLoop loop : loops) {
             loop.start();

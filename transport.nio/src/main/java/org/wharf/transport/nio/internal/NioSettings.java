@@ -8,11 +8,28 @@ import org.wharf.transport.api.WriteBufferLimits;
  * @param loopThreads event loop threads; 0 for one per processor
  * @param readBufferSize bytes read from a connection at a time (one buffer per loop)
  * @param writeBufferLimits the default write-buffer limits of connections
+ * @param udpBatch datagrams per system call on the native batch path (the optional
+ *     {@code org.wharf.transport.nio.ffm} fragment; Linux, Java 22+); 0 turns it off. Each loop
+ *     keeps this many receive slots of 64 KiB: the bound on its native memory.
  */
-public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits) {
+public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits, int udpBatch) {
 
-    /** One loop per processor, 64 KiB reads, 64 KiB / 16 KiB write limits. */
+    /** Datagrams per batch call unless configured: Netty's epoll transport reads 16 too. */
+    public static final int DEFAULT_UDP_BATCH = 16;
+
+    /** One loop per processor, 64 KiB reads, 64 KiB / 16 KiB write limits, 16 datagrams per batch. */
     public static final NioSettings DEFAULT = new NioSettings(0, 64 * 1024, WriteBufferLimits.DEFAULT);
+
+    /**
+     * Settings with the default batch size.
+     *
+     * @param loopThreads event loop threads; 0 for one per processor
+     * @param readBufferSize bytes read at a time
+     * @param writeBufferLimits default write-buffer limits
+     */
+    public NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits) {
+        this(loopThreads, readBufferSize, writeBufferLimits, DEFAULT_UDP_BATCH);
+    }
 
     /**
      * Checks the settings, naming the one that is wrong.
@@ -20,6 +37,7 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
      * @param loopThreads event loop threads; 0 for one per processor
      * @param readBufferSize bytes read at a time
      * @param writeBufferLimits default write-buffer limits
+     * @param udpBatch datagrams per batch call, 0 for none
      */
     public NioSettings {
         if (loopThreads < 0 || loopThreads > 1024) {
@@ -27,6 +45,9 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
         }
         if (readBufferSize < 512 || readBufferSize > 16 * 1024 * 1024) {
             throw new IllegalArgumentException("readBufferSize must be 512..16777216 bytes, got " + readBufferSize);
+        }
+        if (udpBatch < 0 || udpBatch > 64) {
+            throw new IllegalArgumentException("udpBatch must be 0..64 datagrams (0 = no batch calls), got " + udpBatch);
         }
         if (writeBufferLimits == null) {
             throw new IllegalArgumentException("writeBufferLimits must be set");

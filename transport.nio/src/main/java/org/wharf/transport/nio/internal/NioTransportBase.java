@@ -177,6 +177,13 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
     @Override
     protected final void readingChanged() {
         updateInterest();
+        if (wantsToRead()) {
+            readingResumed();
+        }
+    }
+
+    /** Reading is wanted again (not inside a callback): deliver what was held back, if anything. */
+    void readingResumed() {
     }
 
     /** Sets the key's interest: read unless paused or closing, write while queued. */

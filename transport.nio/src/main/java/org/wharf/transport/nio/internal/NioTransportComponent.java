@@ -105,7 +105,7 @@ public final class NioTransportComponent {
                     + " and writeBufferLow=" + config.writeBufferLow() + " need 0 <= writeBufferLow <= writeBufferHigh", e);
         }
         try {
-            return new NioSettings(config.loopThreads(), config.readBufferSize(), limits);
+            return new NioSettings(config.loopThreads(), config.readBufferSize(), limits, config.udpBatch());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("org.wharf.transport.nio: " + e.getMessage(), e);
         }

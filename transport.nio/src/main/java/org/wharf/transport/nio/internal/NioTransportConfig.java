@@ -23,4 +23,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(name = "Write buffer low-water mark", min = "0",
             description = "Default bytes queued at or below which a paused protocol is told to resume writing.")
     int writeBufferLow() default 16384;
+
+    @AttributeDefinition(name = "UDP batch", min = "0", max = "64",
+            description = "Datagrams received or sent per system call where the native batch path is installed "
+                    + "(the org.wharf.transport.nio.ffm fragment: Linux, Java 22+); 0 turns it off. Each event loop "
+                    + "keeps this many 64 KiB receive slots.")
+    int udpBatch() default 16;
 }
