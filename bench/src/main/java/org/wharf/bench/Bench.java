@@ -431,7 +431,8 @@ public final class Bench {
                     "best peer", "", "ratio", "p50/p99 wharf", "p50/p99 peer");
         }
         for (Scenario scenario : scenarios) {
-            List<Peer> applicable = peers.stream().filter(p -> p.serves(scenario.kind().tls())).toList();
+            List<Peer> applicable = peers.stream()
+                    .filter(p -> p.serves(scenario.kind() == Kind.UDP, scenario.kind().tls())).toList();
             Map<String, List<List<Run>>> runs = new LinkedHashMap<>();
             runs.put(Peer.WHARF.id(), new ArrayList<>());
             applicable.forEach(p -> runs.put(p.id(), new ArrayList<>()));
@@ -453,7 +454,8 @@ public final class Bench {
             sj.put("better", scenario.lowerIsBetter() ? "lower" : "higher");
             Map<String, String> notHere = new LinkedHashMap<>();
             skipped.forEach((peer, why) -> {
-                if (!peer.equals("haproxy") && !peer.equals("nginx") && Peer.of(peer).serves(scenario.kind().tls())) {
+                if (!peer.equals("haproxy") && !peer.equals("nginx")
+                        && Peer.of(peer).serves(scenario.kind() == Kind.UDP, scenario.kind().tls())) {
                     notHere.put(peer, why);
                 }
             });
@@ -901,10 +903,11 @@ public final class Bench {
             throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(SERVER_CPUS);
-        command.add(java);
+        command.add(peer.java(java));
         command.addAll(serverJvmOptions(peer.id()));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                EchoServer.class.getName(), peer.id(), Integer.toString(threads), scenario.kind().serverMode()));
+        command.addAll(peer.classPathAndOptions(System.getProperty("java.class.path")));
+        command.addAll(List.of(EchoServer.class.getName(), peer.id(), Integer.toString(threads),
+                scenario.kind().serverMode()));
         if (scenario.kind().tls()) {
             command.addAll(List.of(pki.chain().toString(), pki.key().toString(), String.join(",", tls.cipherSuites())));
         }

@@ -23,6 +23,12 @@ enum Peer {
      * Conscrypt}): BoringSSL, the engine Netty's OpenSSL row runs on. TLS scenarios only.
      */
     WHARF_CONSCRYPT("wharf-conscrypt", Transport.NIO, false, "Conscrypt"),
+    /**
+     * Wharf's NIO transport with its batch datagram path (the transport.nio.ffm fragment:
+     * recvmmsg and sendmmsg through the FFM API), on a JDK 22+ ({@code WHARF_BENCH_FFM_JDK},
+     * by default the Temurin 25 under /usr/lib/jvm). UDP only: TCP does not change with it.
+     */
+    WHARF_FFM("wharf-ffm", Transport.NIO, false, null),
     /** Netty on NIO (and for TLS, the JDK's SSLEngine). */
     NETTY_NIO("netty-nio", Transport.NIO, false, null),
     /** Netty's native epoll transport. */
@@ -51,7 +57,60 @@ enum Peer {
 
     /** @return whether this is one of Wharf's servers (a row compared with the best peer) rather than a peer */
     boolean wharf() {
-        return this == WHARF || this == WHARF_CONSCRYPT;
+        return this == WHARF || this == WHARF_CONSCRYPT || this == WHARF_FFM;
+    }
+
+    /** The JDK the batch path runs on: {@code WHARF_BENCH_FFM_JDK}, else Temurin 25 where these machines keep it. */
+    static final java.nio.file.Path FFM_JDK = java.nio.file.Path.of(System.getenv().getOrDefault("WHARF_BENCH_FFM_JDK",
+            "/usr/lib/jvm/temurin-25-jdk-amd64"));
+
+    /** @return the fragment's jar as the build leaves it, if built */
+    static Optional<java.nio.file.Path> ffmJar() {
+        java.nio.file.Path target = java.nio.file.Path.of("transport.nio.ffm", "target");
+        try (var jars = java.nio.file.Files.list(target)) {
+            return jars.filter(p -> p.getFileName().toString().matches("transport\\.nio\\.ffm-[^-]+(-SNAPSHOT)?\\.jar"))
+                    .findFirst().map(java.nio.file.Path::toAbsolutePath);
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The java command this server runs with: the bench's own, but the batch path's JDK for
+     * {@code wharf-ffm}.
+     *
+     * @param own the bench's java
+     * @return the command
+     */
+    String java(String own) {
+        return this == WHARF_FFM ? FFM_JDK.resolve("bin").resolve("java").toString() : own;
+    }
+
+    /**
+     * What this server adds to the JVM's options and class path: for {@code wharf-ffm}, the
+     * fragment's jar and what the FFM path needs from the JVM.
+     *
+     * @param classPath the bench's class path
+     * @return the options, class path last
+     */
+    List<String> classPathAndOptions(String classPath) {
+        if (this != WHARF_FFM) {
+            return List.of("-cp", classPath);
+        }
+        return List.of("--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
+                "-cp", classPath + java.io.File.pathSeparator + ffmJar().orElseThrow());
+    }
+
+    /**
+     * Whether this server takes part in a scenario of a kind: {@link #serves(boolean)}, and
+     * {@code wharf-ffm} in UDP alone.
+     *
+     * @param udp whether the scenario is the UDP echo
+     * @param tls whether it is over TLS
+     * @return whether it runs
+     */
+    boolean serves(boolean udp, boolean tls) {
+        return this == WHARF_FFM ? udp : serves(tls);
     }
 
     /** @return the JCA provider Wharf's TLS is built from ({@code tls.provider}), or null for the JVM's default */
@@ -83,7 +142,7 @@ enum Peer {
      */
     boolean serves(boolean tls) {
         return switch (this) {
-            case WHARF, NETTY_NIO -> true;
+            case WHARF, NETTY_NIO, WHARF_FFM -> true;
             case NETTY_EPOLL, NETTY_IO_URING -> !tls;
             case NETTY_EPOLL_OPENSSL, WHARF_CONSCRYPT -> tls;
         };
@@ -105,6 +164,13 @@ enum Peer {
         }
         if (openSsl && !OpenSsl.isAvailable()) {
             causes.add("OpenSSL (netty-tcnative): " + OpenSsl.unavailabilityCause());
+        }
+        if (this == WHARF_FFM) {
+            if (!java.nio.file.Files.isExecutable(FFM_JDK.resolve("bin").resolve("java"))) {
+                causes.add("no JDK 22+ at " + FFM_JDK + " (WHARF_BENCH_FFM_JDK)");
+            } else if (ffmJar().isEmpty()) {
+                causes.add("transport.nio.ffm is not built (it builds where that JDK is)");
+            }
         }
         if ("Conscrypt".equals(tlsProvider) && !org.conscrypt.Conscrypt.isAvailable()) {
             causes.add("Conscrypt: " + conscryptUnavailabilityCause());
