@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,14 +24,12 @@ import org.wharf.transport.tck.Peers;
  */
 class ConscryptDistributionIT {
 
-    private Process wharf;
-    private StringBuffer log;
+    private RunningPlatform wharf;
 
     @AfterEach
     void stop() throws Exception {
-        if (wharf != null && wharf.isAlive()) {
-            wharf.destroyForcibly();
-            wharf.waitFor(30, TimeUnit.SECONDS);
+        if (wharf != null) {
+            wharf.close();
         }
     }
 
@@ -48,7 +43,7 @@ class ConscryptDistributionIT {
         awaitLog("the tcp echo endpoint", Pattern.compile("listening tcp [^ ]+:(\\d+) echo "));
         // transport.ssl resolved without Conscrypt: the endpoint names what is missing.
         awaitLog("echo-tls failing without Conscrypt", Pattern.compile("tls\\.provider = 'Conscrypt'"));
-        assertFalse(log.toString().contains("listening ssl "), log.toString());
+        assertFalse(wharf.log.toString().contains("listening ssl "), wharf.log.toString());
 
         // Dropped in while the platform runs: installed, and transport.ssl refreshed (by FileInstall)
         // to wire it; the failed endpoint tries again with the new transport.ssl and listens.
@@ -60,47 +55,21 @@ class ConscryptDistributionIT {
         assertEquals("boringssl echo\n", throughOpenssl(port, "boringssl echo\n"));
 
         // A restart: Conscrypt is installed from the start, and transport.ssl wired to it at once.
-        wharf.destroy(); // SIGTERM
-        assertTrue(wharf.waitFor(30, TimeUnit.SECONDS), "stops on SIGTERM:\n" + log);
+        wharf.process.destroy(); // SIGTERM
+        assertTrue(wharf.process.waitFor(30, TimeUnit.SECONDS), "stops on SIGTERM:\n" + wharf.log);
         start(home);
         port = Integer.parseInt(awaitLog("echo-tls on Conscrypt after a restart",
                 Pattern.compile("listening ssl [^ ]+:(\\d+) echo [^ ]+ \\(endpoint echo-tls\\)")).group(1));
         assertEquals("after a restart\n", throughOpenssl(port, "after a restart\n"));
-        assertFalse(log.toString().contains("Exception"), "a quiet log:\n" + log);
+        assertFalse(wharf.log.toString().contains("Exception"), "a quiet log:\n" + wharf.log);
     }
 
     private void start(Path home) throws IOException {
-        log = new StringBuffer();
-        StringBuffer out = log;
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("wharf").toString(), "--no-shell")
-                .directory(home.toFile()).redirectErrorStream(true);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=0 -Dwharf.echo.udp.port=0 -Dwharf.echo.tls.port=0"
-                + " -Dwharf.http.port=0");
-        wharf = pb.start();
-        Process p = wharf;
-        CompletableFuture.runAsync(() -> {
-            byte[] buffer = new byte[4096];
-            try (InputStream in = p.getInputStream()) {
-                for (int n; (n = in.read(buffer)) >= 0;) {
-                    out.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-        });
+        wharf = new RunningPlatform(home, System.getProperty("java.home"));
     }
 
     private Matcher awaitLog(String what, Pattern pattern) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            Matcher m = pattern.matcher(log);
-            if (m.find()) {
-                return m;
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-        }
-        throw new AssertionError(what + ": no '" + pattern + "' in the log:\n" + log);
+        return wharf.awaitLog(what, pattern);
     }
 
     /** What the echo endpoint sends back through the real openssl client (TLS 1.3). */
