@@ -497,6 +497,9 @@ public final class FfmDatagramBatch extends DatagramBatch {
             if (errno == EAGAIN) {
                 return 0;
             }
+            if (errno == ECONNREFUSED) { // an ICMP error for an earlier datagram, as NIO reports it
+                throw new PortUnreachableException();
+            }
             if (errno != EINTR) {
                 throw error("sendmmsg", errno);
             }

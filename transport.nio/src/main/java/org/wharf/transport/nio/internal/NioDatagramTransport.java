@@ -47,6 +47,8 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     private boolean batching;
     /** Datagrams a batch received after the protocol paused reading; delivered on resume. */
     private ArrayDeque<Held> held;
+    /** A receive turn (or a delivery of held datagrams) is running its callbacks. On the loop. */
+    private boolean inTurn;
 
     /** Made on the loop thread. */
     NioDatagramTransport(NioEventLoop loop, DatagramChannel channel, WriteBufferLimits limits, int maxDatagramSize) {
@@ -81,6 +83,11 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
 
     @Override
     void dropQueuedWrites() {
+        if (batching && batch.pending() > 0 && !isClosed()) {
+            // Handed over in this turn: on NIO's calls they would be in the kernel already, so
+            // an abort sends them (its errors are no one's now). Only what waits for room is dropped.
+            sendBatch();
+        }
         long dropped = 0;
         for (Outgoing o; (o = sendQueue.poll()) != null;) {
             dropped += o.data.remaining();
@@ -112,6 +119,15 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
      * then sends what the protocol sent meanwhile with one call.
      */
     private void receiveBatch() {
+        inTurn = true;
+        try {
+            receiveTurn();
+        } finally {
+            inTurn = false;
+        }
+    }
+
+    private void receiveTurn() {
         if (!deliverHeld()) {
             return;
         }
@@ -146,7 +162,10 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
     private boolean deliver(int count) {
         for (int i = 0; i < count; i++) {
             if (!wantsToRead()) {
-                if (isReadingPaused()) {
+                // Read once: a pause and resume from another thread may come between two
+                // reads of the flag. Open, the rest is held (a resume delivers it, from its
+                // own task); closing, it is dropped.
+                if (!isClosing() && !isClosed()) {
                     for (int j = i; j < count; j++) {
                         hold(batch.data(j), batch.sender(j), batch.truncated(j));
                     }
@@ -171,16 +190,11 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         return true;
     }
 
-    /** Whether reading is paused by the protocol while the transport is open. */
-    private boolean isReadingPaused() {
-        return !isClosing() && !isClosed() && !isReading();
-    }
-
     private void hold(ByteBuffer data, SocketAddress sender, boolean truncated) {
         if (held == null) {
             held = new ArrayDeque<>();
         }
-        // A truncated one is kept as its first bytes and reported when delivered.
+        // A truncated one keeps only its sender: it is reported, not delivered.
         held.add(new Held(truncated ? null : copyOf(data), sender));
     }
 
@@ -190,6 +204,18 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
      * @return whether all of it was delivered
      */
     private boolean deliverHeld() {
+        boolean outer = !inTurn;
+        inTurn = true;
+        try {
+            return deliverHeldNow();
+        } finally {
+            if (outer) {
+                inTurn = false;
+            }
+        }
+    }
+
+    private boolean deliverHeldNow() {
         while (held != null && !held.isEmpty()) {
             if (!wantsToRead()) {
                 return false;
@@ -214,7 +240,9 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
 
     @Override
     void readingResumed() {
-        if (held != null) {
+        // Never inside a turn: a resume from another thread, racing a pause the protocol makes
+        // in a callback, may find reading wanted there. The resume's own task comes after it.
+        if (held != null && !inTurn) {
             deliverHeld();
         }
     }
@@ -229,8 +257,14 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             batching = false;
             return;
         }
-        java.util.List<TransportError> errors = sendBatch();
-        batching = false;
+        java.util.List<TransportError> errors;
+        try {
+            errors = sendBatch();
+        } finally {
+            // The batch is the loop's: nothing of this transport may stay in it, whatever failed.
+            batch.drop(batch.pending());
+            batching = false;
+        }
         for (TransportError e : errors) {
             error(e);
         }
