@@ -67,9 +67,7 @@ class FfmDatagramBatchTest {
         PausedEcho server = bind(PausedEcho::new, DatagramOptions.DEFAULT, InetAddress.getLoopbackAddress());
         DatagramChannel client = client(StandardProtocolFamily.INET, server.address());
         int count = 40;
-        for (int i = 0; i < count; i++) {
-            client.write(ByteBuffer.wrap(("datagram " + i).getBytes(StandardCharsets.US_ASCII)));
-        }
+        sendQueued(client, server.address(), count, i -> "datagram " + i);
         long[] before = counters(server);
         server.transport().resumeReading(); // all 40 wait in the socket: 16 + 16 + 8
         for (int i = 0; i < count; i++) {
@@ -89,12 +87,10 @@ class FfmDatagramBatchTest {
         PauseAfter server = bind(() -> new PauseAfter(3), DatagramOptions.DEFAULT, InetAddress.getLoopbackAddress());
         DatagramChannel client = client(StandardProtocolFamily.INET, server.address());
         int count = 20;
-        for (int i = 0; i < count; i++) {
-            client.write(ByteBuffer.wrap(("d" + i).getBytes(StandardCharsets.US_ASCII)));
-        }
+        sendQueued(client, server.address(), count, i -> "d" + (i < 10 ? "0" : "") + i);
         server.transport().resumeReading();
         for (int i = 0; i < 3; i++) {
-            assertEquals("d" + i, take(server));
+            assertEquals("d0" + i, take(server));
         }
         onLoop(server, () -> null); // a whole turn of the loop after the pause: nothing more came
         assertEquals(0, server.datagrams().size(), "nothing is delivered while paused");
@@ -102,7 +98,7 @@ class FfmDatagramBatchTest {
 
         server.transport().resumeReading();
         for (int i = 3; i < count; i++) {
-            assertEquals("d" + i, take(server), "held ones first, then the socket's, in order");
+            assertEquals("d" + (i < 10 ? "0" : "") + i, take(server), "held ones first, then the socket's, in order");
         }
         assertTrue(server.errors().isEmpty(), () -> "no errors: " + server.errors());
     }
@@ -334,6 +330,41 @@ class FfmDatagramBatchTest {
         client.connect(server);
         client.socket().setSoTimeout((int) TimeUnit.SECONDS.toMillis(TIMEOUT));
         return client;
+    }
+
+    /**
+     * Sends datagrams of one size and waits until the server's socket holds them all, so that
+     * one receive call can take a whole batch: loopback delivery may finish after {@code write}
+     * returns (in the kernel's softirq thread under load). The socket's queue is read from
+     * /proc/net/udp, in bytes: one datagram's first, then all of them.
+     */
+    private static void sendQueued(DatagramChannel client, InetSocketAddress server, int count,
+            java.util.function.IntFunction<String> text) throws Exception {
+        client.write(ByteBuffer.wrap(text.apply(0).getBytes(StandardCharsets.US_ASCII)));
+        long one = awaitQueue(server, q -> q > 0);
+        for (int i = 1; i < count; i++) {
+            client.write(ByteBuffer.wrap(text.apply(i).getBytes(StandardCharsets.US_ASCII)));
+        }
+        awaitQueue(server, q -> q >= one * count);
+    }
+
+    /** Polls (with a deadline) the receive queue of a loopback IPv4 UDP socket until it satisfies a condition. */
+    private static long awaitQueue(InetSocketAddress socket, java.util.function.LongPredicate condition) throws Exception {
+        String local = String.format("0100007F:%04X", socket.getPort());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
+        while (true) {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/udp"))) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length > 4 && fields[1].equals(local)) {
+                    long queued = Long.parseLong(fields[4].substring(fields[4].indexOf(':') + 1), 16);
+                    if (condition.test(queued)) {
+                        return queued;
+                    }
+                }
+            }
+            assertTrue(System.nanoTime() < deadline, "the datagrams reach the server's socket");
+            Thread.sleep(1); // polling with a deadline
+        }
     }
 
     /** A datagram on a blocking client, with the socket's timeout. */

@@ -178,6 +178,14 @@ public final class NioEventLoop implements EventLoop {
      * The loop's batch datagram I/O (recvmmsg and sendmmsg), made at the first call; empty when
      * turned off or where the native path is not installed or cannot run. On the loop thread.
      */
+    /**
+     * Gives the loop a batch of its own, in place of the fragment's: for tests of the
+     * transport's batch logic on any JVM. On the loop thread, before its first datagram transport.
+     */
+    void datagramBatch(DatagramBatch batch) {
+        datagramBatch = java.util.Optional.of(batch);
+    }
+
     java.util.Optional<DatagramBatch> datagramBatch() {
         if (datagramBatch == null) {
             datagramBatch = DatagramBatch.open(udpBatch);
