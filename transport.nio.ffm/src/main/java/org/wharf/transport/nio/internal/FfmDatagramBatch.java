@@ -418,6 +418,9 @@ public final class FfmDatagramBatch extends DatagramBatch {
         }
         InetAddress address = socket.getAddress();
         int port = socket.getPort();
+        if (port == 0) {
+            return -1; // NIO's call refuses it in its own words
+        }
         if (address instanceof Inet4Address) {
             byte[] b = address.getAddress();
             int bits = (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);

@@ -233,6 +233,19 @@ class FfmDatagramBatchTest {
         assertTrue(server.errors().isEmpty(), () -> "no errors: " + server.errors());
     }
 
+    @Test
+    void aReplyToPortZeroIsRefusedAsNioRefusesItAndTheRestGoOut() throws Exception {
+        ToPortZeroToo server = bind(ToPortZeroToo::new, DatagramOptions.DEFAULT, InetAddress.getLoopbackAddress());
+        server.transport().resumeReading();
+        DatagramChannel client = client(StandardProtocolFamily.INET, server.address());
+        client.write(ByteBuffer.wrap("ping".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals("ping", receive(client), "the echo goes out");
+        Exception error = server.errors().poll(TIMEOUT, TimeUnit.SECONDS);
+        assertNotNull(error, "the send to port 0 is reported");
+        assertTrue(error.getMessage().contains("port 0"), "in NIO's words: " + error.getMessage());
+        assertTrue(server.transport().isReading(), "the transport stays open");
+    }
+
     /** 64 bytes: the client, the sequence number, and a pattern from both. */
     private static ByteBuffer datagram(int client, int sequence) {
         ByteBuffer data = ByteBuffer.allocate(64).putInt(client).putInt(sequence);
@@ -274,6 +287,15 @@ class FfmDatagramBatchTest {
                 transport().pauseReading();
                 ((NioDatagramTransport) transport()).loop().execute(transport()::resumeReading);
             }
+        }
+    }
+
+    /** Echoes, and sends a copy to port 0 of the sender's address first. */
+    static final class ToPortZeroToo extends PausedEcho {
+        @Override
+        protected void onDatagram(byte[] data, SocketAddress sender) {
+            transport().sendTo(ByteBuffer.wrap(data), new InetSocketAddress(((InetSocketAddress) sender).getAddress(), 0));
+            super.onDatagram(data, sender);
         }
     }
 
