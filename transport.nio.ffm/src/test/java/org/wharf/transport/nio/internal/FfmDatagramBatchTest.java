@@ -370,22 +370,29 @@ class FfmDatagramBatchTest {
         awaitQueue(server, q -> q >= one * count);
     }
 
-    /** Polls (with a deadline) the receive queue of a loopback IPv4 UDP socket until it satisfies a condition. */
-    private static long awaitQueue(InetSocketAddress socket, java.util.function.LongPredicate condition) throws Exception {
+    /** Waits (the test kit's poll, with its deadline) until a loopback IPv4 UDP socket's receive queue satisfies a condition. */
+    private static long awaitQueue(InetSocketAddress socket, java.util.function.LongPredicate condition) {
+        java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+        org.wharf.transport.tck.Await.awaitTrue(() -> {
+            seen.set(receiveQueue(socket));
+            return condition.test(seen.get());
+        }, "the server's socket (" + socket + ") holds the datagrams sent");
+        return seen.get();
+    }
+
+    /** The bytes queued at a loopback IPv4 UDP socket, from /proc/net/udp; 0 if it is not listed. */
+    private static long receiveQueue(InetSocketAddress socket) {
         String local = String.format("0100007F:%04X", socket.getPort());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
-        while (true) {
+        try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/udp"))) {
                 String[] fields = line.trim().split("\\s+");
                 if (fields.length > 4 && fields[1].equals(local)) {
-                    long queued = Long.parseLong(fields[4].substring(fields[4].indexOf(':') + 1), 16);
-                    if (condition.test(queued)) {
-                        return queued;
-                    }
+                    return Long.parseLong(fields[4].substring(fields[4].indexOf(':') + 1), 16);
                 }
             }
-            assertTrue(System.nanoTime() < deadline, "the datagrams reach the server's socket");
-            Thread.sleep(1); // polling with a deadline
+            return 0;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -23,6 +23,7 @@ import org.wharf.transport.api.DatagramOptions;
 import org.wharf.transport.api.DatagramProtocol;
 import org.wharf.transport.api.DatagramTransport;
 import org.wharf.transport.api.WriteBufferLimits;
+import org.wharf.transport.tck.Await;
 
 /**
  * The datagram transport's batch logic on a batch made of NIO's own calls
@@ -81,7 +82,7 @@ class DatagramBatchLogicTest {
         }
         assertTrue(batch.fullCalls >= 1, "the kernel was full once");
         assertEquals(1, echo.pauses.get(), "paused writing once, when eight replies waited");
-        awaitTrue(() -> echo.resumes.get() == 1, "resumed writing once the queue drained");
+        Await.awaitTrue(() -> echo.resumes.get() == 1, "resumed writing once the queue drained");
         assertEquals(0, server.writeBufferSize());
         assertTrue(echo.errors.isEmpty(), () -> "no errors: " + echo.errors);
     }
@@ -172,13 +173,5 @@ class DatagramBatchLogicTest {
         java.net.DatagramPacket packet = new java.net.DatagramPacket(buffer, buffer.length);
         client.socket().receive(packet);
         return ByteBuffer.wrap(buffer, 0, packet.getLength());
-    }
-
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what);
-            Thread.sleep(5); // polling with a deadline
-        }
     }
 }
