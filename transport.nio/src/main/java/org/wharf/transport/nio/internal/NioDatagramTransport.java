@@ -204,18 +204,6 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
      * @return whether all of it was delivered
      */
     private boolean deliverHeld() {
-        boolean outer = !inTurn;
-        inTurn = true;
-        try {
-            return deliverHeldNow();
-        } finally {
-            if (outer) {
-                inTurn = false;
-            }
-        }
-    }
-
-    private boolean deliverHeldNow() {
         while (held != null && !held.isEmpty()) {
             if (!wantsToRead()) {
                 return false;
@@ -243,7 +231,12 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         // Never inside a turn: a resume from another thread, racing a pause the protocol makes
         // in a callback, may find reading wanted there. The resume's own task comes after it.
         if (held != null && !inTurn) {
-            deliverHeld();
+            inTurn = true;
+            try {
+                deliverHeld();
+            } finally {
+                inTurn = false;
+            }
         }
     }
 
