@@ -63,6 +63,8 @@ public final class NioEventLoop implements EventLoop {
     private java.util.Optional<DatagramBatch> datagramBatch;
     private final ChunkPool chunks = new ChunkPool();
     private final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
+    /** For a selection that only deregisters cancelled keys: the events it finds come again. */
+    private static final java.util.function.Consumer<SelectionKey> IGNORE = key -> { };
     /** {@link #dispatch}, made once: a method reference evaluated per selection allocates per wakeup. */
     private final java.util.function.Consumer<SelectionKey> dispatcher = this::dispatch;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -175,10 +177,6 @@ public final class NioEventLoop implements EventLoop {
     }
 
     /**
-     * The loop's batch datagram I/O (recvmmsg and sendmmsg), made at the first call; empty when
-     * turned off or where the native path is not installed or cannot run. On the loop thread.
-     */
-    /**
      * Gives the loop a batch of its own, in place of the fragment's: for tests of the
      * transport's batch logic on any JVM. On the loop thread, before its first datagram transport.
      */
@@ -186,6 +184,10 @@ public final class NioEventLoop implements EventLoop {
         datagramBatch = java.util.Optional.of(batch);
     }
 
+    /**
+     * The loop's batch datagram I/O (recvmmsg and sendmmsg), made at the first call; empty when
+     * turned off or where the native path is not installed or cannot run. On the loop thread.
+     */
     java.util.Optional<DatagramBatch> datagramBatch() {
         if (datagramBatch == null) {
             datagramBatch = DatagramBatch.open(udpBatch);
@@ -363,6 +365,11 @@ public final class NioEventLoop implements EventLoop {
      * selection is dispatching, right after it, before any task runs. For what frees a port
      * (a listener, a datagram socket), so that the port can be bound again once its close has
      * been reported. On the loop.
+     *
+     * <p>That selection dispatches nothing: it runs from a task, a timer or a callback they made
+     * (a protocol closing a datagram transport), and dispatching there ran other connections'
+     * I/O, and even the same protocol's, inside that callback. What it finds ready is dropped,
+     * and the selector's epoll, level-triggered, reports it again at the loop's next selection.
      */
     void deregisterCancelled() {
         if (selecting) {
@@ -370,7 +377,7 @@ public final class NioEventLoop implements EventLoop {
             return;
         }
         try {
-            selectNow();
+            selector.selectNow(IGNORE);
         } catch (IOException | java.nio.channels.ClosedSelectorException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> thread.getName() + ": selecting to release closed channels failed: " + e);
         }

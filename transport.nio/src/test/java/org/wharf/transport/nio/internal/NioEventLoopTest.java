@@ -217,6 +217,58 @@ class NioEventLoopTest {
     }
 
     @Test
+    void closingADatagramTransportFromATaskRunsNoOtherConnectionsIoInsideThatTask() throws Exception {
+        // Closing a datagram socket on the loop selects at once to free its port. That selection
+        // dispatched whatever was ready, so another connection's callbacks (or the closing
+        // protocol's own) ran inside the task that closed it.
+        NioEventLoopGroup one = new NioEventLoopGroup(new NioSettings(1, 16 * 1024, WriteBufferLimits.DEFAULT));
+        Resolver resolver = new Resolver();
+        try {
+            NioUdpProvider udp = new NioUdpProvider(one, resolver);
+            java.util.concurrent.atomic.AtomicBoolean inTask = new java.util.concurrent.atomic.AtomicBoolean();
+            CompletableFuture<Boolean> deliveredInsideTheTask = new CompletableFuture<>();
+            Connected<DatagramTransport, RecordingDatagramProtocol> a = udp.bind(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DatagramOptions.DEFAULT,
+                    () -> (RecordingDatagramProtocol) new RecordingDatagramProtocol() {
+                        @Override
+                        public void datagramReceived(java.nio.ByteBuffer data, java.net.SocketAddress sender) {
+                            deliveredInsideTheTask.complete(inTask.get());
+                            super.datagramReceived(data, sender);
+                        }
+                    }).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Connected<DatagramTransport, RecordingDatagramProtocol> c = udp.bind(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), DatagramOptions.DEFAULT,
+                    RecordingDatagramProtocol::new).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            InetSocketAddress target = (InetSocketAddress) a.transport().extraInfo(
+                    org.wharf.transport.api.ExtraInfo.LOCAL_ADDRESS).orElseThrow();
+            try (java.nio.channels.DatagramChannel sender = java.nio.channels.DatagramChannel.open()) {
+                CompletableFuture<Void> ran = new CompletableFuture<>();
+                one.next().execute(() -> {
+                    inTask.set(true);
+                    try {
+                        // On loopback the datagram is in a's socket when send returns: a is readable.
+                        sender.send(java.nio.ByteBuffer.wrap(new byte[] {42}), target);
+                        c.transport().close();
+                        ran.complete(null);
+                    } catch (Throwable e) {
+                        ran.completeExceptionally(e);
+                    } finally {
+                        inTask.set(false);
+                    }
+                });
+                ran.get(10, TimeUnit.SECONDS);
+                assertFalse(deliveredInsideTheTask.get(10, TimeUnit.SECONDS),
+                        "a's datagram came in the loop's own selection, not inside the task that closed c");
+            }
+            c.protocol().lost().get(10, TimeUnit.SECONDS);
+            a.transport().abort();
+        } finally {
+            one.shutdown().get(10, TimeUnit.SECONDS);
+            resolver.shutdown();
+        }
+    }
+
+    @Test
     void connectTriesEveryAddressInTurn() throws Exception {
         InetSocketAddress refused;
         try (java.nio.channels.ServerSocketChannel probe = java.nio.channels.ServerSocketChannel.open()) {
