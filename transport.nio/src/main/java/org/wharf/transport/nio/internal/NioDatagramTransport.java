@@ -258,9 +258,7 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
             batch.drop(batch.pending());
             batching = false;
         }
-        for (TransportError e : errors) {
-            error(e);
-        }
+        reportErrors(errors);
         afterFlush(); // a close asked for in the turn waited for these sends
     }
 
@@ -323,10 +321,18 @@ final class NioDatagramTransport extends NioTransportBase<DatagramChannel, Datag
         }
         java.util.List<TransportError> errors = sendBatch();
         boolean added = sendQueue.isEmpty() && batch.add(data, to, inet6);
+        reportErrors(errors);
+        return added;
+    }
+
+    /** Reports a batch's send errors in order, until one of them had the protocol close the transport. */
+    private void reportErrors(java.util.List<TransportError> errors) {
         for (TransportError e : errors) {
+            if (isClosed()) {
+                return; // as NIO's flush stops: an abort dropped what followed
+            }
             error(e);
         }
-        return added;
     }
 
     private void receive() {

@@ -107,6 +107,22 @@ class DatagramBatchLogicTest {
         }
     }
 
+    @Test
+    void aProtocolThatAbortsOnASendErrorHearsOfNoFurtherErrorOfTheSameBatch() throws Exception {
+        Echo echo = bind(DatagramOptions.DEFAULT);
+        echo.abortOnError = true;
+        batch.failures = 2; // the first two replies of the batch fail, one call each
+        for (int i = 0; i < 4; i++) {
+            client.write(datagram(i));
+        }
+        server.resumeReading();
+        echo.lost.get(TIMEOUT, TimeUnit.SECONDS);
+        CompletableFuture<Integer> errors = new CompletableFuture<>();
+        group.next().execute(() -> errors.complete(echo.errors.size())); // after the turn that aborted
+        assertEquals(1, errors.get(TIMEOUT, TimeUnit.SECONDS),
+                "the protocol aborted at the first error: no errorReceived after that, as NIO's calls would stop");
+    }
+
     // ---- helpers ----
 
     /** Echoes with sendCopyTo; starts paused; counts writing pauses; may pause reading after some. */
@@ -117,6 +133,8 @@ class DatagramBatchLogicTest {
         final AtomicInteger received = new AtomicInteger();
         final BlockingQueue<Exception> errors = new LinkedBlockingQueue<>();
         volatile int pauseAfter = -1;
+        volatile boolean abortOnError;
+        final CompletableFuture<Throwable> lost = new CompletableFuture<>();
 
         @Override
         public void connectionMade(DatagramTransport t) {
@@ -135,10 +153,14 @@ class DatagramBatchLogicTest {
         @Override
         public void errorReceived(Exception error) {
             errors.add(error);
+            if (abortOnError) {
+                transport.abort();
+            }
         }
 
         @Override
         public void connectionLost(Throwable cause) {
+            lost.complete(cause);
         }
 
         @Override

@@ -31,6 +31,8 @@ final class NioBackedBatch extends DatagramBatch {
     /** Sends the "kernel" takes from now on, -1 for all; each send call takes from it. */
     volatile int room = -1;
     volatile int sendCalls;
+    /** Send calls still to fail (each with an IOException, dropping the first pending datagram). */
+    volatile int failures;
     volatile int fullCalls;
 
     NioBackedBatch(int slots) {
@@ -149,6 +151,10 @@ final class NioBackedBatch extends DatagramBatch {
     @Override
     int send(int fd) throws IOException {
         sendCalls++;
+        if (failures > 0) {
+            failures--;
+            throw new IOException("an injected send failure");
+        }
         DatagramChannel channel = channels.get(fd);
         if (!channel.isOpen()) {
             throw new AssertionError("a send on a closed socket");
