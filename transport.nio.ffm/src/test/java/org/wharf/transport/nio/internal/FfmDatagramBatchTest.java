@@ -175,9 +175,10 @@ class FfmDatagramBatchTest {
             PausedEcho server = bind(() -> new CloseAfterEcho(abort), DatagramOptions.DEFAULT,
                     InetAddress.getLoopbackAddress());
             DatagramChannel client = client(StandardProtocolFamily.INET, server.address());
-            for (int i = 0; i < 3; i++) {
-                client.write(ByteBuffer.wrap(("r" + round + " d" + i).getBytes(StandardCharsets.US_ASCII)));
-            }
+            int r = round;
+            // All three in the server's socket before it reads: one receive takes them, so the
+            // close comes in the middle of a batch every round.
+            sendQueued(client, server.address(), 3, i -> "r" + r + " d" + i);
             server.transport().resumeReading();
             server.lost().get(TIMEOUT, TimeUnit.SECONDS);
             assertEquals("r" + round + " d0", receive(client), (abort ? "an abort" : "a close")
@@ -206,15 +207,19 @@ class FfmDatagramBatchTest {
             int id = c;
             done.add(CompletableFuture.runAsync(() -> {
                 try {
-                    ByteBuffer in = ByteBuffer.allocate(128);
+                    java.net.DatagramPacket in = new java.net.DatagramPacket(new byte[128], 128);
                     for (int sent = 0, received = 0; received < perClient;) {
                         while (sent < perClient && sent - received < window) {
                             client.write(datagram(id, sent++));
                         }
-                        in.clear();
-                        client.read(in); // blocking, with the socket's timeout
-                        in.flip();
-                        assertEquals(datagram(id, received), in, "client " + id + ", datagram " + received);
+                        try {
+                            client.socket().receive(in); // the socket's timeout bounds it (a channel read has none)
+                        } catch (java.net.SocketTimeoutException e) {
+                            throw new AssertionError("client " + id + ": datagram " + received + " was not echoed within "
+                                    + TIMEOUT + " s", e);
+                        }
+                        assertEquals(datagram(id, received), ByteBuffer.wrap(in.getData(), 0, in.getLength()),
+                                "client " + id + ", datagram " + received);
                         received++;
                     }
                 } catch (IOException e) {
