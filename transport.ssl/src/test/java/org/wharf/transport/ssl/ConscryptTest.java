@@ -127,6 +127,71 @@ class ConscryptTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} bytes")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {16_270, 16_383, 16_384})
+    void aServersFirstWriteOfARecordReachesTheClientWholeWhileItsSessionTicketsArePending(int size) throws Exception {
+        // Conscrypt holds its TLS 1.3 tickets until its first wrap, which then has more than one
+        // record to give; into a heap buffer it gave one record's worth and kept the rest, so the
+        // client waited for the end of that write until the server wrote again.
+        byte[] first = new byte[size];
+        java.util.Arrays.fill(first, (byte) 'x');
+        Listener listener = fixture.listen(conscryptServer().withProtocols(List.of("TLSv1.3")),
+                () -> new org.wharf.transport.tck.RecordingProtocol() {
+                    @Override
+                    protected void onConnectionMade(org.wharf.transport.api.Transport t) {
+                        t.write(java.nio.ByteBuffer.wrap(first));
+                    }
+                }, new LinkedBlockingQueue<>());
+        try {
+            org.wharf.transport.tck.RecordingProtocol client = new org.wharf.transport.tck.RecordingProtocol();
+            org.wharf.transport.api.Connected<org.wharf.transport.api.Transport, org.wharf.transport.tck.RecordingProtocol> c =
+                    TlsFixture.await(fixture.ssl.connect(java.net.InetSocketAddress.createUnresolved("localhost",
+                            listener.localAddress().getPort()), org.wharf.transport.api.ConnectOptions.DEFAULT
+                            .withTls(fixture.client()), () -> client));
+            org.wharf.transport.tck.Await.awaitTrue(() -> client.receivedCount() == size,
+                    "the client has all " + size + " bytes of the server's first write, with nothing written after it");
+            assertArrayEquals(first, client.received());
+            c.transport().abort();
+        } finally {
+            listener.close();
+        }
+    }
+
+    @Test
+    void aRecordHeaderLongerThanTlsAllowsEndsTheConnectionAtOnceInsteadOfBufferingIt() throws Exception {
+        fixture.ssl = new org.wharf.transport.ssl.internal.SslTransportProvider(fixture.tcp); // its log limit unspent
+        Listener listener = fixture.listen(conscryptServer(), org.wharf.transport.tck.RecordingProtocol::new,
+                new LinkedBlockingQueue<>());
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+                listener.localAddress().getPort())) {
+            // A handshake record that claims 65,535 bytes, of which 1,000 come: Conscrypt alone would
+            // wait for the rest, holding up to twice that per connection until the handshake timeout.
+            byte[] start = new byte[5 + 1000];
+            start[0] = 22;
+            start[1] = 3;
+            start[2] = 1;
+            start[3] = (byte) 0xff;
+            start[4] = (byte) 0xff;
+            socket.getOutputStream().write(start);
+            socket.getOutputStream().flush();
+            socket.setSoTimeout(5_000); // under the 10 s handshake timeout, which ends it too: the server must end it at once
+            java.io.InputStream in = socket.getInputStream();
+            try {
+                while (in.read() >= 0) {
+                    // an alert, if any, then the end
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                throw new AssertionError("the server still waits for the rest of the record", e);
+            } catch (java.net.SocketException reset) {
+                // ended with a reset: ended all the same
+            }
+        } finally {
+            listener.close();
+        }
+        org.wharf.transport.tck.Await.awaitTrue(() -> fixture.log.contains("more than TLS allows"),
+                "a log line that says why");
+    }
+
     @Test
     void anUnknownProviderFailsTheConfigurationNamingPropertyAndValue() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TlsProperties.options(Map.of(

@@ -94,7 +94,9 @@ public final class ClientHelloSignatures {
                 int length = u16(b, p + 2);
                 p += 4;
                 if (type == 13) { // signature_algorithms
-                    int listEnd = Math.min(p + 2 + u16(b, p), p + length);
+                    // Bounded by the extension, and it by the extensions and the hello: never the
+                    // bytes that follow the ClientHello in the buffer.
+                    int listEnd = Math.min(Math.min(p + 2 + u16(b, p), p + length), extensionsEnd);
                     for (int q = p + 2; q + 2 <= listEnd; q += 2) {
                         int scheme = u16(b, q);
                         int hash = scheme >> 8;

@@ -73,6 +73,21 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
      * its size instead of leaving a whole packet-sized buffer per write.
      */
     private static final ThreadLocal<ByteBuffer> SCRATCH = new ThreadLocal<>();
+    /**
+     * The same for engines of other providers than the JDK's, direct: Conscrypt copies what it
+     * made into a heap buffer through a native buffer of one record's size and, when it holds
+     * more (its TLS 1.3 session tickets, then a full record), leaves the rest inside while
+     * saying OK. Into a direct buffer it writes all it holds, up to the buffer's room.
+     */
+    private static final ThreadLocal<ByteBuffer> DIRECT_SCRATCH = new ThreadLocal<>();
+    /** The most a wrap may ask room for: an engine that keeps saying overflow past it is broken. */
+    private static final int MAX_SCRATCH = 1 << 22;
+    /**
+     * The longest record TLS allows (RFC 5246, 6.2.3: 2^14 + 2048 bytes of ciphertext; TLS 1.3
+     * allows less). A header that says more ends the connection at once: the JDK's engine
+     * refuses it, Conscrypt would wait for (and so buffer) up to 64 KiB of it.
+     */
+    private static final int MAX_RECORD = (1 << 14) + 2048;
 
     private final Layer layer;
     private final Transport raw;
@@ -83,6 +98,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private SSLContext engineContext;
     /** Whether the ClientHello's signature algorithms are still to be noted for the key manager. */
     private boolean readClientHello;
+    /** Whether the engine is another provider's than the JDK's: its records are made in a direct buffer. */
+    private boolean directScratch;
     /** The key type the client prefers to verify, from its ClientHello; null if unknown. */
     private String clientKeyType;
     private ByteBuffer netIn = ByteBuffer.allocate(0);
@@ -344,6 +361,7 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         // Conscrypt does not tell the key manager what the client can verify: read it ourselves.
         boolean conscrypt = EngineSetup.conscrypt(context);
         readClientHello = !layer.client && conscrypt;
+        directScratch = !"SunJSSE".equals(context.getProvider().getName());
         clientKeyType = null;
         if (!layer.client) {
             return layer.setup.serverEngine(context);
@@ -413,6 +431,14 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                 && netIn.get(0) == HANDSHAKE_RECORD && !refuseRenegotiation()) {
             return false;
         }
+        if (netIn.position() >= 5 && netIn.get(0) >= 20 && netIn.get(0) <= 24) { // a TLS record header
+            int length = (netIn.get(3) & 0xff) << 8 | netIn.get(4) & 0xff;
+            if (length > MAX_RECORD) {
+                fail(new TlsError("TLS with " + peer() + " failed: a record of " + length
+                        + " bytes, more than TLS allows (" + MAX_RECORD + ")", null));
+                return false;
+            }
+        }
         if (readClientHello) {
             String type = ClientHelloSignatures.read(netIn);
             if (type != null) {
@@ -470,20 +496,27 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
      */
     private boolean wrap(ByteBuffer... src) throws SSLException {
         int size = engine.getSession().getPacketBufferSize();
-        ByteBuffer scratch = SCRATCH.get();
+        ThreadLocal<ByteBuffer> local = directScratch ? DIRECT_SCRATCH : SCRATCH;
+        ByteBuffer scratch = local.get();
         if (scratch == null || scratch.capacity() < size) {
-            scratch = ByteBuffer.allocate(size);
-            SCRATCH.set(scratch);
+            scratch = directScratch ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+            local.set(scratch);
         }
         scratch.clear();
         SSLEngineResult result = engine.wrap(src, scratch);
+        boolean taken = result.bytesConsumed() > 0;
         while (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
             // An engine may hold more than a record's worth: Conscrypt keeps what its last wrap made
             // (TLS 1.3 session tickets, then a full record) and, even having taken the plaintext, says
-            // only "overflow". A bigger buffer, and a wrap of nothing new if it took something, sends it.
-            scratch = ByteBuffer.allocate(scratch.capacity() * 2);
-            SCRATCH.set(scratch);
-            result = engine.wrap(result.bytesConsumed() > 0 ? new ByteBuffer[] {EMPTY} : src, scratch);
+            // only "overflow". A bigger buffer, and a wrap of nothing new once it took something, sends it.
+            if (scratch.capacity() >= MAX_SCRATCH) {
+                throw new SSLException("the TLS engine asks for more than " + MAX_SCRATCH + " bytes to wrap one write");
+            }
+            int bigger = scratch.capacity() * 2;
+            scratch = directScratch ? ByteBuffer.allocateDirect(bigger) : ByteBuffer.allocate(bigger);
+            local.set(scratch);
+            result = engine.wrap(taken ? new ByteBuffer[] {EMPTY} : src, scratch);
+            taken |= result.bytesConsumed() > 0;
         }
         scratch.flip();
         if (scratch.hasRemaining() && !raw.isClosing()) {
