@@ -99,6 +99,28 @@ class EcdsaBesideRsaTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"JDK", "Conscrypt"})
+    void aTls12OnlyServerPicksByTheTls12SuitesEvenWhenTheClientAlsoOffersTls13(String provider) throws Exception {
+        // The client offers TLS 1.3 too, but this server speaks TLS 1.2 only: its TLS 1.2 suites
+        // (ECDHE-RSA alone) decide, not the ECDSA signature it lists first.
+        Map<String, Object> p = both(provider);
+        p.put(TlsProperties.PROTOCOLS, "TLSv1.2");
+        TlsOptions tls = TlsProperties.options(p);
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(6), new LinkedBlockingQueue<>());
+        try {
+            OpenSsl.Result r = OpenSsl.run(pki.dir, "hello\n".getBytes(StandardCharsets.US_ASCII), "s_client",
+                    "-connect", "127.0.0.1:" + listener.localAddress().getPort(), "-cipher",
+                    "ECDHE-RSA-AES128-GCM-SHA256", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-sigalgs",
+                    "ECDSA+SHA256:RSA+SHA256", "-CAfile", "ca.pem", "-verify_return_error", "-ign_eof");
+            assertEquals(0, r.exit(), r.text() + r.err());
+            assertTrue(r.text().contains("Server public key is 2048 bit") && r.text().contains("TLSv1.2"),
+                    provider + ": " + r.text());
+        } finally {
+            listener.close();
+        }
+    }
+
     @Test
     void listsOfDifferentLengthsNameTheProperty() {
         Map<String, Object> p = both("JDK");

@@ -27,11 +27,12 @@ public final class ClientHelloSignatures {
      * Reads the ClientHello at the start of {@code input} (write mode, unchanged).
      *
      * @param input buffered bytes from the client, position at their end
+     * @param tls13 whether the server may speak TLS 1.3 (else only the client's TLS 1.2 suites count)
      * @return the key type of the first ECDSA or RSA signature scheme the client offers
      *         ({@code EC} or {@code RSA}), {@code ""} if none or not a ClientHello, or null if
      *         the first record is not complete yet (ask again with more)
      */
-    static String read(ByteBuffer input) {
+    static String read(ByteBuffer input, boolean tls13) {
         int end = input.position();
         if (end < 5) {
             return null;
@@ -43,7 +44,7 @@ public final class ClientHelloSignatures {
         if (end < recordEnd) {
             return null;
         }
-        String type = preferredKeyType(input, recordEnd);
+        String type = preferredKeyType(input, recordEnd, tls13);
         return type == null ? "" : type;
     }
 
@@ -66,7 +67,7 @@ public final class ClientHelloSignatures {
     }
 
     /** The signature_algorithms extension of a ClientHello in one record, or null if absent or cut. */
-    private static String preferredKeyType(ByteBuffer b, int recordEnd) {
+    private static String preferredKeyType(ByteBuffer b, int recordEnd, boolean serverTls13) {
         try {
             int p = 5;
             if (b.get(p) != 1) {
@@ -81,7 +82,7 @@ public final class ClientHelloSignatures {
             boolean rsa = false;
             for (int q = p + 2; q + 2 <= suitesEnd; q += 2) {
                 int suite = u16(b, q);
-                tls13 |= suite >> 8 == 0x13;
+                tls13 |= serverTls13 && suite >> 8 == 0x13; // TLS 1.3 only if both sides may speak it
                 ecdsa |= ECDSA_SUITES.contains(suite);
                 rsa |= RSA_SUITES.contains(suite);
             }

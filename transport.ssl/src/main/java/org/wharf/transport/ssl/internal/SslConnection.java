@@ -440,7 +440,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             }
         }
         if (readClientHello) {
-            String type = ClientHelloSignatures.read(netIn);
+            String type = ClientHelloSignatures.read(netIn,
+                    java.util.Arrays.asList(engine.getEnabledProtocols()).contains("TLSv1.3"));
             if (type != null) {
                 readClientHello = false;
                 clientKeyType = type.isEmpty() ? null : type;

@@ -12,8 +12,8 @@ class ClientHelloSignaturesTest {
 
     @Test
     void theFirstEcdsaOrRsaSchemeNamesTheKeyType() {
-        assertEquals("EC", ClientHelloSignatures.read(buffered(hello(0x1301, 0x0403, 0x0804), new byte[0])));
-        assertEquals("RSA", ClientHelloSignatures.read(buffered(hello(0x1301, 0x0804, 0x0403), new byte[0])));
+        assertEquals("EC", ClientHelloSignatures.read(buffered(hello(0x1301, 0x0403, 0x0804), new byte[0]), true));
+        assertEquals("RSA", ClientHelloSignatures.read(buffered(hello(0x1301, 0x0804, 0x0403), new byte[0]), true));
     }
 
     @Test
@@ -22,7 +22,7 @@ class ClientHelloSignaturesTest {
         // the next bytes in the buffer (the client's, after the record) hold ecdsa_secp256r1_sha256.
         byte[] hello = hello(0x1301);
         byte[] after = {0x00, 0x02, 0x04, 0x03};
-        assertEquals("", ClientHelloSignatures.read(buffered(hello, after)),
+        assertEquals("", ClientHelloSignatures.read(buffered(hello, after), true),
                 "nothing the hello itself says: the bytes after it are not its");
     }
 
