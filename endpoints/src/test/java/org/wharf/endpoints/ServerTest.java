@@ -148,7 +148,7 @@ class ServerTest {
         // Plain text, garbage, and silence (the handshake times out): five times the limit.
         List<java.net.Socket> bad = new ArrayList<>();
         byte[][] inputs = {"GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
-            new byte[] {0x16, 0x03, 0x01, 0x7f, 0x7f, 1, 2, 3, 4, 5, 6, 7, 8}, new byte[0]};
+            new byte[] {0x16, 0x03, 0x01, 0x3f, (byte) 0xff, 1, 2, 3, 4, 5, 6, 7, 8}, new byte[0]};
         for (int i = 0; i < 10; i++) {
             java.net.Socket socket = new java.net.Socket(address.getAddress(), address.getPort());
             socket.setSoTimeout(30_000);

@@ -434,8 +434,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         if (netIn.position() >= 5 && netIn.get(0) >= 20 && netIn.get(0) <= 24) { // a TLS record header
             int length = (netIn.get(3) & 0xff) << 8 | netIn.get(4) & 0xff;
             if (length > MAX_RECORD) {
-                fail(new TlsError("TLS with " + peer() + " failed: a record of " + length
-                        + " bytes, more than TLS allows (" + MAX_RECORD + ")", null));
+                String why = "a record of " + length + " bytes, more than TLS allows (" + MAX_RECORD + ")";
+                fail(new TlsError("TLS with " + peer() + " failed: " + why,
+                        new javax.net.ssl.SSLProtocolException(why))); // counted as a protocol failure
                 return false;
             }
         }
