@@ -193,6 +193,46 @@ class ConscryptTest {
     }
 
     @Test
+    void anEngineThatCannotBeSetUpIsClosedAtOnceNotLeftToTheCollector() throws Exception {
+        // A suite this engine does not know fails every connection as its engine is set up. A
+        // Conscrypt engine frees its native state (a pipe among it) only when closed both ways.
+        TlsOptions tls = conscryptServer().withCipherSuites(List.of("TLS_NO_SUCH_SUITE_WITH_NOTHING"));
+        Listener listener = fixture.listen(tls, org.wharf.transport.tck.RecordingProtocol::new, new LinkedBlockingQueue<>());
+        try {
+            refused(listener);
+            long before = openFiles();
+            for (int i = 0; i < 200; i++) {
+                refused(listener);
+            }
+            long after = openFiles();
+            assertTrue(after < before + 100, "200 refused connections left " + (after - before) + " more open files");
+        } finally {
+            listener.close();
+        }
+    }
+
+    /** Connects with a plain socket and waits for the server to end the connection. */
+    private static void refused(Listener listener) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+                listener.localAddress().getPort())) {
+            socket.setSoTimeout(30_000);
+            try {
+                while (socket.getInputStream().read() >= 0) {
+                    // an alert, if any, then the end
+                }
+            } catch (java.net.SocketException reset) {
+                // ended all the same
+            }
+        }
+    }
+
+    private static long openFiles() throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    @Test
     void anUnknownProviderFailsTheConfigurationNamingPropertyAndValue() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TlsProperties.options(Map.of(
                 TlsProperties.CERTIFICATE, pki.file("server.pem").toString(), TlsProperties.KEY,

@@ -59,24 +59,54 @@ final class EngineSetup {
             server = s;
         }
         SSLEngine e = newServerEngine(context);
-        if (s.parameters != null) {
-            e.setSSLParameters(s.parameters);
+        try {
+            if (s.parameters != null) {
+                e.setSSLParameters(s.parameters);
+            }
+        } catch (RuntimeException failed) {
+            discard(e);
+            throw failed;
         }
         return e;
     }
 
     private static SSLEngine newServerEngine(SSLContext context) {
         SSLEngine e = context.createSSLEngine();
-        e.setUseClientMode(false);
-        SessionResumption.serverEngine(context, e);
+        try {
+            e.setUseClientMode(false);
+            SessionResumption.serverEngine(context, e);
+        } catch (RuntimeException failed) {
+            discard(e);
+            throw failed;
+        }
         return e;
+    }
+
+    /**
+     * Closes an engine that will not be used, both ways: an engine on native memory
+     * (Conscrypt's) frees its state only then, not when it is dropped.
+     *
+     * @param e the engine
+     */
+    static void discard(SSLEngine e) {
+        e.closeOutbound();
+        try {
+            e.closeInbound();
+        } catch (javax.net.ssl.SSLException notStarted) {
+            // closed before any close_notify: known
+        }
     }
 
     private Server prepare(SSLContext context) {
         SSLEngine probe = newServerEngine(context);
-        SSLParameters defaults = probe.getSSLParameters();
-        SSLParameters wanted = parameters(probe, options, false, conscrypt(context));
-        probe.closeOutbound();
+        SSLParameters defaults;
+        SSLParameters wanted;
+        try {
+            defaults = probe.getSSLParameters();
+            wanted = parameters(probe, options, false, conscrypt(context));
+        } finally {
+            discard(probe);
+        }
         boolean same = new HashSet<>(List.of(defaults.getProtocols())).equals(new HashSet<>(List.of(wanted.getProtocols())))
                 && Arrays.equals(defaults.getCipherSuites(), wanted.getCipherSuites())
                 && Arrays.equals(defaults.getApplicationProtocols(), wanted.getApplicationProtocols())

@@ -369,16 +369,21 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         SSLEngine e = layer.peerHost != null
                 ? context.createSSLEngine(serverName(), layer.peerPort)
                 : context.createSSLEngine();
-        e.setUseClientMode(true);
-        SSLParameters p = EngineSetup.parameters(e, options, true, conscrypt);
-        if (options.verifyHostName()) {
-            p.setEndpointIdentificationAlgorithm("HTTPS");
+        try {
+            e.setUseClientMode(true);
+            SSLParameters p = EngineSetup.parameters(e, options, true, conscrypt);
+            if (options.verifyHostName()) {
+                p.setEndpointIdentificationAlgorithm("HTTPS");
+            }
+            String name = serverName();
+            if (name != null && !isIpLiteral(name)) {
+                p.setServerNames(List.of(new SNIHostName(name)));
+            }
+            e.setSSLParameters(p);
+        } catch (RuntimeException failed) {
+            EngineSetup.discard(e); // never this connection's: its native state goes now
+            throw failed;
         }
-        String name = serverName();
-        if (name != null && !isIpLiteral(name)) {
-            p.setServerNames(List.of(new SNIHostName(name)));
-        }
-        e.setSSLParameters(p);
         return e;
     }
 
