@@ -96,8 +96,8 @@ final class ClientHello {
         }
         try {
             return parse(handshake.flip().slice(4, needed - 4));
-        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
-            return MALFORMED;
+        } catch (IndexOutOfBoundsException | IllegalArgumentException | java.nio.BufferUnderflowException e) {
+            return MALFORMED; // a length that overruns what holds it
         }
     }
 
@@ -125,6 +125,10 @@ final class ClientHello {
                         byte[] n = new byte[ext.getShort() & 0xffff];
                         ext.get(n);
                         if (nameType == 0 && name == null) {
+                            if (!isHostName(n)) {
+                                // Routed by, and written to the access log: only a host name will do.
+                                throw new IllegalArgumentException("a server name that is not a host name");
+                            }
                             name = new String(n, StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT);
                         }
                     }
@@ -139,6 +143,21 @@ final class ClientHello {
             }
         }
         return new ClientHello(Kind.TLS, name, List.copyOf(alpn));
+    }
+
+    /** Letters, digits, hyphens, underscores and dots, 1 to 253 of them (RFC 6066 3: a DNS host name). */
+    private static boolean isHostName(byte[] name) {
+        if (name.length == 0 || name.length > 253) {
+            return false;
+        }
+        for (byte c : name) {
+            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
+                    || c == '_';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void skip(ByteBuffer b, int n) {
