@@ -37,8 +37,12 @@ final class RedisExchange extends Exchange implements RespRequests.Commands {
         switch (name) {
             case "MULTI" -> multi = true;
             case "EXEC", "DISCARD" -> {
+                // Only a transaction's end unwatches: without MULTI, Redis refuses them with an
+                // error and the keys stay watched (the next client's transactions would fail).
+                if (multi) {
+                    watching = false;
+                }
                 multi = false;
-                watching = false;
             }
             case "WATCH" -> watching = true;
             case "UNWATCH" -> watching = false;

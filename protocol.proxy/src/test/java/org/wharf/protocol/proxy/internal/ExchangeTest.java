@@ -165,6 +165,15 @@ class ExchangeTest {
         watching.fromClient(buffer("WATCH k\r\n"));
         watching.fromUpstream(buffer("+OK\r\n"));
         assertEquals(State.OWED, watching.state());
+        // EXEC or DISCARD without MULTI: Redis answers with an error and keeps the keys watched.
+        for (String end : new String[] {"EXEC", "DISCARD"}) {
+            Exchange stray = Exchange.of(Route.Application.REDIS);
+            stray.fromClient(buffer("WATCH k\r\n" + end + "\r\n"));
+            stray.fromUpstream(buffer("+OK\r\n-ERR " + end + " without MULTI\r\n"));
+            assertEquals(State.OWED, stray.state(), end + " without MULTI leaves the watch on: not reusable");
+            stray.clientEnded();
+            assertEquals(State.UNSAFE, stray.state());
+        }
     }
 
     @Test
