@@ -465,6 +465,9 @@ final class ProxyConnection implements Protocol {
         connection.protocol().detach();
         try {
             if (reusable && !connection.transport().isClosing() && connection.transport().writeBufferSize() == 0) {
+                // A client that fell behind paused it, and a client closed meanwhile never resumes
+                // it: idle in the pool it must read, to see stale bytes or the upstream's end.
+                connection.transport().resumeReading();
                 connection.release();
                 route.counters.poolReleased.increment();
             } else {
