@@ -130,13 +130,17 @@ final class ProxyHeader {
     }
 
     private static InetAddress v1Address(String text, boolean v6) throws Malformed {
-        // Literals only, checked before InetAddress sees them: it must never look a name up.
+        // Literals only, checked before InetAddress sees them: it must never look a name up. An
+        // IPv6 one goes in brackets, which InetAddress takes as a literal or refuses, never looks up
+        // (the shape alone let '.:' through to the resolver).
         boolean shape = v6 ? text.matches("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*") : text.matches(
                 "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
         if (shape) {
             try {
-                InetAddress a = InetAddress.getByName(text);
-                if ((a.getAddress().length == 16) == v6) {
+                InetAddress a = InetAddress.getByName(v6 ? "[" + text + "]" : text);
+                // TCP6 may carry an IPv4-mapped literal (as Wharf's own writer makes for a mixed
+                // pair), which the JDK turns into its IPv4 address.
+                if ((a.getAddress().length == 16) == v6 || v6 && a instanceof java.net.Inet4Address) {
                     return a;
                 }
             } catch (UnknownHostException e) {

@@ -69,6 +69,16 @@ class ProxyHeaderTest {
         h = readByteByByte("PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n"
                 .getBytes(StandardCharsets.US_ASCII), Versions.V1, new byte[0]);
         assertNull(h.source, "UNKNOWN names no client");
+        h = readByteByByte("PROXY TCP6 ::ffff:1.2.3.4 ::ffff:5.6.7.8 1 2\r\n".getBytes(StandardCharsets.US_ASCII),
+                Versions.V1, new byte[0]);
+        assertEquals(new InetSocketAddress("1.2.3.4", 1), h.source, "TCP6 with IPv4-mapped literals: the IPv4 client");
+        h = readByteByByte("PROXY TCP6 0:0:0:0:0:ffff:c000:207 2001:db8::1 1 2\r\n".getBytes(StandardCharsets.US_ASCII),
+                Versions.V1, new byte[0]);
+        assertEquals(new InetSocketAddress("192.0.2.7", 1), h.source, "as Wharf's own writer puts a mixed pair");
+        for (String bad : new String[] {".:", "::g", "1.2.3.4"}) {
+            assertThrows(ProxyHeader.Malformed.class, () -> ProxyHeader.read(ByteBuffer.wrap(("PROXY TCP6 " + bad
+                    + " ::1 1 2\r\n").getBytes(StandardCharsets.US_ASCII)), Versions.V1), bad);
+        }
     }
 
     @Test
