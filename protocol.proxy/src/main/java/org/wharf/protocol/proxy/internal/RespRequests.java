@@ -166,7 +166,7 @@ final class RespRequests {
             number = number * 10 + (b - '0');
         } else if (b == '-' && digits == 0 && !negative) {
             negative = true;
-        } else if (b == '\r' && digits > 0) {
+        } else if (b == '\r' && digits > 0 && !(negative && number == 0)) { // Redis refuses "-0"
             skipLf = true;
         } else {
             fail("byte " + (b & 0xff) + " in a " + (state == COUNT ? "multibulk" : "bulk") + " length");

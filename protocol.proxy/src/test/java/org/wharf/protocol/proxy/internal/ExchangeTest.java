@@ -177,6 +177,16 @@ class ExchangeTest {
     }
 
     @Test
+    void aMinusZeroLengthIsWhatRedisRefusesSoTheConnectionIsNotReused() {
+        // Redis answers a protocol error and closes the connection: it must not go back to the pool.
+        for (String request : new String[] {"*-0\r\nPING\r\n", "*1\r\n$-0\r\n"}) {
+            Exchange e = Exchange.of(Route.Application.REDIS);
+            e.fromClient(buffer(request));
+            assertEquals(State.UNSAFE, e.state(), request.replace("\r\n", "|"));
+        }
+    }
+
+    @Test
     void aRedisClientThatEndsInsideACommandMakesItUnsafe() {
         Exchange e = Exchange.of(Route.Application.REDIS);
         e.fromClient(buffer("*2\r\n$3\r\nGET\r\n$1\r\n"));
