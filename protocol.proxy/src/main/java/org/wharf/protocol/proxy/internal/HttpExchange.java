@@ -122,7 +122,21 @@ final class HttpExchange extends Exchange {
                 lineLength += i - from;
                 if (i < end) {
                     i++; // the LF
-                    int length = lineLength > 0 && line[lineLength - 1] == '\r' ? lineLength - 1 : lineLength;
+                    // Strict framing: this reading decides whether the connection may serve another
+                    // client, so anything a backend might read otherwise makes it unsafe. A line ends
+                    // in CRLF, and holds no other control byte than HTAB.
+                    if (lineLength == 0 || line[lineLength - 1] != '\r') {
+                        unsafe("a " + what() + " line that ends in a bare LF");
+                        return;
+                    }
+                    int length = lineLength - 1;
+                    for (int k = 0; k < length; k++) {
+                        int c = line[k] & 0xff;
+                        if (c < 0x20 && c != '\t' || c == 0x7f) {
+                            unsafe("a " + what() + " line with control byte " + c);
+                            return;
+                        }
+                    }
                     lineLength = 0;
                     line(new String(line, 0, length, StandardCharsets.ISO_8859_1));
                     if (line.length > 4096) {
@@ -215,6 +229,13 @@ final class HttpExchange extends Exchange {
                 unsafe("a " + what() + " header line the gateway cannot read (" + abbreviate(text) + ")");
                 return;
             }
+            for (int k = 0; k < colon; k++) {
+                // '_' is a token character, but some servers read it as '-' (Transfer_Encoding)
+                if (!token(text.charAt(k)) || text.charAt(k) == '_') {
+                    unsafe("a " + what() + " header name that is not a token (" + abbreviate(text) + ")");
+                    return;
+                }
+            }
             String name = text.substring(0, colon).toLowerCase(Locale.ROOT);
             String value = text.substring(colon + 1).trim();
             switch (name) {
@@ -298,13 +319,22 @@ final class HttpExchange extends Exchange {
             }
         }
 
+        /** RFC 9110 5.6.2: the characters of a token. */
+        private static boolean token(char c) {
+            return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        }
+
         private void chunkSize(String text) {
             int end = 0;
             while (end < text.length() && Character.digit(text.charAt(end), 16) >= 0) {
                 end++;
             }
-            boolean rest = end == text.length() || text.charAt(end) == ';' || text.charAt(end) == ' '
-                    || text.charAt(end) == '\t';
+            // hex, then nothing, or whitespace and an extension (RFC 9112 7.1.1: BWS ";" ...)
+            int ext = end;
+            while (ext < text.length() && (text.charAt(ext) == ' ' || text.charAt(ext) == '\t')) {
+                ext++;
+            }
+            boolean rest = end == text.length() || ext < text.length() && text.charAt(ext) == ';';
             if (end == 0 || end > 15 || !rest) {
                 unsafe("a chunk size the gateway cannot read (" + abbreviate(text) + ")");
                 return;

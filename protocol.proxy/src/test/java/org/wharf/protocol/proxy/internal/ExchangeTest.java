@@ -177,6 +177,31 @@ class ExchangeTest {
     }
 
     @Test
+    void httpFramingThatABackendMightReadOtherwiseMakesTheConnectionUnsafe() {
+        // A request the gateway would count as one and a backend that ends chunk lines only at CRLF
+        // reads as two: the second one's answer would reach the pool's next client.
+        String smuggle = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;\nxx\r\n38\r\n0\r\n\r\n"
+                + "GET /admin HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n\r\n0\r\n\r\n";
+        String[] requests = {smuggle,
+            "GET / HTTP/1.1\nHost: x\r\n\r\n", // a bare LF
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \u000bchunked\r\n\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\u0000\r\n\r\nx",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2 ff\r\nxx\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer_Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc",
+            "GET / HTTP/1.1\r\nHost: x\ry\r\n\r\n"}; // a CR inside a line
+        for (String request : requests) {
+            Exchange e = Exchange.of(Route.Application.HTTP);
+            e.fromClient(buffer(request));
+            assertEquals(State.UNSAFE, e.state(), request.replace("\r", "\\r").replace("\n", "\\n"));
+        }
+        Exchange fine = Exchange.of(Route.Application.HTTP);
+        fine.fromClient(buffer("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "2 ;ext=1\r\nxx\r\n0\r\n\r\n"));
+        fine.fromUpstream(buffer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        assertEquals(State.COMPLETE, fine.state(), "strict framing, with a chunk extension after whitespace: " + fine.reason());
+    }
+
+    @Test
     void aMinusZeroLengthIsWhatRedisRefusesSoTheConnectionIsNotReused() {
         // Redis answers a protocol error and closes the connection: it must not go back to the pool.
         for (String request : new String[] {"*-0\r\nPING\r\n", "*1\r\n$-0\r\n"}) {
