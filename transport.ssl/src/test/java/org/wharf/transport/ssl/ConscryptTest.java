@@ -162,8 +162,7 @@ class ConscryptTest {
         fixture.ssl = new org.wharf.transport.ssl.internal.SslTransportProvider(fixture.tcp); // its log limit unspent
         Listener listener = fixture.listen(conscryptServer(), org.wharf.transport.tck.RecordingProtocol::new,
                 new LinkedBlockingQueue<>());
-        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
-                listener.localAddress().getPort())) {
+        try {
             // A handshake record that claims 65,535 bytes, of which 1,000 come: Conscrypt alone would
             // wait for the rest, holding up to twice that per connection until the handshake timeout.
             byte[] start = new byte[5 + 1000];
@@ -172,19 +171,8 @@ class ConscryptTest {
             start[2] = 1;
             start[3] = (byte) 0xff;
             start[4] = (byte) 0xff;
-            socket.getOutputStream().write(start);
-            socket.getOutputStream().flush();
-            socket.setSoTimeout(5_000); // under the 10 s handshake timeout, which ends it too: the server must end it at once
-            java.io.InputStream in = socket.getInputStream();
-            try {
-                while (in.read() >= 0) {
-                    // an alert, if any, then the end
-                }
-            } catch (java.net.SocketTimeoutException e) {
-                throw new AssertionError("the server still waits for the rest of the record", e);
-            } catch (java.net.SocketException reset) {
-                // ended with a reset: ended all the same
-            }
+            // Within 5 s, under the 10 s handshake timeout, which ends it too: the server must end it at once.
+            endedByTheServer(listener, start, 5_000);
         } finally {
             listener.close();
         }
@@ -199,10 +187,10 @@ class ConscryptTest {
         TlsOptions tls = conscryptServer().withCipherSuites(List.of("TLS_NO_SUCH_SUITE_WITH_NOTHING"));
         Listener listener = fixture.listen(tls, org.wharf.transport.tck.RecordingProtocol::new, new LinkedBlockingQueue<>());
         try {
-            refused(listener);
+            endedByTheServer(listener, new byte[0], 30_000);
             long before = openFiles();
             for (int i = 0; i < 200; i++) {
-                refused(listener);
+                endedByTheServer(listener, new byte[0], 30_000);
             }
             long after = openFiles();
             assertTrue(after < before + 100, "200 refused connections left " + (after - before) + " more open files");
@@ -211,17 +199,26 @@ class ConscryptTest {
         }
     }
 
-    /** Connects with a plain socket and waits for the server to end the connection. */
-    private static void refused(Listener listener) throws Exception {
+    /**
+     * Connects with a plain socket, sends some bytes, and waits for the server to end the
+     * connection (an alert, if any, then the end or a reset).
+     *
+     * @throws AssertionError if it has not within {@code millis}
+     */
+    private static void endedByTheServer(Listener listener, byte[] sent, int millis) throws Exception {
         try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
                 listener.localAddress().getPort())) {
-            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(sent);
+            socket.getOutputStream().flush();
+            socket.setSoTimeout(millis);
             try {
                 while (socket.getInputStream().read() >= 0) {
                     // an alert, if any, then the end
                 }
+            } catch (java.net.SocketTimeoutException e) {
+                throw new AssertionError("the server did not end the connection within " + millis + " ms", e);
             } catch (java.net.SocketException reset) {
-                // ended all the same
+                // ended with a reset: ended all the same
             }
         }
     }

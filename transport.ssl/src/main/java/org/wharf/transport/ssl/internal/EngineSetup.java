@@ -83,8 +83,8 @@ final class EngineSetup {
     }
 
     /**
-     * Closes an engine that will not be used, both ways: an engine on native memory
-     * (Conscrypt's) frees its state only then, not when it is dropped.
+     * Closes an engine both ways, as it is done with (or will never be used): an engine on native
+     * memory (Conscrypt's) frees its state only then, not when it is dropped.
      *
      * @param e the engine
      */
@@ -92,8 +92,8 @@ final class EngineSetup {
         e.closeOutbound();
         try {
             e.closeInbound();
-        } catch (javax.net.ssl.SSLException notStarted) {
-            // closed before any close_notify: known
+        } catch (javax.net.ssl.SSLException beforeCloseNotify) {
+            // "closed before the peer's close_notify": known, the engine is done with
         }
     }
 

@@ -84,8 +84,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private static final int MAX_SCRATCH = 1 << 22;
     /**
      * The longest record TLS allows (RFC 5246, 6.2.3: 2^14 + 2048 bytes of ciphertext; TLS 1.3
-     * allows less). A header that says more ends the connection at once: the JDK's engine
-     * refuses it, Conscrypt would wait for (and so buffer) up to 64 KiB of it.
+     * allows less). A header that says more ends the connection at once: the JDK's engine would
+     * wait for up to about 33 KiB of it (it takes oversized records from old peers), Conscrypt for
+     * up to 64 KiB, buffering it all.
      */
     private static final int MAX_RECORD = (1 << 14) + 2048;
 
@@ -315,14 +316,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
      * descriptors long before a collection came).
      */
     private static void dispose(SSLEngine engine) {
-        if (engine == null) {
-            return;
-        }
-        engine.closeOutbound();
-        try {
-            engine.closeInbound();
-        } catch (SSLException e) {
-            // "closed before the peer's close_notify": known, the connection is gone
+        if (engine != null) {
+            EngineSetup.discard(engine);
         }
     }
 
