@@ -44,60 +44,110 @@ final class ClientHello {
     private static final ClientHello MALFORMED = new ClientHello(Kind.MALFORMED, null, List.of());
 
     /**
-     * Reads the first bytes of a connection.
+     * Reads the first bytes of a connection at once (a {@link Reader} of {@link #MAX_BYTES}).
      *
      * @param in the bytes so far, from position (not moved)
      * @return what they say
      */
     static ClientHello read(ByteBuffer in) {
-        ByteBuffer b = in.slice();
-        if (!b.hasRemaining()) {
-            return MORE;
+        return new Reader(MAX_BYTES).read(in);
+    }
+
+    /**
+     * Reads a connection's first bytes as they come: each call is given all the bytes so far
+     * and goes on where the last one stopped, so every byte is examined once however the
+     * client splits them (a client sending one byte at a time costs no more than one sending
+     * them at once). Used on one event loop.
+     */
+    static final class Reader {
+
+        private final int maxBytes;
+        /** The handshake bytes gathered from the records so far. */
+        private byte[] handshake = new byte[512];
+        private int gathered;
+        /** Where the record being read starts, in the connection's bytes. */
+        private int at;
+        /** How many bytes of that record's body are gathered. */
+        private int taken;
+        /** The ClientHello's length with its 4-byte header, once known; else -1. */
+        private int needed = -1;
+        /** Bytes copied so far, for tests. */
+        private long copied;
+
+        /**
+         * @param maxBytes the most bytes read to find the ClientHello (records and their headers);
+         *        beyond it the bytes are {@link Kind#MALFORMED}
+         */
+        Reader(int maxBytes) {
+            this.maxBytes = maxBytes;
         }
-        if (b.get(0) != 22) {
-            return PLAIN;
-        }
-        // Handshake bytes, gathered from as many handshake records as the ClientHello spans.
-        ByteBuffer handshake = ByteBuffer.allocate(Math.min(b.remaining(), MAX_BYTES));
-        int at = 0;
-        int needed = -1;
-        while (true) {
-            if (b.remaining() - at < 5) {
-                return b.remaining() >= MAX_BYTES ? MALFORMED : MORE;
+
+        /**
+         * @param in every byte the connection sent so far, from position (not moved): the bytes
+         *        of the last call and those that came since
+         * @return what they say
+         */
+        ClientHello read(ByteBuffer in) {
+            ByteBuffer b = in.slice();
+            if (!b.hasRemaining()) {
+                return MORE;
             }
-            if (b.get(at) != 22 || (b.get(at + 1) != 3)) {
-                return MALFORMED;
+            if (b.get(0) != 22) {
+                return PLAIN;
             }
-            int length = b.getShort(at + 3) & 0xffff;
-            if (length == 0 || length > 16384) {
-                return MALFORMED;
-            }
-            int available = Math.min(length, b.remaining() - at - 5);
-            if (handshake.remaining() < available) {
-                return MALFORMED; // more than MAX_BYTES of handshake
-            }
-            handshake.put(b.slice(at + 5, available));
-            if (needed < 0 && handshake.position() >= 4) {
-                if (handshake.get(0) != 1) {
-                    return MALFORMED; // the first handshake message of a client is its ClientHello
+            while (true) {
+                if (b.remaining() - at < 5) {
+                    return b.remaining() >= maxBytes ? MALFORMED : MORE;
                 }
-                needed = 4 + ((handshake.get(1) & 0xff) << 16 | (handshake.get(2) & 0xff) << 8 | handshake.get(3) & 0xff);
-                if (needed > MAX_BYTES) {
+                if (b.get(at) != 22 || b.get(at + 1) != 3) {
                     return MALFORMED;
                 }
+                int length = b.getShort(at + 3) & 0xffff;
+                if (length == 0 || length > 16384) {
+                    return MALFORMED;
+                }
+                int available = Math.min(length, b.remaining() - at - 5);
+                if (available > taken) {
+                    int n = available - taken;
+                    if (at + 5 + available > maxBytes) {
+                        return MALFORMED; // more than maxBytes of records
+                    }
+                    if (gathered + n > handshake.length) {
+                        handshake = java.util.Arrays.copyOf(handshake, Math.max(gathered + n, 2 * handshake.length));
+                    }
+                    b.get(at + 5 + taken, handshake, gathered, n);
+                    gathered += n;
+                    taken = available;
+                    copied += n;
+                }
+                if (needed < 0 && gathered >= 4) {
+                    if (handshake[0] != 1) {
+                        return MALFORMED; // the first handshake message of a client is its ClientHello
+                    }
+                    needed = 4 + ((handshake[1] & 0xff) << 16 | (handshake[2] & 0xff) << 8 | handshake[3] & 0xff);
+                    if (needed > maxBytes) {
+                        return MALFORMED;
+                    }
+                }
+                if (needed >= 0 && gathered >= needed) {
+                    break;
+                }
+                if (available < length) {
+                    return MORE; // the record is not complete yet
+                }
+                at += 5 + length;
+                taken = 0;
             }
-            if (needed >= 0 && handshake.position() >= needed) {
-                break;
+            try {
+                return parse(ByteBuffer.wrap(handshake, 4, needed - 4).slice());
+            } catch (IndexOutOfBoundsException | IllegalArgumentException | java.nio.BufferUnderflowException e) {
+                return MALFORMED; // a length that overruns what holds it
             }
-            if (available < length) {
-                return MORE; // the record is not complete yet
-            }
-            at += 5 + length;
         }
-        try {
-            return parse(handshake.flip().slice(4, needed - 4));
-        } catch (IndexOutOfBoundsException | IllegalArgumentException | java.nio.BufferUnderflowException e) {
-            return MALFORMED; // a length that overruns what holds it
+
+        /** @return the bytes copied out of the connection's bytes so far */
+        long copied() {
+            return copied;
         }
     }
 

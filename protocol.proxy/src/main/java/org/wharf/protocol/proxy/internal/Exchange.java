@@ -34,9 +34,20 @@ abstract class Exchange {
      * @return a new tracker
      */
     static Exchange of(Route.Application protocol) {
+        return of(protocol, HttpExchange.Limits.DEFAULT);
+    }
+
+    /**
+     * The tracker for a route's application protocol.
+     *
+     * @param protocol the route's {@code proxy.protocol}; not {@code tcp}, whose bytes say nothing
+     * @param http what an HTTP tracker holds and counts at most
+     * @return a new tracker
+     */
+    static Exchange of(Route.Application protocol, HttpExchange.Limits http) {
         return switch (protocol) {
             case REDIS -> new RedisExchange();
-            case HTTP -> new HttpExchange();
+            case HTTP -> new HttpExchange(http);
             case TCP -> throw new IllegalArgumentException("opaque TCP has no exchanges to follow");
         };
     }

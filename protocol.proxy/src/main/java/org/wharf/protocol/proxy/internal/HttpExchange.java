@@ -18,15 +18,38 @@ import java.util.Locale;
  */
 final class HttpExchange extends Exchange {
 
-    /** Longest start line or header line followed; longer makes the exchange unsafe. */
+    /** The default longest start line or header line followed; longer makes the exchange unsafe. */
     static final int MAX_LINE = 64 * 1024;
-    /** Header lines per message followed. */
+    /** The default most header lines per message followed. */
     static final int MAX_HEADERS = 256;
-    /** Requests awaiting their response followed (pipelining); more makes the exchange unsafe. */
+    /** The default most requests awaiting their response followed (pipelining); more makes the exchange unsafe. */
     static final int MAX_PIPELINED = 1024;
+
+    /**
+     * What the tracker holds and counts at most (set by the route's configuration): past any
+     * of them the exchange is unsafe, so the connection is closed after its client instead of
+     * reused, and the tracker holds nothing more. The bytes themselves pass on.
+     *
+     * @param maxLine the longest start, header or chunk-size line, in bytes
+     * @param maxHeaders the most header (or trailer) lines in one message
+     * @param maxPipelined the most requests awaiting their responses
+     */
+    record Limits(int maxLine, int maxHeaders, int maxPipelined) {
+        static final Limits DEFAULT = new Limits(MAX_LINE, MAX_HEADERS, MAX_PIPELINED);
+    }
+
+    private final int maxLine;
+    private final int maxHeaders;
+    private final int maxPipelined;
 
     private final Messages requests = new Messages(true);
     private final Messages responses = new Messages(false);
+
+    HttpExchange(Limits limits) {
+        this.maxLine = limits.maxLine();
+        this.maxHeaders = limits.maxHeaders();
+        this.maxPipelined = limits.maxPipelined();
+    }
     /** For each request whose response has not ended: whether it was HEAD (its response has no body). */
     private final ArrayDeque<Boolean> awaiting = new ArrayDeque<>();
     private long requestsDone;
@@ -110,12 +133,12 @@ final class HttpExchange extends Exchange {
                 while (i < end && data.get(i) != '\n') {
                     i++;
                 }
-                if (lineLength + (i - from) > MAX_LINE) {
-                    unsafe("a " + what() + " line longer than " + MAX_LINE + " bytes");
+                if (lineLength + (i - from) > maxLine) {
+                    unsafe("a " + what() + " line longer than " + maxLine + " bytes");
                     return;
                 }
                 if (lineLength + (i - from) > line.length) {
-                    line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE, Math.max(2 * line.length,
+                    line = java.util.Arrays.copyOf(line, Math.min(maxLine, Math.max(2 * line.length,
                             lineLength + (i - from))));
                 }
                 data.get(from, line, lineLength, i - from);
@@ -165,8 +188,8 @@ final class HttpExchange extends Exchange {
                 default -> { // TRAILER
                     if (text.isEmpty()) {
                         messageDone();
-                    } else if (++headers > MAX_HEADERS) {
-                        unsafe("more than " + MAX_HEADERS + " trailer lines in a " + what());
+                    } else if (++headers > maxHeaders) {
+                        unsafe("more than " + maxHeaders + " trailer lines in a " + what());
                     }
                 }
             }
@@ -219,8 +242,8 @@ final class HttpExchange extends Exchange {
                 headersDone();
                 return;
             }
-            if (++headers > MAX_HEADERS) {
-                unsafe("more than " + MAX_HEADERS + " header lines in a " + what());
+            if (++headers > maxHeaders) {
+                unsafe("more than " + maxHeaders + " header lines in a " + what());
                 return;
             }
             int colon = text.indexOf(':');
@@ -282,8 +305,8 @@ final class HttpExchange extends Exchange {
                 return;
             }
             if (request) {
-                if (awaiting.size() >= MAX_PIPELINED) {
-                    unsafe("more than " + MAX_PIPELINED + " requests awaiting their responses");
+                if (awaiting.size() >= maxPipelined) {
+                    unsafe("more than " + maxPipelined + " requests awaiting their responses");
                     return;
                 }
                 awaiting.add(head);

@@ -80,6 +80,25 @@ import org.osgi.service.metatype.annotations.Option;
             + "by then goes to the default route (a protocol where the server speaks first).")
     long proxy_sniTimeout() default 5000;
 
+    @AttributeDefinition(name = "Most bytes of a ClientHello", min = "256", max = "65556", description = "With "
+            + "proxy.sni.NAME or proxy.alpn.PROTO routes: the most bytes read to find a connection's ClientHello "
+            + "(16389 is one whole TLS record, which every client's fits); a connection whose hello is longer is "
+            + "closed.")
+    int proxy_sniMaxBytes() default 16389;
+
+    @AttributeDefinition(name = "Pooled HTTP: longest line followed", min = "256", description = "On a pooled http "
+            + "route: the longest request, response, header or chunk-size line the gateway follows; past it the "
+            + "upstream connection is closed after its client instead of reused (the bytes still pass).")
+    int proxy_http_maxLine() default 65536;
+
+    @AttributeDefinition(name = "Pooled HTTP: most header lines followed", min = "1", description = "On a pooled "
+            + "http route: the most header (or trailer) lines of one message followed; past it, as above.")
+    int proxy_http_maxHeaderFields() default 256;
+
+    @AttributeDefinition(name = "Pooled HTTP: most pipelined requests followed", min = "1", description = "On a "
+            + "pooled http route: the most requests awaiting their responses followed; past it, as above.")
+    int proxy_http_maxPipelined() default 1024;
+
     @AttributeDefinition(name = "Upstream transport", description = "tcp, or ssl to originate TLS (settings in "
             + "proxy.upstream.tls.*: tls.ca, tls.verify, tls.serverName, a client certificate).",
             options = {@Option(label = "TCP", value = "tcp"), @Option(label = "TLS", value = "ssl")})

@@ -96,7 +96,8 @@ final class ProxyConnection implements Protocol {
         route.startActiveChecks(client.loop(), HealthCheck.of(route, services)); // with the route's first connection
         if (route.routesByName()) {
             // Where it goes depends on its first bytes: read them (a copy is kept) before connecting.
-            firstBytes = ByteBuffer.allocate(1024);
+            firstBytes = ByteBuffer.allocate(Math.min(1024, route.sniMaxBytes()));
+            helloReader = new ClientHello.Reader(route.sniMaxBytes());
             firstBytesTimer = client.loop().schedule(this::firstBytesTimedOut, route.sniTimeout().toNanos(),
                     java.util.concurrent.TimeUnit.NANOSECONDS);
             client.resumeReading();
@@ -108,6 +109,8 @@ final class ProxyConnection implements Protocol {
 
     /** The first bytes, while the route waits for them to choose upstreams; null once chosen. */
     private ByteBuffer firstBytes;
+    /** Reads {@link #firstBytes} as they come; null once the route is chosen. */
+    private ClientHello.Reader helloReader;
     private org.wharf.transport.api.TimerHandle firstBytesTimer;
     /** The server name a routed TLS connection asked for, for the access log. */
     private String serverName;
@@ -121,16 +124,17 @@ final class ProxyConnection implements Protocol {
     /** Reads the first bytes so far; once they tell where the connection goes, connects there. */
     private void route(ByteBuffer data) {
         if (firstBytes.remaining() < data.remaining()) {
-            int size = Math.min(ClientHello.MAX_BYTES + 5, Math.max(firstBytes.capacity() * 2,
+            int size = Math.min(route.sniMaxBytes(), Math.max(firstBytes.capacity() * 2,
                     firstBytes.position() + data.remaining()));
             firstBytes = ByteBuffer.allocate(size).put(firstBytes.flip());
         }
         firstBytes.put(data.duplicate().limit(data.position() + Math.min(data.remaining(), firstBytes.remaining())));
-        ClientHello hello = ClientHello.read(firstBytes.duplicate().flip());
+        ClientHello hello = helloReader.read(firstBytes.duplicate().flip());
         switch (hello.kind) {
             case MORE -> {
                 if (!firstBytes.hasRemaining()) {
-                    refuseFirstBytes("no ClientHello within " + ClientHello.MAX_BYTES + " bytes");
+                    refuseFirstBytes("no ClientHello within " + route.sniMaxBytes() + " bytes (" + Route.SNI_MAX_BYTES
+                            + ")");
                 }
             }
             case MALFORMED -> refuseFirstBytes("its first bytes begin a TLS record but no well-formed ClientHello");
@@ -145,6 +149,7 @@ final class ProxyConnection implements Protocol {
     /** The first bytes said where the connection goes: a ClientHello, or null for plain text or none. */
     private void chosen(ClientHello hello) {
         firstBytes = null;
+        helloReader = null;
         firstBytesTimer.cancel();
         Route.Choice choice = route.choose(hello == null ? null : hello.serverName,
                 hello == null ? List.of() : hello.applicationProtocols);
@@ -206,6 +211,7 @@ final class ProxyConnection implements Protocol {
 
     private void refuseFirstBytes(String why) {
         firstBytes = null;
+        helloReader = null;
         firstBytesTimer.cancel();
         ended("refused: " + why);
         LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + route.endpoint() + ": closing the connection from " + peer()

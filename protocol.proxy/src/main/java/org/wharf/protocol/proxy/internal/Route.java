@@ -79,6 +79,16 @@ import org.wharf.transport.api.TransportProvider;
  *     route</td></tr>
  * <tr><td>{@value #SNI_TIMEOUT}</td><td>milliseconds a connection may take to send its first bytes when
  *     routing by server name or ALPN (default 5000); one that sent nothing by then goes to the default route</td></tr>
+ * <tr><td>{@value #SNI_MAX_BYTES}</td><td>the most bytes read to find a connection's ClientHello when routing by
+ *     server name or ALPN (default 16389: one whole TLS record, which every client's hello fits); a connection whose
+ *     hello is longer is closed</td></tr>
+ * <tr><td>{@value #HTTP_MAX_LINE}</td><td>on a pooled http route: the longest request, response, header or chunk-size
+ *     line the gateway follows (default 65536 bytes); past it the upstream connection is closed after its client
+ *     instead of reused (the bytes still pass)</td></tr>
+ * <tr><td>{@value #HTTP_MAX_HEADER_FIELDS}</td><td>on a pooled http route: the most header (or trailer) lines of one
+ *     message followed (default 256); past it, as above</td></tr>
+ * <tr><td>{@value #HTTP_MAX_PIPELINED}</td><td>on a pooled http route: the most requests awaiting their responses
+ *     followed (default 1024); past it, as above</td></tr>
  * <tr><td>{@value #ACCESS_LOG}</td><td>{@code true} (default): one line per connection in the logger
  *     {@code org.wharf.access}; {@code false}: none</td></tr>
  * </table>
@@ -103,6 +113,10 @@ final class Route {
     /** Between a server name and its TLS settings: {@code proxy.sni.NAME.tls.certificate}. */
     private static final String TLS_INFIX = "." + TlsOptionsFactory.PREFIX;
     static final String SNI_TIMEOUT = "proxy.sniTimeout";
+    static final String SNI_MAX_BYTES = "proxy.sniMaxBytes";
+    static final String HTTP_MAX_LINE = "proxy.http.maxLine";
+    static final String HTTP_MAX_HEADER_FIELDS = "proxy.http.maxHeaderFields";
+    static final String HTTP_MAX_PIPELINED = "proxy.http.maxPipelined";
     static final String HEALTH_FAILURES = "proxy.health.failures";
     static final String HEALTH_DOWN_TIME = "proxy.health.downTime";
     static final String HEALTH_MAX_DOWN_TIME = "proxy.health.maxDownTime";
@@ -200,6 +214,8 @@ final class Route {
     private final Map<String, Group> byName;
     private final Map<String, Group> byAlpn = new HashMap<>();
     private final Duration sniTimeout;
+    private int sniMaxBytes;
+    private HttpExchange.Limits httpLimits;
     private final int healthFailures;
     private final Duration downTime;
     private final Duration maxDownTime;
@@ -374,6 +390,12 @@ final class Route {
         route.probeName = check == HealthCheck.Kind.PROBE ? probeName : check == HealthCheck.Kind.PROTOCOL
                 ? application.name().toLowerCase(Locale.ROOT) : null;
         route.healthMaxBytes = maxBytes;
+        // The most a ClientHello may take: from one that fits a small record to four full records.
+        route.sniMaxBytes = settings.integer(SNI_MAX_BYTES, ClientHello.MAX_BYTES, 256, 4 * ClientHello.MAX_BYTES);
+        route.httpLimits = new HttpExchange.Limits(
+                settings.integer(HTTP_MAX_LINE, HttpExchange.MAX_LINE, 256, 16 << 20),
+                settings.integer(HTTP_MAX_HEADER_FIELDS, HttpExchange.MAX_HEADERS, 1, 1 << 16),
+                settings.integer(HTTP_MAX_PIPELINED, HttpExchange.MAX_PIPELINED, 1, 1 << 20));
         named.forEach((name, group) -> route.byName.put(name, new Group(List.copyOf(group), new AtomicInteger(),
                 Math.min(group.size(), retries + 1), terminate.get(name))));
         byProtocol.forEach((protocol, group) -> route.byAlpn.put(protocol, new Group(List.copyOf(group),
@@ -520,6 +542,11 @@ final class Route {
         return sniTimeout;
     }
 
+    /** @return the most bytes read to find a connection's ClientHello when routing by name */
+    int sniMaxBytes() {
+        return sniMaxBytes;
+    }
+
     private List<Upstream> candidates(List<Upstream> upstreams, AtomicInteger next, int tries) {
         int n = upstreams.size();
         if (n == 0) {
@@ -588,7 +615,7 @@ final class Route {
      * @throws IllegalArgumentException if the route carries opaque TCP
      */
     Exchange newExchange() {
-        return Exchange.of(application);
+        return Exchange.of(application, httpLimits);
     }
 
     /** The route's pool of upstream connections, made on first use with this provider. */

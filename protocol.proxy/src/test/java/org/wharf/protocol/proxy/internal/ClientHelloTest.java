@@ -37,6 +37,51 @@ class ClientHelloTest {
         assertEquals(ClientHello.Kind.MALFORMED, ClientHello.read(record(handshake(cut.toByteArray()))).kind);
     }
 
+    @Test
+    void aHelloSentOneByteAtATimeIsReadWithEachByteCopiedOnce() {
+        // A hello of almost a whole record (a padding extension), as a client dribbling it
+        // would send it: the reader is given all the bytes so far at each byte, as the gateway does.
+        byte[] bytes = record(hello(concat(sni("slow.example", -1), extension(21, new byte[16000])))).array();
+        ClientHello.Reader reader = new ClientHello.Reader(ClientHello.MAX_BYTES);
+        for (int n = 1; n < bytes.length; n++) {
+            assertEquals(ClientHello.Kind.MORE, reader.read(ByteBuffer.wrap(bytes, 0, n)).kind, "after " + n);
+        }
+        ClientHello h = reader.read(ByteBuffer.wrap(bytes));
+        assertEquals(ClientHello.Kind.TLS, h.kind);
+        assertEquals("slow.example", h.serverName);
+        assertEquals(bytes.length - 5, reader.copied(), "each handshake byte copied once, not once per read");
+    }
+
+    @Test
+    void aHelloAcrossManySmallRecordsSentOneByteAtATimeIsReadWithEachByteCopiedOnce() {
+        byte[] handshake = hello(concat(sni("records.example", -1), extension(21, new byte[3000])));
+        ByteArrayOutputStream records = new ByteArrayOutputStream();
+        for (int at = 0; at < handshake.length; at += 7) { // 7 handshake bytes a record
+            int n = Math.min(7, handshake.length - at);
+            records.write(22);
+            u16(records, 0x0301);
+            u16(records, n);
+            records.write(handshake, at, n);
+        }
+        byte[] bytes = records.toByteArray();
+        ClientHello.Reader reader = new ClientHello.Reader(bytes.length);
+        ClientHello h = null;
+        for (int n = 1; n <= bytes.length; n++) {
+            h = reader.read(ByteBuffer.wrap(bytes, 0, n));
+            assertEquals(n < bytes.length ? ClientHello.Kind.MORE : ClientHello.Kind.TLS, h.kind, "after " + n);
+        }
+        assertEquals("records.example", h.serverName);
+        assertEquals(handshake.length, reader.copied());
+        // The same hello with less room than its records take is refused, not read on.
+        assertEquals(ClientHello.Kind.MALFORMED, new ClientHello.Reader(bytes.length - 1).read(ByteBuffer.wrap(bytes)).kind);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static byte[] sni(String name, int claimed) {
         return sni(name.getBytes(StandardCharsets.US_ASCII), claimed);
     }

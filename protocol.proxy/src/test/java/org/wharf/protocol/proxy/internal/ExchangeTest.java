@@ -112,6 +112,28 @@ class ExchangeTest {
     }
 
     @Test
+    void whatAnHttpExchangeFollowsIsSetByTheRoutesConfiguration() {
+        Route route = RouteTest.parse(java.util.Map.of("proxy.upstreams", "127.0.0.1:1", "proxy.protocol", "http",
+                "proxy.pooled", "true", "proxy.http.maxPipelined", "2", "proxy.http.maxLine", "300",
+                "proxy.http.maxHeaderFields", "3"));
+        Exchange two = route.newExchange();
+        two.fromClient(buffer(GET.repeat(2)));
+        assertEquals(State.OWED, two.state(), two.reason());
+        Exchange three = route.newExchange();
+        three.fromClient(buffer(GET.repeat(3)));
+        assertEquals(State.UNSAFE, three.state());
+        Exchange line = route.newExchange();
+        line.fromClient(buffer("GET /" + "a".repeat(300) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assertEquals(State.UNSAFE, line.state());
+        Exchange headers = route.newExchange();
+        headers.fromClient(buffer("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"));
+        assertEquals(State.UNSAFE, headers.state());
+        IllegalArgumentException wrong = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> RouteTest.parse(java.util.Map.of("proxy.upstreams", "127.0.0.1:1", "proxy.http.maxLine", "10")));
+        org.junit.jupiter.api.Assertions.assertTrue(wrong.getMessage().contains("proxy.http.maxLine"), wrong.getMessage());
+    }
+
+    @Test
     void redisIsCompleteWhenEveryCommandHasItsReply() {
         byte[] replies = ascii("+OK\r\n$4\r\na\r\nb\r\n*2\r\n$-1\r\n*1\r\n:1\r\n-ERR x\r\n");
         for (int split = 0; split <= replies.length; split++) {

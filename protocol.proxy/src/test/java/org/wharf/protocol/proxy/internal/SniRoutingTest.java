@@ -203,4 +203,36 @@ class SniRoutingTest {
         assertFalse(ClientHello.read(ByteBuffer.wrap(new byte[] {22, 3, 1, 0, 0})).kind == ClientHello.Kind.TLS);
     }
 
+    @Test
+    void aClientHelloLongerThanTheConfiguredMostIsRefusedAndOneWithinItRouted() throws Exception {
+        SSLEngine engine = SSLContext.getDefault().createSSLEngine("ignored", 443);
+        engine.setUseClientMode(true);
+        SSLParameters p = engine.getSSLParameters();
+        p.setServerNames(List.of(new SNIHostName("a.example")));
+        engine.setSSLParameters(p);
+        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(ByteBuffer.allocate(0), out);
+        byte[] hello = java.util.Arrays.copyOf(out.array(), out.position());
+        Legs.Server<EchoProtocol> echo = legs.serve("tcp", EchoProtocol::new);
+        Legs.Proxy small = legs.proxy("tcp", Map.of("proxy.sni.a.example", Legs.hostPort(echo.address()),
+                Route.SNI_MAX_BYTES, String.valueOf(hello.length - 1)));
+        Legs.Proxy enough = legs.proxy("tcp", Map.of("proxy.sni.a.example", Legs.hostPort(echo.address()),
+                Route.SNI_MAX_BYTES, String.valueOf(hello.length)));
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(20_000);
+            s.connect(small.address(), 5000);
+            s.getOutputStream().write(hello);
+            assertEquals(-1, s.getInputStream().read(), "closed: the hello is one byte longer than allowed");
+        }
+        Legs.awaitTrue(() -> legs.log.lines().stream().anyMatch(l -> l.logger().equals("org.wharf.access")
+                && l.message().contains("no ClientHello within " + (hello.length - 1) + " bytes (proxy.sniMaxBytes)")),
+                "the access log says why");
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(20_000);
+            s.connect(enough.address(), 5000);
+            s.getOutputStream().write(hello);
+            assertEquals(hello[0], (byte) s.getInputStream().read(), "routed by its name, echoed");
+        }
+    }
+
 }
