@@ -121,6 +121,97 @@ class EcdsaBesideRsaTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"JDK, -tls1_2", "JDK, -tls1_3", "Conscrypt, -tls1_2", "Conscrypt, -tls1_3"})
+    void aClientHelloSplitAcrossRecordsPicksTheCertificateToo(String provider, String flag) throws Exception {
+        // openssl's hello, re-framed on its way as two handshake records (legal, and some clients
+        // do it): the second holds the signature algorithms.
+        TlsOptions tls = TlsProperties.options(both(provider));
+        Listener listener = fixture.listen(tls, () -> new TlsFixture.Echo(6), new LinkedBlockingQueue<>());
+        try (HelloSplitter splitter = new HelloSplitter(listener.localAddress())) {
+            for (String sigalgs : new String[] {"ECDSA+SHA256", "rsa_pss_rsae_sha256"}) {
+                OpenSsl.Result r = OpenSsl.run(pki.dir, "hello\n".getBytes(StandardCharsets.US_ASCII), "s_client",
+                        "-connect", "127.0.0.1:" + splitter.port(), flag, "-sigalgs", sigalgs, "-CAfile", "ca.pem",
+                        "-verify_return_error", "-ign_eof");
+                assertEquals(0, r.exit(), provider + " " + flag + " " + sigalgs + ": " + r.text() + r.err());
+                String bits = sigalgs.startsWith("ECDSA") ? "256" : "2048";
+                assertTrue(r.text().contains("Server public key is " + bits + " bit"), provider + " " + flag + " "
+                        + sigalgs + ": " + r.text());
+            }
+            assertEquals(2, splitter.split.get(), "both hellos went as two records");
+        } finally {
+            listener.close();
+        }
+    }
+
+    /**
+     * A relay that sends each connection's first TLS record on as two records of the same
+     * type (40 bytes, then the rest) and every other byte as it comes.
+     */
+    private static final class HelloSplitter implements AutoCloseable {
+        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress());
+        private final java.net.InetSocketAddress target;
+        final java.util.concurrent.atomic.AtomicInteger split = new java.util.concurrent.atomic.AtomicInteger();
+        private final Thread acceptor;
+
+        HelloSplitter(java.net.InetSocketAddress target) throws java.io.IOException {
+            this.target = target;
+            acceptor = new Thread(this::accept, "hello-splitter");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket client = server.accept();
+                    java.net.Socket upstream = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+                            target.getPort());
+                    pump(upstream, client, false);
+                    pump(client, upstream, true);
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void pump(java.net.Socket from, java.net.Socket to, boolean splitFirst) {
+            Thread t = new Thread(() -> {
+                try (from; to) {
+                    java.io.InputStream in = from.getInputStream();
+                    java.io.OutputStream out = to.getOutputStream();
+                    if (splitFirst) {
+                        byte[] header = in.readNBytes(5);
+                        int length = (header[3] & 0xff) << 8 | header[4] & 0xff;
+                        byte[] body = in.readNBytes(length);
+                        out.write(new byte[] {header[0], header[1], header[2], 0, 40});
+                        out.write(body, 0, 40);
+                        out.write(new byte[] {header[0], header[1], header[2], (byte) ((length - 40) >> 8),
+                            (byte) (length - 40)});
+                        out.write(body, 40, length - 40);
+                        out.flush();
+                        split.incrementAndGet();
+                    }
+                    in.transferTo(out);
+                } catch (java.io.IOException e) {
+                    // the other side closed
+                }
+            }, "hello-splitter-pump");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+        }
+    }
+
     @Test
     void listsOfDifferentLengthsNameTheProperty() {
         Map<String, Object> p = both("JDK");

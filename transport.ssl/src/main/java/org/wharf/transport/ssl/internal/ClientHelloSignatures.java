@@ -24,28 +24,90 @@ public final class ClientHelloSignatures {
     }
 
     /**
-     * Reads the ClientHello at the start of {@code input} (write mode, unchanged).
+     * Reads the ClientHello at the start of {@code input} (write mode, unchanged), at once.
      *
      * @param input buffered bytes from the client, position at their end
      * @param tls13 whether the server may speak TLS 1.3 (else only the client's TLS 1.2 suites count)
-     * @return the key type of the first ECDSA or RSA signature scheme the client offers
-     *         ({@code EC} or {@code RSA}), {@code ""} if none or not a ClientHello, or null if
-     *         the first record is not complete yet (ask again with more)
+     * @return as {@link Gatherer#offer(ByteBuffer)}
      */
     static String read(ByteBuffer input, boolean tls13) {
-        int end = input.position();
-        if (end < 5) {
+        return new Gatherer(tls13).offer(input);
+    }
+
+    /**
+     * Gathers a connection's ClientHello from its handshake records as they come, one record
+     * or many (a client may split its hello), while the engine consumes them: the records a
+     * call saw are remembered, so each is read once, and the engine's consumption moves that
+     * mark back ({@link #consumed(int)}). Used by one connection on its loop.
+     */
+    static final class Gatherer {
+
+        /** The most handshake bytes gathered (twice a record); a longer hello is read as offering nothing. */
+        private static final int MAX_HELLO = 1 << 15;
+
+        private final boolean tls13;
+        private byte[] hello = new byte[0];
+        private int gathered;
+        /** Bytes at the start of the buffer already gathered (whole records). */
+        private int seen;
+
+        /** @param tls13 whether the server may speak TLS 1.3 */
+        Gatherer(boolean tls13) {
+            this.tls13 = tls13;
+        }
+
+        /**
+         * Reads the records the buffer holds beyond those seen.
+         *
+         * @param input buffered bytes from the client, position at their end (unchanged)
+         * @return the key type of the first ECDSA or RSA signature scheme the client offers
+         *         ({@code EC} or {@code RSA}), {@code ""} if none or not a ClientHello, or null
+         *         if the hello is not complete yet (offer again with more)
+         */
+        String offer(ByteBuffer input) {
+            int end = input.position();
+            int p = seen;
+            while (end - p >= 5) {
+                if (input.get(p) != 22) {
+                    return ""; // not a handshake record: the engine will say what is wrong
+                }
+                int length = u16(input, p + 3);
+                if (end - p - 5 < length) {
+                    break; // the record is not complete yet
+                }
+                if (gathered + length > MAX_HELLO) {
+                    return "";
+                }
+                if (gathered + length > hello.length) {
+                    hello = java.util.Arrays.copyOf(hello, Math.min(MAX_HELLO, Math.max(gathered + length,
+                            Math.max(512, 2 * hello.length))));
+                }
+                input.get(p + 5, hello, gathered, length);
+                gathered += length;
+                p += 5 + length;
+                seen = p;
+                if (gathered >= 4) {
+                    int needed = 4 + (((hello[1] & 0xff) << 16) | ((hello[2] & 0xff) << 8) | (hello[3] & 0xff));
+                    if (hello[0] != 1 || needed > MAX_HELLO) {
+                        return ""; // not a ClientHello, or one longer than is read
+                    }
+                    if (gathered >= needed) {
+                        String type = preferredKeyType(ByteBuffer.wrap(hello, 0, needed).slice(), tls13);
+                        return type == null ? "" : type;
+                    }
+                }
+            }
             return null;
         }
-        if (input.get(0) != 22) {
-            return ""; // not a handshake record: the engine will say what is wrong
+
+        /**
+         * The engine consumed bytes from the start of the buffer (which is then compacted).
+         *
+         * @param bytes how many
+         */
+        void consumed(int bytes) {
+            seen = Math.max(0, seen - bytes);
         }
-        int recordEnd = 5 + (((input.get(3) & 0xff) << 8) | (input.get(4) & 0xff));
-        if (end < recordEnd) {
-            return null;
-        }
-        String type = preferredKeyType(input, recordEnd, tls13);
-        return type == null ? "" : type;
     }
 
     /**
@@ -66,14 +128,11 @@ public final class ClientHelloSignatures {
         PREFERRED.remove();
     }
 
-    /** The signature_algorithms extension of a ClientHello in one record, or null if absent or cut. */
-    private static String preferredKeyType(ByteBuffer b, int recordEnd, boolean serverTls13) {
+    /** The signature_algorithms extension of a whole ClientHello (from its handshake header on), or null if absent. */
+    private static String preferredKeyType(ByteBuffer b, boolean serverTls13) {
         try {
-            int p = 5;
-            if (b.get(p) != 1) {
-                return null; // not a ClientHello
-            }
-            int helloEnd = Math.min(recordEnd, p + 4 + u24(b, p + 1));
+            int p = 0;
+            int helloEnd = b.limit();
             p += 4 + 2 + 32; // header, version, random
             p += 1 + (b.get(p) & 0xff); // session id
             int suitesEnd = Math.min(helloEnd, p + 2 + u16(b, p));
@@ -130,7 +189,4 @@ public final class ClientHelloSignatures {
         return ((b.get(i) & 0xff) << 8) | (b.get(i + 1) & 0xff);
     }
 
-    private static int u24(ByteBuffer b, int i) {
-        return ((b.get(i) & 0xff) << 16) | u16(b, i + 1);
-    }
 }

@@ -99,6 +99,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private SSLContext engineContext;
     /** Whether the ClientHello's signature algorithms are still to be noted for the key manager. */
     private boolean readClientHello;
+    /** Gathers the ClientHello across its records while {@link #readClientHello}; null before and after. */
+    private ClientHelloSignatures.Gatherer helloGatherer;
     /** Whether the engine is another provider's than the JDK's: its records are made in a direct buffer. */
     private boolean directScratch;
     /** The key type the client prefers to verify, from its ClientHello; null if unknown. */
@@ -441,10 +443,14 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             }
         }
         if (readClientHello) {
-            String type = ClientHelloSignatures.read(netIn,
-                    java.util.Arrays.asList(engine.getEnabledProtocols()).contains("TLSv1.3"));
+            if (helloGatherer == null) {
+                helloGatherer = new ClientHelloSignatures.Gatherer(
+                        java.util.Arrays.asList(engine.getEnabledProtocols()).contains("TLSv1.3"));
+            }
+            String type = helloGatherer.offer(netIn);
             if (type != null) {
                 readClientHello = false;
+                helloGatherer = null;
                 clientKeyType = type.isEmpty() ? null : type;
             }
         }
@@ -461,6 +467,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             if (clientKeyType != null) {
                 ClientHelloSignatures.clear();
             }
+        }
+        if (helloGatherer != null) {
+            helloGatherer.consumed(result.bytesConsumed()); // records of a hello split across several
         }
         switch (result.getStatus()) {
             case BUFFER_UNDERFLOW -> {

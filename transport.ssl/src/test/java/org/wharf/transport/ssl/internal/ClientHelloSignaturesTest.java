@@ -26,6 +26,22 @@ class ClientHelloSignaturesTest {
                 "nothing the hello itself says: the bytes after it are not its");
     }
 
+    @Test
+    void aHelloSplitAcrossRecordsIsGatheredWhileTheEngineConsumesThem() {
+        byte[] one = hello(0x1301, 0x0804, 0x0403);
+        int body = one.length - 5;
+        // The same hello in two records of 30 bytes and the rest, as a client may send it.
+        ByteBuffer first = ByteBuffer.allocate(64).put(one, 0, 3).putShort((short) 30).put(one, 5, 30);
+        ByteBuffer second = ByteBuffer.allocate(one.length + 5).put(one, 0, 3).putShort((short) (body - 30))
+                .put(one, 35, body - 30);
+        ClientHelloSignatures.Gatherer g = new ClientHelloSignatures.Gatherer(true);
+        assertEquals(null, g.offer(first), "the first record alone is not the hello");
+        assertEquals(null, g.offer(first), "offered again, it is not gathered twice");
+        g.consumed(first.position()); // the engine took the first record
+        assertEquals(null, g.offer(ByteBuffer.allocate(8).put(second.array(), 0, 8)), "the second record, cut");
+        assertEquals("RSA", g.offer(second));
+    }
+
     /**
      * A TLS record with a ClientHello: one cipher suite, and a signature_algorithms extension
      * last, holding {@code schemes}; with none, its header alone, claiming 256 bytes.
