@@ -82,6 +82,11 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     private volatile Throwable closedWith;
     /** The loop ran the graceful close path (flush, then close). */
     private boolean closingGracefully;
+    /** How long a graceful close may go without the peer taking a byte; null for ever. */
+    private java.time.Duration closeTimeout;
+    /** The bytes still to write when the close deadline was last armed. */
+    private long closeDeadlineSize;
+    private org.wharf.transport.api.TimerHandle closeDeadline;
     /** pauseWriting was delivered and resumeWriting not yet. */
     private boolean writingPaused;
     /** The buffer the protocol was last lent in a receive callback. */
@@ -110,6 +115,21 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     protected AbstractTransport(AbstractTransport<?> below) {
         this.loop = below.loop();
         this.outbound = below.outboundBuffer();
+        this.closeTimeout = below.closeTimeout;
+    }
+
+    /**
+     * Bounds a graceful close: once {@link #close()} is under way, a connection whose peer
+     * takes none of what is still to be written (or that is not closed for another reason)
+     * for this long is aborted, so a peer that stops reading cannot hold a closing connection
+     * open. A peer that takes bytes, however slowly, keeps it going: each period with progress
+     * starts another. Set by the implementation before the connection starts; a layered
+     * transport takes the one of the transport below.
+     *
+     * @param timeout the period without progress after which the close becomes an abort; null or zero for none
+     */
+    protected final void closeTimeout(java.time.Duration timeout) {
+        this.closeTimeout = timeout == null || timeout.isZero() || timeout.isNegative() ? null : timeout;
     }
 
     // ---- the lifecycle ----
@@ -179,6 +199,29 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
         }
         closingGracefully = true;
         closeGracefully();
+        if (state != CLOSED && closeTimeout != null) {
+            closeDeadlineSize = outbound.size();
+            closeDeadline = loop.schedule(this::closeDeadline, closeTimeout.toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The close timeout passed since the close began, or since the peer last took bytes. On the loop. */
+    private void closeDeadline() {
+        if (state == CLOSED) {
+            return;
+        }
+        long left = outbound.size();
+        if (left < closeDeadlineSize) {
+            closeDeadlineSize = left; // the peer is taking it: another period
+            closeDeadline = loop.schedule(this::closeDeadline, closeTimeout.toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS);
+            return;
+        }
+        String why = this + " aborted: its close took " + closeTimeout.toMillis() + " ms without the peer taking any of "
+                + left + " bytes still to write";
+        FAILURES.log(Level.INFO, "close-timeout", () -> why, null);
+        abort(new org.wharf.transport.api.TransportError(why));
     }
 
     @Override
@@ -247,6 +290,10 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
         // Other threads only ever move the state from CREATED or OPEN: none can undo this.
         state = CLOSED;
         closedWith = cause;
+        if (closeDeadline != null) {
+            closeDeadline.cancel();
+            closeDeadline = null;
+        }
         P p = protocol;
         if (p == null) {
             return;

@@ -19,6 +19,8 @@ class SslContractTest extends StreamTransportContract {
     private static NioEventLoopGroup group;
     private static Resolver resolver;
     private static StreamTransportProvider ssl;
+    private static NioEventLoopGroup closeTimeoutGroup;
+    private static StreamTransportProvider closeTimeoutSsl;
     private static TlsOptions server;
     private static TlsOptions client;
 
@@ -40,17 +42,26 @@ class SslContractTest extends StreamTransportContract {
         group = new NioEventLoopGroup(new NioSettings(2, 64 * 1024, NioSettings.DEFAULT.writeBufferLimits()));
         resolver = new Resolver();
         ssl = new SslTransportProvider(new NioTcpProvider(group, resolver));
+        closeTimeoutGroup = new NioEventLoopGroup(new NioSettings(1, 64 * 1024, NioSettings.DEFAULT.writeBufferLimits(),
+                NioSettings.DEFAULT_UDP_BATCH, CLOSE_TIMEOUT));
+        closeTimeoutSsl = new SslTransportProvider(new NioTcpProvider(closeTimeoutGroup, resolver));
     }
 
     @AfterAll
     static void stop() throws Exception {
         group.shutdown().get();
+        closeTimeoutGroup.shutdown().get();
         resolver.shutdown();
     }
 
     @Override
     protected StreamTransportProvider provider() {
         return ssl;
+    }
+
+    @Override
+    protected StreamTransportProvider closeTimeoutProvider() {
+        return closeTimeoutSsl;
     }
 
     @Override

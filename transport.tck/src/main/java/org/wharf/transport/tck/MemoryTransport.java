@@ -180,6 +180,17 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
         }
     }
 
+    /**
+     * Bounds a graceful close as a real transport's close timeout does: once closing, a peer
+     * that takes nothing for this long (on the loop's clock) has the connection aborted.
+     *
+     * @param timeout the period without progress; null or zero for none (the default)
+     * @since 0.3
+     */
+    public void setCloseTimeout(java.time.Duration timeout) {
+        closeTimeout(timeout);
+    }
+
     // ---- inspection ----
 
     /**

@@ -100,6 +100,19 @@ public abstract class StreamTransportContract {
         return true;
     }
 
+    /** The close timeout of {@link #closeTimeoutProvider()}. */
+    protected static final Duration CLOSE_TIMEOUT = Duration.ofMillis(200);
+
+    /**
+     * The same transport with a close timeout of {@link #CLOSE_TIMEOUT}, for the tests of a
+     * graceful close whose peer stops reading; {@code null} skips them.
+     *
+     * @return the provider, or {@code null}
+     */
+    protected StreamTransportProvider closeTimeoutProvider() {
+        return null;
+    }
+
     /** A listening server and the protocols of the connections it accepted. */
     protected record Server<P extends Protocol>(InetSocketAddress address, BlockingQueue<P> accepted, Listener listener) {
         /**
@@ -423,6 +436,89 @@ public abstract class StreamTransportContract {
             RecordingProtocol client = connect(server, new RecordingProtocol(), connectOptions().withEventLoop(loop));
             assertSame(loop, client.transport().loop(), "the connection runs on the loop it asked for");
         }
+    }
+
+    /** Writes {@code total} bytes on connection and closes at once; notes when it closed. */
+    private static final class WriteThenClose extends RecordingProtocol {
+        private final int total;
+        volatile long closedAt;
+
+        WriteThenClose(int total) {
+            keepBytes(false);
+            this.total = total;
+        }
+
+        @Override
+        protected void onConnectionMade(Transport t) {
+            writeInChunks(t, total);
+            closedAt = System.nanoTime();
+            t.close();
+        }
+    }
+
+    private <P extends Protocol> P connectTo(StreamTransportProvider provider, Server<?> server, P protocol) {
+        Connected<Transport, P> c = await(provider.connect(server.address(), connectOptions(), () -> protocol));
+        clients.add(c.transport());
+        return c.protocol();
+    }
+
+    private <P extends Protocol> Server<P> serveOn(StreamTransportProvider provider, Supplier<P> factory) {
+        BlockingQueue<P> accepted = new LinkedBlockingQueue<>();
+        Listener listener = await(provider.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                smallBuffers(listenOptions()), () -> {
+                    P p = factory.get();
+                    accepted.add(p);
+                    return p;
+                }));
+        listeners.add(listener);
+        return new Server<>(listener.localAddress(), accepted, listener);
+    }
+
+    @Test
+    void aCloseWhosePeerTakesNothingIsAbortedAfterTheCloseTimeout() {
+        StreamTransportProvider provider = closeTimeoutProvider();
+        Assumptions.assumeTrue(provider != null, "no provider with a close timeout");
+        Server<WriteThenClose> server = serveOn(provider, () -> new WriteThenClose(16 << 20));
+        // A client that takes nothing once connected: the server's 16 MiB cannot all leave.
+        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                t.pauseReading();
+            }
+        }.keepBytes(false));
+        WriteThenClose closing = server.next();
+        Throwable cause = await(closing.lost());
+        assertInstanceOf(org.wharf.transport.api.TransportError.class, cause, "aborted, not closed: " + cause);
+        assertTrue(cause.getMessage().contains("without the peer taking any"), cause.getMessage());
+        assertTrue(System.nanoTime() - closing.closedAt >= CLOSE_TIMEOUT.toNanos(), "not before the timeout");
+        client.transport().abort();
+        assertEquals(List.of(), closing.violations());
+    }
+
+    @Test
+    void aCloseWhosePeerKeepsTakingBytesSlowlyIsNotCutOff() {
+        StreamTransportProvider provider = closeTimeoutProvider();
+        Assumptions.assumeTrue(provider != null, "no provider with a close timeout");
+        int total = 24 << 20;
+        Server<WriteThenClose> server = serveOn(provider, () -> new WriteThenClose(total));
+        // A slow reader: after each read it waits 2 ms before the next, far within the timeout,
+        // so the whole takes many times the timeout.
+        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                Transport t = transport();
+                t.pauseReading();
+                t.loop().schedule(t::resumeReading, 2, TimeUnit.MILLISECONDS);
+            }
+        }.keepBytes(false));
+        WriteThenClose closing = server.next();
+        assertNull(await(closing.lost()), "closed cleanly");
+        long took = System.nanoTime() - closing.closedAt;
+        await(client.lost());
+        assertEquals(total, client.receivedCount());
+        assertTrue(took > 2 * CLOSE_TIMEOUT.toNanos(), "the close outlasted the timeout twice over (it took "
+                + TimeUnit.NANOSECONDS.toMillis(took) + " ms), so progress kept it going");
+        assertEquals(List.of(), closing.violations());
     }
 
     @Test

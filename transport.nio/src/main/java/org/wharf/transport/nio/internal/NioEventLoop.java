@@ -87,13 +87,22 @@ public final class NioEventLoop implements EventLoop {
             new java.util.concurrent.atomic.AtomicInteger();
     private final org.wharf.transport.api.Histogram lag = org.wharf.transport.api.Histogram.ofDurations();
 
+    /** How long a closing connection of this loop may go without its peer taking a byte. */
+    private final java.time.Duration closeTimeout;
+
     NioEventLoop(String name, int readBufferSize) {
         this(name, readBufferSize, NioSettings.DEFAULT_UDP_BATCH, (loop, error) -> { });
     }
 
     NioEventLoop(String name, int readBufferSize, int udpBatch,
             java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
+        this(name, readBufferSize, udpBatch, NioSettings.DEFAULT_CLOSE_TIMEOUT, onDeath);
+    }
+
+    NioEventLoop(String name, int readBufferSize, int udpBatch, java.time.Duration closeTimeout,
+            java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
         this.onDeath = onDeath;
+        this.closeTimeout = closeTimeout;
         this.udpBatch = udpBatch;
         try {
             this.selector = Selector.open();
@@ -106,6 +115,11 @@ public final class NioEventLoop implements EventLoop {
         this.thread.setDaemon(true);
         // No class loader of ours is kept reachable from the thread.
         this.thread.setContextClassLoader(null);
+    }
+
+    /** @return how long a closing connection of this loop may go without its peer taking a byte (zero: for ever) */
+    java.time.Duration closeTimeout() {
+        return closeTimeout;
     }
 
     void start() {

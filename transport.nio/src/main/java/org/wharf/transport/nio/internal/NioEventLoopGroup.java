@@ -37,7 +37,8 @@ public final class NioEventLoopGroup {
         this.settings = settings;
         loops = new NioEventLoop[settings.threads()];
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), settings.udpBatch(), this::loopDied);
+            loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), settings.udpBatch(),
+                    settings.closeTimeout(), this::loopDied);
         }
         for (NioEventLoop loop : loops) {
             loop.start();

@@ -11,11 +11,17 @@ import org.wharf.transport.api.WriteBufferLimits;
  * @param udpBatch datagrams per system call on the native batch path (the optional
  *     {@code org.wharf.transport.nio.ffm} fragment; Linux, Java 22+); 0 turns it off. Each loop
  *     keeps this many receive slots of 64 KiB: the bound on its native memory.
+ * @param closeTimeout how long a closing TCP connection may go without its peer taking a byte
+ *     of what is still to be written before it is aborted; zero for never
  */
-public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits, int udpBatch) {
+public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits, int udpBatch,
+        java.time.Duration closeTimeout) {
 
     /** Datagrams per batch call unless configured: Netty's epoll transport reads 16 too. */
     public static final int DEFAULT_UDP_BATCH = 16;
+
+    /** How long a close waits for a peer that takes nothing unless configured: nginx's lingering_time. */
+    public static final java.time.Duration DEFAULT_CLOSE_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     /** One loop per processor, 64 KiB reads, 64 KiB / 16 KiB write limits, 16 datagrams per batch. */
     public static final NioSettings DEFAULT = new NioSettings(0, 64 * 1024, WriteBufferLimits.DEFAULT);
@@ -32,12 +38,25 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
     }
 
     /**
+     * Settings with the default close timeout.
+     *
+     * @param loopThreads event loop threads; 0 for one per processor
+     * @param readBufferSize bytes read at a time
+     * @param writeBufferLimits default write-buffer limits
+     * @param udpBatch datagrams per batch call, 0 for none
+     */
+    public NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits, int udpBatch) {
+        this(loopThreads, readBufferSize, writeBufferLimits, udpBatch, DEFAULT_CLOSE_TIMEOUT);
+    }
+
+    /**
      * Checks the settings, naming the one that is wrong.
      *
      * @param loopThreads event loop threads; 0 for one per processor
      * @param readBufferSize bytes read at a time
      * @param writeBufferLimits default write-buffer limits
      * @param udpBatch datagrams per batch call, 0 for none
+     * @param closeTimeout a closing connection's longest wait for its peer to take a byte; zero for ever
      */
     public NioSettings {
         if (loopThreads < 0 || loopThreads > 1024) {
@@ -48,6 +67,10 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
         }
         if (udpBatch < 0 || udpBatch > 64) {
             throw new IllegalArgumentException("udpBatch must be 0..64 datagrams (0 = no batch calls), got " + udpBatch);
+        }
+        if (closeTimeout == null || closeTimeout.isNegative()) {
+            throw new IllegalArgumentException("closeTimeout must be 0 (never) or more milliseconds, got " + (closeTimeout
+                    == null ? null : closeTimeout.toMillis()));
         }
         if (writeBufferLimits == null) {
             throw new IllegalArgumentException("writeBufferLimits must be set");

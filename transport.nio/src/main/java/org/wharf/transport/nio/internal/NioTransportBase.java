@@ -54,6 +54,7 @@ abstract class NioTransportBase<C extends SelectableChannel & NetworkChannel, P 
 
     NioTransportBase(NioEventLoop loop, C channel, WriteBufferLimits limits, AddressSource remote) {
         super(loop, limits);
+        closeTimeout(loop.closeTimeout());
         this.loop = loop;
         this.channel = channel;
         this.local = address(channel::getLocalAddress);

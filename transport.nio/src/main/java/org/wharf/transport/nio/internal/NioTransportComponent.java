@@ -105,7 +105,12 @@ public final class NioTransportComponent {
                     + " and writeBufferLow=" + config.writeBufferLow() + " need 0 <= writeBufferLow <= writeBufferHigh", e);
         }
         try {
-            return new NioSettings(config.loopThreads(), config.readBufferSize(), limits, config.udpBatch());
+            if (config.closeTimeout() < 0) {
+                throw new IllegalArgumentException("closeTimeout=" + config.closeTimeout()
+                        + ": must be 0 (never) or more milliseconds");
+            }
+            return new NioSettings(config.loopThreads(), config.readBufferSize(), limits, config.udpBatch(),
+                    java.time.Duration.ofMillis(config.closeTimeout()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("org.wharf.transport.nio: " + e.getMessage(), e);
         }

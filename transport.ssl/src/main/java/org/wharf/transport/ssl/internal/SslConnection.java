@@ -407,7 +407,10 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                         progress = true;
                     }
                     case NEED_WRAP -> progress = wrap(EMPTY);
-                    default -> progress = unwrapRecord();
+                    // An application that does not read gets no further records decrypted: they
+                    // wait, in order, with the peer's close_notify among them, for it to read again.
+                    default -> progress = tls == Tls.ENCRYPTED && (!held.isEmpty() || !wantsToRead()) ? false
+                            : unwrapRecord();
                 }
             }
         } catch (SSLException e) {
@@ -785,6 +788,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             while (wantsToRead() && !held.isEmpty()) {
                 ByteBuffer data = held.poll();
                 deliverNow(data);
+            }
+            if (held.isEmpty() && wantsToRead() && tls == Tls.ENCRYPTED && netIn.position() > 0) {
+                process(); // records left undecrypted while it did not read
             }
             if (rawPausedForApp && held.isEmpty() && wantsToRead()) {
                 rawPausedForApp = false;
