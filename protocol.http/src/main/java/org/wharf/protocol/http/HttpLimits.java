@@ -30,7 +30,14 @@ import org.wharf.transport.api.Settings;
  *       came, else the connection just closes. 0 for none</td></tr>
  *   <tr><td>{@code http.bodyTimeout}</td><td>30000</td><td>milliseconds from the end of the header
  *       section to the end of the body (else 408). 0 for none</td></tr>
+ *   <tr><td>{@code http.writeTimeout}</td><td>30000</td><td>milliseconds an answer may wait for the
+ *       client to take enough of it that the write buffer drains to its low mark (as nginx's
+ *       {@code send_timeout}); then the connection is dropped, so a client that pipelines requests
+ *       and reads nothing cannot hold it. 0 for none</td></tr>
  * </table>
+ *
+ * <p>Chunk extensions count against {@code http.maxHeaderBytes} too, all of a body's together
+ * (else 400): a client cannot send megabytes of them around a small body.
  *
  * <p>A class, not a record, so that it can grow compatibly.
  */
@@ -40,11 +47,12 @@ public final class HttpLimits {
     private static final int DEFAULT_EMPTY_LINES = 4;
     private static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * What a gateway facing the Internet would use: 8 KiB request line, 16 KiB and 100 fields of
-     * headers, 1 MiB body, 4 empty lines before a request, 10 s for the header section and 30 s
-     * for the body.
+     * headers, 1 MiB body, 4 empty lines before a request, 10 s for the header section, 30 s
+     * for the body and 30 s for the client to take an answer.
      */
     public static final HttpLimits DEFAULT = new HttpLimits(8192, 16384, 1 << 20, DEFAULT_HEADER_FIELDS,
             DEFAULT_EMPTY_LINES, DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT);
@@ -56,6 +64,7 @@ public final class HttpLimits {
     private final int maxEmptyLines;
     private final Duration headerTimeout;
     private final Duration bodyTimeout;
+    private final Duration writeTimeout;
 
     /**
      * Checks the limits.
@@ -71,6 +80,26 @@ public final class HttpLimits {
      */
     public HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, int maxHeaderFields, int maxEmptyLines,
             Duration headerTimeout, Duration bodyTimeout) {
+        this(maxRequestLine, maxHeaderBytes, maxBody, maxHeaderFields, maxEmptyLines, headerTimeout, bodyTimeout,
+                DEFAULT_WRITE_TIMEOUT);
+    }
+
+    /**
+     * Checks the limits.
+     *
+     * @param maxRequestLine the longest request line, 16 or more
+     * @param maxHeaderBytes the most header bytes, 16 or more
+     * @param maxBody the largest body, 0 or more
+     * @param maxHeaderFields the most header fields, 1 or more
+     * @param maxEmptyLines the most empty lines before a request line, 0 or more
+     * @param headerTimeout the header section's deadline, zero (none) or more
+     * @param bodyTimeout the body's deadline, zero (none) or more
+     * @param writeTimeout how long an answer may wait for the client to take it, zero (none) or more
+     * @throws IllegalArgumentException naming the limit and the value out of range
+     * @since 0.3
+     */
+    public HttpLimits(int maxRequestLine, int maxHeaderBytes, int maxBody, int maxHeaderFields, int maxEmptyLines,
+            Duration headerTimeout, Duration bodyTimeout, Duration writeTimeout) {
         if (maxRequestLine < 16 || maxHeaderBytes < 16 || maxBody < 0) {
             throw new IllegalArgumentException("HTTP limits too small: request line " + maxRequestLine + ", headers "
                     + maxHeaderBytes + ", body " + maxBody);
@@ -83,9 +112,10 @@ public final class HttpLimits {
         }
         Objects.requireNonNull(headerTimeout, "headerTimeout");
         Objects.requireNonNull(bodyTimeout, "bodyTimeout");
-        if (headerTimeout.isNegative() || bodyTimeout.isNegative()) {
+        Objects.requireNonNull(writeTimeout, "writeTimeout");
+        if (headerTimeout.isNegative() || bodyTimeout.isNegative() || writeTimeout.isNegative()) {
             throw new IllegalArgumentException("HTTP timeouts must be 0 or more, got header " + headerTimeout + ", body "
-                    + bodyTimeout);
+                    + bodyTimeout + ", write " + writeTimeout);
         }
         this.maxRequestLine = maxRequestLine;
         this.maxHeaderBytes = maxHeaderBytes;
@@ -94,6 +124,7 @@ public final class HttpLimits {
         this.maxEmptyLines = maxEmptyLines;
         this.headerTimeout = headerTimeout;
         this.bodyTimeout = bodyTimeout;
+        this.writeTimeout = writeTimeout;
     }
 
     /**
@@ -130,7 +161,9 @@ public final class HttpLimits {
                 settings.integer("http.maxEmptyLines", DEFAULT.maxEmptyLines, 0, Integer.MAX_VALUE),
                 Duration.ofMillis(settings.number("http.headerTimeout", DEFAULT.headerTimeout.toMillis(), 0,
                         maxMillis)),
-                Duration.ofMillis(settings.number("http.bodyTimeout", DEFAULT.bodyTimeout.toMillis(), 0, maxMillis)));
+                Duration.ofMillis(settings.number("http.bodyTimeout", DEFAULT.bodyTimeout.toMillis(), 0, maxMillis)),
+                Duration.ofMillis(settings.number("http.writeTimeout", DEFAULT.writeTimeout.toMillis(), 0,
+                        maxMillis)));
     }
 
     /**
@@ -198,6 +231,17 @@ public final class HttpLimits {
         return bodyTimeout;
     }
 
+    /**
+     * How long an answer may wait for the client to take enough of it that the write buffer
+     * drains to its low mark; {@link Duration#ZERO} for no limit.
+     *
+     * @return the writeTimeout
+     * @since 0.3
+     */
+    public Duration writeTimeout() {
+        return writeTimeout;
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof HttpLimits o && o.maxRequestLine == maxRequestLine
@@ -206,19 +250,21 @@ public final class HttpLimits {
                 && o.maxHeaderFields == maxHeaderFields
                 && o.maxEmptyLines == maxEmptyLines
                 && java.util.Objects.equals(o.headerTimeout, headerTimeout)
-                && java.util.Objects.equals(o.bodyTimeout, bodyTimeout);
+                && java.util.Objects.equals(o.bodyTimeout, bodyTimeout)
+                && java.util.Objects.equals(o.writeTimeout, writeTimeout);
     }
 
     @Override
     public int hashCode() {
         return java.util.Objects.hash(maxRequestLine, maxHeaderBytes, maxBody, maxHeaderFields, maxEmptyLines,
-                headerTimeout, bodyTimeout);
+                headerTimeout, bodyTimeout, writeTimeout);
     }
 
     @Override
     public String toString() {
         return "HttpLimits[maxRequestLine=" + maxRequestLine + ", maxHeaderBytes=" + maxHeaderBytes + ", maxBody="
                 + maxBody + ", maxHeaderFields=" + maxHeaderFields + ", maxEmptyLines=" + maxEmptyLines
-                + ", headerTimeout=" + headerTimeout + ", bodyTimeout=" + bodyTimeout + "]";
+                + ", headerTimeout=" + headerTimeout + ", bodyTimeout=" + bodyTimeout + ", writeTimeout=" + writeTimeout
+                + "]";
     }
 }

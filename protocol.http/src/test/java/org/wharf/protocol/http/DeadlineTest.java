@@ -115,16 +115,76 @@ class DeadlineTest {
         assertEquals(0, loop.activeTimers());
     }
 
+    private static HttpLimits writeTimeout(Duration write) {
+        HttpLimits d = HttpLimits.DEFAULT;
+        return new HttpLimits(d.maxRequestLine(), d.maxHeaderBytes(), d.maxBody(), d.maxHeaderFields(),
+                d.maxEmptyLines(), d.headerTimeout(), d.bodyTimeout(), write);
+    }
+
     @Test
-    void theHeaderDeadlineWaitsWhileTheClientDoesNotReadItsAnswers() {
+    void aClientThatPipelinesAndReadsNothingIsDroppedAtTheWriteDeadline() {
         MemoryTransport t = new MemoryTransport(loop);
         t.setAutoFlush(false);
         t.start(HttpProtocol.create(request -> HttpResponse.text(200, "x".repeat(40_000)), HttpLimits.DEFAULT,
                 ConnectionHooks.NONE));
+        t.receive("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(50));
+        assertFalse(t.isWritable(), "two answers of 40 KB are past the 64 KiB mark");
+        loop.advance(HttpLimits.DEFAULT.writeTimeout().minusMillis(1));
+        assertFalse(t.isClosing(), "within http.writeTimeout");
+        loop.advance(Duration.ofMillis(1));
+        assertTrue(t.isClosed(), "dropped: it took none of its answers for http.writeTimeout");
+        assertEquals(0, loop.activeTimers());
+    }
+
+    @Test
+    void aClientThatTakesItsAnswersInTimeIsNotDropped() {
+        MemoryTransport t = new MemoryTransport(loop);
+        t.setAutoFlush(false);
+        t.start(HttpProtocol.create(request -> HttpResponse.text(200, "x".repeat(40_000)), HttpLimits.DEFAULT,
+                ConnectionHooks.NONE));
+        t.receive("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(8));
+        // Two answers of 40 KB pass the 64 KiB mark: each round the client takes them just in time.
+        for (int i = 0; i < 3; i++) {
+            loop.advance(HttpLimits.DEFAULT.writeTimeout().minusSeconds(1));
+            assertFalse(t.isClosing(), "it takes its answers within each period");
+            t.flush(Integer.MAX_VALUE);
+            loop.runPending();
+        }
+        t.flush(Integer.MAX_VALUE);
+        assertEquals(8, t.writtenText().split("HTTP/1.1 200 OK").length - 1);
+        assertFalse(t.isClosing());
+    }
+
+    @Test
+    void anAnswerThatClosesTheConnectionIsDroppedAtTheCloseTimeoutIfTheClientTakesNothing() {
+        MemoryTransport t = new MemoryTransport(loop);
+        t.setAutoFlush(false);
+        t.setCloseTimeout(Duration.ofSeconds(30));
+        t.start(HttpProtocol.create(request -> HttpResponse.text(200, "x".repeat(100_000)), HttpLimits.DEFAULT,
+                ConnectionHooks.NONE));
+        t.receive("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertTrue(t.isClosing());
+        loop.advance(Duration.ofSeconds(29));
+        assertFalse(t.isClosed(), "the close waits for the answer to be taken");
+        t.flush(1000); // a little of it: another period
+        loop.advance(Duration.ofSeconds(29));
+        assertFalse(t.isClosed(), "it took some within the period");
+        loop.advance(Duration.ofSeconds(2));
+        assertTrue(t.isClosed(), "then nothing for 30 s: dropped");
+        assertEquals(0, loop.activeTimers());
+    }
+
+    @Test
+    void theHeaderDeadlineWaitsWhileTheClientDoesNotReadItsAnswers() {
+        MemoryTransport t = new MemoryTransport(loop);
+        t.setAutoFlush(false);
+        t.start(HttpProtocol.create(request -> HttpResponse.text(200, "x".repeat(40_000)), writeTimeout(Duration.ZERO),
+                ConnectionHooks.NONE));
         t.receive("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
         assertFalse(t.isWritable(), "two answers of 40 KB are past the 64 KiB mark");
         loop.advance(Duration.ofMinutes(5));
-        assertFalse(t.isClosing(), "the server is not waiting for a request: no header deadline");
+        assertFalse(t.isClosing(), "the server is not waiting for a request: no header deadline (and no write "
+                + "deadline here)");
         t.flush(Integer.MAX_VALUE);
         loop.runPending(); // resumeWriting: the third request is answered
         t.flush(Integer.MAX_VALUE);

@@ -75,6 +75,49 @@ class StrictRequestTest {
     }
 
     @Test
+    void aRejectedHeadRequestGetsNoBody() {
+        MemoryTransport t = open();
+        t.receive(bytes("HEAD / HTTP/1.1\r\n\r\n")); // no Host
+        String answer = t.writtenText();
+        assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+        assertTrue(answer.endsWith("\r\n\r\n"), "the head alone: " + answer);
+        assertTrue(t.isClosing());
+    }
+
+    @Test
+    void chunkExtensionsBeyondTheHeaderLimitAreRefusedHoweverSmallTheBody() {
+        MemoryTransport t = open();
+        t.receive(bytes("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        String chunk = "1;a=" + "b".repeat(4000) + "\r\nZ\r\n";
+        int sent = 0;
+        while (!t.isClosing() && sent < 2000) {
+            t.receive(bytes(chunk));
+            sent++;
+        }
+        assertTrue(t.isClosing(), "refused");
+        assertTrue(sent <= 5, "within http.maxHeaderBytes (16 KiB) of extensions, after " + sent + " chunks");
+        assertTrue(t.writtenText().startsWith("HTTP/1.1 400 "), t.writtenText());
+        assertTrue(t.writtenText().contains("chunk extensions of more than 16384 bytes"), t.writtenText());
+        assertTrue(seen.isEmpty());
+    }
+
+    @Test
+    void aRefusedRequestLeavesOneLogLineNamingItsStatusAndWhy() {
+        // One line per status and 10 s window, shared by the JVM: this request is either that
+        // line or counted into the next one.
+        long counted = org.wharf.protocol.http.internal.HttpLogAccess.suppressed("rejected 400");
+        try (org.wharf.transport.tck.LogCapture log = new org.wharf.transport.tck.LogCapture()) {
+            MemoryTransport t = open();
+            t.receive(bytes("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"));
+            assertTrue(t.isClosing());
+            boolean said = log.lines().stream().anyMatch(l -> l.logger().equals("org.wharf.protocol.http")
+                    && l.message().startsWith("HTTP 400 to ") && l.message().contains(", closing: "));
+            assertTrue(said || org.wharf.protocol.http.internal.HttpLogAccess.suppressed("rejected 400") == counted + 1,
+                    log.lines().toString());
+        }
+    }
+
+    @Test
     void whatTheRfcAllowsIsServed() {
         String[] fine = {
             // OWS around values, obs-text and HTAB inside them, an empty Host, identical Content-Lengths

@@ -40,6 +40,8 @@ public final class HttpConnection extends Connection implements Drainable {
     private final HttpLimits limits;
     private final MemoryBudget budget;
     private TimerHandle timer;
+    /** Runs while an answer waits for the client to take it (the write buffer above its mark). */
+    private TimerHandle writeTimer;
     private boolean requestBegun;
     private boolean armWhenWritable;
     private boolean lost;
@@ -94,6 +96,10 @@ public final class HttpConnection extends Connection implements Drainable {
 
     @Override
     public void resumeWriting() {
+        if (writeTimer != null) {
+            writeTimer.cancel(); // the client took enough of the answer
+            writeTimer = null;
+        }
         if (armWhenWritable && !lost) {
             // Ready for the next request only now: its header deadline starts here.
             armWhenWritable = false;
@@ -106,6 +112,10 @@ public final class HttpConnection extends Connection implements Drainable {
     public void connectionLost(Throwable cause) {
         lost = true;
         cancel();
+        if (writeTimer != null) {
+            writeTimer.cancel();
+            writeTimer = null;
+        }
         super.connectionLost(cause);
     }
 
@@ -173,7 +183,24 @@ public final class HttpConnection extends Connection implements Drainable {
             arm(limits.headerTimeout());
         } else {
             armWhenWritable = true;
+            Duration write = limits.writeTimeout();
+            if (!write.isZero() && writeTimer == null) {
+                writeTimer = transport().loop().schedule(this::writeTimedOut, write.toNanos(), TimeUnit.NANOSECONDS);
+            }
         }
+    }
+
+    /** The client took too little of an answer for too long: it is dropped, with what it did not take. */
+    private void writeTimedOut() {
+        writeTimer = null;
+        Transport t = transport();
+        if (lost) {
+            return;
+        }
+        HttpExchange.failures().log(System.Logger.Level.INFO, "write-timeout", () -> "HTTP: dropping "
+                + HttpExchange.peer(t) + ": it took too little of an answer for " + limits.writeTimeout().toMillis()
+                + " ms (http.writeTimeout)", null);
+        t.abort();
     }
 
     // ---- the timer ----
