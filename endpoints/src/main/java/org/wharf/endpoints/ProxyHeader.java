@@ -189,6 +189,14 @@ final class ProxyHeader {
         if (n < 16 + length) {
             return null;
         }
+        if (command == 0) {
+            // LOCAL: the balancer speaks for itself (a health check). The spec has the receiver
+            // discard the protocol block, family included: the connection's own addresses stand.
+            in.position(start + 16 + length);
+            ProxyHeader local = new ProxyHeader(2, null, null, Map.of());
+            local.length = 16 + length;
+            return local;
+        }
         int addressLength = switch (family) {
             case 1 -> 12;
             case 2 -> 36;
@@ -201,7 +209,10 @@ final class ProxyHeader {
         ByteBuffer block = in.slice(start + 16, length);
         InetSocketAddress source = null;
         InetSocketAddress destination = null;
-        if (family == 1 || family == 2) {
+        // Only TCP over IPv4 (0x11) and IPv6 (0x21) name a client this connection can stand for:
+        // UNSPEC, datagrams (0x12, 0x22) and UNIX sockets fall back to the real addresses, as the
+        // spec asks of a receiver that does not support them; their TLVs still count.
+        if ((family == 1 || family == 2) && transport == 1) {
             byte[] src = new byte[family == 1 ? 4 : 16];
             byte[] dst = new byte[src.length];
             block.get(src).get(dst);
@@ -250,9 +261,7 @@ final class ProxyHeader {
             }
         }
         in.position(start + 16 + length);
-        // LOCAL: the balancer speaks for itself (a health check); the connection's own addresses stand.
-        ProxyHeader header = command == 0 ? new ProxyHeader(2, null, null, Collections.unmodifiableMap(tlvs))
-                : new ProxyHeader(2, source, destination, Collections.unmodifiableMap(tlvs));
+        ProxyHeader header = new ProxyHeader(2, source, destination, Collections.unmodifiableMap(tlvs));
         header.length = 16 + length;
         return header;
     }

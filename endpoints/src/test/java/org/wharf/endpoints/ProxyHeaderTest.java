@@ -2,6 +2,7 @@ package org.wharf.endpoints;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -123,6 +124,32 @@ class ProxyHeaderTest {
                 "LOCAL: the balancer's own connection");
         assertNull(readByteByByte(v2(0x21, 0x31, new byte[216], new byte[0]), Versions.V2, new byte[0]).source,
                 "AF_UNIX: no address to give");
+    }
+
+    @Test
+    void onlyTcpOverIpv4OrIpv6NamesTheClient() throws Exception {
+        // UNSPEC transport (0x10, 0x20) and datagrams (0x12, 0x22): the addresses are not a TCP
+        // client's, so the connection's own stand, as the spec asks.
+        for (int famProto : new int[] {0x10, 0x12, 0x20, 0x22}) {
+            byte[] block = famProto >> 4 == 1 ? ipv4Block() : new byte[36];
+            ProxyHeader h = readByteByByte(v2(0x21, famProto, block, tlv(0x02, "a.example".getBytes(
+                    StandardCharsets.US_ASCII))), Versions.V2, new byte[0]);
+            assertNull(h.source, String.format("0x%02x", famProto));
+            assertEquals("a.example", new String(h.tlvs.get(0x02), StandardCharsets.US_ASCII), "its TLVs still count");
+        }
+        assertNotNull(readByteByByte(v2(0x21, 0x11, ipv4Block(), new byte[0]), Versions.V2, new byte[0]).source);
+    }
+
+    @Test
+    void localDiscardsTheWholeBlockWhateverItHolds() throws Exception {
+        // The spec: discard the protocol block including the family. HAProxy's own health checks
+        // send LOCAL with family 0 and nothing; others send a family and no addresses, or bytes.
+        for (byte[] header : List.of(v2(0x20, 0x11, new byte[0], new byte[0]), v2(0x20, 0x00, new byte[0],
+                new byte[] {1, 2}), v2(0x20, 0x00, new byte[12], new byte[0]), v2(0x20, 0x21, ipv4Block(), new byte[0]))) {
+            ProxyHeader h = readByteByByte(header, Versions.V2, "GET".getBytes(StandardCharsets.US_ASCII));
+            assertNull(h.source);
+            assertTrue(h.tlvs.isEmpty());
+        }
     }
 
     @Test

@@ -165,15 +165,37 @@ final class Detecting implements Protocol, Drainable {
         // Everything is kept, also past maxBytes in one read: the protocol that matches gets it all.
         pending = ensure(pending, data.remaining());
         pending.put(data);
-        if (!handshaking) {
+        if (!handshaking && worthAsking()) {
             decide();
         }
     }
+
+    /**
+     * The detectors read the bytes from the first each time they are asked, so a client that
+     * sends one byte per read would have them do work quadratic in its bytes. Within a budget
+     * of {@value #ASK_BUDGET} times {@code detect.maxBytes} bytes examined they are asked at
+     * every read; past it, only once the bytes have doubled since the last ask (or reach
+     * {@code detect.maxBytes}), and once more at the timeout: linear work whatever the split.
+     */
+    private boolean worthAsking() {
+        int have = pending.position();
+        return examined <= (long) ASK_BUDGET * bounds.maxBytes() || have >= 2 * lastAsked
+                || have >= bounds.maxBytes();
+    }
+
+    /** Bytes examined by all the asks so far, each ask counting what it showed. */
+    private long examined;
+    /** How many bytes the last ask showed. */
+    private int lastAsked;
+    /** Asks of {@code detect.maxBytes} bytes each that a connection gets before asking slows down. */
+    static final int ASK_BUDGET = 8;
 
     private void decide() {
         candidates = current.get(); // those registered now: one that came since the connection was made too
         ByteBuffer all = pending.duplicate().flip();
         int seen = Math.min(all.remaining(), bounds.maxBytes());
+        examined += seen;
+        lastAsked = seen;
         ByteBuffer first = all.slice(0, seen).asReadOnlyBuffer();
         if (tls && !decrypted && first.get(0) == TLS_HANDSHAKE && transport instanceof SslTransport ssl) {
             startTls(ssl, all);
@@ -263,6 +285,7 @@ final class Detecting implements Protocol, Drainable {
     private void startTls(SslTransport ssl, ByteBuffer hello) {
         handshaking = true;
         pending = null;
+        lastAsked = 0; // the decrypted bytes are asked about afresh
         // The handshake has its own deadline (tls.handshakeTimeout); the decrypted first bytes get a new detect.timeout.
         deadline.cancel();
         ssl.handshake(hello).whenComplete((session, error) -> {
@@ -293,6 +316,10 @@ final class Detecting implements Protocol, Drainable {
     }
 
     private void timedOut() {
+        if (next == null && !transport.isClosing() && !handshaking && !waiting && pending != null
+                && pending.position() > lastAsked) {
+            decide(); // bytes that came since the last ask, when asking had slowed down
+        }
         if (next == null && !transport.isClosing()) {
             int read = pending == null ? 0 : pending.position();
             refuse(ServerCounters.REFUSED_DETECT_TIMEOUT, () -> (read == 0 ? "nothing was sent"
