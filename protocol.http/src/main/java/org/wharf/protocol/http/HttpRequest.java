@@ -37,13 +37,33 @@ public final class HttpRequest {
     }
 
     /**
-     * The path of the target, without the query.
+     * The path of the target, without the query; of an absolute-form target
+     * ({@code http://host/path}), the path after its authority ({@code /} if it has none).
      *
      * @return the path
      */
     public String path() {
-        int q = target.indexOf('?');
-        return q < 0 ? target : target.substring(0, q);
+        String t = originForm(target);
+        int q = t.indexOf('?');
+        return q < 0 ? t : t.substring(0, q);
+    }
+
+    /** An absolute-form target's path and query (RFC 9112 3.2.2); any other target as it is. */
+    private static String originForm(String target) {
+        if (target.isEmpty() || target.charAt(0) == '/' || target.equals("*")) {
+            return target;
+        }
+        int scheme = target.indexOf("://");
+        if (scheme <= 0) {
+            return target; // authority-form (CONNECT)
+        }
+        int from = scheme + 3;
+        int end = from;
+        while (end < target.length() && target.charAt(end) != '/' && target.charAt(end) != '?') {
+            end++;
+        }
+        String rest = target.substring(end);
+        return rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest;
     }
 
     /**
@@ -52,8 +72,9 @@ public final class HttpRequest {
      * @return the part after {@code ?}, or empty
      */
     public Optional<String> query() {
-        int q = target.indexOf('?');
-        return q < 0 ? Optional.empty() : Optional.of(target.substring(q + 1));
+        String t = originForm(target);
+        int q = t.indexOf('?');
+        return q < 0 ? Optional.empty() : Optional.of(t.substring(q + 1));
     }
 
     /**

@@ -149,6 +149,21 @@ class StrictRequestTest {
     }
 
     @Test
+    void anAbsoluteFormTargetHasThePathAfterItsAuthority() {
+        MemoryTransport t = open();
+        t.receive(bytes("GET http://example.org/status?x HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                + "GET http://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                + "GET http://example.org?q=1 HTTP/1.1\r\nHost: example.org\r\n\r\n"));
+        assertEquals(3, seen.size());
+        assertEquals("/status", seen.get(0).path());
+        assertEquals("x", seen.get(0).query().orElseThrow());
+        assertEquals("/", seen.get(1).path());
+        assertEquals("/", seen.get(2).path());
+        assertEquals("q=1", seen.get(2).query().orElseThrow());
+        assertEquals("http://example.org/status?x", seen.get(0).target(), "the target stays as sent");
+    }
+
+    @Test
     void fieldValuesAreTrimmedOfSpacesAndTabsOnly() {
         MemoryTransport t = open();
         t.receive(bytes("GET / HTTP/1.1\r\nHost: x\r\nX-A: \t a\u00a0b \t\r\n\r\n"));

@@ -329,6 +329,12 @@ public final class HttpExchange implements ProtocolConsumer {
         int scheme = target.indexOf("://");
         if (scheme > 0 && isAlpha(target.charAt(0)) && target.substring(0, scheme).chars()
                 .allMatch(c -> isAlpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) {
+            int host = scheme + 3;
+            if (host == target.length() || target.charAt(host) == '/' || target.charAt(host) == '?'
+                    || target.charAt(host) == ':') {
+                reject(400, "an absolute-form target with an empty host"); // RFC 9110 4.2.1
+                return false;
+            }
             return true;
         }
         reject(400, "the request-target is neither origin-form nor absolute-form");
