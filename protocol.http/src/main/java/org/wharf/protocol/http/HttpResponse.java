@@ -20,16 +20,36 @@ public final class HttpResponse {
     /**
      * Checks and copies.
      *
-     * @param status the status code, 100 to 599
-     * @param reason the reason phrase
-     * @param headers the headers; copied
+     * @param status the status code of a final answer, 200 to 599 (the server sends any
+     *     {@code 100 Continue} itself)
+     * @param reason the reason phrase: visible ASCII, spaces and tabs
+     * @param headers the headers; copied. Names are tokens, values hold no CR, LF or other
+     *     control byte but HTAB (a handler that copies a client's text into one cannot split the
+     *     answer). {@code Content-Length} and {@code Transfer-Encoding} are the server's: it frames
+     *     the body it is given. {@code Connection: close} closes the connection after the answer.
      * @param body the body
+     * @throws IllegalArgumentException naming what is wrong
      */
     public HttpResponse(int status, String reason, Map<String, String> headers, byte[] body) {
-        if (status < 100 || status > 599) {
-            throw new IllegalArgumentException("status must be 100..599, got " + status);
+        if (status < 200 || status > 599) {
+            throw new IllegalArgumentException("status must be 200..599 (a final answer), got " + status);
         }
         Objects.requireNonNull(reason, "reason");
+        if (!fieldText(reason)) {
+            throw new IllegalArgumentException("a reason phrase with a control byte: " + printable(reason));
+        }
+        headers.forEach((name, value) -> {
+            if (!token(name)) {
+                throw new IllegalArgumentException("a header name that is not a token: " + printable(name));
+            }
+            if (value == null || !fieldText(value)) {
+                throw new IllegalArgumentException("header " + name + " has a value with a control byte (CR, LF, ...): "
+                        + (value == null ? null : printable(value)));
+            }
+            if (name.equalsIgnoreCase("Content-Length") || name.equalsIgnoreCase("Transfer-Encoding")) {
+                throw new IllegalArgumentException(name + " is the server's to send: it frames the body it is given");
+            }
+        });
         headers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
         Objects.requireNonNull(body, "body");
         this.status = status;
@@ -82,19 +102,79 @@ public final class HttpResponse {
      */
     public static String reason(int status) {
         return switch (status) {
+            case 100 -> "Continue";
+            case 101 -> "Switching Protocols";
             case 200 -> "OK";
+            case 201 -> "Created";
+            case 202 -> "Accepted";
             case 204 -> "No Content";
+            case 206 -> "Partial Content";
+            case 301 -> "Moved Permanently";
+            case 302 -> "Found";
+            case 303 -> "See Other";
+            case 304 -> "Not Modified";
+            case 307 -> "Temporary Redirect";
+            case 308 -> "Permanent Redirect";
             case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
+            case 408 -> "Request Timeout";
+            case 409 -> "Conflict";
+            case 410 -> "Gone";
+            case 411 -> "Length Required";
+            case 412 -> "Precondition Failed";
             case 413 -> "Content Too Large";
             case 414 -> "URI Too Long";
+            case 415 -> "Unsupported Media Type";
+            case 417 -> "Expectation Failed";
+            case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";
             case 500 -> "Internal Server Error";
             case 501 -> "Not Implemented";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            case 504 -> "Gateway Timeout";
             case 505 -> "HTTP Version Not Supported";
             default -> "Status " + status;
         };
+    }
+
+    /** RFC 9110 5.6.2: a header name. */
+    private static boolean token(String s) {
+        if (s == null || s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** RFC 9110 5.5: visible characters, spaces, tabs and obs-text (Latin-1), nothing else. */
+    private static boolean fieldText(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\t' && (c < 0x20 || c == 0x7f || c > 0xff)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder("'");
+        for (int i = 0; i < Math.min(s.length(), 64); i++) {
+            char c = s.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? String.valueOf(c) : String.format("\\x%02x", (int) c));
+        }
+        return b.append(s.length() > 64 ? "...'" : "'").toString();
     }
 
     /**

@@ -174,4 +174,34 @@ class HttpProtocolTest {
         assertTrue(first.writtenText().startsWith("HTTP/1.1 200 "), first.writtenText());
         assertEquals(0, endpoint.used(), "answered: the body is given back");
     }
+
+    @Test
+    void aHandlersHeadersCannotSplitTheAnswerNorFrameItTwice() {
+        // A handler that copies a client's text into a header must not let it add lines.
+        IllegalArgumentException split = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> HttpResponse.text(200, "x").withHeader("Location", "/a\r\nSet-Cookie: evil=1"));
+        assertTrue(split.getMessage().contains("Location"), split.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> HttpResponse.text(200, "x").withHeader("X A", "1"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> HttpResponse.text(200, "x").withHeader("content-length", "0"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> HttpResponse.text(200, "x").withHeader("Transfer-Encoding", "chunked"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> HttpResponse.text(101, "x"), "not a final answer");
+        assertEquals("Service Unavailable", HttpResponse.reason(503));
+        assertEquals("Request Timeout", HttpResponse.reason(408));
+    }
+
+    @Test
+    void aHandlersConnectionCloseClosesAfterItsAnswerWithOneConnectionHeader() {
+        MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(
+                request -> HttpResponse.text(200, "bye").withHeader("Connection", "close"), HttpLimits.DEFAULT,
+                ConnectionHooks.NONE));
+        t.receive("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+        String answer = t.writtenText();
+        assertEquals(1, answer.split("HTTP/1.1 200 OK").length - 1, "the second request is not answered: " + answer);
+        assertEquals(1, answer.split("(?i)connection:").length - 1, "one Connection header: " + answer);
+        assertTrue(t.isClosing());
+    }
 }

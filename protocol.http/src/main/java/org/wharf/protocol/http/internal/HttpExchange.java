@@ -743,7 +743,7 @@ public final class HttpExchange implements ProtocolConsumer {
             giveBack();
         }
         // A draining endpoint ends the connection here, at a clean boundary the client understands.
-        boolean keepAlive = keepAlive() && !deadlines.isDraining();
+        boolean keepAlive = keepAlive() && !deadlines.isDraining() && !closes(response);
         send(response, keepAlive, !method.equals("HEAD"));
         Transport t = connection.transport();
         connection.finished(this);
@@ -752,6 +752,20 @@ public final class HttpExchange implements ProtocolConsumer {
         } else {
             deadlines.answered();
         }
+    }
+
+    /** Whether the handler's answer says {@code Connection: close}. */
+    private static boolean closes(HttpResponse response) {
+        for (Map.Entry<String, String> h : response.headers().entrySet()) {
+            if (h.getKey().equalsIgnoreCase("Connection")) {
+                for (String option : h.getValue().split(",")) {
+                    if (trimOws(option).equalsIgnoreCase("close")) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private boolean keepAlive() {
@@ -799,7 +813,11 @@ public final class HttpExchange implements ProtocolConsumer {
         StringBuilder head = new StringBuilder(128);
         head.append("HTTP/1.0".equals(version) ? "HTTP/1.0 " : "HTTP/1.1 ").append(response.status())
                 .append(' ').append(response.reason()).append("\r\n");
-        response.headers().forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+        response.headers().forEach((k, v) -> {
+            if (!k.equalsIgnoreCase("Connection")) { // the server's own, below, says what it does
+                head.append(k).append(": ").append(v).append("\r\n");
+            }
+        });
         head.append("Content-Length: ").append(response.body().length).append("\r\n");
         if (!keepAlive) {
             head.append("Connection: close\r\n");
