@@ -41,7 +41,10 @@ public interface BaseTransport {
     /**
      * Closes the transport once the data already queued has been written. No data is read
      * afterwards; {@link BaseProtocol#connectionLost(Throwable)} follows with {@code null}
-     * once the buffer has been flushed. Harmless when already closing or closed.
+     * once the buffer has been flushed. A peer that takes none of the queued data for the
+     * transport's close timeout (NIO's {@code closeTimeout}) has the connection aborted
+     * instead, and {@code connectionLost} gets a {@link TransportError}. Harmless when already
+     * closing or closed.
      */
     void close();
 

@@ -101,7 +101,7 @@ public abstract class StreamTransportContract {
     }
 
     /** The close timeout of {@link #closeTimeoutProvider()}. */
-    protected static final Duration CLOSE_TIMEOUT = Duration.ofMillis(200);
+    protected static final Duration CLOSE_TIMEOUT = Duration.ofMillis(500);
 
     /**
      * The same transport with a close timeout of {@link #CLOSE_TIMEOUT}, for the tests of a
@@ -499,16 +499,22 @@ public abstract class StreamTransportContract {
     void aCloseWhosePeerKeepsTakingBytesSlowlyIsNotCutOff() {
         StreamTransportProvider provider = closeTimeoutProvider();
         Assumptions.assumeTrue(provider != null, "no provider with a close timeout");
-        int total = 24 << 20;
+        int total = 8 << 20;
         Server<WriteThenClose> server = serveOn(provider, () -> new WriteThenClose(total));
-        // A slow reader: after each read it waits 2 ms before the next, far within the timeout,
-        // so the whole takes many times the timeout.
+        // A slow reader: after each 64 KiB it waits 20 ms before reading on, far within the
+        // timeout, so the whole takes many times the timeout.
         RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
+            private long sincePause;
+
             @Override
             protected void onDataReceived(ByteBuffer data) {
-                Transport t = transport();
-                t.pauseReading();
-                t.loop().schedule(t::resumeReading, 2, TimeUnit.MILLISECONDS);
+                sincePause += data.remaining();
+                if (sincePause >= 64 * 1024) {
+                    sincePause = 0;
+                    Transport t = transport();
+                    t.pauseReading();
+                    t.loop().schedule(t::resumeReading, 20, TimeUnit.MILLISECONDS);
+                }
             }
         }.keepBytes(false));
         WriteThenClose closing = server.next();

@@ -349,7 +349,8 @@ public final class NioEventLoop implements EventLoop {
         int now = tasks.isEmpty() ? 0 : 1;
         LoopTimer next = timers.peek();
         if (next != null) { // always, while the loop runs: the lag probe keeps a timer armed
-            timeoutMillis = Math.max(0L, (next.deadline - System.nanoTime() + 999_999) / 1_000_000);
+            long millis = (next.deadline - System.nanoTime() + 999_999) / 1_000_000;
+            timeoutMillis = millis & ~(millis >> 63); // 0 once due; Math.max has the branch this avoids
             now |= (int) ((timeoutMillis - 1) >>> 63); // 1 when timeoutMillis is 0
         }
         if (now != 0) {
@@ -488,7 +489,8 @@ public final class NioEventLoop implements EventLoop {
 
     /** A timer of this loop. */
     private static final class LoopTimer implements TimerHandle, Comparable<LoopTimer> {
-        final Runnable task;
+        /** Null once cancelled: a cancelled timer waits in the heap until its deadline or a sweep, holding nothing. */
+        Runnable task;
         final long deadline;
         long sequence;
         private final AtomicBoolean done = new AtomicBoolean();
@@ -509,6 +511,7 @@ public final class NioEventLoop implements EventLoop {
         @Override
         public boolean cancel() {
             if (done.compareAndSet(false, true)) {
+                task = null; // fire() lost: the loop never reads it
                 cancelled = true;
                 cancelledCount.incrementAndGet();
                 return true;

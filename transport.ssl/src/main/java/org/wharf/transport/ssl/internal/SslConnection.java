@@ -409,8 +409,14 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                     case NEED_WRAP -> progress = wrap(EMPTY);
                     // An application that does not read gets no further records decrypted: they
                     // wait, in order, with the peer's close_notify among them, for it to read again.
-                    default -> progress = tls == Tls.ENCRYPTED && (!held.isEmpty() || !wantsToRead()) ? false
-                            : unwrapRecord();
+                    default -> {
+                        if (tls == Tls.ENCRYPTED && (!held.isEmpty() || !wantsToRead())) {
+                            holdInput();
+                            progress = false;
+                        } else {
+                            progress = unwrapRecord();
+                        }
+                    }
                 }
             }
         } catch (SSLException e) {
@@ -798,6 +804,18 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
             }
         } else if (tls != Tls.HANDSHAKING && !rawPausedForApp && isOpen()) {
             // While the engine needs to read (a handshake) the raw transport reads on.
+            rawPausedForApp = true;
+            raw.pauseReading();
+        }
+    }
+
+    /**
+     * The application does not read: the raw transport stops reading now, not when the
+     * pause's own turn comes (a pause from another thread arrives as a task), so no more
+     * records, and no end of input, arrive behind the ones left encrypted.
+     */
+    private void holdInput() {
+        if (!rawPausedForApp && isOpen()) {
             rawPausedForApp = true;
             raw.pauseReading();
         }
