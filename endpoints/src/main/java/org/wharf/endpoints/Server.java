@@ -67,6 +67,9 @@ import org.wharf.transport.api.TransportObserver;
 public final class Server {
 
     private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
+    /** What protocols refuse is any client's to cause: per endpoint, one line a window and a count. */
+    private static final org.wharf.transport.core.LogLimiter REFUSED = new org.wharf.transport.core.LogLimiter(LOG,
+            java.time.Duration.ofSeconds(10));
 
     private final Builder config;
     private final List<Listener> listeners = new ArrayList<>();
@@ -142,6 +145,14 @@ public final class Server {
         @Override
         public void dataProcessed(org.wharf.protocol.api.Connection connection, int bytes) {
             requests.dataProcessed(connection, bytes);
+        }
+
+        @Override
+        public void requestRefused(org.wharf.protocol.api.Connection connection, String why) {
+            REFUSED.log(Level.INFO, "refused/" + config.name, () -> "server " + config.name + ": closing "
+                    + java.util.Optional.ofNullable(connection.transport()).flatMap(t -> t.extraInfo(
+                            ExtraInfo.PEER_ADDRESS)).map(Addresses::text).orElse("a connection") + ", its request refused: "
+                    + why, null);
         }
     }
 

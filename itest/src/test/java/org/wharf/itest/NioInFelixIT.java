@@ -118,7 +118,8 @@ class NioInFelixIT {
         for (Object attribute : (Object[]) Felix.call(definition, "getAttributeDefinitions", -1)) {
             ids.add((String) Felix.call(attribute, "getID"));
         }
-        assertEquals(Set.of("loopThreads", "readBufferSize", "writeBufferHigh", "writeBufferLow", "udpBatch"), ids);
+        assertEquals(Set.of("loopThreads", "readBufferSize", "writeBufferHigh", "writeBufferLow", "udpBatch",
+                "closeTimeout"), ids);
     }
 
     @Test

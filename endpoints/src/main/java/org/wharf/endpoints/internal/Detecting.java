@@ -319,6 +319,9 @@ final class Detecting implements Protocol, Drainable {
         if (next == null && !transport.isClosing() && !handshaking && !waiting && pending != null
                 && pending.position() > lastAsked) {
             decide(); // bytes that came since the last ask, when asking had slowed down
+            if (waiting) {
+                return; // a listed protocol is being replaced: its window's timer decides now
+            }
         }
         if (next == null && !transport.isClosing()) {
             int read = pending == null ? 0 : pending.position();

@@ -65,6 +65,17 @@ public class Connection implements Protocol {
     }
 
     /**
+     * Tells the hooks that the protocol refused what the client sent and is closing the
+     * connection ({@link ConnectionHooks#requestRefused}): the endpoint logs it, rate-limited.
+     *
+     * @param why what was refused and why
+     * @since 0.4
+     */
+    protected final void requestRefused(String why) {
+        hooks.requestRefused(this, why);
+    }
+
+    /**
      * The transport of this connection.
      *
      * @return the transport, or {@code null} before {@link #connectionMade}

@@ -72,6 +72,18 @@ public interface ConnectionHooks {
     }
 
     /**
+     * The protocol refused what the client sent (malformed input, a limit, a deadline it
+     * missed) and is closing the connection. The endpoint says so in its log, rate-limited:
+     * a protocol bundle need not log what any client can make happen.
+     *
+     * @param connection the connection
+     * @param why what was refused and why, for a log line (no client bytes beyond a short printable preview)
+     * @since 0.4
+     */
+    default void requestRefused(Connection connection, String why) {
+    }
+
+    /**
      * Hooks that call each of the given hooks in order.
      *
      * @param hooks the hooks to combine
@@ -108,6 +120,11 @@ public interface ConnectionHooks {
             @Override
             public void dataProcessed(Connection c, int bytes) {
                 list.forEach(h -> h.dataProcessed(c, bytes));
+            }
+
+            @Override
+            public void requestRefused(Connection c, String why) {
+                list.forEach(h -> h.requestRefused(c, why));
             }
         };
     }

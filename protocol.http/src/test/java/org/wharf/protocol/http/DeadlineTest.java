@@ -156,6 +156,24 @@ class DeadlineTest {
     }
 
     @Test
+    void aSlowButSteadyReaderOfOneLargeAnswerIsNotDropped() {
+        MemoryTransport t = new MemoryTransport(loop);
+        t.setAutoFlush(false);
+        t.start(HttpProtocol.create(request -> HttpResponse.text(200, "x".repeat(1 << 20)), HttpLimits.DEFAULT,
+                ConnectionHooks.NONE));
+        t.receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        int taken = 0;
+        while (taken < (1 << 20)) {
+            loop.advance(Duration.ofSeconds(1));
+            assertFalse(t.isClosing(), "it takes 16 KiB a second: after " + taken + " bytes");
+            taken += t.flush(16 * 1024);
+            loop.runPending();
+        }
+        t.flush(Integer.MAX_VALUE);
+        assertTrue(t.writtenText().endsWith("x"));
+    }
+
+    @Test
     void anAnswerThatClosesTheConnectionIsDroppedAtTheCloseTimeoutIfTheClientTakesNothing() {
         MemoryTransport t = new MemoryTransport(loop);
         t.setAutoFlush(false);

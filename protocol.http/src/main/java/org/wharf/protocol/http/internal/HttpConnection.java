@@ -42,6 +42,8 @@ public final class HttpConnection extends Connection implements Drainable {
     private TimerHandle timer;
     /** Runs while an answer waits for the client to take it (the write buffer above its mark). */
     private TimerHandle writeTimer;
+    /** The bytes still to write when {@link #writeTimer} was armed. */
+    private long writeTimerSize;
     private boolean requestBegun;
     private boolean armWhenWritable;
     private boolean lost;
@@ -183,24 +185,45 @@ public final class HttpConnection extends Connection implements Drainable {
             arm(limits.headerTimeout());
         } else {
             armWhenWritable = true;
-            Duration write = limits.writeTimeout();
-            if (!write.isZero() && writeTimer == null) {
-                writeTimer = transport().loop().schedule(this::writeTimedOut, write.toNanos(), TimeUnit.NANOSECONDS);
+            if (writeTimer == null) {
+                armWriteTimer();
             }
         }
     }
 
-    /** The client took too little of an answer for too long: it is dropped, with what it did not take. */
+    /**
+     * The write timeout passed since the answer filled the buffer, or since the client last
+     * took some of it: a client that took some gets another period (as nginx's send_timeout,
+     * between two writes), one that took none is dropped with what it did not take. A closing
+     * connection is the transport's close timeout's to bound.
+     */
     private void writeTimedOut() {
         writeTimer = null;
         Transport t = transport();
-        if (lost) {
+        if (lost || t.isClosing()) {
             return;
         }
-        HttpExchange.failures().log(System.Logger.Level.INFO, "write-timeout", () -> "HTTP: dropping "
-                + HttpExchange.peer(t) + ": it took too little of an answer for " + limits.writeTimeout().toMillis()
-                + " ms (http.writeTimeout)", null);
+        long left = t.writeBufferSize();
+        if (left < writeTimerSize) {
+            armWriteTimer(); // it is taking the answer, slowly
+            return;
+        }
+        requestRefused("HTTP: the client took none of its answer for " + limits.writeTimeout().toMillis()
+                + " ms (http.writeTimeout)");
         t.abort();
+    }
+
+    private void armWriteTimer() {
+        Duration write = limits.writeTimeout();
+        if (!write.isZero()) {
+            writeTimerSize = transport().writeBufferSize();
+            writeTimer = transport().loop().schedule(this::writeTimedOut, write.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The protocol refused what the client sent: the endpoint hears of it (and logs it). */
+    void refused(String why) {
+        requestRefused(why);
     }
 
     // ---- the timer ----

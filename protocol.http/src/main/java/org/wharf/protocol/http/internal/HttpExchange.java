@@ -40,9 +40,6 @@ public final class HttpExchange implements ProtocolConsumer {
 
     /** Handler failures are the application's bugs, not the client's input: those are logged. */
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.http");
-    /** Malformed requests are the client's to make: one line per kind and window, the rest counted. */
-    private static final org.wharf.transport.core.LogLimiter FAILURES = new org.wharf.transport.core.LogLimiter(LOG,
-            java.time.Duration.ofSeconds(10));
 
     /** The longest chunk-size line (size and extensions) accepted. */
     private static final int MAX_CHUNK_LINE = 4096;
@@ -613,9 +610,13 @@ public final class HttpExchange implements ProtocolConsumer {
             reject(400, "malformed chunk extension or bytes after the chunk size");
             return;
         }
-        extensionBytes += n - i;
+        int zeros = 0;
+        while (zeros < i - 1 && b[zeros] == '0') {
+            zeros++; // leading zeros say nothing either: "0000…01" is as long as the client likes
+        }
+        extensionBytes += zeros + n - i;
         if (extensionBytes > limits.maxHeaderBytes()) {
-            reject(400, "chunk extensions of more than " + limits.maxHeaderBytes() + " bytes in one body "
+            reject(400, "chunk extensions and padding of more than " + limits.maxHeaderBytes() + " bytes in one body "
                     + "(http.maxHeaderBytes)");
             return;
         }
@@ -791,23 +792,13 @@ public final class HttpExchange implements ProtocolConsumer {
         giveBack();
         deadlines.requestEnds();
         Transport t = connection.transport();
-        FAILURES.log(Level.INFO, "rejected " + status, () -> "HTTP " + status + " to " + peer(t) + ", closing: "
-                + reason, null);
+        deadlines.refused("HTTP " + status + ": " + reason); // the endpoint logs it, rate-limited
         // No body for HEAD (RFC 9110 9.3.2), once the method is known.
         send(HttpResponse.text(status, HttpResponse.reason(status) + ": " + reason + "\n"), false,
                 !"HEAD".equals(method));
         t.close();
     }
 
-    /** @return the limiter of this protocol's lines about what clients send */
-    static org.wharf.transport.core.LogLimiter failures() {
-        return FAILURES;
-    }
-
-    /** @return the client's address for a log line */
-    static String peer(Transport t) {
-        return t.extraInfo(org.wharf.transport.api.ExtraInfo.PEER_ADDRESS).map(Object::toString).orElse("a client");
-    }
 
     private void send(HttpResponse response, boolean keepAlive, boolean withBody) {
         StringBuilder head = new StringBuilder(128);
