@@ -240,6 +240,9 @@ final class ProxyHeader {
                         + " bytes overruns the header");
             }
             if (type == TLV_CRC32C) {
+                if (crcAt >= 0) {
+                    throw new Malformed("v2 header: two CRC32C TLVs"); // one would be checked, the other kept
+                }
                 if (len != 4) {
                     throw new Malformed("v2 header: CRC32C TLV of " + len + " bytes, not 4");
                 }

@@ -176,6 +176,19 @@ class ProxyHeaderTest {
                 new byte[0])), Versions.V2), "12 bytes cannot hold IPv6 addresses");
         assertThrows(ProxyHeader.Malformed.class, () -> ProxyHeader.read(ByteBuffer.wrap(v2(0x21, 0x11, ipv4Block(),
                 new byte[] {1, 0, 9, 'h'})), Versions.V2), "a TLV overrunning the header");
+        // Two CRC32C TLVs, the second right for the header and the first anything: one would go unchecked.
+        byte[] twoChecksums = new byte[14];
+        twoChecksums[0] = 0x03;
+        twoChecksums[2] = 4;
+        twoChecksums[3] = 0x5a; // the first "checksum": made up
+        twoChecksums[7] = 0x03;
+        twoChecksums[9] = 4;
+        byte[] header = v2(0x21, 0x11, ipv4Block(), twoChecksums);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(header); // the second's value is still zero, as the check computes it
+        ByteBuffer.wrap(header).putInt(header.length - 4, (int) crc.getValue());
+        assertThrows(ProxyHeader.Malformed.class, () -> ProxyHeader.read(ByteBuffer.wrap(header), Versions.V2),
+                "two CRC32C TLVs");
     }
 
     @Test
