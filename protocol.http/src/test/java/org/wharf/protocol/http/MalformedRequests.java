@@ -31,6 +31,8 @@ final class MalformedRequests {
                 "empty host"),
         new Case("absolute-form with nothing after the scheme", "GET http:// HTTP/1.1\r\n" + H + "\r\n",
                 "400 Bad Request", "empty host"),
+        new Case("CONNECT without a port", "CONNECT a: HTTP/1.1\r\n" + H + "\r\n", "400 Bad Request",
+                "authority-form"),
         new Case("HTTP/1.9", "GET / HTTP/1.9\r\n" + H + "\r\n", "505 HTTP Version Not Supported", "HTTP/1.9"),
         new Case("HTTP/2.0", "GET / HTTP/2.0\r\n" + H + "\r\n", "505 HTTP Version Not Supported", "HTTP/2.0"),
         new Case("HTTP/1.1xyz", "GET / HTTP/1.1xyz\r\n" + H + "\r\n", "400 Bad Request", "HTTP-version"),

@@ -45,7 +45,7 @@ final class ReferenceParser {
     private static final Pattern REQUEST_LINE = Pattern.compile("(" + TOKEN + ") ([\\x21-\\x7e]+) HTTP/([0-9])\\.([0-9])");
     private static final Pattern FIELD_LINE = Pattern.compile("(" + TOKEN + "):[ \\t]*([\\t\\x20-\\x7e\\x80-\\xff]*?)[ \\t]*");
     private static final Pattern ORIGIN_OR_ABSOLUTE = Pattern.compile("/.*|[A-Za-z][A-Za-z0-9+.-]*://[^/?:].*");
-    private static final Pattern AUTHORITY = Pattern.compile("[^/]+:[^/]*");
+    private static final Pattern AUTHORITY = Pattern.compile("[^/]+:[0-9]+");
     private static final Pattern HOST = Pattern.compile("(\\[[A-Za-z0-9:._~%!$&'()*+,;=-]*\\]|"
             + "[A-Za-z0-9._~%!$&'()*+,;=-]*)(:[0-9]*)?");
     private static final String QUOTED = "\"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*\"";

@@ -179,6 +179,23 @@ class StrictRequestTest {
     }
 
     @Test
+    void expectContinueIsAnsweredHoweverTheFieldIsSpelledAndAnyOtherExpectationIs417() {
+        for (String expect : new String[] {"Expect: 100-continue\r\nExpect: 100-Continue\r\n",
+            "Expect: 100-continue, 100-continue\r\n"}) {
+            seen.clear();
+            MemoryTransport t = open();
+            t.receive(bytes("POST / HTTP/1.1\r\nHost: x\r\n" + expect + "Content-Length: 3\r\n\r\n"));
+            assertTrue(t.writtenText().startsWith("HTTP/1.1 100 Continue\r\n\r\n"), expect + t.writtenText());
+            t.receive(bytes("abc"));
+            assertEquals("abc", seen.get(0).bodyText());
+        }
+        MemoryTransport t = open();
+        t.receive(bytes("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, x-wait\r\nContent-Length: 3\r\n\r\n"));
+        assertTrue(t.writtenText().startsWith("HTTP/1.1 417 "), t.writtenText());
+        assertTrue(t.isClosing());
+    }
+
+    @Test
     void expectContinueIsAnsweredBeforeTheBody() {
         MemoryTransport t = open();
         t.receive(bytes("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"));

@@ -314,7 +314,10 @@ public final class HttpExchange implements ProtocolConsumer {
             return false;
         }
         if (method.equals("CONNECT")) {
-            if (target.indexOf('/') < 0 && target.lastIndexOf(':') > 0) {
+            int colon = target.lastIndexOf(':');
+            // host:port, the port's digits present (RFC 9110 9.3.6: "a:" names no port)
+            if (target.indexOf('/') < 0 && colon > 0 && colon < target.length() - 1
+                    && target.substring(colon + 1).chars().allMatch(c -> c >= '0' && c <= '9')) {
                 return true;
             }
             reject(400, "CONNECT needs the authority-form host:port");
@@ -396,7 +399,9 @@ public final class HttpExchange implements ProtocolConsumer {
                 reject(400, "both Transfer-Encoding and Content-Length (RFC 9112 §6.3)");
                 return;
             }
-            expectContinue(true);
+            if (!expectContinue(true)) {
+                return;
+            }
             fields = 0;
             headerBytes = 0; // the trailer section has limits of its own
             state = State.CHUNK_SIZE;
@@ -411,7 +416,9 @@ public final class HttpExchange implements ProtocolConsumer {
             }
             fixed = n > 0 ? new byte[(int) n] : null; // n is within maxBody, an int
             remaining = n;
-            expectContinue(n > 0);
+            if (!expectContinue(n > 0)) {
+                return;
+            }
             state = n == 0 ? State.DONE : State.BODY;
             deadlines.headerSectionEnds(n > 0);
         } else {
@@ -570,15 +577,35 @@ public final class HttpExchange implements ProtocolConsumer {
         return value;
     }
 
-    /** An HTTP/1.1 client that waits for 100 (Continue) before the body gets it. */
-    private void expectContinue(boolean bodyFollows) {
-        if (bodyFollows && version.equals("HTTP/1.1")) {
-            List<String> expect = headers.get("expect");
-            if (expect != null && expect.size() == 1 && expect.get(0).equalsIgnoreCase("100-continue")) {
-                connection.transport().write(ByteBuffer.wrap(
-                        "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+    /**
+     * An HTTP/1.1 client that waits for 100 (Continue) before the body gets it, however its
+     * Expect field is spelled (a list, repeated); an expectation the server cannot meet is 417
+     * (RFC 9110 10.1.1), so the client does not wait for a 100 that never comes.
+     *
+     * @return false if the request was refused
+     */
+    private boolean expectContinue(boolean bodyFollows) {
+        List<String> expect = headers.get("expect");
+        if (expect == null || !bodyFollows) {
+            return true; // a request without a body waits for nothing
+        }
+        boolean wantsContinue = false;
+        for (String value : expect) {
+            for (String member : value.split(",")) {
+                String m = trimOws(member);
+                if (m.equalsIgnoreCase("100-continue")) {
+                    wantsContinue = true;
+                } else if (!m.isEmpty()) {
+                    reject(417, "an expectation other than 100-continue");
+                    return false;
+                }
             }
         }
+        if (wantsContinue && version.equals("HTTP/1.1")) {
+            connection.transport().write(ByteBuffer.wrap(
+                    "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+        }
+        return true;
     }
 
     // ---- chunks ----
