@@ -168,17 +168,24 @@ class SniRoutingTest {
         assertTrue(subject(proxy.address(), "x.example").startsWith("failed"));
     }
 
-    @Test
-    void theClientHelloIsReadWhateverTheSplit() throws Exception {
+    /** The JDK's ClientHello for a server name, offering these application protocols. */
+    private static byte[] jdkHello(String serverName, String... alpn) throws Exception {
         SSLEngine engine = SSLContext.getDefault().createSSLEngine("ignored", 443);
         engine.setUseClientMode(true);
         SSLParameters p = engine.getSSLParameters();
-        p.setServerNames(List.of(new SNIHostName("Split.Example")));
-        p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
+        p.setServerNames(List.of(new SNIHostName(serverName)));
+        if (alpn.length > 0) {
+            p.setApplicationProtocols(alpn);
+        }
         engine.setSSLParameters(p);
         ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
         engine.wrap(ByteBuffer.allocate(0), out);
-        byte[] hello = java.util.Arrays.copyOf(out.array(), out.position());
+        return java.util.Arrays.copyOf(out.array(), out.position());
+    }
+
+    @Test
+    void theClientHelloIsReadWhateverTheSplit() throws Exception {
+        byte[] hello = jdkHello("Split.Example", "h2", "http/1.1");
         for (int n = 0; n < hello.length; n++) {
             assertEquals(ClientHello.Kind.MORE, ClientHello.read(ByteBuffer.wrap(hello, 0, n)).kind, "after " + n);
         }
@@ -205,14 +212,7 @@ class SniRoutingTest {
 
     @Test
     void aClientHelloLongerThanTheConfiguredMostIsRefusedAndOneWithinItRouted() throws Exception {
-        SSLEngine engine = SSLContext.getDefault().createSSLEngine("ignored", 443);
-        engine.setUseClientMode(true);
-        SSLParameters p = engine.getSSLParameters();
-        p.setServerNames(List.of(new SNIHostName("a.example")));
-        engine.setSSLParameters(p);
-        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-        engine.wrap(ByteBuffer.allocate(0), out);
-        byte[] hello = java.util.Arrays.copyOf(out.array(), out.position());
+        byte[] hello = jdkHello("a.example");
         Legs.Server<EchoProtocol> echo = legs.serve("tcp", EchoProtocol::new);
         Legs.Proxy small = legs.proxy("tcp", Map.of("proxy.sni.a.example", Legs.hostPort(echo.address()),
                 Route.SNI_MAX_BYTES, String.valueOf(hello.length - 1)));
