@@ -67,6 +67,7 @@ final class DatagramEcho implements DatagramProtocol {
     private long localAddressesRead;
     private boolean localAddressesKnown;
     private boolean loggedOwn;
+    private boolean loggedReflector;
     private boolean loggedSourceRate;
     private boolean loggedTotalRate;
 
@@ -127,6 +128,20 @@ final class DatagramEcho implements DatagramProtocol {
                 LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + " (" + local + "): dropped a datagram "
                         + "whose source is the endpoint itself (" + from + "); answering it would start an endless loop. "
                         + "Further ones are only counted (echo.udp.dropped.ownAddress)");
+            }
+            return;
+        }
+        if (local != null && from.getPort() == local.getPort() || settings.reflectorPorts().contains(from.getPort())) {
+            // Another echo (this endpoint's port on another host, or a service that answers
+            // anything): a datagram forged to come from it would have the two answer each
+            // other for ever, within any rate.
+            counters.droppedReflectorPort.increment();
+            if (!loggedReflector) {
+                loggedReflector = true;
+                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + ": dropped a datagram from " + from
+                        + ", a port that answers datagrams itself (this endpoint's, or " + UdpEchoSettings.REFLECTOR_PORTS
+                        + "); answering could start an endless exchange. Further ones are only counted "
+                        + "(echo.udp.dropped.reflectorPort)");
             }
             return;
         }

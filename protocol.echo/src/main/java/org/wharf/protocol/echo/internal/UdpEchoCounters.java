@@ -16,6 +16,8 @@ final class UdpEchoCounters {
     final LongAdder bytesOut = new LongAdder();
     /** From the endpoint's own address and port: answering would talk to itself, forever. */
     final LongAdder droppedOwnAddress = new LongAdder();
+    /** From a port other reflectors answer on (echo, chargen, DNS, ...) or this endpoint's own port on another host. */
+    final LongAdder droppedReflectorPort = new LongAdder();
     /** From no address anyone can be answered at: port 0, the wildcard, multicast, broadcast. */
     final LongAdder droppedInvalidSource = new LongAdder();
     /** Over the per-source rate. */
@@ -37,6 +39,7 @@ final class UdpEchoCounters {
         m.put("echo.udp.datagrams.out", datagramsOut.sum());
         m.put("echo.udp.bytes.out", bytesOut.sum());
         m.put("echo.udp.dropped.ownAddress", droppedOwnAddress.sum());
+        m.put("echo.udp.dropped.reflectorPort", droppedReflectorPort.sum());
         m.put("echo.udp.dropped.invalidSource", droppedInvalidSource.sum());
         m.put("echo.udp.dropped.sourceRate", droppedSourceRate.sum());
         m.put("echo.udp.dropped.totalRate", droppedTotalRate.sum());

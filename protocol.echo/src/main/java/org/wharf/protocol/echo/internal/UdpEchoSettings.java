@@ -1,5 +1,6 @@
 package org.wharf.protocol.echo.internal;
 
+import java.util.List;
 import java.util.Map;
 
 import org.wharf.transport.api.Settings;
@@ -27,12 +28,21 @@ import org.wharf.transport.api.Settings;
  * @param totalRate answers per second over all sources, 0 for no limit
  * @param sources source addresses followed at most
  */
-record UdpEchoSettings(long rate, long burst, long totalRate, int sources) {
+record UdpEchoSettings(long rate, long burst, long totalRate, int sources, java.util.Set<Integer> reflectorPorts) {
 
     static final String RATE = "echo.udp.rate";
     static final String BURST = "echo.udp.burst";
     static final String TOTAL_RATE = "echo.udp.totalRate";
     static final String SOURCES = "echo.udp.sources";
+    static final String REFLECTOR_PORTS = "echo.udp.reflectorPorts";
+    /**
+     * Source ports whose datagrams are not answered: the privileged ones, where the services
+     * that answer any datagram live (echo, daytime, chargen, time, DNS, TFTP, NTP, SNMP, ...,
+     * as inetd's check_loop), SSDP, mDNS, memcached, and Wharf's own default UDP echo port. A
+     * datagram forged to come from one of them would have the two servers answer each other
+     * for ever, within any rate. Clients send from ephemeral ports.
+     */
+    static final String DEFAULT_REFLECTOR_PORTS = "1-1023,1900,5353,7007,11211";
 
     private static final long MAX_RATE = 1_000_000_000L;
 
@@ -49,6 +59,29 @@ record UdpEchoSettings(long rate, long burst, long totalRate, int sources) {
         long burst = settings.number(BURST, Math.max(1, rate), 1, MAX_RATE);
         long total = settings.number(TOTAL_RATE, 10_000, 0, MAX_RATE);
         int sources = settings.integer(SOURCES, 10_000, 1, 10_000_000);
-        return new UdpEchoSettings(rate, burst, total, sources);
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        List<String> listed = settings.has(REFLECTOR_PORTS) ? settings.list(REFLECTOR_PORTS)
+                : List.of(DEFAULT_REFLECTOR_PORTS.split(","));
+        for (String item : listed) {
+            String port = item.trim();
+            if (port.isEmpty()) {
+                continue;
+            }
+            try {
+                int dash = port.indexOf('-');
+                int from = Integer.parseInt(dash < 0 ? port : port.substring(0, dash).trim());
+                int to = dash < 0 ? from : Integer.parseInt(port.substring(dash + 1).trim());
+                if (from < 1 || to > 65535 || from > to) {
+                    throw new NumberFormatException();
+                }
+                for (int p = from; p <= to; p++) {
+                    ports.add(p);
+                }
+            } catch (NumberFormatException e) {
+                throw Settings.wrong(REFLECTOR_PORTS, properties.get(REFLECTOR_PORTS), "'" + port
+                        + "' is no port or range of ports (1..65535, such as 1-1023)");
+            }
+        }
+        return new UdpEchoSettings(rate, burst, total, sources, java.util.Set.copyOf(ports));
     }
 }

@@ -210,6 +210,42 @@ class DatagramEchoTest {
         }
     }
 
+    /**
+     * A datagram from another echo (this endpoint's port on another address, or a port listed
+     * in echo.udp.reflectorPorts) is not answered: two echoes would answer each other for ever,
+     * each within any rate. Before, both were answered.
+     */
+    @Test
+    void datagramsFromPortsThatAnswerThemselvesAreDroppedAndCounted() throws Exception {
+        try (DatagramSocket reflector = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            EchoFactory factory = new EchoFactory();
+            Connected<DatagramTransport, DatagramProtocol> echo = bind(factory, "127.0.0.1",
+                    Map.of(UdpEchoSettings.REFLECTOR_PORTS, "1-1023, " + reflector.getLocalPort()));
+            try {
+                int port = port(echo);
+                byte[] data = bytes("loop?");
+                reflector.send(new DatagramPacket(data, data.length, InetAddress.getByName("127.0.0.1"), port));
+                // Another host's echo on this endpoint's own port (127.0.0.2 is loopback too).
+                try (DatagramSocket twin = new DatagramSocket(new InetSocketAddress("127.0.0.2", port))) {
+                    twin.send(new DatagramPacket(data, data.length, InetAddress.getByName("127.0.0.1"), port));
+                }
+                Await.awaitTrue(() -> factory.metrics("udp-echo").get("echo.udp.dropped.reflectorPort") == 2,
+                        "both dropped: " + factory.metrics("udp-echo"));
+                try (DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+                    client.setSoTimeout(10_000);
+                    assertArrayEquals(bytes("ping"), exchange(client, port, "ping"), "an ordinary client is answered");
+                }
+                assertEquals(1L, factory.metrics("udp-echo").get("echo.udp.datagrams.out"));
+            } finally {
+                echo.transport().close();
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new EchoFactory().checkSettings(
+                new ProtocolContext("udp-echo", "udp", Map.of(UdpEchoSettings.REFLECTOR_PORTS, "7, 70000"),
+                        ConnectionHooks.NONE)));
+        assertTrue(e.getMessage().startsWith("echo.udp.reflectorPorts = '7, 70000': '70000' is no port"), e.getMessage());
+    }
+
     @Test
     void badSettingsAreRefusedNamingPropertyAndValue() {
         EchoFactory factory = new EchoFactory();
