@@ -118,6 +118,14 @@ public final class NioTcpProvider implements StreamTransportProvider {
             throw new IllegalArgumentException("the tcp transport does not do TLS: connect with wharf.transport=ssl");
         }
         Connector<P> connector = new Connector<>(group.next(options.eventLoop()), address, options, protocolFactory);
+        try {
+            // The timeout covers the name's lookup too: a resolver that never answers fails the connect in time.
+            connector.loop.execute(connector::armTimeout);
+        } catch (RejectedExecutionException e) {
+            connector.result.completeExceptionally(new TransportError("connect to " + describe(address)
+                    + " failed: the transport is shut down", e));
+            return connector.result;
+        }
         resolver.resolve(address).whenComplete((addresses, error) -> {
             try {
                 connector.loop.execute(() -> connector.start(addresses, error));
@@ -175,11 +183,19 @@ public final class NioTcpProvider implements StreamTransportProvider {
                         : new TransportError("cannot resolve " + describe(target) + ": " + cause, cause));
                 return;
             }
+            if (result.isDone()) {
+                return; // timed out while the name was looked up
+            }
             addresses = resolved;
+            tryNext();
+        }
+
+        /** Starts the one timeout of the whole connect, lookup included. On the loop, before {@link #start}. */
+        void armTimeout() {
             long millis = options.timeout().toMillis();
             timeout = loop.schedule(() -> fail(new TransportTimeoutError("connect to " + describe(target)
-                    + " timed out after " + millis + " ms")), millis, TimeUnit.MILLISECONDS);
-            tryNext();
+                    + " timed out after " + millis + " ms" + (addresses == null ? " (looking its name up)" : ""))),
+                    millis, TimeUnit.MILLISECONDS);
         }
 
         private void tryNext() {
