@@ -73,8 +73,9 @@ public interface ConnectionHooks {
 
     /**
      * The protocol refused what the client sent (malformed input, a limit, a deadline it
-     * missed) and is closing the connection. The endpoint says so in its log, rate-limited:
-     * a protocol bundle need not log what any client can make happen.
+     * missed, a request its handler failed on), and usually closes the connection. The endpoint
+     * says so in its log, rate-limited: a protocol bundle need not log what any client can make
+     * happen.
      *
      * @param connection the connection
      * @param why what was refused and why, for a log line (no client bytes beyond a short printable preview)

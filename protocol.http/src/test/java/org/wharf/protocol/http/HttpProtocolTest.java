@@ -152,6 +152,26 @@ class HttpProtocolTest {
         assertTrue(t.writtenText().startsWith("HTTP/1.1 200 OK") && t.writtenText().endsWith("fine"), t.writtenText());
     }
 
+    @Test
+    void aHandlerAClientMakesFailOverAndOverLeavesATraceAtMostOnceAndTellsTheEndpointEachTime() {
+        List<String> refused = new ArrayList<>();
+        try (org.wharf.transport.tck.LogCapture log = new org.wharf.transport.tck.LogCapture()) {
+            MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(request -> {
+                throw new IllegalStateException("on purpose");
+            }, HttpLimits.DEFAULT, new ConnectionHooks() {
+                @Override
+                public void requestRefused(org.wharf.protocol.api.Connection connection, String why) {
+                    refused.add(why);
+                }
+            }));
+            t.receive("GET /boom HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100));
+            assertEquals(100, t.writtenText().split("HTTP/1.1 500 ").length - 1);
+            assertEquals(100, refused.size());
+            assertTrue(refused.get(0).startsWith("HTTP 500: the handler failed on GET /boom"), refused.get(0));
+            assertTrue(log.warnings().size() <= 1, "one trace at most: " + log.warnings().size());
+        }
+    }
+
     /** Bodies are reserved in the connection's memory budget before they are read, and given back. */
     @Test
     void aBodyTheBudgetCannotHoldIsRefusedWith503BeforeItIsReadAndHeldBodiesAreGivenBack() {

@@ -40,6 +40,10 @@ public final class HttpExchange implements ProtocolConsumer {
 
     /** Handler failures are the application's bugs, not the client's input: those are logged. */
     private static final System.Logger LOG = System.getLogger("org.wharf.protocol.http");
+    /** When a handler's failure was last logged with its trace; at most one trace in {@link #TRACE_EVERY_NANOS}. */
+    private static final java.util.concurrent.atomic.AtomicLong LAST_TRACE = new java.util.concurrent.atomic.AtomicLong(
+            System.nanoTime() - Long.MAX_VALUE / 2);
+    private static final long TRACE_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     /** The longest chunk-size line (size and extensions) accepted. */
     private static final int MAX_CHUNK_LINE = 4096;
@@ -765,7 +769,15 @@ public final class HttpExchange implements ProtocolConsumer {
         try {
             response = handler.handle(request);
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "HTTP handler failed on " + method + " " + printable(target) + ": " + e, e);
+            // A client may make a handler fail as often as it likes: the trace once in a while,
+            // each failure through the endpoint's rate-limited line.
+            long now = System.nanoTime();
+            long last = LAST_TRACE.get();
+            if (now - last >= TRACE_EVERY_NANOS && LAST_TRACE.compareAndSet(last, now)) {
+                LOG.log(Level.WARNING, "HTTP handler failed on " + method + " " + printable(target) + ": " + e
+                        + " (further failures within 10 s are said by the endpoint, without a trace)", e);
+            }
+            deadlines.refused("HTTP 500: the handler failed on " + method + " " + printable(target) + ": " + e);
             response = HttpResponse.text(500, "internal error\n");
         } finally {
             giveBack();

@@ -71,9 +71,14 @@ final class StatusPage implements HttpHandler {
      * with the total.
      */
     private HttpResponse connections(HttpRequest request) {
-        String endpoint = request.query().flatMap(q -> Arrays.stream(q.split("&"))
-                .filter(p -> p.startsWith("endpoint=")).map(p -> java.net.URLDecoder.decode(p.substring(9),
-                        StandardCharsets.UTF_8)).findFirst()).orElse(null);
+        String endpoint;
+        try {
+            endpoint = request.query().flatMap(q -> Arrays.stream(q.split("&"))
+                    .filter(p -> p.startsWith("endpoint=")).map(p -> java.net.URLDecoder.decode(p.substring(9),
+                            StandardCharsets.UTF_8)).findFirst()).orElse(null);
+        } catch (IllegalArgumentException e) {
+            return HttpResponse.text(400, "a malformed percent-encoding in the query\n"); // "%zz", a lone "%"
+        }
         ConnectionDTO[] all = runtime.getConnectionDTOs(endpoint);
         String listed = Arrays.stream(all).limit(MAX_CONNECTIONS).map(c -> "{\"endpoint\":" + q(c.endpoint)
                 + ",\"client\":" + q(c.peer) + ",\"proxiedBy\":" + (c.proxiedBy == null ? "null" : q(c.proxiedBy))

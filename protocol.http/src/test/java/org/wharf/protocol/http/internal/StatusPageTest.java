@@ -1,0 +1,59 @@
+package org.wharf.protocol.http.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.wharf.endpoints.api.ConnectionDTO;
+import org.wharf.endpoints.api.EndpointRuntime;
+import org.wharf.endpoints.api.MetricDTO;
+import org.wharf.endpoints.api.RuntimeDTO;
+import org.wharf.protocol.api.ConnectionHooks;
+import org.wharf.protocol.http.HttpLimits;
+import org.wharf.protocol.http.HttpProtocol;
+import org.wharf.transport.tck.LogCapture;
+import org.wharf.transport.tck.ManualEventLoop;
+import org.wharf.transport.tck.MemoryTransport;
+
+/** The status page against what any client may send it. */
+class StatusPageTest {
+
+    private static final EndpointRuntime EMPTY = new EndpointRuntime() {
+        @Override
+        public RuntimeDTO getRuntimeDTO() {
+            return new RuntimeDTO();
+        }
+
+        @Override
+        public ConnectionDTO[] getConnectionDTOs(String endpoint) {
+            return new ConnectionDTO[0];
+        }
+
+        @Override
+        public MetricDTO[] getMetricDTOs() {
+            return new MetricDTO[0];
+        }
+    };
+
+    @Test
+    void aMalformedQueryIs400AndLeavesNoLinePerRequest() {
+        List<String> refused = new ArrayList<>();
+        try (LogCapture log = new LogCapture()) {
+            MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(
+                    new StatusPage(EMPTY), HttpLimits.DEFAULT, new ConnectionHooks() {
+                        @Override
+                        public void requestRefused(org.wharf.protocol.api.Connection connection, String why) {
+                            refused.add(why);
+                        }
+                    }));
+            t.receive("GET /connections?endpoint=%zz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100));
+            String answers = t.writtenText();
+            assertEquals(100, answers.split("HTTP/1.1 400 Bad Request\r\n").length - 1, answers.substring(0, 200));
+            assertTrue(log.lines().isEmpty(), "no line per request: " + log.lines().size() + " lines");
+            assertTrue(refused.isEmpty(), "a 400 of the page's own is an answer, not a refusal: " + refused);
+        }
+    }
+}
