@@ -1,6 +1,7 @@
 package org.wharf.endpoints;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +38,8 @@ import org.wharf.transport.api.TransportTimeoutError;
  * @param <P> the protocol type
  */
 public final class Pool<P extends Protocol> implements ConnectionPool<P> {
+
+    private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
 
     private final StreamTransportProvider provider;
     private final Supplier<P> factory;
@@ -136,8 +139,19 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         if (candidate != null) {
             hand(candidate, result);
         } else if (connect) {
+            // The acquire timeout bounds the connect too; a connection that comes after it goes to the pool.
+            timeOut(result, () -> "no connection to " + describe(address) + " within " + config.acquireTimeout().toMillis()
+                    + " ms (connecting)");
             connect(address, result);
         }
+    }
+
+    private void timeOut(CompletableFuture<PooledConnection<P>> result, java.util.function.Supplier<String> why) {
+        CompletableFuture.delayedExecutor(config.acquireTimeout().toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+            if (!result.isDone()) {
+                result.completeExceptionally(new TransportTimeoutError(why.get()));
+            }
+        });
     }
 
     /** Checks a connection taken from idle and hands it over, or drops it and tries again. */
@@ -290,6 +304,26 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         after.forEach(Runnable::run);
     }
 
+    /**
+     * Bytes or an end of input came on an idle connection: they answer nothing anyone asked,
+     * and the next user would read them as its own answer, so the connection leaves the pool
+     * and closes. False if the connection is not idle (its user reads them).
+     */
+    private boolean unsolicited(PoolConnection<P> c) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            Entry e = entries.get(c.address());
+            if (e == null || !e.idle.remove(c)) {
+                return false;
+            }
+            drop(c);
+            serveWaiter(e, after);
+        }
+        after.forEach(Runnable::run);
+        LOG.log(System.Logger.Level.DEBUG, () -> "pool: " + c + " got bytes or an end while idle: closed, not reused");
+        return true;
+    }
+
     /** The connection was lost: an idle one leaves the pool at once. */
     private void lost(PoolConnection<P> c) {
         List<Runnable> after = new ArrayList<>();
@@ -428,6 +462,25 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         Pooled(P protocol) {
             super(protocol);
             this.user = protocol;
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+            PoolConnection<P> c = connection;
+            if (c != null && unsolicited(c)) {
+                data.position(data.limit()); // nobody's
+                return;
+            }
+            super.dataReceived(data);
+        }
+
+        @Override
+        public boolean eofReceived() {
+            PoolConnection<P> c = connection;
+            if (c != null && unsolicited(c)) {
+                return false;
+            }
+            return super.eofReceived();
         }
 
         @Override

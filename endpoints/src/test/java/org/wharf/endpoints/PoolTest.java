@@ -219,4 +219,65 @@ class PoolTest {
         assertInstanceOf(TransportClosedError.class, Loops.failure(pool.acquire(address)));
         Loops.awaitTrue(() -> server.counters().open() == 0, "the server saw every pooled connection close");
     }
+
+    @Test
+    void anIdleConnectionThatGetsBytesNobodyAskedForIsClosedNotHandedOut() throws Exception {
+        java.util.concurrent.BlockingQueue<RecordingProtocol> upstreams = new java.util.concurrent.LinkedBlockingQueue<>();
+        Server speaker = Loops.await(Server.builder(LOOPS.tcp).address(new InetSocketAddress(
+                InetAddress.getLoopbackAddress(), 0)).protocol(() -> {
+                    RecordingProtocol p = new RecordingProtocol();
+                    upstreams.add(p);
+                    return p;
+                }).start());
+        InetSocketAddress at = speaker.addresses().get(0);
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, () -> new RecordingProtocol().keepBytes(true),
+                PoolOptions.DEFAULT.withMaxSize(1).withAcquireTimeout(Duration.ofSeconds(10)));
+        try {
+            PooledConnection<RecordingProtocol> first = Loops.await(pool.acquire(at));
+            Transport firstTransport = first.transport();
+            first.release();
+            // Idle now: the upstream writes, unasked (a late answer, a hostile server).
+            Transport upstream = Loops.await(upstreams.poll(10, java.util.concurrent.TimeUnit.SECONDS).made());
+            upstream.write(java.nio.ByteBuffer.wrap("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            Loops.awaitTrue(firstTransport::isClosing, "the idle connection that got bytes was closed");
+            assertEquals(0, first.protocol().receivedCount(), "nobody's bytes reached a protocol");
+            PooledConnection<RecordingProtocol> second = Loops.await(pool.acquire(at));
+            assertNotSame(firstTransport, second.transport(), "a new connection, not the one that carries an answer");
+            assertEquals(0, second.protocol().receivedCount());
+            second.release();
+        } finally {
+            Loops.await(pool.close());
+            Loops.await(speaker.close(Duration.ofSeconds(1)));
+        }
+    }
+
+    @Test
+    void anAcquireThatConnectsIsBoundedByTheAcquireTimeout() throws Exception {
+        List<java.net.Socket> filling = new ArrayList<>();
+        try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), full.getLocalPort());
+            for (int i = 0; i < 4; i++) { // the accept queue full: later SYNs are dropped, connects hang
+                java.net.Socket s = new java.net.Socket();
+                try {
+                    s.connect(at, 300);
+                } catch (java.io.IOException queueFull) {
+                    // as meant
+                }
+                filling.add(s);
+            }
+            Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT
+                    .withMaxSize(1).withAcquireTimeout(Duration.ofMillis(300))
+                    .withConnect(org.wharf.transport.api.ConnectOptions.DEFAULT.withTimeout(Duration.ofSeconds(30))));
+            Throwable error = Loops.failure(pool.acquire(at));
+            assertInstanceOf(TransportTimeoutError.class, error);
+            assertTrue(error.getMessage().contains("within 300 ms (connecting)"), error.getMessage()
+                    + ": bounded by the acquire timeout, not the connect's 30 s");
+            Loops.await(pool.close());
+        } finally {
+            for (java.net.Socket s : filling) {
+                s.close();
+            }
+        }
+    }
 }
