@@ -25,10 +25,25 @@ final class StatusPage implements HttpHandler {
      */
     private static final byte[] LIVE_PAGE = livePage();
 
+    /** How long a built {@code /connections} page is served again, and the least time between two builds. */
+    static final long CONNECTIONS_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
     private final EndpointRuntime runtime;
+    private final java.util.function.LongSupplier clock;
+    /** The last {@code /connections} page built, for which endpoint filter, and when; guarded by this. */
+    private HttpResponse connectionsPage;
+    private String connectionsFor;
+    private long connectionsBuilt;
 
     StatusPage(EndpointRuntime runtime) {
+        this(runtime, System::nanoTime);
+    }
+
+    /** A page on a given clock (nanoseconds), for tests. */
+    StatusPage(EndpointRuntime runtime, java.util.function.LongSupplier clock) {
         this.runtime = runtime;
+        this.clock = clock;
+        this.connectionsBuilt = clock.getAsLong() - 2 * CONNECTIONS_EVERY_NANOS;
     }
 
     @Override
@@ -79,6 +94,25 @@ final class StatusPage implements HttpHandler {
         } catch (IllegalArgumentException e) {
             return HttpResponse.text(400, "a malformed percent-encoding in the query\n"); // "%zz", a lone "%"
         }
+        // Each build reads every open connection: at most one a second, whoever asks and however
+        // often (pipelined requests too); the same question within it gets the same page.
+        synchronized (this) {
+            long now = clock.getAsLong();
+            if (now - connectionsBuilt < CONNECTIONS_EVERY_NANOS) {
+                if (java.util.Objects.equals(endpoint, connectionsFor)) {
+                    return connectionsPage;
+                }
+                return HttpResponse.text(503, "the connections were listed less than a second ago; ask again\n")
+                        .withHeader("Retry-After", "1");
+            }
+            connectionsPage = buildConnections(endpoint);
+            connectionsFor = endpoint;
+            connectionsBuilt = now;
+            return connectionsPage;
+        }
+    }
+
+    private HttpResponse buildConnections(String endpoint) {
         ConnectionDTO[] all = runtime.getConnectionDTOs(endpoint);
         String listed = Arrays.stream(all).limit(MAX_CONNECTIONS).map(c -> "{\"endpoint\":" + q(c.endpoint)
                 + ",\"client\":" + q(c.peer) + ",\"proxiedBy\":" + (c.proxiedBy == null ? "null" : q(c.proxiedBy))

@@ -56,4 +56,46 @@ class StatusPageTest {
             assertTrue(refused.isEmpty(), "a 400 of the page's own is an answer, not a refusal: " + refused);
         }
     }
+
+    @Test
+    void theConnectionsAreReadAtMostOnceASecondHoweverOftenTheyAreAskedFor() {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        ConnectionDTO one = new ConnectionDTO();
+        one.endpoint = "web";
+        one.peer = "10.0.0.1:5000";
+        one.local = "127.0.0.1:8080";
+        EndpointRuntime counting = new EndpointRuntime() {
+            @Override
+            public RuntimeDTO getRuntimeDTO() {
+                return new RuntimeDTO();
+            }
+
+            @Override
+            public ConnectionDTO[] getConnectionDTOs(String endpoint) {
+                reads.incrementAndGet(); // each read walks every open connection
+                return new ConnectionDTO[] {one};
+            }
+
+            @Override
+            public MetricDTO[] getMetricDTOs() {
+                return new MetricDTO[0];
+            }
+        };
+        long[] now = {0};
+        MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(
+                new StatusPage(counting, () -> now[0]), HttpLimits.DEFAULT, ConnectionHooks.NONE));
+        t.receive("GET /connections?endpoint=web HTTP/1.1\r\nHost: x\r\n\r\n".repeat(200));
+        assertEquals(200, t.writtenText().split("HTTP/1.1 200 OK\r\n").length - 1);
+        assertTrue(t.writtenText().contains("\"client\":\"10.0.0.1:5000\""));
+        assertEquals(1, reads.get(), "200 pipelined requests, one read of the connections");
+        t.clearWritten();
+        t.receive("GET /connections HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(t.writtenText().startsWith("HTTP/1.1 503 "), "another question within the second waits");
+        assertTrue(t.writtenText().contains("Retry-After: 1\r\n"), t.writtenText());
+        now[0] += StatusPage.CONNECTIONS_EVERY_NANOS;
+        t.clearWritten();
+        t.receive("GET /connections HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(t.writtenText().startsWith("HTTP/1.1 200 OK"), t.writtenText());
+        assertEquals(2, reads.get());
+    }
 }
