@@ -21,22 +21,27 @@ import org.wharf.transport.tck.MemoryTransport;
 /** The status page against what any client may send it. */
 class StatusPageTest {
 
-    private static final EndpointRuntime EMPTY = new EndpointRuntime() {
-        @Override
-        public RuntimeDTO getRuntimeDTO() {
-            return new RuntimeDTO();
-        }
+    /** A runtime with no endpoints whose open connections are what {@code connections} gives. */
+    private static EndpointRuntime listing(java.util.function.Supplier<ConnectionDTO[]> connections) {
+        return new EndpointRuntime() {
+            @Override
+            public RuntimeDTO getRuntimeDTO() {
+                return new RuntimeDTO();
+            }
 
-        @Override
-        public ConnectionDTO[] getConnectionDTOs(String endpoint) {
-            return new ConnectionDTO[0];
-        }
+            @Override
+            public ConnectionDTO[] getConnectionDTOs(String endpoint) {
+                return connections.get();
+            }
 
-        @Override
-        public MetricDTO[] getMetricDTOs() {
-            return new MetricDTO[0];
-        }
-    };
+            @Override
+            public MetricDTO[] getMetricDTOs() {
+                return new MetricDTO[0];
+            }
+        };
+    }
+
+    private static final EndpointRuntime EMPTY = listing(() -> new ConnectionDTO[0]);
 
     @Test
     void aMalformedQueryIs400AndLeavesNoLinePerRequest() {
@@ -64,23 +69,10 @@ class StatusPageTest {
         one.endpoint = "web";
         one.peer = "10.0.0.1:5000";
         one.local = "127.0.0.1:8080";
-        EndpointRuntime counting = new EndpointRuntime() {
-            @Override
-            public RuntimeDTO getRuntimeDTO() {
-                return new RuntimeDTO();
-            }
-
-            @Override
-            public ConnectionDTO[] getConnectionDTOs(String endpoint) {
-                reads.incrementAndGet(); // each read walks every open connection
-                return new ConnectionDTO[] {one};
-            }
-
-            @Override
-            public MetricDTO[] getMetricDTOs() {
-                return new MetricDTO[0];
-            }
-        };
+        EndpointRuntime counting = listing(() -> {
+            reads.incrementAndGet(); // each read walks every open connection
+            return new ConnectionDTO[] {one};
+        });
         long[] now = {0};
         MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(
                 new StatusPage(counting, () -> now[0]), HttpLimits.DEFAULT, ConnectionHooks.NONE));
