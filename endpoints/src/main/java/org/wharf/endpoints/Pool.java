@@ -67,6 +67,21 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         }
     }
 
+    /** @return the addresses the pool keeps state for now, for tests */
+    synchronized int addressesKnown() {
+        return entries.size();
+    }
+
+    /**
+     * An address with no connection, connect or waiter left is forgotten, so a caller that
+     * uses many addresses leaves nothing behind for each; under the lock.
+     */
+    private void forgetIfUnused(Entry e) {
+        if (e.size() == 0 && e.waiters.isEmpty() && entries.get(e.address) == e) {
+            entries.remove(e.address);
+        }
+    }
+
     private Pool(StreamTransportProvider provider, Supplier<P> factory, PoolOptions options) {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.factory = Objects.requireNonNull(factory, "factory");
@@ -181,6 +196,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             if (error != null) {
                 synchronized (this) {
                     e.waiters.remove(result);
+                    forgetIfUnused(e);
                 }
             }
         });
@@ -209,6 +225,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
                             }
                         } else {
                             serveWaiter(e, after); // the slot this connect held is free again
+                            forgetIfUnused(e);
                         }
                     }
                     after.forEach(Runnable::run);
@@ -233,6 +250,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             if (closed || !fresh(c)) {
                 drop(c);
                 serveWaiter(e, after);
+                forgetIfUnused(e);
             } else if (!handToWaiter(e, c, after)) {
                 c.idleSinceNanos = System.nanoTime();
                 e.idle.addLast(c);
@@ -254,6 +272,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             }
             drop(c);
             serveWaiter(e, after);
+            forgetIfUnused(e);
         }
         after.forEach(Runnable::run);
     }
@@ -299,6 +318,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             if (e != null && e.idle.remove(c)) {
                 drop(c);
                 serveWaiter(e, after);
+                forgetIfUnused(e);
             }
         }
         after.forEach(Runnable::run);
@@ -318,6 +338,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             }
             drop(c);
             serveWaiter(e, after);
+            forgetIfUnused(e);
         }
         after.forEach(Runnable::run);
         LOG.log(System.Logger.Level.DEBUG, () -> "pool: " + c + " got bytes or an end while idle: closed, not reused");
@@ -333,6 +354,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             if (e != null && e.idle.remove(c)) {
                 cancelIdleTimer(c);
                 serveWaiter(e, after);
+                forgetIfUnused(e);
             }
             if (closed && alive == 0) {
                 after.add(() -> closedFuture.complete(null));

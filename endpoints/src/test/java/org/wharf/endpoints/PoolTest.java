@@ -280,4 +280,31 @@ class PoolTest {
             }
         }
     }
+
+    @Test
+    void addressesWithNothingLeftAreForgotten() throws Exception {
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT
+                .withAcquireTimeout(Duration.ofSeconds(10)));
+        try {
+            List<Integer> closedPorts = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                    closedPorts.add(s.getLocalPort()); // closed again: a connect there is refused
+                }
+            }
+            for (int port : closedPorts) {
+                Loops.failure(pool.acquire(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)));
+            }
+            assertEquals(0, pool.addressesKnown(), "50 refused addresses leave nothing behind");
+            PooledConnection<RecordingProtocol> kept = Loops.await(pool.acquire(address));
+            PooledConnection<RecordingProtocol> gone = Loops.await(pool.acquire(address));
+            kept.release();
+            gone.discard();
+            assertEquals(1, pool.addressesKnown(), "an address with an idle connection is kept");
+            Loops.await(pool.acquire(address)).discard();
+            assertEquals(0, pool.addressesKnown(), "and forgotten when its last connection goes");
+        } finally {
+            Loops.await(pool.close());
+        }
+    }
 }
