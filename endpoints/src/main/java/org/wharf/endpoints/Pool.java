@@ -161,6 +161,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         }
     }
 
+    /** Fails the acquire after the acquire timeout unless it completed by then. */
     private void timeOut(CompletableFuture<PooledConnection<P>> result, java.util.function.Supplier<String> why) {
         CompletableFuture.delayedExecutor(config.acquireTimeout().toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
             if (!result.isDone()) {
@@ -187,10 +188,8 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
     private void waitFor(Entry e, CompletableFuture<PooledConnection<P>> result) {
         e.waiters.add(result);
-        long millis = config.acquireTimeout().toMillis();
-        CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS).execute(() -> result.completeExceptionally(
-                new TransportTimeoutError("no connection to " + describe(e.address) + " came free within " + millis
-                        + " ms (pool of " + config.maxSize() + ")")));
+        timeOut(result, () -> "no connection to " + describe(e.address) + " came free within "
+                + config.acquireTimeout().toMillis() + " ms (pool of " + config.maxSize() + ")");
         // Timed out or cancelled: the waiter leaves the queue, so it holds nothing.
         result.whenComplete((c, error) -> {
             if (error != null) {

@@ -131,7 +131,7 @@ final class DatagramEcho implements DatagramProtocol {
             }
             return;
         }
-        if (local != null && from.getPort() == local.getPort() || settings.reflectorPorts().contains(from.getPort())) {
+        if (local != null && from.getPort() == local.getPort() || settings.reflectorPorts().get(from.getPort())) {
             // Another echo (this endpoint's port on another host, or a service that answers
             // anything): a datagram forged to come from it would have the two answer each
             // other for ever, within any rate.

@@ -28,7 +28,7 @@ import org.wharf.transport.api.Settings;
  * @param totalRate answers per second over all sources, 0 for no limit
  * @param sources source addresses followed at most
  */
-record UdpEchoSettings(long rate, long burst, long totalRate, int sources, java.util.Set<Integer> reflectorPorts) {
+record UdpEchoSettings(long rate, long burst, long totalRate, int sources, java.util.BitSet reflectorPorts) {
 
     static final String RATE = "echo.udp.rate";
     static final String BURST = "echo.udp.burst";
@@ -59,7 +59,7 @@ record UdpEchoSettings(long rate, long burst, long totalRate, int sources, java.
         long burst = settings.number(BURST, Math.max(1, rate), 1, MAX_RATE);
         long total = settings.number(TOTAL_RATE, 10_000, 0, MAX_RATE);
         int sources = settings.integer(SOURCES, 10_000, 1, 10_000_000);
-        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        java.util.BitSet ports = new java.util.BitSet(65536); // a bit per port: no boxing per datagram
         List<String> listed = settings.has(REFLECTOR_PORTS) ? settings.list(REFLECTOR_PORTS)
                 : List.of(DEFAULT_REFLECTOR_PORTS.split(","));
         for (String item : listed) {
@@ -74,14 +74,12 @@ record UdpEchoSettings(long rate, long burst, long totalRate, int sources, java.
                 if (from < 1 || to > 65535 || from > to) {
                     throw new NumberFormatException();
                 }
-                for (int p = from; p <= to; p++) {
-                    ports.add(p);
-                }
+                ports.set(from, to + 1);
             } catch (NumberFormatException e) {
                 throw Settings.wrong(REFLECTOR_PORTS, properties.get(REFLECTOR_PORTS), "'" + port
                         + "' is no port or range of ports (1..65535, such as 1-1023)");
             }
         }
-        return new UdpEchoSettings(rate, burst, total, sources, java.util.Set.copyOf(ports));
+        return new UdpEchoSettings(rate, burst, total, sources, ports);
     }
 }

@@ -97,9 +97,10 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
     private SSLEngine engine;
     /** The context {@link #engine} came from (a reloaded context does not change it). */
     private SSLContext engineContext;
-    /** Whether the ClientHello's signature algorithms are still to be noted for the key manager. */
-    private boolean readClientHello;
-    /** Gathers the ClientHello across its records while {@link #readClientHello}; null before and after. */
+    /**
+     * Gathers the ClientHello across its records while its signature algorithms are still to
+     * be noted for the key manager (Conscrypt servers); null otherwise.
+     */
     private ClientHelloSignatures.Gatherer helloGatherer;
     /** Whether the engine is another provider's than the JDK's: its records are made in a direct buffer. */
     private boolean directScratch;
@@ -357,11 +358,16 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
         engineContext = context;
         // Conscrypt does not tell the key manager what the client can verify: read it ourselves.
         boolean conscrypt = EngineSetup.conscrypt(context);
-        readClientHello = !layer.client && conscrypt;
+        helloGatherer = null;
         directScratch = !"SunJSSE".equals(context.getProvider().getName());
         clientKeyType = null;
         if (!layer.client) {
-            return layer.setup.serverEngine(context);
+            SSLEngine server = layer.setup.serverEngine(context);
+            if (conscrypt) {
+                helloGatherer = new ClientHelloSignatures.Gatherer(
+                        java.util.Arrays.asList(server.getEnabledProtocols()).contains("TLSv1.3"));
+            }
+            return server;
         }
         SSLEngine e = layer.peerHost != null
                 ? context.createSSLEngine(serverName(), layer.peerPort)
@@ -451,14 +457,9 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                 return false;
             }
         }
-        if (readClientHello) {
-            if (helloGatherer == null) {
-                helloGatherer = new ClientHelloSignatures.Gatherer(
-                        java.util.Arrays.asList(engine.getEnabledProtocols()).contains("TLSv1.3"));
-            }
+        if (helloGatherer != null) {
             String type = helloGatherer.offer(netIn);
             if (type != null) {
-                readClientHello = false;
                 helloGatherer = null;
                 clientKeyType = type.isEmpty() ? null : type;
             }
@@ -802,10 +803,8 @@ final class SslConnection extends AbstractTransport<Protocol> implements SslTran
                 rawPausedForApp = false;
                 raw.resumeReading();
             }
-        } else if (tls != Tls.HANDSHAKING && !rawPausedForApp && isOpen()) {
-            // While the engine needs to read (a handshake) the raw transport reads on.
-            rawPausedForApp = true;
-            raw.pauseReading();
+        } else if (tls != Tls.HANDSHAKING) {
+            holdInput(); // while the engine needs to read (a handshake) the raw transport reads on
         }
     }
 
