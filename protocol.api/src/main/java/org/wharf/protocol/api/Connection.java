@@ -2,6 +2,7 @@ package org.wharf.protocol.api;
 
 import java.nio.ByteBuffer;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.wharf.transport.api.Protocol;
@@ -21,17 +22,41 @@ import org.wharf.transport.api.Transport;
  * so a client that sends requests and never reads the answers costs at most the write
  * buffer's high-water mark plus one answer, whatever it sends.
  *
+ * <p>A client cannot keep the loop to itself: after {@link #setRequestsPerTurn(int)} requests
+ * started from one read, the rest of what it sent waits, with reading paused, for the loop's
+ * next turn, so the loop's other connections are served between bursts of pipelined requests.
+ * The bytes a consumer is handed are valid during its {@code dataReceived} only, as a
+ * transport's are.
+ *
  * <p>{@link #upgrade(Supplier)} changes the consumer factory from the next request on
  * (protocol switching). {@link ConnectionHooks} see every event, for server-wide counters.
  * Subclasses that override a callback call {@code super}.
  */
 public class Connection implements Protocol {
 
-    /** The most bytes held for the next request before the input is rejected: {@value}. */
+    /** The most bytes held for the next request before the input is rejected, by default: {@value}. */
     public static final int MAX_HELD_BYTES = 1024 * 1024;
 
+    /**
+     * How many requests one read starts before the rest waits for the loop's next turn, by
+     * default: {@value} (as Netty's messages per read).
+     *
+     * @since 0.5
+     */
+    public static final int REQUESTS_PER_TURN = 16;
+
+    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
+
     private final ConnectionHooks hooks;
-    private final Accumulator held = new Accumulator();
+    private int maxHeldBytes = MAX_HELD_BYTES;
+    private int requestsPerTurn = REQUESTS_PER_TURN;
+    /**
+     * The bytes that wait for a later request, from position to limit, or {@code null}. They
+     * are fed from where they are, so serving a held burst copies each byte once.
+     */
+    private ByteBuffer held;
+    /** The rest of a burst waits for the loop's next turn. */
+    private boolean yielded;
     private Supplier<? extends ProtocolConsumer> consumerFactory;
     private Transport transport;
     private ProtocolConsumer current;
@@ -62,6 +87,34 @@ public class Connection implements Protocol {
     public Connection(Supplier<? extends ProtocolConsumer> consumerFactory, ConnectionHooks hooks) {
         this.consumerFactory = Objects.requireNonNull(consumerFactory, "consumerFactory");
         this.hooks = Objects.requireNonNull(hooks, "hooks");
+    }
+
+    /**
+     * Sets the most bytes held for later requests while one is served; more is a {@link
+     * ProtocolError} that closes the connection. Set it before the connection is made.
+     *
+     * @param bytes at least 1
+     * @since 0.5
+     */
+    public final void setMaxHeldBytes(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxHeldBytes must be at least 1, got " + bytes);
+        }
+        this.maxHeldBytes = bytes;
+    }
+
+    /**
+     * Sets how many requests one read, or one turn of the loop, starts; the rest of the input
+     * waits, with reading paused, for the loop's next turn. Set it before the connection is made.
+     *
+     * @param requests at least 1
+     * @since 0.5
+     */
+    public final void setRequestsPerTurn(int requests) {
+        if (requests < 1) {
+            throw new IllegalArgumentException("requestsPerTurn must be at least 1, got " + requests);
+        }
+        this.requestsPerTurn = requests;
     }
 
     /**
@@ -158,7 +211,7 @@ public class Connection implements Protocol {
     @Override
     public void dataReceived(ByteBuffer data) {
         hooks.dataReceived(this, data.remaining());
-        if (!held.isEmpty()) {
+        if (!heldIsEmpty()) {
             hold(data);
             return;
         }
@@ -186,7 +239,7 @@ public class Connection implements Protocol {
         ProtocolConsumer consumer = current;
         if (consumer == null) {
             // Requests held while answers wait are still served; the connection closes after.
-            return !held.isEmpty();
+            return !heldIsEmpty();
         }
         return consumer.eofReceived();
     }
@@ -194,7 +247,7 @@ public class Connection implements Protocol {
     @Override
     public void connectionLost(Throwable cause) {
         lost = true;
-        held.clear();
+        held = null;
         ProtocolConsumer consumer = current;
         current = null;
         if (consumer != null) {
@@ -205,6 +258,7 @@ public class Connection implements Protocol {
 
     private void feed(ByteBuffer data) {
         feeding = true;
+        int started = 0;
         try {
             while (data.hasRemaining() && !lost && !transport.isClosing()) {
                 if (current == null) {
@@ -212,6 +266,13 @@ public class Connection implements Protocol {
                         hold(data);
                         break;
                     }
+                    if (started == requestsPerTurn) {
+                        // Enough for one turn: the rest waits for the next, after other connections.
+                        hold(data);
+                        yieldTurn();
+                        break;
+                    }
+                    started++;
                     current = consumerFactory.get();
                     requestStarted = System.nanoTime();
                     hooks.preRequest(this, current);
@@ -233,8 +294,8 @@ public class Connection implements Protocol {
         } finally {
             feeding = false;
         }
-        if (current == null && !lost && !transport.isClosing()) {
-            if (held.isEmpty() && endOfInput) {
+        if (current == null && !lost && !transport.isClosing() && !yielded) {
+            if (heldIsEmpty() && endOfInput) {
                 transport.close();
             } else if (!waitingForWritable && !transport.isWritable()) {
                 // The last answer filled the buffer: read nothing more of the next request.
@@ -264,7 +325,7 @@ public class Connection implements Protocol {
 
     /** Reading is paused while bytes are held for a later request or answers are not taken. */
     private void updateReading() {
-        boolean pause = !lost && (!held.isEmpty() || waitingForWritable);
+        boolean pause = !lost && (!heldIsEmpty() || waitingForWritable);
         if (pause != readingPaused) {
             readingPaused = pause;
             if (pause) {
@@ -275,23 +336,62 @@ public class Connection implements Protocol {
         }
     }
 
+    private boolean heldIsEmpty() {
+        return held == null || !held.hasRemaining();
+    }
+
     private void hold(ByteBuffer data) {
+        if (data == held) {
+            updateReading(); // what the held bytes' consumers left stays where it is
+            return;
+        }
         int n = data.remaining();
         if (n == 0) {
             return;
         }
-        if (held.size() + n > MAX_HELD_BYTES) {
-            throw new ProtocolError("more than " + MAX_HELD_BYTES + " bytes of pipelined input wait for request "
+        int size = held == null ? 0 : held.remaining();
+        if (size + n > maxHeldBytes) {
+            throw new ProtocolError("more than " + maxHeldBytes + " bytes of pipelined input wait for request "
                     + (requestsProcessed + 1) + " to finish");
         }
-        held.append(data, n);
+        // Reading pauses as soon as bytes are held, so this grows only by what was in flight.
+        ByteBuffer all = ByteBuffer.allocate(size + n);
+        if (held != null) {
+            all.put(held);
+        }
+        held = all.put(data).flip();
         updateReading();
     }
 
+    private void yieldTurn() {
+        if (!yielded) {
+            yielded = true;
+            // A timer due now runs after this turn's I/O and tasks, and one set while timers
+            // run waits for the next turn's selection: the loop's other connections go first.
+            transport.loop().schedule(this::resumeAfterYield, 0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void resumeAfterYield() {
+        yielded = false;
+        if (lost || feeding || current != null || waitingForWritable) {
+            return;
+        }
+        try {
+            feedHeld();
+        } catch (RuntimeException e) {
+            // No transport callback is on the stack to report it: this connection alone ends.
+            requestRefused("request " + (requestsProcessed + 1) + " failed: " + e);
+            transport.abort(e);
+        }
+    }
+
     private void feedHeld() {
-        ByteBuffer next = held.copy(0, held.size());
-        held.clear();
+        ByteBuffer next = held == null ? NOTHING : held;
         feed(next);
+        if (held == next && !next.hasRemaining()) {
+            held = null;
+        }
         updateReading();
         // The input ended before this consumer started: it hears of it now.
         ProtocolConsumer consumer = current;

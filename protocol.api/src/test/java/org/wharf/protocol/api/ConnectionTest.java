@@ -347,4 +347,88 @@ class ConnectionTest {
         transport.receive("garbage\n");
         assertInstanceOf(ProtocolError.class, transport.failure());
     }
+
+    @Test
+    void aBurstOfPipelinedRequestsIsServedSomeRequestsPerTurnWithReadingPausedBetween() {
+        Connection connection = new Connection(() -> new LineConsumer("> ", false));
+        MemoryTransport transport = new MemoryTransport(loop).start(connection);
+
+        transport.receive(pipelined(0, 100));
+        assertEquals(Connection.REQUESTS_PER_TURN, connection.requestsProcessed(), "one turn's worth of requests");
+        assertFalse(transport.isReading(), "the rest of the burst waits with reading paused");
+        transport.receive(pipelined(100, 110)); // in flight when reading paused
+        int turns = 1;
+        while (connection.requestsProcessed() < 110) {
+            long before = connection.requestsProcessed();
+            loop.turn(); // the loop's next turn
+            turns++;
+            assertTrue(connection.requestsProcessed() - before <= Connection.REQUESTS_PER_TURN,
+                    (connection.requestsProcessed() - before) + " requests in one turn");
+            assertTrue(connection.requestsProcessed() > before, "no progress in turn " + turns);
+        }
+        assertEquals(110 / Connection.REQUESTS_PER_TURN + 1, turns);
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 110; i++) {
+            expected.append("> r").append(i).append('\n');
+        }
+        assertEquals(expected.toString(), transport.writtenText(), "every answer, in order");
+        assertTrue(transport.isReading());
+        assertEquals(transport.readingPauses(), transport.readingResumes());
+    }
+
+    @Test
+    void theRequestsPerTurnAndTheHeldBytesAreTheConnectionsSettings() {
+        Connection connection = new Connection(() -> new LineConsumer("> ", false));
+        connection.setRequestsPerTurn(3);
+        connection.setMaxHeldBytes(16);
+        MemoryTransport transport = new MemoryTransport(loop).start(connection);
+        transport.receive(pipelined(0, 5));
+        assertEquals(3, connection.requestsProcessed());
+        loop.turn();
+        assertEquals(5, connection.requestsProcessed());
+
+        // 17 bytes wait behind a request that does not finish: past the held bytes' bound.
+        Connection waiting = new Connection(() -> new LineConsumer("> ", true));
+        waiting.setMaxHeldBytes(16);
+        MemoryTransport other = new MemoryTransport(loop).start(waiting);
+        other.receive("first\n" + "x".repeat(16) + "\n");
+        assertInstanceOf(ProtocolError.class, other.failure());
+        assertThrows(IllegalArgumentException.class, () -> connection.setRequestsPerTurn(0));
+        assertThrows(IllegalArgumentException.class, () -> connection.setMaxHeldBytes(0));
+    }
+
+    @Test
+    void endOfInputAfterABurstClosesOnceTheLastHeldRequestIsAnswered() {
+        Connection connection = new Connection(() -> new LineConsumer("> ", false));
+        MemoryTransport transport = new MemoryTransport(loop).start(connection);
+        transport.receive(pipelined(0, 40));
+        transport.receiveEof();
+        assertFalse(transport.isClosing(), "the held requests are still owed their answers");
+        for (int turns = 0; !transport.isClosed(); turns++) {
+            assertTrue(turns < 10, "not closed after " + turns + " turns");
+            loop.turn();
+        }
+        assertEquals(40, connection.requestsProcessed());
+        assertTrue(transport.writtenText().endsWith("> r39\n"));
+        assertNull(transport.failure());
+    }
+
+    @Test
+    void aConsumerThatThrowsAfterAYieldAbortsOnlyItsConnection() {
+        int[] n = {0};
+        Connection connection = new Connection(() -> {
+            if (++n[0] > Connection.REQUESTS_PER_TURN) {
+                return data -> {
+                    throw new ProtocolError("bad request line");
+                };
+            }
+            return new LineConsumer("> ", false);
+        });
+        MemoryTransport transport = new MemoryTransport(loop).start(connection);
+        transport.receive(pipelined(0, Connection.REQUESTS_PER_TURN + 2));
+        assertNull(transport.failure());
+        loop.turn();
+        assertInstanceOf(ProtocolError.class, transport.failure());
+        assertTrue(transport.isClosed());
+    }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 
+import org.wharf.protocol.api.Connection;
 import org.wharf.transport.api.Settings;
 
 /**
@@ -34,6 +35,11 @@ import org.wharf.transport.api.Settings;
  *       client to take enough of it that the write buffer drains to its low mark (as nginx's
  *       {@code send_timeout}); then the connection is dropped, so a client that pipelines requests
  *       and reads nothing cannot hold it. 0 for none</td></tr>
+ *   <tr><td>{@code http.maxPipelinedBytes}</td><td>1048576</td><td>bytes of pipelined requests held
+ *       while an earlier one is answered (else the connection closes)</td></tr>
+ *   <tr><td>{@code http.requestsPerTurn}</td><td>16</td><td>pipelined requests a connection starts
+ *       in one turn of its event loop; the rest wait for the next turn, after the loop's other
+ *       connections</td></tr>
  * </table>
  *
  * <p>Chunk extensions count against {@code http.maxHeaderBytes} too, all of a body's together
@@ -65,6 +71,8 @@ public final class HttpLimits {
     private final Duration headerTimeout;
     private final Duration bodyTimeout;
     private final Duration writeTimeout;
+    private final int maxPipelinedBytes;
+    private final int requestsPerTurn;
 
     /**
      * Checks the limits.
@@ -117,6 +125,8 @@ public final class HttpLimits {
             throw new IllegalArgumentException("HTTP timeouts must be 0 or more, got header " + headerTimeout + ", body "
                     + bodyTimeout + ", write " + writeTimeout);
         }
+        this.maxPipelinedBytes = Connection.MAX_HELD_BYTES;
+        this.requestsPerTurn = Connection.REQUESTS_PER_TURN;
         this.maxRequestLine = maxRequestLine;
         this.maxHeaderBytes = maxHeaderBytes;
         this.maxBody = maxBody;
@@ -125,6 +135,36 @@ public final class HttpLimits {
         this.headerTimeout = headerTimeout;
         this.bodyTimeout = bodyTimeout;
         this.writeTimeout = writeTimeout;
+    }
+
+    private HttpLimits(HttpLimits base, int maxPipelinedBytes, int requestsPerTurn) {
+        if (maxPipelinedBytes < 1 || requestsPerTurn < 1) {
+            throw new IllegalArgumentException("HTTP pipelining limits must be 1 or more, got " + maxPipelinedBytes
+                    + " bytes, " + requestsPerTurn + " requests per turn");
+        }
+        this.maxRequestLine = base.maxRequestLine;
+        this.maxHeaderBytes = base.maxHeaderBytes;
+        this.maxBody = base.maxBody;
+        this.maxHeaderFields = base.maxHeaderFields;
+        this.maxEmptyLines = base.maxEmptyLines;
+        this.headerTimeout = base.headerTimeout;
+        this.bodyTimeout = base.bodyTimeout;
+        this.writeTimeout = base.writeTimeout;
+        this.maxPipelinedBytes = maxPipelinedBytes;
+        this.requestsPerTurn = requestsPerTurn;
+    }
+
+    /**
+     * These limits with other bounds on pipelined requests.
+     *
+     * @param maxPipelinedBytes the most bytes of pipelined requests held while one is answered, 1 or more
+     * @param requestsPerTurn the most pipelined requests started in one turn of the loop, 1 or more
+     * @return the limits
+     * @throws IllegalArgumentException if either is below 1
+     * @since 0.4
+     */
+    public HttpLimits withPipelining(int maxPipelinedBytes, int requestsPerTurn) {
+        return new HttpLimits(this, maxPipelinedBytes, requestsPerTurn);
     }
 
     /**
@@ -163,7 +203,9 @@ public final class HttpLimits {
                         maxMillis)),
                 Duration.ofMillis(settings.number("http.bodyTimeout", DEFAULT.bodyTimeout.toMillis(), 0, maxMillis)),
                 Duration.ofMillis(settings.number("http.writeTimeout", DEFAULT.writeTimeout.toMillis(), 0,
-                        maxMillis)));
+                        maxMillis))).withPipelining(
+                settings.integer("http.maxPipelinedBytes", DEFAULT.maxPipelinedBytes, 1, Integer.MAX_VALUE),
+                settings.integer("http.requestsPerTurn", DEFAULT.requestsPerTurn, 1, Integer.MAX_VALUE));
     }
 
     /**
@@ -242,6 +284,28 @@ public final class HttpLimits {
         return writeTimeout;
     }
 
+    /**
+     * The most bytes of pipelined requests held while an earlier one is answered; past it the
+     * connection closes.
+     *
+     * @return bytes
+     * @since 0.4
+     */
+    public int maxPipelinedBytes() {
+        return maxPipelinedBytes;
+    }
+
+    /**
+     * The most pipelined requests a connection starts in one turn of its event loop; the rest
+     * wait for the next turn, after the loop's other connections.
+     *
+     * @return requests
+     * @since 0.4
+     */
+    public int requestsPerTurn() {
+        return requestsPerTurn;
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof HttpLimits o && o.maxRequestLine == maxRequestLine
@@ -251,13 +315,15 @@ public final class HttpLimits {
                 && o.maxEmptyLines == maxEmptyLines
                 && java.util.Objects.equals(o.headerTimeout, headerTimeout)
                 && java.util.Objects.equals(o.bodyTimeout, bodyTimeout)
-                && java.util.Objects.equals(o.writeTimeout, writeTimeout);
+                && java.util.Objects.equals(o.writeTimeout, writeTimeout)
+                && o.maxPipelinedBytes == maxPipelinedBytes
+                && o.requestsPerTurn == requestsPerTurn;
     }
 
     @Override
     public int hashCode() {
         return java.util.Objects.hash(maxRequestLine, maxHeaderBytes, maxBody, maxHeaderFields, maxEmptyLines,
-                headerTimeout, bodyTimeout, writeTimeout);
+                headerTimeout, bodyTimeout, writeTimeout, maxPipelinedBytes, requestsPerTurn);
     }
 
     @Override
@@ -265,6 +331,6 @@ public final class HttpLimits {
         return "HttpLimits[maxRequestLine=" + maxRequestLine + ", maxHeaderBytes=" + maxHeaderBytes + ", maxBody="
                 + maxBody + ", maxHeaderFields=" + maxHeaderFields + ", maxEmptyLines=" + maxEmptyLines
                 + ", headerTimeout=" + headerTimeout + ", bodyTimeout=" + bodyTimeout + ", writeTimeout=" + writeTimeout
-                + "]";
+                + ", maxPipelinedBytes=" + maxPipelinedBytes + ", requestsPerTurn=" + requestsPerTurn + "]";
     }
 }

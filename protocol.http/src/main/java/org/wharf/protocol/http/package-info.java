@@ -8,5 +8,5 @@
  * endpoint's {@code http.*} properties set the {@link org.wharf.protocol.http.HttpLimits}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.3.0")
+@org.osgi.annotation.versioning.Version("0.4.0")
 package org.wharf.protocol.http;

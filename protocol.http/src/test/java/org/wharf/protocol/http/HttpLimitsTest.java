@@ -65,4 +65,32 @@ class HttpLimitsTest {
         StatusFactoryAccess.checkSettings(new ProtocolContext("web", "tcp", Map.of("http.maxEmptyLines", "2"),
                 ConnectionHooks.NONE));
     }
+
+    @Test
+    void thePipeliningBoundsAreReadFromTheirPropertiesAndGivenToEachConnection() {
+        HttpLimits l = HttpLimits.fromProperties(Map.of("http.requestsPerTurn", "2", "http.maxPipelinedBytes", 4096));
+        assertEquals(2, l.requestsPerTurn());
+        assertEquals(4096, l.maxPipelinedBytes());
+        assertEquals(HttpLimits.DEFAULT.withPipelining(4096, 2), l);
+        assertEquals(16, HttpLimits.DEFAULT.requestsPerTurn());
+        assertEquals(1 << 20, HttpLimits.DEFAULT.maxPipelinedBytes());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HttpLimits.fromProperties(Map.of("http.requestsPerTurn", "0")));
+        assertEquals("http.requestsPerTurn = '0': at least 1", e.getMessage());
+
+        org.wharf.transport.tck.ManualEventLoop loop = new org.wharf.transport.tck.ManualEventLoop();
+        org.wharf.transport.tck.MemoryTransport t = new org.wharf.transport.tck.MemoryTransport(loop)
+                .start(HttpProtocol.create(request -> HttpResponse.text(200, "ok"), l, ConnectionHooks.NONE));
+        t.receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(5));
+        assertEquals(2, t.writtenText().split("HTTP/1.1 200 OK").length - 1, "two requests in the first turn");
+        loop.turn();
+        assertEquals(4, t.writtenText().split("HTTP/1.1 200 OK").length - 1, "two more in the next");
+
+        // More than http.maxPipelinedBytes wait for a later turn: the connection closes.
+        org.wharf.transport.tck.MemoryTransport held = new org.wharf.transport.tck.MemoryTransport(loop)
+                .start(HttpProtocol.create(request -> HttpResponse.text(200, "ok"),
+                        HttpLimits.DEFAULT.withPipelining(64, 1), ConnectionHooks.NONE));
+        held.receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(4)); // 87 bytes wait after the first
+        org.junit.jupiter.api.Assertions.assertInstanceOf(org.wharf.protocol.api.ProtocolError.class, held.failure());
+    }
 }

@@ -156,7 +156,8 @@ class HttpProtocolTest {
     void aHandlerAClientMakesFailOverAndOverLeavesATraceAtMostOnceAndTellsTheEndpointEachTime() {
         List<String> refused = new ArrayList<>();
         try (org.wharf.transport.tck.LogCapture log = new org.wharf.transport.tck.LogCapture()) {
-            MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(request -> {
+            ManualEventLoop loop = new ManualEventLoop();
+            MemoryTransport t = new MemoryTransport(loop).start(HttpProtocol.create(request -> {
                 throw new IllegalStateException("on purpose");
             }, HttpLimits.DEFAULT, new ConnectionHooks() {
                 @Override
@@ -165,6 +166,7 @@ class HttpProtocolTest {
                 }
             }));
             t.receive("GET /boom HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100));
+            loop.advance(java.time.Duration.ZERO); // the turns the pipelined requests take
             assertEquals(100, t.writtenText().split("HTTP/1.1 500 ").length - 1);
             assertEquals(100, refused.size());
             assertTrue(refused.get(0).startsWith("HTTP 500: the handler failed on GET /boom"), refused.get(0));

@@ -135,6 +135,44 @@ public final class ManualEventLoop implements EventLoop {
     }
 
     /**
+     * One turn of a real loop, without moving the clock: the queued tasks, then the timers due
+     * now that were set before this call, each followed by the tasks it queued. A timer set
+     * meanwhile, even one due now, waits for the next turn, as on a real loop, where a timer
+     * set while timers run fires after the next selection.
+     *
+     * @return how many timers ran
+     * @since 0.4
+     */
+    public int turn() {
+        checkOwner();
+        long before;
+        synchronized (tasks) {
+            before = sequence;
+        }
+        runPending();
+        int ran = 0;
+        while (true) {
+            Timer next;
+            synchronized (tasks) {
+                next = timers.stream().filter(t -> t.sequence < before && t.due <= now)
+                        .min(Comparator.comparingLong((Timer t) -> t.due).thenComparingLong(t -> t.sequence))
+                        .orElse(null);
+                if (next == null) {
+                    break;
+                }
+                timers.remove(next);
+            }
+            if (!next.cancelled) {
+                next.ran = true;
+                ran++;
+                next.task.run();
+            }
+            runPending();
+        }
+        return ran;
+    }
+
+    /**
      * The virtual clock.
      *
      * @return nanoseconds since the loop was made, as moved by {@link #advance(Duration)}

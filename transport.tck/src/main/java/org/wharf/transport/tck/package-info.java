@@ -5,5 +5,5 @@
  * receives so tests can check their exact order.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.3.0")
+@org.osgi.annotation.versioning.Version("0.4.0")
 package org.wharf.transport.tck;

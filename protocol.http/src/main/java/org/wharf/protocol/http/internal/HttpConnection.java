@@ -83,6 +83,8 @@ public final class HttpConnection extends Connection implements Drainable {
         super(exchanges, hooks);
         this.limits = limits;
         this.budget = budget;
+        setMaxHeldBytes(limits.maxPipelinedBytes());
+        setRequestsPerTurn(limits.requestsPerTurn());
     }
 
     /** Where request bodies are reserved. */
