@@ -28,18 +28,21 @@ public final class StatusFactory implements ProtocolFactory, FirstBytes {
     }
 
     /** The limits of the last configuration seen, read again only when it changes. */
-    private volatile Settings settings = new Settings(java.util.Map.of(), HttpLimits.DEFAULT);
+    private volatile Settings settings = new Settings(java.util.Map.of(), HttpLimits.DEFAULT,
+            AllowedHosts.fromProperties(java.util.Map.of()));
 
-    private record Settings(java.util.Map<String, Object> properties, HttpLimits limits) {
+    private record Settings(java.util.Map<String, Object> properties, HttpLimits limits, AllowedHosts hosts) {
     }
 
     @Override
     public Protocol newProtocol(ProtocolContext context) {
-        return HttpProtocol.create(new StatusPage(runtime), limits(context), context);
+        Settings s = settings(context);
+        return HttpProtocol.create(new StatusPage(runtime, s.hosts()), s.limits(), context);
     }
 
     /**
-     * Reads the endpoint's {@code http.*} limits, so a wrong value fails the endpoint.
+     * Reads the endpoint's {@code http.*} limits and {@code status.allowedHosts}, so a wrong
+     * value fails the endpoint.
      *
      * @param context the endpoint and its configuration
      * @throws IllegalArgumentException naming the property and the value that is wrong
@@ -47,6 +50,7 @@ public final class StatusFactory implements ProtocolFactory, FirstBytes {
     @Override
     public void checkSettings(ProtocolContext context) {
         HttpLimits.fromProperties(context.properties());
+        AllowedHosts.fromProperties(context.properties());
     }
 
     /** An HTTP/1.x request line ({@link HttpProtocol#firstBytes(java.nio.ByteBuffer)}). */
@@ -55,12 +59,13 @@ public final class StatusFactory implements ProtocolFactory, FirstBytes {
         return HttpProtocol.firstBytes(first);
     }
 
-    private HttpLimits limits(ProtocolContext context) {
+    private Settings settings(ProtocolContext context) {
         Settings s = settings;
         if (!s.properties().equals(context.properties())) {
-            s = new Settings(context.properties(), HttpLimits.fromProperties(context.properties()));
+            s = new Settings(context.properties(), HttpLimits.fromProperties(context.properties()),
+                    AllowedHosts.fromProperties(context.properties()));
             settings = s;
         }
-        return s.limits();
+        return s;
     }
 }

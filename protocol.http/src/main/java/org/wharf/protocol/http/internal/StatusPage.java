@@ -29,6 +29,7 @@ final class StatusPage implements HttpHandler {
     static final long CONNECTIONS_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
     private final EndpointRuntime runtime;
+    private final AllowedHosts hosts;
     private final java.util.function.LongSupplier clock;
     /** The last {@code /connections} page built, for which endpoint filter, and when; guarded by this. */
     private HttpResponse connectionsPage;
@@ -36,12 +37,21 @@ final class StatusPage implements HttpHandler {
     private long connectionsBuilt;
 
     StatusPage(EndpointRuntime runtime) {
-        this(runtime, System::nanoTime);
+        this(runtime, AllowedHosts.ANY);
+    }
+
+    StatusPage(EndpointRuntime runtime, AllowedHosts hosts) {
+        this(runtime, hosts, System::nanoTime);
     }
 
     /** A page on a given clock (nanoseconds), for tests. */
     StatusPage(EndpointRuntime runtime, java.util.function.LongSupplier clock) {
+        this(runtime, AllowedHosts.ANY, clock);
+    }
+
+    private StatusPage(EndpointRuntime runtime, AllowedHosts hosts, java.util.function.LongSupplier clock) {
         this.runtime = runtime;
+        this.hosts = hosts;
         this.clock = clock;
         this.connectionsBuilt = clock.getAsLong() - 2 * CONNECTIONS_EVERY_NANOS;
     }
@@ -50,6 +60,12 @@ final class StatusPage implements HttpHandler {
     public HttpResponse handle(HttpRequest request) {
         if (!request.method().equals("GET") && !request.method().equals("HEAD")) {
             return HttpResponse.text(405, "only GET and HEAD\n").withHeader("Allow", "GET, HEAD");
+        }
+        java.util.Optional<String> host = request.header("host");
+        if (host.isPresent() && !hosts.allows(host.get())) {
+            // A name the operator did not list: a page elsewhere may have rebound it to us.
+            return HttpResponse.text(403, "host not allowed; the status pages answer " + hosts
+                    + " and IP addresses (" + AllowedHosts.PROPERTY + ")\n");
         }
         return switch (request.path()) {
             case "/status" -> HttpResponse.of(200, "application/json", json().getBytes(StandardCharsets.UTF_8));

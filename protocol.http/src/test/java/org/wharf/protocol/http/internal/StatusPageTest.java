@@ -94,4 +94,50 @@ class StatusPageTest {
         assertTrue(t.writtenText().startsWith("HTTP/1.1 200 OK"), t.writtenText());
         assertEquals(2, reads.get());
     }
+
+    /** The status line the page gives a {@code GET} of a page it does not have (404) with this {@code Host}. */
+    private static String statusFor(AllowedHosts hosts, String host) {
+        MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(
+                new StatusPage(EMPTY, hosts), HttpLimits.DEFAULT, ConnectionHooks.NONE));
+        t.receive("GET /none HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+        String answer = t.writtenText();
+        return answer.substring(0, answer.indexOf("\r\n"));
+    }
+
+    @Test
+    void onLoopbackThePagesAnswerLocalhostAndAddressesButNoOtherNameAgainstDnsRebinding() {
+        for (String loopback : new String[] {"127.0.0.1", "::1", "localhost"}) {
+            AllowedHosts hosts = AllowedHosts.fromProperties(java.util.Map.of("host", loopback));
+            for (String ok : new String[] {"localhost", "localhost:8080", "LOCALHOST.", "a.localhost:8080",
+                    "127.0.0.1:8080", "127.0.0.1", "[::1]:8080", "10.1.2.3"}) {
+                assertTrue(statusFor(hosts, ok).startsWith("HTTP/1.1 404 "), loopback + ", Host " + ok);
+            }
+            for (String rebound : new String[] {"attacker.example", "attacker.example:8080", "localhost.attacker.example",
+                    "127.0.0.1.nip.io", "1.2.3", "localhostx"}) {
+                assertEquals("HTTP/1.1 403 Forbidden", statusFor(hosts, rebound), loopback + ", Host " + rebound);
+            }
+        }
+    }
+
+    @Test
+    void onANetworkThePagesAnswerAnyNameUnlessTheAllowedHostsAreNamed() {
+        assertTrue(statusFor(AllowedHosts.fromProperties(java.util.Map.of("host", "0.0.0.0")), "status.example.com")
+                .startsWith("HTTP/1.1 404 "));
+        assertTrue(statusFor(AllowedHosts.fromProperties(java.util.Map.of()), "status.example.com")
+                .startsWith("HTTP/1.1 404 "));
+        AllowedHosts named = AllowedHosts.fromProperties(java.util.Map.of("host", "0.0.0.0",
+                "status.allowedHosts", "status.example.com, *.internal"));
+        assertTrue(statusFor(named, "status.example.com:8080").startsWith("HTTP/1.1 404 "));
+        assertTrue(statusFor(named, "node1.internal").startsWith("HTTP/1.1 404 "));
+        assertTrue(statusFor(named, "192.0.2.7:8080").startsWith("HTTP/1.1 404 "));
+        assertEquals("HTTP/1.1 403 Forbidden", statusFor(named, "internal"));
+        assertEquals("HTTP/1.1 403 Forbidden", statusFor(named, "localhost"));
+        assertTrue(statusFor(AllowedHosts.fromProperties(java.util.Map.of("host", "127.0.0.1",
+                "status.allowedHosts", "*")), "anything.example").startsWith("HTTP/1.1 404 "));
+        for (String wrong : new String[] {"a.example:80", "", "a,,b", "ex*ample", "*example.com", "http://a"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> AllowedHosts.fromProperties(java.util.Map.of("status.allowedHosts", wrong)), wrong);
+            assertTrue(e.getMessage().startsWith("status.allowedHosts = '" + wrong + "': "), e.getMessage());
+        }
+    }
 }
