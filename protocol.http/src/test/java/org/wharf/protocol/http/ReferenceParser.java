@@ -46,8 +46,11 @@ final class ReferenceParser {
     private static final Pattern FIELD_LINE = Pattern.compile("(" + TOKEN + "):[ \\t]*([\\t\\x20-\\x7e\\x80-\\xff]*?)[ \\t]*");
     private static final Pattern ORIGIN_OR_ABSOLUTE = Pattern.compile("/.*|[A-Za-z][A-Za-z0-9+.-]*://[^/?:].*");
     private static final Pattern AUTHORITY = Pattern.compile("[^/]+:[0-9]+");
-    private static final Pattern HOST = Pattern.compile("(\\[[A-Za-z0-9:._~%!$&'()*+,;=-]*\\]|"
+    private static final Pattern HOST = Pattern.compile("(\\[(?:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*"
+            + "|[vV][0-9A-Fa-f]+\\.[A-Za-z0-9:._~!$&'()*+,;=-]+)\\]|"
             + "[A-Za-z0-9._~%!$&'()*+,;=-]*)(:[0-9]*)?");
+    /** RFC 3986's characters, and brackets (which clients send in queries). */
+    private static final Pattern URI_CHARS = Pattern.compile("(?:[A-Za-z0-9._~!$&'()*+,;=:@/?\\[\\]-]|%[0-9A-Fa-f]{2})+");
     private static final String QUOTED = "\"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*\"";
     private static final Pattern CHUNK_LINE = Pattern.compile("([0-9A-Fa-f]+)(?:[ \\t]*;[ \\t]*" + TOKEN
             + "(?:[ \\t]*=[ \\t]*(?:" + TOKEN + "|" + QUOTED + "))?)*");
@@ -138,7 +141,7 @@ final class ReferenceParser {
         boolean formOk = target.equals("*") ? method.equals("OPTIONS")
                 : method.equals("CONNECT") ? AUTHORITY.matcher(target).matches()
                 : ORIGIN_OR_ABSOLUTE.matcher(target).matches();
-        if (!formOk) {
+        if (!formOk || !URI_CHARS.matcher(target).matches()) {
             return End.ERROR;
         }
         Map<String, List<String>> headers = new LinkedHashMap<>();

@@ -260,6 +260,13 @@ public final class HttpExchange implements ProtocolConsumer {
 
     // ---- the request line ----
 
+    /**
+     * Visible ASCII that no URI holds unencoded (RFC 3986 2.2, 2.3): a fragment's '#', which a
+     * client never sends, and the delimiters two parsers on a path read differently. Brackets
+     * are let through: they delimit an IPv6 host, and clients send them in queries.
+     */
+    private static final String NOT_IN_URI = "\"#<>\\^`{|}";
+
     private void requestLine() {
         byte[] b = line.bytes;
         int n = line.size;
@@ -282,6 +289,14 @@ public final class HttpExchange implements ProtocolConsumer {
             if (c <= 0x20 || c >= 0x7f) {
                 reject(400, "the request-target holds a byte that is not visible ASCII (0x"
                         + Integer.toHexString(c) + ")");
+                return;
+            }
+            if (NOT_IN_URI.indexOf(c) >= 0) {
+                reject(400, "the request-target holds '" + (char) c + "', which a URI does not (RFC 3986)");
+                return;
+            }
+            if (c == '%' && (i + 2 >= sp2 || Character.digit(b[i + 1], 16) < 0 || Character.digit(b[i + 2], 16) < 0)) {
+                reject(400, "the request-target holds a '%' not followed by two hex digits");
                 return;
             }
         }
@@ -452,6 +467,33 @@ public final class HttpExchange implements ProtocolConsumer {
         return true;
     }
 
+    /**
+     * RFC 3986 IP-literal's inside: an IPv6 address (hex digits, colons, and dots for a
+     * trailing IPv4 part; at least one colon), or IPvFuture ("v" hex "." and more). Not empty.
+     */
+    private static boolean ipLiteral(String s) {
+        if (s.startsWith("v") || s.startsWith("V")) {
+            int dot = s.indexOf('.');
+            if (dot < 2 || dot == s.length() - 1) {
+                return false;
+            }
+            for (int j = 1; j < dot; j++) {
+                if (Character.digit(s.charAt(j), 16) < 0) {
+                    return false;
+                }
+            }
+            for (int j = dot + 1; j < s.length(); j++) {
+                char c = s.charAt(j);
+                if (!(isAlpha(c) || isDigit((byte) c) || c == ':' || c == '.' || c == '-' || c == '_' || c == '~'
+                        || "!$&'()*+,;=".indexOf(c) >= 0)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return s.indexOf(':') >= 0 && s.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
+    }
+
     /** uri-host [ ":" port ]; empty is allowed (a target without authority). */
     private static boolean validHost(String host) {
         int end = host.length();
@@ -462,12 +504,8 @@ public final class HttpExchange implements ProtocolConsumer {
             if (close < 0) {
                 return false;
             }
-            for (int j = 1; j < close; j++) {
-                char c = host.charAt(j);
-                if (!(isAlpha(c) || isDigit((byte) c) || c == ':' || c == '.' || c == '-' || c == '_' || c == '~'
-                        || c == '%' || "!$&'()*+,;=".indexOf(c) >= 0)) {
-                    return false;
-                }
+            if (!ipLiteral(host.substring(1, close))) {
+                return false;
             }
             i = close + 1;
             if (i < end && host.charAt(i) != ':') {
