@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -40,6 +42,25 @@ import org.wharf.transport.api.TransportTimeoutError;
 public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
     private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
+
+    /**
+     * The acquire timeouts of every pool. Its one daemon thread runs only while a timeout is
+     * pending (it ends after 10 s without any), and a cancelled timeout leaves its queue at once.
+     */
+    private static final ScheduledThreadPoolExecutor TIMEOUTS = timeouts();
+
+    private static ScheduledThreadPoolExecutor timeouts() {
+        ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "wharf-pool-timeouts");
+            t.setDaemon(true);
+            t.setContextClassLoader(null);
+            return t;
+        });
+        timeouts.setRemoveOnCancelPolicy(true);
+        timeouts.setKeepAliveTime(10, TimeUnit.SECONDS);
+        timeouts.allowCoreThreadTimeOut(true);
+        return timeouts;
+    }
 
     private final StreamTransportProvider provider;
     private final Supplier<P> factory;
@@ -161,13 +182,18 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         }
     }
 
-    /** Fails the acquire after the acquire timeout unless it completed by then. */
-    private void timeOut(CompletableFuture<PooledConnection<P>> result, java.util.function.Supplier<String> why) {
-        CompletableFuture.delayedExecutor(config.acquireTimeout().toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+    /**
+     * Fails the acquire after the acquire timeout unless it completed by then. The timer is
+     * cancelled, and leaves the queue with what it holds, as soon as the acquire completes
+     * (served, failed or cancelled): an acquire holds nothing for the rest of its timeout.
+     */
+    private void timeOut(CompletableFuture<PooledConnection<P>> result, Supplier<String> why) {
+        ScheduledFuture<?> timer = TIMEOUTS.schedule(() -> {
             if (!result.isDone()) {
                 result.completeExceptionally(new TransportTimeoutError(why.get()));
             }
-        });
+        }, config.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((c, error) -> timer.cancel(false));
     }
 
     /** Checks a connection taken from idle and hands it over, or drops it and tries again. */

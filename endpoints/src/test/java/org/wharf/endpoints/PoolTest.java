@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -14,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.AfterAll;
@@ -135,6 +138,42 @@ class PoolTest {
         held.release();
         assertCounts(pool, 0, 1, 1);
         Loops.await(pool.close());
+    }
+
+    @Test
+    void aServedAcquireLeavesNothingHeldUntilItsTimeoutFallsDue() {
+        // An hour's acquire timeout: a timer that is not cancelled when its acquire is served
+        // keeps the acquire (and the connection it completed with) reachable for that hour.
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
+                .withAcquireTimeout(Duration.ofHours(1)));
+        try {
+            List<WeakReference<Object>> served = serveAConnectAndTenWaiters(pool);
+            for (int i = 0; i < 100 && served.stream().anyMatch(r -> r.get() != null); i++) {
+                System.gc(); // a full collection clears the weak references of what nothing else holds
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+            assertEquals(0, served.stream().filter(r -> r.get() != null).count(),
+                    "served acquires still held (by their timeout timers)");
+        } finally {
+            Loops.await(pool.close());
+        }
+    }
+
+    /** In a method of its own, so that no local variable of the test holds an acquire. */
+    private List<WeakReference<Object>> serveAConnectAndTenWaiters(Pool<RecordingProtocol> pool) {
+        List<WeakReference<Object>> served = new ArrayList<>();
+        CompletableFuture<PooledConnection<RecordingProtocol>> connecting = pool.acquire(address).toCompletableFuture();
+        PooledConnection<RecordingProtocol> held = Loops.await(connecting);
+        served.add(new WeakReference<>(connecting));
+        for (int i = 0; i < 10; i++) {
+            CompletableFuture<PooledConnection<RecordingProtocol>> waiter = pool.acquire(address).toCompletableFuture();
+            Loops.awaitTrue(() -> pool.waiting() == 1, "the acquire waits");
+            held.release();
+            held = Loops.await(waiter); // the released connection goes straight to the waiter
+            served.add(new WeakReference<>(waiter));
+        }
+        held.release();
+        return served;
     }
 
     @Test
