@@ -29,6 +29,10 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Maximum size", min = "1")
     int maxSize() default 10;
 
+    @AttributeDefinition(name = "Maximum waiting acquires", min = "0",
+            description = "Acquires that may wait for a connection to come free; one more fails at once. 0: none waits.")
+    int maxWaiters() default 1000;
+
     @AttributeDefinition(name = "Acquire timeout (ms)", min = "1")
     long acquireTimeout() default 30_000;
 
