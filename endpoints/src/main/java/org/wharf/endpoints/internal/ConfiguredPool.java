@@ -62,6 +62,8 @@ final class ConfiguredPool {
             tls = settings.text("tls").orElse(null);
             maxWaiters = settings.integer("maxWaiters", Pool.DEFAULT_MAX_WAITERS, 0, Integer.MAX_VALUE);
             PoolOptions o = PoolOptions.DEFAULT.withAddress(address)
+                    .withConnect(ConnectOptions.DEFAULT.withTimeout(settings.positiveMillis("connectTimeout",
+                            ConnectOptions.DEFAULT.timeout())))
                     .withMaxSize(settings.integer("maxSize", 10, 1, Integer.MAX_VALUE))
                     .withAcquireTimeout(settings.positiveMillis("acquireTimeout", Duration.ofSeconds(30)))
                     .withIdleTimeout(settings.millis("idleTimeout", null).orElse(null))

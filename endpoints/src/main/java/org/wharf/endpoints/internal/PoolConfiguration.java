@@ -36,6 +36,11 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Acquire timeout (ms)", min = "1")
     long acquireTimeout() default 30_000;
 
+    @AttributeDefinition(name = "Connect timeout (ms)", min = "1",
+            description = "How long one connect may take (with the TLS handshake over ssl). A connect still going when "
+                    + "its acquire times out goes on, and its connection joins the pool.")
+    long connectTimeout() default 30_000;
+
     @AttributeDefinition(name = "Idle timeout (ms)", min = "0", description = "0 keeps idle connections.")
     long idleTimeout() default 0;
 

@@ -1,12 +1,16 @@
 package org.wharf.endpoints.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.wharf.transport.api.ConnectOptions;
+import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.tck.LogCapture;
 
 /** An {@code org.wharf.client.pool} configuration read into the pool's settings, and its mistakes logged once. */
@@ -31,6 +35,27 @@ class ConfiguredPoolTest {
             pool.reconcile(null);
             return log.warnings();
         }
+    }
+
+    @Test
+    void connectTimeoutIsReadWithItsDefaultAndAppliedToTheConnects() {
+        assertEquals(Duration.ofSeconds(30), new ConfiguredPool(whiteboard, "p", configuration()).options(null).connect()
+                .timeout());
+        ConfiguredPool configured = new ConfiguredPool(whiteboard, "p", configuration("connectTimeout", "2500"));
+        assertEquals(Duration.ofMillis(2500), configured.options(null).connect().timeout());
+        TlsOptions tls = TlsOptions.of(() -> {
+            throw new AssertionError("not asked for a context");
+        });
+        ConnectOptions overTls = configured.options(tls).connect();
+        assertEquals(Duration.ofMillis(2500), overTls.timeout(), "with TLS too");
+        assertSame(tls, overTls.tls().orElseThrow());
+    }
+
+    @Test
+    void aConnectTimeoutThatCannotBeUsedIsLoggedOnceNamingPropertyAndValue() {
+        assertEquals(List.of("pool upstream: connectTimeout = 'soon': not a whole number"),
+                warnings(configuration("connectTimeout", "soon")));
+        assertEquals(List.of("pool upstream: connectTimeout = 0: at least 1"), warnings(configuration("connectTimeout", 0)));
     }
 
     @Test
