@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -22,6 +24,7 @@ import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.TransportTimeoutError;
 
 /**
@@ -29,7 +32,8 @@ import org.wharf.transport.api.TransportTimeoutError;
  *
  * <p>{@link #acquire(InetSocketAddress)} takes an idle connection if there is one (and it
  * passes the health check and is within its lifetime), else makes one while fewer than
- * {@code maxSize} exist for that address, else waits up to the acquire timeout. A
+ * {@code maxSize} exist for that address, else waits up to the acquire timeout, unless
+ * {@link #maxWaiters()} acquires wait for that address already: then it fails at once. A
  * connection goes back with {@link PoolConnection#release()} or {@link PoolConnection#discard()},
  * once. An idle connection that closes, outlives its idle timeout or its lifetime is dropped,
  * and its slot serves the next waiter. A timed-out or cancelled acquire gives its slot back.
@@ -39,11 +43,39 @@ import org.wharf.transport.api.TransportTimeoutError;
  */
 public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
+    /**
+     * The acquires that may wait per address unless the pool is made with another limit:
+     * {@value}. Enough for a burst many times a pool's size (a pool of 10 that serves a request
+     * in 10 ms gets through them in a second, well within the acquire timeout); at a few
+     * hundred bytes a waiter, under a megabyte per address.
+     */
+    public static final int DEFAULT_MAX_WAITERS = 1000;
+
     private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
+
+    /**
+     * The acquire timeouts of every pool. Its one daemon thread runs only while a timeout is
+     * pending (it ends after 10 s without any), and a cancelled timeout leaves its queue at once.
+     */
+    private static final ScheduledThreadPoolExecutor TIMEOUTS = timeouts();
+
+    private static ScheduledThreadPoolExecutor timeouts() {
+        ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "wharf-pool-timeouts");
+            t.setDaemon(true);
+            t.setContextClassLoader(null);
+            return t;
+        });
+        timeouts.setRemoveOnCancelPolicy(true);
+        timeouts.setKeepAliveTime(10, TimeUnit.SECONDS);
+        timeouts.allowCoreThreadTimeOut(true);
+        return timeouts;
+    }
 
     private final StreamTransportProvider provider;
     private final Supplier<P> factory;
     private final PoolOptions config;
+    private final int maxWaiters;
     private final Map<InetSocketAddress, Entry> entries = new HashMap<>();
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
     private long sessions;
@@ -82,10 +114,14 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         }
     }
 
-    private Pool(StreamTransportProvider provider, Supplier<P> factory, PoolOptions options) {
+    private Pool(StreamTransportProvider provider, Supplier<P> factory, PoolOptions options, int maxWaiters) {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.factory = Objects.requireNonNull(factory, "factory");
         this.config = Objects.requireNonNull(options, "options");
+        if (maxWaiters < 0) {
+            throw new IllegalArgumentException("maxWaiters must be at least 0, got " + maxWaiters);
+        }
+        this.maxWaiters = maxWaiters;
     }
 
     /**
@@ -95,11 +131,39 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      * @param provider the transport of the connections
      * @param factory makes the protocol of each new connection
      * @param options sizes, timeouts, connect options, default address
-     * @return the pool
+     * @return the pool, letting {@value #DEFAULT_MAX_WAITERS} acquires wait per address
      */
     public static <P extends Protocol> Pool<P> create(StreamTransportProvider provider, Supplier<P> factory,
             PoolOptions options) {
-        return new Pool<>(provider, factory, options);
+        return new Pool<>(provider, factory, options, DEFAULT_MAX_WAITERS);
+    }
+
+    /**
+     * Makes an empty pool with a limit on waiting acquires.
+     *
+     * @param <P> the protocol type
+     * @param provider the transport of the connections
+     * @param factory makes the protocol of each new connection
+     * @param options sizes, timeouts, connect options, default address
+     * @param maxWaiters the acquires that may wait per address for a connection to come free; 0
+     *        fails every acquire that finds the address's connections all taken
+     * @return the pool
+     * @throws IllegalArgumentException if {@code maxWaiters} is negative
+     * @since 0.3
+     */
+    public static <P extends Protocol> Pool<P> create(StreamTransportProvider provider, Supplier<P> factory,
+            PoolOptions options, int maxWaiters) {
+        return new Pool<>(provider, factory, options, maxWaiters);
+    }
+
+    /**
+     * The acquires that may wait per address; one more fails at once.
+     *
+     * @return the limit
+     * @since 0.3
+     */
+    public int maxWaiters() {
+        return maxWaiters;
     }
 
     @Override
@@ -113,7 +177,8 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      *
      * @param address the server
      * @return completes with the connection, or fails with a
-     *         {@link org.wharf.transport.api.TransportError} (connect failed),
+     *         {@link org.wharf.transport.api.TransportError} (connect failed, or at once when
+     *         {@link #maxWaiters()} acquires wait for the address already),
      *         {@link TransportTimeoutError} (none within the acquire timeout) or
      *         {@link TransportClosedError} (the pool is closed)
      */
@@ -128,6 +193,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
     private void acquireInto(InetSocketAddress address, CompletableFuture<PooledConnection<P>> result) {
         PoolConnection<P> candidate = null;
         boolean connect = false;
+        boolean refused = false;
         synchronized (this) {
             if (closed) {
                 result.completeExceptionally(new TransportClosedError("pool closed", null));
@@ -146,12 +212,17 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
                 if (e.size() < config.maxSize()) {
                     e.connecting++;
                     connect = true;
+                } else if (e.waiters.size() >= maxWaiters) {
+                    refused = true; // a burst past the limit is not queued: it would only grow
                 } else {
                     waitFor(e, result);
                 }
             }
         }
-        if (candidate != null) {
+        if (refused) {
+            result.completeExceptionally(new TransportError("no connection to " + describe(address) + " is free (pool of "
+                    + config.maxSize() + ") and " + maxWaiters + " acquires wait for one already (maxWaiters): refused"));
+        } else if (candidate != null) {
             hand(candidate, result);
         } else if (connect) {
             // The acquire timeout bounds the connect too; a connection that comes after it goes to the pool.
@@ -161,13 +232,18 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         }
     }
 
-    /** Fails the acquire after the acquire timeout unless it completed by then. */
-    private void timeOut(CompletableFuture<PooledConnection<P>> result, java.util.function.Supplier<String> why) {
-        CompletableFuture.delayedExecutor(config.acquireTimeout().toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+    /**
+     * Fails the acquire after the acquire timeout unless it completed by then. The timer is
+     * cancelled, and leaves the queue with what it holds, as soon as the acquire completes
+     * (served, failed or cancelled): an acquire holds nothing for the rest of its timeout.
+     */
+    private void timeOut(CompletableFuture<PooledConnection<P>> result, Supplier<String> why) {
+        ScheduledFuture<?> timer = TIMEOUTS.schedule(() -> {
             if (!result.isDone()) {
                 result.completeExceptionally(new TransportTimeoutError(why.get()));
             }
-        });
+        }, config.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((c, error) -> timer.cancel(false));
     }
 
     /** Checks a connection taken from idle and hands it over, or drops it and tries again. */

@@ -1,12 +1,14 @@
 package org.wharf.endpoints;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -14,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.AfterAll;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.TransportTimeoutError;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.endpoints.api.PooledConnection;
@@ -135,6 +140,108 @@ class PoolTest {
         held.release();
         assertCounts(pool, 0, 1, 1);
         Loops.await(pool.close());
+    }
+
+    @Test
+    void aServedAcquireLeavesNothingHeldUntilItsTimeoutFallsDue() {
+        // An hour's acquire timeout: a timer that is not cancelled when its acquire is served
+        // keeps the acquire (and the connection it completed with) reachable for that hour.
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
+                .withAcquireTimeout(Duration.ofHours(1)));
+        try {
+            List<WeakReference<Object>> served = serveAConnectAndTenWaiters(pool);
+            for (int i = 0; i < 100 && served.stream().anyMatch(r -> r.get() != null); i++) {
+                System.gc(); // a full collection clears the weak references of what nothing else holds
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+            assertEquals(0, served.stream().filter(r -> r.get() != null).count(),
+                    "served acquires still held (by their timeout timers)");
+        } finally {
+            Loops.await(pool.close());
+        }
+    }
+
+    /** In a method of its own, so that no local variable of the test holds an acquire. */
+    private List<WeakReference<Object>> serveAConnectAndTenWaiters(Pool<RecordingProtocol> pool) {
+        List<WeakReference<Object>> served = new ArrayList<>();
+        CompletableFuture<PooledConnection<RecordingProtocol>> connecting = pool.acquire(address).toCompletableFuture();
+        PooledConnection<RecordingProtocol> held = Loops.await(connecting);
+        served.add(new WeakReference<>(connecting));
+        for (int i = 0; i < 10; i++) {
+            CompletableFuture<PooledConnection<RecordingProtocol>> waiter = pool.acquire(address).toCompletableFuture();
+            Loops.awaitTrue(() -> pool.waiting() == 1, "the acquire waits");
+            held.release();
+            held = Loops.await(waiter); // the released connection goes straight to the waiter
+            served.add(new WeakReference<>(waiter));
+        }
+        held.release();
+        return served;
+    }
+
+    @Test
+    void aBurstPastTheDefaultLimitOfWaitersFailsAtOnce() {
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
+                .withAcquireTimeout(Duration.ofMinutes(10)));
+        try {
+            PooledConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
+            List<CompletableFuture<PooledConnection<RecordingProtocol>>> waiters = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) { // Pool.DEFAULT_MAX_WAITERS
+                waiters.add(pool.acquire(address).toCompletableFuture());
+            }
+            assertEquals(1000, pool.waiting());
+            CompletableFuture<PooledConnection<RecordingProtocol>> over = pool.acquire(address).toCompletableFuture();
+            assertTrue(over.isCompletedExceptionally(), "the acquire past the limit failed at once, not queued");
+            Throwable error = Loops.failure(over);
+            assertInstanceOf(TransportError.class, error);
+            assertFalse(error instanceof TransportTimeoutError, error.toString());
+            assertTrue(error.getMessage().contains("1000 acquires wait") && error.getMessage().contains("maxWaiters"),
+                    error.getMessage());
+            assertEquals(1000, pool.waiting(), "the refused acquire took no place in the queue");
+            held.release();
+            assertSame(held, Loops.await(waiters.get(0)), "the waiters before it are served as before");
+        } finally {
+            Loops.await(pool.close());
+        }
+    }
+
+    @Test
+    void theLimitOfWaitersIsSetPerPoolAndCountsPerAddress() {
+        Server other = Loops.await(Server.builder(LOOPS.tcp).address(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                0)).protocol(EchoProtocol::new).start());
+        InetSocketAddress otherAddress = other.addresses().get(0);
+        Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
+                .withAcquireTimeout(Duration.ofMinutes(10)), 2);
+        Pool<RecordingProtocol> none = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
+                .withAcquireTimeout(Duration.ofMinutes(10)), 0);
+        try {
+            assertEquals(2, pool.maxWaiters());
+            Loops.await(pool.acquire(address));
+            CompletableFuture<PooledConnection<RecordingProtocol>> first = pool.acquire(address).toCompletableFuture();
+            pool.acquire(address);
+            assertTrue(pool.acquire(address).toCompletableFuture().isCompletedExceptionally(), "the third is refused");
+
+            Loops.await(pool.acquire(otherAddress));
+            CompletionStage<PooledConnection<RecordingProtocol>> elsewhere = pool.acquire(otherAddress);
+            assertFalse(elsewhere.toCompletableFuture().isDone(), "another address has a queue of its own");
+            assertEquals(3, pool.waiting());
+
+            first.cancel(false);
+            Loops.awaitTrue(() -> pool.waiting() == 2, "the cancelled acquire left the queue");
+            assertFalse(pool.acquire(address).toCompletableFuture().isDone(), "its place is taken by the next");
+
+            Loops.await(none.acquire(address));
+            Throwable error = Loops.failure(none.acquire(address));
+            assertTrue(error.getMessage().contains("0 acquires wait"), error.getMessage());
+            assertEquals(0, none.waiting());
+
+            IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> Pool.create(LOOPS.tcp,
+                    RecordingProtocol::new, PoolOptions.DEFAULT, -1));
+            assertTrue(wrong.getMessage().contains("maxWaiters"), wrong.getMessage());
+        } finally {
+            Loops.await(pool.close());
+            Loops.await(none.close());
+            Loops.await(other.close(Duration.ofSeconds(1)));
+        }
     }
 
     @Test

@@ -39,6 +39,7 @@ final class ConfiguredPool {
     private InetSocketAddress address;
     private ProtocolSelector selector;
     private PoolOptions options;
+    private int maxWaiters;
     private String tls;
     private String error;
     private boolean errorLogged;
@@ -59,7 +60,10 @@ final class ConfiguredPool {
                     settings.port("port", -1));
             selector = ProtocolSelector.of(settings);
             tls = settings.text("tls").orElse(null);
+            maxWaiters = settings.integer("maxWaiters", Pool.DEFAULT_MAX_WAITERS, 0, Integer.MAX_VALUE);
             PoolOptions o = PoolOptions.DEFAULT.withAddress(address)
+                    .withConnect(ConnectOptions.DEFAULT.withTimeout(settings.positiveMillis("connectTimeout",
+                            ConnectOptions.DEFAULT.timeout())))
                     .withMaxSize(settings.integer("maxSize", 10, 1, Integer.MAX_VALUE))
                     .withAcquireTimeout(settings.positiveMillis("acquireTimeout", Duration.ofSeconds(30)))
                     .withIdleTimeout(settings.millis("idleTimeout", null).orElse(null))
@@ -97,17 +101,26 @@ final class ConfiguredPool {
         }
         bound = protocol;
         boundTransport = provider;
-        ConnectOptions connect = tlsOptions == null ? ConnectOptions.DEFAULT : ConnectOptions.DEFAULT.withTls(tlsOptions);
         ProtocolContext protocolContext = new ProtocolContext(name, transport, properties, ConnectionHooks.NONE);
         pool = Pool.create(provider, () -> protocol.newProtocol(protocolContext, () -> {
             throw new IllegalStateException("protocol " + protocol + " of pool " + name + " went away");
-        }), options.withConnect(connect));
+        }), options(tlsOptions), maxWaiters);
         Dictionary<String, Object> service = new Hashtable<>();
         service.put(NAME_PROPERTY, name);
         service.put("wharf.pool.address", address.getHostString() + ":" + address.getPort());
         registration = context.registerService(ConnectionPool.class, pool, service);
         whiteboard.logger().log(Level.INFO, "pool " + name + " to " + address.getHostString() + ":" + address.getPort()
                 + " over " + transport + " with " + protocol.name() + " " + protocol.version());
+    }
+
+    /** The options the pool is made with: as configured, with the TLS settings if any. */
+    PoolOptions options(TlsOptions tlsOptions) {
+        return tlsOptions == null ? options : options.withConnect(options.connect().withTls(tlsOptions));
+    }
+
+    /** The acquires the pool lets wait. */
+    int maxWaiters() {
+        return maxWaiters;
     }
 
     void close() {

@@ -29,8 +29,17 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Maximum size", min = "1")
     int maxSize() default 10;
 
+    @AttributeDefinition(name = "Maximum waiting acquires", min = "0",
+            description = "Acquires that may wait for a connection to come free; one more fails at once. 0: none waits.")
+    int maxWaiters() default 1000;
+
     @AttributeDefinition(name = "Acquire timeout (ms)", min = "1")
     long acquireTimeout() default 30_000;
+
+    @AttributeDefinition(name = "Connect timeout (ms)", min = "1",
+            description = "How long one connect may take (with the TLS handshake over ssl). A connect still going when "
+                    + "its acquire times out goes on, and its connection joins the pool.")
+    long connectTimeout() default 30_000;
 
     @AttributeDefinition(name = "Idle timeout (ms)", min = "0", description = "0 keeps idle connections.")
     long idleTimeout() default 0;
