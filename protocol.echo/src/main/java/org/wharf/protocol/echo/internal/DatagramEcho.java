@@ -1,6 +1,7 @@
 package org.wharf.protocol.echo.internal;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -29,10 +30,12 @@ import org.wharf.transport.api.ExtraInfo;
  * of it were dropped since its last line ({@link DropLog}): an operator hears of every attack,
  * not only of the first, and not of each datagram.
  *
- * <p>Rates follow the generic cell rate algorithm: one time per source address, when its
- * next answer is due, so the table costs a few words per source; the least recently seen
- * source is forgotten beyond {@link UdpEchoSettings#sources()}. All of it runs on the
- * socket's event loop.
+ * <p>Rates follow the generic cell rate algorithm: one time per source, when its next answer
+ * is due, so the table costs a few words per source; the least recently seen source is
+ * forgotten beyond {@link UdpEchoSettings#sources()}. A source is an IPv4 address, or an IPv6
+ * address's /64: one host is commonly given a whole /64, and an address each would make it
+ * as many sources as it likes, each with its own burst. All of it runs on the socket's event
+ * loop; an IPv4 source, or an IPv6 source like the datagram before, costs no allocation.
  */
 final class DatagramEcho implements DatagramProtocol {
 
@@ -42,6 +45,26 @@ final class DatagramEcho implements DatagramProtocol {
     private static final InetAddress LIMITED_BROADCAST = limitedBroadcast();
     /** How long one line stands for its kind of drop. */
     static final long DROP_LINES_WINDOW = TimeUnit.SECONDS.toNanos(10);
+
+    /** An IPv6 source's key in the rate table: its /64 prefix. */
+    private static final class Prefix64 {
+        /** Changed only in {@link DatagramEcho#probe}, which never goes into the table. */
+        long bits;
+
+        Prefix64(long bits) {
+            this.bits = bits;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(bits);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Prefix64 p && p.bits == bits;
+        }
+    }
 
     /** When a rate's next answer is due in full (the GCRA's theoretical arrival time). */
     private static final class Due {
@@ -63,7 +86,13 @@ final class DatagramEcho implements DatagramProtocol {
     private final Due total;
     /** Whether a rate is limited: else the clock is not read per datagram. */
     private final boolean limited;
-    private final LinkedHashMap<InetAddress, Due> sources;
+    /** By source: an IPv4 address ({@link Inet4Address}), an IPv6 /64 ({@link Prefix64}). */
+    private final LinkedHashMap<Object, Due> sources;
+    /** Looks an IPv6 source up without a key per datagram. */
+    private final Prefix64 probe = new Prefix64(0);
+    /** The last IPv6 source and its /64: the prefix is not read again for the same address. */
+    private Inet6Address lastV6;
+    private long lastV6Prefix;
     /** Which drops get a log line now. */
     private final DropLog drops;
     private DatagramTransport transport;
@@ -97,7 +126,7 @@ final class DatagramEcho implements DatagramProtocol {
         int max = settings.sources();
         this.sources = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<InetAddress, Due> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Object, Due> eldest) {
                 if (size() > max) {
                     counters.sources.decrement();
                     return true;
@@ -161,7 +190,8 @@ final class DatagramEcho implements DatagramProtocol {
             if (n > 0) {
                 LOG.log(System.Logger.Level.INFO, "echo endpoint " + endpoint + ": dropped " + DropLog.datagrams(n)
                         + " over " + UdpEchoSettings.RATE + " = " + settings.rate() + " datagrams/s (burst "
-                        + settings.burst() + ") per source " + drops.since(DropLog.Kind.SOURCE_RATE)
+                        + settings.burst() + ") per source (an IPv4 address, an IPv6 /64) "
+                        + drops.since(DropLog.Kind.SOURCE_RATE)
                         + ", the latest from " + from.getAddress().getHostAddress() + "; the excess is dropped, from "
                         + "every source, and only counted (echo.udp.dropped.sourceRate)");
             }
@@ -243,13 +273,31 @@ final class DatagramEcho implements DatagramProtocol {
     }
 
     private boolean allowSource(InetAddress address, long now) {
-        Due due = sources.get(address);
+        Object key = address;
+        if (address instanceof Inet6Address v6) {
+            if (!v6.equals(lastV6)) { // compares the bytes; reading them copies them
+                lastV6Prefix = prefix64(v6.getAddress());
+                lastV6 = v6;
+            }
+            probe.bits = lastV6Prefix;
+            key = probe;
+        }
+        Due due = sources.get(key);
         if (due == null) {
             due = new Due(now);
-            sources.put(address, due);
+            sources.put(key == probe ? new Prefix64(probe.bits) : key, due);
             counters.sources.increment();
         }
         return allow(due, now, sourceInterval, sourceTolerance);
+    }
+
+    /** The first 64 bits of an IPv6 address, its network prefix. */
+    private static long prefix64(byte[] address) {
+        long bits = 0;
+        for (int i = 0; i < 8; i++) {
+            bits = bits << 8 | (address[i] & 0xff);
+        }
+        return bits;
     }
 
     /** GCRA: the answer is allowed unless it would be due further ahead than the tolerance. */

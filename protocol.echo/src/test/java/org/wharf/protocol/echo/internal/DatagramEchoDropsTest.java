@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -13,6 +14,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.wharf.transport.api.DatagramTransport;
@@ -105,6 +108,83 @@ class DatagramEchoDropsTest {
             assertEquals(14 - 4 * answeredPerStep, rig.counters.figures().get(counter));
             assertEquals(14 - 4 * answeredPerStep, 1 + secondLine + atClose, "the lines count every drop");
         }
+    }
+
+    /**
+     * One host owns a /64 and sends from a thousand of its addresses: one source, one burst,
+     * the rest dropped. Another /64 is another source, and IPv4 sources are their full
+     * address. Before, each IPv6 address was a source of its own: all 1,000 were answered.
+     */
+    @Test
+    void anIpv6HostRotatingThroughItsSlash64IsOneSource() {
+        Rig rig = new Rig("udp-echo-v6", Map.of(UdpEchoSettings.RATE, "1", UdpEchoSettings.BURST, "1",
+                UdpEchoSettings.TOTAL_RATE, "0"));
+        for (int i = 1; i <= 1000; i++) {
+            rig.receive(1, new InetSocketAddress("2001:db8:0:0:" + Integer.toHexString(i) + "::" + i, 50_000 + i));
+        }
+        rig.receive(1, new InetSocketAddress("2001:db8::ffff:ffff:ffff:ffff", 50_000));
+        assertEquals(1, rig.answered.size(), "answers to one host sending from 1,001 addresses of its /64");
+        // Other /64s, one each; the prefix is all eight bytes, unsigned.
+        List<String> others = List.of("2001:db8:0:1::1", "feff:ffff:ffff:ffff::1", "feff:ffff:ffff:fffe::1",
+                "7eff:ffff:ffff:ffff::1", "fe80::1");
+        for (String other : others) {
+            rig.receive(2, new InetSocketAddress(other, 50_000));
+        }
+        rig.receive(1, new InetSocketAddress("127.0.0.2", 50_000));
+        rig.receive(1, new InetSocketAddress("127.0.0.3", 50_000)); // IPv4: each address a source
+        List<InetSocketAddress> expected = new ArrayList<>(List.of(new InetSocketAddress("2001:db8::1:0:0:1", 50_001)));
+        others.forEach(other -> expected.add(new InetSocketAddress(other, 50_000)));
+        expected.add(new InetSocketAddress("127.0.0.2", 50_000));
+        expected.add(new InetSocketAddress("127.0.0.3", 50_000));
+        assertEquals(expected, rig.answered);
+        Map<String, Long> figures = rig.counters.figures();
+        assertEquals(1000L + others.size(), figures.get("echo.udp.dropped.sourceRate"), figures.toString());
+        assertEquals(1L + others.size() + 2, figures.get("echo.udp.sources"), figures.toString());
+    }
+
+    /**
+     * The rate table is bounded by echo.udp.sources: sources from more /64s than that make it
+     * forget the least recently seen, not grow; a forgotten source starts again with a burst.
+     */
+    @Test
+    void theRateTableHoldsAtMostEchoUdpSourcesSources() {
+        Rig rig = new Rig("udp-echo-table", Map.of(UdpEchoSettings.RATE, "1", UdpEchoSettings.BURST, "1",
+                UdpEchoSettings.TOTAL_RATE, "0", UdpEchoSettings.SOURCES, "100"));
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 1000; i++) {
+                rig.receive(1, new InetSocketAddress("2001:db8:" + Integer.toHexString(i) + "::1", 50_000));
+            }
+        }
+        assertEquals(100L, rig.counters.figures().get("echo.udp.sources"));
+        assertEquals(2000, rig.answered.size(), "each came back forgotten, with a burst");
+        rig.echo.connectionLost(null);
+        assertEquals(0L, rig.counters.figures().get("echo.udp.sources"));
+    }
+
+    /**
+     * Answering and limiting a source that sent before allocates nothing per datagram: for
+     * IPv4 as before the /64 keying, and for IPv6 too (a probe key, the last prefix kept).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"127.0.0.2", "2001:db8::2"})
+    void aKnownSourceCostsNoAllocationPerDatagram(String host) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+                "this JVM does not count allocated bytes per thread");
+        Rig rig = new Rig("udp-echo-alloc", Map.of(UdpEchoSettings.RATE, "1", UdpEchoSettings.BURST, "1"));
+        InetSocketAddress from = new InetSocketAddress(host, 50_000);
+        ByteBuffer data = ByteBuffer.allocate(16);
+        long id = Thread.currentThread().getId();
+        long[] allocated = new long[2];
+        for (int round = 0; round < 2; round++) { // the first round warms up
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 100_000; i++) {
+                rig.echo.datagramReceived(data.clear(), from);
+            }
+            allocated[round] = threads.getThreadAllocatedBytes(id) - before;
+        }
+        assertEquals(200_000L - 1, rig.counters.figures().get("echo.udp.dropped.sourceRate"));
+        assertTrue(allocated[1] < 100_000, allocated[1] + " bytes allocated for 100,000 datagrams");
     }
 
     private static List<String> lines(LogCapture log, String endpoint) {
