@@ -1,6 +1,7 @@
 package org.wharf.protocol.echo.internal;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -25,12 +26,16 @@ import org.wharf.transport.api.ExtraInfo;
  * (port 0, the wildcard, multicast, broadcast), or past the answer rates of
  * {@link UdpEchoSettings} (a forged source would aim the answers at someone else); and not
  * while the socket's send queue is over its high-water mark. What is dropped is counted by
- * reason; the first drop of each kind is logged once.
+ * reason, and each kind is logged at most once every {@link #DROP_LINES_WINDOW} with how many
+ * of it were dropped since its last line ({@link DropLog}): an operator hears of every attack,
+ * not only of the first, and not of each datagram.
  *
- * <p>Rates follow the generic cell rate algorithm: one time per source address, when its
- * next answer is due, so the table costs a few words per source; the least recently seen
- * source is forgotten beyond {@link UdpEchoSettings#sources()}. All of it runs on the
- * socket's event loop.
+ * <p>Rates follow the generic cell rate algorithm: one time per source, when its next answer
+ * is due, so the table costs a few words per source; the least recently seen source is
+ * forgotten beyond {@link UdpEchoSettings#sources()}. A source is an IPv4 address, or an IPv6
+ * address's /64: one host is commonly given a whole /64, and an address each would make it
+ * as many sources as it likes, each with its own burst. All of it runs on the socket's event
+ * loop; an IPv4 source, or an IPv6 source like the datagram before, costs no allocation.
  */
 final class DatagramEcho implements DatagramProtocol {
 
@@ -38,6 +43,28 @@ final class DatagramEcho implements DatagramProtocol {
     /** How long the interface addresses of a wildcard-bound socket are taken as known. */
     private static final long LOCAL_ADDRESSES_FRESH = TimeUnit.SECONDS.toNanos(30);
     private static final InetAddress LIMITED_BROADCAST = limitedBroadcast();
+    /** How long one line stands for its kind of drop. */
+    static final long DROP_LINES_WINDOW = TimeUnit.SECONDS.toNanos(10);
+
+    /** An IPv6 source's key in the rate table: its /64 prefix. */
+    private static final class Prefix64 {
+        /** Changed only in {@link DatagramEcho#probe}, which never goes into the table. */
+        long bits;
+
+        Prefix64(long bits) {
+            this.bits = bits;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(bits);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Prefix64 p && p.bits == bits;
+        }
+    }
 
     /** When a rate's next answer is due in full (the GCRA's theoretical arrival time). */
     private static final class Due {
@@ -59,17 +86,21 @@ final class DatagramEcho implements DatagramProtocol {
     private final Due total;
     /** Whether a rate is limited: else the clock is not read per datagram. */
     private final boolean limited;
-    private final LinkedHashMap<InetAddress, Due> sources;
+    /** By source: an IPv4 address ({@link Inet4Address}), an IPv6 /64 ({@link Prefix64}). */
+    private final LinkedHashMap<Object, Due> sources;
+    /** Looks an IPv6 source up without a key per datagram. */
+    private final Prefix64 probe = new Prefix64(0);
+    /** The last IPv6 source and its /64: the prefix is not read again for the same address. */
+    private Inet6Address lastV6;
+    private long lastV6Prefix;
+    /** Which drops get a log line now. */
+    private final DropLog drops;
     private DatagramTransport transport;
     private InetSocketAddress local;
     private boolean wildcard;
     private Set<InetAddress> localAddresses = Set.of();
     private long localAddressesRead;
     private boolean localAddressesKnown;
-    private boolean loggedOwn;
-    private boolean loggedReflector;
-    private boolean loggedSourceRate;
-    private boolean loggedTotalRate;
 
     /**
      * An echo for one bound socket.
@@ -91,10 +122,11 @@ final class DatagramEcho implements DatagramProtocol {
         this.totalTolerance = (Math.max(1, settings.totalRate()) - 1) * totalInterval;
         this.total = new Due(clock.getAsLong());
         this.limited = settings.rate() > 0 || settings.totalRate() > 0;
+        this.drops = new DropLog(clock, DROP_LINES_WINDOW);
         int max = settings.sources();
         this.sources = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<InetAddress, Due> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Object, Due> eldest) {
                 if (size() > max) {
                     counters.sources.decrement();
                     return true;
@@ -123,11 +155,12 @@ final class DatagramEcho implements DatagramProtocol {
         }
         if (own(from)) {
             counters.droppedOwnAddress.increment();
-            if (!loggedOwn) {
-                loggedOwn = true;
-                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + " (" + local + "): dropped a datagram "
-                        + "whose source is the endpoint itself (" + from + "); answering it would start an endless loop. "
-                        + "Further ones are only counted (echo.udp.dropped.ownAddress)");
+            long n = drops.drop(DropLog.Kind.OWN_ADDRESS);
+            if (n > 0) {
+                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + " (" + local + "): dropped "
+                        + DropLog.datagrams(n) + " whose source is the endpoint itself "
+                        + drops.since(DropLog.Kind.OWN_ADDRESS) + ", the latest from " + from + "; answering would start an endless loop. They are only counted "
+                        + "(echo.udp.dropped.ownAddress)");
             }
             return;
         }
@@ -136,12 +169,13 @@ final class DatagramEcho implements DatagramProtocol {
             // anything): a datagram forged to come from it would have the two answer each
             // other for ever, within any rate.
             counters.droppedReflectorPort.increment();
-            if (!loggedReflector) {
-                loggedReflector = true;
-                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + ": dropped a datagram from " + from
-                        + ", a port that answers datagrams itself (this endpoint's, or " + UdpEchoSettings.REFLECTOR_PORTS
-                        + "); answering could start an endless exchange. Further ones are only counted "
-                        + "(echo.udp.dropped.reflectorPort)");
+            long n = drops.drop(DropLog.Kind.REFLECTOR_PORT);
+            if (n > 0) {
+                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + ": dropped " + DropLog.datagrams(n)
+                        + " from ports that answer datagrams themselves (this endpoint's, or "
+                        + UdpEchoSettings.REFLECTOR_PORTS + ") " + drops.since(DropLog.Kind.REFLECTOR_PORT)
+                        + ", the latest from " + from + "; answering could start an endless exchange. They are only "
+                        + "counted (echo.udp.dropped.reflectorPort)");
             }
             return;
         }
@@ -152,22 +186,25 @@ final class DatagramEcho implements DatagramProtocol {
         long now = limited ? clock.getAsLong() : 0;
         if (settings.rate() > 0 && !allowSource(from.getAddress(), now)) {
             counters.droppedSourceRate.increment();
-            if (!loggedSourceRate) {
-                loggedSourceRate = true;
-                LOG.log(System.Logger.Level.INFO, "echo endpoint " + endpoint + ": " + from.getAddress().getHostAddress()
-                        + " sends more than " + UdpEchoSettings.RATE + " = " + settings.rate() + " datagrams/s (burst "
-                        + settings.burst() + "); the excess is dropped, from every source, and only counted "
-                        + "(echo.udp.dropped.sourceRate)");
+            long n = drops.drop(DropLog.Kind.SOURCE_RATE);
+            if (n > 0) {
+                LOG.log(System.Logger.Level.INFO, "echo endpoint " + endpoint + ": dropped " + DropLog.datagrams(n)
+                        + " over " + UdpEchoSettings.RATE + " = " + settings.rate() + " datagrams/s (burst "
+                        + settings.burst() + ") per source (an IPv4 address, an IPv6 /64) "
+                        + drops.since(DropLog.Kind.SOURCE_RATE)
+                        + ", the latest from " + from.getAddress().getHostAddress() + "; the excess is dropped, from "
+                        + "every source, and only counted (echo.udp.dropped.sourceRate)");
             }
             return;
         }
         if (settings.totalRate() > 0 && !allow(total, now, totalInterval, totalTolerance)) {
             counters.droppedTotalRate.increment();
-            if (!loggedTotalRate) {
-                loggedTotalRate = true;
-                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + ": more than "
-                        + UdpEchoSettings.TOTAL_RATE + " = " + settings.totalRate() + " answers/s are asked for; the "
-                        + "excess is dropped and only counted (echo.udp.dropped.totalRate)");
+            long n = drops.drop(DropLog.Kind.TOTAL_RATE);
+            if (n > 0) {
+                LOG.log(System.Logger.Level.WARNING, "echo endpoint " + endpoint + ": dropped " + DropLog.datagrams(n)
+                        + " over " + UdpEchoSettings.TOTAL_RATE + " = " + settings.totalRate() + " answers/s "
+                        + drops.since(DropLog.Kind.TOTAL_RATE) + "; the excess is dropped and only counted "
+                        + "(echo.udp.dropped.totalRate)");
             }
             return;
         }
@@ -187,6 +224,15 @@ final class DatagramEcho implements DatagramProtocol {
     public void connectionLost(Throwable cause) {
         counters.sources.add(-sources.size());
         sources.clear();
+        // What was dropped after each kind's last line would otherwise never be told of.
+        for (DropLog.Kind kind : DropLog.Kind.values()) {
+            long n = drops.unlogged(kind);
+            if (n > 0) {
+                LOG.log(System.Logger.Level.INFO, "echo endpoint " + endpoint + ": the socket closed; "
+                        + DropLog.datagrams(n) + " " + kind.what + " were dropped since the last line like it ("
+                        + kind.counter + ")");
+            }
+        }
     }
 
     /** Whether an answer to this address could reach one host: not port 0, the wildcard, multicast or broadcast. */
@@ -227,13 +273,31 @@ final class DatagramEcho implements DatagramProtocol {
     }
 
     private boolean allowSource(InetAddress address, long now) {
-        Due due = sources.get(address);
+        Object key = address;
+        if (address instanceof Inet6Address v6) {
+            if (!v6.equals(lastV6)) { // compares the bytes; reading them copies them
+                lastV6Prefix = prefix64(v6.getAddress());
+                lastV6 = v6;
+            }
+            probe.bits = lastV6Prefix;
+            key = probe;
+        }
+        Due due = sources.get(key);
         if (due == null) {
             due = new Due(now);
-            sources.put(address, due);
+            sources.put(key == probe ? new Prefix64(probe.bits) : key, due);
             counters.sources.increment();
         }
         return allow(due, now, sourceInterval, sourceTolerance);
+    }
+
+    /** The first 64 bits of an IPv6 address, its network prefix. */
+    private static long prefix64(byte[] address) {
+        long bits = 0;
+        for (int i = 0; i < 8; i++) {
+            bits = bits << 8 | (address[i] & 0xff);
+        }
+        return bits;
     }
 
     /** GCRA: the answer is allowed unless it would be due further ahead than the tolerance. */

@@ -70,7 +70,7 @@ public final class EchoFactory implements ProtocolFactory, DatagramProtocolFacto
     /**
      * A UDP endpoint's figures: datagrams and bytes in and out, datagrams dropped by reason
      * (own address, invalid source, per-source rate, total rate, send queue full), errors,
-     * and source addresses followed now.
+     * and sources (IPv4 addresses, IPv6 /64s) whose rate is followed now.
      *
      * @param endpoint the endpoint's name
      * @return the figures, empty for an endpoint that never bound a UDP socket

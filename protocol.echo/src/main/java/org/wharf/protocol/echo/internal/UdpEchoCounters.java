@@ -28,7 +28,7 @@ final class UdpEchoCounters {
     final LongAdder droppedBusy = new LongAdder();
     /** Send and receive errors the transport reported. */
     final LongAdder errors = new LongAdder();
-    /** Source addresses followed now, over the endpoint's sockets. */
+    /** Sources (IPv4 addresses, IPv6 /64s) whose rate is followed now, over the endpoint's sockets. */
     final LongAdder sources = new LongAdder();
 
     /** @return the figures by name, as {@code metrics} reports them */

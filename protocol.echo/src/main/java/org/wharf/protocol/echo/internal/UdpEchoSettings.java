@@ -8,25 +8,26 @@ import org.wharf.transport.api.Settings;
 /**
  * How much a UDP echo endpoint answers, from the endpoint's configuration. An answer is as
  * large as the datagram it answers, so whoever can forge a source address can aim the
- * answers at someone else: each source address gets {@value #RATE} answers per second (a
- * burst of {@value #BURST} at once), all sources together {@value #TOTAL_RATE}, and the
- * excess is dropped and counted. {@code 0} turns a limit off (benchmarks, trusted networks).
+ * answers at someone else: each source gets {@value #RATE} answers per second (a burst of
+ * {@value #BURST} at once), all sources together {@value #TOTAL_RATE}, and the excess is
+ * dropped and counted. A source is an IPv4 address or an IPv6 /64 (one host commonly owns a
+ * whole /64, so its addresses are one source). {@code 0} turns a limit off (benchmarks, trusted networks).
  *
  * <table>
  * <caption>Properties</caption>
  * <tr><th>property</th><th>meaning</th></tr>
- * <tr><td>{@value #RATE}</td><td>answers per second to one source address; 0 for no limit (default 100)</td></tr>
- * <tr><td>{@value #BURST}</td><td>answers one source address may get at once (default: one second's worth)</td></tr>
+ * <tr><td>{@value #RATE}</td><td>answers per second to one source (IPv4 address, IPv6 /64); 0 for no limit (default 100)</td></tr>
+ * <tr><td>{@value #BURST}</td><td>answers one source may get at once (default: one second's worth)</td></tr>
  * <tr><td>{@value #TOTAL_RATE}</td><td>answers per second to all sources together, a second's worth at once;
  *     0 for no limit (default 10000)</td></tr>
- * <tr><td>{@value #SOURCES}</td><td>source addresses whose rate is followed at once; beyond, the least recently
- *     seen is forgotten (default 10000)</td></tr>
+ * <tr><td>{@value #SOURCES}</td><td>sources whose rate is followed at once, the bound of the rate table; beyond,
+ *     the least recently seen is forgotten (default 10000)</td></tr>
  * </table>
  *
- * @param rate answers per second per source address, 0 for no limit
- * @param burst answers at once per source address
+ * @param rate answers per second per source (IPv4 address, IPv6 /64), 0 for no limit
+ * @param burst answers at once per source
  * @param totalRate answers per second over all sources, 0 for no limit
- * @param sources source addresses followed at most
+ * @param sources sources followed at most
  */
 record UdpEchoSettings(long rate, long burst, long totalRate, int sources, java.util.BitSet reflectorPorts) {
 
