@@ -33,7 +33,7 @@ import org.wharf.transport.api.TransportTimeoutError;
  * <p>{@link #acquire(InetSocketAddress)} takes an idle connection if there is one (and it
  * passes the health check and is within its lifetime), else makes one while fewer than
  * {@code maxSize} exist for that address, else waits up to the acquire timeout, unless
- * {@link #maxWaiters()} acquires wait for that address already: then it fails at once. A
+ * {@link PoolOptions#maxWaiters()} acquires wait for that address already: then it fails at once. A
  * connection goes back with {@link PoolConnection#release()} or {@link PoolConnection#discard()},
  * once. An idle connection that closes, outlives its idle timeout or its lifetime is dropped,
  * and its slot serves the next waiter. A timed-out or cancelled acquire gives its slot back.
@@ -42,14 +42,6 @@ import org.wharf.transport.api.TransportTimeoutError;
  * @param <P> the protocol type
  */
 public final class Pool<P extends Protocol> implements ConnectionPool<P> {
-
-    /**
-     * The acquires that may wait per address unless the pool is made with another limit:
-     * {@value}. Enough for a burst many times a pool's size (a pool of 10 that serves a request
-     * in 10 ms gets through them in a second, well within the acquire timeout); at a few
-     * hundred bytes a waiter, under a megabyte per address.
-     */
-    public static final int DEFAULT_MAX_WAITERS = 1000;
 
     private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
 
@@ -75,7 +67,6 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
     private final StreamTransportProvider provider;
     private final Supplier<P> factory;
     private final PoolOptions config;
-    private final int maxWaiters;
     private final Map<InetSocketAddress, Entry> entries = new HashMap<>();
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
     private long sessions;
@@ -114,14 +105,10 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         }
     }
 
-    private Pool(StreamTransportProvider provider, Supplier<P> factory, PoolOptions options, int maxWaiters) {
+    private Pool(StreamTransportProvider provider, Supplier<P> factory, PoolOptions options) {
         this.provider = Objects.requireNonNull(provider, "provider");
         this.factory = Objects.requireNonNull(factory, "factory");
         this.config = Objects.requireNonNull(options, "options");
-        if (maxWaiters < 0) {
-            throw new IllegalArgumentException("maxWaiters must be at least 0, got " + maxWaiters);
-        }
-        this.maxWaiters = maxWaiters;
     }
 
     /**
@@ -131,39 +118,11 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      * @param provider the transport of the connections
      * @param factory makes the protocol of each new connection
      * @param options sizes, timeouts, connect options, default address
-     * @return the pool, letting {@value #DEFAULT_MAX_WAITERS} acquires wait per address
+     * @return the pool
      */
     public static <P extends Protocol> Pool<P> create(StreamTransportProvider provider, Supplier<P> factory,
             PoolOptions options) {
-        return new Pool<>(provider, factory, options, DEFAULT_MAX_WAITERS);
-    }
-
-    /**
-     * Makes an empty pool with a limit on waiting acquires.
-     *
-     * @param <P> the protocol type
-     * @param provider the transport of the connections
-     * @param factory makes the protocol of each new connection
-     * @param options sizes, timeouts, connect options, default address
-     * @param maxWaiters the acquires that may wait per address for a connection to come free; 0
-     *        fails every acquire that finds the address's connections all taken
-     * @return the pool
-     * @throws IllegalArgumentException if {@code maxWaiters} is negative
-     * @since 0.3
-     */
-    public static <P extends Protocol> Pool<P> create(StreamTransportProvider provider, Supplier<P> factory,
-            PoolOptions options, int maxWaiters) {
-        return new Pool<>(provider, factory, options, maxWaiters);
-    }
-
-    /**
-     * The acquires that may wait per address; one more fails at once.
-     *
-     * @return the limit
-     * @since 0.3
-     */
-    public int maxWaiters() {
-        return maxWaiters;
+        return new Pool<>(provider, factory, options);
     }
 
     @Override
@@ -178,7 +137,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      * @param address the server
      * @return completes with the connection, or fails with a
      *         {@link org.wharf.transport.api.TransportError} (connect failed, or at once when
-     *         {@link #maxWaiters()} acquires wait for the address already),
+     *         {@link PoolOptions#maxWaiters()} acquires wait for the address already),
      *         {@link TransportTimeoutError} (none within the acquire timeout) or
      *         {@link TransportClosedError} (the pool is closed)
      */
@@ -212,7 +171,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
                 if (e.size() < config.maxSize()) {
                     e.connecting++;
                     connect = true;
-                } else if (e.waiters.size() >= maxWaiters) {
+                } else if (e.waiters.size() >= config.maxWaiters()) {
                     refused = true; // a burst past the limit is not queued: it would only grow
                 } else {
                     waitFor(e, result);
@@ -221,7 +180,7 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
         }
         if (refused) {
             result.completeExceptionally(new TransportError("no connection to " + describe(address) + " is free (pool of "
-                    + config.maxSize() + ") and " + maxWaiters + " acquires wait for one already (maxWaiters): refused"));
+                    + config.maxSize() + ") and " + config.maxWaiters() + " acquires wait for one already (maxWaiters): refused"));
         } else if (candidate != null) {
             hand(candidate, result);
         } else if (connect) {

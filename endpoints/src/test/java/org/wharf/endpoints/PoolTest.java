@@ -185,7 +185,7 @@ class PoolTest {
         try {
             PooledConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
             List<CompletableFuture<PooledConnection<RecordingProtocol>>> waiters = new ArrayList<>();
-            for (int i = 0; i < 1000; i++) { // Pool.DEFAULT_MAX_WAITERS
+            for (int i = 0; i < 1000; i++) { // PoolOptions.DEFAULT.maxWaiters()
                 waiters.add(pool.acquire(address).toCompletableFuture());
             }
             assertEquals(1000, pool.waiting());
@@ -210,11 +210,10 @@ class PoolTest {
                 0)).protocol(EchoProtocol::new).start());
         InetSocketAddress otherAddress = other.addresses().get(0);
         Pool<RecordingProtocol> pool = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
-                .withAcquireTimeout(Duration.ofMinutes(10)), 2);
+                .withAcquireTimeout(Duration.ofMinutes(10)).withMaxWaiters(2));
         Pool<RecordingProtocol> none = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
-                .withAcquireTimeout(Duration.ofMinutes(10)), 0);
+                .withAcquireTimeout(Duration.ofMinutes(10)).withMaxWaiters(0));
         try {
-            assertEquals(2, pool.maxWaiters());
             Loops.await(pool.acquire(address));
             CompletableFuture<PooledConnection<RecordingProtocol>> first = pool.acquire(address).toCompletableFuture();
             pool.acquire(address);
@@ -234,8 +233,8 @@ class PoolTest {
             assertTrue(error.getMessage().contains("0 acquires wait"), error.getMessage());
             assertEquals(0, none.waiting());
 
-            IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> Pool.create(LOOPS.tcp,
-                    RecordingProtocol::new, PoolOptions.DEFAULT, -1));
+            IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class,
+                    () -> PoolOptions.DEFAULT.withMaxWaiters(-1));
             assertTrue(wrong.getMessage().contains("maxWaiters"), wrong.getMessage());
         } finally {
             Loops.await(pool.close());

@@ -14,9 +14,12 @@ import org.wharf.transport.api.ConnectOptions;
  */
 public final class PoolOptions {
 
-    /** 10 connections per address, a 30 s acquire timeout, idle connections kept, no lifetime limit. */
+    /**
+     * 10 connections per address, a 30 s acquire timeout, 1,000 acquires waiting per address at
+     * most, idle connections kept, no lifetime limit.
+     */
     public static final PoolOptions DEFAULT = new PoolOptions(ConnectOptions.DEFAULT, 10, Duration.ofSeconds(30), null,
-            null, null, c -> true);
+            null, null, c -> true, 1000);
 
     private final ConnectOptions connect;
     private final int maxSize;
@@ -25,9 +28,12 @@ public final class PoolOptions {
     private final Duration maxLifetime;
     private final InetSocketAddress address;
     private final Predicate<? super PooledConnection<?>> healthCheck;
+    private final int maxWaiters;
 
     private PoolOptions(ConnectOptions connect, int maxSize, Duration acquireTimeout, Duration idleTimeout,
-            Duration maxLifetime, InetSocketAddress address, Predicate<? super PooledConnection<?>> healthCheck) {
+            Duration maxLifetime, InetSocketAddress address, Predicate<? super PooledConnection<?>> healthCheck,
+            int maxWaiters) {
+        this.maxWaiters = maxWaiters;
         this.connect = connect;
         this.maxSize = maxSize;
         this.acquireTimeout = acquireTimeout;
@@ -108,7 +114,7 @@ public final class PoolOptions {
      */
     public PoolOptions withConnect(ConnectOptions value) {
         return new PoolOptions(Objects.requireNonNull(value, "connect"), maxSize, acquireTimeout, idleTimeout, maxLifetime,
-                address, healthCheck);
+                address, healthCheck, maxWaiters);
     }
 
     /**
@@ -122,7 +128,7 @@ public final class PoolOptions {
         if (value <= 0) {
             throw new IllegalArgumentException("maxSize must be positive, got " + value);
         }
-        return new PoolOptions(connect, value, acquireTimeout, idleTimeout, maxLifetime, address, healthCheck);
+        return new PoolOptions(connect, value, acquireTimeout, idleTimeout, maxLifetime, address, healthCheck, maxWaiters);
     }
 
     /**
@@ -136,7 +142,7 @@ public final class PoolOptions {
         if (value.isNegative() || value.isZero()) {
             throw new IllegalArgumentException("acquireTimeout must be positive, got " + value);
         }
-        return new PoolOptions(connect, maxSize, value, idleTimeout, maxLifetime, address, healthCheck);
+        return new PoolOptions(connect, maxSize, value, idleTimeout, maxLifetime, address, healthCheck, maxWaiters);
     }
 
     /**
@@ -148,7 +154,7 @@ public final class PoolOptions {
      */
     public PoolOptions withIdleTimeout(Duration value) {
         return new PoolOptions(connect, maxSize, acquireTimeout, positive(value, "idleTimeout"), maxLifetime, address,
-                healthCheck);
+                healthCheck, maxWaiters);
     }
 
     /**
@@ -160,7 +166,7 @@ public final class PoolOptions {
      */
     public PoolOptions withMaxLifetime(Duration value) {
         return new PoolOptions(connect, maxSize, acquireTimeout, idleTimeout, positive(value, "maxLifetime"), address,
-                healthCheck);
+                healthCheck, maxWaiters);
     }
 
     /**
@@ -170,7 +176,7 @@ public final class PoolOptions {
      * @return a copy with it
      */
     public PoolOptions withAddress(InetSocketAddress value) {
-        return new PoolOptions(connect, maxSize, acquireTimeout, idleTimeout, maxLifetime, value, healthCheck);
+        return new PoolOptions(connect, maxSize, acquireTimeout, idleTimeout, maxLifetime, value, healthCheck, maxWaiters);
     }
 
     /**
@@ -181,7 +187,34 @@ public final class PoolOptions {
      */
     public PoolOptions withHealthCheck(Predicate<? super PooledConnection<?>> value) {
         return new PoolOptions(connect, maxSize, acquireTimeout, idleTimeout, maxLifetime, address,
-                Objects.requireNonNull(value, "healthCheck"));
+                Objects.requireNonNull(value, "healthCheck"), maxWaiters);
+    }
+
+    /**
+     * The acquires that may wait per address for a connection to come free; one more fails at
+     * once with a {@link org.wharf.transport.api.TransportError}, so a burst is not queued
+     * without bound.
+     *
+     * @return the limit; 0: an acquire that finds every connection taken fails at once
+     * @since 0.3
+     */
+    public int maxWaiters() {
+        return maxWaiters;
+    }
+
+    /**
+     * Limits the acquires that wait per address.
+     *
+     * @param value acquires waiting per address at most, 0 or more
+     * @return a copy with it
+     * @throws IllegalArgumentException if negative
+     * @since 0.3
+     */
+    public PoolOptions withMaxWaiters(int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("maxWaiters must be at least 0, got " + value);
+        }
+        return new PoolOptions(connect, maxSize, acquireTimeout, idleTimeout, maxLifetime, address, healthCheck, value);
     }
 
     private static Duration positive(Duration value, String name) {
@@ -193,7 +226,8 @@ public final class PoolOptions {
 
     @Override
     public String toString() {
-        return "pool of " + maxSize + " per address, acquire within " + acquireTimeout.toMillis() + " ms"
+        return "pool of " + maxSize + " per address, acquire within " + acquireTimeout.toMillis() + " ms, "
+                + maxWaiters + " waiting at most"
                 + (idleTimeout == null ? "" : ", idle " + idleTimeout.toMillis() + " ms")
                 + (maxLifetime == null ? "" : ", lifetime " + maxLifetime.toMillis() + " ms");
     }

@@ -39,7 +39,6 @@ final class ConfiguredPool {
     private InetSocketAddress address;
     private ProtocolSelector selector;
     private PoolOptions options;
-    private int maxWaiters;
     private String tls;
     private String error;
     private boolean errorLogged;
@@ -60,11 +59,12 @@ final class ConfiguredPool {
                     settings.port("port", -1));
             selector = ProtocolSelector.of(settings);
             tls = settings.text("tls").orElse(null);
-            maxWaiters = settings.integer("maxWaiters", Pool.DEFAULT_MAX_WAITERS, 0, Integer.MAX_VALUE);
             PoolOptions o = PoolOptions.DEFAULT.withAddress(address)
                     .withConnect(ConnectOptions.DEFAULT.withTimeout(settings.positiveMillis("connectTimeout",
                             ConnectOptions.DEFAULT.timeout())))
                     .withMaxSize(settings.integer("maxSize", 10, 1, Integer.MAX_VALUE))
+                    .withMaxWaiters(settings.integer("maxWaiters", PoolOptions.DEFAULT.maxWaiters(), 0,
+                            Integer.MAX_VALUE))
                     .withAcquireTimeout(settings.positiveMillis("acquireTimeout", Duration.ofSeconds(30)))
                     .withIdleTimeout(settings.millis("idleTimeout", null).orElse(null))
                     .withMaxLifetime(settings.millis("maxLifetime", null).orElse(null));
@@ -104,7 +104,7 @@ final class ConfiguredPool {
         ProtocolContext protocolContext = new ProtocolContext(name, transport, properties, ConnectionHooks.NONE);
         pool = Pool.create(provider, () -> protocol.newProtocol(protocolContext, () -> {
             throw new IllegalStateException("protocol " + protocol + " of pool " + name + " went away");
-        }), options(tlsOptions), maxWaiters);
+        }), options(tlsOptions));
         Dictionary<String, Object> service = new Hashtable<>();
         service.put(NAME_PROPERTY, name);
         service.put("wharf.pool.address", address.getHostString() + ":" + address.getPort());
@@ -120,7 +120,7 @@ final class ConfiguredPool {
 
     /** The acquires the pool lets wait. */
     int maxWaiters() {
-        return maxWaiters;
+        return options.maxWaiters();
     }
 
     void close() {
