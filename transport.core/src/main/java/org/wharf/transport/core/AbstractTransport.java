@@ -123,8 +123,9 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
      * takes none of what is still to be written (or that is not closed for another reason)
      * for this long is aborted, so a peer that stops reading cannot hold a closing connection
      * open. A peer that takes bytes, however slowly, keeps it going: each period with progress
-     * starts another. Set by the implementation before the connection starts; a layered
-     * transport takes the one of the transport below.
+     * starts another. Set by the implementation before the connection starts, or later on the
+     * loop (a change applies from the next period); a layered transport takes the one of the
+     * transport below.
      *
      * @param timeout the period without progress after which the close becomes an abort; null or zero for none
      */
@@ -208,17 +209,18 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
 
     /** The close timeout passed since the close began, or since the peer last took bytes. On the loop. */
     private void closeDeadline() {
-        if (state == CLOSED) {
-            return;
+        java.time.Duration timeout = closeTimeout;
+        if (state == CLOSED || timeout == null) {
+            return; // closed, or the timeout was turned off meanwhile
         }
         long left = outbound.size();
         if (left < closeDeadlineSize) {
             closeDeadlineSize = left; // the peer is taking it: another period
-            closeDeadline = loop.schedule(this::closeDeadline, closeTimeout.toNanos(),
+            closeDeadline = loop.schedule(this::closeDeadline, timeout.toNanos(),
                     java.util.concurrent.TimeUnit.NANOSECONDS);
             return;
         }
-        String why = this + " aborted: its close took " + closeTimeout.toMillis() + " ms without the peer taking any of "
+        String why = this + " aborted: its close took " + timeout.toMillis() + " ms without the peer taking any of "
                 + left + " bytes still to write";
         FAILURES.log(Level.INFO, "close-timeout", () -> why, null);
         abort(new org.wharf.transport.api.TransportError(why));

@@ -182,12 +182,16 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
 
     /**
      * Bounds a graceful close as a real transport's close timeout does: once closing, a peer
-     * that takes nothing for this long (on the loop's clock) has the connection aborted.
+     * that takes nothing for this long (on the loop's clock) has the connection aborted. From
+     * the loop thread, like the other setters; a change while a close waits applies from its
+     * next period.
      *
      * @param timeout the period without progress; null or zero for none (the default)
+     * @throws IllegalStateException if called from another thread
      * @since 0.3
      */
     public void setCloseTimeout(java.time.Duration timeout) {
+        checkLoop();
         closeTimeout(timeout);
     }
 

@@ -191,6 +191,41 @@ class MemoryTransportTest {
     }
 
     @Test
+    void theCloseTimeoutIsSetOnTheLoopThreadOnlyAsTheOtherSettersAre() throws Exception {
+        transport.start(new RecordingProtocol());
+        java.util.concurrent.CompletableFuture<Throwable> offLoop = new java.util.concurrent.CompletableFuture<>();
+        Thread other = new Thread(() -> {
+            try {
+                transport.setCloseTimeout(Duration.ofSeconds(1));
+                offLoop.complete(null);
+            } catch (Throwable e) {
+                offLoop.complete(e);
+            }
+        });
+        other.start();
+        other.join();
+        assertTrue(offLoop.join() instanceof IllegalStateException, "refused off the loop: " + offLoop.join());
+        assertTrue(offLoop.join().getMessage().contains("loop thread"), offLoop.join().getMessage());
+    }
+
+    @Test
+    void turningTheCloseTimeoutOffWhileACloseWaitsEndsItsDeadline() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.setAutoFlush(false);
+        transport.setCloseTimeout(Duration.ofSeconds(30));
+        transport.start(p);
+        p.transport().write(ByteBuffer.wrap(new byte[100]));
+        p.transport().close();
+        transport.setCloseTimeout(null); // while the close's deadline is armed
+        loop.advance(Duration.ofMinutes(5));
+        assertTrue(transport.isClosing());
+        assertFalse(transport.isClosed(), "no deadline any more");
+        transport.flush(Integer.MAX_VALUE);
+        assertTrue(transport.isClosed());
+        assertNull(transport.failure());
+    }
+
+    @Test
     void writesFromOtherThreadsAreQueuedToTheLoop() throws Exception {
         transport.start(new RecordingProtocol());
         Thread writer = new Thread(() -> transport.write(ByteBuffer.wrap("from afar".getBytes(StandardCharsets.UTF_8))));
