@@ -28,7 +28,7 @@ class BundleDescriptorsIT {
     @CsvSource({
         "transport.api, org.wharf.transport.api, '', 0.4.0",
         "protocol.api, org.wharf.protocol.api, org.wharf.transport.api, 0.5.0",
-        "transport.core, org.wharf.transport.core, org.wharf.transport.api, 0.2.0",
+        "transport.core, org.wharf.transport.core, org.wharf.transport.api, 0.3.0",
         "transport.tck, org.wharf.transport.tck, org.wharf.transport.api org.wharf.transport.core, 0.4.0",
     })
     void manifestExportsExactlyTheApiAndImportsOnlyTransportApi(String module, String exported, String projectImports,

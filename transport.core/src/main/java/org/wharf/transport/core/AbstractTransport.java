@@ -82,10 +82,11 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
     private volatile Throwable closedWith;
     /** The loop ran the graceful close path (flush, then close). */
     private boolean closingGracefully;
-    /** How long a graceful close may go without the peer taking a byte; null for ever. */
+    /** How long a graceful close or a waiting writeEof may go without the peer taking a byte; null for ever. */
     private java.time.Duration closeTimeout;
     /** The bytes still to write when the close deadline was last armed. */
     private long closeDeadlineSize;
+    /** The close's or a waiting writeEof's deadline, while armed. */
     private org.wharf.transport.api.TimerHandle closeDeadline;
     /** pauseWriting was delivered and resumeWriting not yet. */
     private boolean writingPaused;
@@ -123,8 +124,10 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
      * takes none of what is still to be written (or that is not closed for another reason)
      * for this long is aborted, so a peer that stops reading cannot hold a closing connection
      * open. A peer that takes bytes, however slowly, keeps it going: each period with progress
-     * starts another. Set by the implementation before the connection starts; a layered
-     * transport takes the one of the transport below.
+     * starts another. A {@code writeEof} that waits for queued bytes is bounded the same way
+     * ({@link #boundEofFlush()}). Set by the implementation before the connection starts, or
+     * later on the loop (a change applies from the next period); a layered transport takes the
+     * one of the transport below.
      *
      * @param timeout the period without progress after which the close becomes an abort; null or zero for none
      */
@@ -199,27 +202,62 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
         }
         closingGracefully = true;
         closeGracefully();
+        if (closeDeadline != null) {
+            closeDeadline.cancel(); // a waiting writeEof's: the close starts a period of its own
+            closeDeadline = null;
+        }
         if (state != CLOSED && closeTimeout != null) {
-            closeDeadlineSize = outbound.size();
-            closeDeadline = loop.schedule(this::closeDeadline, closeTimeout.toNanos(),
-                    java.util.concurrent.TimeUnit.NANOSECONDS);
+            armCloseDeadline(closeTimeout);
         }
     }
 
-    /** The close timeout passed since the close began, or since the peer last took bytes. On the loop. */
-    private void closeDeadline() {
-        if (state == CLOSED) {
-            return;
+    /**
+     * A {@code writeEof} has to wait for queued bytes before the write side can be shut: the
+     * wait is bounded as a graceful close is ({@link #closeTimeout(java.time.Duration)}). A
+     * peer that takes none of what is still to be written for that long has the connection
+     * aborted; each period with progress starts another; the bound ends once nothing is left
+     * to write (the EOF went out: the half-closed connection may then wait for its peer as long
+     * as it likes). An implementation's {@code writeEof} calls this on the loop, only when it
+     * has to wait; a {@link #close()} that follows replaces the bound with its own.
+     *
+     * @since 0.3
+     */
+    protected final void boundEofFlush() {
+        java.time.Duration timeout = closeTimeout;
+        if (timeout != null && state == OPEN && closeDeadline == null && outbound.size() > 0) {
+            armCloseDeadline(timeout);
         }
+    }
+
+    private void armCloseDeadline(java.time.Duration timeout) {
+        closeDeadlineSize = outbound.size();
+        closeDeadline = loop.schedule(this::closeDeadline, timeout.toNanos(),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The close timeout passed since the close (or a waiting writeEof) began, or since the peer
+     * last took bytes. On the loop.
+     */
+    private void closeDeadline() {
+        closeDeadline = null;
+        java.time.Duration timeout = closeTimeout;
+        if (state == CLOSED || timeout == null) {
+            return; // closed, or the timeout was turned off meanwhile
+        }
+        boolean closing = closingGracefully;
         long left = outbound.size();
+        if (!closing && (left == 0 || state != OPEN)) {
+            return; // the EOF went out, or a close or abort on its way takes over
+        }
         if (left < closeDeadlineSize) {
             closeDeadlineSize = left; // the peer is taking it: another period
-            closeDeadline = loop.schedule(this::closeDeadline, closeTimeout.toNanos(),
+            closeDeadline = loop.schedule(this::closeDeadline, timeout.toNanos(),
                     java.util.concurrent.TimeUnit.NANOSECONDS);
             return;
         }
-        String why = this + " aborted: its close took " + closeTimeout.toMillis() + " ms without the peer taking any of "
-                + left + " bytes still to write";
+        String why = this + " aborted: its " + (closing ? "close" : "writeEof") + " took " + timeout.toMillis()
+                + " ms without the peer taking any of " + left + " bytes still to write";
         FAILURES.log(Level.INFO, "close-timeout", () -> why, null);
         abort(new org.wharf.transport.api.TransportError(why));
     }

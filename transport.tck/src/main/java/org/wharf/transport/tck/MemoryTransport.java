@@ -181,13 +181,17 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
     }
 
     /**
-     * Bounds a graceful close as a real transport's close timeout does: once closing, a peer
-     * that takes nothing for this long (on the loop's clock) has the connection aborted.
+     * Bounds a graceful close, and a {@link #writeEof()} that waits for queued bytes, as a real
+     * transport's close timeout does: a peer that takes nothing for this long (on the loop's
+     * clock) has the connection aborted. From the loop thread, like the other setters; a change
+     * while a close waits applies from its next period.
      *
      * @param timeout the period without progress; null or zero for none (the default)
+     * @throws IllegalStateException if called from another thread
      * @since 0.3
      */
     public void setCloseTimeout(java.time.Duration timeout) {
+        checkLoop();
         closeTimeout(timeout);
     }
 
@@ -351,7 +355,12 @@ public final class MemoryTransport extends AbstractTransport<Protocol> implement
             return;
         }
         eofRequested = true;
-        onLoop(this::afterDrain);
+        onLoop(() -> {
+            afterDrain();
+            if (!eofWritten) {
+                boundEofFlush(); // it waits for queued bytes: bounded by the close timeout
+            }
+        });
     }
 
     @Override

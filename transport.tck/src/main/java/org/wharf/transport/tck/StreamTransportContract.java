@@ -527,6 +527,93 @@ public abstract class StreamTransportContract {
         assertEquals(List.of(), closing.violations());
     }
 
+    /** Writes {@code total} bytes on connection, then half-closes; notes when. */
+    private static final class WriteThenEof extends RecordingProtocol {
+        private final int total;
+        volatile long eofAt;
+
+        WriteThenEof(int total) {
+            this.total = total;
+        }
+
+        @Override
+        protected void onConnectionMade(Transport t) {
+            writeInChunks(t, total);
+            eofAt = System.nanoTime();
+            t.writeEof();
+        }
+    }
+
+    @Test
+    void aWriteEofWhosePeerTakesNothingIsAbortedAfterTheCloseTimeout() {
+        StreamTransportProvider provider = closeTimeoutProvider();
+        Assumptions.assumeTrue(provider != null && canHalfClose(), "no provider with a close timeout and half-close");
+        Server<WriteThenEof> server = serveOn(provider, () -> new WriteThenEof(16 << 20));
+        // A client that takes nothing (and sends nothing) once connected: the server's 16 MiB
+        // and its EOF cannot all leave, and no idle watch is there to notice.
+        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                t.pauseReading();
+            }
+        }.keepBytes(false));
+        WriteThenEof halfClosing = server.next();
+        Throwable cause = await(halfClosing.lost());
+        assertInstanceOf(org.wharf.transport.api.TransportError.class, cause, "aborted, not closed: " + cause);
+        assertTrue(cause.getMessage().contains("writeEof took") && cause.getMessage().contains(
+                "without the peer taking any"), cause.getMessage());
+        assertTrue(System.nanoTime() - halfClosing.eofAt >= CLOSE_TIMEOUT.toNanos(), "not before the timeout");
+        client.transport().abort();
+        assertEquals(List.of(), halfClosing.violations());
+    }
+
+    @Test
+    void aWriteEofWhosePeerKeepsTakingBytesSlowlyIsNotCutOffNorIsTheHalfClosedConnectionAfterwards() {
+        StreamTransportProvider provider = closeTimeoutProvider();
+        Assumptions.assumeTrue(provider != null && canHalfClose(), "no provider with a close timeout and half-close");
+        int total = 8 << 20;
+        Server<WriteThenEof> server = serveOn(provider, () -> new WriteThenEof(total));
+        CompletableFuture<Long> eofSeenAt = new CompletableFuture<>();
+        // A slow reader, as for close: 20 ms after each 64 KiB, so the EOF's flush takes many
+        // times the timeout. Once the EOF is in, it answers only after three timeouts more: the
+        // half-closed server, with nothing left to write, waits for it.
+        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
+            private long sincePause;
+
+            @Override
+            protected void onDataReceived(ByteBuffer data) {
+                sincePause += data.remaining();
+                if (sincePause >= 64 * 1024) {
+                    sincePause = 0;
+                    Transport t = transport();
+                    t.pauseReading();
+                    t.loop().schedule(t::resumeReading, 20, TimeUnit.MILLISECONDS);
+                }
+            }
+
+            @Override
+            public boolean eofReceived() {
+                super.eofReceived();
+                eofSeenAt.complete(System.nanoTime());
+                Transport t = transport();
+                t.loop().schedule(() -> {
+                    t.write(ByteBuffer.wrap("late answer".getBytes(StandardCharsets.UTF_8)));
+                    t.close();
+                }, 3 * CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                return true;
+            }
+        }.keepBytes(false));
+        WriteThenEof halfClosing = server.next();
+        assertNull(await(halfClosing.lost()), "closed cleanly once the peer answered and ended");
+        assertNull(await(client.lost()));
+        assertEquals(total, client.receivedCount());
+        assertEquals("late answer", new String(halfClosing.received(), StandardCharsets.UTF_8));
+        long flushTook = await(eofSeenAt) - halfClosing.eofAt;
+        assertTrue(flushTook > 2 * CLOSE_TIMEOUT.toNanos(), "the EOF's flush outlasted the timeout twice over (it took "
+                + TimeUnit.NANOSECONDS.toMillis(flushTook) + " ms), so progress kept it going");
+        assertEquals(List.of(), halfClosing.violations());
+    }
+
     @Test
     void connectionRefusedIsAConnectionRefusedError() throws IOException {
         InetSocketAddress nobody;

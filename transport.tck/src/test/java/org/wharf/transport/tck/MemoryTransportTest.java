@@ -191,6 +191,87 @@ class MemoryTransportTest {
     }
 
     @Test
+    void aWriteEofThatWaitsForAPeerTakingNothingIsAbortedAtTheCloseTimeoutAndProgressStartsAnotherPeriod() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.setAutoFlush(false);
+        transport.setCloseTimeout(Duration.ofSeconds(30));
+        transport.start(p);
+        p.transport().write(ByteBuffer.wrap(new byte[1000]));
+        p.transport().writeEof();
+        assertEquals(1, loop.activeTimers(), "the waiting EOF is bounded");
+        loop.advance(Duration.ofSeconds(29));
+        transport.flush(10); // the peer takes a little: another period
+        loop.advance(Duration.ofSeconds(29));
+        assertFalse(transport.isClosing(), "it took some within the period");
+        loop.advance(Duration.ofSeconds(2));
+        assertTrue(transport.isClosed(), "a whole period without progress");
+        assertFalse(transport.eofWritten());
+        assertTrue(transport.failure().getMessage().contains("writeEof took 30000 ms without the peer taking any of 990"),
+                transport.failure().getMessage());
+        loop.runPending();
+        assertSame(transport.failure(), p.lost().join());
+    }
+
+    @Test
+    void aWriteEofBoundEndsOnceTheEofIsOutAndNoneIsArmedWhenNothingWaits() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.setCloseTimeout(Duration.ofSeconds(30));
+        transport.start(p);
+        p.transport().write(ByteBuffer.wrap(new byte[10]));
+        p.transport().writeEof(); // auto-flush: the EOF goes at once
+        assertTrue(transport.eofWritten());
+        assertEquals(0, loop.activeTimers(), "a writeEof that need not wait arms nothing");
+
+        MemoryTransport waiting = new MemoryTransport(loop);
+        RecordingProtocol q = new RecordingProtocol();
+        waiting.setAutoFlush(false);
+        waiting.setCloseTimeout(Duration.ofSeconds(30));
+        waiting.start(q);
+        q.transport().write(ByteBuffer.wrap(new byte[10]));
+        q.transport().writeEof();
+        waiting.flush(Integer.MAX_VALUE);
+        assertTrue(waiting.eofWritten());
+        loop.advance(Duration.ofMinutes(10));
+        assertFalse(waiting.isClosing(), "half-closed with nothing left to write: it waits for its peer");
+        assertEquals(0, loop.activeTimers());
+    }
+
+    @Test
+    void theCloseTimeoutIsSetOnTheLoopThreadOnlyAsTheOtherSettersAre() throws Exception {
+        transport.start(new RecordingProtocol());
+        java.util.concurrent.CompletableFuture<Throwable> offLoop = new java.util.concurrent.CompletableFuture<>();
+        Thread other = new Thread(() -> {
+            try {
+                transport.setCloseTimeout(Duration.ofSeconds(1));
+                offLoop.complete(null);
+            } catch (Throwable e) {
+                offLoop.complete(e);
+            }
+        });
+        other.start();
+        other.join();
+        assertTrue(offLoop.join() instanceof IllegalStateException, "refused off the loop: " + offLoop.join());
+        assertTrue(offLoop.join().getMessage().contains("loop thread"), offLoop.join().getMessage());
+    }
+
+    @Test
+    void turningTheCloseTimeoutOffWhileACloseWaitsEndsItsDeadline() {
+        RecordingProtocol p = new RecordingProtocol();
+        transport.setAutoFlush(false);
+        transport.setCloseTimeout(Duration.ofSeconds(30));
+        transport.start(p);
+        p.transport().write(ByteBuffer.wrap(new byte[100]));
+        p.transport().close();
+        transport.setCloseTimeout(null); // while the close's deadline is armed
+        loop.advance(Duration.ofMinutes(5));
+        assertTrue(transport.isClosing());
+        assertFalse(transport.isClosed(), "no deadline any more");
+        transport.flush(Integer.MAX_VALUE);
+        assertTrue(transport.isClosed());
+        assertNull(transport.failure());
+    }
+
+    @Test
     void writesFromOtherThreadsAreQueuedToTheLoop() throws Exception {
         transport.start(new RecordingProtocol());
         Thread writer = new Thread(() -> transport.write(ByteBuffer.wrap("from afar".getBytes(StandardCharsets.UTF_8))));

@@ -11,8 +11,9 @@ import org.wharf.transport.api.WriteBufferLimits;
  * @param udpBatch datagrams per system call on the native batch path (the optional
  *     {@code org.wharf.transport.nio.ffm} fragment; Linux, Java 22+); 0 turns it off. Each loop
  *     keeps this many receive slots of 64 KiB: the bound on its native memory.
- * @param closeTimeout how long a closing TCP connection may go without its peer taking a byte
- *     of what is still to be written before it is aborted; zero for never
+ * @param closeTimeout how long a closing TCP connection, or a writeEof waiting for queued bytes,
+ *     may go without its peer taking a byte of what is still to be written before it is
+ *     aborted; zero for never
  */
 public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits, int udpBatch,
         java.time.Duration closeTimeout) {

@@ -445,7 +445,9 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
         eofRequested = true;
         onLoop(() -> {
-            if (writeQueue.isEmpty() && !outputShut && isOpen()) {
+            if (!writeQueue.isEmpty()) {
+                boundEofFlush(); // a peer that takes none of it cannot hold the connection for ever
+            } else if (!outputShut && isOpen()) {
                 shutdownOutput();
             }
         });

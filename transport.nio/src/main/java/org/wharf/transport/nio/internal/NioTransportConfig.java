@@ -31,7 +31,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     int udpBatch() default 16;
 
     @AttributeDefinition(name = "Close timeout (ms)", min = "0",
-            description = "How long a closing TCP connection (TLS too) may go without its peer taking a byte of what "
+            description = "How long a closing TCP connection (TLS too), or a half-close (writeEof) waiting for "
+                    + "queued bytes, may go without its peer taking a byte of what "
                     + "is still to be written before it is aborted, so a client that stops reading cannot hold it "
                     + "open; each period in which the peer takes some starts another. 0 waits for ever.")
     long closeTimeout() default 30000;
