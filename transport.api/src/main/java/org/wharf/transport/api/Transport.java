@@ -74,7 +74,8 @@ public interface Transport extends BaseTransport {
 
     /**
      * Closes the write side once the queued data has been written (half-close); reading
-     * goes on. Harmless when already done.
+     * goes on. Harmless when already done. A peer that takes none of the queued data for the
+     * transport's close timeout has the connection aborted, as for {@link #close()}.
      *
      * @throws UnsupportedOperationException if {@link #canWriteEof()} is {@code false}
      */
