@@ -1,6 +1,5 @@
 package org.wharf.protocol.http.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -71,7 +70,7 @@ public final class HttpExchange implements ProtocolConsumer {
     private final HttpConnection deadlines;
     private final LineBuffer line = new LineBuffer();
     /** A chunked body as it comes. */
-    private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    private final ChunkedBody body = new ChunkedBody();
     /**
      * A body of known length, read into one array of that length: no growth by doubling and
      * no copy at the end, so the bytes held are the bytes reserved in the budget.
@@ -158,14 +157,10 @@ public final class HttpExchange implements ProtocolConsumer {
                     if (fixed != null) {
                         data.get(at, fixed, fixedAt, n);
                         fixedAt += n;
-                    } else if (data.hasArray()) {
-                        body.write(data.array(), data.arrayOffset() + at, n);
+                        data.position(at + n);
                     } else {
-                        byte[] chunk = new byte[n];
-                        data.get(at, chunk);
-                        body.writeBytes(chunk);
+                        body.write(data, n, remaining);
                     }
-                    data.position(at + n);
                     remaining -= n;
                     if (remaining == 0) {
                         state = state == State.BODY ? State.DONE : State.CHUNK_END;
@@ -662,7 +657,7 @@ public final class HttpExchange implements ProtocolConsumer {
         int n = line.size;
         int i = 0;
         long size = 0;
-        long room = limits.maxBody() - (long) body.size();
+        long room = limits.maxBody() - body.size();
         boolean tooLarge = false;
         while (i < n && hexValue(b[i]) >= 0) {
             if (!tooLarge) {
@@ -801,7 +796,7 @@ public final class HttpExchange implements ProtocolConsumer {
     private void respond() {
         deadlines.requestEnds();
         HttpRequest request = new HttpRequest(method, target, version, headers,
-                fixed != null ? fixed : body.toByteArray());
+                fixed != null ? fixed : body.toArray());
         fixed = null;
         HttpResponse response;
         try {
