@@ -545,6 +545,37 @@ public abstract class StreamTransportContract {
     }
 
     @Test
+    void aWriteFromAnotherThreadGoesOutBeforeAWriteEofTheLoopMakesAfterIt() throws Exception {
+        Assumptions.assumeTrue(canHalfClose(), "no half-close");
+        byte[] payload = pattern(64 * 1024, 5);
+        for (int round = 0; round < 20; round++) {
+            Server<RecordingProtocol> server = serve(RecordingProtocol::new, listenOptions());
+            RecordingProtocol client = connect(server, new RecordingProtocol().keepOpenOnEof(true), connectOptions());
+            RecordingProtocol serverProtocol = server.next();
+            Transport serverSide = await(serverProtocol.made());
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            serverSide.loop().execute(() -> {
+                // Another thread writes, and returns, while the loop is busy here: its write waits
+                // for the loop. Then the loop half-closes: the write happened before, so it goes first.
+                Thread writer = new Thread(() -> serverSide.write(ByteBuffer.wrap(payload)), "writer");
+                writer.start();
+                try {
+                    writer.join(TimeUnit.SECONDS.toMillis(10));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                serverSide.writeEof();
+                done.complete(null);
+            });
+            await(done);
+            await(client.eof());
+            assertArrayEquals(payload, client.received(), "round " + round + ": the bytes, then the EOF");
+            client.transport().close();
+            assertNull(await(serverProtocol.lost()), "round " + round + ": closed cleanly");
+        }
+    }
+
+    @Test
     void aWriteEofWhosePeerTakesNothingIsAbortedAfterTheCloseTimeout() {
         StreamTransportProvider provider = closeTimeoutProvider();
         Assumptions.assumeTrue(provider != null && canHalfClose(), "no provider with a close timeout and half-close");

@@ -222,7 +222,16 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
 
     @Override
     void queueEmptied() {
-        if (eofRequested && !outputShut && !isClosed()) {
+        shutdownOutputIfAllWritten();
+    }
+
+    /**
+     * Half-closes once a requested EOF has nothing before it: nothing queued, and nothing
+     * counted that another thread wrote and the loop has still to take (a write that returned
+     * before the loop made the {@code writeEof} goes first). On the loop.
+     */
+    private void shutdownOutputIfAllWritten() {
+        if (eofRequested && !outputShut && !isClosed() && writeQueue.isEmpty() && outbound.size() == 0) {
             shutdownOutput();
         }
     }
@@ -253,7 +262,10 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (loop.inEventLoop()) {
             writeOnLoop(data);
         } else {
-            submitWrite(n, () -> writeOnLoop(data, true));
+            submitWrite(n, () -> {
+                writeOnLoop(data, true);
+                shutdownOutputIfAllWritten(); // a writeEof made meanwhile waited for it
+            });
         }
     }
 
@@ -271,7 +283,10 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         if (loop.inEventLoop()) {
             writeOnLoop(data);
         } else {
-            submitWrite(n, () -> writeOnLoop(data, true));
+            submitWrite(n, () -> {
+                writeOnLoop(data, true);
+                shutdownOutputIfAllWritten(); // a writeEof made meanwhile waited for it
+            });
         }
     }
 
@@ -286,7 +301,10 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         } else {
             int n = data.remaining();
             ByteBuffer copy = ByteBuffer.allocate(n).put(data).flip();
-            submitWrite(n, () -> writeOnLoop(copy, true));
+            submitWrite(n, () -> {
+                writeOnLoop(copy, true);
+                shutdownOutputIfAllWritten();
+            });
         }
     }
 
@@ -445,7 +463,7 @@ final class NioTcpTransport extends NioTransportBase<SocketChannel, Protocol> im
         }
         eofRequested = true;
         onLoop(() -> {
-            if (!writeQueue.isEmpty()) {
+            if (!writeQueue.isEmpty() || outbound.size() != 0) {
                 boundEofFlush(); // a peer that takes none of it cannot hold the connection for ever
             } else if (!outputShut && isOpen()) {
                 shutdownOutput();
