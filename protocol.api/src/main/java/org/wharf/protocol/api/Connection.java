@@ -198,7 +198,9 @@ public class Connection implements Protocol {
         requestsProcessed++;
         hooks.postRequest(this, consumer);
         if (!feeding) {
-            feedHeld();
+            // Not inside this connection's own callback (a task, a backend's answer): what the
+            // next requests throw ends this connection, not the caller's.
+            feedHeldOrAbort();
         }
     }
 
@@ -377,10 +379,15 @@ public class Connection implements Protocol {
         if (lost || feeding || current != null || waitingForWritable) {
             return;
         }
+        feedHeldOrAbort();
+    }
+
+    /** Feeds the held bytes outside a callback of this connection's transport. */
+    private void feedHeldOrAbort() {
         try {
             feedHeld();
         } catch (RuntimeException e) {
-            // No transport callback is on the stack to report it: this connection alone ends.
+            // No callback of this transport is on the stack to report it: this connection alone ends.
             requestRefused("request " + (requestsProcessed + 1) + " failed: " + e);
             transport.abort(e);
         }

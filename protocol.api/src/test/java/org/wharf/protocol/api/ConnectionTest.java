@@ -431,4 +431,34 @@ class ConnectionTest {
         assertInstanceOf(ProtocolError.class, transport.failure());
         assertTrue(transport.isClosed());
     }
+
+    @Test
+    void aConsumerThatThrowsWhenAnotherThreadFinishedTheRequestBeforeAbortsOnlyItsConnection() throws Exception {
+        LineConsumer.WAITING.clear();
+        List<String> refused = new ArrayList<>();
+        int[] n = {0};
+        Connection connection = new Connection(() -> {
+            if (++n[0] == 2) {
+                return data -> {
+                    throw new ProtocolError("bad request line");
+                };
+            }
+            return new LineConsumer("", true);
+        }, new ConnectionHooks() {
+            @Override
+            public void requestRefused(Connection c, String why) {
+                refused.add(why);
+            }
+        });
+        MemoryTransport transport = new MemoryTransport(loop).start(connection);
+        transport.receive("first\nsecond\n");
+        LineConsumer waiting = LineConsumer.WAITING.remove(0);
+        Thread other = new Thread(() -> connection.finished(waiting)); // as a backend's answer would
+        other.start();
+        other.join();
+        loop.runPending(); // the finish, then the second request's consumer throws: nothing escapes
+        assertInstanceOf(ProtocolError.class, transport.failure());
+        assertTrue(transport.isClosed());
+        assertEquals(1, refused.size(), refused.toString());
+    }
 }
