@@ -48,8 +48,18 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
     /**
      * The acquire timeouts of every pool. Its one daemon thread runs only while a timeout is
      * pending (it ends after 10 s without any), and a cancelled timeout leaves its queue at once.
+     * It only hands a timed-out acquire's failure to {@link #TIMED_OUT}.
      */
     private static final ScheduledThreadPoolExecutor TIMEOUTS = timeouts();
+
+    /** Where timed-out acquires fail: a thread each while they run, none after 10 s idle. */
+    private static final java.util.concurrent.ExecutorService TIMED_OUT = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "wharf-pool-timed-out");
+                t.setDaemon(true);
+                t.setContextClassLoader(null);
+                return t;
+            });
 
     private static ScheduledThreadPoolExecutor timeouts() {
         ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
@@ -199,7 +209,10 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
     private void timeOut(CompletableFuture<PooledConnection<P>> result, Supplier<String> why) {
         ScheduledFuture<?> timer = TIMEOUTS.schedule(() -> {
             if (!result.isDone()) {
-                result.completeExceptionally(new TransportTimeoutError(why.get()));
+                // The caller's callbacks run where the future completes: not on the one thread
+                // every pool's timeouts share, nor on the common pool (one thread on two cores),
+                // where one that blocks would hold every other pool's timeouts.
+                TIMED_OUT.execute(() -> result.completeExceptionally(new TransportTimeoutError(why.get())));
             }
         }, config.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
         result.whenComplete((c, error) -> timer.cancel(false));

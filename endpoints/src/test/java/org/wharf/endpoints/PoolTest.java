@@ -413,4 +413,35 @@ class PoolTest {
             Loops.await(pool.close());
         }
     }
+
+    @Test
+    void aTimedOutAcquiresCallbackThatBlocksDelaysNoOtherPoolsTimeout() throws Exception {
+        PoolOptions oneFast = PoolOptions.DEFAULT.withMaxSize(1).withAcquireTimeout(Duration.ofMillis(100));
+        Pool<RecordingProtocol> a = Pool.create(LOOPS.tcp, RecordingProtocol::new, oneFast);
+        Pool<RecordingProtocol> b = Pool.create(LOOPS.tcp, RecordingProtocol::new, oneFast);
+        java.util.concurrent.CountDownLatch inCallback = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try {
+            Loops.await(a.acquire(address));
+            Loops.await(b.acquire(address));
+            // Pool a's caller reacts to its timeout slowly (a blocking log appender, a synchronous retry).
+            a.acquire(address).whenComplete((c, error) -> {
+                inCallback.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(inCallback.await(10, TimeUnit.SECONDS), "pool a's acquire timed out");
+            CompletableFuture<PooledConnection<RecordingProtocol>> other = b.acquire(address).toCompletableFuture();
+            java.util.concurrent.ExecutionException timedOut = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> other.get(10, TimeUnit.SECONDS), "pool b's 100 ms timeout waited for pool a's caller");
+            assertInstanceOf(TransportTimeoutError.class, timedOut.getCause());
+        } finally {
+            release.countDown();
+            Loops.await(a.close());
+            Loops.await(b.close());
+        }
+    }
 }
