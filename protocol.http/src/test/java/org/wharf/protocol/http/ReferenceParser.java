@@ -49,8 +49,11 @@ final class ReferenceParser {
     private static final Pattern HOST = Pattern.compile("(\\[(?:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*"
             + "|[vV][0-9A-Fa-f]+\\.[A-Za-z0-9:._~!$&'()*+,;=-]+)\\]|"
             + "[A-Za-z0-9._~%!$&'()*+,;=-]*)(:[0-9]*)?");
-    /** RFC 3986's characters, and brackets (which clients send in queries). */
-    private static final Pattern URI_CHARS = Pattern.compile("(?:[A-Za-z0-9._~!$&'()*+,;=:@/?\\[\\]-]|%[0-9A-Fa-f]{2})+");
+    /**
+     * A path without '"', '#', '<', '>', '\\' and with '%' only before two hex digits, then any
+     * query without '"', '#', '<', '>'.
+     */
+    private static final Pattern URI_CHARS = Pattern.compile("(?:[^\"#<>\\\\%?]|%[0-9A-Fa-f]{2})*(?:\\?[^\"#<>]*)?");
     private static final String QUOTED = "\"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*\"";
     private static final Pattern CHUNK_LINE = Pattern.compile("([0-9A-Fa-f]+)(?:[ \\t]*;[ \\t]*" + TOKEN
             + "(?:[ \\t]*=[ \\t]*(?:" + TOKEN + "|" + QUOTED + "))?)*");

@@ -68,22 +68,17 @@ final class AllowedHosts {
         return new AllowedHosts(names);
     }
 
+    /**
+     * Whether the endpoint listens on a loopback address, its {@code host} resolved as the
+     * endpoint resolves it ({@code [::1]}, {@code 127.1}, a name the hosts file maps to 127.0.1.1).
+     */
     private static boolean isLoopback(Object host) {
         if (host == null) {
             return false; // an endpoint without a host listens on every interface
         }
-        String h = String.valueOf(host).trim();
-        if (h.equalsIgnoreCase("localhost")) {
-            return true;
-        }
-        if (!isAddressLiteral(h)) {
-            return false; // a name: not resolved here
-        }
-        try {
-            return InetAddress.getByName(h).isLoopbackAddress(); // a literal: no lookup
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
+        java.net.InetSocketAddress bound = new java.net.InetSocketAddress(String.valueOf(host).trim(), 0);
+        // One that cannot be resolved fails the endpoint itself.
+        return !bound.isUnresolved() && bound.getAddress().isLoopbackAddress();
     }
 
     /**

@@ -256,11 +256,14 @@ public final class HttpExchange implements ProtocolConsumer {
     // ---- the request line ----
 
     /**
-     * Visible ASCII that no URI holds unencoded (RFC 3986 2.2, 2.3): a fragment's '#', which a
-     * client never sends, and the delimiters two parsers on a path read differently. Brackets
-     * are let through: they delimit an IPv6 host, and clients send them in queries.
+     * Visible ASCII that no client sends unencoded in a request-target: a fragment's '#', and
+     * the quote and angle brackets every browser encodes (WHATWG URL's query percent-encode
+     * set), kept out of logs and of the handlers' HTML. Besides these, a path may not hold a
+     * backslash (browsers send '/' for it; servers behind disagree on what it is) nor a '%'
+     * without two hex digits (the path is what servers decode). A query is the application's
+     * to read: '{', '|', '^' and a lone '%' pass, as browsers send them.
      */
-    private static final String NOT_IN_URI = "\"#<>\\^`{|}";
+    private static final String NEVER_SENT = "\"#<>";
 
     private void requestLine() {
         byte[] b = line.bytes;
@@ -279,6 +282,7 @@ public final class HttpExchange implements ProtocolConsumer {
             reject(400, "empty request-target");
             return;
         }
+        boolean inQuery = false;
         for (int i = sp1 + 1; i < sp2; i++) {
             int c = b[i] & 0xff;
             if (c <= 0x20 || c >= 0x7f) {
@@ -286,12 +290,16 @@ public final class HttpExchange implements ProtocolConsumer {
                         + Integer.toHexString(c) + ")");
                 return;
             }
-            if (NOT_IN_URI.indexOf(c) >= 0) {
-                reject(400, "the request-target holds '" + (char) c + "', which a URI does not (RFC 3986)");
+            if (c == '?') {
+                inQuery = true;
+            }
+            if (NEVER_SENT.indexOf(c) >= 0 || !inQuery && c == '\\') {
+                reject(400, "the request-target holds '" + (char) c + "', which no client sends unencoded there");
                 return;
             }
-            if (c == '%' && (i + 2 >= sp2 || Character.digit(b[i + 1], 16) < 0 || Character.digit(b[i + 2], 16) < 0)) {
-                reject(400, "the request-target holds a '%' not followed by two hex digits");
+            if (!inQuery && c == '%'
+                    && (i + 2 >= sp2 || Character.digit(b[i + 1], 16) < 0 || Character.digit(b[i + 2], 16) < 0)) {
+                reject(400, "the request-target's path holds a '%' not followed by two hex digits");
                 return;
             }
         }

@@ -62,10 +62,10 @@ final class StatusPage implements HttpHandler {
             return HttpResponse.text(405, "only GET and HEAD\n").withHeader("Allow", "GET, HEAD");
         }
         java.util.Optional<String> host = request.header("host");
-        if (host.isPresent() && !hosts.allows(host.get())) {
+        String authority = authority(request.target());
+        if (host.isPresent() && !hosts.allows(host.get()) || authority != null && !hosts.allows(authority)) {
             // A name the operator did not list: a page elsewhere may have rebound it to us.
-            return HttpResponse.text(403, "host not allowed; the status pages answer " + hosts
-                    + " and IP addresses (" + AllowedHosts.PROPERTY + ")\n");
+            return HttpResponse.text(403, "host not allowed (" + AllowedHosts.PROPERTY + ")\n");
         }
         return switch (request.path()) {
             case "/status" -> HttpResponse.of(200, "application/json", json().getBytes(StandardCharsets.UTF_8));
@@ -77,6 +77,22 @@ final class StatusPage implements HttpHandler {
             case "/connections" -> connections(request);
             default -> HttpResponse.text(404, "not found: " + request.path() + "\n");
         };
+    }
+
+    /** An absolute-form target's host and port (RFC 9112 3.2.2: it wins over Host), else null. */
+    private static String authority(String target) {
+        int scheme = target.indexOf("://");
+        if (target.startsWith("/") || scheme < 0) {
+            return null;
+        }
+        int from = scheme + 3;
+        int end = from;
+        while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+            end++;
+        }
+        String authority = target.substring(from, end);
+        int at = authority.lastIndexOf('@');
+        return at >= 0 ? authority.substring(at + 1) : authority;
     }
 
     /** For a balancer's readiness check: 200 while the node takes new connections, else 503 and why. */
