@@ -146,7 +146,7 @@ class GracefulShutdownIT {
     private static String get(int port, String path) {
         try (Socket s = connect(port)) {
             s.setSoTimeout(10_000);
-            String response = exchange(s, "GET " + path + " HTTP/1.1\r\nHost: n\r\nConnection: close\r\n\r\n");
+            String response = exchange(s, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
             int body = response.indexOf("\r\n\r\n");
             return response.substring(9, 12) + " " + response.substring(body + 4).trim();
         } catch (IOException | RuntimeException e) {

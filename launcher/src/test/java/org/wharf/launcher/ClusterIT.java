@@ -680,7 +680,7 @@ class ClusterIT {
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2_000);
             s.setSoTimeout(5_000);
             OutputStream out = s.getOutputStream();
-            out.write(("GET " + path + " HTTP/1.1\r\nHost: n\r\nConnection: close\r\n\r\n")
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             Matcher m = STATUS_CODE.matcher(response);

@@ -290,7 +290,7 @@ class DistributionIT {
                 s.setSoTimeout(10_000);
                 try {
                     OutputStream out = s.getOutputStream();
-                    out.write(("POST /status HTTP/1.1\r\nHost: wharf\r\nContent-Length: 1000000\r\n\r\n")
+                    out.write(("POST /status HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
                     out.write(part);
                 } catch (IOException e) {
@@ -318,7 +318,7 @@ class DistributionIT {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http)) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
-            out.write(("POST /status HTTP/1.1\r\nHost: wharf\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n")
+            out.write(("POST /status HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(new byte[1_000_000]);
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -417,7 +417,7 @@ class DistributionIT {
     private static String body(int port, String path) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: wharf\r\nConnection: close\r\n\r\n")
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             return answer.substring(answer.indexOf("\r\n\r\n") + 4);
@@ -437,7 +437,7 @@ class DistributionIT {
     private static int get(int port, String path) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: wharf\r\nConnection: close\r\n\r\n")
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             return Integer.parseInt(answer.substring(9, 12));

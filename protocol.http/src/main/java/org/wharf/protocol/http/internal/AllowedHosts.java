@@ -16,6 +16,7 @@ import java.util.Map;
  * stands for its subdomains and {@code *} for any name. Without it, an endpoint that listens
  * on a loopback address answers {@code localhost} and its subdomains only, and one that
  * listens on a network answers any name (the network reaches it anyway; name it to narrow).
+ * The probes ({@code /ready}, {@code /live}) are not checked: balancers name any host.
  */
 final class AllowedHosts {
 

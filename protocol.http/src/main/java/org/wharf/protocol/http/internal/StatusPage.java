@@ -61,9 +61,12 @@ final class StatusPage implements HttpHandler {
         if (!request.method().equals("GET") && !request.method().equals("HEAD")) {
             return HttpResponse.text(405, "only GET and HEAD\n").withHeader("Allow", "GET, HEAD");
         }
+        // A balancer's or Kubernetes' probe names whatever host it was told to, and what it reads
+        // is no secret: the probes answer any name.
+        boolean probe = request.path().equals("/ready") || request.path().equals("/live");
         java.util.Optional<String> host = request.header("host");
         String authority = authority(request.target());
-        if (host.isPresent() && !hosts.allows(host.get()) || authority != null && !hosts.allows(authority)) {
+        if (!probe && (host.isPresent() && !hosts.allows(host.get()) || authority != null && !hosts.allows(authority))) {
             // A name the operator did not list: a page elsewhere may have rebound it to us.
             return HttpResponse.text(403, "host not allowed (" + AllowedHosts.PROPERTY + ")\n");
         }

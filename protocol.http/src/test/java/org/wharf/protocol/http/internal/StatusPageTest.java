@@ -121,6 +121,18 @@ class StatusPageTest {
     }
 
     @Test
+    void theProbesAnswerAnyHostAsBalancersNameWhatTheyAreTold() {
+        AllowedHosts hosts = AllowedHosts.fromProperties(java.util.Map.of("host", "127.0.0.1"));
+        for (String path : new String[] {"/ready", "/live"}) {
+            MemoryTransport t = new MemoryTransport(new ManualEventLoop()).start(HttpProtocol.create(
+                    new StatusPage(EMPTY, hosts), HttpLimits.DEFAULT, ConnectionHooks.NONE));
+            t.receive("GET " + path + " HTTP/1.1\r\nHost: node\r\n\r\n");
+            assertTrue(!t.writtenText().startsWith("HTTP/1.1 403 "), path + ": " + t.writtenText());
+        }
+        assertEquals("HTTP/1.1 403 Forbidden", statusFor(hosts, "node"), "the other pages do not");
+    }
+
+    @Test
     void anAbsoluteFormTargetsHostIsTheOneCheckedNotOnlyTheHostField() {
         AllowedHosts hosts = AllowedHosts.fromProperties(java.util.Map.of("host", "127.0.0.1"));
         for (String[] c : new String[][] {{"http://attacker.example/none", "403"}, {"http://u@attacker.example:80/none", "403"},
