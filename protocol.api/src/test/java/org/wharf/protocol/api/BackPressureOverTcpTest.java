@@ -83,29 +83,10 @@ class BackPressureOverTcpTest {
 
     /** The request cycle: one {@link Connection} per client, one consumer per line. */
     private Protocol lineConnection() {
-        return new Connection(() -> new ProtocolConsumer() {
-            private Connection connection;
-            private final StringBuilder line = new StringBuilder();
-
-            @Override
-            public void start(Connection c) {
-                connection = c;
-            }
-
-            @Override
-            public void dataReceived(ByteBuffer data) {
-                while (data.hasRemaining()) {
-                    char ch = (char) data.get();
-                    if (ch == '\n') {
-                        answered.incrementAndGet();
-                        connection.transport().write(answer(line.toString()));
-                        connection.finished(this);
-                        return;
-                    }
-                    line.append(ch);
-                }
-            }
-        }) {
+        return new Connection(() -> new OneLine((connection, line) -> {
+            answered.incrementAndGet();
+            connection.transport().write(answer(line));
+        })) {
             @Override
             public void connectionMade(Transport transport) {
                 super.connectionMade(transport);

@@ -58,40 +58,19 @@ class PipelinedBurstOverTcpTest {
 
     /** One consumer per line; the burst's first request holds the loop until the other client has sent. */
     private Connection lines() {
-        return new Connection(() -> new ProtocolConsumer() {
-            private Connection connection;
-            private final StringBuilder line = new StringBuilder();
-
-            @Override
-            public void start(Connection c) {
-                connection = c;
-            }
-
-            @Override
-            public void dataReceived(ByteBuffer data) {
-                while (data.hasRemaining()) {
-                    char ch = (char) data.get();
-                    if (ch != '\n') {
-                        line.append(ch);
-                        continue;
-                    }
-                    String request = line.toString();
-                    served.add(request);
-                    if (request.equals("a0")) {
-                        burstBegun.countDown();
-                        try {
-                            // The other client's request is in the kernel before the burst goes on.
-                            otherSent.await(30, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-                    connection.transport().write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.US_ASCII)));
-                    connection.finished(this);
-                    return;
+        return new Connection(() -> new OneLine((connection, request) -> {
+            served.add(request);
+            if (request.equals("a0")) {
+                burstBegun.countDown();
+                try {
+                    // The other client's request is in the kernel before the burst goes on.
+                    otherSent.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
             }
-        });
+            connection.transport().write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.US_ASCII)));
+        }));
     }
 
     @Test

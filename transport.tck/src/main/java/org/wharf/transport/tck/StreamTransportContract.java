@@ -439,6 +439,46 @@ public abstract class StreamTransportContract {
     }
 
     /** Writes {@code total} bytes on connection and closes at once; notes when it closed. */
+    /** A slow reader: after each 64 KiB it waits 20 ms before reading on, far within the close timeout. */
+    private static class SlowReader extends RecordingProtocol {
+        private long sincePause;
+
+        SlowReader() {
+            keepBytes(false);
+        }
+
+        @Override
+        protected void onDataReceived(ByteBuffer data) {
+            sincePause += data.remaining();
+            if (sincePause >= 64 * 1024) {
+                sincePause = 0;
+                Transport t = transport();
+                t.pauseReading();
+                t.loop().schedule(t::resumeReading, 20, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /** Connects a client that takes nothing once connected. */
+    private RecordingProtocol takingNothing(StreamTransportProvider provider, Server<?> server) {
+        return connectTo(provider, server, new RecordingProtocol() {
+            @Override
+            protected void onConnectionMade(Transport t) {
+                t.pauseReading();
+            }
+        }.keepBytes(false));
+    }
+
+    /** The connection was aborted by its close timeout, not before it ran out since {@code began}. */
+    private static void assertAbortedByTheCloseTimeout(RecordingProtocol p, java.util.function.LongSupplier began,
+            String what) {
+        Throwable cause = await(p.lost());
+        assertInstanceOf(org.wharf.transport.api.TransportError.class, cause, "aborted, not closed: " + cause);
+        assertTrue(cause.getMessage().contains(what) && cause.getMessage().contains("without the peer taking any"),
+                cause.getMessage());
+        assertTrue(System.nanoTime() - began.getAsLong() >= CLOSE_TIMEOUT.toNanos(), "not before the timeout");
+    }
+
     private static final class WriteThenClose extends RecordingProtocol {
         private final int total;
         volatile long closedAt;
@@ -480,17 +520,9 @@ public abstract class StreamTransportContract {
         Assumptions.assumeTrue(provider != null, "no provider with a close timeout");
         Server<WriteThenClose> server = serveOn(provider, () -> new WriteThenClose(16 << 20));
         // A client that takes nothing once connected: the server's 16 MiB cannot all leave.
-        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
-            @Override
-            protected void onConnectionMade(Transport t) {
-                t.pauseReading();
-            }
-        }.keepBytes(false));
+        RecordingProtocol client = takingNothing(provider, server);
         WriteThenClose closing = server.next();
-        Throwable cause = await(closing.lost());
-        assertInstanceOf(org.wharf.transport.api.TransportError.class, cause, "aborted, not closed: " + cause);
-        assertTrue(cause.getMessage().contains("without the peer taking any"), cause.getMessage());
-        assertTrue(System.nanoTime() - closing.closedAt >= CLOSE_TIMEOUT.toNanos(), "not before the timeout");
+        assertAbortedByTheCloseTimeout(closing, () -> closing.closedAt, "close took");
         client.transport().abort();
         assertEquals(List.of(), closing.violations());
     }
@@ -503,20 +535,7 @@ public abstract class StreamTransportContract {
         Server<WriteThenClose> server = serveOn(provider, () -> new WriteThenClose(total));
         // A slow reader: after each 64 KiB it waits 20 ms before reading on, far within the
         // timeout, so the whole takes many times the timeout.
-        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
-            private long sincePause;
-
-            @Override
-            protected void onDataReceived(ByteBuffer data) {
-                sincePause += data.remaining();
-                if (sincePause >= 64 * 1024) {
-                    sincePause = 0;
-                    Transport t = transport();
-                    t.pauseReading();
-                    t.loop().schedule(t::resumeReading, 20, TimeUnit.MILLISECONDS);
-                }
-            }
-        }.keepBytes(false));
+        RecordingProtocol client = connectTo(provider, server, new SlowReader());
         WriteThenClose closing = server.next();
         assertNull(await(closing.lost()), "closed cleanly");
         long took = System.nanoTime() - closing.closedAt;
@@ -582,18 +601,9 @@ public abstract class StreamTransportContract {
         Server<WriteThenEof> server = serveOn(provider, () -> new WriteThenEof(16 << 20));
         // A client that takes nothing (and sends nothing) once connected: the server's 16 MiB
         // and its EOF cannot all leave, and no idle watch is there to notice.
-        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
-            @Override
-            protected void onConnectionMade(Transport t) {
-                t.pauseReading();
-            }
-        }.keepBytes(false));
+        RecordingProtocol client = takingNothing(provider, server);
         WriteThenEof halfClosing = server.next();
-        Throwable cause = await(halfClosing.lost());
-        assertInstanceOf(org.wharf.transport.api.TransportError.class, cause, "aborted, not closed: " + cause);
-        assertTrue(cause.getMessage().contains("writeEof took") && cause.getMessage().contains(
-                "without the peer taking any"), cause.getMessage());
-        assertTrue(System.nanoTime() - halfClosing.eofAt >= CLOSE_TIMEOUT.toNanos(), "not before the timeout");
+        assertAbortedByTheCloseTimeout(halfClosing, () -> halfClosing.eofAt, "writeEof took");
         client.transport().abort();
         assertEquals(List.of(), halfClosing.violations());
     }
@@ -608,20 +618,7 @@ public abstract class StreamTransportContract {
         // A slow reader, as for close: 20 ms after each 64 KiB, so the EOF's flush takes many
         // times the timeout. Once the EOF is in, it answers only after three timeouts more: the
         // half-closed server, with nothing left to write, waits for it.
-        RecordingProtocol client = connectTo(provider, server, new RecordingProtocol() {
-            private long sincePause;
-
-            @Override
-            protected void onDataReceived(ByteBuffer data) {
-                sincePause += data.remaining();
-                if (sincePause >= 64 * 1024) {
-                    sincePause = 0;
-                    Transport t = transport();
-                    t.pauseReading();
-                    t.loop().schedule(t::resumeReading, 20, TimeUnit.MILLISECONDS);
-                }
-            }
-
+        RecordingProtocol client = connectTo(provider, server, new SlowReader() {
             @Override
             public boolean eofReceived() {
                 super.eofReceived();
@@ -633,7 +630,7 @@ public abstract class StreamTransportContract {
                 }, 3 * CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 return true;
             }
-        }.keepBytes(false));
+        });
         WriteThenEof halfClosing = server.next();
         assertNull(await(halfClosing.lost()), "closed cleanly once the peer answered and ended");
         assertNull(await(client.lost()));
