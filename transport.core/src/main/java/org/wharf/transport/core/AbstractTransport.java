@@ -251,9 +251,7 @@ public abstract class AbstractTransport<P extends BaseProtocol<?>> implements Ba
             return; // the EOF went out, or a close or abort on its way takes over
         }
         if (left < closeDeadlineSize) {
-            closeDeadlineSize = left; // the peer is taking it: another period
-            closeDeadline = loop.schedule(this::closeDeadline, timeout.toNanos(),
-                    java.util.concurrent.TimeUnit.NANOSECONDS);
+            armCloseDeadline(timeout); // the peer is taking it: another period
             return;
         }
         String why = this + " aborted: its " + (closing ? "close" : "writeEof") + " took " + timeout.toMillis()
