@@ -54,20 +54,21 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
     /** Where timed-out acquires fail: a thread each while they run, none after 10 s idle. */
     private static final java.util.concurrent.ExecutorService TIMED_OUT = new java.util.concurrent.ThreadPoolExecutor(0,
-            Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "wharf-pool-timed-out");
-                t.setDaemon(true);
-                t.setContextClassLoader(null);
-                return t;
-            });
+            Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+            daemons("wharf-pool-timed-out"));
 
-    private static ScheduledThreadPoolExecutor timeouts() {
-        ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "wharf-pool-timeouts");
+    /** Daemon threads of this name, with no context class loader to hold on to. */
+    private static java.util.concurrent.ThreadFactory daemons(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             t.setContextClassLoader(null);
             return t;
-        });
+        };
+    }
+
+    private static ScheduledThreadPoolExecutor timeouts() {
+        ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, daemons("wharf-pool-timeouts"));
         timeouts.setRemoveOnCancelPolicy(true);
         timeouts.setKeepAliveTime(10, TimeUnit.SECONDS);
         timeouts.allowCoreThreadTimeOut(true);
