@@ -48,22 +48,47 @@ public final class HttpRequest {
         return q < 0 ? t : t.substring(0, q);
     }
 
+    /**
+     * The host the request is for: an absolute-form target's authority, which replaces the
+     * {@code Host} field (RFC 9112 3.2.2), else the {@code Host} field.
+     *
+     * @return {@code host[:port]}, without any user info; empty if neither names one
+     * @since 0.4
+     */
+    public Optional<String> host() {
+        int from = authorityStart(target);
+        if (from < 0) {
+            return header("host");
+        }
+        String authority = target.substring(from, authorityEnd(target, from));
+        return Optional.of(authority.substring(authority.lastIndexOf('@') + 1));
+    }
+
     /** An absolute-form target's path and query (RFC 9112 3.2.2); any other target as it is. */
     private static String originForm(String target) {
-        if (target.isEmpty() || target.charAt(0) == '/' || target.equals("*")) {
+        int from = authorityStart(target);
+        if (from < 0) {
             return target;
         }
-        int scheme = target.indexOf("://");
-        if (scheme <= 0) {
-            return target; // authority-form (CONNECT)
+        String rest = target.substring(authorityEnd(target, from));
+        return rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest;
+    }
+
+    /** Where an absolute-form target's authority begins; -1 for any other form. */
+    private static int authorityStart(String target) {
+        if (target.isEmpty() || target.charAt(0) == '/' || target.equals("*")) {
+            return -1;
         }
-        int from = scheme + 3;
+        int scheme = target.indexOf("://");
+        return scheme <= 0 ? -1 : scheme + 3; // no scheme: the authority-form of CONNECT
+    }
+
+    private static int authorityEnd(String target, int from) {
         int end = from;
         while (end < target.length() && target.charAt(end) != '/' && target.charAt(end) != '?') {
             end++;
         }
-        String rest = target.substring(end);
-        return rest.isEmpty() || rest.charAt(0) == '?' ? "/" + rest : rest;
+        return end;
     }
 
     /**

@@ -164,8 +164,14 @@ class StrictRequestTest {
         MemoryTransport t = open();
         t.receive(bytes("GET http://example.org/status?x HTTP/1.1\r\nHost: example.org\r\n\r\n"
                 + "GET http://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n"
-                + "GET http://example.org?q=1 HTTP/1.1\r\nHost: example.org\r\n\r\n"));
-        assertEquals(3, seen.size());
+                + "GET http://example.org?q=1 HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                + "GET http://u@other.example:8080/p HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                + "GET /p HTTP/1.1\r\nHost: example.org:80\r\n\r\n"));
+        assertEquals(5, seen.size());
+        assertEquals("example.org", seen.get(0).host().orElseThrow());
+        assertEquals("other.example:8080", seen.get(3).host().orElseThrow(), "the target's authority replaces Host");
+        assertEquals("/p", seen.get(3).path());
+        assertEquals("example.org:80", seen.get(4).host().orElseThrow(), "else Host");
         assertEquals("/status", seen.get(0).path());
         assertEquals("x", seen.get(0).query().orElseThrow());
         assertEquals("/", seen.get(1).path());

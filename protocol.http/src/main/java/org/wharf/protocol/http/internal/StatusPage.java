@@ -64,9 +64,7 @@ final class StatusPage implements HttpHandler {
         // A balancer's or Kubernetes' probe names whatever host it was told to, and what it reads
         // is no secret: the probes answer any name.
         boolean probe = request.path().equals("/ready") || request.path().equals("/live");
-        java.util.Optional<String> host = request.header("host");
-        String authority = authority(request.target());
-        if (!probe && (host.isPresent() && !hosts.allows(host.get()) || authority != null && !hosts.allows(authority))) {
+        if (!probe && request.host().filter(host -> !hosts.allows(host)).isPresent()) {
             // A name the operator did not list: a page elsewhere may have rebound it to us.
             return HttpResponse.text(403, "host not allowed (" + AllowedHosts.PROPERTY + ")\n");
         }
@@ -80,22 +78,6 @@ final class StatusPage implements HttpHandler {
             case "/connections" -> connections(request);
             default -> HttpResponse.text(404, "not found: " + request.path() + "\n");
         };
-    }
-
-    /** An absolute-form target's host and port (RFC 9112 3.2.2: it wins over Host), else null. */
-    private static String authority(String target) {
-        int scheme = target.indexOf("://");
-        if (target.startsWith("/") || scheme < 0) {
-            return null;
-        }
-        int from = scheme + 3;
-        int end = from;
-        while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
-            end++;
-        }
-        String authority = target.substring(from, end);
-        int at = authority.lastIndexOf('@');
-        return at >= 0 ? authority.substring(at + 1) : authority;
     }
 
     /** For a balancer's readiness check: 200 while the node takes new connections, else 503 and why. */
