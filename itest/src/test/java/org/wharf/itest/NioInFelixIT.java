@@ -119,7 +119,7 @@ class NioInFelixIT {
             ids.add((String) Felix.call(attribute, "getID"));
         }
         assertEquals(Set.of("loopThreads", "readBufferSize", "writeBufferHigh", "writeBufferLow", "udpBatch",
-                "closeTimeout"), ids);
+                "closeTimeout", "busyPollMicros"), ids);
     }
 
     @Test

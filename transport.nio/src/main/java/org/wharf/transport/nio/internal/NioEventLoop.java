@@ -89,6 +89,10 @@ public final class NioEventLoop implements EventLoop {
 
     /** How long a closing connection of this loop may go without its peer taking a byte. */
     private final java.time.Duration closeTimeout;
+    /** Polling before the loop sleeps ({@code busyPollMicros}); null when off. */
+    private final BusyPoll busyPoll;
+    /** When the loop last went idle (its poll began); with {@link #busyPoll} only. */
+    private long idleSince;
 
     NioEventLoop(String name, int readBufferSize) {
         this(name, readBufferSize, NioSettings.DEFAULT_UDP_BATCH, (loop, error) -> { });
@@ -101,7 +105,13 @@ public final class NioEventLoop implements EventLoop {
 
     NioEventLoop(String name, int readBufferSize, int udpBatch, java.time.Duration closeTimeout,
             java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
+        this(name, readBufferSize, udpBatch, closeTimeout, 0, onDeath);
+    }
+
+    NioEventLoop(String name, int readBufferSize, int udpBatch, java.time.Duration closeTimeout, int busyPollMicros,
+            java.util.function.BiConsumer<NioEventLoop, Throwable> onDeath) {
         this.onDeath = onDeath;
+        this.busyPoll = busyPollMicros == 0 ? null : new BusyPoll(TimeUnit.MICROSECONDS.toNanos(busyPollMicros));
         this.closeTimeout = closeTimeout;
         this.udpBatch = udpBatch;
         try {
@@ -357,21 +367,77 @@ public final class NioEventLoop implements EventLoop {
             selectNow();
             return;
         }
+        if (busyPoll != null && poll(next.deadline)) {
+            return;
+        }
         selecting = true;
+        int events;
         try {
-            ioEventsHere += selector.select(dispatcher, timeoutMillis);
+            events = selector.select(dispatcher, timeoutMillis);
         } finally {
             selecting = false;
+        }
+        ioEventsHere += events;
+        if (busyPoll != null && events > 0) {
+            busyPoll.woke(System.nanoTime() - idleSince);
         }
     }
 
-    private void selectNow() throws IOException {
+    /**
+     * Polls the selector (and the task queue) for up to the busy poll's budget, and not past the
+     * next timer, before the loop sleeps. Only I/O found counts as a hit for the budget.
+     *
+     * @param timerDeadline the next timer's deadline (there always is one while the loop runs:
+     *     the lag probe, re-armed as it fires until a shutdown, which ends the loop first)
+     * @return whether it found work: the turn goes on without sleeping
+     */
+    private boolean poll(long timerDeadline) throws IOException {
+        long start = System.nanoTime();
+        idleSince = start;
+        long budget = busyPoll.budgetNanos();
+        if (budget == 0) {
+            return false;
+        }
+        long end = start + Math.min(budget, timerDeadline - start);
+        do {
+            Thread.onSpinWait();
+            if (selectNow() > 0) {
+                busyPoll.found();
+                return true;
+            }
+            if (!tasks.isEmpty() || shuttingDown) {
+                // Work, but not I/O: the budget stays as it is. Another thread's task wakes the
+                // loop by a call of that thread's anyway.
+                return true;
+            }
+        } while (System.nanoTime() - end < 0);
+        busyPoll.missed();
+        return false;
+    }
+
+    /**
+     * The busy poll's figures, read on the loop: polls that found work and polls that ran out.
+     *
+     * @return {hits, misses, budget in nanoseconds}; all 0 when busy polling is off
+     */
+    CompletableFuture<long[]> busyPollFigures() {
+        CompletableFuture<long[]> figures = new CompletableFuture<>();
+        execute(() -> figures.complete(busyPoll == null ? new long[3]
+                : new long[] {busyPoll.hits(), busyPoll.misses(), busyPoll.budgetNanos()}));
+        return figures;
+    }
+
+    /** @return the keys it dispatched */
+    private int selectNow() throws IOException {
         selecting = true;
+        int events;
         try {
-            ioEventsHere += selector.selectNow(dispatcher);
+            events = selector.selectNow(dispatcher);
         } finally {
             selecting = false;
         }
+        ioEventsHere += events;
+        return events;
     }
 
     /**

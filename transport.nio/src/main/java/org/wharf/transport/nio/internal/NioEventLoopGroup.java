@@ -38,7 +38,7 @@ public final class NioEventLoopGroup {
         loops = new NioEventLoop[settings.threads()];
         for (int i = 0; i < loops.length; i++) {
             loops[i] = new NioEventLoop(name + "-" + i, settings.readBufferSize(), settings.udpBatch(),
-                    settings.closeTimeout(), this::loopDied);
+                    settings.closeTimeout(), settings.busyPollMicros(), this::loopDied);
         }
         for (NioEventLoop loop : loops) {
             loop.start();

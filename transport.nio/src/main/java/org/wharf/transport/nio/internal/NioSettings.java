@@ -14,9 +14,14 @@ import org.wharf.transport.api.WriteBufferLimits;
  * @param closeTimeout how long a closing TCP connection, or a writeEof waiting for queued bytes,
  *     may go without its peer taking a byte of what is still to be written before it is
  *     aborted; zero for never
+ * @param busyPollMicros how long a loop that was busy a moment ago polls for I/O before it sleeps
+ *     in its selector (adaptive; see {@link BusyPoll}); 0, the default, never polls
  */
 public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits, int udpBatch,
-        java.time.Duration closeTimeout) {
+        java.time.Duration closeTimeout, int busyPollMicros) {
+
+    /** The longest busy poll that may be configured: 10 ms. */
+    public static final int MAX_BUSY_POLL_MICROS = 10_000;
 
     /** Datagrams per batch call unless configured: Netty's epoll transport reads 16 too. */
     public static final int DEFAULT_UDP_BATCH = 16;
@@ -51,6 +56,20 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
     }
 
     /**
+     * Settings without busy polling.
+     *
+     * @param loopThreads event loop threads; 0 for one per processor
+     * @param readBufferSize bytes read at a time
+     * @param writeBufferLimits default write-buffer limits
+     * @param udpBatch datagrams per batch call, 0 for none
+     * @param closeTimeout a closing connection's longest wait for its peer to take a byte; zero for ever
+     */
+    public NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits writeBufferLimits, int udpBatch,
+            java.time.Duration closeTimeout) {
+        this(loopThreads, readBufferSize, writeBufferLimits, udpBatch, closeTimeout, 0);
+    }
+
+    /**
      * Checks the settings, naming the one that is wrong.
      *
      * @param loopThreads event loop threads; 0 for one per processor
@@ -58,6 +77,7 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
      * @param writeBufferLimits default write-buffer limits
      * @param udpBatch datagrams per batch call, 0 for none
      * @param closeTimeout a closing connection's longest wait for its peer to take a byte; zero for ever
+     * @param busyPollMicros the longest poll before a loop sleeps, 0 for none
      */
     public NioSettings {
         if (loopThreads < 0 || loopThreads > 1024) {
@@ -72,6 +92,10 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
         if (closeTimeout == null || closeTimeout.isNegative()) {
             throw new IllegalArgumentException("closeTimeout must be 0 (never) or more milliseconds, got " + (closeTimeout
                     == null ? null : closeTimeout.toMillis()));
+        }
+        if (busyPollMicros < 0 || busyPollMicros > MAX_BUSY_POLL_MICROS) {
+            throw new IllegalArgumentException("busyPollMicros must be 0.." + MAX_BUSY_POLL_MICROS
+                    + " microseconds (0 = never poll), got " + busyPollMicros);
         }
         if (writeBufferLimits == null) {
             throw new IllegalArgumentException("writeBufferLimits must be set");

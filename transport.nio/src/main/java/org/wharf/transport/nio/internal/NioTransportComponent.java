@@ -110,7 +110,7 @@ public final class NioTransportComponent {
                         + ": must be 0 (never) or more milliseconds");
             }
             return new NioSettings(config.loopThreads(), config.readBufferSize(), limits, config.udpBatch(),
-                    java.time.Duration.ofMillis(config.closeTimeout()));
+                    java.time.Duration.ofMillis(config.closeTimeout()), config.busyPollMicros());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("org.wharf.transport.nio: " + e.getMessage(), e);
         }

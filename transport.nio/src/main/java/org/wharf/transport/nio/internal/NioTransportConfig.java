@@ -36,4 +36,13 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
                     + "is still to be written before it is aborted, so a client that stops reading cannot hold it "
                     + "open; each period in which the peer takes some starts another. 0 waits for ever.")
     long closeTimeout() default 30000;
+
+    @AttributeDefinition(name = "Busy poll (µs)", min = "0", max = "10000",
+            description = "How long an event loop that was busy a moment ago polls for I/O before it sleeps. "
+                    + "A sleeping loop is woken by the kernel when a packet comes, which on a virtual machine "
+                    + "costs the sending core an interrupt; polling spares that while requests come in quick "
+                    + "succession, for the CPU the polling takes. Adaptive: a poll that finds nothing halves "
+                    + "the next, so an idle loop soon sleeps at once. 0 never polls (like HAProxy's "
+                    + "busy-polling, which is off unless set).")
+    int busyPollMicros() default 0;
 }
