@@ -498,8 +498,9 @@ public final class Bench {
 
         if (!gateways.isEmpty()) {
             console.println();
-            console.printf(Locale.ROOT, "%-26s %-11s %10s %10s %10s %10s %8s %8s %8s%n", "gateway", "unit",
-                    Gateway.DIRECT, "wharf", "haproxy", "nginx", "/direct", "/haproxy", "/nginx");
+            List<String> columns = new ArrayList<>(List.of(Gateway.DIRECT));
+            columns.addAll(proxies);
+            console.println(Table.gatewayHeader(columns, List.of("wharf")));
         }
         long ticksPerSecond = Proc.ticksPerSecond();
         for (Gateway.Workload workload : gateways) {
@@ -560,8 +561,9 @@ public final class Bench {
 
     /**
      * The medians of one window of one scenario, per implementation, and how the references
-     * (Wharf, and Wharf on Conscrypt where it runs) compare with each peer; prints the rows and
-     * makes the JSON. The best peer is the best of the implementations that are not references.
+     * (Wharf, and Wharf on Conscrypt or busy polling where it runs) compare with each peer;
+     * prints the rows and makes the JSON. The best peer is the best of the implementations
+     * that are neither references nor a reference's counterpart.
      */
     static final class Table {
         private final String label;
@@ -576,6 +578,8 @@ public final class Bench {
         private final Map<String, List<Run>> runs = new LinkedHashMap<>();
         /** Whether the scenario's handshakes are meant to be resumed. */
         private boolean resumes;
+        /** Per reference, the peer it is compared with like for like ({@code wharf-busy}: {@code haproxy-busy}). */
+        private Map<String, String> counterparts = Map.of();
 
         /**
          * @param label the row's name
@@ -628,6 +632,20 @@ public final class Bench {
             return this;
         }
 
+        /**
+         * Gives references a counterpart: the peer each is compared with like for like, as
+         * {@code wharf-busy} with {@code haproxy-busy}. A counterpart is never the best peer
+         * (that stays the best of the peers as they run by default); it gets its ratios like
+         * any peer, and where both ran, the JSON's {@code vsCounterpart} and a chart bar.
+         *
+         * @param counterparts per reference, its counterpart
+         * @return this table
+         */
+        Table counterparts(Map<String, String> counterparts) {
+            this.counterparts = Map.copyOf(counterparts);
+            return this;
+        }
+
         /** @return the references that ran, the main one first */
         List<String> references() {
             return references.stream().filter(runs::containsKey).toList();
@@ -660,10 +678,13 @@ public final class Bench {
             return total;
         }
 
-        /** @return the peer with the best median, or null if there is none */
+        /** @return the peer with the best median, not a counterpart, or null if there is none */
         String best() {
             String best = null;
             for (String peer : peers()) {
+                if (counterparts.containsValue(peer)) {
+                    continue;
+                }
                 if (best == null || (lowerIsBetter ? median(peer).rate() < median(best).rate()
                         : median(peer).rate() > median(best).rate())) {
                     best = peer;
@@ -759,11 +780,64 @@ public final class Bench {
             return resumes && r != null ? "  " + r.text() : "";
         }
 
+        /**
+         * The gateway table's heading, its columns as {@link #printGateway} lays them out:
+         * every implementation's figure, then the ratio to each that is not a reference.
+         *
+         * @param implementations every implementation of the rows, in their order
+         *     ({@link Gateway#DIRECT} first)
+         * @param references the references among them (or that could be)
+         * @return the line
+         */
+        static String gatewayHeader(List<String> implementations, List<String> references) {
+            List<String> cells = new ArrayList<>(List.of("gateway", "unit"));
+            cells.addAll(implementations);
+            compared(implementations, references).forEach(i -> cells.add("/" + i));
+            return gatewayLine(implementations, references, cells);
+        }
+
+        /** @return the implementations the references' ratios are to: direct and the peers */
+        private static List<String> compared(List<String> implementations, List<String> references) {
+            return implementations.stream().filter(i -> !references.contains(i)).toList();
+        }
+
+        /**
+         * Lays out a line of the gateway table: the label 26 wide, the unit 11, each figure
+         * at least 10 and each ratio at least 8, as wide as its heading where that is wider.
+         */
+        private static String gatewayLine(List<String> implementations, List<String> references, List<String> cells) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-26s %-11s", cells.get(0), cells.get(1)));
+            int cell = 2;
+            for (String implementation : implementations) {
+                line.append(String.format(Locale.ROOT, " %" + Math.max(10, implementation.length()) + "s",
+                        cells.get(cell++)));
+            }
+            for (String implementation : compared(implementations, references)) {
+                line.append(String.format(Locale.ROOT, " %" + Math.max(8, implementation.length() + 1) + "s",
+                        cells.get(cell++)));
+            }
+            return line.toString().stripTrailing();
+        }
+
+        /**
+         * Prints the window's gateway rows: every implementation's median and the main
+         * reference's ratio to direct and to each peer, then a line of each other reference's
+         * ratios ({@code wharf-busy}), under the same columns; then every proxy's CPU per unit
+         * and every implementation's latencies.
+         *
+         * @param console where to
+         */
         void printGateway(PrintStream console) {
             Run w = median(reference);
-            console.printf(Locale.ROOT, "%-26s %-11s %10s %,10.0f %10s %10s %8s %8s %8s%n", label, unit,
-                    figure(Gateway.DIRECT), w.rate(), figure("haproxy"), figure("nginx"), ratioText(Gateway.DIRECT),
-                    ratioText("haproxy"), ratioText("nginx"));
+            List<String> implementations = List.copyOf(runs.keySet());
+            for (String r : references()) {
+                boolean main = r.equals(reference);
+                List<String> cells = new ArrayList<>(List.of(main ? label : "  " + r, main ? unit : ""));
+                implementations.forEach(i -> cells.add(main ? figure(i) : ""));
+                compared(implementations, references).forEach(i -> cells.add(String.format(Locale.ROOT, "%.2f",
+                        ratio(r, i))));
+                console.println(gatewayLine(implementations, references, cells));
+            }
             StringBuilder cpu = new StringBuilder("  proxy CPU per " + per + ":");
             StringBuilder latency = new StringBuilder("  p50/p99 µs:");
             for (String implementation : runs.keySet()) {
@@ -781,21 +855,18 @@ public final class Bench {
         }
 
         private String figure(String implementation) {
-            return runs.containsKey(implementation) ? String.format(Locale.ROOT, "%,.0f", median(implementation).rate())
-                    : "-";
-        }
-
-        private String ratioText(String implementation) {
-            return runs.containsKey(implementation) ? String.format(Locale.ROOT, "%.2f", ratio(implementation)) : "-";
+            return String.format(Locale.ROOT, "%,.0f", median(implementation).rate());
         }
 
         /**
          * The window's figures as JSON: the reference's median, the best peer, and every
          * implementation's median, latencies, CPU, ratio and runs. With a second reference
          * (wharf-conscrypt) beside Wharf: its median too, {@code vsBest} with each reference's
-         * ratio to the best peer, and in each peer's entry {@code ratios}, each reference's
-         * ratio to that peer. Where handshakes are counted, each implementation's
-         * {@code resumedFraction} and {@code offeredFraction}.
+         * ratio to the best peer, and in each peer's (and direct's) entry {@code ratios}, each
+         * reference's ratio to that peer. With {@linkplain #counterparts counterparts} that
+         * ran, {@code vsCounterpart}: per reference, its counterpart and its ratio to it.
+         * Where handshakes are counted, each implementation's {@code resumedFraction} and
+         * {@code offeredFraction}.
          *
          * @param side what the CPU figure is of ({@code server}, {@code proxy})
          * @return the members
@@ -819,6 +890,19 @@ public final class Bench {
                     j.put("vsBest", vsBest);
                 }
             }
+            Map<String, Object> vsCounterpart = new LinkedHashMap<>();
+            for (String r : wharfs) {
+                String peer = counterparts.get(r);
+                if (peer != null && runs.containsKey(peer)) {
+                    Map<String, Object> pair = new LinkedHashMap<>();
+                    pair.put("peer", peer);
+                    pair.put("ratio", ratio(r, peer));
+                    vsCounterpart.put(r, pair);
+                }
+            }
+            if (!vsCounterpart.isEmpty()) {
+                j.put("vsCounterpart", vsCounterpart);
+            }
             Map<String, Object> each = new LinkedHashMap<>();
             for (String implementation : runs.keySet()) {
                 Run m = median(implementation);
@@ -827,7 +911,7 @@ public final class Bench {
                 if (!implementation.equals(reference)) {
                     ij.put("ratio", ratio(implementation));
                 }
-                if (wharfs.size() > 1 && !wharfs.contains(implementation) && !implementation.equals(Gateway.DIRECT)) {
+                if (wharfs.size() > 1 && !wharfs.contains(implementation)) {
                     Map<String, Object> ratios = new LinkedHashMap<>();
                     wharfs.forEach(r -> ratios.put(r, ratio(r, implementation)));
                     ij.put("ratios", ratios);
@@ -867,17 +951,25 @@ public final class Bench {
 
         /**
          * @return the chart's bars: each reference against the best peer (none without a
-         *     peer); where handshakes should resume, a bar notes a side that did not
+         *     peer), then each against its counterpart where both ran; where handshakes
+         *     should resume, a bar notes a side that did not
          */
         List<Chart.Bar> bars() {
             String best = best();
-            if (best == null) {
-                return List.of();
-            }
             List<Chart.Bar> bars = new ArrayList<>();
+            if (best != null) {
+                for (String r : references()) {
+                    bars.add(new Chart.Bar(r.equals(reference) ? label : label + " " + r, unit, median(r).rate(),
+                            median(best).rate(), r, best, lowerIsBetter, notResumed(r, best)));
+                }
+            }
             for (String r : references()) {
-                bars.add(new Chart.Bar(r.equals(reference) ? label : label + " " + r, unit, median(r).rate(),
-                        median(best).rate(), r, best, lowerIsBetter, notResumed(r, best)));
+                String peer = counterparts.get(r);
+                if (peer != null && runs.containsKey(peer)) {
+                    // The same label as the row against the best peer: the bar's text names the peer.
+                    bars.add(new Chart.Bar(r.equals(reference) ? label : label + " " + r, unit, median(r).rate(),
+                            median(peer).rate(), r, peer, lowerIsBetter, notResumed(r, peer)));
+                }
             }
             return bars;
         }
