@@ -29,7 +29,8 @@ import org.wharf.transport.ssl.TlsContextBuilder;
 
 /**
  * Runs every scenario for Wharf and for each peer that applies (Netty on NIO, epoll and
- * io_uring, with the JDK's TLS or OpenSSL; for the gateway, HAProxy and nginx), alternating
+ * io_uring, with the JDK's TLS or OpenSSL; for the gateway, HAProxy and nginx, and when
+ * {@code --peers} names them, Wharf and HAProxy busy polling), alternating
  * (Wharf, then each peer, and again) after a warm-up, with each server in its own pinned
  * process and the driver in this one; prints a table of Wharf against the best peer of each
  * scenario, with every peer's figures below it, and writes the figures as JSON and a chart.
@@ -67,10 +68,14 @@ public final class Bench {
     /**
      * The Wharf gateway JVM's options: it sees one processor, so the NIO transport it finds
      * with ServiceLoader runs one event loop, as HAProxy runs one thread and nginx one worker.
+     * ({@code wharf-busy}'s busy poll is added by {@link Gateway#proxy}.)
+     *
+     * @param proxy {@code wharf} or {@code wharf-busy}: {@code {impl}} in
+     *     {@code WHARF_BENCH_SERVER_OPTS} is {@code wharf-gateway} or {@code wharf-busy-gateway}
      */
-    private static List<String> gatewayJvmOptions() {
+    static List<String> gatewayJvmOptions(String proxy) {
         List<String> options = new ArrayList<>(List.of("-Xms512m", "-Xmx512m", "-XX:ActiveProcessorCount=1"));
-        options.addAll(extraOptions("wharf-gateway"));
+        options.addAll(extraOptions(proxy + "-gateway"));
         return options;
     }
 
@@ -224,7 +229,9 @@ public final class Bench {
      * @param warmup the warm-up before the first window
      * @param measure each window's length
      * @param steady the warm-up before the steady-state window, or null for none
-     * @param peers the peers to run (Netty configurations, haproxy, nginx), or null for all
+     * @param peers the peers to run (Netty configurations, wharf-conscrypt, haproxy, nginx,
+     *     and the ones run only when named: wharf-busy, haproxy-busy), or null for all but
+     *     those
      * @param tlsSuites the cipher suites every TLS server and the driver are pinned to
      * @param out the JSON file (the chart goes beside it)
      */
@@ -284,7 +291,7 @@ public final class Bench {
                         known.add(peer.id());
                     }
                 }
-                known.addAll(Gateway.PROXIES.subList(1, Gateway.PROXIES.size()));
+                Gateway.PROXIES.stream().filter(p -> !p.equals(Peer.WHARF.id())).forEach(known::add);
                 for (String peer : peers.split(",")) {
                     if (!known.contains(peer)) {
                         throw new IllegalArgumentException("--peers: no peer " + peer + "; there are " + known);
@@ -333,10 +340,19 @@ public final class Bench {
 
         /**
          * @param peer a peer's name
-         * @return whether {@code --peers} lets it run (all do without it)
+         * @return whether {@code --peers} lets it run: without it, all but
+         *     {@link Gateway#ON_REQUEST} do
          */
         boolean runs(String peer) {
-            return peers == null || peers.contains(peer);
+            return peers == null ? !Gateway.ON_REQUEST.contains(peer) : peers.contains(peer);
+        }
+
+        /**
+         * @return the gateway's proxies {@code --peers} lets run, in the order each pair runs
+         *     them: {@code wharf} always; without {@code --peers}, wharf, haproxy and nginx
+         */
+        List<String> proxies() {
+            return Gateway.PROXIES.stream().filter(p -> p.equals(Peer.WHARF.id()) || runs(p)).toList();
         }
 
         /** @return the measuring windows */
@@ -385,10 +401,7 @@ public final class Bench {
         }
         List<String> proxies = new ArrayList<>();
         if (!gateways.isEmpty()) {
-            for (String proxy : Gateway.PROXIES) {
-                if (!proxy.equals("wharf") && !options.runs(proxy)) {
-                    continue;
-                }
+            for (String proxy : options.proxies()) {
                 Optional<String> why = Gateway.unavailable(proxy);
                 if (why.isPresent()) {
                     skipped.put(proxy, why.get());
@@ -417,6 +430,10 @@ public final class Bench {
         settings.put("serverLoopThreads", threads);
         settings.put("tlsSuites", options.tlsSuites());
         settings.put("peersSkipped", skipped);
+        if (!gateways.isEmpty() && proxies.contains("wharf-busy")) {
+            // What wharf-busy's JVM was told; a Wharf that does not read it yet runs as wharf.
+            settings.put("wharfBusyPollMicros", Gateway.busyPollMicros());
+        }
         json.put("settings", settings);
         List<Object> scenarioJson = new ArrayList<>();
         json.put("scenarios", scenarioJson);
@@ -454,7 +471,7 @@ public final class Bench {
             sj.put("better", scenario.lowerIsBetter() ? "lower" : "higher");
             Map<String, String> notHere = new LinkedHashMap<>();
             skipped.forEach((peer, why) -> {
-                if (!peer.equals("haproxy") && !peer.equals("nginx")
+                if (!Gateway.PROXIES.contains(peer)
                         && Peer.of(peer).serves(scenario.kind() == Kind.UDP, scenario.kind().tls())) {
                     notHere.put(peer, why);
                 }
@@ -500,7 +517,7 @@ public final class Bench {
             console.println();
             List<String> columns = new ArrayList<>(List.of(Gateway.DIRECT));
             columns.addAll(proxies);
-            console.println(Table.gatewayHeader(columns, List.of("wharf")));
+            console.println(Table.gatewayHeader(columns, Gateway.WHARFS));
         }
         long ticksPerSecond = Proc.ticksPerSecond();
         for (Gateway.Workload workload : gateways) {
@@ -529,7 +546,7 @@ public final class Bench {
             for (int w = 0; w < windows.count(); w++) {
                 Table table = new Table(w == 0 ? workload.scenario()
                         : workload.scenario() + "@" + seconds(options.steady()) + "s", workload.unit(), workload.per(),
-                        false, "wharf", runs, w);
+                        false, Gateway.WHARFS, runs, w).counterparts(Gateway.COUNTERPARTS);
                 table.printGateway(console);
                 Map<String, Object> figures = table.json("proxy");
                 if (w == 0) {
@@ -549,8 +566,8 @@ public final class Bench {
         Path png = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
         Chart.write(bars, OffsetDateTime.now(ZoneOffset.UTC).withNano(0) + ", " + machine() + ", "
                 + (options.quick() ? "quick" : "full") + " run, medians of " + options.pairs() + " alternating pairs", png);
-        console.println("ratio is wharf/peer (for the gateway, wharf/direct and wharf/each proxy); above 1.0 Wharf does "
-                + "more" + (scenarios.stream().anyMatch(Scenario::lowerIsBetter)
+        console.println("ratio is wharf/peer (for the gateway, wharf/direct and wharf/each proxy, and on a wharf-busy line "
+                + "wharf-busy's); above 1.0 Wharf does more" + (scenarios.stream().anyMatch(Scenario::lowerIsBetter)
                         ? "; for heap bytes/conn a ratio below 1.0 means Wharf uses less" : ""));
         console.println("wrote " + out + " and " + png);
     }
@@ -1064,7 +1081,8 @@ public final class Bench {
         if (implementation.equals(Gateway.DIRECT)) {
             return Gateway.drive(workload, upstream.address().getPort(), windows, null, ticksPerSecond);
         }
-        try (Gateway.Proxy proxy = Gateway.proxy(implementation, upstream.address(), SERVER_CPUS, gatewayJvmOptions())) {
+        try (Gateway.Proxy proxy = Gateway.proxy(implementation, upstream.address(), SERVER_CPUS,
+                gatewayJvmOptions(implementation))) {
             return Gateway.drive(workload, proxy.port(), windows, proxy::ticks, ticksPerSecond);
         }
     }

@@ -74,6 +74,54 @@ class BenchTest {
     }
 
     @Test
+    void theBusyPollingProxiesRunOnlyWhenNamed() {
+        Bench.Options defaults = Bench.Options.parse();
+        assertTrue(defaults.runs("haproxy") && defaults.runs("nginx") && defaults.runs("wharf-conscrypt"));
+        assertFalse(defaults.runs("haproxy-busy"), "a full run stays as long as it was");
+        assertFalse(defaults.runs("wharf-busy"));
+        assertEquals(List.of("wharf", "haproxy", "nginx"), defaults.proxies(), "as before these rows");
+        Bench.Options all = Bench.Options.parse("--peers", "haproxy,nginx,haproxy-busy,wharf-busy");
+        assertEquals(List.of("wharf", "wharf-busy", "haproxy", "haproxy-busy", "nginx"), all.proxies(),
+                "each busy row after its sleeping one");
+        assertFalse(all.runs("netty-epoll"));
+        Bench.Options one = Bench.Options.parse("--peers", "wharf-busy");
+        assertEquals(List.of("wharf", "wharf-busy"), one.proxies());
+        assertEquals(List.of("wharf", "haproxy-busy"), Bench.Options.parse("--peers", "haproxy-busy").proxies());
+        for (String unknown : List.of("nginx-busy", "wharf-busy50", "busy", "haproxy-busy,envoy")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Bench.Options.parse("--peers", unknown));
+            assertTrue(e.getMessage().contains("haproxy-busy") && e.getMessage().contains("wharf-busy"),
+                    "the known names are listed: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void theWharfBusyGatewayJvmIsToldItsBusyPollAndWharfsIsNot() {
+        List<String> busy = Gateway.wharfJvmOptions("wharf-busy", Bench.gatewayJvmOptions("wharf-busy"),
+                Gateway.busyPollMicros(null));
+        assertTrue(busy.contains("-Dorg.wharf.transport.nio.busyPollMicros=50"), busy.toString());
+        assertTrue(busy.contains("-XX:ActiveProcessorCount=1"), "one event loop, as the plain row: " + busy);
+        assertEquals(busy.subList(0, busy.size() - 1), Bench.gatewayJvmOptions("wharf"), "otherwise as wharf's");
+        assertTrue(Gateway.wharfJvmOptions("wharf-busy", List.of(), 20)
+                .contains("-Dorg.wharf.transport.nio.busyPollMicros=20"));
+        List<String> plain = Gateway.wharfJvmOptions("wharf", Bench.gatewayJvmOptions("wharf"), 50);
+        assertTrue(plain.stream().noneMatch(o -> o.contains("busyPollMicros")), plain.toString());
+    }
+
+    @Test
+    void theBusyPollComesFromItsVariableAndMustBeAWholeNumber() {
+        assertEquals(50, Gateway.busyPollMicros(null));
+        assertEquals(50, Gateway.busyPollMicros(" "));
+        assertEquals(200, Gateway.busyPollMicros("200"));
+        assertEquals(0, Gateway.busyPollMicros("0"), "off: an A/A run of the two Wharf rows");
+        for (String wrong : List.of("-1", "50us", "1.5")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Gateway.busyPollMicros(wrong));
+            assertTrue(e.getMessage().contains("WHARF_BENCH_BUSY_POLL_MICROS=" + wrong), e.getMessage());
+        }
+    }
+
+    @Test
     void eachScenarioRunsTheNettyConfigurationsThatApply() {
         assertTrue(Peer.NETTY_EPOLL.serves(false));
         assertTrue(Peer.NETTY_IO_URING.serves(false));

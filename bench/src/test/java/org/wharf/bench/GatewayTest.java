@@ -63,6 +63,20 @@ class GatewayTest {
     }
 
     @Test
+    void theBusyPollingProxiesAreNamedAfterTheirPrograms() {
+        assertEquals("haproxy", Gateway.binary("haproxy-busy"));
+        assertEquals("haproxy", Gateway.binary("haproxy"));
+        assertTrue(Gateway.busyPolling("haproxy-busy") && Gateway.busyPolling("wharf-busy"));
+        assertFalse(Gateway.busyPolling("haproxy") || Gateway.busyPolling("wharf") || Gateway.busyPolling("nginx"));
+        assertTrue(Gateway.wharf("wharf-busy") && Gateway.wharf("wharf"));
+        assertFalse(Gateway.wharf("haproxy-busy"));
+        assertEquals(Optional.empty(), Gateway.unavailable("wharf-busy"), "as wharf: always");
+        assertTrue(Gateway.PROXIES.containsAll(Gateway.ON_REQUEST) && Gateway.PROXIES.containsAll(Gateway.WHARFS));
+        Gateway.COUNTERPARTS.forEach((wharf, peer) -> assertTrue(Gateway.WHARFS.contains(wharf)
+                && Gateway.PROXIES.contains(peer) && !Gateway.WHARFS.contains(peer)));
+    }
+
+    @Test
     void nginxStreamForwardsOnOneWorkerWithItsFilesInTheRunsFolder() {
         String conf = GatewayConfig.nginxStream(dir, 18080, UPSTREAM, Optional.of(Path.of("/m/ngx_stream_module.so")));
         assertTrue(conf.contains("load_module /m/ngx_stream_module.so;\n"), conf);
@@ -101,6 +115,7 @@ class GatewayTest {
         Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), GatewayConfig.haproxy(Iperf.freePort(), UPSTREAM,
                 true));
         check(List.of(program("haproxy"), "-c", "-f", cfg.toString()));
+        assertEquals(Optional.empty(), Gateway.unavailable("haproxy-busy"));
     }
 
     @Test
