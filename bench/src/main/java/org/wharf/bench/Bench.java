@@ -29,7 +29,8 @@ import org.wharf.transport.ssl.TlsContextBuilder;
 
 /**
  * Runs every scenario for Wharf and for each peer that applies (Netty on NIO, epoll and
- * io_uring, with the JDK's TLS or OpenSSL; for the gateway, HAProxy and nginx), alternating
+ * io_uring, with the JDK's TLS or OpenSSL; for the gateway, HAProxy and nginx, and when
+ * {@code --peers} names them, Wharf and HAProxy busy polling), alternating
  * (Wharf, then each peer, and again) after a warm-up, with each server in its own pinned
  * process and the driver in this one; prints a table of Wharf against the best peer of each
  * scenario, with every peer's figures below it, and writes the figures as JSON and a chart.
@@ -67,10 +68,14 @@ public final class Bench {
     /**
      * The Wharf gateway JVM's options: it sees one processor, so the NIO transport it finds
      * with ServiceLoader runs one event loop, as HAProxy runs one thread and nginx one worker.
+     * ({@code wharf-busy}'s busy poll is added by {@link Gateway#proxy}.)
+     *
+     * @param proxy {@code wharf} or {@code wharf-busy}: {@code {impl}} in
+     *     {@code WHARF_BENCH_SERVER_OPTS} is {@code wharf-gateway} or {@code wharf-busy-gateway}
      */
-    private static List<String> gatewayJvmOptions() {
+    static List<String> gatewayJvmOptions(String proxy) {
         List<String> options = new ArrayList<>(List.of("-Xms512m", "-Xmx512m", "-XX:ActiveProcessorCount=1"));
-        options.addAll(extraOptions("wharf-gateway"));
+        options.addAll(extraOptions(proxy + "-gateway"));
         return options;
     }
 
@@ -224,7 +229,9 @@ public final class Bench {
      * @param warmup the warm-up before the first window
      * @param measure each window's length
      * @param steady the warm-up before the steady-state window, or null for none
-     * @param peers the peers to run (Netty configurations, haproxy, nginx), or null for all
+     * @param peers the peers to run (Netty configurations, wharf-conscrypt, haproxy, nginx,
+     *     and the ones run only when named: wharf-busy, haproxy-busy), or null for all but
+     *     those
      * @param tlsSuites the cipher suites every TLS server and the driver are pinned to
      * @param out the JSON file (the chart goes beside it)
      */
@@ -284,7 +291,7 @@ public final class Bench {
                         known.add(peer.id());
                     }
                 }
-                known.addAll(Gateway.PROXIES.subList(1, Gateway.PROXIES.size()));
+                Gateway.PROXIES.stream().filter(p -> !p.equals(Peer.WHARF.id())).forEach(known::add);
                 for (String peer : peers.split(",")) {
                     if (!known.contains(peer)) {
                         throw new IllegalArgumentException("--peers: no peer " + peer + "; there are " + known);
@@ -333,10 +340,19 @@ public final class Bench {
 
         /**
          * @param peer a peer's name
-         * @return whether {@code --peers} lets it run (all do without it)
+         * @return whether {@code --peers} lets it run: without it, all but
+         *     {@link Gateway#ON_REQUEST} do
          */
         boolean runs(String peer) {
-            return peers == null || peers.contains(peer);
+            return peers == null ? !Gateway.ON_REQUEST.contains(peer) : peers.contains(peer);
+        }
+
+        /**
+         * @return the gateway's proxies {@code --peers} lets run, in the order each pair runs
+         *     them: {@code wharf} always; without {@code --peers}, wharf, haproxy and nginx
+         */
+        List<String> proxies() {
+            return Gateway.PROXIES.stream().filter(p -> p.equals(Peer.WHARF.id()) || runs(p)).toList();
         }
 
         /** @return the measuring windows */
@@ -385,10 +401,7 @@ public final class Bench {
         }
         List<String> proxies = new ArrayList<>();
         if (!gateways.isEmpty()) {
-            for (String proxy : Gateway.PROXIES) {
-                if (!proxy.equals("wharf") && !options.runs(proxy)) {
-                    continue;
-                }
+            for (String proxy : options.proxies()) {
                 Optional<String> why = Gateway.unavailable(proxy);
                 if (why.isPresent()) {
                     skipped.put(proxy, why.get());
@@ -417,6 +430,10 @@ public final class Bench {
         settings.put("serverLoopThreads", threads);
         settings.put("tlsSuites", options.tlsSuites());
         settings.put("peersSkipped", skipped);
+        if (!gateways.isEmpty() && proxies.contains("wharf-busy")) {
+            // What wharf-busy's JVM was told; a Wharf that does not read it yet runs as wharf.
+            settings.put("wharfBusyPollMicros", Gateway.busyPollMicros());
+        }
         json.put("settings", settings);
         List<Object> scenarioJson = new ArrayList<>();
         json.put("scenarios", scenarioJson);
@@ -454,7 +471,7 @@ public final class Bench {
             sj.put("better", scenario.lowerIsBetter() ? "lower" : "higher");
             Map<String, String> notHere = new LinkedHashMap<>();
             skipped.forEach((peer, why) -> {
-                if (!peer.equals("haproxy") && !peer.equals("nginx")
+                if (!Gateway.PROXIES.contains(peer)
                         && Peer.of(peer).serves(scenario.kind() == Kind.UDP, scenario.kind().tls())) {
                     notHere.put(peer, why);
                 }
@@ -498,8 +515,9 @@ public final class Bench {
 
         if (!gateways.isEmpty()) {
             console.println();
-            console.printf(Locale.ROOT, "%-26s %-11s %10s %10s %10s %10s %8s %8s %8s%n", "gateway", "unit",
-                    Gateway.DIRECT, "wharf", "haproxy", "nginx", "/direct", "/haproxy", "/nginx");
+            List<String> columns = new ArrayList<>(List.of(Gateway.DIRECT));
+            columns.addAll(proxies);
+            console.println(Table.gatewayHeader(columns, Gateway.WHARFS));
         }
         long ticksPerSecond = Proc.ticksPerSecond();
         for (Gateway.Workload workload : gateways) {
@@ -528,7 +546,7 @@ public final class Bench {
             for (int w = 0; w < windows.count(); w++) {
                 Table table = new Table(w == 0 ? workload.scenario()
                         : workload.scenario() + "@" + seconds(options.steady()) + "s", workload.unit(), workload.per(),
-                        false, "wharf", runs, w);
+                        false, Gateway.WHARFS, runs, w).counterparts(Gateway.COUNTERPARTS);
                 table.printGateway(console);
                 Map<String, Object> figures = table.json("proxy");
                 if (w == 0) {
@@ -548,8 +566,8 @@ public final class Bench {
         Path png = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
         Chart.write(bars, OffsetDateTime.now(ZoneOffset.UTC).withNano(0) + ", " + machine() + ", "
                 + (options.quick() ? "quick" : "full") + " run, medians of " + options.pairs() + " alternating pairs", png);
-        console.println("ratio is wharf/peer (for the gateway, wharf/direct and wharf/each proxy); above 1.0 Wharf does "
-                + "more" + (scenarios.stream().anyMatch(Scenario::lowerIsBetter)
+        console.println("ratio is wharf/peer (for the gateway, wharf/direct and wharf/each proxy, and on a wharf-busy line "
+                + "wharf-busy's); above 1.0 Wharf does more" + (scenarios.stream().anyMatch(Scenario::lowerIsBetter)
                         ? "; for heap bytes/conn a ratio below 1.0 means Wharf uses less" : ""));
         console.println("wrote " + out + " and " + png);
     }
@@ -560,8 +578,9 @@ public final class Bench {
 
     /**
      * The medians of one window of one scenario, per implementation, and how the references
-     * (Wharf, and Wharf on Conscrypt where it runs) compare with each peer; prints the rows and
-     * makes the JSON. The best peer is the best of the implementations that are not references.
+     * (Wharf, and Wharf on Conscrypt or busy polling where it runs) compare with each peer;
+     * prints the rows and makes the JSON. The best peer is the best of the implementations
+     * that are neither references nor a reference's counterpart.
      */
     static final class Table {
         private final String label;
@@ -576,6 +595,8 @@ public final class Bench {
         private final Map<String, List<Run>> runs = new LinkedHashMap<>();
         /** Whether the scenario's handshakes are meant to be resumed. */
         private boolean resumes;
+        /** Per reference, the peer it is compared with like for like ({@code wharf-busy}: {@code haproxy-busy}). */
+        private Map<String, String> counterparts = Map.of();
 
         /**
          * @param label the row's name
@@ -628,6 +649,20 @@ public final class Bench {
             return this;
         }
 
+        /**
+         * Gives references a counterpart: the peer each is compared with like for like, as
+         * {@code wharf-busy} with {@code haproxy-busy}. A counterpart is never the best peer
+         * (that stays the best of the peers as they run by default); it gets its ratios like
+         * any peer, and where both ran, the JSON's {@code vsCounterpart} and a chart bar.
+         *
+         * @param counterparts per reference, its counterpart
+         * @return this table
+         */
+        Table counterparts(Map<String, String> counterparts) {
+            this.counterparts = Map.copyOf(counterparts);
+            return this;
+        }
+
         /** @return the references that ran, the main one first */
         List<String> references() {
             return references.stream().filter(runs::containsKey).toList();
@@ -660,10 +695,13 @@ public final class Bench {
             return total;
         }
 
-        /** @return the peer with the best median, or null if there is none */
+        /** @return the peer with the best median, not a counterpart, or null if there is none */
         String best() {
             String best = null;
             for (String peer : peers()) {
+                if (counterparts.containsValue(peer)) {
+                    continue;
+                }
                 if (best == null || (lowerIsBetter ? median(peer).rate() < median(best).rate()
                         : median(peer).rate() > median(best).rate())) {
                     best = peer;
@@ -759,11 +797,64 @@ public final class Bench {
             return resumes && r != null ? "  " + r.text() : "";
         }
 
+        /**
+         * The gateway table's heading, its columns as {@link #printGateway} lays them out:
+         * every implementation's figure, then the ratio to each that is not a reference.
+         *
+         * @param implementations every implementation of the rows, in their order
+         *     ({@link Gateway#DIRECT} first)
+         * @param references the references among them (or that could be)
+         * @return the line
+         */
+        static String gatewayHeader(List<String> implementations, List<String> references) {
+            List<String> cells = new ArrayList<>(List.of("gateway", "unit"));
+            cells.addAll(implementations);
+            compared(implementations, references).forEach(i -> cells.add("/" + i));
+            return gatewayLine(implementations, references, cells);
+        }
+
+        /** @return the implementations the references' ratios are to: direct and the peers */
+        private static List<String> compared(List<String> implementations, List<String> references) {
+            return implementations.stream().filter(i -> !references.contains(i)).toList();
+        }
+
+        /**
+         * Lays out a line of the gateway table: the label 26 wide, the unit 11, each figure
+         * at least 10 and each ratio at least 8, as wide as its heading where that is wider.
+         */
+        private static String gatewayLine(List<String> implementations, List<String> references, List<String> cells) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-26s %-11s", cells.get(0), cells.get(1)));
+            int cell = 2;
+            for (String implementation : implementations) {
+                line.append(String.format(Locale.ROOT, " %" + Math.max(10, implementation.length()) + "s",
+                        cells.get(cell++)));
+            }
+            for (String implementation : compared(implementations, references)) {
+                line.append(String.format(Locale.ROOT, " %" + Math.max(8, implementation.length() + 1) + "s",
+                        cells.get(cell++)));
+            }
+            return line.toString().stripTrailing();
+        }
+
+        /**
+         * Prints the window's gateway rows: every implementation's median and the main
+         * reference's ratio to direct and to each peer, then a line of each other reference's
+         * ratios ({@code wharf-busy}), under the same columns; then every proxy's CPU per unit
+         * and every implementation's latencies.
+         *
+         * @param console where to
+         */
         void printGateway(PrintStream console) {
             Run w = median(reference);
-            console.printf(Locale.ROOT, "%-26s %-11s %10s %,10.0f %10s %10s %8s %8s %8s%n", label, unit,
-                    figure(Gateway.DIRECT), w.rate(), figure("haproxy"), figure("nginx"), ratioText(Gateway.DIRECT),
-                    ratioText("haproxy"), ratioText("nginx"));
+            List<String> implementations = List.copyOf(runs.keySet());
+            for (String r : references()) {
+                boolean main = r.equals(reference);
+                List<String> cells = new ArrayList<>(List.of(main ? label : "  " + r, main ? unit : ""));
+                implementations.forEach(i -> cells.add(main ? figure(i) : ""));
+                compared(implementations, references).forEach(i -> cells.add(String.format(Locale.ROOT, "%.2f",
+                        ratio(r, i))));
+                console.println(gatewayLine(implementations, references, cells));
+            }
             StringBuilder cpu = new StringBuilder("  proxy CPU per " + per + ":");
             StringBuilder latency = new StringBuilder("  p50/p99 µs:");
             for (String implementation : runs.keySet()) {
@@ -781,21 +872,18 @@ public final class Bench {
         }
 
         private String figure(String implementation) {
-            return runs.containsKey(implementation) ? String.format(Locale.ROOT, "%,.0f", median(implementation).rate())
-                    : "-";
-        }
-
-        private String ratioText(String implementation) {
-            return runs.containsKey(implementation) ? String.format(Locale.ROOT, "%.2f", ratio(implementation)) : "-";
+            return String.format(Locale.ROOT, "%,.0f", median(implementation).rate());
         }
 
         /**
          * The window's figures as JSON: the reference's median, the best peer, and every
          * implementation's median, latencies, CPU, ratio and runs. With a second reference
          * (wharf-conscrypt) beside Wharf: its median too, {@code vsBest} with each reference's
-         * ratio to the best peer, and in each peer's entry {@code ratios}, each reference's
-         * ratio to that peer. Where handshakes are counted, each implementation's
-         * {@code resumedFraction} and {@code offeredFraction}.
+         * ratio to the best peer, and in each peer's (and direct's) entry {@code ratios}, each
+         * reference's ratio to that peer. With {@linkplain #counterparts counterparts} that
+         * ran, {@code vsCounterpart}: per reference, its counterpart and its ratio to it.
+         * Where handshakes are counted, each implementation's {@code resumedFraction} and
+         * {@code offeredFraction}.
          *
          * @param side what the CPU figure is of ({@code server}, {@code proxy})
          * @return the members
@@ -819,6 +907,19 @@ public final class Bench {
                     j.put("vsBest", vsBest);
                 }
             }
+            Map<String, Object> vsCounterpart = new LinkedHashMap<>();
+            for (String r : wharfs) {
+                String peer = counterparts.get(r);
+                if (peer != null && runs.containsKey(peer)) {
+                    Map<String, Object> pair = new LinkedHashMap<>();
+                    pair.put("peer", peer);
+                    pair.put("ratio", ratio(r, peer));
+                    vsCounterpart.put(r, pair);
+                }
+            }
+            if (!vsCounterpart.isEmpty()) {
+                j.put("vsCounterpart", vsCounterpart);
+            }
             Map<String, Object> each = new LinkedHashMap<>();
             for (String implementation : runs.keySet()) {
                 Run m = median(implementation);
@@ -827,7 +928,7 @@ public final class Bench {
                 if (!implementation.equals(reference)) {
                     ij.put("ratio", ratio(implementation));
                 }
-                if (wharfs.size() > 1 && !wharfs.contains(implementation) && !implementation.equals(Gateway.DIRECT)) {
+                if (wharfs.size() > 1 && !wharfs.contains(implementation)) {
                     Map<String, Object> ratios = new LinkedHashMap<>();
                     wharfs.forEach(r -> ratios.put(r, ratio(r, implementation)));
                     ij.put("ratios", ratios);
@@ -867,17 +968,25 @@ public final class Bench {
 
         /**
          * @return the chart's bars: each reference against the best peer (none without a
-         *     peer); where handshakes should resume, a bar notes a side that did not
+         *     peer), then each against its counterpart where both ran; where handshakes
+         *     should resume, a bar notes a side that did not
          */
         List<Chart.Bar> bars() {
             String best = best();
-            if (best == null) {
-                return List.of();
-            }
             List<Chart.Bar> bars = new ArrayList<>();
+            if (best != null) {
+                for (String r : references()) {
+                    bars.add(new Chart.Bar(r.equals(reference) ? label : label + " " + r, unit, median(r).rate(),
+                            median(best).rate(), r, best, lowerIsBetter, notResumed(r, best)));
+                }
+            }
             for (String r : references()) {
-                bars.add(new Chart.Bar(r.equals(reference) ? label : label + " " + r, unit, median(r).rate(),
-                        median(best).rate(), r, best, lowerIsBetter, notResumed(r, best)));
+                String peer = counterparts.get(r);
+                if (peer != null && runs.containsKey(peer)) {
+                    // The same label as the row against the best peer: the bar's text names the peer.
+                    bars.add(new Chart.Bar(r.equals(reference) ? label : label + " " + r, unit, median(r).rate(),
+                            median(peer).rate(), r, peer, lowerIsBetter, notResumed(r, peer)));
+                }
             }
             return bars;
         }
@@ -972,7 +1081,8 @@ public final class Bench {
         if (implementation.equals(Gateway.DIRECT)) {
             return Gateway.drive(workload, upstream.address().getPort(), windows, null, ticksPerSecond);
         }
-        try (Gateway.Proxy proxy = Gateway.proxy(implementation, upstream.address(), SERVER_CPUS, gatewayJvmOptions())) {
+        try (Gateway.Proxy proxy = Gateway.proxy(implementation, upstream.address(), SERVER_CPUS,
+                gatewayJvmOptions(implementation))) {
             return Gateway.drive(workload, proxy.port(), windows, proxy::ticks, ticksPerSecond);
         }
     }

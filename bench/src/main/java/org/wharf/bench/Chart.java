@@ -17,8 +17,9 @@ import javax.imageio.ImageIO;
  * Draws the comparison as a PNG with Java2D (headless, no dependency): per scenario, Wharf's
  * advantage over the best peer of that scenario as a bar against the 1.0 line (Wharf/peer, or
  * peer/Wharf where less is better), with both figures and the peer's name written beside it;
- * where Wharf also runs on Conscrypt, a second bar (in blue and green, not red and green) for
- * that row against the same peer.
+ * where a second Wharf row runs (its TLS on Conscrypt, its batch datagram path, its gateway
+ * busy polling), a second bar (in blue and green, not red and green) for that row against the
+ * same peer, and against its counterpart ({@code haproxy-busy} for {@code wharf-busy}).
  */
 final class Chart {
 
@@ -29,7 +30,7 @@ final class Chart {
      * @param unit its unit
      * @param wharf Wharf's median
      * @param peer the best peer's median
-     * @param wharfName which Wharf row that is ({@code wharf}, {@code wharf-conscrypt})
+     * @param wharfName which Wharf row that is ({@code wharf}, {@code wharf-conscrypt}, {@code wharf-busy})
      * @param peerName which peer that is
      * @param lowerIsBetter whether the smaller figure wins (memory)
      * @param note written after the figures (such as a side that did not resume), or empty
@@ -91,9 +92,10 @@ final class Chart {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
             g.drawString("Wharf's advantage over the best peer of each scenario (above 1.0: Wharf does better)", 12, 22);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-            boolean second = bars.stream().anyMatch(bar -> !bar.wharfName().equals("wharf"));
-            g.drawString(title + (second ? "; a second Wharf row (its TLS on Conscrypt) in light green / blue" : ""),
-                    12, 40);
+            List<String> second = bars.stream().map(Bar::wharfName).filter(name -> !name.equals("wharf")).distinct()
+                    .map(Chart::what).toList();
+            g.drawString(title + (second.isEmpty() ? "" : "; second Wharf rows (" + String.join(", ", second)
+                    + ") in light green / blue"), 12, 40);
             for (int i = 0; i < bars.size(); i++) {
                 Bar bar = bars.get(i);
                 double ratio = bar.advantage();
@@ -119,5 +121,15 @@ final class Chart {
             g.dispose();
         }
         ImageIO.write(image, "png", file.toFile());
+    }
+
+    /** @return a second Wharf row's name and what it changes, for the chart's heading */
+    static String what(String wharfName) {
+        return switch (wharfName) {
+            case "wharf-conscrypt" -> "wharf-conscrypt: its TLS on Conscrypt";
+            case "wharf-ffm" -> "wharf-ffm: batch datagrams";
+            case "wharf-busy" -> "wharf-busy: busy polling";
+            default -> wharfName;
+        };
     }
 }

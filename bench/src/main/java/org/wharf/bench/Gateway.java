@@ -22,14 +22,48 @@ import java.util.regex.Pattern;
  * Wharf's proxy, HAProxy and nginx's stream module, each proxy started for the run in its own
  * process on the servers' pinned core, with one thread or worker; the client tool and the
  * upstream run on the driver's core. Each proxy's CPU time over the measured run comes from
- * {@code /proc/PID/stat}, so the three are counted alike.
+ * {@code /proc/PID/stat}, so all are counted alike. On request ({@code --peers}), Wharf and
+ * HAProxy also run busy polling ({@code wharf-busy}, {@code haproxy-busy}): each polls
+ * instead of sleeping in epoll_wait, so the pair compares like with like.
  */
 final class Gateway {
 
     /** The client measured without a proxy in between. */
     static final String DIRECT = "direct";
-    /** The proxies, in the order each pair runs them (after {@link #DIRECT}). */
-    static final List<String> PROXIES = List.of("wharf", "haproxy", "nginx");
+    /**
+     * The proxies, in the order each pair runs them (after {@link #DIRECT}): Wharf's rows
+     * ({@link #WHARFS}) first, each busy-polling row after its sleeping one.
+     */
+    static final List<String> PROXIES = List.of("wharf", "wharf-busy", "haproxy", "haproxy-busy", "nginx");
+
+    /**
+     * Wharf's rows, the main one first: {@code wharf}, and {@code wharf-busy}, a second Wharf
+     * row as {@code wharf-conscrypt} is for TLS.
+     */
+    static final List<String> WHARFS = List.of("wharf", "wharf-busy");
+
+    /**
+     * The proxies that run only when {@code --peers} names them: busy polling keeps the
+     * proxy's core at 100% whatever the load, which is not how either is run by default,
+     * and a full run stays as long as it was.
+     */
+    static final List<String> ON_REQUEST = List.of("wharf-busy", "haproxy-busy");
+
+    /**
+     * Each busy-polling Wharf row and the peer it is compared with like for like. That peer
+     * is never the best peer of a row: that stays the best of the proxies as they run by
+     * default, as in the result files from before these rows.
+     */
+    static final Map<String, String> COUNTERPARTS = Map.of("wharf-busy", "haproxy-busy");
+
+    /** The system property Wharf's NIO transport reads its busy poll from, outside a framework. */
+    static final String BUSY_POLL_PROPERTY = "org.wharf.transport.nio.busyPollMicros";
+
+    /** The environment variable that sets {@code wharf-busy}'s busy poll, in microseconds. */
+    static final String BUSY_POLL_ENV = "WHARF_BENCH_BUSY_POLL_MICROS";
+
+    /** {@code wharf-busy}'s busy poll without {@link #BUSY_POLL_ENV}, in microseconds. */
+    static final int DEFAULT_BUSY_POLL_MICROS = 50;
 
     /** The HTTP upstream's file: a small page, so the figure is per request rather than per byte. */
     static final int PAGE_BYTES = 1024;
@@ -139,28 +173,95 @@ final class Gateway {
         };
     }
 
+    // ---- the proxies' kinds ----
+
+    /** @return whether the proxy is Wharf's gateway JVM ({@code wharf}, {@code wharf-busy}) */
+    static boolean wharf(String proxy) {
+        return WHARFS.contains(proxy);
+    }
+
+    /** @return whether the proxy polls instead of sleeping ({@code wharf-busy}, {@code haproxy-busy}) */
+    static boolean busyPolling(String proxy) {
+        return proxy.endsWith("-busy");
+    }
+
+    /** @return the program a peer proxy runs ({@code haproxy} for {@code haproxy-busy}) */
+    static String binary(String proxy) {
+        return busyPolling(proxy) ? proxy.substring(0, proxy.length() - "-busy".length()) : proxy;
+    }
+
+    /**
+     * {@code wharf-busy}'s busy poll: {@link #BUSY_POLL_ENV}, else {@link #DEFAULT_BUSY_POLL_MICROS}.
+     *
+     * @return microseconds
+     * @throws IllegalArgumentException if the variable is not a whole number of at least 0
+     */
+    static int busyPollMicros() {
+        return busyPollMicros(System.getenv(BUSY_POLL_ENV));
+    }
+
+    /**
+     * @param value {@link #BUSY_POLL_ENV}'s value, or null if unset
+     * @return microseconds
+     * @throws IllegalArgumentException if the value is not a whole number of at least 0
+     */
+    static int busyPollMicros(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_BUSY_POLL_MICROS;
+        }
+        try {
+            int micros = Integer.parseInt(value.trim());
+            if (micros >= 0) {
+                return micros;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(BUSY_POLL_ENV + "=" + value + ": microseconds, a whole number of at least 0");
+    }
+
+    /**
+     * The Wharf gateway JVM's options for one of Wharf's rows: the ones given, and for
+     * {@code wharf-busy} the busy poll's system property. A Wharf that does not read the
+     * property yet ignores it, and the row is Wharf's again.
+     *
+     * @param proxy {@code wharf} or {@code wharf-busy}
+     * @param jvm the options every Wharf gateway JVM has
+     * @param busyPollMicros the busy poll, for {@code wharf-busy}
+     * @return the options
+     */
+    static List<String> wharfJvmOptions(String proxy, List<String> jvm, int busyPollMicros) {
+        List<String> options = new ArrayList<>(jvm);
+        if (busyPolling(proxy)) {
+            options.add("-D" + BUSY_POLL_PROPERTY + "=" + busyPollMicros);
+        }
+        return options;
+    }
+
     /**
      * Why a proxy cannot run here: not installed, or its configuration does not pass its own
      * check ({@code haproxy -c}, {@code nginx -t}: nginx without the stream module).
      *
-     * @param proxy {@code wharf}, {@code haproxy} or {@code nginx}
+     * @param proxy one of {@link #PROXIES}
      * @return the reason, empty if it can run
      */
     static Optional<String> unavailable(String proxy) {
-        if (proxy.equals("wharf")) {
+        if (wharf(proxy)) {
             return Optional.empty();
         }
-        if (!installed(proxy)) {
-            return Optional.of(proxy + " is not installed (Debian: apt-get install "
-                    + (proxy.equals("nginx") ? "nginx libnginx-mod-stream" : proxy) + ")");
+        String binary = binary(proxy);
+        if (!installed(binary)) {
+            return Optional.of(binary + " is not installed (Debian: apt-get install "
+                    + (binary.equals("nginx") ? "nginx libnginx-mod-stream" : binary) + ")");
         }
         Path dir = null;
         try {
             dir = folder("wharf-bench-check");
             InetSocketAddress upstream = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
             List<String> check;
-            if (proxy.equals("haproxy")) {
-                Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), GatewayConfig.haproxy(Iperf.freePort(), upstream));
+            if (binary.equals("haproxy")) { // for haproxy-busy, with busy-polling: checked too
+                Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), GatewayConfig.haproxy(Iperf.freePort(), upstream,
+                        busyPolling(proxy)));
                 check = List.of(program("haproxy"), "-c", "-f", cfg.toString());
             } else {
                 Path conf = Files.writeString(dir.resolve("nginx.conf"), GatewayConfig.nginxStream(dir, Iperf.freePort(),
@@ -254,7 +355,7 @@ final class Gateway {
     record Proxy(String kind, int port, Process process, Path dir) implements AutoCloseable {
         @Override
         public void close() {
-            if (kind.equals("wharf")) {
+            if (wharf(kind)) {
                 try {
                     process.getOutputStream().close(); // the gateway stops when standard input closes
                 } catch (IOException e) {
@@ -274,10 +375,11 @@ final class Gateway {
     /**
      * Starts a proxy in front of an upstream, on a loopback port.
      *
-     * @param kind {@code wharf}, {@code haproxy} or {@code nginx}
+     * @param kind one of {@link #PROXIES}
      * @param upstream where it forwards
      * @param pin the command prefix that pins it to the servers' cores (may be empty)
-     * @param jvm the Wharf gateway JVM's options
+     * @param jvm the Wharf gateway JVM's options; {@code wharf-busy} adds its busy poll's
+     *     ({@link #wharfJvmOptions})
      * @return the running proxy, listening
      * @throws IOException if it does not start
      */
@@ -289,9 +391,9 @@ final class Gateway {
         Process process;
         try {
             switch (kind) {
-                case "wharf" -> {
+                case "wharf", "wharf-busy" -> {
                     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-                    command.addAll(jvm);
+                    command.addAll(wharfJvmOptions(kind, jvm, busyPolling(kind) ? busyPollMicros() : 0));
                     command.addAll(List.of("-cp", System.getProperty("java.class.path"), WharfGateway.class.getName(),
                             "127.0.0.1:" + upstream.getPort()));
                     process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -308,9 +410,10 @@ final class Gateway {
                     port = Integer.parseInt(first.substring(5).trim());
                     return new Proxy(kind, port, process, dir);
                 }
-                case "haproxy" -> {
+                case "haproxy", "haproxy-busy" -> {
                     port = Iperf.freePort();
-                    Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), GatewayConfig.haproxy(port, upstream));
+                    Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), GatewayConfig.haproxy(port, upstream,
+                            busyPolling(kind)));
                     command.addAll(List.of(program("haproxy"), "-db", "-f", cfg.toString()));
                 }
                 case "nginx" -> {

@@ -3,6 +3,7 @@ package org.wharf.bench;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -26,19 +27,39 @@ final class GatewayConfig {
     }
 
     /**
-     * HAProxy forwarding TCP, one thread (HAProxy's {@code nbthread} defaults to the CPUs it
-     * may run on; it is said here so a machine with more does not change the comparison).
+     * HAProxy forwarding TCP, one thread, sleeping in epoll_wait when idle as by default.
      *
      * @param port the loopback port to listen on
      * @param upstream where to forward
      * @return haproxy.cfg
      */
     static String haproxy(int port, InetSocketAddress upstream) {
-        return String.join("\n",
-                "# Made by the Wharf bench: HAProxy forwarding TCP, one thread.",
+        return haproxy(port, upstream, false);
+    }
+
+    /**
+     * HAProxy forwarding TCP, one thread (HAProxy's {@code nbthread} defaults to the CPUs it
+     * may run on; it is said here so a machine with more does not change the comparison).
+     * With {@code busyPolling}, its {@code global} section says {@code busy-polling}: the
+     * thread then never sleeps in epoll_wait, polling with a zero timeout until its next
+     * timer (off by default).
+     *
+     * @param port the loopback port to listen on
+     * @param upstream where to forward
+     * @param busyPolling whether HAProxy busy polls
+     * @return haproxy.cfg
+     */
+    static String haproxy(int port, InetSocketAddress upstream, boolean busyPolling) {
+        List<String> lines = new ArrayList<>(List.of(
+                "# Made by the Wharf bench: HAProxy forwarding TCP, one thread"
+                        + (busyPolling ? ", busy polling." : "."),
                 "global",
                 "    nbthread 1",
-                "    maxconn " + MAX_CONNECTIONS,
+                "    maxconn " + MAX_CONNECTIONS));
+        if (busyPolling) {
+            lines.add("    busy-polling");
+        }
+        lines.addAll(List.of(
                 "defaults",
                 "    mode tcp",
                 "    timeout connect 5s",
@@ -49,7 +70,8 @@ final class GatewayConfig {
                 "    default_backend upstream",
                 "backend upstream",
                 "    server upstream " + hostPort(upstream),
-                "");
+                ""));
+        return String.join("\n", lines);
     }
 
     /**

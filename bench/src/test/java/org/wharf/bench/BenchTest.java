@@ -74,6 +74,54 @@ class BenchTest {
     }
 
     @Test
+    void theBusyPollingProxiesRunOnlyWhenNamed() {
+        Bench.Options defaults = Bench.Options.parse();
+        assertTrue(defaults.runs("haproxy") && defaults.runs("nginx") && defaults.runs("wharf-conscrypt"));
+        assertFalse(defaults.runs("haproxy-busy"), "a full run stays as long as it was");
+        assertFalse(defaults.runs("wharf-busy"));
+        assertEquals(List.of("wharf", "haproxy", "nginx"), defaults.proxies(), "as before these rows");
+        Bench.Options all = Bench.Options.parse("--peers", "haproxy,nginx,haproxy-busy,wharf-busy");
+        assertEquals(List.of("wharf", "wharf-busy", "haproxy", "haproxy-busy", "nginx"), all.proxies(),
+                "each busy row after its sleeping one");
+        assertFalse(all.runs("netty-epoll"));
+        Bench.Options one = Bench.Options.parse("--peers", "wharf-busy");
+        assertEquals(List.of("wharf", "wharf-busy"), one.proxies());
+        assertEquals(List.of("wharf", "haproxy-busy"), Bench.Options.parse("--peers", "haproxy-busy").proxies());
+        for (String unknown : List.of("nginx-busy", "wharf-busy50", "busy", "haproxy-busy,envoy")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Bench.Options.parse("--peers", unknown));
+            assertTrue(e.getMessage().contains("haproxy-busy") && e.getMessage().contains("wharf-busy"),
+                    "the known names are listed: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void theWharfBusyGatewayJvmIsToldItsBusyPollAndWharfsIsNot() {
+        List<String> busy = Gateway.wharfJvmOptions("wharf-busy", Bench.gatewayJvmOptions("wharf-busy"),
+                Gateway.busyPollMicros(null));
+        assertTrue(busy.contains("-Dorg.wharf.transport.nio.busyPollMicros=50"), busy.toString());
+        assertTrue(busy.contains("-XX:ActiveProcessorCount=1"), "one event loop, as the plain row: " + busy);
+        assertEquals(busy.subList(0, busy.size() - 1), Bench.gatewayJvmOptions("wharf"), "otherwise as wharf's");
+        assertTrue(Gateway.wharfJvmOptions("wharf-busy", List.of(), 20)
+                .contains("-Dorg.wharf.transport.nio.busyPollMicros=20"));
+        List<String> plain = Gateway.wharfJvmOptions("wharf", Bench.gatewayJvmOptions("wharf"), 50);
+        assertTrue(plain.stream().noneMatch(o -> o.contains("busyPollMicros")), plain.toString());
+    }
+
+    @Test
+    void theBusyPollComesFromItsVariableAndMustBeAWholeNumber() {
+        assertEquals(50, Gateway.busyPollMicros(null));
+        assertEquals(50, Gateway.busyPollMicros(" "));
+        assertEquals(200, Gateway.busyPollMicros("200"));
+        assertEquals(0, Gateway.busyPollMicros("0"), "off: an A/A run of the two Wharf rows");
+        for (String wrong : List.of("-1", "50us", "1.5")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Gateway.busyPollMicros(wrong));
+            assertTrue(e.getMessage().contains("WHARF_BENCH_BUSY_POLL_MICROS=" + wrong), e.getMessage());
+        }
+    }
+
+    @Test
     void eachScenarioRunsTheNettyConfigurationsThatApply() {
         assertTrue(Peer.NETTY_EPOLL.serves(false));
         assertTrue(Peer.NETTY_IO_URING.serves(false));
@@ -222,6 +270,121 @@ class BenchTest {
     }
 
     @Test
+    void withoutTheBusyRowsTheGatewayTableAndJsonAreAsBefore() {
+        Map<String, List<List<Bench.Run>>> runs = new LinkedHashMap<>();
+        runs.put("direct", gatewayPairs(100_000, 0, 0));
+        runs.put("wharf", gatewayPairs(60_000, 30, 2.5));
+        runs.put("haproxy", gatewayPairs(65_000, 35, 2.0));
+        runs.put("nginx", gatewayPairs(62_000, 40, 2.2));
+        Bench.Table table = gateway(runs);
+        assertEquals("haproxy", table.best());
+
+        String header = Bench.Table.gatewayHeader(List.copyOf(runs.keySet()), List.of("wharf", "wharf-busy"));
+        assertEquals(String.format(java.util.Locale.ROOT, "%-26s %-11s %10s %10s %10s %10s %8s %8s %8s", "gateway",
+                "unit", "direct", "wharf", "haproxy", "nginx", "/direct", "/haproxy", "/nginx"), header);
+        String[] printed = printGateway(table).split("\n");
+        assertEquals(String.format(java.util.Locale.ROOT, "%-26s %-11s %10s %,10.0f %10s %10s %8s %8s %8s",
+                "gateway-redis-get", "requests/s", "100,000", 60_000.0, "65,000", "62,000", "0.60", "0.92", "0.97"),
+                printed[0], "the layout of the fixed columns");
+        assertEquals("  proxy CPU per request: wharf 2.50 µs, haproxy 2.00 µs, nginx 2.20 µs", printed[1]);
+        assertEquals("  p50/p99 µs: direct 100/200, wharf 100/200, haproxy 100/200, nginx 100/200", printed[2]);
+        assertEquals(3, printed.length);
+
+        Map<String, Object> json = table.json("proxy");
+        assertEquals(List.of("wharf", "best", "bestValue", "ratio", "implementations"), List.copyOf(json.keySet()));
+        Map<String, Map<String, Object>> each = implementations(json);
+        assertEquals(List.of("direct", "wharf", "haproxy", "nginx"), List.copyOf(each.keySet()));
+        assertEquals(List.of("median", "ratio", "p50Micros", "p99Micros", "proxyCpuMicrosPerRequest", "runs"),
+                List.copyOf(each.get("haproxy").keySet()));
+        assertEquals(List.of("median", "ratio", "p50Micros", "p99Micros", "runs"), List.copyOf(each.get("direct").keySet()));
+        assertEquals(1, table.bars().size());
+    }
+
+    @Test
+    void theBusyRowsGetColumnsAndRatiosWhileTheBestPeerStaysTheBestDefaultProxy() {
+        Map<String, List<List<Bench.Run>>> runs = new LinkedHashMap<>();
+        runs.put("direct", gatewayPairs(100_000, 0, 0));
+        runs.put("wharf", gatewayPairs(60_000, 30, 2.5));
+        runs.put("wharf-busy", gatewayPairs(70_000, 15, 9.0));
+        runs.put("haproxy", gatewayPairs(65_000, 35, 2.0));
+        runs.put("haproxy-busy", gatewayPairs(80_000, 15, 8.0)); // the fastest: still not the best peer
+        runs.put("nginx", gatewayPairs(62_000, 40, 2.2));
+        Bench.Table table = gateway(runs);
+        assertEquals(List.of("haproxy", "haproxy-busy", "nginx"), table.peers());
+        assertEquals("haproxy", table.best(), "the better of haproxy and nginx, as in the files from before");
+        assertEquals(60.0 / 65, table.ratio("haproxy"), 1e-9);
+
+        String header = Bench.Table.gatewayHeader(List.copyOf(runs.keySet()), List.of("wharf", "wharf-busy"));
+        // Each column as wide as the old ones, or as its heading where that is wider.
+        String columns = "%-26s %-11s %10s %10s %10s %10s %12s %10s %8s %8s %13s %8s";
+        assertEquals(String.format(java.util.Locale.ROOT, columns, "gateway", "unit", "direct", "wharf", "wharf-busy",
+                "haproxy", "haproxy-busy", "nginx", "/direct", "/haproxy", "/haproxy-busy", "/nginx"), header);
+        String[] printed = printGateway(table).split("\\n");
+        assertEquals(String.format(java.util.Locale.ROOT, columns, "gateway-redis-get", "requests/s", "100,000",
+                "60,000", "70,000", "65,000", "80,000", "62,000", "0.60", "0.92", "0.75", "0.97"), printed[0]);
+        assertEquals(String.format(java.util.Locale.ROOT, columns, "  wharf-busy", "", "", "", "", "", "", "", "0.70",
+                "1.08", "0.88", "1.13"), printed[1], "wharf-busy's ratios under the same headings");
+        assertEquals(header.indexOf("/haproxy-busy") + "/haproxy-busy".length(), printed[1].indexOf("0.88") + 4,
+                "under its heading");
+        assertEquals("  proxy CPU per request: wharf 2.50 µs, wharf-busy 9.00 µs, haproxy 2.00 µs, haproxy-busy 8.00 µs,"
+                + " nginx 2.20 µs", printed[2]);
+
+        Map<String, Object> json = table.json("proxy");
+        assertEquals(60_000.0, (Double) json.get("wharf"), 1e-9);
+        assertEquals(70_000.0, (Double) json.get("wharf-busy"), 1e-9);
+        assertEquals("haproxy", json.get("best"));
+        assertEquals(65_000.0, (Double) json.get("bestValue"), 1e-9);
+        assertEquals(60.0 / 65, (Double) json.get("ratio"), 1e-9);
+        assertEquals(Map.of("wharf", 60.0 / 65, "wharf-busy", 70.0 / 65), json.get("vsBest"));
+        assertEquals(Map.of("wharf-busy", Map.of("peer", "haproxy-busy", "ratio", 70.0 / 80)), json.get("vsCounterpart"));
+        Map<String, Map<String, Object>> each = implementations(json);
+        assertEquals(Map.of("wharf", 60.0 / 80, "wharf-busy", 70.0 / 80), each.get("haproxy-busy").get("ratios"));
+        assertEquals(Map.of("wharf", 60.0 / 62, "wharf-busy", 70.0 / 62), each.get("nginx").get("ratios"));
+        assertEquals(Map.of("wharf", 0.6, "wharf-busy", 0.7), each.get("direct").get("ratios"));
+        assertEquals(60.0 / 80, (Double) each.get("haproxy-busy").get("ratio"), 1e-9, "wharf's, as for every peer");
+        for (String proxy : List.of("wharf", "wharf-busy", "haproxy", "haproxy-busy", "nginx")) {
+            assertTrue(each.get(proxy).containsKey("proxyCpuMicrosPerRequest"), proxy + ": " + each.get(proxy));
+        }
+        assertEquals(9.0, (Double) each.get("wharf-busy").get("proxyCpuMicrosPerRequest"), 1e-9);
+        assertFalse(each.get("direct").containsKey("proxyCpuMicrosPerRequest"));
+
+        List<Chart.Bar> bars = table.bars();
+        assertEquals(List.of("wharf/haproxy", "wharf-busy/haproxy", "wharf-busy/haproxy-busy"),
+                bars.stream().map(b -> b.wharfName() + "/" + b.peerName()).toList());
+        assertEquals(70.0 / 80, bars.get(2).advantage(), 1e-9);
+        assertEquals("gateway-redis-get wharf-busy", bars.get(2).name());
+    }
+
+    @Test
+    void aBusyRowWithoutItsCounterpartHasNoLikeForLikeRatio() {
+        Map<String, List<List<Bench.Run>>> runs = new LinkedHashMap<>();
+        runs.put("direct", gatewayPairs(100_000, 0, 0));
+        runs.put("wharf", gatewayPairs(60_000, 30, 2.5));
+        runs.put("wharf-busy", gatewayPairs(70_000, 15, 9.0));
+        Bench.Table table = gateway(runs);
+        assertNull(table.best());
+        Map<String, Object> json = table.json("proxy");
+        assertFalse(json.containsKey("vsCounterpart") || json.containsKey("best"), json.toString());
+        assertTrue(table.bars().isEmpty());
+        String[] printed = printGateway(table).split("\n");
+        assertTrue(printed[1].startsWith("  wharf-busy ") && printed[1].endsWith(" 0.70"), printed[1]);
+
+        Map<String, List<List<Bench.Run>>> peerOnly = new LinkedHashMap<>();
+        peerOnly.put("direct", gatewayPairs(100_000, 0, 0));
+        peerOnly.put("wharf", gatewayPairs(60_000, 30, 2.5));
+        peerOnly.put("haproxy-busy", gatewayPairs(80_000, 15, 8.0));
+        Bench.Table alone = gateway(peerOnly);
+        assertNull(alone.best(), "a counterpart is not the best peer, even alone");
+        assertEquals(60.0 / 80, (Double) implementations(alone.json("proxy")).get("haproxy-busy").get("ratio"), 1e-9);
+    }
+
+    @Test
+    void theChartNamesEachSecondWharfRow() {
+        assertEquals("wharf-busy: busy polling", Chart.what("wharf-busy"));
+        assertEquals("wharf-conscrypt: its TLS on Conscrypt", Chart.what("wharf-conscrypt"));
+    }
+
+    @Test
     void theJsonKeepsOrderEscapesAndLaysOutScenariosOneImplementationALine() {
         Map<String, Object> implementation = new LinkedHashMap<>();
         implementation.put("median", 1234.5);
@@ -245,6 +408,31 @@ class BenchTest {
                   "empty": null
                 }
                 """, Json.write(root));
+    }
+
+    private static Bench.Table gateway(Map<String, List<List<Bench.Run>>> runs) {
+        return new Bench.Table("gateway-redis-get", "requests/s", "request", false, List.of("wharf", "wharf-busy"), runs,
+                0).counterparts(Map.of("wharf-busy", "haproxy-busy"));
+    }
+
+    private static String printGateway(Bench.Table table) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        table.printGateway(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Object>> implementations(Map<String, Object> json) {
+        return (Map<String, Map<String, Object>>) json.get("implementations");
+    }
+
+    /** One gateway window per pair, three pairs around this rate, with latencies and the proxy's CPU. */
+    private static List<List<Bench.Run>> gatewayPairs(double rate, double spread, double cpu) {
+        List<List<Bench.Run>> pairs = new ArrayList<>();
+        for (double r : new double[] {rate - spread, rate, rate + spread}) {
+            pairs.add(List.of(new Bench.Run(r, 100, 200, 0, 0, cpu, null)));
+        }
+        return pairs;
     }
 
     private static String print(Bench.Table table) {

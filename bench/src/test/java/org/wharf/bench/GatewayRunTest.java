@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -13,9 +15,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Each proxy of the gateway scenario (Wharf's in its own JVM, HAProxy, nginx) really starts in
- * front of a real redis-server, forwards redis-benchmark's requests, stops, and has its CPU
- * time counted over the measured run. Bounded: 2,000 requests per proxy; no speed is asserted.
+ * Each proxy of the gateway scenario (Wharf's in its own JVM, HAProxy, nginx, and Wharf and
+ * HAProxy busy polling) really starts in front of a real redis-server, with what it was meant
+ * to be started with, forwards redis-benchmark's requests, stops, and has its CPU time counted
+ * over the measured run. Bounded: 2,000 requests per proxy; no speed is asserted.
  */
 class GatewayRunTest {
 
@@ -37,7 +40,7 @@ class GatewayRunTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"wharf", "haproxy", "nginx"})
+    @ValueSource(strings = {"wharf", "wharf-busy", "haproxy", "haproxy-busy", "nginx"})
     void eachProxyForwardsRedisRequestsAndHasItsCpuCounted(String kind) throws Exception {
         assumeTrue(Gateway.unavailable(kind).isEmpty(), () -> kind + ": " + Gateway.unavailable(kind).get());
         List<Bench.Run> runs;
@@ -46,6 +49,15 @@ class GatewayRunTest {
                 List.of("-Xmx128m", "-XX:ActiveProcessorCount=1"))) {
             pid = proxy.process().pid();
             assertTrue(proxy.port() != redis.address().getPort());
+            // What the process was started with: the busy poll's property for wharf-busy alone.
+            List<String> arguments = List.of(Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"))
+                    .split("\0"));
+            assertEquals(kind.equals("wharf-busy"), arguments.contains("-D" + Gateway.BUSY_POLL_PROPERTY + "="
+                    + Gateway.busyPollMicros()), arguments.toString());
+            if (kind.equals("haproxy-busy")) {
+                Path cfg = Path.of(arguments.get(arguments.indexOf("-f") + 1));
+                assertTrue(Files.readString(cfg).contains("\n    busy-polling\n"), cfg.toString());
+            }
             runs = Gateway.drive(Gateway.Workload.REDIS_SET, proxy.port(), Windows.of(Duration.ZERO,
                     Duration.ofSeconds(1)), proxy::ticks, Proc.ticksPerSecond());
         }

@@ -1,6 +1,7 @@
 package org.wharf.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -51,6 +52,31 @@ class GatewayTest {
     }
 
     @Test
+    void haproxyBusyIsTheSameConfigurationWithBusyPollingInGlobal() {
+        String plain = GatewayConfig.haproxy(18080, UPSTREAM);
+        assertFalse(plain.contains("busy-polling"), plain);
+        assertEquals(plain, GatewayConfig.haproxy(18080, UPSTREAM, false));
+        String busy = GatewayConfig.haproxy(18080, UPSTREAM, true);
+        assertTrue(busy.contains("global\n    nbthread 1\n    maxconn 4096\n    busy-polling\ndefaults\n"), busy);
+        assertEquals(plain.lines().skip(1).toList(), busy.lines().skip(1).filter(l -> !l.equals("    busy-polling"))
+                .toList(), "otherwise the same, line for line");
+    }
+
+    @Test
+    void theBusyPollingProxiesAreNamedAfterTheirPrograms() {
+        assertEquals("haproxy", Gateway.binary("haproxy-busy"));
+        assertEquals("haproxy", Gateway.binary("haproxy"));
+        assertTrue(Gateway.busyPolling("haproxy-busy") && Gateway.busyPolling("wharf-busy"));
+        assertFalse(Gateway.busyPolling("haproxy") || Gateway.busyPolling("wharf") || Gateway.busyPolling("nginx"));
+        assertTrue(Gateway.wharf("wharf-busy") && Gateway.wharf("wharf"));
+        assertFalse(Gateway.wharf("haproxy-busy"));
+        assertEquals(Optional.empty(), Gateway.unavailable("wharf-busy"), "as wharf: always");
+        assertTrue(Gateway.PROXIES.containsAll(Gateway.ON_REQUEST) && Gateway.PROXIES.containsAll(Gateway.WHARFS));
+        Gateway.COUNTERPARTS.forEach((wharf, peer) -> assertTrue(Gateway.WHARFS.contains(wharf)
+                && Gateway.PROXIES.contains(peer) && !Gateway.WHARFS.contains(peer)));
+    }
+
+    @Test
     void nginxStreamForwardsOnOneWorkerWithItsFilesInTheRunsFolder() {
         String conf = GatewayConfig.nginxStream(dir, 18080, UPSTREAM, Optional.of(Path.of("/m/ngx_stream_module.so")));
         assertTrue(conf.contains("load_module /m/ngx_stream_module.so;\n"), conf);
@@ -81,6 +107,15 @@ class GatewayTest {
         Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), GatewayConfig.haproxy(Iperf.freePort(), UPSTREAM));
         check(List.of(program("haproxy"), "-c", "-f", cfg.toString()));
         assertEquals(Optional.empty(), Gateway.unavailable("haproxy"));
+    }
+
+    @Test
+    void haproxyAcceptsItsBusyPollingConfiguration() throws Exception {
+        assumeTrue(Gateway.installed("haproxy"), "haproxy is not installed");
+        Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), GatewayConfig.haproxy(Iperf.freePort(), UPSTREAM,
+                true));
+        check(List.of(program("haproxy"), "-c", "-f", cfg.toString()));
+        assertEquals(Optional.empty(), Gateway.unavailable("haproxy-busy"));
     }
 
     @Test
