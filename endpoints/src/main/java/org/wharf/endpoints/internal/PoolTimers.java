@@ -1,5 +1,6 @@
 package org.wharf.endpoints.internal;
 
+import java.security.PrivilegedAction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -195,13 +196,20 @@ public final class PoolTimers {
         }
     }
 
-    /** Daemon threads of this name, with no context class loader to hold on to. */
+    /**
+     * Daemon threads of this name that hold nothing of whoever made them: no context class
+     * loader, no inherited thread locals, and no access control context with the caller's
+     * protection domains (a thread keeps the domains, and so the class loaders, of every class
+     * on the stack that created it, such as a protocol bundle that acquired, for as long as it
+     * runs; made in a privileged block it keeps only this bundle's).
+     */
+    @SuppressWarnings("removal")
     private static ThreadFactory daemons(String name) {
-        return task -> {
-            Thread t = new Thread(task, name);
+        return task -> java.security.AccessController.doPrivileged((PrivilegedAction<Thread>) () -> {
+            Thread t = new Thread(null, task, name, 0, false);
             t.setDaemon(true);
             t.setContextClassLoader(null);
             return t;
-        };
+        });
     }
 }

@@ -87,21 +87,26 @@ class PoolTimersTest {
     }
 
     @Test
-    void theThreadsHoldNoContextClassLoaderOfTheirMaker() throws Exception {
+    void theThreadsHoldNoContextClassLoaderNorThreadLocalsOfTheThreadThatMadeThem() throws Exception {
         Thread caller = Thread.currentThread();
         ClassLoader before = caller.getContextClassLoader();
+        InheritableThreadLocal<Object> callersLocal = new InheritableThreadLocal<>();
         try (URLClassLoader callers = new URLClassLoader(new URL[0], null)) {
             caller.setContextClassLoader(callers);
-            PoolTimers.stop(); // new threads, made on this thread
+            callersLocal.set(callers); // as a protocol bundle's object would be
+            PoolTimers.stop(); // new threads, made from this thread (the timer's) and from that (the other)
             CompletableFuture<Object> acquire = new CompletableFuture<>();
             AtomicReference<Thread> failedOn = new AtomicReference<>();
+            AtomicReference<Object> inherited = new AtomicReference<>();
             CountDownLatch seen = new CountDownLatch(1);
             acquire.whenComplete((v, e) -> {
                 failedOn.set(Thread.currentThread());
+                inherited.set(callersLocal.get());
                 seen.countDown();
             });
             PoolTimers.get().timeOut(acquire, TimeUnit.MILLISECONDS.toNanos(1), () -> "timed out");
             assertTrue(seen.await(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "timed out");
+            assertNull(inherited.get(), "a thread of the timers holds the inheritable thread locals of its maker");
             List<Thread> threads = new ArrayList<>(List.of(failedOn.get()));
             Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("wharf-pool-timeouts"))
                     .forEach(threads::add);
@@ -112,6 +117,7 @@ class PoolTimersTest {
                 assertTrue(t.isDaemon(), t.getName());
             }
         } finally {
+            callersLocal.remove();
             caller.setContextClassLoader(before);
         }
     }
