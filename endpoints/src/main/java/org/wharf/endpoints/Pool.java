@@ -12,14 +12,13 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.wharf.endpoints.api.ConnectionPool;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.endpoints.api.PooledConnection;
+import org.wharf.endpoints.internal.PoolTimers;
 import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
@@ -44,36 +43,6 @@ import org.wharf.transport.api.TransportTimeoutError;
 public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
     private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
-
-    /**
-     * The acquire timeouts of every pool. Its one daemon thread runs only while a timeout is
-     * pending (it ends after 10 s without any), and a cancelled timeout leaves its queue at once.
-     * It only hands a timed-out acquire's failure to {@link #TIMED_OUT}.
-     */
-    private static final ScheduledThreadPoolExecutor TIMEOUTS = timeouts();
-
-    /** Where timed-out acquires fail: a thread each while they run, none after 10 s idle. */
-    private static final java.util.concurrent.ExecutorService TIMED_OUT = new java.util.concurrent.ThreadPoolExecutor(0,
-            Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
-            daemons("wharf-pool-timed-out"));
-
-    /** Daemon threads of this name, with no context class loader to hold on to. */
-    private static java.util.concurrent.ThreadFactory daemons(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            t.setContextClassLoader(null);
-            return t;
-        };
-    }
-
-    private static ScheduledThreadPoolExecutor timeouts() {
-        ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, daemons("wharf-pool-timeouts"));
-        timeouts.setRemoveOnCancelPolicy(true);
-        timeouts.setKeepAliveTime(10, TimeUnit.SECONDS);
-        timeouts.allowCoreThreadTimeOut(true);
-        return timeouts;
-    }
 
     private final StreamTransportProvider provider;
     private final Supplier<P> factory;
@@ -150,7 +119,8 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      *         {@link org.wharf.transport.api.TransportError} (connect failed, or at once when
      *         {@link PoolOptions#maxWaiters()} acquires wait for the address already),
      *         {@link TransportTimeoutError} (none within the acquire timeout) or
-     *         {@link TransportClosedError} (the pool is closed)
+     *         {@link TransportClosedError} (the pool is closed, or in a framework the endpoints
+     *         bundle stopped while the acquire waited)
      */
     @Override
     public CompletionStage<PooledConnection<P>> acquire(InetSocketAddress address) {
@@ -208,15 +178,9 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      * (served, failed or cancelled): an acquire holds nothing for the rest of its timeout.
      */
     private void timeOut(CompletableFuture<PooledConnection<P>> result, Supplier<String> why) {
-        ScheduledFuture<?> timer = TIMEOUTS.schedule(() -> {
-            if (!result.isDone()) {
-                // The caller's callbacks run where the future completes: not on the one thread
-                // every pool's timeouts share, nor on the common pool (one thread on two cores),
-                // where one that blocks would hold every other pool's timeouts.
-                TIMED_OUT.execute(() -> result.completeExceptionally(new TransportTimeoutError(why.get())));
-            }
-        }, config.acquireTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        result.whenComplete((c, error) -> timer.cancel(false));
+        // Every pool's timers, made on first use and ended when the endpoints bundle stops
+        // (then this acquire fails at once instead, as a closed pool's waiters do).
+        PoolTimers.get().timeOut(result, config.acquireTimeout().toNanos(), why);
     }
 
     /** Checks a connection taken from idle and hands it over, or drops it and tries again. */

@@ -30,6 +30,7 @@ import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.TransportTimeoutError;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.endpoints.api.PooledConnection;
+import org.wharf.endpoints.internal.EndpointsActivator;
 import org.wharf.transport.tck.EchoProtocol;
 import org.wharf.transport.tck.RecordingProtocol;
 
@@ -443,5 +444,53 @@ class PoolTest {
             Loops.await(a.close());
             Loops.await(b.close());
         }
+    }
+
+    @Test
+    void whenTheBundleStopsThePoolThreadsEndPendingAcquiresFailAndPoolsWorkAfter() throws Exception {
+        Pool<RecordingProtocol> slow = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
+                .withAcquireTimeout(Duration.ofHours(1)));
+        Pool<RecordingProtocol> fast = pool(1);
+        try {
+            PooledConnection<RecordingProtocol> held = Loops.await(slow.acquire(address));
+            CompletableFuture<PooledConnection<RecordingProtocol>> waiter = slow.acquire(address).toCompletableFuture();
+            Loops.awaitTrue(() -> slow.waiting() == 1, "an acquire waits, its timeout an hour away");
+            Loops.await(fast.acquire(address));
+            assertInstanceOf(TransportTimeoutError.class, Loops.failure(fast.acquire(address)));
+            assertEquals(List.of("wharf-pool-timed-out", "wharf-pool-timeouts"), poolThreads().stream()
+                    .map(Thread::getName).distinct().sorted().toList(), "both kinds of pool thread run");
+
+            new EndpointsActivator().stop(null);
+
+            // Well within the 10 s the threads would idle before ending on their own.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!poolThreads().isEmpty() && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            assertEquals(List.of(), poolThreads(), "pool threads alive 5 s after the bundle stopped");
+            assertTrue(waiter.isDone(), "the acquire waiting at the stop failed then, not an hour later");
+            Throwable stopped = Loops.failure(waiter);
+            assertInstanceOf(TransportClosedError.class, stopped);
+            assertTrue(stopped.getMessage().contains("endpoints bundle stopped"), stopped.getMessage());
+            assertEquals(0, slow.waiting());
+
+            // Used again (the bundle started again, or a caller outside it): the timers come back.
+            Throwable timedOut = Loops.failure(fast.acquire(address));
+            assertInstanceOf(TransportTimeoutError.class, timedOut);
+            assertTrue(timedOut.getMessage().contains("300 ms"), timedOut.getMessage());
+            CompletableFuture<PooledConnection<RecordingProtocol>> next = slow.acquire(address).toCompletableFuture();
+            Loops.awaitTrue(() -> slow.waiting() == 1, "an acquire waits again");
+            held.release();
+            assertSame(held, Loops.await(next), "the connection given back goes to the new waiter");
+            next.join().release();
+        } finally {
+            Loops.await(slow.close());
+            Loops.await(fast.close());
+        }
+    }
+
+    private static List<Thread> poolThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("wharf-pool-") && t.isAlive()).toList();
     }
 }

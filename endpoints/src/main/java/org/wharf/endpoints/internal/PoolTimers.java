@@ -1,0 +1,215 @@
+package org.wharf.endpoints.internal;
+
+import java.security.PrivilegedAction;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.wharf.transport.api.TransportClosedError;
+import org.wharf.transport.api.TransportTimeoutError;
+
+/**
+ * The acquire timeouts of every {@link org.wharf.endpoints.Pool}, with the threads they run on:
+ * made on first use, ended by {@link #stop()} when the endpoints bundle stops
+ * ({@link EndpointsActivator}), and made again if a pool is used after that. Outside a
+ * framework nothing calls {@link #stop()}: the threads end on their own when idle, as before.
+ *
+ * <p>Two executors. One daemon thread ({@code wharf-pool-timeouts}) runs only while a timeout
+ * is pending (it ends after 10 s without any), and a cancelled timeout leaves its queue at
+ * once; it only hands a timed-out acquire's failure to a cached pool
+ * ({@code wharf-pool-timed-out}: a thread each while they run, none after 10 s idle). So the
+ * caller's callbacks run neither on the one thread every pool's timeouts share nor on the
+ * common pool (one thread on two cores), where one that blocks would hold every other pool's
+ * timeouts.
+ *
+ * <p>A stopped bundle's threads would keep its class loader reachable (thread, task, class)
+ * for up to 10 s after the last timeout, or for good under steady load, and a timeout pending
+ * at the stop would run the stopped bundle's code later. So {@link #stop()} ends both
+ * executors, and each acquire whose timeout was pending fails at once with a
+ * {@link TransportClosedError}, as a pool's waiters do when it closes, rather than waiting with
+ * no timeout or timing out in a stopped bundle.
+ */
+public final class PoolTimers {
+
+    private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
+    /** How long {@link #stop()} waits for a timed-out acquire's callback that is still running. */
+    private static final long STOP_WAIT_MILLIS = 5_000;
+    private static final Object LOCK = new Object();
+    /** The timers pools use now; null until the first timeout and after a stop. */
+    private static volatile PoolTimers current;
+
+    private final ScheduledThreadPoolExecutor timeouts;
+    private final ThreadPoolExecutor timedOut;
+    /** Set before the executors shut down; a timeout that sees it fails its acquire as stopped. */
+    private volatile boolean stopped;
+
+    private PoolTimers() {
+        timeouts = new ScheduledThreadPoolExecutor(1, daemons("wharf-pool-timeouts"));
+        timeouts.setRemoveOnCancelPolicy(true);
+        timeouts.setKeepAliveTime(10, TimeUnit.SECONDS);
+        timeouts.allowCoreThreadTimeOut(true);
+        timedOut = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                daemons("wharf-pool-timed-out"));
+    }
+
+    /**
+     * The timers, made if there are none (first use, or first use after a stop): one volatile
+     * read when they exist.
+     *
+     * @return the timers every pool uses now
+     */
+    public static PoolTimers get() {
+        PoolTimers timers = current;
+        return timers != null ? timers : start();
+    }
+
+    private static PoolTimers start() {
+        synchronized (LOCK) {
+            if (current == null) {
+                current = new PoolTimers();
+            }
+            return current;
+        }
+    }
+
+    /**
+     * Ends the timers' threads: each acquire whose timeout is pending fails now with a
+     * {@link TransportClosedError} (its callbacks run on this thread), and no timeout runs
+     * afterwards. Returns once both executors have ended (their threads are leaving), or
+     * after 5 s if a timed-out acquire's callback still runs (interrupted; its thread ends when
+     * it returns). A pool used afterwards makes new timers.
+     */
+    public static void stop() {
+        PoolTimers timers;
+        synchronized (LOCK) {
+            timers = current;
+            current = null;
+        }
+        if (timers != null) {
+            timers.shutdown();
+        }
+    }
+
+    /** @return the timers in use, or null if there are none, for tests */
+    static PoolTimers current() {
+        return current;
+    }
+
+    /** @return whether both executors have ended, for tests */
+    boolean terminated() {
+        return timeouts.isTerminated() && timedOut.isTerminated();
+    }
+
+    /**
+     * Fails an acquire with a {@link TransportTimeoutError} after a time unless it completed by
+     * then. The timer is cancelled, and leaves the queue with what it holds, as soon as the
+     * acquire completes (served, failed or cancelled): an acquire holds nothing for the rest of
+     * its timeout.
+     *
+     * @param result the acquire
+     * @param nanos its timeout
+     * @param why the timeout's message
+     */
+    public void timeOut(CompletableFuture<?> result, long nanos, Supplier<String> why) {
+        Timeout timeout = new Timeout(result, why);
+        ScheduledFuture<?> timer;
+        try {
+            timer = timeouts.schedule(timeout, nanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            timeout.failStopped(); // these timers were stopped since the caller got them
+            return;
+        }
+        if (stopped) {
+            // Stopped while this was queued: shutdown() may have looked at the queue before it
+            // got there, and the executor drops it without running it.
+            timer.cancel(false);
+            timeout.failStopped();
+            return;
+        }
+        result.whenComplete((c, error) -> timer.cancel(false));
+    }
+
+    /**
+     * Runs the pending timeouts now (each fails its acquire as stopped), then ends both
+     * executors and waits for their threads.
+     */
+    private void shutdown() {
+        stopped = true;
+        // Each queued timeout is run here, while the executor still runs tasks (a shut down one
+        // may have ended, and then cancels a task it is asked to run rather than run it); it
+        // sees `stopped`. One queued after this snapshot sees `stopped` in timeOut, which reads
+        // it after queueing (the queue's lock orders the two); one after the shutdown is refused.
+        for (Runnable pending : timeouts.getQueue().toArray(new Runnable[0])) {
+            pending.run(); // at most once: done, cancelled or run by the timer thread meanwhile, nothing
+        }
+        timeouts.shutdownNow();
+        timedOut.shutdownNow();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
+            timeouts.awaitTermination(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            timedOut.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!terminated()) {
+            LOG.log(System.Logger.Level.WARNING, "pool timers stopped, but a timed-out acquire's callback still runs"
+                    + " on a wharf-pool-timed-out thread after " + STOP_WAIT_MILLIS
+                    + " ms (interrupted; its thread ends when it returns)");
+        }
+    }
+
+    /** One acquire's timeout, run by the timeouts thread when it falls due, or by shutdown(). */
+    private final class Timeout implements Runnable {
+        private final CompletableFuture<?> result;
+        private final Supplier<String> why;
+
+        Timeout(CompletableFuture<?> result, Supplier<String> why) {
+            this.result = result;
+            this.why = why;
+        }
+
+        @Override
+        public void run() {
+            if (result.isDone()) {
+                return;
+            }
+            if (stopped) {
+                failStopped();
+                return;
+            }
+            try {
+                timedOut.execute(() -> result.completeExceptionally(new TransportTimeoutError(why.get())));
+            } catch (RejectedExecutionException stopping) {
+                failStopped();
+            }
+        }
+
+        void failStopped() {
+            result.completeExceptionally(new TransportClosedError(
+                    "pool timers stopped (the endpoints bundle stopped) while the acquire waited", null));
+        }
+    }
+
+    /**
+     * Daemon threads of this name that hold nothing of whoever made them: no context class
+     * loader, no inherited thread locals, and no access control context with the caller's
+     * protection domains (a thread keeps the domains, and so the class loaders, of every class
+     * on the stack that created it, such as a protocol bundle that acquired, for as long as it
+     * runs; made in a privileged block it keeps only this bundle's).
+     */
+    @SuppressWarnings("removal")
+    private static ThreadFactory daemons(String name) {
+        return task -> java.security.AccessController.doPrivileged((PrivilegedAction<Thread>) () -> {
+            Thread t = new Thread(null, task, name, 0, false);
+            t.setDaemon(true);
+            t.setContextClassLoader(null);
+            return t;
+        });
+    }
+}
