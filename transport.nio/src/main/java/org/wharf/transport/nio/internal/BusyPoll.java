@@ -7,9 +7,10 @@ package org.wharf.transport.nio.internal;
  * interrupt paid by the core that sent the packet. Polling a little longer spares it while
  * work comes in quick succession, at the price of the polling loop's CPU.
  *
- * <p>The budget adapts, so an idle loop does not burn its core: a poll that finds work (or a
- * sleep that work ended within the longest poll) sets it to the most; a poll that finds
- * nothing halves it, and below a microsecond it is none. A loop that goes idle so polls for
+ * <p>The budget adapts, so an idle loop does not burn its core: a poll that finds I/O (or a
+ * sleep that I/O ended within the longest poll) sets it to the most; a poll that finds no
+ * I/O (it runs out, or a task or the next timer ends it) halves it, and below a microsecond it
+ * is none. A loop that goes idle so polls for
  * about twice the longest poll in all, then sleeps at once until work again comes within the
  * longest poll of the loop going idle. Owned by the loop thread.
  */
@@ -48,11 +49,13 @@ final class BusyPoll {
         budgetNanos = maxNanos;
     }
 
-    /** The poll ran its budget out: halve it, to none below {@link #MIN_NANOS}. */
+    /** The poll found no I/O: halve the budget, to none below {@link #MIN_NANOS}. */
     void missed() {
         misses++;
         long half = budgetNanos >>> 1;
-        budgetNanos = half < MIN_NANOS ? 0 : half;
+        // half, or 0 below MIN_NANOS, without a branch: one first taken when the load stops
+        // would send the compiled loop back to the interpreter.
+        budgetNanos = half & ((MIN_NANOS - 1 - half) >> 63);
     }
 
     /**
@@ -71,7 +74,7 @@ final class BusyPoll {
         return hits;
     }
 
-    /** @return polls that ran their budget out */
+    /** @return polls that found no I/O */
     long misses() {
         return misses;
     }

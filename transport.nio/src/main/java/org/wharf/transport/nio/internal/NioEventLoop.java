@@ -367,8 +367,13 @@ public final class NioEventLoop implements EventLoop {
             selectNow();
             return;
         }
-        if (busyPoll != null && poll(next.deadline)) {
-            return;
+        if (busyPoll != null) {
+            if (poll(next.deadline)) {
+                return;
+            }
+            // The poll took time: sleep until the timer from now. At least 1 ms, as ever: a poll
+            // the timer cut short has it due, and select(0) would sleep for ever.
+            timeoutMillis = Math.max(1, (next.deadline - System.nanoTime() + 999_999) / 1_000_000);
         }
         selecting = true;
         int events;
@@ -385,7 +390,8 @@ public final class NioEventLoop implements EventLoop {
 
     /**
      * Polls the selector (and the task queue) for up to the busy poll's budget, and not past the
-     * next timer, before the loop sleeps. Only I/O found counts as a hit for the budget.
+     * next timer, before the loop sleeps. Only I/O found counts as a hit for the budget; a poll
+     * that a task ends counts as a miss, so a loop that only tasks wake stops polling.
      *
      * @param timerDeadline the next timer's deadline (there always is one while the loop runs:
      *     the lag probe, re-armed as it fires until a shutdown, which ends the loop first)
@@ -405,9 +411,12 @@ public final class NioEventLoop implements EventLoop {
                 busyPoll.found();
                 return true;
             }
-            if (!tasks.isEmpty() || shuttingDown) {
-                // Work, but not I/O: the budget stays as it is. Another thread's task wakes the
-                // loop by a call of that thread's anyway.
+            if (!tasks.isEmpty() || wakeupPending.get() || shuttingDown) {
+                // Work, but not I/O. A set wakeupPending ends the poll too: the selectNow above
+                // may have taken the wakeup it stands for, and while it is set no other thread
+                // makes one, so sleeping now could leave a task waiting for the next timer. The
+                // turn clears it.
+                busyPoll.missed();
                 return true;
             }
         } while (System.nanoTime() - end < 0);
@@ -415,8 +424,18 @@ public final class NioEventLoop implements EventLoop {
         return false;
     }
 
+    /** The flag that stands for a wakeup made and not yet cleared by a turn: for tests. */
+    AtomicBoolean wakeupFlag() {
+        return wakeupPending;
+    }
+
+    /** Wakes the selector, as another thread's {@link #execute} does after setting the flag: for tests. */
+    void wakeSelector() {
+        selector.wakeup();
+    }
+
     /**
-     * The busy poll's figures, read on the loop: polls that found work and polls that ran out.
+     * The busy poll's figures, read on the loop: polls that found I/O and polls that did not.
      *
      * @return {hits, misses, budget in nanoseconds}; all 0 when busy polling is off
      */

@@ -2,6 +2,7 @@ package org.wharf.transport.nio.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -9,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -55,8 +57,80 @@ class BusyPollLoopTest {
         }
         assertTrue(figures[1] > 0, "misses counted: " + figures[1]);
 
-        // And traffic still flows, the loop now sleeping in its selector.
-        assertEquals(10, pingPong(10));
+        // And traffic still flows, the loop now sleeping in its selector, and its polls come back.
+        long hitsWhenIdle = figures[0];
+        pingPong(200);
+        figures = loop.busyPollFigures().get(10, TimeUnit.SECONDS);
+        assertTrue(figures[0] > hitsWhenIdle, "polls find I/O again under traffic: " + figures[0] + " hits");
+    }
+
+    /**
+     * Tasks from another thread end a poll but are not I/O: a loop that only they wake, more
+     * often than its poll lasts, must still stop polling rather than spin between them for ever.
+     */
+    @Test
+    void aLoopThatOnlyTasksWakeStopsPolling() throws Exception {
+        NioEventLoop loop = loop(10_000);
+        long[] figures;
+        int tasks = 0;
+        // Each task halves the budget of the poll it ends (10 ms, 5, 2.5 ... 1 us, none): a
+        // dozen do it. Only a poll that runs out, or that the lag probe (every 500 ms) cuts short,
+        // would otherwise: hundreds of tasks at this pace.
+        while ((figures = loop.busyPollFigures().get(10, TimeUnit.SECONDS))[2] != 0) {
+            assertTrue(++tasks < 100, "still polling for up to " + figures[2] + " ns between tasks after " + tasks
+                    + " of them (misses " + figures[1] + ")");
+            // A task every 0.5 ms or so: each lands in a poll of up to 10 ms.
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(500));
+        }
+        assertEquals(0, figures[0], "no poll found I/O: there was none");
+    }
+
+    /**
+     * Another thread's execute sets wakeupPending only after its task is queued. A polling loop
+     * can see the task, clear the flag and run it before that thread sets the flag and wakes the
+     * selector. The next poll's selectNow then takes that wakeup, and a loop that went to sleep
+     * with the flag still set would leave the next thread's task waiting for its next timer:
+     * that thread sees the flag and makes no wakeup. The loop must not sleep with it set.
+     */
+    @Test
+    void aPollThatTakesAWakeupDoesNotLetTheLoopSleepWithTheFlagSet() throws Exception {
+        NioEventLoop loop = loop(2_000);
+        for (int round = 0; round < 20; round++) {
+            // That thread's late flag and wakeup, made after the turn cleared the flag; the next
+            // poll's selectNow takes the wakeup.
+            CompletableFuture<Void> set = new CompletableFuture<>();
+            loop.execute(() -> {
+                loop.wakeupFlag().set(true);
+                loop.wakeSelector();
+                set.complete(null);
+            });
+            set.get(10, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!sleepsInItsSelector(loop)) {
+                assertTrue(System.nanoTime() < deadline, "the loop never went to sleep");
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+            }
+            assertFalse(loop.wakeupFlag().get(), "round " + round + ": the loop sleeps with wakeupPending set, so "
+                    + "the next task from another thread would wait for its next timer");
+        }
+    }
+
+    /** Whether the loop's thread is in a blocking select (not a poll's selectNow). */
+    private static boolean sleepsInItsSelector(NioEventLoop loop) {
+        Thread thread = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(loop.name())).findFirst().orElseThrow();
+        boolean blocking = false;
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            if (frame.getMethodName().equals("selectNow") || frame.getMethodName().equals("poll")
+                    && frame.getClassName().equals(NioEventLoop.class.getName())) {
+                return false;
+            }
+            if (frame.getClassName().equals(NioEventLoop.class.getName()) && frame.getMethodName().equals("select")) {
+                return blocking;
+            }
+            blocking |= frame.getClassName().startsWith("sun.nio.ch.") && frame.getMethodName().equals("select");
+        }
+        return false;
     }
 
     @Test
