@@ -42,8 +42,11 @@ final class SharedGroup {
      */
     static NioSettings settings(Function<String, String> properties) {
         NioSettings d = NioSettings.DEFAULT;
-        int high = number(properties, "writeBufferHigh", d.writeBufferLimits().high(), 0, Integer.MAX_VALUE);
-        int low = number(properties, "writeBufferLow", d.writeBufferLimits().low(), 0, Integer.MAX_VALUE);
+        int high = (int) number(properties, "writeBufferHigh", d.writeBufferLimits().high(), 0, Integer.MAX_VALUE);
+        // An unset low mark is a quarter of the high one, as WriteBufferLimits.ofHigh makes it.
+        int low = (int) number(properties, "writeBufferLow", properties.apply(PREFIX + "writeBufferLow") == null
+                && properties.apply(PREFIX + "writeBufferHigh") != null ? high / 4 : d.writeBufferLimits().low(), 0,
+                Integer.MAX_VALUE);
         WriteBufferLimits limits = d.writeBufferLimits();
         if (low <= high) {
             limits = new WriteBufferLimits(high, low);
@@ -53,22 +56,22 @@ final class SharedGroup {
                     + ")");
         }
         return new NioSettings(
-                number(properties, "loopThreads", d.loopThreads(), 0, 1024),
-                number(properties, "readBufferSize", d.readBufferSize(), 512, 16 * 1024 * 1024),
+                (int) number(properties, "loopThreads", d.loopThreads(), 0, 1024),
+                (int) number(properties, "readBufferSize", d.readBufferSize(), 512, 16 * 1024 * 1024),
                 limits,
-                number(properties, "udpBatch", d.udpBatch(), 0, 64),
-                java.time.Duration.ofMillis(number(properties, "closeTimeout", (int) d.closeTimeout().toMillis(), 0,
-                        Integer.MAX_VALUE)),
-                number(properties, "busyPollMicros", d.busyPollMicros(), 0, NioSettings.MAX_BUSY_POLL_MICROS));
+                (int) number(properties, "udpBatch", d.udpBatch(), 0, 64),
+                java.time.Duration.ofMillis(number(properties, "closeTimeout", d.closeTimeout().toMillis(), 0,
+                        Long.MAX_VALUE / 1_000_000)),
+                (int) number(properties, "busyPollMicros", d.busyPollMicros(), 0, NioSettings.MAX_BUSY_POLL_MICROS));
     }
 
-    private static int number(Function<String, String> properties, String name, int fallback, int min, int max) {
+    private static long number(Function<String, String> properties, String name, long fallback, long min, long max) {
         String value = properties.apply(PREFIX + name);
         if (value == null) {
             return fallback;
         }
         try {
-            int n = Integer.parseInt(value.trim());
+            long n = Long.parseLong(value.trim());
             if (n >= min && n <= max) {
                 return n;
             }

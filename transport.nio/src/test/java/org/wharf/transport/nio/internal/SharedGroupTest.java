@@ -31,6 +31,16 @@ class SharedGroupTest {
     }
 
     @Test
+    void aHighMarkAloneGetsAQuarterOfItAsItsLowMarkAndACloseTimeoutMayBeLong() {
+        Map<String, String> properties = Map.of(
+                "org.wharf.transport.nio.writeBufferHigh", "8192",
+                "org.wharf.transport.nio.closeTimeout", "3000000000");
+        NioSettings settings = SharedGroup.settings(properties::get);
+        assertEquals(WriteBufferLimits.ofHigh(8192), settings.writeBufferLimits());
+        assertEquals(Duration.ofMillis(3_000_000_000L), settings.closeTimeout());
+    }
+
+    @Test
     void aWrongValueTakesItsDefaultAndTheOthersStand() {
         Map<String, String> properties = Map.of(
                 "org.wharf.transport.nio.busyPollMicros", "10001",
