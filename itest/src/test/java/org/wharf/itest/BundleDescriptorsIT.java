@@ -26,7 +26,7 @@ class BundleDescriptorsIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        "transport.api, org.wharf.transport.api, '', 0.4.0",
+        "transport.api, org.wharf.transport.api, '', 0.5.0",
         "protocol.api, org.wharf.protocol.api, org.wharf.transport.api, 0.5.0",
         "transport.core, org.wharf.transport.core, org.wharf.transport.api, 0.3.0",
         "transport.tck, org.wharf.transport.tck, org.wharf.transport.api org.wharf.transport.core, 0.4.0",

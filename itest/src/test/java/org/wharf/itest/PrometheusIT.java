@@ -84,6 +84,9 @@ class PrometheusIT {
         assertTrue(exposition.contains("wharf_memory_limit_bytes{endpoint=\"echo\"} "), "the endpoint's memory budget: "
                 + exposition);
         assertTrue(exposition.matches("(?s).*wharf_loop_tasks_total\\{loop=\"[^\"]+\"} [1-9].*"), exposition);
+        // Busy polling is off by default: the series are there, at 0.
+        assertTrue(exposition.matches("(?s).*wharf_loop_busy_polls_total\\{loop=\"[^\"]+\",found=\"true\"} 0\n.*"),
+                exposition);
         assertEquals("", promtoolCheck(exposition), "promtool check metrics");
     }
 

@@ -60,6 +60,8 @@ final class RuntimeMetrics {
         declare("wharf_loop_channels", MetricDTO.GAUGE, "", "Channels registered with an event loop now");
         declare("wharf_loop_tasks_total", MetricDTO.COUNTER, "", "Tasks and timers an event loop has run");
         declare("wharf_loop_io_events_total", MetricDTO.COUNTER, "", "I/O readiness events an event loop has handled");
+        declare("wharf_loop_busy_polls_total", MetricDTO.COUNTER, "", "Polls an event loop made before it slept "
+                + "(busyPollMicros), by whether they found I/O");
         declare("wharf_loop_lag_seconds", MetricDTO.HISTOGRAM, "seconds",
                 "How long a task handed to an event loop waits before it runs (sampled twice a second)");
         declare("wharf_memory_used_bytes", MetricDTO.GAUGE, "bytes",
@@ -151,6 +153,8 @@ final class RuntimeMetrics {
         gauge("wharf_loop_channels", s.channels(), "loop", s.name());
         gauge("wharf_loop_tasks_total", s.tasksRun(), "loop", s.name());
         gauge("wharf_loop_io_events_total", s.ioEvents(), "loop", s.name());
+        gauge("wharf_loop_busy_polls_total", s.busyPollsFound(), "loop", s.name(), "found", "true");
+        gauge("wharf_loop_busy_polls_total", s.busyPolls() - s.busyPollsFound(), "loop", s.name(), "found", "false");
         histogram("wharf_loop_lag_seconds", s.lag(), "loop", s.name());
     }
 

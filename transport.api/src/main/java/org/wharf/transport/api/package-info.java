@@ -33,5 +33,5 @@
  * {@value org.wharf.transport.api.TransportProvider#TRANSPORT_PROPERTY}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.4.0")
+@org.osgi.annotation.versioning.Version("0.5.0")
 package org.wharf.transport.api;

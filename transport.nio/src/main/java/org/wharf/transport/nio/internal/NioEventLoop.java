@@ -83,6 +83,8 @@ public final class NioEventLoop implements EventLoop {
     private long ioEventsHere;
     private final java.util.concurrent.atomic.AtomicLong tasksRun = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong ioEvents = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong busyPolls = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong busyPollsFound = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger channelCount =
             new java.util.concurrent.atomic.AtomicInteger();
     private final org.wharf.transport.api.Histogram lag = org.wharf.transport.api.Histogram.ofDurations();
@@ -241,7 +243,7 @@ public final class NioEventLoop implements EventLoop {
     /** The loop's figures for metrics, as of its last turn; from any thread. */
     org.wharf.transport.api.LoopStats stats() {
         return new org.wharf.transport.api.LoopStats(thread.getName(), channelCount.get(), tasksRun.get(),
-                ioEvents.get(), lag.snapshot());
+                ioEvents.get(), lag.snapshot(), busyPolls.get(), busyPollsFound.get());
     }
 
     /**
@@ -343,6 +345,10 @@ public final class NioEventLoop implements EventLoop {
             tasksRun.lazySet(tasksRunHere);
             ioEvents.lazySet(ioEventsHere);
             channelCount.lazySet(selector.keys().size());
+            if (busyPoll != null) {
+                busyPolls.lazySet(busyPoll.hits() + busyPoll.misses());
+                busyPollsFound.lazySet(busyPoll.hits());
+            }
         } catch (Throwable e) {
             AbstractTransport.rethrowIfFatal(e);
             LOG.log(System.Logger.Level.WARNING, "a turn of " + thread.getName() + " failed; the loop goes on: " + e, e);

@@ -48,6 +48,14 @@ class BusyPollLoopTest {
         // Each echo is followed by a poll of up to 5 ms, in which the client's next message comes.
         assertTrue(figures[0] > 0, "polls that found the next message: " + figures[0] + " of " + rounds
                 + " round trips (misses " + figures[1] + ")");
+        // The loop's figures for metrics say the same, as of a turn since.
+        long found = figures[0];
+        long deadlineForStats = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (loop.stats().busyPollsFound() < found) {
+            assertTrue(System.nanoTime() < deadlineForStats, "published: " + loop.stats());
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        assertTrue(loop.stats().busyPolls() >= loop.stats().busyPollsFound(), loop.stats().toString());
 
         // Idle: every poll runs out, each half as long as the one before, until there is none.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -138,6 +146,7 @@ class BusyPollLoopTest {
         NioEventLoop loop = loop(0);
         pingPong(200);
         assertArrayEquals(new long[3], loop.busyPollFigures().get(10, TimeUnit.SECONDS));
+        assertEquals(0, loop.stats().busyPolls());
     }
 
     /** Blocking round trips of 64 bytes through an echo on the group; returns the count. */
