@@ -52,6 +52,8 @@ public final class PoolTimers {
     private PoolTimers() {
         timeouts = new ScheduledThreadPoolExecutor(1, daemons("wharf-pool-timeouts"));
         timeouts.setRemoveOnCancelPolicy(true);
+        // Once shut down it drops what is not due yet (the stop has run it) and runs what is.
+        timeouts.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         timeouts.setKeepAliveTime(10, TimeUnit.SECONDS);
         timeouts.allowCoreThreadTimeOut(true);
         timedOut = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(),
@@ -148,7 +150,12 @@ public final class PoolTimers {
         for (Runnable pending : timeouts.getQueue().toArray(new Runnable[0])) {
             pending.run(); // at most once: done, cancelled or run by the timer thread meanwhile, nothing
         }
-        timeouts.shutdownNow();
+        // Not shutdownNow: the timer thread may have taken a due timeout from the queue before
+        // the snapshot and not run it yet, and a stopped (not merely shut down) executor cancels
+        // such a task instead of running it, leaving its acquire with no outcome. Shut down, it
+        // runs it (it is due), the timeout sees `stopped`, and the rest of the queue, run above,
+        // is dropped (the policy set in the constructor).
+        timeouts.shutdown();
         timedOut.shutdownNow();
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
