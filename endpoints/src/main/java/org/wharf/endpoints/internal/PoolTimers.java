@@ -84,8 +84,8 @@ public final class PoolTimers {
      * Ends the timers' threads: each acquire whose timeout is pending fails now with a
      * {@link TransportClosedError} (its callbacks run on this thread), and no timeout runs
      * afterwards. Returns once both executors have ended (their threads are leaving), or
-     * after 5 s if a timed-out acquire's callback still runs (interrupted; its thread ends when
-     * it returns). A pool used afterwards makes new timers.
+     * after 5 s if a timed-out acquire's callback still runs (it is not interrupted; its thread
+     * ends when it returns). A pool used afterwards makes new timers.
      */
     public static void stop() {
         PoolTimers timers;
@@ -156,7 +156,10 @@ public final class PoolTimers {
         // runs it (it is due), the timeout sees `stopped`, and the rest of the queue, run above,
         // is dropped (the policy set in the constructor).
         timeouts.shutdown();
-        timedOut.shutdownNow();
+        // Not shutdownNow either: a caller's callback may be running on a timed-out thread, and
+        // an interrupt would close an InterruptibleChannel it uses although its own bundle runs
+        // on. Its queue, a SynchronousQueue, holds no task to drop anyway.
+        timedOut.shutdown();
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
             timeouts.awaitTermination(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
@@ -167,7 +170,7 @@ public final class PoolTimers {
         if (!terminated()) {
             LOG.log(System.Logger.Level.WARNING, "pool timers stopped, but a timed-out acquire's callback still runs"
                     + " on a wharf-pool-timed-out thread after " + STOP_WAIT_MILLIS
-                    + " ms (interrupted; its thread ends when it returns)");
+                    + " ms (not interrupted; its thread ends when it returns)");
         }
     }
 

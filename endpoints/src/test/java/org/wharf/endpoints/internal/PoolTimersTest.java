@@ -137,6 +137,39 @@ class PoolTimersTest {
     }
 
     @Test
+    void theStopInterruptsNoCallbackOfATimedOutAcquireAndWaitsForItFiveSecondsAtMost() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Boolean> interrupted = new AtomicReference<>();
+        CompletableFuture<Object> acquire = new CompletableFuture<>();
+        acquire.whenComplete((v, e) -> {
+            running.countDown();
+            try {
+                release.await(); // as blocking I/O on an InterruptibleChannel: an interrupt closes it
+                interrupted.set(false);
+            } catch (InterruptedException stopped) {
+                interrupted.set(true);
+            }
+        });
+        PoolTimers timers = PoolTimers.get();
+        timers.timeOut(acquire, TimeUnit.MILLISECONDS.toNanos(1), () -> "timed out");
+        assertTrue(running.await(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "timed out");
+        assertInstanceOf(TransportTimeoutError.class, cause(acquire));
+
+        Thread stopping = new Thread(PoolTimers::stop, "stopping");
+        try {
+            stopping.start();
+            stopping.join(TimeUnit.SECONDS.toMillis(10));
+            assertTrue(!stopping.isAlive(), "the stop still waits for a callback after 10 s");
+        } finally {
+            release.countDown();
+        }
+        Await.awaitTrue(() -> interrupted.get() != null, "the callback returned");
+        assertEquals(false, interrupted.get(), "the stop interrupted the callback of a timed-out acquire");
+        Await.awaitTrue(timers::terminated, "its thread ended when it returned");
+    }
+
+    @Test
     void timersUsedAfterAStopAreNewAndTimeOutAsBefore() {
         PoolTimers first = PoolTimers.get();
         assertSame(first, PoolTimers.get());
