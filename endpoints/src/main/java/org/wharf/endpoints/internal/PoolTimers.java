@@ -2,6 +2,7 @@ package org.wharf.endpoints.internal;
 
 import java.security.PrivilegedAction;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -9,6 +10,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import org.wharf.transport.api.TransportClosedError;
@@ -33,7 +35,9 @@ import org.wharf.transport.api.TransportTimeoutError;
  * at the stop would run the stopped bundle's code later. So {@link #stop()} ends both
  * executors, and each acquire whose timeout was pending fails at once with a
  * {@link TransportClosedError}, as a pool's waiters do when it closes, rather than waiting with
- * no timeout or timing out in a stopped bundle.
+ * no timeout or timing out in a stopped bundle. Its callbacks are other bundles' code: they
+ * run on {@code wharf-pool-timed-out} threads, not on the thread stopping the bundle (the
+ * framework's), which waits for them 5 s at most and interrupts none.
  */
 public final class PoolTimers {
 
@@ -48,6 +52,10 @@ public final class PoolTimers {
     private final ThreadPoolExecutor timedOut;
     /** Set before the executors shut down; a timeout that sees it fails its acquire as stopped. */
     private volatile boolean stopped;
+    /** Acquires the stop fails, each taken by a timed-out thread ({@link #failLater}). */
+    private final ConcurrentLinkedQueue<CompletableFuture<?>> failing = new ConcurrentLinkedQueue<>();
+    /** Whether a task failing them was handed to the timed-out executor and has not started. */
+    private final AtomicBoolean failerPending = new AtomicBoolean();
 
     private PoolTimers() {
         timeouts = new ScheduledThreadPoolExecutor(1, daemons("wharf-pool-timeouts"));
@@ -82,10 +90,11 @@ public final class PoolTimers {
 
     /**
      * Ends the timers' threads: each acquire whose timeout is pending fails now with a
-     * {@link TransportClosedError} (its callbacks run on this thread), and no timeout runs
-     * afterwards. Returns once both executors have ended (their threads are leaving), or
-     * after 5 s if a timed-out acquire's callback still runs (it is not interrupted; its thread
-     * ends when it returns). A pool used afterwards makes new timers.
+     * {@link TransportClosedError} (its callbacks run on a {@code wharf-pool-timed-out} thread,
+     * not this one), and no timeout runs afterwards. Returns once both executors have ended
+     * (their threads are leaving), or after 5 s if an acquire's callback still runs there (it
+     * is not interrupted; its thread ends when it returns). A pool used afterwards makes new
+     * timers.
      */
     public static void stop() {
         PoolTimers timers;
@@ -112,9 +121,10 @@ public final class PoolTimers {
      * Fails an acquire with a {@link TransportTimeoutError} after a time unless it completed by
      * then. The timer is cancelled, and leaves the queue with what it holds, as soon as the
      * acquire completes (served, failed or cancelled): an acquire holds nothing for the rest of
-     * its timeout.
+     * its timeout. If these timers have been stopped, the acquire fails at once, on this thread,
+     * with a {@link TransportClosedError}.
      *
-     * @param result the acquire
+     * @param result the acquire, not yet handed to its caller
      * @param nanos its timeout
      * @param why the timeout's message
      */
@@ -124,22 +134,23 @@ public final class PoolTimers {
         try {
             timer = timeouts.schedule(timeout, nanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
-            timeout.failStopped(); // these timers were stopped since the caller got them
+            failStopped(result); // these timers were stopped since the caller got them
             return;
         }
         if (stopped) {
             // Stopped while this was queued: shutdown() may have looked at the queue before it
             // got there, and the executor drops it without running it.
             timer.cancel(false);
-            timeout.failStopped();
+            failStopped(result);
             return;
         }
         result.whenComplete((c, error) -> timer.cancel(false));
     }
 
     /**
-     * Runs the pending timeouts now (each fails its acquire as stopped), then ends both
-     * executors and waits for their threads.
+     * Runs the pending timeouts now (each hands its acquire to a timed-out thread, which fails
+     * it as stopped), then ends both executors and waits for their threads, 5 s at most in all.
+     * Nothing of a caller runs on this thread, the thread stopping the bundle.
      */
     private void shutdown() {
         stopped = true;
@@ -156,15 +167,29 @@ public final class PoolTimers {
         // runs it (it is due), the timeout sees `stopped`, and the rest of the queue, run above,
         // is dropped (the policy set in the constructor).
         timeouts.shutdown();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
+        boolean interrupted = false;
+        try {
+            timeouts.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            // While the timed-out executor takes tasks, a callback that blocks holds up no other
+            // acquire's failure (failStoppedOnes hands the rest on first); after it, the threads
+            // failing them go on alone.
+            awaitHandedOut(deadline);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
         // Not shutdownNow either: a caller's callback may be running on a timed-out thread, and
         // an interrupt would close an InterruptibleChannel it uses although its own bundle runs
         // on. Its queue, a SynchronousQueue, holds no task to drop anyway.
         timedOut.shutdown();
         try {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
-            timeouts.awaitTermination(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-            timedOut.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (!interrupted) {
+                timedOut.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            }
         } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         if (!terminated()) {
@@ -172,6 +197,71 @@ public final class PoolTimers {
                     + " on a wharf-pool-timed-out thread after " + STOP_WAIT_MILLIS
                     + " ms (not interrupted; its thread ends when it returns)");
         }
+    }
+
+    /**
+     * Fails an acquire as stopped on a timed-out thread, not on the one that found it (the
+     * thread stopping the bundle, or the timer thread): its callbacks are a caller's code.
+     */
+    private void failLater(CompletableFuture<?> result) {
+        failing.add(result);
+        if (!handOn()) {
+            failStoppedOnes(); // the timed-out executor has ended: only after the stop's wait
+        }
+    }
+
+    /**
+     * Makes sure a timed-out thread will fail what {@link #failing} holds: hands it a task
+     * unless one handed before has not started yet.
+     *
+     * @return false if the timed-out executor takes no more tasks
+     */
+    private boolean handOn() {
+        if (!failerPending.compareAndSet(false, true)) {
+            return true;
+        }
+        try {
+            timedOut.execute(this::failStoppedOnes);
+            return true;
+        } catch (RejectedExecutionException ended) {
+            failerPending.set(false);
+            return false;
+        }
+    }
+
+    /**
+     * Fails the acquires in {@link #failing} as stopped, one at a time, each after handing the
+     * rest on to another thread, so a callback that blocks holds up its own acquire only. Once
+     * the executor takes no more tasks, this thread fails them all.
+     */
+    private void failStoppedOnes() {
+        failerPending.set(false); // started: the next handOn starts another
+        CompletableFuture<?> next;
+        while ((next = failing.poll()) != null) {
+            if (!failing.isEmpty()) {
+                handOn(); // refused: this thread goes on with them
+            } else {
+                synchronized (failing) {
+                    failing.notifyAll(); // all handed out: awaitHandedOut returns
+                }
+            }
+            failStopped(next);
+        }
+    }
+
+    /** Waits until a thread has taken each acquire the stop fails, or until the deadline. */
+    private void awaitHandedOut(long deadline) throws InterruptedException {
+        synchronized (failing) {
+            long left;
+            while (!failing.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+                TimeUnit.NANOSECONDS.timedWait(failing, left);
+            }
+        }
+    }
+
+    private static void failStopped(CompletableFuture<?> result) {
+        result.completeExceptionally(new TransportClosedError(
+                "pool timers stopped (the endpoints bundle stopped) while the acquire waited", null));
     }
 
     /** One acquire's timeout, run by the timeouts thread when it falls due, or by shutdown(). */
@@ -190,19 +280,14 @@ public final class PoolTimers {
                 return;
             }
             if (stopped) {
-                failStopped();
+                failLater(result);
                 return;
             }
             try {
                 timedOut.execute(() -> result.completeExceptionally(new TransportTimeoutError(why.get())));
             } catch (RejectedExecutionException stopping) {
-                failStopped();
+                failLater(result);
             }
-        }
-
-        void failStopped() {
-            result.completeExceptionally(new TransportClosedError(
-                    "pool timers stopped (the endpoints bundle stopped) while the acquire waited", null));
         }
     }
 

@@ -1,6 +1,7 @@
 package org.wharf.endpoints.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -12,12 +13,15 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -167,6 +171,47 @@ class PoolTimersTest {
         Await.awaitTrue(() -> interrupted.get() != null, "the callback returned");
         assertEquals(false, interrupted.get(), "the stop interrupted the callback of a timed-out acquire");
         Await.awaitTrue(timers::terminated, "its thread ended when it returned");
+    }
+
+    @Test
+    void theStopFailsPendingAcquiresOffItsThreadAndOneCallbackThatBlocksHoldsUpNoOtherAcquire() throws Exception {
+        PoolTimers timers = PoolTimers.get();
+        CountDownLatch blocking = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean first = new AtomicBoolean(true);
+        Set<Thread> ranOn = ConcurrentHashMap.newKeySet();
+        List<CompletableFuture<Object>> acquires = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            CompletableFuture<Object> acquire = new CompletableFuture<>();
+            acquire.whenComplete((v, e) -> {
+                ranOn.add(Thread.currentThread());
+                if (first.getAndSet(false)) {
+                    blocking.countDown();
+                    try {
+                        release.await(); // another bundle's callback, blocking
+                    } catch (InterruptedException stopped) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            timers.timeOut(acquire, HOUR, () -> "timed out");
+            acquires.add(acquire);
+        }
+        Thread stopping = new Thread(PoolTimers::stop, "stopping");
+        try {
+            stopping.start();
+            assertTrue(blocking.await(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "a callback ran");
+            assertFalse(ranOn.contains(stopping), "a pending acquire's callback ran on the thread stopping the bundle");
+            Await.awaitTrue(() -> acquires.stream().allMatch(CompletableFuture::isDone),
+                    "every acquire failed while one's callback blocks");
+            acquires.forEach(a -> assertInstanceOf(TransportClosedError.class, cause(a)));
+        } finally {
+            release.countDown();
+            stopping.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        assertFalse(stopping.isAlive(), "the stop still waits 10 s after the callbacks returned");
+        assertFalse(ranOn.contains(stopping), "a pending acquire's callback ran on the thread stopping the bundle");
+        assertTrue(timers.terminated());
     }
 
     @Test
