@@ -18,9 +18,10 @@ import org.wharf.transport.api.TransportTimeoutError;
 
 /**
  * The acquire timeouts of every {@link org.wharf.endpoints.Pool}, with the threads they run on:
- * made on first use, ended by {@link #stop()} when the endpoints bundle stops
- * ({@link EndpointsActivator}), and made again if a pool is used after that. Outside a
- * framework nothing calls {@link #stop()}: the threads end on their own when idle, as before.
+ * made on first use, and ended when the endpoints bundle stops ({@link #bundleStopped()}, from
+ * {@link EndpointsActivator}). Until the bundle starts again no timers are made: an acquire
+ * that would wait fails at once instead. Outside a framework nothing stops them: the threads
+ * end on their own when idle, as before.
  *
  * <p>Two executors. One daemon thread ({@code wharf-pool-timeouts}) runs only while a timeout
  * is pending (it ends after 10 s without any), and a cancelled timeout leaves its queue at
@@ -32,20 +33,31 @@ import org.wharf.transport.api.TransportTimeoutError;
  *
  * <p>A stopped bundle's threads would keep its class loader reachable (thread, task, class)
  * for up to 10 s after the last timeout, or for good under steady load, and a timeout pending
- * at the stop would run the stopped bundle's code later. So {@link #stop()} ends both
+ * at the stop would run the stopped bundle's code later. So the bundle's stop ends both
  * executors, and each acquire whose timeout was pending fails at once with a
  * {@link TransportClosedError}, as a pool's waiters do when it closes, rather than waiting with
  * no timeout or timing out in a stopped bundle. Its callbacks are other bundles' code: they
  * run on {@code wharf-pool-timed-out} threads, not on the thread stopping the bundle (the
- * framework's), which waits for them 5 s at most and interrupts none.
+ * framework's), which waits for them 5 s at most and interrupts none. A callback that acquires
+ * again, or a pool a protocol bundle made through the
+ * {@link org.wharf.endpoints.api.ConnectionPools} service and goes on using, gets that at-once
+ * failure rather than new threads of a stopped bundle.
  */
 public final class PoolTimers {
 
     private static final System.Logger LOG = System.getLogger("org.wharf.endpoints");
-    /** How long {@link #stop()} waits for a timed-out acquire's callback that is still running. */
+    /** How long a stop waits for a timed-out acquire's callback that is still running. */
     private static final long STOP_WAIT_MILLIS = 5_000;
     private static final Object LOCK = new Object();
-    /** The timers pools use now; null until the first timeout and after a stop. */
+    /**
+     * The timers while the endpoints bundle is stopped: no executor, no thread; each acquire
+     * given to them fails at once.
+     */
+    private static final PoolTimers BUNDLE_STOPPED = new PoolTimers(false);
+    /**
+     * The timers pools use now: null until the first timeout and after a stop outside a
+     * framework, {@link #BUNDLE_STOPPED} from the bundle's stop to its next start.
+     */
     private static volatile PoolTimers current;
 
     private final ScheduledThreadPoolExecutor timeouts;
@@ -57,7 +69,13 @@ public final class PoolTimers {
     /** Whether a task failing them was handed to the timed-out executor and has not started. */
     private final AtomicBoolean failerPending = new AtomicBoolean();
 
-    private PoolTimers() {
+    private PoolTimers(boolean live) {
+        if (!live) {
+            timeouts = null;
+            timedOut = null;
+            stopped = true;
+            return;
+        }
         timeouts = new ScheduledThreadPoolExecutor(1, daemons("wharf-pool-timeouts"));
         timeouts.setRemoveOnCancelPolicy(true);
         // Once shut down it drops what is not due yet (the stop has run it) and runs what is.
@@ -69,8 +87,8 @@ public final class PoolTimers {
     }
 
     /**
-     * The timers, made if there are none (first use, or first use after a stop): one volatile
-     * read when they exist.
+     * The timers, made if there are none (first use, or first use after a stop), unless the
+     * endpoints bundle is stopped: one volatile read when they exist or the bundle is stopped.
      *
      * @return the timers every pool uses now
      */
@@ -82,9 +100,36 @@ public final class PoolTimers {
     private static PoolTimers start() {
         synchronized (LOCK) {
             if (current == null) {
-                current = new PoolTimers();
+                current = new PoolTimers(true);
             }
             return current;
+        }
+    }
+
+    /**
+     * The endpoints bundle stops: ends the timers as {@link #stop()} does, and from now on,
+     * until {@link #bundleStarted()}, an acquire given to the timers fails at once with a
+     * {@link TransportClosedError}, and no timers, and no threads, are made: not for a callback
+     * of an acquire the stop fails that acquires again, nor for a pool made through the
+     * service that another bundle goes on using.
+     */
+    public static void bundleStopped() {
+        PoolTimers timers;
+        synchronized (LOCK) {
+            timers = current;
+            current = BUNDLE_STOPPED;
+        }
+        if (timers != null && timers != BUNDLE_STOPPED) {
+            timers.shutdown();
+        }
+    }
+
+    /** The endpoints bundle starts (again): the timers are made on first use. */
+    public static void bundleStarted() {
+        synchronized (LOCK) {
+            if (current == BUNDLE_STOPPED) {
+                current = null;
+            }
         }
     }
 
@@ -94,12 +139,16 @@ public final class PoolTimers {
      * not this one), and no timeout runs afterwards. Returns once both executors have ended
      * (their threads are leaving), or after 5 s if an acquire's callback still runs there (it
      * is not interrupted; its thread ends when it returns). A pool used afterwards makes new
-     * timers.
+     * timers, unless the bundle is stopped. For tests: the bundle's stop is
+     * {@link #bundleStopped()}.
      */
-    public static void stop() {
+    static void stop() {
         PoolTimers timers;
         synchronized (LOCK) {
             timers = current;
+            if (timers == BUNDLE_STOPPED) {
+                return;
+            }
             current = null;
         }
         if (timers != null) {
@@ -107,44 +156,54 @@ public final class PoolTimers {
         }
     }
 
-    /** @return the timers in use, or null if there are none, for tests */
+    /**
+     * @return the timers in use (while the bundle is stopped, the ones with no executor, which
+     *         count as terminated), or null if there are none, for tests
+     */
     static PoolTimers current() {
         return current;
     }
 
     /** @return whether both executors have ended, for tests */
     boolean terminated() {
-        return timeouts.isTerminated() && timedOut.isTerminated();
+        return timeouts == null || timeouts.isTerminated() && timedOut.isTerminated();
     }
 
     /**
      * Fails an acquire with a {@link TransportTimeoutError} after a time unless it completed by
      * then. The timer is cancelled, and leaves the queue with what it holds, as soon as the
      * acquire completes (served, failed or cancelled): an acquire holds nothing for the rest of
-     * its timeout. If these timers have been stopped, the acquire fails at once, on this thread,
-     * with a {@link TransportClosedError}.
+     * its timeout. If these timers have been stopped, or the endpoints bundle is, the acquire
+     * fails at once, on this thread, with a {@link TransportClosedError}.
      *
      * @param result the acquire, not yet handed to its caller
      * @param nanos its timeout
      * @param why the timeout's message
+     * @return true if the timeout is set; false if the acquire failed at once (stopped)
      */
-    public void timeOut(CompletableFuture<?> result, long nanos, Supplier<String> why) {
+    public boolean timeOut(CompletableFuture<?> result, long nanos, Supplier<String> why) {
+        if (timeouts == null) { // BUNDLE_STOPPED
+            result.completeExceptionally(new TransportClosedError("the endpoints bundle stopped: a pool acquire"
+                    + " cannot wait for a connection (no pool timers) until the bundle starts again", null));
+            return false;
+        }
         Timeout timeout = new Timeout(result, why);
         ScheduledFuture<?> timer;
         try {
             timer = timeouts.schedule(timeout, nanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             failStopped(result); // these timers were stopped since the caller got them
-            return;
+            return false;
         }
         if (stopped) {
             // Stopped while this was queued: shutdown() may have looked at the queue before it
             // got there, and the executor drops it without running it.
             timer.cancel(false);
             failStopped(result);
-            return;
+            return false;
         }
         result.whenComplete((c, error) -> timer.cancel(false));
+        return true;
     }
 
     /**

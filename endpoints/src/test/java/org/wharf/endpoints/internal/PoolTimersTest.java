@@ -215,6 +215,42 @@ class PoolTimersTest {
     }
 
     @Test
+    void fromTheBundlesStopToItsStartAnAcquireFailsAtOnceAndNoTimersAreMade() throws Exception {
+        EndpointsActivator activator = new EndpointsActivator();
+        PoolTimers timers = PoolTimers.get();
+        CompletableFuture<Object> pending = new CompletableFuture<>();
+        CompletableFuture<Object> retried = new CompletableFuture<>();
+        // A caller that acquires again when its acquire fails, as a protocol bundle may.
+        pending.whenComplete((v, e) -> PoolTimers.get().timeOut(retried, HOUR, () -> "timed out"));
+        timers.timeOut(pending, HOUR, () -> "timed out");
+        try {
+            activator.stop(null);
+
+            assertInstanceOf(TransportClosedError.class, cause(pending));
+            assertTrue(timers.terminated());
+            assertTrue(retried.isDone(), "an acquire made again by a callback of the bundle's stop waits, on timers"
+                    + " made after the stop");
+            Throwable why = cause(retried);
+            assertInstanceOf(TransportClosedError.class, why);
+            assertTrue(why.getMessage().contains("endpoints bundle stopped"), why.getMessage());
+            PoolTimers now = PoolTimers.current();
+            assertTrue(now == null || now.terminated(), "timers made after the bundle stopped");
+
+            CompletableFuture<Object> later = new CompletableFuture<>();
+            PoolTimers.get().timeOut(later, HOUR, () -> "timed out");
+            assertTrue(later.isDone(), "an acquire made while the bundle is stopped waits");
+            assertInstanceOf(TransportClosedError.class, cause(later));
+            now = PoolTimers.current();
+            assertTrue(now == null || now.terminated(), "timers made while the bundle is stopped");
+        } finally {
+            activator.start(null);
+        }
+        CompletableFuture<Object> started = new CompletableFuture<>();
+        PoolTimers.get().timeOut(started, TimeUnit.MILLISECONDS.toNanos(1), () -> "timed out");
+        assertInstanceOf(TransportTimeoutError.class, Await.failure(started), "started again: timers as before");
+    }
+
+    @Test
     void timersUsedAfterAStopAreNewAndTimeOutAsBefore() {
         PoolTimers first = PoolTimers.get();
         assertSame(first, PoolTimers.get());
