@@ -119,8 +119,8 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      *         {@link org.wharf.transport.api.TransportError} (connect failed, or at once when
      *         {@link PoolOptions#maxWaiters()} acquires wait for the address already),
      *         {@link TransportTimeoutError} (none within the acquire timeout) or
-     *         {@link TransportClosedError} (the pool is closed, or in a framework the endpoints
-     *         bundle stopped while the acquire waited)
+     *         {@link TransportClosedError} (the pool is closed, or, in a framework, the endpoints
+     *         bundle stopped while the acquire waited, or is stopped and it would wait)
      */
     @Override
     public CompletionStage<PooledConnection<P>> acquire(InetSocketAddress address) {
@@ -166,21 +166,39 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             hand(candidate, result);
         } else if (connect) {
             // The acquire timeout bounds the connect too; a connection that comes after it goes to the pool.
-            timeOut(result, () -> "no connection to " + describe(address) + " within " + config.acquireTimeout().toMillis()
-                    + " ms (connecting)");
-            connect(address, result);
+            if (timeOut(result, () -> "no connection to " + describe(address) + " within "
+                    + config.acquireTimeout().toMillis() + " ms (connecting)")) {
+                connect(address, result);
+            } else {
+                notConnecting(address); // failed at once (the endpoints bundle stopped): no connection for it
+            }
         }
+    }
+
+    /** A connect counted in {@link #acquireInto} is not made after all: its slot is free again. */
+    private void notConnecting(InetSocketAddress address) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            Entry e = entries.get(address); // kept while it counts a connect
+            e.connecting--;
+            serveWaiter(e, after);
+            forgetIfUnused(e);
+        }
+        after.forEach(Runnable::run);
     }
 
     /**
      * Fails the acquire after the acquire timeout unless it completed by then. The timer is
      * cancelled, and leaves the queue with what it holds, as soon as the acquire completes
      * (served, failed or cancelled): an acquire holds nothing for the rest of its timeout.
+     *
+     * @return false if the acquire failed at once instead (the endpoints bundle stopped)
      */
-    private void timeOut(CompletableFuture<PooledConnection<P>> result, Supplier<String> why) {
+    private boolean timeOut(CompletableFuture<PooledConnection<P>> result, Supplier<String> why) {
         // Every pool's timers, made on first use and ended when the endpoints bundle stops
-        // (then this acquire fails at once instead, as a closed pool's waiters do).
-        PoolTimers.get().timeOut(result, config.acquireTimeout().toNanos(), why);
+        // (then, until it starts again, this acquire fails at once instead, as a closed pool's
+        // waiters do).
+        return PoolTimers.get().timeOut(result, config.acquireTimeout().toNanos(), why);
     }
 
     /** Checks a connection taken from idle and hands it over, or drops it and tries again. */

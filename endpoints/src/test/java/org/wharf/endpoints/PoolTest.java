@@ -447,10 +447,12 @@ class PoolTest {
     }
 
     @Test
-    void whenTheBundleStopsThePoolThreadsEndPendingAcquiresFailAndPoolsWorkAfter() throws Exception {
+    void whenTheBundleStopsThePoolThreadsEndAndAcquiresThatWaitFailUntilItStartsAgain() throws Exception {
         Pool<RecordingProtocol> slow = Pool.create(LOOPS.tcp, RecordingProtocol::new, PoolOptions.DEFAULT.withMaxSize(1)
                 .withAcquireTimeout(Duration.ofHours(1)));
         Pool<RecordingProtocol> fast = pool(1);
+        Pool<RecordingProtocol> unused = pool(1);
+        EndpointsActivator activator = new EndpointsActivator();
         try {
             PooledConnection<RecordingProtocol> held = Loops.await(slow.acquire(address));
             CompletableFuture<PooledConnection<RecordingProtocol>> waiter = slow.acquire(address).toCompletableFuture();
@@ -460,7 +462,7 @@ class PoolTest {
             assertEquals(List.of("wharf-pool-timed-out", "wharf-pool-timeouts"), poolThreads().stream()
                     .map(Thread::getName).distinct().sorted().toList(), "both kinds of pool thread run");
 
-            new EndpointsActivator().stop(null);
+            activator.stop(null);
 
             // Well within the 10 s the threads would idle before ending on their own.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -474,7 +476,25 @@ class PoolTest {
             assertTrue(stopped.getMessage().contains("endpoints bundle stopped"), stopped.getMessage());
             assertEquals(0, slow.waiting());
 
-            // Used again (the bundle started again, or a caller outside it): the timers come back.
+            // Used while the bundle is stopped, as a pool another bundle made through the
+            // ConnectionPools service may be: an acquire that would wait fails at once, one that
+            // would connect makes no connection, and no pool thread comes back.
+            CompletableFuture<PooledConnection<RecordingProtocol>> refused = fast.acquire(address).toCompletableFuture();
+            assertTrue(refused.isDone(), "an acquire that would wait, made while the bundle is stopped, waits");
+            Throwable why = Loops.failure(refused);
+            assertInstanceOf(TransportClosedError.class, why);
+            assertTrue(why.getMessage().contains("endpoints bundle stopped"), why.getMessage());
+            assertEquals(0, fast.waiting());
+            CompletableFuture<PooledConnection<RecordingProtocol>> unconnected = unused.acquire(address)
+                    .toCompletableFuture();
+            assertTrue(unconnected.isDone(), "an acquire that would connect, made while the bundle is stopped, waits");
+            assertInstanceOf(TransportClosedError.class, Loops.failure(unconnected));
+            assertEquals(0, unused.addressesKnown(), "a connect started for an acquire that failed at once");
+            assertEquals(List.of(), poolThreads(), "pool threads made while the bundle is stopped");
+
+            activator.start(null);
+
+            // Used again once it started: the timers come back.
             Throwable timedOut = Loops.failure(fast.acquire(address));
             assertInstanceOf(TransportTimeoutError.class, timedOut);
             assertTrue(timedOut.getMessage().contains("300 ms"), timedOut.getMessage());
@@ -483,9 +503,13 @@ class PoolTest {
             held.release();
             assertSame(held, Loops.await(next), "the connection given back goes to the new waiter");
             next.join().release();
+            Loops.await(unused.acquire(address)).release();
+            assertCounts(unused, 0, 1, 1); // its one slot was free again
         } finally {
+            activator.start(null);
             Loops.await(slow.close());
             Loops.await(fast.close());
+            Loops.await(unused.close());
         }
     }
 

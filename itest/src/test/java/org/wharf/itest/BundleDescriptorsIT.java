@@ -150,4 +150,14 @@ class BundleDescriptorsIT {
                 "org.wharf.transport.api.TlsOptionsFactory",
                 java.util.List.of("org.wharf.transport.ssl.internal.TlsPropertiesFactory")), provides);
     }
+
+    @org.junit.jupiter.api.Test
+    void endpointsBundleHasTheActivatorThatEndsThePoolsTimersWhenItStops() throws Exception {
+        Attributes main = BuiltBundles.manifest("endpoints").getMainAttributes();
+        assertEquals("org.wharf.endpoints", main.getValue("Bundle-SymbolicName"));
+        assertEquals("org.wharf.endpoints.internal.EndpointsActivator", main.getValue("Bundle-Activator"),
+                "without it the pools' timer threads outlive the bundle");
+        assertTrue(BuiltBundles.clauses(main.getValue("Import-Package")).containsKey("org.osgi.framework"),
+                "the activator's package is imported: " + main.getValue("Import-Package"));
+    }
 }

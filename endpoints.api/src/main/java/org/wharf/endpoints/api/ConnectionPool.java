@@ -33,7 +33,8 @@ public interface ConnectionPool<P extends Protocol> {
      *         {@link org.wharf.transport.api.TransportError} (the connect failed),
      *         {@link org.wharf.transport.api.TransportTimeoutError} (none came within the
      *         acquire timeout) or {@link org.wharf.transport.api.TransportClosedError} (the
-     *         pool is closed)
+     *         pool is closed, or, in a framework, the endpoints bundle stopped while it waited,
+     *         or is stopped and it would have to wait)
      */
     CompletionStage<PooledConnection<P>> acquire(InetSocketAddress address);
 

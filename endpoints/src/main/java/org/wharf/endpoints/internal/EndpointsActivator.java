@@ -8,7 +8,9 @@ import org.osgi.framework.BundleContext;
  * pools' timers ({@link PoolTimers}), which are made on first use rather than here, so that a
  * class path without a framework works the same. Its stop runs after Declarative Services has
  * deactivated the bundle's components (on the bundle's STOPPING event), so the whiteboard's
- * pools are closed by then and nothing of the bundle makes new timers afterwards.
+ * pools are closed by then. Pools other bundles made through the
+ * {@link org.wharf.endpoints.api.ConnectionPools} service may still be used: from the stop to
+ * the next start an acquire of theirs that would wait fails at once, and no timers are made.
  */
 @org.osgi.annotation.bundle.Header(name = org.osgi.framework.Constants.BUNDLE_ACTIVATOR, value = "${@class}")
 public final class EndpointsActivator implements BundleActivator {
@@ -19,11 +21,11 @@ public final class EndpointsActivator implements BundleActivator {
 
     @Override
     public void start(BundleContext context) {
-        // nothing: the timers are made when a pool first needs them
+        PoolTimers.bundleStarted(); // they are made when a pool first needs them
     }
 
     @Override
     public void stop(BundleContext context) {
-        PoolTimers.stop();
+        PoolTimers.bundleStopped();
     }
 }
