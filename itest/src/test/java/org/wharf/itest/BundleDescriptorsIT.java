@@ -56,11 +56,11 @@ class BundleDescriptorsIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        // A protocol implements consumer types: any 0.x from 0.4 (DatagramTransport.sendCopyTo) on will do.
-        "protocol.api, '[0.4,1)'",
-        // The core and the test kit implement transports, provider types: only 0.4.x.
-        "transport.core, '[0.4,0.5)'",
-        "transport.tck, '[0.4,0.5)'",
+        // A protocol implements consumer types: any 0.x from 0.5 (the one it is built against) on will do.
+        "protocol.api, '[0.5,1)'",
+        // The core and the test kit implement transports, provider types: only 0.5.x.
+        "transport.core, '[0.5,0.6)'",
+        "transport.tck, '[0.5,0.6)'",
     })
     void importRangesFollowProviderAndConsumerRoles(String module, String range) throws Exception {
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(
@@ -110,7 +110,7 @@ class BundleDescriptorsIT {
         assertEquals(null, main.getValue("Export-Package"), "an implementation bundle exports nothing");
         assertEquals("OSGI-INF/org.wharf.transport.nio.internal.NioTransportComponent.xml", main.getValue("Service-Component"));
         Map<String, Map<String, String>> imports = BuiltBundles.clauses(main.getValue("Import-Package"));
-        assertEquals("[0.4,0.5)", imports.get("org.wharf.transport.api").get("version"),
+        assertEquals("[0.5,0.6)", imports.get("org.wharf.transport.api").get("version"),
                 "an implementation of provider types takes a provider range");
         assertTrue(main.getValue("Require-Capability").contains("osgi.serviceloader.registrar")
                 && main.getValue("Require-Capability").contains("resolution:=optional"),

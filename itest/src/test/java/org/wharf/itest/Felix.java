@@ -30,7 +30,7 @@ import org.osgi.framework.wiring.FrameworkWiring;
 final class Felix implements AutoCloseable {
 
     /** The API packages test code shares with the bundles. */
-    static final String SHARED_API = "org.wharf.transport.api;version=0.4.0";
+    static final String SHARED_API = "org.wharf.transport.api;version=0.5.0";
 
     final Framework framework;
 

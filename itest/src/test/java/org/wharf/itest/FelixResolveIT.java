@@ -62,7 +62,7 @@ class FelixResolveIT {
         assertEquals(1, wires.size(), "protocol.api imports one package: " + wires);
         assertEquals("org.wharf.transport.api", wires.get(0).getCapability().getAttributes().get("osgi.wiring.package"));
         assertSame(transportApi, wires.get(0).getProvider().getBundle());
-        assertEquals(new Version(0, 4, 0), wires.get(0).getCapability().getAttributes().get("version"));
+        assertEquals(new Version(0, 5, 0), wires.get(0).getCapability().getAttributes().get("version"));
 
         // The classes really link inside the framework: decode lines through the bundle.
         Class<?> lines = protocolApi.loadClass("org.wharf.protocol.api.LineFrameDecoder");
