@@ -43,9 +43,9 @@ final class SharedGroup {
     static NioSettings settings(Function<String, String> properties) {
         NioSettings d = NioSettings.DEFAULT;
         int high = (int) number(properties, "writeBufferHigh", d.writeBufferLimits().high(), 0, Integer.MAX_VALUE);
-        // An unset low mark is a quarter of the high one, as WriteBufferLimits.ofHigh makes it.
-        int low = (int) number(properties, "writeBufferLow", properties.apply(PREFIX + "writeBufferLow") == null
-                && properties.apply(PREFIX + "writeBufferHigh") != null ? high / 4 : d.writeBufferLimits().low(), 0,
+        // An unset low mark is a quarter of the high one, as WriteBufferLimits.ofHigh makes it
+        // (and as the defaults are: 64 KiB and 16 KiB).
+        int low = (int) number(properties, "writeBufferLow", WriteBufferLimits.ofHigh(high).low(), 0,
                 Integer.MAX_VALUE);
         WriteBufferLimits limits = d.writeBufferLimits();
         if (low <= high) {
