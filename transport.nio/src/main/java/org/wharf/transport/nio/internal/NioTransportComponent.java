@@ -99,10 +99,14 @@ public final class NioTransportComponent {
     static NioSettings settings(NioTransportConfig config) {
         WriteBufferLimits limits;
         try {
-            limits = new WriteBufferLimits(config.writeBufferHigh(), config.writeBufferLow());
+            // An unset low mark (-1) is a quarter of the high one, as outside a framework
+            // (SharedGroup) and in WriteBufferLimits.ofHigh: setting only the high mark works.
+            limits = config.writeBufferLow() == -1 ? WriteBufferLimits.ofHigh(config.writeBufferHigh())
+                    : new WriteBufferLimits(config.writeBufferHigh(), config.writeBufferLow());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("org.wharf.transport.nio: writeBufferHigh=" + config.writeBufferHigh()
-                    + " and writeBufferLow=" + config.writeBufferLow() + " need 0 <= writeBufferLow <= writeBufferHigh", e);
+                    + " and writeBufferLow=" + config.writeBufferLow() + " need 0 <= writeBufferLow <= writeBufferHigh"
+                    + " (or writeBufferLow unset, -1: a quarter of writeBufferHigh)", e);
         }
         try {
             if (config.closeTimeout() < 0) {

@@ -20,9 +20,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             description = "Default bytes queued for writing above which a protocol is told to pause writing.")
     int writeBufferHigh() default 65536;
 
-    @AttributeDefinition(name = "Write buffer low-water mark", min = "0",
-            description = "Default bytes queued at or below which a paused protocol is told to resume writing.")
-    int writeBufferLow() default 16384;
+    @AttributeDefinition(name = "Write buffer low-water mark", min = "-1",
+            description = "Default bytes queued at or below which a paused protocol is told to resume writing; "
+                    + "-1 (unset) for a quarter of the high-water mark.")
+    int writeBufferLow() default -1;
 
     @AttributeDefinition(name = "UDP batch", min = "0", max = "64",
             description = "Datagrams received or sent per system call where the native batch path is installed "
