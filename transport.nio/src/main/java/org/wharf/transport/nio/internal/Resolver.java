@@ -27,12 +27,23 @@ public class Resolver {
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final ThreadPoolExecutor executor = new ThreadPoolExecutor(4, 4, 10, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(MAX_WAITING), r -> {
-                Thread t = new Thread(r, "wharf-resolver-" + THREADS.incrementAndGet());
-                t.setDaemon(true);
-                t.setContextClassLoader(null);
-                return t;
-            }, new ThreadPoolExecutor.AbortPolicy());
+            new LinkedBlockingQueue<>(MAX_WAITING), Resolver::newThread, new ThreadPoolExecutor.AbortPolicy());
+
+    /**
+     * A lookup thread holds nothing of the caller whose lookup made it (a protocol bundle's
+     * connect, say): no context class loader, no inherited thread locals, and, made in a
+     * privileged block, no access control context with the caller's protection domains (and so
+     * class loaders) for as long as it runs.
+     */
+    @SuppressWarnings("removal")
+    private static Thread newThread(Runnable r) {
+        return java.security.AccessController.doPrivileged((java.security.PrivilegedAction<Thread>) () -> {
+            Thread t = new Thread(null, r, "wharf-resolver-" + THREADS.incrementAndGet(), 0, false);
+            t.setDaemon(true);
+            t.setContextClassLoader(null);
+            return t;
+        });
+    }
 
     /** Looks a name up: the JDK's resolver, or a test's. */
     private final java.util.function.Function<String, InetAddress[]> names;

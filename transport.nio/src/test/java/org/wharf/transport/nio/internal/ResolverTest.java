@@ -27,6 +27,37 @@ import org.wharf.transport.tck.RecordingProtocol;
 class ResolverTest {
 
     @Test
+    void aLookupThreadInheritsNeitherTheCallersThreadLocalsNorItsClassLoader() throws Exception {
+        InheritableThreadLocal<String> bundleState = new InheritableThreadLocal<>();
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        Resolver resolver = new Resolver(name -> {
+            seen.complete(bundleState.get() + " " + Thread.currentThread().getContextClassLoader());
+            return new InetAddress[] {InetAddress.getLoopbackAddress()};
+        });
+        try {
+            // The first lookup makes the thread, from a caller with its own thread local and loader.
+            ClassLoader callers = new java.net.URLClassLoader(new java.net.URL[0]);
+            CompletableFuture<List<InetSocketAddress>> resolved = new CompletableFuture<>();
+            Thread caller = new Thread(() -> {
+                bundleState.set("the caller's");
+                Thread.currentThread().setContextClassLoader(callers);
+                resolver.resolve(InetSocketAddress.createUnresolved("host.example", 80)).whenComplete((a, e) -> {
+                    if (e != null) {
+                        resolved.completeExceptionally(e);
+                    } else {
+                        resolved.complete(a);
+                    }
+                });
+            });
+            caller.start();
+            Await.await(resolved);
+            assertEquals("null null", Await.await(seen), "thread local and context class loader of the lookup thread");
+        } finally {
+            resolver.shutdown();
+        }
+    }
+
+    @Test
     void connectsFromALoopToNamesADeadDnsNeverAnswersFailAtTheirTimeoutAndNoLookupRunsOnTheLoop() throws Exception {
         CountDownLatch dnsAnswers = new CountDownLatch(1);
         Set<String> lookupThreads = ConcurrentHashMap.newKeySet();
