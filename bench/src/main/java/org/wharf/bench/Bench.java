@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -292,7 +293,7 @@ public final class Bench {
                     }
                 }
                 Gateway.PROXIES.stream().filter(p -> !p.equals(Peer.WHARF.id())).forEach(known::add);
-                for (String peer : peers.split(",")) {
+                for (String peer : items(peers)) {
                     if (!known.contains(peer)) {
                         throw new IllegalArgumentException("--peers: no peer " + peer + "; there are " + known);
                     }
@@ -300,9 +301,8 @@ public final class Bench {
             }
             String suite = value(a, "--tls-suite");
             String out = value(a, "--out");
-            return new Options(quick, only == null ? null : List.of(only.split(",")), pairs, warmup, measure, steady,
-                    peers == null ? null : List.of(peers.split(",")),
-                    List.of((suite == null ? EchoServer.TLS_SUITE : suite).split(",")),
+            return new Options(quick, only == null ? null : items(only), pairs, warmup, measure, steady,
+                    peers == null ? null : items(peers), items(suite == null ? EchoServer.TLS_SUITE : suite),
                     Path.of(out == null ? "bench/results/latest.json" : out));
         }
 
@@ -1007,6 +1007,67 @@ public final class Bench {
         }
     }
 
+    /** How long a server or proxy JVM may take to say its port. */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    /**
+     * The port a server JVM announces on its first line ({@code port N}; JVM log lines asked for
+     * by {@code WHARF_BENCH_SERVER_OPTS}, starting with {@code [}, come before it), within
+     * {@link #START_TIMEOUT}: a server that hangs before it listens fails the run, and is
+     * killed, rather than holding the bench for ever.
+     *
+     * @throws IOException naming {@code who} if it ends, says something else, or says nothing in time
+     */
+    static int announcedPort(Process process, BufferedReader lines, String who) throws IOException {
+        return announcedPort(process, lines, who, START_TIMEOUT);
+    }
+
+    /** {@link #announcedPort(Process, BufferedReader, String)} within a given time, for tests. */
+    static int announcedPort(Process process, BufferedReader lines, String who, Duration timeout) throws IOException {
+        CompletableFuture<String> first = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                String line = lines.readLine();
+                while (line != null && line.startsWith("[")) {
+                    line = lines.readLine();
+                }
+                first.complete(line);
+            } catch (IOException e) {
+                first.completeExceptionally(e);
+            }
+        }, "bench-first-line");
+        reader.setDaemon(true);
+        reader.start();
+        String line;
+        try {
+            line = first.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            process.destroyForcibly(); // its output closes, so the reader ends too
+            throw new IOException(who + " did not say its port within " + timeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted waiting for " + who + " to start", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(who + " did not start: " + e.getCause(), e.getCause());
+        }
+        if (line == null || !line.startsWith("port ")) {
+            throw new IOException(who + " did not start: " + line);
+        }
+        return Integer.parseInt(line.substring(5).trim());
+    }
+
+    /** A comma-separated option value: each item trimmed, empty ones dropped. */
+    static List<String> items(String value) {
+        List<String> items = new ArrayList<>();
+        for (String item : value.split(",")) {
+            if (!item.isBlank()) {
+                items.add(item.trim());
+            }
+        }
+        return List.copyOf(items);
+    }
+
     /** Starts the server in its own JVM, drives it, stops it; one run per window. */
     private static List<Run> runOnce(Peer peer, int threads, Scenario scenario, Pki pki, TlsClient tls, Windows windows)
             throws Exception {
@@ -1024,14 +1085,7 @@ public final class Bench {
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(),
                     StandardCharsets.UTF_8));
-            String first = lines.readLine();
-            while (first != null && first.startsWith("[")) { // JVM log lines asked for by WHARF_BENCH_SERVER_OPTS
-                first = lines.readLine();
-            }
-            if (first == null || !first.startsWith("port ")) {
-                throw new IOException(peer.id() + " server did not start: " + first);
-            }
-            int port = Integer.parseInt(first.substring(5).trim());
+            int port = announcedPort(server, lines, peer.id() + " server");
             InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
             if (scenario.kind() == Kind.IDLE) {
                 return List.of(idle(server, lines, address, scenario.connections()));

@@ -399,15 +399,12 @@ final class Gateway {
                     process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                     java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(
                             process.getInputStream(), StandardCharsets.UTF_8));
-                    String first = lines.readLine();
-                    while (first != null && first.startsWith("[")) { // JVM log lines asked for by WHARF_BENCH_SERVER_OPTS
-                        first = lines.readLine();
-                    }
-                    if (first == null || !first.startsWith("port ")) {
+                    try {
+                        port = Bench.announcedPort(process, lines, "Wharf's gateway");
+                    } catch (IOException e) {
                         stop(process);
-                        throw new IOException("Wharf's gateway did not start: " + first);
+                        throw e;
                     }
-                    port = Integer.parseInt(first.substring(5).trim());
                     return new Proxy(kind, port, process, dir);
                 }
                 case "haproxy", "haproxy-busy" -> {

@@ -74,6 +74,34 @@ class BenchTest {
     }
 
     @Test
+    void listsMayHaveSpacesAroundTheirCommas() {
+        Bench.Options spaced = Bench.Options.parse("--peers", "haproxy, nginx ,wharf-busy", "--only", "gateway-http, tcp-*");
+        assertEquals(List.of("haproxy", "nginx", "wharf-busy"), spaced.peers());
+        assertTrue(spaced.selects("tcp-echo-64") && spaced.selects("gateway-http"));
+        assertEquals(List.of("a", "b"), Bench.items(" a,,b , "));
+    }
+
+    @Test
+    void aServerThatSaysNothingFailsTheRunWithinTheStartTimeoutAndIsKilled() throws Exception {
+        Process talks = new ProcessBuilder("sh", "-c", "echo '[0.1s][info] a JVM log line'; echo 'port 4242'").start();
+        assertEquals(4242, Bench.announcedPort(talks, reader(talks), "talker", java.time.Duration.ofSeconds(30)));
+        Process silent = new ProcessBuilder("sleep", "600").start();
+        java.io.IOException e = assertThrows(java.io.IOException.class,
+                () -> Bench.announcedPort(silent, reader(silent), "silent", java.time.Duration.ofMillis(300)));
+        assertTrue(e.getMessage().contains("silent did not say its port within 300 ms"), e.getMessage());
+        assertTrue(silent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "killed");
+        Process wrong = new ProcessBuilder("sh", "-c", "echo 'Error: no such class'").start();
+        java.io.IOException said = assertThrows(java.io.IOException.class,
+                () -> Bench.announcedPort(wrong, reader(wrong), "wrong", java.time.Duration.ofSeconds(30)));
+        assertTrue(said.getMessage().contains("wrong did not start: Error: no such class"), said.getMessage());
+    }
+
+    private static java.io.BufferedReader reader(Process p) {
+        return new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void theBusyPollingProxiesRunOnlyWhenNamed() {
         Bench.Options defaults = Bench.Options.parse();
         assertTrue(defaults.runs("haproxy") && defaults.runs("nginx") && defaults.runs("wharf-conscrypt"));
