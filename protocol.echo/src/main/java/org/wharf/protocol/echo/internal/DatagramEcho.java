@@ -34,7 +34,9 @@ import org.wharf.transport.api.ExtraInfo;
  * is due, so the table costs a few words per source; the least recently seen source is
  * forgotten beyond {@link UdpEchoSettings#sources()}. A source is an IPv4 address, or an IPv6
  * address's /64: one host is commonly given a whole /64, and an address each would make it
- * as many sources as it likes, each with its own burst. All of it runs on the socket's event
+ * as many sources as it likes, each with its own burst. An address of NAT64's well-known
+ * prefix ({@code 64:ff9b::/96}) is the IPv4 host it stands for, so the clients of one
+ * translator do not share one rate. All of it runs on the socket's event
  * loop; an IPv4 source, or an IPv6 source like the datagram before, costs no allocation.
  */
 final class DatagramEcho implements DatagramProtocol {
@@ -93,6 +95,8 @@ final class DatagramEcho implements DatagramProtocol {
     /** The last IPv6 source and its /64: the prefix is not read again for the same address. */
     private Inet6Address lastV6;
     private long lastV6Prefix;
+    /** The IPv4 address the last IPv6 source stands for if it is a NAT64 one, or null. */
+    private InetAddress lastV6Nat64;
     /** Which drops get a log line now. */
     private final DropLog drops;
     private DatagramTransport transport;
@@ -276,11 +280,17 @@ final class DatagramEcho implements DatagramProtocol {
         Object key = address;
         if (address instanceof Inet6Address v6) {
             if (!v6.equals(lastV6)) { // compares the bytes; reading them copies them
-                lastV6Prefix = prefix64(v6.getAddress());
+                byte[] bytes = v6.getAddress();
+                lastV6Prefix = prefix64(bytes);
+                lastV6Nat64 = nat64(bytes);
                 lastV6 = v6;
             }
-            probe.bits = lastV6Prefix;
-            key = probe;
+            if (lastV6Nat64 != null) {
+                key = lastV6Nat64; // an IPv4 host behind NAT64: a source of its own, not the translator's /64
+            } else {
+                probe.bits = lastV6Prefix;
+                key = probe;
+            }
         }
         Due due = sources.get(key);
         if (due == null) {
@@ -290,6 +300,26 @@ final class DatagramEcho implements DatagramProtocol {
         }
         return allow(due, now, sourceInterval, sourceTolerance);
     }
+
+    /**
+     * The IPv4 address an IPv6 address of NAT64's well-known prefix ({@code 64:ff9b::/96}, RFC
+     * 6052) stands for, or null: every IPv4 host reached through a translator shares its /64, so
+     * keyed by the /64 they would all share one rate.
+     */
+    private static InetAddress nat64(byte[] address) {
+        for (int i = 0; i < 12; i++) {
+            if (address[i] != NAT64_PREFIX[i]) {
+                return null;
+            }
+        }
+        try {
+            return InetAddress.getByAddress(java.util.Arrays.copyOfRange(address, 12, 16));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e); // four bytes are always an IPv4 address
+        }
+    }
+
+    private static final byte[] NAT64_PREFIX = {0, 0x64, (byte) 0xff, (byte) 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
 
     /** The first 64 bits of an IPv6 address, its network prefix. */
     private static long prefix64(byte[] address) {

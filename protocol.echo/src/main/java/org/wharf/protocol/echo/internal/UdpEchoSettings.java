@@ -11,7 +11,8 @@ import org.wharf.transport.api.Settings;
  * answers at someone else: each source gets {@value #RATE} answers per second (a burst of
  * {@value #BURST} at once), all sources together {@value #TOTAL_RATE}, and the excess is
  * dropped and counted. A source is an IPv4 address or an IPv6 /64 (one host commonly owns a
- * whole /64, so its addresses are one source). {@code 0} turns a limit off (benchmarks, trusted networks).
+ * whole /64, so its addresses are one source; an address of NAT64's {@code 64:ff9b::/96} is the
+ * IPv4 host it stands for). {@code 0} turns a limit off (benchmarks, trusted networks).
  *
  * <table>
  * <caption>Properties</caption>

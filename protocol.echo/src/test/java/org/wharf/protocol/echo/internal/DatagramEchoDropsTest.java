@@ -143,6 +143,28 @@ class DatagramEchoDropsTest {
     }
 
     /**
+     * IPv4 hosts reached through NAT64 (64:ff9b::/96) all come from the translator's /64: each
+     * is the IPv4 source it stands for, so one does not use up the others' rate, and the same
+     * host coming over IPv4 itself shares its own. Before, the second NAT64 host got no answer.
+     */
+    @Test
+    void eachIpv4HostBehindNat64IsASourceOfItsOwn() {
+        Rig rig = new Rig("udp-echo-nat64", Map.of(UdpEchoSettings.RATE, "1", UdpEchoSettings.BURST, "1",
+                UdpEchoSettings.TOTAL_RATE, "0"));
+        rig.receive(1, new InetSocketAddress("64:ff9b::c000:201", 50_000)); // 192.0.2.1
+        rig.receive(1, new InetSocketAddress("64:ff9b::c000:202", 50_000)); // 192.0.2.2
+        rig.receive(1, new InetSocketAddress("64:ff9b::c000:201", 50_001)); // 192.0.2.1 again: over its burst
+        rig.receive(1, new InetSocketAddress("192.0.2.2", 50_000)); // the same host as the second
+        rig.receive(1, new InetSocketAddress("64:ff9b:0:1::c000:201", 50_000)); // not the /96: a /64 of its own
+        assertEquals(List.of(new InetSocketAddress("64:ff9b::c000:201", 50_000),
+                new InetSocketAddress("64:ff9b::c000:202", 50_000),
+                new InetSocketAddress("64:ff9b:0:1::c000:201", 50_000)), rig.answered);
+        Map<String, Long> figures = rig.counters.figures();
+        assertEquals(2L, figures.get("echo.udp.dropped.sourceRate"), figures.toString());
+        assertEquals(3L, figures.get("echo.udp.sources"), figures.toString());
+    }
+
+    /**
      * The rate table is bounded by echo.udp.sources: sources from more /64s than that make it
      * forget the least recently seen, not grow; a forgotten source starts again with a burst.
      */
