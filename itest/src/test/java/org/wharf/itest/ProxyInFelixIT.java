@@ -38,7 +38,12 @@ class ProxyInFelixIT {
     void start() throws Exception {
         a = new LineServer("A");
         b = new LineServer("B");
-        felix = new Felix("proxy");
+        startFelix(new Felix("proxy"));
+    }
+
+    /** Starts the platform in this framework, the one the test uses. */
+    private void startFelix(Felix framework) throws Exception {
+        felix = framework;
         felix.startPlatformServices();
         felix.start("protocol.api");
         felix.start("transport.core");
@@ -258,6 +263,52 @@ class ProxyInFelixIT {
             felix.start("itest.protocol");
             Felix.awaitTrue(() -> metric(replicaUp) == 0L, "installed again, the probe is used again");
             assertEquals(1L, metric(masterUp));
+        }
+    }
+
+    /**
+     * A pooled route makes new upstream connections after the transport bundle is updated. With
+     * SCR keeping delayed components (ds.delayed.keepInstances, as many containers set it) the
+     * proxy's component, and its route, outlive the update; before, the route kept the pool it
+     * had made on the old transport, whose loops had ended, so every acquire that needed a new
+     * connection failed. Two clients at a time need two upstream connections: one waits in
+     * BLPOP, the other asks PING, then a third pushes what the first waits for.
+     */
+    @Test
+    void aPooledRouteMakesNewUpstreamConnectionsAfterTheTransportBundleIsUpdated() throws Exception {
+        felix.close();
+        startFelix(new Felix("proxy-kept", "", Map.of("ds.delayed.keepInstances", "true")));
+        try (RedisServer redis = RedisServer.start()) {
+            felix.start("protocol.proxy");
+            endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:"
+                    + redis.port(), "proxy.protocol", "redis", "proxy.pooled", "true"));
+            endpoints.awaitState("gw", "LISTENING");
+            assertEquals("+PONG\r\n", redis(endpoints.port("gw"), "PING", 7), "the route's pool is made");
+
+            // Whether a runtime snapshot since the update showed gw stopped: read on each event, on
+            // the thread that published it (the endpoint restarts after the update returns).
+            java.util.concurrent.atomic.AtomicBoolean restarted = new java.util.concurrent.atomic.AtomicBoolean();
+            org.osgi.framework.ServiceListener stopped = event -> restarted.compareAndSet(false,
+                    !"LISTENING".equals(endpoints.state("gw")));
+            felix.context().addServiceListener(stopped, "(objectClass=org.wharf.endpoints.api.EndpointRuntime)");
+            try {
+                Bundle transport = java.util.Arrays.stream(felix.context().getBundles())
+                        .filter(b -> "org.wharf.transport.nio".equals(b.getSymbolicName())).findFirst().orElseThrow();
+                transport.update(); // the same jar: a new revision, its services registered anew
+                endpoints.awaitRuntime(() -> restarted.get() && "LISTENING".equals(endpoints.state("gw")),
+                        () -> "gw stops and listens again on the new transport (it is " + endpoints.state("gw") + ")");
+            } finally {
+                felix.context().removeServiceListener(stopped);
+            }
+            int port = endpoints.port("gw");
+            try (Socket waiting = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                waiting.setSoTimeout(10_000);
+                waiting.getOutputStream().write("BLPOP wharf-updated 0\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("+PONG\r\n", redis(port, "PING", 7), "a second upstream connection, after the update");
+                assertEquals(":1\r\n", redis(port, "LPUSH wharf-updated yes", 4), "and a third");
+                assertEquals("*2\r\n$13\r\nwharf-updated\r\n$3\r\nyes\r\n", new String(waiting.getInputStream()
+                        .readNBytes(33), StandardCharsets.US_ASCII), "the waiting client got its answer");
+            }
         }
     }
 

@@ -49,7 +49,26 @@ record ProxyServices(Function<String, StreamTransportProvider> transports, Suppl
                 StreamTransportProvider.class, loader).stream().map(ServiceLoader.Provider::get)
                 .filter(p -> k.equals(p.kind())).findFirst().orElse(null)),
                 () -> ServiceLoader.load(TlsOptionsFactory.class, loader).findFirst().orElse(null),
-                () -> ServiceLoader.load(ConnectionPools.class, loader).findFirst().orElse(null));
+                // One pool maker for good, as a framework's service: a route makes its pool anew
+                // when the maker is another, and each load would make another.
+                new Supplier<ConnectionPools>() {
+                    private volatile ConnectionPools pools;
+
+                    @Override
+                    public ConnectionPools get() {
+                        ConnectionPools p = pools;
+                        if (p == null) {
+                            synchronized (this) {
+                                p = pools;
+                                if (p == null) {
+                                    p = ServiceLoader.load(ConnectionPools.class, loader).findFirst().orElse(null);
+                                    pools = p;
+                                }
+                            }
+                        }
+                        return p;
+                    }
+                });
     }
 
     /** @return the health probe of this name, or null while none is registered */

@@ -230,6 +230,9 @@ final class Route {
     /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
     private volatile boolean retired;
     private ConnectionPool<PooledLeg> pool;
+    /** What {@link #pool} was made with; guarded by this. */
+    private ConnectionPools poolMadeBy;
+    private org.wharf.transport.api.StreamTransportProvider poolTransport;
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
 
@@ -618,10 +621,22 @@ final class Route {
         return Exchange.of(application, httpLimits);
     }
 
-    /** The route's pool of upstream connections, made on first use with this provider. */
+    /**
+     * The route's pool of upstream connections, made on first use with these services, and made
+     * anew when either is another than the pool was made with: a route outlives the services
+     * (it is kept while its configuration stays), and a pool of an endpoints bundle that was
+     * updated or restarted, or on a transport that went, makes no more connections. The old
+     * pool is closed then (its connections belong to clients the endpoints closed with it).
+     */
     synchronized ConnectionPool<PooledLeg> pool(ConnectionPools pools,
             org.wharf.transport.api.StreamTransportProvider provider) {
+        if (pool != null && (pools != poolMadeBy || provider != poolTransport)) {
+            pool.close();
+            pool = null;
+        }
         if (pool == null) {
+            poolMadeBy = pools;
+            poolTransport = provider;
             pool = pools.create(provider, PooledLeg::new, PoolOptions.DEFAULT.withConnect(connectOptions)
                     .withMaxSize(poolMaxSize).withIdleTimeout(poolIdleTimeout)
                     .withAcquireTimeout(connectOptions.timeout()));
@@ -742,6 +757,11 @@ final class Route {
                 }
             });
         }, u.backoffMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** @return the pool made last, or null, for tests */
+    synchronized ConnectionPool<PooledLeg> pool() {
+        return pool;
     }
 
     /** Closes the pool's connections (when the route is replaced or the proxy goes away). */

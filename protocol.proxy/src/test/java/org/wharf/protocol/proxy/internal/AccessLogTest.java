@@ -34,6 +34,10 @@ import org.wharf.transport.tck.LogCapture;
  */
 class AccessLogTest {
 
+    /** One pool service, as a framework has: a route makes its pool anew when the service is another. */
+    private static final org.wharf.endpoints.api.ConnectionPools POOLS =
+            new org.wharf.endpoints.internal.ConnectionPoolsProvider();
+
     @TempDir
     static Path dir;
     private static Legs legs;
@@ -111,7 +115,7 @@ class AccessLogTest {
         Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
         ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", legs.tcp, "ssl", legs.ssl)::get,
                 org.wharf.transport.ssl.internal.TlsPropertiesFactory::new,
-                org.wharf.endpoints.internal.ConnectionPoolsProvider::new));
+                () -> POOLS));
         ProtocolContext context = new ProtocolContext("gw-pp", "tcp", Map.of(Route.UPSTREAMS,
                 Legs.hostPort(upstream.address())), ConnectionHooks.NONE);
         Server gateway = Legs.await(Server.builder(legs.tcp).name("gw-pp")
@@ -137,7 +141,7 @@ class AccessLogTest {
         Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
         ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", legs.tcp, "ssl", legs.ssl)::get,
                 org.wharf.transport.ssl.internal.TlsPropertiesFactory::new,
-                org.wharf.endpoints.internal.ConnectionPoolsProvider::new));
+                () -> POOLS));
         ProtocolContext context = new ProtocolContext("gw-haproxy", "tcp", Map.of(Route.UPSTREAMS,
                 Legs.hostPort(upstream.address())), ConnectionHooks.NONE);
         Server gateway = Legs.await(Server.builder(legs.tcp).name("gw-haproxy")

@@ -140,7 +140,7 @@ class HttpThroughPooledProxyTest {
             }
         }
         // A's upstream connection is back in the pool or closed: B cannot get a new one meanwhile.
-        Legs.awaitTrue(() -> gw.route().counters.active.get() == 0 && gw.route().pool(null, null).inUse() == 0,
+        Legs.awaitTrue(() -> gw.route().counters.active.get() == 0 && gw.route().pool().inUse() == 0,
                 "the gateway is done with client A");
         try (Socket b = new Socket(InetAddress.getLoopbackAddress(), gw.address().getPort())) {
             b.setSoTimeout(10_000);

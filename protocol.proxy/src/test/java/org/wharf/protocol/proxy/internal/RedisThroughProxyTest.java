@@ -127,7 +127,7 @@ class RedisThroughProxyTest {
             Legs.awaitTrue(() -> gw.route().counters.bytesToUpstream.sum() == commands.length, "the commands went up");
         }
         // Its upstream connection is back in the pool or closed: the second client cannot get a new one meanwhile.
-        Legs.awaitTrue(() -> gw.route().counters.active.get() == 0 && gw.route().pool(null, null).inUse() == 0,
+        Legs.awaitTrue(() -> gw.route().counters.active.get() == 0 && gw.route().pool().inUse() == 0,
                 "the gateway is done with the first client");
         try (java.net.Socket second = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
             second.setSoTimeout(10_000);

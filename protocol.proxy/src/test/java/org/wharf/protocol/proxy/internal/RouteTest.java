@@ -62,6 +62,62 @@ class RouteTest {
         assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 
+    /** Pools as a ConnectionPools service makes them, each recording whether it was closed. */
+    private static final class Pools implements org.wharf.endpoints.api.ConnectionPools {
+        final List<org.wharf.endpoints.api.ConnectionPool<?>> made = new java.util.ArrayList<>();
+        final List<org.wharf.endpoints.api.ConnectionPool<?>> closed = new java.util.ArrayList<>();
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <P extends org.wharf.transport.api.Protocol> org.wharf.endpoints.api.ConnectionPool<P> create(
+                org.wharf.transport.api.StreamTransportProvider transport, java.util.function.Supplier<P> factory,
+                org.wharf.endpoints.api.PoolOptions options) {
+            org.wharf.endpoints.api.ConnectionPool<P> pool = (org.wharf.endpoints.api.ConnectionPool<P>) java.lang.reflect
+                    .Proxy.newProxyInstance(getClass().getClassLoader(),
+                            new Class<?>[] {org.wharf.endpoints.api.ConnectionPool.class}, (proxy, method, args) -> {
+                                if (method.getName().equals("close")) {
+                                    closed.add((org.wharf.endpoints.api.ConnectionPool<?>) proxy);
+                                    return java.util.concurrent.CompletableFuture.completedFuture(null);
+                                }
+                                return method.getName().equals("hashCode") ? System.identityHashCode(proxy)
+                                        : method.getName().equals("equals") ? proxy == args[0] : null;
+                            });
+            made.add(pool);
+            return pool;
+        }
+    }
+
+    private static org.wharf.transport.api.StreamTransportProvider transport() {
+        return (org.wharf.transport.api.StreamTransportProvider) java.lang.reflect.Proxy.newProxyInstance(
+                RouteTest.class.getClassLoader(), new Class<?>[] {org.wharf.transport.api.StreamTransportProvider.class},
+                (proxy, method, args) -> method.getName().equals("hashCode") ? System.identityHashCode(proxy)
+                        : method.getName().equals("equals") ? proxy == args[0] : null);
+    }
+
+    /**
+     * A route outlives the pool service and the transport it made its pool with (an update of
+     * the endpoints or the transport bundle): another of either gets a new pool, and the old one
+     * is closed. Before, the route kept the first pool for good, whose acquires fail once its
+     * endpoints bundle has stopped.
+     */
+    @Test
+    void aPooledRouteMakesANewPoolWhenThePoolServiceOrTheTransportIsAnother() {
+        Route route = parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis"));
+        Pools before = new Pools();
+        org.wharf.transport.api.StreamTransportProvider tcp = transport();
+        var first = route.pool(before, tcp);
+        assertTrue(first == route.pool(before, tcp), "the same services: the same pool");
+        Pools after = new Pools();
+        var second = route.pool(after, tcp);
+        assertTrue(second != first && after.made.equals(List.of(second)), "a new pool from the new service");
+        assertEquals(List.of(first), before.closed, "the old pool is closed");
+        org.wharf.transport.api.StreamTransportProvider newTcp = transport();
+        var third = route.pool(after, newTcp);
+        assertTrue(third != second && after.made.size() == 2, "a new pool on the new transport");
+        assertEquals(List.of(second), after.closed);
+        assertTrue(third == route.pool(), "the pool made last");
+    }
+
     @Test
     void poolingOpaqueBytesIsRefusedNamingBothProperties() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of(

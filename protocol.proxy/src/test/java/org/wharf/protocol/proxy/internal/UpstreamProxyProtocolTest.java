@@ -39,6 +39,10 @@ import org.wharf.protocol.api.ProtocolContext;
  */
 class UpstreamProxyProtocolTest {
 
+    /** One pool service, as a framework has: a route makes its pool anew when the service is another. */
+    private static final org.wharf.endpoints.api.ConnectionPools POOLS =
+            new org.wharf.endpoints.internal.ConnectionPoolsProvider();
+
     @TempDir
     static Path dir;
     private static Legs legs;
@@ -170,7 +174,7 @@ class UpstreamProxyProtocolTest {
     void betweenTwoBalancersTheClientAPROXYHeaderGaveIsPassedOn() throws Exception {
         ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", legs.tcp, "ssl", legs.ssl)::get,
                 org.wharf.transport.ssl.internal.TlsPropertiesFactory::new,
-                org.wharf.endpoints.internal.ConnectionPoolsProvider::new));
+                () -> POOLS));
         ProtocolContext context = new ProtocolContext("gw-chain", "tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + nginxPort,
                 Route.SEND_PROXY_PROTOCOL, "v2"), ConnectionHooks.NONE);
         Server gateway = Legs.await(Server.builder(legs.tcp).name("gw-chain")
