@@ -626,12 +626,16 @@ final class Route {
      * anew when either is another than the pool was made with: a route outlives the services
      * (it is kept while its configuration stays), and a pool of an endpoints bundle that was
      * updated or restarted, or on a transport that went, makes no more connections. The old
-     * pool is closed then (its connections belong to clients the endpoints closed with it).
+     * pool is closed then if none of its connections is in use; else (another transport of the
+     * kind took over while clients were mid-exchange) they finish with their clients, and go
+     * at the pool's idle timeout after.
      */
     synchronized ConnectionPool<PooledLeg> pool(ConnectionPools pools,
             org.wharf.transport.api.StreamTransportProvider provider) {
         if (pool != null && (pools != poolMadeBy || provider != poolTransport)) {
-            pool.close();
+            if (pool.inUse() == 0) {
+                pool.close();
+            }
             pool = null;
         }
         if (pool == null) {

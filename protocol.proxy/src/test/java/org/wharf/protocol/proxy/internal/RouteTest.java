@@ -66,6 +66,8 @@ class RouteTest {
     private static final class Pools implements org.wharf.endpoints.api.ConnectionPools {
         final List<org.wharf.endpoints.api.ConnectionPool<?>> made = new java.util.ArrayList<>();
         final List<org.wharf.endpoints.api.ConnectionPool<?>> closed = new java.util.ArrayList<>();
+        /** Connections in use by pool, as the test sets them; none if unset. */
+        final java.util.Map<Object, Integer> inUse = new java.util.IdentityHashMap<>();
 
         @Override
         @SuppressWarnings("unchecked")
@@ -78,6 +80,9 @@ class RouteTest {
                                 if (method.getName().equals("close")) {
                                     closed.add((org.wharf.endpoints.api.ConnectionPool<?>) proxy);
                                     return java.util.concurrent.CompletableFuture.completedFuture(null);
+                                }
+                                if (method.getName().equals("inUse")) {
+                                    return inUse.getOrDefault(proxy, 0);
                                 }
                                 return method.getName().equals("hashCode") ? System.identityHashCode(proxy)
                                         : method.getName().equals("equals") ? proxy == args[0] : null;
@@ -116,6 +121,11 @@ class RouteTest {
         assertTrue(third != second && after.made.size() == 2, "a new pool on the new transport");
         assertEquals(List.of(second), after.closed);
         assertTrue(third == route.pool(), "the pool made last");
+        // Another transport of the kind while a client is mid-exchange: its connection is not cut.
+        after.inUse.put(third, 1);
+        var fourth = route.pool(after, transport());
+        assertTrue(fourth != third && after.made.size() == 3, "a new pool on the other transport");
+        assertEquals(List.of(second), after.closed, "the pool with a connection in use is left to finish");
     }
 
     @Test
