@@ -399,7 +399,7 @@ final class ProxyConnection implements Protocol {
             if (route.pooled()) {
                 CompletionStage<PooledConnection<PooledLeg>> acquired;
                 try {
-                    acquired = route.pool(services.connectionPools(), provider).acquire(next.address);
+                    acquired = route.pool(services).acquire(next.address);
                 } catch (RuntimeException e) {
                     acquired = CompletableFuture.failedFuture(e);
                 }

@@ -233,6 +233,8 @@ final class Route {
     /** What {@link #pool} was made with; guarded by this. */
     private ConnectionPools poolMadeBy;
     private org.wharf.transport.api.StreamTransportProvider poolTransport;
+    /** Pools made with services that were replaced since; guarded by this. */
+    private final List<RetiredPool> retiredPools = new ArrayList<>();
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
 
@@ -622,20 +624,30 @@ final class Route {
     }
 
     /**
-     * The route's pool of upstream connections, made on first use with these services, and made
-     * anew when either is another than the pool was made with: a route outlives the services
-     * (it is kept while its configuration stays), and a pool of an endpoints bundle that was
-     * updated or restarted, or on a transport that went, makes no more connections. The old
-     * pool is closed then if none of its connections is in use; else (another transport of the
-     * kind took over while clients were mid-exchange) they finish with their clients, and go
-     * at the pool's idle timeout after.
+     * The route's pool of upstream connections, made on first use with the pool service and the
+     * route's transport as they are now (read under this lock, so a caller that read them
+     * earlier cannot bring back an older one), and made anew when either is another than the
+     * pool was made with: a route outlives the services (it is kept while its configuration
+     * stays), and a pool on a transport that went, or of an endpoints bundle that was updated,
+     * makes no more connections. The old pool is retired, not closed: acquires waiting on it
+     * and connects it has under way finish there, its connections in use finish with their
+     * clients; it is closed once none is in use or waiting and an acquire timeout has passed
+     * since (looked at on the next acquire), or with the route.
+     *
+     * @throws IllegalStateException if there is no pool service or no transport of the route's kind
      */
-    synchronized ConnectionPool<PooledLeg> pool(ConnectionPools pools,
-            org.wharf.transport.api.StreamTransportProvider provider) {
+    synchronized ConnectionPool<PooledLeg> pool(ProxyServices services) {
+        ConnectionPools pools = services.connectionPools();
+        org.wharf.transport.api.StreamTransportProvider provider = services.transport(transport);
+        if (provider == null) {
+            throw new IllegalStateException("no " + transport + " transport provider is available");
+        }
+        long now = System.nanoTime();
+        if (!retiredPools.isEmpty()) {
+            closeFinished(now);
+        }
         if (pool != null && (pools != poolMadeBy || provider != poolTransport)) {
-            if (pool.inUse() == 0) {
-                pool.close();
-            }
+            retiredPools.add(new RetiredPool(pool, now));
             pool = null;
         }
         if (pool == null) {
@@ -646,6 +658,32 @@ final class Route {
                     .withAcquireTimeout(connectOptions.timeout()));
         }
         return pool;
+    }
+
+    /** A pool the route no longer hands out, and since when; guarded by the route. */
+    private record RetiredPool(ConnectionPool<PooledLeg> pool, long sinceNanos) {
+    }
+
+    /** Closes the retired pools nothing uses or waits on any more, an acquire timeout after they retired. */
+    private void closeFinished(long now) {
+        long settle = connectOptions.timeout().toNanos();
+        retiredPools.removeIf(r -> {
+            if (now - r.sinceNanos() >= settle && r.pool().inUse() == 0 && r.pool().waiting() == 0) {
+                r.pool().close();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** @return the pool made last, or null, for tests */
+    synchronized ConnectionPool<PooledLeg> pool() {
+        return pool;
+    }
+
+    /** @return how many retired pools are not closed yet, for tests */
+    synchronized int retiredPools() {
+        return retiredPools.size();
     }
 
     // ---- passive health ----
@@ -763,17 +801,14 @@ final class Route {
         }, u.backoffMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
-    /** @return the pool made last, or null, for tests */
-    synchronized ConnectionPool<PooledLeg> pool() {
-        return pool;
-    }
-
-    /** Closes the pool's connections (when the route is replaced or the proxy goes away). */
+    /** Closes the pools' connections (when the proxy goes away). */
     synchronized void close() {
         retired = true;
         if (pool != null) {
             pool.close();
         }
+        retiredPools.forEach(r -> r.pool().close());
+        retiredPools.clear();
     }
 
     String transport() {

@@ -66,8 +66,9 @@ class RouteTest {
     private static final class Pools implements org.wharf.endpoints.api.ConnectionPools {
         final List<org.wharf.endpoints.api.ConnectionPool<?>> made = new java.util.ArrayList<>();
         final List<org.wharf.endpoints.api.ConnectionPool<?>> closed = new java.util.ArrayList<>();
-        /** Connections in use by pool, as the test sets them; none if unset. */
-        final java.util.Map<Object, Integer> inUse = new java.util.IdentityHashMap<>();
+        /** Connections in use and acquires waiting by pool, as the test sets them; none if unset. */
+        final Map<Object, Integer> inUse = new java.util.IdentityHashMap<>();
+        final Map<Object, Integer> waiting = new java.util.IdentityHashMap<>();
 
         @Override
         @SuppressWarnings("unchecked")
@@ -76,17 +77,19 @@ class RouteTest {
                 org.wharf.endpoints.api.PoolOptions options) {
             org.wharf.endpoints.api.ConnectionPool<P> pool = (org.wharf.endpoints.api.ConnectionPool<P>) java.lang.reflect
                     .Proxy.newProxyInstance(getClass().getClassLoader(),
-                            new Class<?>[] {org.wharf.endpoints.api.ConnectionPool.class}, (proxy, method, args) -> {
-                                if (method.getName().equals("close")) {
-                                    closed.add((org.wharf.endpoints.api.ConnectionPool<?>) proxy);
-                                    return java.util.concurrent.CompletableFuture.completedFuture(null);
-                                }
-                                if (method.getName().equals("inUse")) {
-                                    return inUse.getOrDefault(proxy, 0);
-                                }
-                                return method.getName().equals("hashCode") ? System.identityHashCode(proxy)
-                                        : method.getName().equals("equals") ? proxy == args[0] : null;
-                            });
+                            new Class<?>[] {org.wharf.endpoints.api.ConnectionPool.class}, (proxy, method, args) ->
+                                    switch (method.getName()) {
+                                        case "close" -> {
+                                            closed.add((org.wharf.endpoints.api.ConnectionPool<?>) proxy);
+                                            yield java.util.concurrent.CompletableFuture.completedFuture(null);
+                                        }
+                                        case "inUse" -> inUse.getOrDefault(proxy, 0);
+                                        case "waiting" -> waiting.getOrDefault(proxy, 0);
+                                        case "hashCode" -> System.identityHashCode(proxy);
+                                        case "equals" -> proxy == args[0];
+                                        case "toString" -> "pool " + (made.indexOf(proxy) + 1);
+                                        default -> null;
+                                    });
             made.add(pool);
             return pool;
         }
@@ -101,31 +104,69 @@ class RouteTest {
 
     /**
      * A route outlives the pool service and the transport it made its pool with (an update of
-     * the endpoints or the transport bundle): another of either gets a new pool, and the old one
-     * is closed. Before, the route kept the first pool for good, whose acquires fail once its
-     * endpoints bundle has stopped.
+     * the endpoints or the transport bundle): another of either gets a new pool. The old one is
+     * retired, not closed, while a connection of it is in use or an acquire waits on it, and
+     * for an acquire timeout (its connects under way finish there); then the next acquire
+     * closes it, as closing the route does. Before, the route kept the first pool for good.
      */
     @Test
-    void aPooledRouteMakesANewPoolWhenThePoolServiceOrTheTransportIsAnother() {
-        Route route = parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis"));
-        Pools before = new Pools();
-        org.wharf.transport.api.StreamTransportProvider tcp = transport();
-        var first = route.pool(before, tcp);
-        assertTrue(first == route.pool(before, tcp), "the same services: the same pool");
-        Pools after = new Pools();
-        var second = route.pool(after, tcp);
+    void aPooledRouteMakesANewPoolWhenThePoolServiceOrTheTransportIsAnotherAndRetiresTheOld() {
+        Route route = parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis",
+                Route.CONNECT_TIMEOUT, "1")); // the acquire timeout: 1 ms
+        var services = new java.util.concurrent.atomic.AtomicReference<Pools>(new Pools());
+        var tcp = new java.util.concurrent.atomic.AtomicReference<>(transport());
+        ProxyServices now = new ProxyServices(kind -> kind.equals("tcp") ? tcp.get() : null, () -> null,
+                services::get);
+        Pools before = services.get();
+        var first = route.pool(now);
+        assertTrue(first == route.pool(now), "the same services: the same pool");
+
+        services.set(new Pools());
+        Pools after = services.get();
+        before.inUse.put(first, 1);
+        before.waiting.put(first, 1);
+        var second = route.pool(now);
         assertTrue(second != first && after.made.equals(List.of(second)), "a new pool from the new service");
-        assertEquals(List.of(first), before.closed, "the old pool is closed");
-        org.wharf.transport.api.StreamTransportProvider newTcp = transport();
-        var third = route.pool(after, newTcp);
+        assertEquals(1, route.retiredPools());
+        awaitClosed(route, now, before, first, () -> {
+            before.inUse.put(first, 0); // its last client gave its connection back
+            before.waiting.put(first, 0); // and its last waiting acquire was served
+        });
+
+        tcp.set(transport());
+        var third = route.pool(now);
         assertTrue(third != second && after.made.size() == 2, "a new pool on the new transport");
-        assertEquals(List.of(second), after.closed);
+        awaitClosed(route, now, after, second, null); // nothing in use: closed after the acquire timeout
         assertTrue(third == route.pool(), "the pool made last");
-        // Another transport of the kind while a client is mid-exchange: its connection is not cut.
+
+        tcp.set(transport());
         after.inUse.put(third, 1);
-        var fourth = route.pool(after, transport());
-        assertTrue(fourth != third && after.made.size() == 3, "a new pool on the other transport");
-        assertEquals(List.of(second), after.closed, "the pool with a connection in use is left to finish");
+        var fourth = route.pool(now);
+        route.close();
+        assertEquals(List.of(second, fourth, third), after.closed, "closing the route closes the retired pools too");
+        tcp.set(null);
+        assertThrows(IllegalStateException.class, () -> route.pool(now), "no transport of the route's kind");
+    }
+
+    /**
+     * Acquires on the route until the retired pool is closed: if it is in use, not before
+     * {@code free} frees it; then within 10 s (an acquire timeout of 1 ms has passed by then).
+     */
+    private static void awaitClosed(Route route, ProxyServices services, Pools pools, Object retired,
+            Runnable free) {
+        if (free != null) {
+            for (int i = 0; i < 100; i++) {
+                route.pool(services);
+            }
+            assertTrue(!pools.closed.contains(retired), "a retired pool in use or waited on stays open");
+            free.run();
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!pools.closed.contains(retired)) {
+            assertTrue(System.nanoTime() < deadline, "the retired pool is closed once free");
+            route.pool(services);
+        }
+        assertEquals(0, route.retiredPools());
     }
 
     @Test
