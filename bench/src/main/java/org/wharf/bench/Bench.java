@@ -1013,8 +1013,8 @@ public final class Bench {
     /**
      * The port a server JVM announces on its first line ({@code port N}; JVM log lines asked for
      * by {@code WHARF_BENCH_SERVER_OPTS}, starting with {@code [}, come before it), within
-     * {@link #START_TIMEOUT}: a server that hangs before it listens fails the run, and is
-     * killed, rather than holding the bench for ever.
+     * {@link #START_TIMEOUT}: a server that hangs before it listens fails the run rather than
+     * holding the bench for ever. The caller stops the process (and its children) when this fails.
      *
      * @throws IOException naming {@code who} if it ends, says something else, or says nothing in time
      */
@@ -1042,11 +1042,10 @@ public final class Bench {
         try {
             line = first.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
-            process.destroyForcibly(); // its output closes, so the reader ends too
+            // The caller stops it; its output closes then, so the reader ends too.
             throw new IOException(who + " did not say its port within " + timeout.toMillis() + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            process.destroyForcibly();
             throw new IOException("interrupted waiting for " + who + " to start", e);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IOException(who + " did not start: " + e.getCause(), e.getCause());
@@ -1054,7 +1053,11 @@ public final class Bench {
         if (line == null || !line.startsWith("port ")) {
             throw new IOException(who + " did not start: " + line);
         }
-        return Integer.parseInt(line.substring(5).trim());
+        try {
+            return Integer.parseInt(line.substring(5).trim());
+        } catch (NumberFormatException e) {
+            throw new IOException(who + " did not start: " + line, e);
+        }
     }
 
     /** A comma-separated option value: each item trimmed, empty ones dropped. */

@@ -36,6 +36,8 @@ class NioTransportSettingsTest {
         assertEquals(WriteBufferLimits.ofHigh(8192), settings.writeBufferLimits());
         assertEquals(SharedGroup.settings(Map.of("org.wharf.transport.nio.writeBufferHigh", "8192")::get),
                 settings);
+        assertEquals(settings, SharedGroup.settings(Map.of("org.wharf.transport.nio.writeBufferHigh", "8192",
+                "org.wharf.transport.nio.writeBufferLow", "-1")::get), "-1 is unset there too, not a wrong value");
     }
 
     @Test
