@@ -233,9 +233,7 @@ final class Route {
     /** What {@link #pool} was made with; guarded by this. */
     private ConnectionPools poolMadeBy;
     private org.wharf.transport.api.StreamTransportProvider poolTransport;
-    /** The route read from this one's changed settings, which serves its pool; set under this lock. */
-    private volatile Route successor;
-    /** Pools made with services that were replaced since, or by routes this one replaced; guarded by this. */
+    /** Pools made with services that were replaced since; guarded by this. */
     private final List<RetiredPool> retiredPools = new ArrayList<>();
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
@@ -489,20 +487,7 @@ final class Route {
     Route reread(Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         Route next = parse(endpoint, properties, tlsFactory);
         next.counters = counters;
-        synchronized (this) {
-            retired = true;
-            // The connections still open on this route take their upstream connections from the
-            // new route's pool from now on; this route's pools retire into it, so they are closed
-            // once free, or with it, not left behind when the proxy goes.
-            long now = System.nanoTime();
-            if (pool != null) {
-                next.retiredPools.add(new RetiredPool(pool, now));
-            }
-            next.retiredPools.addAll(retiredPools);
-            pool = null;
-            retiredPools.clear();
-            successor = next;
-        }
+        retired = true;
         return next;
     }
 
@@ -649,27 +634,9 @@ final class Route {
      * clients; it is closed once none is in use or waiting and an acquire timeout has passed
      * since (looked at on the next acquire), or with the route.
      *
-     * <p>A route that was replaced ({@link #reread}) answers with the newest route's pool: its
-     * open connections keep acquiring after the change.
-     *
      * @throws IllegalStateException if there is no pool service or no transport of the route's kind
      */
-    ConnectionPool<PooledLeg> pool(ProxyServices services) {
-        Route r = this;
-        while (true) {
-            ConnectionPool<PooledLeg> p = r.ownPool(services);
-            if (p != null) {
-                return p;
-            }
-            r = r.successor;
-        }
-    }
-
-    /** This route's pool, made if need be; null once the route was replaced. */
-    private synchronized ConnectionPool<PooledLeg> ownPool(ProxyServices services) {
-        if (successor != null) {
-            return null;
-        }
+    synchronized ConnectionPool<PooledLeg> pool(ProxyServices services) {
         ConnectionPools pools = services.connectionPools();
         org.wharf.transport.api.StreamTransportProvider provider = services.transport(transport);
         if (provider == null) {

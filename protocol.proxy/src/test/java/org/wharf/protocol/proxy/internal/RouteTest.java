@@ -149,34 +149,6 @@ class RouteTest {
     }
 
     /**
-     * A route read again from changed settings takes over the old route's pool as retired, and
-     * the old route's open connections acquire from the new route's pool: the old pool is
-     * closed once free, or with the new route. Before, the old route kept its pool, which
-     * closing the proxy (it closes the routes it has now) left open.
-     */
-    @Test
-    void aRouteReadAgainTakesOverTheOldRoutesPoolAndServesItsConnections() {
-        Route old = parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis",
-                Route.CONNECT_TIMEOUT, "1"));
-        Pools pools = new Pools();
-        var tcp = transport();
-        ProxyServices services = new ProxyServices(kind -> tcp, () -> null, () -> pools);
-        var first = old.pool(services);
-        pools.inUse.put(first, 1); // a client mid-exchange on the old route
-        Route next = old.reread(Map.of(Route.UPSTREAMS, "a:1,b:2", Route.POOLED, "true", Route.PROTOCOL, "redis",
-                Route.CONNECT_TIMEOUT, "1"), null);
-        var second = old.pool(services);
-        assertTrue(second != first && second == next.pool(services), "the old route's connections use the new pool");
-        assertEquals(1, next.retiredPools());
-        awaitClosed(next, services, pools, first, () -> pools.inUse.put(first, 0));
-        Route third = next.reread(Map.of(Route.UPSTREAMS, "b:2", Route.POOLED, "true", Route.PROTOCOL, "redis"), null);
-        assertTrue(old.pool(services) == third.pool(services), "along the whole chain");
-        third.close();
-        assertTrue(pools.closed.containsAll(List.of(first, second, third.pool())), "closed with the newest route: "
-                + pools.closed);
-    }
-
-    /**
      * Acquires on the route until the retired pool is closed: if it is in use, not before
      * {@code free} frees it; then within 10 s (an acquire timeout of 1 ms has passed by then).
      */
