@@ -399,7 +399,7 @@ final class ProxyConnection implements Protocol {
             if (route.pooled()) {
                 CompletionStage<PooledConnection<PooledLeg>> acquired;
                 try {
-                    acquired = route.pool(services).acquire(next.address);
+                    acquired = route.acquire(services, next.address);
                 } catch (RuntimeException e) {
                     acquired = CompletableFuture.failedFuture(e);
                 }
@@ -485,6 +485,7 @@ final class ProxyConnection implements Protocol {
         } catch (IllegalStateException alreadyGone) {
             // the pool dropped it meanwhile (it closed)
         }
+        route.tidyPools(); // a retired pool it left unused closes now
     }
 
     private void connectFailed(Route.Upstream failed, Throwable error) {
@@ -582,6 +583,7 @@ final class ProxyConnection implements Protocol {
             } catch (IllegalStateException alreadyGone) {
                 // given back already
             }
+            route.tidyPools();
         }
         if (clientGone) {
             return;

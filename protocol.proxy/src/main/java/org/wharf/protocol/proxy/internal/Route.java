@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -14,6 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.wharf.endpoints.api.ConnectionPool;
 import org.wharf.endpoints.api.ConnectionPools;
 import org.wharf.endpoints.api.PoolOptions;
+import org.wharf.endpoints.api.PooledConnection;
 import org.wharf.transport.api.ConnectOptions;
 import org.wharf.transport.api.Settings;
 import org.wharf.transport.api.TlsOptions;
@@ -229,12 +231,18 @@ final class Route {
     private final java.util.concurrent.atomic.AtomicBoolean activeChecks = new java.util.concurrent.atomic.AtomicBoolean();
     /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
     private volatile boolean retired;
+    /** The pool acquires go to, and what it was made with; guarded by this. */
     private ConnectionPool<PooledLeg> pool;
-    /** What {@link #pool} was made with; guarded by this. */
     private ConnectionPools poolMadeBy;
     private org.wharf.transport.api.StreamTransportProvider poolTransport;
     /** Pools made with services that were replaced since; guarded by this. */
     private final List<RetiredPool> retiredPools = new ArrayList<>();
+    /** Whether {@link #retiredPools} has any, for a look without the lock. */
+    private volatile boolean retiring;
+    /** Closed with the proxy: it makes no more pools; guarded by this. */
+    private boolean closed;
+    /** The time retired pools are closed by; tests set their own. */
+    java.util.function.LongSupplier clock = System::nanoTime;
     /** The route's figures; carried over when the endpoint's configuration changes. */
     Counters counters = new Counters();
 
@@ -624,6 +632,30 @@ final class Route {
     }
 
     /**
+     * Takes an upstream connection from the route's pool ({@link #pool(ProxyServices)}). An
+     * acquire made on a pool that was retired and closed in between (its caller took it just
+     * before the services changed) is made again, once, on the pool the route has now, rather
+     * than failing as if the upstream had.
+     *
+     * @throws IllegalStateException if there is no pool service or no transport of the route's kind
+     */
+    CompletionStage<PooledConnection<PooledLeg>> acquire(ProxyServices services, InetSocketAddress address) {
+        ConnectionPool<PooledLeg> taken = pool(services);
+        return taken.acquire(address).exceptionallyCompose(error -> {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            ConnectionPool<PooledLeg> now;
+            synchronized (this) {
+                now = pool;
+            }
+            if (cause instanceof org.wharf.transport.api.TransportClosedError && now != null && now != taken) {
+                return pool(services).acquire(address);
+            }
+            return java.util.concurrent.CompletableFuture.failedFuture(cause);
+        });
+    }
+
+    /**
      * The route's pool of upstream connections, made on first use with the pool service and the
      * route's transport as they are now (read under this lock, so a caller that read them
      * earlier cannot bring back an older one), and made anew when either is another than the
@@ -632,48 +664,82 @@ final class Route {
      * makes no more connections. The old pool is retired, not closed: acquires waiting on it
      * and connects it has under way finish there, its connections in use finish with their
      * clients; it is closed once none is in use or waiting and an acquire timeout has passed
-     * since (looked at on the next acquire), or with the route.
+     * (looked at on the route's next acquire and whenever one of its connections is given
+     * back or dropped), or with the route.
      *
-     * @throws IllegalStateException if there is no pool service or no transport of the route's kind
+     * @throws IllegalStateException if there is no pool service or no transport of the route's
+     *     kind, or the route is closed
      */
-    synchronized ConnectionPool<PooledLeg> pool(ProxyServices services) {
-        ConnectionPools pools = services.connectionPools();
-        org.wharf.transport.api.StreamTransportProvider provider = services.transport(transport);
-        if (provider == null) {
-            throw new IllegalStateException("no " + transport + " transport provider is available");
+    ConnectionPool<PooledLeg> pool(ProxyServices services) {
+        ConnectionPool<PooledLeg> current;
+        List<ConnectionPool<PooledLeg>> finished;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("the route of endpoint " + endpoint + " is closed");
+            }
+            ConnectionPools pools = services.connectionPools();
+            org.wharf.transport.api.StreamTransportProvider provider = services.transport(transport);
+            if (provider == null) {
+                throw new IllegalStateException("no " + transport + " transport provider is available");
+            }
+            if (pool != null && (pools != poolMadeBy || provider != poolTransport)) {
+                // Connects under way finish within the acquire timeout they were started with.
+                retiredPools.add(new RetiredPool(pool, clock.getAsLong() + connectOptions.timeout().toNanos()));
+                retiring = true;
+                pool = null;
+            }
+            if (pool == null) {
+                poolMadeBy = pools;
+                poolTransport = provider;
+                pool = pools.create(provider, PooledLeg::new, PoolOptions.DEFAULT.withConnect(connectOptions)
+                        .withMaxSize(poolMaxSize).withIdleTimeout(poolIdleTimeout)
+                        .withAcquireTimeout(connectOptions.timeout()));
+            }
+            current = pool;
+            finished = finishedPools();
         }
-        long now = System.nanoTime();
-        if (!retiredPools.isEmpty()) {
-            closeFinished(now);
-        }
-        if (pool != null && (pools != poolMadeBy || provider != poolTransport)) {
-            retiredPools.add(new RetiredPool(pool, now));
-            pool = null;
-        }
-        if (pool == null) {
-            poolMadeBy = pools;
-            poolTransport = provider;
-            pool = pools.create(provider, PooledLeg::new, PoolOptions.DEFAULT.withConnect(connectOptions)
-                    .withMaxSize(poolMaxSize).withIdleTimeout(poolIdleTimeout)
-                    .withAcquireTimeout(connectOptions.timeout()));
-        }
-        return pool;
+        finished.forEach(ConnectionPool::close); // outside the lock: closing fails what it still had
+        return current;
     }
 
-    /** A pool the route no longer hands out, and since when; guarded by the route. */
-    private record RetiredPool(ConnectionPool<PooledLeg> pool, long sinceNanos) {
+    /**
+     * A connection of the route's pools was given back or dropped: a retired pool it leaves
+     * unused is closed now if its time has come. One volatile read when none is retired.
+     */
+    void tidyPools() {
+        if (!retiring) {
+            return;
+        }
+        List<ConnectionPool<PooledLeg>> finished;
+        synchronized (this) {
+            finished = finishedPools();
+        }
+        finished.forEach(ConnectionPool::close);
     }
 
-    /** Closes the retired pools nothing uses or waits on any more, an acquire timeout after they retired. */
-    private void closeFinished(long now) {
-        long settle = connectOptions.timeout().toNanos();
+    /** A pool the route no longer hands out, and when it may be closed at the earliest; guarded by the route. */
+    private record RetiredPool(ConnectionPool<PooledLeg> pool, long closeAfterNanos) {
+    }
+
+    /**
+     * Takes the retired pools nothing uses or waits on any more, their time come, off the list,
+     * for the caller to close outside the lock; under the lock.
+     */
+    private List<ConnectionPool<PooledLeg>> finishedPools() {
+        if (retiredPools.isEmpty()) {
+            return List.of();
+        }
+        long now = clock.getAsLong();
+        List<ConnectionPool<PooledLeg>> finished = new ArrayList<>();
         retiredPools.removeIf(r -> {
-            if (now - r.sinceNanos() >= settle && r.pool().inUse() == 0 && r.pool().waiting() == 0) {
-                r.pool().close();
+            if (now - r.closeAfterNanos() >= 0 && r.pool().inUse() == 0 && r.pool().waiting() == 0) {
+                finished.add(r.pool());
                 return true;
             }
             return false;
         });
+        retiring = !retiredPools.isEmpty();
+        return finished;
     }
 
     /** @return the pool made last, or null, for tests */
@@ -802,13 +868,19 @@ final class Route {
     }
 
     /** Closes the pools' connections (when the proxy goes away). */
-    synchronized void close() {
-        retired = true;
-        if (pool != null) {
-            pool.close();
+    void close() {
+        List<ConnectionPool<PooledLeg>> all = new ArrayList<>();
+        synchronized (this) {
+            retired = true;
+            closed = true;
+            if (pool != null) {
+                all.add(pool);
+            }
+            retiredPools.forEach(r -> all.add(r.pool()));
+            retiredPools.clear();
+            retiring = false;
         }
-        retiredPools.forEach(r -> r.pool().close());
-        retiredPools.clear();
+        all.forEach(ConnectionPool::close);
     }
 
     String transport() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -69,6 +70,10 @@ class RouteTest {
         /** Connections in use and acquires waiting by pool, as the test sets them; none if unset. */
         final Map<Object, Integer> inUse = new java.util.IdentityHashMap<>();
         final Map<Object, Integer> waiting = new java.util.IdentityHashMap<>();
+        /** Acquires made, by pool. */
+        final Map<Object, Integer> acquires = new java.util.IdentityHashMap<>();
+        /** Runs at the start of the next acquire, once. */
+        Runnable beforeAcquire;
 
         @Override
         @SuppressWarnings("unchecked")
@@ -83,6 +88,7 @@ class RouteTest {
                                             closed.add((org.wharf.endpoints.api.ConnectionPool<?>) proxy);
                                             yield java.util.concurrent.CompletableFuture.completedFuture(null);
                                         }
+                                        case "acquire" -> acquire(proxy);
                                         case "inUse" -> inUse.getOrDefault(proxy, 0);
                                         case "waiting" -> waiting.getOrDefault(proxy, 0);
                                         case "hashCode" -> System.identityHashCode(proxy);
@@ -93,6 +99,18 @@ class RouteTest {
             made.add(pool);
             return pool;
         }
+
+        private Object acquire(Object pool) {
+            Runnable before = beforeAcquire;
+            beforeAcquire = null;
+            if (before != null) {
+                before.run();
+            }
+            acquires.merge(pool, 1, Integer::sum);
+            return closed.contains(pool) ? java.util.concurrent.CompletableFuture.failedFuture(
+                    new org.wharf.transport.api.TransportClosedError("pool closed", null))
+                    : java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
     }
 
     private static org.wharf.transport.api.StreamTransportProvider transport() {
@@ -102,71 +120,106 @@ class RouteTest {
                         : method.getName().equals("equals") ? proxy == args[0] : null);
     }
 
-    /**
-     * A route outlives the pool service and the transport it made its pool with (an update of
-     * the endpoints or the transport bundle): another of either gets a new pool. The old one is
-     * retired, not closed, while a connection of it is in use or an acquire waits on it, and
-     * for an acquire timeout (its connects under way finish there); then the next acquire
-     * closes it, as closing the route does. Before, the route kept the first pool for good.
-     */
-    @Test
-    void aPooledRouteMakesANewPoolWhenThePoolServiceOrTheTransportIsAnotherAndRetiresTheOld() {
-        Route route = parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis",
-                Route.CONNECT_TIMEOUT, "1")); // the acquire timeout: 1 ms
-        var services = new java.util.concurrent.atomic.AtomicReference<Pools>(new Pools());
-        var tcp = new java.util.concurrent.atomic.AtomicReference<>(transport());
-        ProxyServices now = new ProxyServices(kind -> kind.equals("tcp") ? tcp.get() : null, () -> null,
-                services::get);
-        Pools before = services.get();
-        var first = route.pool(now);
-        assertTrue(first == route.pool(now), "the same services: the same pool");
+    /** A pooled route on services the test swaps, with a clock it sets. */
+    private static final class Swapped {
+        final java.util.concurrent.atomic.AtomicReference<Pools> pools = new java.util.concurrent.atomic.AtomicReference<>(
+                new Pools());
+        final java.util.concurrent.atomic.AtomicReference<org.wharf.transport.api.StreamTransportProvider> tcp =
+                new java.util.concurrent.atomic.AtomicReference<>(transport());
+        final ProxyServices services = new ProxyServices(kind -> kind.equals("tcp") ? tcp.get() : null, () -> null,
+                pools::get);
+        final long[] now = {0};
+        final Route route = parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis",
+                Route.CONNECT_TIMEOUT, "5000")); // the acquire timeout: 5 s
 
-        services.set(new Pools());
-        Pools after = services.get();
-        before.inUse.put(first, 1);
-        before.waiting.put(first, 1);
-        var second = route.pool(now);
-        assertTrue(second != first && after.made.equals(List.of(second)), "a new pool from the new service");
-        assertEquals(1, route.retiredPools());
-        awaitClosed(route, now, before, first, () -> {
-            before.inUse.put(first, 0); // its last client gave its connection back
-            before.waiting.put(first, 0); // and its last waiting acquire was served
-        });
-
-        tcp.set(transport());
-        var third = route.pool(now);
-        assertTrue(third != second && after.made.size() == 2, "a new pool on the new transport");
-        awaitClosed(route, now, after, second, null); // nothing in use: closed after the acquire timeout
-        assertTrue(third == route.pool(), "the pool made last");
-
-        tcp.set(transport());
-        after.inUse.put(third, 1);
-        var fourth = route.pool(now);
-        route.close();
-        assertEquals(List.of(second, fourth, third), after.closed, "closing the route closes the retired pools too");
-        tcp.set(null);
-        assertThrows(IllegalStateException.class, () -> route.pool(now), "no transport of the route's kind");
+        Swapped() {
+            route.clock = () -> now[0];
+        }
     }
 
     /**
-     * Acquires on the route until the retired pool is closed: if it is in use, not before
-     * {@code free} frees it; then within 10 s (an acquire timeout of 1 ms has passed by then).
+     * A route outlives the pool service and the transport it made its pool with (an update of
+     * the endpoints or the transport bundle): another of either gets a new pool. The old one is
+     * retired, not closed, while a connection of it is in use, while an acquire waits on it, and
+     * for an acquire timeout (its connects under way finish there); then it is closed when one
+     * of the route's connections is given back or on its next acquire, and with the route.
+     * Before, the route kept the first pool for good.
      */
-    private static void awaitClosed(Route route, ProxyServices services, Pools pools, Object retired,
-            Runnable free) {
-        if (free != null) {
-            for (int i = 0; i < 100; i++) {
-                route.pool(services);
-            }
-            assertTrue(!pools.closed.contains(retired), "a retired pool in use or waited on stays open");
-            free.run();
-        }
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (!pools.closed.contains(retired)) {
-            assertTrue(System.nanoTime() < deadline, "the retired pool is closed once free");
-            route.pool(services);
-        }
+    @Test
+    void aPooledRouteMakesANewPoolWhenThePoolServiceOrTheTransportIsAnotherAndRetiresTheOld() {
+        Swapped s = new Swapped();
+        Route route = s.route;
+        Pools before = s.pools.get();
+        var first = route.pool(s.services);
+        assertTrue(first == route.pool(s.services), "the same services: the same pool");
+
+        s.pools.set(new Pools());
+        Pools after = s.pools.get();
+        var second = route.pool(s.services);
+        assertTrue(second != first && after.made.equals(List.of(second)), "a new pool from the new service");
+        assertEquals(1, route.retiredPools());
+        s.now[0] += TimeUnit.MILLISECONDS.toNanos(4999);
+        route.tidyPools();
+        assertEquals(List.of(), before.closed, "not within the acquire timeout: a connect may be under way");
+        s.now[0] += TimeUnit.MILLISECONDS.toNanos(1);
+        before.inUse.put(first, 1);
+        route.tidyPools();
+        route.pool(s.services);
+        assertEquals(List.of(), before.closed, "not while a connection of it is in use");
+        before.inUse.put(first, 0);
+        before.waiting.put(first, 1);
+        route.tidyPools();
+        assertEquals(List.of(), before.closed, "not while an acquire waits on it");
+        before.waiting.put(first, 0);
+        route.tidyPools(); // the last one given back
+        assertEquals(List.of(first), before.closed);
         assertEquals(0, route.retiredPools());
+
+        s.tcp.set(transport());
+        var third = route.pool(s.services);
+        assertTrue(third != second && after.made.size() == 2, "a new pool on the new transport");
+        s.now[0] += TimeUnit.SECONDS.toNanos(5);
+        assertTrue(third == route.pool(s.services), "the next acquire");
+        assertEquals(List.of(second), after.closed, "closes the retired pool whose time has come");
+
+        s.tcp.set(transport());
+        after.inUse.put(third, 1);
+        var fourth = route.pool(s.services);
+        route.close();
+        assertEquals(List.of(second, fourth, third), after.closed, "closing the route closes the retired pools too");
+        IllegalStateException closed = assertThrows(IllegalStateException.class, () -> route.pool(s.services));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+    }
+
+    /**
+     * An acquire made on a pool that was retired and closed after its caller took it (the
+     * services changed in between) is made again on the route's pool, not failed as if the
+     * upstream had failed; a pool that is still the route's fails as it failed.
+     */
+    @Test
+    void anAcquireOnAPoolClosedSinceItWasTakenIsMadeAgainOnTheRoutesPool() throws Exception {
+        Swapped s = new Swapped();
+        Pools before = s.pools.get();
+        var first = s.route.pool(s.services);
+        Pools after = new Pools();
+        before.beforeAcquire = () -> { // between the caller taking the pool and acquiring on it
+            s.pools.set(after);
+            s.route.pool(s.services);
+            s.now[0] += TimeUnit.SECONDS.toNanos(5);
+            s.route.tidyPools();
+        };
+        s.route.acquire(s.services, java.net.InetSocketAddress.createUnresolved("a", 1)).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(first), before.closed);
+        assertEquals(1, before.acquires.get(first), "made on the taken pool, which was closed");
+        assertEquals(1, after.acquires.get(after.made.get(0)), "and made again on the route's pool");
+
+        after.closed.add(after.made.get(0)); // the route's own pool fails (the endpoints bundle stopped, say)
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> s.route.acquire(s.services, java.net.InetSocketAddress.createUnresolved("a", 1))
+                        .toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof org.wharf.transport.api.TransportClosedError, e.toString());
+        assertEquals(2, after.acquires.get(after.made.get(0)), "not made again: the pool is the route's");
     }
 
     @Test
