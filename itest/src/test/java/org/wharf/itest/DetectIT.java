@@ -179,10 +179,20 @@ class DetectIT {
             assertEquals("+PONG", ping(open), "the open RESP connection keeps its protocol (drainTimeout)");
 
             proxy.start();
+            // Until the endpoint has taken the new registration (on the whiteboard's thread, after
+            // start() returned) a RESP connection is unclaimed: once the replace window since the
+            // stop is over it is refused ("Server closed the connection", exit 1). Polled, not fatal.
             Felix.awaitTrue(() -> {
                 try {
-                    return cli(port, "PING").contains("PONG");
-                } catch (Exception e) {
+                    Process p = Peers.process("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port), "PING")
+                            .redirectErrorStream(true).start();
+                    p.getOutputStream().close();
+                    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 && out.contains("PONG");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                     throw new AssertionError(e);
                 }
             }, "RESP is claimed again once the gateway bundle is back");

@@ -232,8 +232,15 @@ class ProxyInFelixIT {
 
     @Test
     void aHealthProbeBundleIsPickedUpWhenInstalledAndDroppedWhenUninstalled() throws Exception {
-        int masterPort = freePort();
-        int replicaPort = freePort();
+        // Both probes open at once: two ports taken one after the other can be the same port
+        // (the kernel may hand a bind to port 0 the port just freed), and the replica then fails.
+        int masterPort;
+        int replicaPort;
+        try (ServerSocket m = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket r = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            masterPort = m.getLocalPort();
+            replicaPort = r.getLocalPort();
+        }
         try (RedisServer master = RedisServer.start(masterPort);
                 RedisServer replica = RedisServer.start(replicaPort, "--replicaof", "127.0.0.1",
                         Integer.toString(masterPort))) {

@@ -209,12 +209,19 @@ class WhiteboardIT {
         Felix.awaitTrue(() -> ((Long) Felix.get(endpoint("dgram"), "bytesReceived")) == 5L
                 && ((Long) Felix.get(endpoint("dgram"), "sessions")) == 1L, "the datagram is counted: " + endpoint("dgram"));
         // A datagram protocol is made once per bind: a protocol setting that changes needs a new bind.
-        configure("dgram", Map.of("transport", "udp", "host", "127.0.0.1", "port", 0, "protocol", "greeter",
-                "greeter.anything", "new"));
-        awaitRuntime(() -> {
-            Object e = endpoint("dgram");
-            return e != null && "LISTENING".equals(String.valueOf(Felix.get(e, "state"))) && port(e) != port;
-        }, () -> "the endpoint bound again with its new settings");
+        // A new port is no sign of it (the kernel may hand the new socket the port just freed): a
+        // snapshot showing the endpoint not listening is, seen on the event that published it.
+        AtomicBoolean replaced = replacedFlag("dgram");
+        try {
+            configure("dgram", Map.of("transport", "udp", "host", "127.0.0.1", "port", 0, "protocol", "greeter",
+                    "greeter.anything", "new"));
+            awaitRuntime(() -> {
+                Object e = endpoint("dgram");
+                return replaced.get() && e != null && "LISTENING".equals(String.valueOf(Felix.get(e, "state")));
+            }, () -> "the endpoint bound again with its new settings (replaced " + replaced.get() + ")");
+        } finally {
+            stopWatching();
+        }
     }
 
     @Test
@@ -280,14 +287,17 @@ class WhiteboardIT {
         try (Socket open = new Socket(InetAddress.getLoopbackAddress(), twoPort)) {
             open.setSoTimeout(10_000);
             assertAnswer("before", exchange(open, "before"));
-            int onePort = port("one");
-            configure("one", Map.of("port", 0, "protocol", "greeter", "maxConnections", 5));
-            // State and port from one snapshot: between two reads the endpoint may be restarting.
-            awaitRuntime(() -> {
-                Object one = endpoint("one");
-                return one != null && "LISTENING".equals(String.valueOf(Felix.get(one, "state")))
-                        && port(one) != onePort;
-            }, () -> "one restarted with its new configuration");
+            // Restarted, not "on another port": the kernel may give the new listener the port just freed.
+            AtomicBoolean replaced = replacedFlag("one");
+            try {
+                configure("one", Map.of("port", 0, "protocol", "greeter", "maxConnections", 5));
+                awaitRuntime(() -> {
+                    Object one = endpoint("one");
+                    return replaced.get() && one != null && "LISTENING".equals(String.valueOf(Felix.get(one, "state")));
+                }, () -> "one restarted with its new configuration (replaced " + replaced.get() + ")");
+            } finally {
+                stopWatching();
+            }
             assertAnswer("after", exchange(open, "after"));
             assertEquals(twoPort, port("two"), "two was not touched");
             assertAnswer("one", ask(port("one"), "one"));
@@ -500,6 +510,28 @@ class WhiteboardIT {
     }
 
     // ---- helpers ----
+
+    private org.osgi.framework.ServiceListener watching;
+
+    /**
+     * Set once a runtime snapshot shows the endpoint not listening (replaced: the new one waits for
+     * its predecessor's ports first); read on each event, on the thread that published it.
+     */
+    private AtomicBoolean replacedFlag(String name) throws Exception {
+        AtomicBoolean replaced = new AtomicBoolean();
+        watching = event -> {
+            Object e = endpoint(name);
+            if (e == null || !"LISTENING".equals(String.valueOf(Felix.get(e, "state")))) {
+                replaced.set(true);
+            }
+        };
+        felix.context().addServiceListener(watching, "(objectClass=org.wharf.endpoints.api.EndpointRuntime)");
+        return replaced;
+    }
+
+    private void stopWatching() {
+        felix.context().removeServiceListener(watching);
+    }
 
     private void configure(String name, Map<String, Object> properties) throws Exception {
         endpoints().configure(name, properties);
