@@ -237,8 +237,21 @@ public final class Server {
      * @return a snapshot
      */
     public Collection<Transport> connectionsBefore(int generation) {
-        return open.stream().filter(t -> t.generation < generation && t.transport != null).map(t -> t.transport)
-                .collect(Collectors.toList());
+        return connectionsBefore(generation, p -> true);
+    }
+
+    /**
+     * The transports of open connections made by factories older than a generation whose
+     * protocol (as the factory made it) passes a test: for draining after an upgrade all but
+     * those the old factory only held for a replacement.
+     *
+     * @param generation as returned by {@link #replaceProtocol(Function)}
+     * @param which the connections' protocols to include
+     * @return a snapshot
+     */
+    public Collection<Transport> connectionsBefore(int generation, java.util.function.Predicate<Protocol> which) {
+        return open.stream().filter(t -> t.generation < generation && t.transport != null && which.test(t.protocol))
+                .map(t -> t.transport).collect(Collectors.toList());
     }
 
     /**

@@ -469,8 +469,11 @@ final class Endpoint implements EndpointMXBean {
     private void drainOldConnections(Server s, int generation) {
         // Those that can end at a clean boundary (an HTTP response) do so now and come back on
         // the new version; the rest keep the old one until they end or drainTimeout closes them.
+        // Not those the departing factory only held (HeldProtocol): they never had the old
+        // version; the hold's replace window bounds them, and once released they have the new one.
         s.drainBefore(generation);
-        whiteboard.schedule(() -> s.connectionsBefore(generation).forEach(t -> t.close()), drainTimeout);
+        whiteboard.schedule(() -> s.connectionsBefore(generation, p -> !(p instanceof HeldProtocol))
+                .forEach(t -> t.close()), drainTimeout);
     }
 
     /** The old protocol's service object goes back once its connections had their time to finish. */

@@ -1,0 +1,119 @@
+package org.wharf.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.ServiceEvent;
+import org.osgi.framework.ServiceListener;
+
+/**
+ * A connection accepted after its protocol departed, but before the whiteboard's turn to hold
+ * the endpoint, is held by the departing factory for the replace window, as one accepted after
+ * that turn is. Before, the drainTimeout that ends the old version's connections closed it too,
+ * cutting the replace window to the drain timeout (a request lost in a bundle update under load).
+ */
+class HeldConnectionIT {
+
+    private Felix felix;
+    private EndpointsInFelix endpoints;
+
+    @BeforeEach
+    void start() throws Exception {
+        felix = new Felix("held");
+        felix.startPlatformServices();
+        for (String module : new String[] {"protocol.api", "transport.core", "transport.nio", "endpoints.api",
+                "endpoints"}) {
+            felix.start(module);
+        }
+        endpoints = new EndpointsInFelix(felix);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        felix.close();
+    }
+
+    @Test
+    void aConnectionTheDepartingFactoryHeldOutlivesTheDrainTimeoutAndGetsTheReplacement() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        endpoints.configure("greet", Map.of("port", 0, "host", "127.0.0.1", "protocol", "greeter",
+                "drainTimeout", 200, "replaceWindow", 30000));
+        endpoints.awaitState("greet", "LISTENING");
+        int port = endpoints.port("greet");
+        try (Socket old = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            old.setSoTimeout(10_000);
+            assertTrue(line(old, "old").endsWith(": old"), "the old version serves the first connection");
+
+            // Hold the whiteboard's thread in a runtime event, so the protocol departs before the
+            // whiteboard can hold the endpoint.
+            AtomicBoolean armed = new AtomicBoolean(true);
+            CountDownLatch blocked = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            ServiceListener blocker = event -> {
+                if (event.getType() == ServiceEvent.MODIFIED && armed.compareAndSet(true, false)) {
+                    blocked.countDown();
+                    try {
+                        go.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            felix.context().addServiceListener(blocker, "(objectClass=org.wharf.endpoints.api.EndpointRuntime)");
+            try {
+                endpoints.configure("other", Map.of("port", 0, "host", "127.0.0.1", "protocol", "greeter"));
+                assertTrue(blocked.await(30, TimeUnit.SECONDS), "the whiteboard publishes the change");
+                long sessions = sessions();
+                greeter.stop(); // departs at once: its factory holds what comes now
+                try (Socket held = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    held.setSoTimeout(20_000);
+                    held.getOutputStream().write("held\n".getBytes(StandardCharsets.US_ASCII));
+                    // Accepted under the departed factory (the counters are live, the snapshot is not).
+                    Felix.awaitTrue(() -> sessions() == sessions + 1, "the held connection is accepted");
+                    go.countDown(); // the whiteboard holds the endpoint now: drainTimeout 200 ms for the old
+                    assertEquals(-1, old.getInputStream().read(), "the old version's connection ends at drainTimeout");
+                    greeter.start(); // the replacement, after the drain timeout, within the replace window
+                    String answer = read(held.getInputStream());
+                    assertTrue(answer.endsWith(": held"), "the held connection is answered by the replacement, got '"
+                            + answer + "' (empty: closed at the drain timeout)");
+                }
+            } finally {
+                go.countDown();
+                felix.context().removeServiceListener(blocker);
+            }
+        }
+    }
+
+    private long sessions() {
+        Object greet = endpoints.endpoint("greet");
+        return greet == null ? -1 : (Long) Felix.get(greet, "sessions");
+    }
+
+    private static String line(Socket s, String text) throws IOException {
+        s.getOutputStream().write((text + "\n").getBytes(StandardCharsets.US_ASCII));
+        return read(s.getInputStream());
+    }
+
+    /** One line, without its end; what came before the end of input if it ends first. */
+    private static String read(InputStream in) throws IOException {
+        StringBuilder answer = new StringBuilder();
+        for (int c; (c = in.read()) >= 0 && c != '\n';) {
+            answer.append((char) c);
+        }
+        return answer.toString();
+    }
+}
