@@ -209,19 +209,8 @@ class WhiteboardIT {
         Felix.awaitTrue(() -> ((Long) Felix.get(endpoint("dgram"), "bytesReceived")) == 5L
                 && ((Long) Felix.get(endpoint("dgram"), "sessions")) == 1L, "the datagram is counted: " + endpoint("dgram"));
         // A datagram protocol is made once per bind: a protocol setting that changes needs a new bind.
-        // A new port is no sign of it (the kernel may hand the new socket the port just freed): a
-        // snapshot showing the endpoint not listening is, seen on the event that published it.
-        AtomicBoolean replaced = replacedFlag("dgram");
-        try {
-            configure("dgram", Map.of("transport", "udp", "host", "127.0.0.1", "port", 0, "protocol", "greeter",
-                    "greeter.anything", "new"));
-            awaitRuntime(() -> {
-                Object e = endpoint("dgram");
-                return replaced.get() && e != null && "LISTENING".equals(String.valueOf(Felix.get(e, "state")));
-            }, () -> "the endpoint bound again with its new settings (replaced " + replaced.get() + ")");
-        } finally {
-            stopWatching();
-        }
+        restart("dgram", Map.of("transport", "udp", "host", "127.0.0.1", "port", 0, "protocol", "greeter",
+                "greeter.anything", "new"), "the endpoint bound again with its new settings");
     }
 
     @Test
@@ -287,17 +276,8 @@ class WhiteboardIT {
         try (Socket open = new Socket(InetAddress.getLoopbackAddress(), twoPort)) {
             open.setSoTimeout(10_000);
             assertAnswer("before", exchange(open, "before"));
-            // Restarted, not "on another port": the kernel may give the new listener the port just freed.
-            AtomicBoolean replaced = replacedFlag("one");
-            try {
-                configure("one", Map.of("port", 0, "protocol", "greeter", "maxConnections", 5));
-                awaitRuntime(() -> {
-                    Object one = endpoint("one");
-                    return replaced.get() && one != null && "LISTENING".equals(String.valueOf(Felix.get(one, "state")));
-                }, () -> "one restarted with its new configuration (replaced " + replaced.get() + ")");
-            } finally {
-                stopWatching();
-            }
+            restart("one", Map.of("port", 0, "protocol", "greeter", "maxConnections", 5),
+                    "one restarted with its new configuration");
             assertAnswer("after", exchange(open, "after"));
             assertEquals(twoPort, port("two"), "two was not touched");
             assertAnswer("one", ask(port("one"), "one"));
@@ -511,26 +491,30 @@ class WhiteboardIT {
 
     // ---- helpers ----
 
-    private org.osgi.framework.ServiceListener watching;
-
     /**
-     * Set once a runtime snapshot shows the endpoint not listening (replaced: the new one waits for
-     * its predecessor's ports first); read on each event, on the thread that published it.
+     * Configures an endpoint with settings that restart it, and waits until it was replaced and
+     * listens again. A new port is no sign of it (the kernel may give the new socket the port
+     * just freed); a runtime snapshot showing the endpoint not listening is (the new one waits
+     * for its predecessor's ports first), read on each event, on the thread that published it.
      */
-    private AtomicBoolean replacedFlag(String name) throws Exception {
+    private void restart(String name, Map<String, Object> properties, String what) throws Exception {
         AtomicBoolean replaced = new AtomicBoolean();
-        watching = event -> {
+        org.osgi.framework.ServiceListener watching = event -> {
             Object e = endpoint(name);
             if (e == null || !"LISTENING".equals(String.valueOf(Felix.get(e, "state")))) {
                 replaced.set(true);
             }
         };
         felix.context().addServiceListener(watching, "(objectClass=org.wharf.endpoints.api.EndpointRuntime)");
-        return replaced;
-    }
-
-    private void stopWatching() {
-        felix.context().removeServiceListener(watching);
+        try {
+            configure(name, properties);
+            awaitRuntime(() -> {
+                Object e = endpoint(name);
+                return replaced.get() && e != null && "LISTENING".equals(String.valueOf(Felix.get(e, "state")));
+            }, () -> what + " (replaced " + replaced.get() + ")");
+        } finally {
+            felix.context().removeServiceListener(watching);
+        }
     }
 
     private void configure(String name, Map<String, Object> properties) throws Exception {
