@@ -113,6 +113,8 @@ final class Detecting implements Protocol, Drainable {
     private volatile Protocol next;
     /** Drainable's contract: its protocol is asked at most once. */
     private boolean drainAsked;
+    /** Asked to drain before a protocol had the connection: asked of the protocol once one has it. */
+    private boolean drainPending;
 
     /**
      * @param endpoint the endpoint's name, for the log
@@ -235,6 +237,9 @@ final class Detecting implements Protocol, Drainable {
                 p.connectionMade(transport);
                 if (!transport.isClosing()) {
                     p.dataReceived(all);
+                }
+                if (drainPending) {
+                    drain(); // asked while undecided: the protocol it chose ends at its next boundary
                 }
                 return;
             }
@@ -375,12 +380,18 @@ final class Detecting implements Protocol, Drainable {
         }
     }
 
-    /** Drains the protocol it was handed to, if that can; an undecided connection just closes. */
+    /**
+     * Drains the protocol it was handed to, if that can. An undecided connection has started
+     * nothing yet and is not closed: it goes on to the protocol its first bytes choose among
+     * those registered by then (after an upgrade, the new version, or the wait for it), which
+     * is asked to drain in turn once it has the connection; {@code detect.timeout} bounds the
+     * wait. Closing it lost a request sent a moment before a protocol bundle's update.
+     */
     @Override
     public void drain() {
         Protocol p = next;
         if (p == null) {
-            transport.close();
+            drainPending = true;
         } else if (p instanceof Drainable d && !drainAsked && !transport.isClosing()) {
             drainAsked = true;
             d.drain();

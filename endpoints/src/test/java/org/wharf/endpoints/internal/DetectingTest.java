@@ -51,7 +51,7 @@ class DetectingTest {
     }
 
     /** Answers its name and a colon, then echoes every byte. */
-    private static final class Echo implements Protocol {
+    private static class Echo implements Protocol {
         private final String name;
         private Transport transport;
 
@@ -165,6 +165,71 @@ class DetectingTest {
             // b needs its line: it waits for the newline, then has the connection.
             assertEquals("b:Bonjour\n", new String(exchange(port, "Bonjour\n".getBytes(StandardCharsets.US_ASCII), 10),
                     StandardCharsets.US_ASCII));
+        } finally {
+            Await.await(s.close(Duration.ZERO));
+        }
+    }
+
+    /**
+     * An undecided connection asked to drain (a listed protocol is upgraded while its first
+     * bytes come) is not closed: it goes on to the protocol its bytes choose, which is asked to
+     * drain in turn. Before, it was closed, and the request it was sending lost.
+     */
+    @Test
+    void anUndecidedConnectionAskedToDrainGoesOnToItsProtocolWhichIsAskedToDrain() throws Exception {
+        AtomicBoolean present = new AtomicBoolean();
+        java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
+        Detecting.Candidate lines = candidate("b", 'B', true, present);
+        Detecting.Candidate drainable = new Detecting.Candidate() {
+            @Override
+            public String name() {
+                return "b";
+            }
+
+            @Override
+            public FirstBytes.Match match(ByteBuffer first) {
+                return lines.match(first);
+            }
+
+            @Override
+            public Protocol open(Detecting connection) {
+                class Drains extends Echo implements org.wharf.protocol.api.Drainable {
+                    Drains() {
+                        super("b");
+                    }
+
+                    @Override
+                    public void drain() {
+                        drained.countDown();
+                    }
+                }
+                return new Drains();
+            }
+
+            @Override
+            public void closed(Detecting connection) {
+            }
+
+            @Override
+            public boolean departed() {
+                return false;
+            }
+        };
+        Server s = start("det-drain", new Detecting.Bounds(64, Duration.ofSeconds(10)), List.of(drainable));
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), s.addresses().get(0).getPort())) {
+            c.setSoTimeout(20_000);
+            c.getOutputStream().write("Bon".getBytes(StandardCharsets.US_ASCII)); // b needs its whole line
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (s.counters().bytesReceived() < 3) {
+                assertTrue(System.nanoTime() < deadline, "the first bytes are read");
+                Thread.onSpinWait();
+            }
+            s.drainBefore(Integer.MAX_VALUE); // every connection: as an upgrade asks of the old version's
+            c.getOutputStream().write("jour\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = c.getInputStream().readNBytes(10);
+            assertEquals("b:Bonjour\n", new String(answer, StandardCharsets.US_ASCII),
+                    "answered by the protocol its bytes chose, not closed while undecided");
+            assertTrue(drained.await(20, TimeUnit.SECONDS), "which is asked to drain once it has the connection");
         } finally {
             Await.await(s.close(Duration.ZERO));
         }
