@@ -78,7 +78,16 @@ final class ProxyConnection implements Protocol {
         this.route = route;
         this.services = services;
         this.exchange = route.pooled() ? route.newExchange() : null;
+        this.transportWhenMade = services.transport(route.transport());
     }
+
+    /**
+     * The upstream transport when the proxy took the connection: used if the proxy's own
+     * reference to it is gone by the time it connects. SCR unbinds a deactivating component's
+     * references right after its service unregisters (the proxy bundle updated), and a
+     * connection the old component took a moment before connects after that.
+     */
+    private final StreamTransportProvider transportWhenMade;
 
     // ---- the client leg ----
 
@@ -392,6 +401,9 @@ final class ProxyConnection implements Protocol {
         next.active.incrementAndGet();
         CompletionStage<Connected<Transport, UpstreamLeg>> stage;
         StreamTransportProvider provider = services.transport(route.transport());
+        if (provider == null) {
+            provider = transportWhenMade;
+        }
         if (provider == null) {
             stage = CompletableFuture.failedFuture(new TransportError("no " + route.transport()
                     + " transport provider is available", null));

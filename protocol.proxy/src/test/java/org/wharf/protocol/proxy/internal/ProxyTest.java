@@ -95,6 +95,33 @@ class ProxyTest {
         assertEquals(256L << 20, proxy.route().counters.bytesToClient.sum());
     }
 
+    /**
+     * A connection the proxy took just before its transport reference went (SCR unbinds a
+     * deactivating component's references right after its service unregisters, as when the
+     * proxy bundle is updated) still connects upstream with the transport it was made with.
+     * Before, it found none and was closed: "no upstream took the connection".
+     */
+    @Test
+    void aConnectionTakenBeforeTheTransportReferenceWentStillConnectsUpstream() throws Exception {
+        Legs.Server<EchoProtocol> upstream = legs.serve("tcp", EchoProtocol::new);
+        Map<String, org.wharf.transport.api.StreamTransportProvider> providers =
+                new java.util.concurrent.ConcurrentHashMap<>(Map.of("tcp", legs.tcp));
+        ProxyFactory factory = new ProxyFactory(new ProxyServices(providers::get, () -> null, () -> null));
+        org.wharf.protocol.api.ProtocolContext context = new org.wharf.protocol.api.ProtocolContext("gw", "tcp",
+                Map.<String, Object>of(Route.UPSTREAMS, Legs.hostPort(upstream.address())),
+                org.wharf.protocol.api.ConnectionHooks.NONE);
+        Legs.Server<org.wharf.transport.api.Protocol> proxy = legs.serve("tcp", () -> {
+            org.wharf.transport.api.Protocol p = factory.newProtocol(context);
+            providers.remove("tcp"); // unbound between the proxy taking the connection and its connect
+            return p;
+        });
+        RecordingProtocol client = legs.connect("tcp", proxy.address(), new RecordingProtocol());
+        client.transport().write(ByteBuffer.wrap("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        Legs.awaitTrue(() -> client.receivedCount() == 5 || client.lost().isDone(), "the upstream echoes, or the proxy closes");
+        assertEquals(5, client.receivedCount(), "echoed through the upstream it connected to");
+        client.transport().close();
+    }
+
     @Test
     void aSlowClientBehindAFastUpstreamKeepsTheGatewaysMemoryFlat() throws Exception {
         long total = 1L << 30;
