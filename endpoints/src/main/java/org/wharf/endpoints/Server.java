@@ -262,7 +262,18 @@ public final class Server {
      * @param generation as returned by {@link #replaceProtocol(Function)}
      */
     public void drainBefore(int generation) {
-        open.stream().filter(t -> t.generation < generation).forEach(Tracked::askToDrain);
+        drainBefore(generation, p -> true);
+    }
+
+    /**
+     * {@link #drainBefore(int)} for the connections whose protocol (as the factory made it)
+     * passes a test.
+     *
+     * @param generation as returned by {@link #replaceProtocol(Function)}
+     * @param which the connections' protocols to ask
+     */
+    public void drainBefore(int generation, java.util.function.Predicate<Protocol> which) {
+        open.stream().filter(t -> t.generation < generation && which.test(t.protocol)).forEach(Tracked::askToDrain);
     }
 
     /**

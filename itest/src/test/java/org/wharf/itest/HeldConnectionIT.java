@@ -25,6 +25,7 @@ import org.osgi.framework.ServiceListener;
  * the endpoint, is held by the departing factory for the replace window, as one accepted after
  * that turn is. Before, the drainTimeout that ends the old version's connections closed it too,
  * cutting the replace window to the drain timeout (a request lost in a bundle update under load).
+ * Once handed on, it is drained by the next update like any other connection.
  */
 class HeldConnectionIT {
 
@@ -90,6 +91,10 @@ class HeldConnectionIT {
                     String answer = read(held.getInputStream());
                     assertTrue(answer.endsWith(": held"), "the held connection is answered by the replacement, got '"
                             + answer + "' (empty: closed at the drain timeout)");
+                    // Handed on, it is a connection of that version like any other: the next update
+                    // ends it at its drain timeout, as every old connection (it was not spared for good).
+                    greeter.update();
+                    assertEquals(-1, held.getInputStream().read(), "the next update's drain timeout ends it");
                 }
             } finally {
                 go.countDown();

@@ -113,6 +113,11 @@ final class Detecting implements Protocol, Drainable {
     private volatile Protocol next;
     /** Drainable's contract: its protocol is asked at most once. */
     private boolean drainAsked;
+    /** @return whether no protocol has the connection yet (its first bytes are still being read) */
+    boolean undecided() {
+        return next == null;
+    }
+
     /** Asked to drain before a protocol had the connection: asked of the protocol once one has it. */
     private boolean drainPending;
 
@@ -381,8 +386,8 @@ final class Detecting implements Protocol, Drainable {
     }
 
     /**
-     * Drains the protocol it was handed to, if that can. An undecided connection has started
-     * nothing yet and is not closed: it goes on to the protocol its first bytes choose among
+     * Drains the protocol it was handed to, if that can. An undecided connection that has sent
+     * nothing is closed; one that has sent some bytes is not: it goes on to the protocol its first bytes choose among
      * those registered by then (after an upgrade, the new version, or the wait for it), which
      * is asked to drain in turn once it has the connection; {@code detect.timeout} bounds the
      * wait. Closing it lost a request sent a moment before a protocol bundle's update.
@@ -391,7 +396,11 @@ final class Detecting implements Protocol, Drainable {
     public void drain() {
         Protocol p = next;
         if (p == null) {
-            drainPending = true;
+            if (!handshaking && (pending == null || pending.position() == 0)) {
+                transport.close(); // nothing sent yet: a clean boundary (a preconnect, a health check)
+            } else {
+                drainPending = true;
+            }
         } else if (p instanceof Drainable d && !drainAsked && !transport.isClosing()) {
             drainAsked = true;
             d.drain();

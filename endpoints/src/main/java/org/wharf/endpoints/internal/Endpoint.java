@@ -469,11 +469,18 @@ final class Endpoint implements EndpointMXBean {
     private void drainOldConnections(Server s, int generation) {
         // Those that can end at a clean boundary (an HTTP response) do so now and come back on
         // the new version; the rest keep the old one until they end or drainTimeout closes them.
-        // Not those the departing factory only held (HeldProtocol): they never had the old
-        // version; the hold's replace window bounds them, and once released they have the new one.
-        s.drainBefore(generation);
-        whiteboard.schedule(() -> s.connectionsBefore(generation, p -> !(p instanceof HeldProtocol))
-                .forEach(t -> t.close()), drainTimeout);
+        // Not those that have no protocol of the old version (yet): held by the departing factory
+        // for a replacement (the hold's replaceWindow bounds them), or, on a detecting endpoint,
+        // still reading their first bytes (detect.timeout bounds them). They get the version
+        // there is once they have one, and a later upgrade drains them with its old connections.
+        java.util.function.Predicate<Protocol> waiting = p -> p instanceof HeldProtocol h && h.waiting()
+                || p instanceof Detecting d && d.undecided();
+        java.util.Set<org.wharf.transport.api.Transport> spared = java.util.Collections.newSetFromMap(
+                new java.util.IdentityHashMap<>());
+        spared.addAll(s.connectionsBefore(generation, waiting));
+        s.drainBefore(generation, waiting.negate());
+        whiteboard.schedule(() -> s.connectionsBefore(generation).stream().filter(t -> !spared.contains(t))
+                .forEach(org.wharf.transport.api.Transport::close), drainTimeout);
     }
 
     /** The old protocol's service object goes back once its connections had their time to finish. */

@@ -79,9 +79,15 @@ final class HeldProtocol implements Protocol {
     private final MemoryBudget budget;
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private Transport transport;
-    private Protocol target;
+    /** The protocol it was handed to, set on the connection's loop; read by the whiteboard too. */
+    private volatile Protocol target;
     private boolean eof;
     private boolean lost;
+
+    /** @return whether the connection still waits for a protocol (it was not handed on yet) */
+    boolean waiting() {
+        return target == null;
+    }
 
     HeldProtocol(Hold hold, MemoryBudget budget) {
         this.budget = budget;

@@ -224,7 +224,8 @@ class DetectingTest {
                 assertTrue(System.nanoTime() < deadline, "the first bytes are read");
                 Thread.onSpinWait();
             }
-            s.drainBefore(Integer.MAX_VALUE); // every connection: as an upgrade asks of the old version's
+            s.drainBefore(Integer.MAX_VALUE); // every connection: as a graceful stop asks of them all
+            afterLoopTasks(s); // the drain, queued on the connection's loop, ran before the rest comes
             c.getOutputStream().write("jour\n".getBytes(StandardCharsets.US_ASCII));
             byte[] answer = c.getInputStream().readNBytes(10);
             assertEquals("b:Bonjour\n", new String(answer, StandardCharsets.US_ASCII),
@@ -233,6 +234,34 @@ class DetectingTest {
         } finally {
             Await.await(s.close(Duration.ZERO));
         }
+    }
+
+    /** An undecided connection that has sent nothing is at a clean boundary: a drain closes it at once. */
+    @Test
+    void anUndecidedConnectionThatSentNothingIsClosedByADrain() throws Exception {
+        AtomicBoolean present = new AtomicBoolean();
+        Server s = start("det-drain-silent", new Detecting.Bounds(64, Duration.ofSeconds(30)), List.of(
+                candidate("b", 'B', true, present)));
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), s.addresses().get(0).getPort())) {
+            c.setSoTimeout(20_000);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (s.counters().open() < 1) {
+                assertTrue(System.nanoTime() < deadline, "the connection is accepted");
+                Thread.onSpinWait();
+            }
+            s.drainBefore(Integer.MAX_VALUE);
+            assertEquals(-1, c.getInputStream().read(), "closed by the drain, not at detect.timeout (30 s)");
+        } finally {
+            Await.await(s.close(Duration.ZERO));
+        }
+    }
+
+    /** Waits until every connection's loop has run the tasks queued on it so far. */
+    private static void afterLoopTasks(Server s) throws InterruptedException {
+        java.util.Collection<Transport> open = s.connections();
+        java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(open.size());
+        open.forEach(t -> t.loop().execute(ran::countDown));
+        assertTrue(ran.await(20, TimeUnit.SECONDS), "the loops ran their tasks");
     }
 
     @Test
