@@ -113,11 +113,6 @@ final class Detecting implements Protocol, Drainable {
     private volatile Protocol next;
     /** Drainable's contract: its protocol is asked at most once. */
     private boolean drainAsked;
-    /** @return whether no protocol has the connection yet (its first bytes are still being read) */
-    boolean undecided() {
-        return next == null;
-    }
-
     /** Asked to drain before a protocol had the connection: asked of the protocol once one has it. */
     private boolean drainPending;
 
@@ -385,12 +380,17 @@ final class Detecting implements Protocol, Drainable {
         }
     }
 
+    /** @return whether no protocol has the connection yet (its first bytes are still being read) */
+    boolean undecided() {
+        return next == null;
+    }
+
     /**
      * Drains the protocol it was handed to, if that can. An undecided connection that has sent
-     * nothing is closed; one that has sent some bytes is not: it goes on to the protocol its first bytes choose among
-     * those registered by then (after an upgrade, the new version, or the wait for it), which
-     * is asked to drain in turn once it has the connection; {@code detect.timeout} bounds the
-     * wait. Closing it lost a request sent a moment before a protocol bundle's update.
+     * nothing is closed. One that has sent some bytes is not (closing it lost a request sent a
+     * moment before a protocol bundle's update): it goes on to the protocol its first bytes
+     * choose among those registered by then, which is asked to drain in turn once it has the
+     * connection; {@code detect.timeout} bounds the wait.
      */
     @Override
     public void drain() {

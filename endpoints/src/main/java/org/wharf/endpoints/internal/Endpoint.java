@@ -27,6 +27,7 @@ import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TlsOptions;
 import org.wharf.transport.api.Settings;
 import org.wharf.transport.api.TlsOptionsFactory;
+import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportProvider;
 
 /**
@@ -475,12 +476,10 @@ final class Endpoint implements EndpointMXBean {
         // there is once they have one, and a later upgrade drains them with its old connections.
         java.util.function.Predicate<Protocol> waiting = p -> p instanceof HeldProtocol h && h.waiting()
                 || p instanceof Detecting d && d.undecided();
-        java.util.Set<org.wharf.transport.api.Transport> spared = java.util.Collections.newSetFromMap(
-                new java.util.IdentityHashMap<>());
-        spared.addAll(s.connectionsBefore(generation, waiting));
+        java.util.Set<Transport> spared = java.util.Set.copyOf(s.connectionsBefore(generation, waiting));
         s.drainBefore(generation, waiting.negate());
         whiteboard.schedule(() -> s.connectionsBefore(generation).stream().filter(t -> !spared.contains(t))
-                .forEach(org.wharf.transport.api.Transport::close), drainTimeout);
+                .forEach(Transport::close), drainTimeout);
     }
 
     /** The old protocol's service object goes back once its connections had their time to finish. */

@@ -219,11 +219,7 @@ class DetectingTest {
         try (Socket c = new Socket(InetAddress.getLoopbackAddress(), s.addresses().get(0).getPort())) {
             c.setSoTimeout(20_000);
             c.getOutputStream().write("Bon".getBytes(StandardCharsets.US_ASCII)); // b needs its whole line
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (s.counters().bytesReceived() < 3) {
-                assertTrue(System.nanoTime() < deadline, "the first bytes are read");
-                Thread.onSpinWait();
-            }
+            Await.awaitTrue(() -> s.counters().bytesReceived() >= 3, "the first bytes are read");
             s.drainBefore(Integer.MAX_VALUE); // every connection: as a graceful stop asks of them all
             afterLoopTasks(s); // the drain, queued on the connection's loop, ran before the rest comes
             c.getOutputStream().write("jour\n".getBytes(StandardCharsets.US_ASCII));
@@ -244,11 +240,7 @@ class DetectingTest {
                 candidate("b", 'B', true, present)));
         try (Socket c = new Socket(InetAddress.getLoopbackAddress(), s.addresses().get(0).getPort())) {
             c.setSoTimeout(20_000);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (s.counters().open() < 1) {
-                assertTrue(System.nanoTime() < deadline, "the connection is accepted");
-                Thread.onSpinWait();
-            }
+            Await.awaitTrue(() -> s.counters().open() >= 1, "the connection is accepted");
             s.drainBefore(Integer.MAX_VALUE);
             assertEquals(-1, c.getInputStream().read(), "closed by the drain, not at detect.timeout (30 s)");
         } finally {

@@ -36,8 +36,8 @@ import org.wharf.transport.api.ExtraInfo;
  * address's /64: one host is commonly given a whole /64, and an address each would make it
  * as many sources as it likes, each with its own burst. An address of NAT64's well-known
  * prefix ({@code 64:ff9b::/96}) is the IPv4 host it stands for, so the clients of one
- * translator do not share one rate. All of it runs on the socket's event
- * loop; an IPv4 source, or an IPv6 source like the datagram before, costs no allocation.
+ * translator do not share one rate. All of it runs on the socket's event loop; an IPv4
+ * source, or an IPv6 source like the datagram before, costs no allocation.
  */
 final class DatagramEcho implements DatagramProtocol {
 

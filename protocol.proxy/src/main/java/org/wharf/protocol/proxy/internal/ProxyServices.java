@@ -45,30 +45,16 @@ record ProxyServices(Function<String, StreamTransportProvider> transports, Suppl
     static ProxyServices fromServiceLoader() {
         ConcurrentHashMap<String, StreamTransportProvider> found = new ConcurrentHashMap<>();
         ClassLoader loader = ProxyServices.class.getClassLoader();
+        java.util.concurrent.atomic.AtomicReference<ConnectionPools> pools =
+                new java.util.concurrent.atomic.AtomicReference<>();
         return new ProxyServices(kind -> found.computeIfAbsent(kind, k -> ServiceLoader.load(
                 StreamTransportProvider.class, loader).stream().map(ServiceLoader.Provider::get)
                 .filter(p -> k.equals(p.kind())).findFirst().orElse(null)),
                 () -> ServiceLoader.load(TlsOptionsFactory.class, loader).findFirst().orElse(null),
                 // One pool maker for good, as a framework's service: a route makes its pool anew
-                // when the maker is another, and each load would make another.
-                new Supplier<ConnectionPools>() {
-                    private volatile ConnectionPools pools;
-
-                    @Override
-                    public ConnectionPools get() {
-                        ConnectionPools p = pools;
-                        if (p == null) {
-                            synchronized (this) {
-                                p = pools;
-                                if (p == null) {
-                                    p = ServiceLoader.load(ConnectionPools.class, loader).findFirst().orElse(null);
-                                    pools = p;
-                                }
-                            }
-                        }
-                        return p;
-                    }
-                });
+                // when the maker is another, and each load would make another (the first kept wins).
+                () -> pools.updateAndGet(p -> p != null ? p
+                        : ServiceLoader.load(ConnectionPools.class, loader).findFirst().orElse(null)));
     }
 
     /** @return the health probe of this name, or null while none is registered */

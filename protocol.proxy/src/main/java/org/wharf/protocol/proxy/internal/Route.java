@@ -644,10 +644,7 @@ final class Route {
         return taken.acquire(address).exceptionallyCompose(error -> {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
-            ConnectionPool<PooledLeg> now;
-            synchronized (this) {
-                now = pool;
-            }
+            ConnectionPool<PooledLeg> now = pool();
             if (cause instanceof org.wharf.transport.api.TransportClosedError && now != null && now != taken) {
                 return pool(services).acquire(address);
             }
@@ -742,7 +739,7 @@ final class Route {
         return finished;
     }
 
-    /** @return the pool made last, or null, for tests */
+    /** @return the pool made last, or null */
     synchronized ConnectionPool<PooledLeg> pool() {
         return pool;
     }

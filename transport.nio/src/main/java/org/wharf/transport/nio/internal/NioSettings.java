@@ -32,6 +32,18 @@ public record NioSettings(int loopThreads, int readBufferSize, WriteBufferLimits
     /** One loop per processor, 64 KiB reads, 64 KiB / 16 KiB write limits, 16 datagrams per batch. */
     public static final NioSettings DEFAULT = new NioSettings(0, 64 * 1024, WriteBufferLimits.DEFAULT);
 
+    /** The {@code writeBufferLow} that says "unset": a quarter of the high mark. */
+    static final int UNSET_LOW = -1;
+
+    /**
+     * The configured low mark, or, if it is {@link #UNSET_LOW}, a quarter of the high one, as
+     * {@link WriteBufferLimits#ofHigh(int)} makes it (so the defaults, 64 KiB and 16 KiB): one
+     * rule for ConfigAdmin and the system properties.
+     */
+    static int lowMark(int high, int low) {
+        return low == UNSET_LOW ? WriteBufferLimits.ofHigh(high).low() : low;
+    }
+
     /**
      * Settings with the default batch size.
      *

@@ -99,10 +99,9 @@ public final class NioTransportComponent {
     static NioSettings settings(NioTransportConfig config) {
         WriteBufferLimits limits;
         try {
-            // An unset low mark (-1) is a quarter of the high one, as outside a framework
-            // (SharedGroup) and in WriteBufferLimits.ofHigh: setting only the high mark works.
-            limits = config.writeBufferLow() == -1 ? WriteBufferLimits.ofHigh(config.writeBufferHigh())
-                    : new WriteBufferLimits(config.writeBufferHigh(), config.writeBufferLow());
+            // Unset (-1), the low mark is a quarter of the high one: setting only the high mark works.
+            limits = new WriteBufferLimits(config.writeBufferHigh(),
+                    NioSettings.lowMark(config.writeBufferHigh(), config.writeBufferLow()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("org.wharf.transport.nio: writeBufferHigh=" + config.writeBufferHigh()
                     + " and writeBufferLow=" + config.writeBufferLow() + " need 0 <= writeBufferLow <= writeBufferHigh"

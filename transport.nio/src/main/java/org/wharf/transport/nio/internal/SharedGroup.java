@@ -43,12 +43,8 @@ final class SharedGroup {
     static NioSettings settings(Function<String, String> properties) {
         NioSettings d = NioSettings.DEFAULT;
         int high = (int) number(properties, "writeBufferHigh", d.writeBufferLimits().high(), 0, Integer.MAX_VALUE);
-        // An unset low mark (or -1, as the Metatype default says it) is a quarter of the high
-        // one, as WriteBufferLimits.ofHigh makes it (and as the defaults are: 64 KiB and 16 KiB).
-        int low = (int) number(properties, "writeBufferLow", -1, -1, Integer.MAX_VALUE);
-        if (low == -1) {
-            low = WriteBufferLimits.ofHigh(high).low();
-        }
+        int low = NioSettings.lowMark(high, (int) number(properties, "writeBufferLow", NioSettings.UNSET_LOW,
+                NioSettings.UNSET_LOW, Integer.MAX_VALUE));
         WriteBufferLimits limits = d.writeBufferLimits();
         if (low <= high) {
             limits = new WriteBufferLimits(high, low);
