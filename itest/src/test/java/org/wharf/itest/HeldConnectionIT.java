@@ -61,20 +61,9 @@ class HeldConnectionIT {
 
             // Hold the whiteboard's thread in a runtime event, so the protocol departs before the
             // whiteboard can hold the endpoint.
-            AtomicBoolean armed = new AtomicBoolean(true);
             CountDownLatch blocked = new CountDownLatch(1);
             CountDownLatch go = new CountDownLatch(1);
-            ServiceListener blocker = event -> {
-                if (event.getType() == ServiceEvent.MODIFIED && armed.compareAndSet(true, false)) {
-                    blocked.countDown();
-                    try {
-                        go.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            };
-            felix.context().addServiceListener(blocker, "(objectClass=org.wharf.endpoints.api.EndpointRuntime)");
+            ServiceListener blocker = blockOnce(blocked, go);
             try {
                 endpoints.configure("other", Map.of("port", 0, "host", "127.0.0.1", "protocol", "greeter"));
                 assertTrue(blocked.await(30, TimeUnit.SECONDS), "the whiteboard publishes the change");
@@ -101,6 +90,65 @@ class HeldConnectionIT {
                 felix.context().removeServiceListener(blocker);
             }
         }
+    }
+
+    /**
+     * With no replace window the endpoint drains as soon as its protocol departs, and no
+     * replacement is waited for: a connection the departing factory held meanwhile is closed at
+     * once. It sat paused until the drain timeout before, reading nothing.
+     */
+    @Test
+    void withNoReplaceWindowAConnectionTheDepartingFactoryHeldIsClosedAtOnce() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        endpoints.configure("greet", Map.of("port", 0, "host", "127.0.0.1", "protocol", "greeter",
+                "drainTimeout", 60000, "replaceWindow", 0));
+        endpoints.awaitState("greet", "LISTENING");
+        int port = endpoints.port("greet");
+        try (Socket old = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            old.setSoTimeout(10_000);
+            assertTrue(line(old, "old").endsWith(": old"), "the old version serves the first connection");
+            CountDownLatch blocked = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            ServiceListener blocker = blockOnce(blocked, go);
+            try {
+                endpoints.configure("other", Map.of("port", 0, "host", "127.0.0.1", "protocol", "greeter"));
+                assertTrue(blocked.await(30, TimeUnit.SECONDS), "the whiteboard publishes the change");
+                long sessions = sessions();
+                greeter.stop();
+                try (Socket held = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    held.setSoTimeout(20_000); // well below the drain timeout
+                    held.getOutputStream().write("held\n".getBytes(StandardCharsets.US_ASCII));
+                    Felix.awaitTrue(() -> sessions() == sessions + 1, "the held connection is accepted");
+                    go.countDown();
+                    assertEquals(-1, held.getInputStream().read(), "closed when the endpoint drains, "
+                            + "not at the drain timeout");
+                    assertTrue(line(old, "still").endsWith(": still"), "the old version's connection goes on");
+                }
+            } finally {
+                go.countDown();
+                felix.context().removeServiceListener(blocker);
+            }
+        }
+    }
+
+    /**
+     * Holds the whiteboard's thread in its next runtime event (counting {@code blocked} down)
+     * until {@code go}, so a protocol departs before the whiteboard can act on it.
+     */
+    private ServiceListener blockOnce(CountDownLatch blocked, CountDownLatch go) throws Exception {
+        AtomicBoolean armed = new AtomicBoolean(true);
+        ServiceListener blocker = event -> {
+            if (event.getType() == ServiceEvent.MODIFIED && armed.compareAndSet(true, false)) {
+                blocked.countDown();
+                try {
+                    go.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        felix.context().addServiceListener(blocker, "(objectClass=org.wharf.endpoints.api.EndpointRuntime)");
+        return blocker;
     }
 
     private long sessions() {

@@ -426,6 +426,11 @@ final class Endpoint implements EndpointMXBean {
      */
     private void hold(ProtocolEntry gone) {
         if (datagramServer != null || replaceWindow.isZero()) {
+            if (departureHold != null) {
+                // No replacement is waited for: what the departing factory held meanwhile closes now
+                // rather than sitting paused until the drain timeout.
+                departureHold.close();
+            }
             drain(gone);
             return;
         }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.wharf.protocol.api.Drainable;
 import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
@@ -16,8 +17,11 @@ import org.wharf.transport.api.Transport;
  * Holds a connection accepted while an endpoint has no protocol for a moment (its bundle is
  * being updated): reading pauses, what arrived is kept, and once a protocol comes the
  * connection is handed to it as if it had just been made. Runs on the connection's loop.
+ *
+ * <p>Drainable: a later upgrade asks the protocol it was handed to to end at its next clean
+ * boundary, as it asks a connection made by that protocol's factory.
  */
-final class HeldProtocol implements Protocol {
+final class HeldProtocol implements Protocol, Drainable {
 
     /**
      * One absence of an endpoint's protocol: the connections held for it and, once decided,
@@ -83,6 +87,10 @@ final class HeldProtocol implements Protocol {
     private volatile Protocol target;
     private boolean eof;
     private boolean lost;
+    /** Asked to drain while held: the protocol it is handed to is asked once it has the connection. */
+    private boolean drainPending;
+    /** Drainable's contract: the protocol is asked at most once. */
+    private boolean drainAsked;
 
     /** @return whether the connection still waits for a protocol (it was not handed on yet) */
     boolean waiting() {
@@ -172,6 +180,25 @@ final class HeldProtocol implements Protocol {
             return;
         }
         transport.resumeReading();
+        if (drainPending) {
+            drain();
+        }
+    }
+
+    /**
+     * Asks the protocol the connection was handed to to end at its next clean boundary; a
+     * connection still held is asked once a protocol takes it (the hold's decision bounds the
+     * wait). On the connection's loop.
+     */
+    @Override
+    public void drain() {
+        Protocol p = target;
+        if (p == null) {
+            drainPending = true;
+        } else if (p instanceof Drainable d && !drainAsked && !transport.isClosing()) {
+            drainAsked = true;
+            d.drain();
+        }
     }
 
     /** For logs: the protocol it was handed to, else that it is still held. */

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
+import org.wharf.protocol.api.Drainable;
 import org.wharf.protocol.api.MemoryBudget;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.Transport;
@@ -88,5 +89,70 @@ class HeldProtocolTest {
         loop.runPending();
         assertTrue(after.isClosed(), "a connection that joined after the hold was closed is closed");
         assertEquals("", before.writtenText() + after.writtenText());
+    }
+
+    /** Closes its connection when asked to drain, counting the asks: a protocol with a clean boundary at once. */
+    private static final class Draining implements Protocol, Drainable {
+        private Transport transport;
+        int drains;
+
+        @Override
+        public void connectionMade(Transport t) {
+            transport = t;
+        }
+
+        @Override
+        public void dataReceived(ByteBuffer data) {
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+        }
+
+        @Override
+        public void drain() {
+            drains++;
+            transport.close();
+        }
+    }
+
+    /**
+     * A held connection handed on is a connection of that version like any other: the next
+     * upgrade drains it at its protocol's clean boundary instead of cutting it at the drain
+     * timeout (the server asks only a Drainable protocol, and the connection's protocol, as
+     * its factory made it, is the hold).
+     */
+    @Test
+    void aConnectionHandedOnIsDrainedByItsProtocolAndOnlyOnce() {
+        HeldProtocol.Hold hold = new HeldProtocol.Hold();
+        HeldProtocol held = new HeldProtocol(hold, MemoryBudget.UNLIMITED);
+        MemoryTransport t = new MemoryTransport(loop).start(held);
+        Draining v2 = new Draining();
+        hold.release(budget -> v2);
+        loop.runPending();
+        drainable(held).drain();
+        drainable(held).drain();
+        assertEquals(1, v2.drains, "its protocol is asked once");
+        assertTrue(t.isClosed(), "it ended at its protocol's boundary");
+    }
+
+    @Test
+    void aConnectionAskedToDrainWhileHeldIsDrainedOnceAProtocolTakesIt() {
+        HeldProtocol.Hold hold = new HeldProtocol.Hold();
+        HeldProtocol held = new HeldProtocol(hold, MemoryBudget.UNLIMITED);
+        MemoryTransport t = new MemoryTransport(loop).start(held);
+        drainable(held).drain();
+        assertTrue(!t.isClosed(), "still held: it waits for the protocol that comes");
+        Draining v2 = new Draining();
+        hold.release(budget -> v2);
+        loop.runPending();
+        assertEquals(1, v2.drains, "the protocol that took it is asked to drain");
+        assertTrue(t.isClosed());
+    }
+
+    /** The connection's protocol as the server sees it, which asks only a Drainable one to drain. */
+    private static Drainable drainable(Protocol asMade) {
+        assertTrue(asMade instanceof Drainable, "a held connection can be drained");
+        return (Drainable) asMade;
     }
 }
