@@ -95,6 +95,13 @@ public final class Server {
     private final ConnectionHooks hooks;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
+    /**
+     * Closing by a drain: a connection accepted before the listeners closed, whose protocol is
+     * made only now (its PROXY header came late), is served and asked to drain like the others.
+     */
+    private volatile boolean draining;
+    /** The drain's time is up, or the server closes: every connection is closed, late ones too. */
+    private volatile boolean closedAll;
     /** The protocol factory of new connections and its generation, swapped as one. */
     private record Current(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> factory, int generation) {
     }
@@ -348,7 +355,9 @@ public final class Server {
      * Drains: stops accepting at once and lets every open connection go on with its protocol
      * until it ends by itself or {@code timeout} has passed; those still open then are closed
      * as by {@link #close(Duration)} with {@link #DRAIN_CLOSE_GRACE} to write what they have
-     * queued. What an endpoint does when its protocol goes away for good.
+     * queued. A connection accepted before but still waiting for its PROXY protocol header is
+     * served too once the header comes, and asked to drain. What an endpoint does when its
+     * protocol goes away for good.
      *
      * @param timeout how long open connections may go on
      * @return completes when every connection is gone
@@ -362,18 +371,21 @@ public final class Server {
 
     private CompletionStage<Void> stop(Duration before, Duration grace) {
         if (!closing) {
+            draining = !before.isZero();
             closing = true;
             List<CompletableFuture<Void>> stops = new ArrayList<>();
             synchronized (listeners) {
                 listeners.forEach(l -> stops.add(l.close().toCompletableFuture()));
             }
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-                // Connections still waiting for their PROXY header have no protocol to drain: closed now.
-                waiting.forEach(Admission::close);
                 if (!before.isZero()) {
+                    // Those still waiting for their PROXY header were accepted too: served once it comes
+                    // (the header timeout bounds the wait) and asked to drain then.
                     open.forEach(Tracked::askToDrain);
                 }
                 Runnable closeAll = () -> {
+                    closedAll = true;
+                    waiting.forEach(Admission::close);
                     open.forEach(t -> t.transport.close());
                     CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
                             .execute(() -> open.forEach(t -> t.transport.abort()));
@@ -432,7 +444,7 @@ public final class Server {
     }
 
     private Protocol newProtocol() {
-        if (closing) {
+        if (closing && !servedWhileClosing()) {
             return Rejected.INSTANCE;
         }
         if (slots.incrementAndGet() > config.maxConnections) {
@@ -460,7 +472,7 @@ public final class Server {
         @Override
         public void waiting(Admission layer) {
             waiting.add(layer);
-            if (closing) {
+            if (closing && !servedWhileClosing()) {
                 layer.close();
             }
         }
@@ -514,6 +526,16 @@ public final class Server {
             checkClosed();
         }
     };
+
+    /** Whether a connection accepted now, or made only now, is served (and drained): during a drain's time. */
+    private boolean servedWhileClosing() {
+        return draining && !closedAll;
+    }
+
+    /** @return how many connections wait for their PROXY header, for tests */
+    int waitingForHeader() {
+        return waiting.size();
+    }
 
     private void checkClosed() {
         if (closing && open.isEmpty() && slots.get() == 0) {
@@ -585,13 +607,18 @@ public final class Server {
             madeAt = System.nanoTime();
             open.add(this);
             sessions.increment();
-            if (closing) {
+            boolean late = closing;
+            if (late && !servedWhileClosing()) {
                 t.close();
+                late = false;
             }
             config.onConnectionMade.accept(t);
             protocol.connectionMade(t);
             if (config.idleTimeout != null) {
                 idleTimer = IdleTimer.start(t.loop(), config.idleTimeout, this::activity, this::idle);
+            }
+            if (late) {
+                askToDrain(); // made during a drain (its PROXY header came late): ends at its next boundary
             }
         }
 

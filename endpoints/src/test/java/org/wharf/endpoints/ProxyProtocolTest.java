@@ -357,6 +357,28 @@ class ProxyProtocolTest {
         }
     }
 
+    /**
+     * A drain (a protocol gone for good, the node's graceful shutdown) stops accepting but lets
+     * accepted connections finish: one whose PROXY header was still on its way is one of them. It
+     * was closed at once, losing the request a balancer had sent behind the header.
+     */
+    @Test
+    void aDrainServesAConnectionWhoseHeaderComesAfterItBegan() throws Exception {
+        Server s = start("pp-draining", Versions.V1, Duration.ofSeconds(60));
+        try (Socket late = new Socket()) {
+            late.setSoTimeout(20_000);
+            late.connect(s.addresses().get(0), 5000);
+            late.getOutputStream().write("PROXY TCP4 ".getBytes(StandardCharsets.US_ASCII));
+            Loops.awaitTrue(() -> s.waitingForHeader() == 1, "accepted, waiting for the rest of its header");
+            java.util.concurrent.CompletionStage<Void> drained = s.drain(Duration.ofSeconds(30));
+            assertTrue(!s.isListening());
+            late.getOutputStream().write("192.0.2.1 192.0.2.2 1 2\r\n".getBytes(StandardCharsets.US_ASCII));
+            String seen = read(late.getInputStream());
+            assertTrue(seen.startsWith("peer=/192.0.2.1:1 "), "served after the drain began, got '" + seen + "'");
+            Loops.await(drained); // its protocol closed it after its line: nothing is left
+        }
+    }
+
     @Test
     void aHeaderThatDoesNotCompleteInTimeIsRefused() throws Exception {
         Server s = start("pp-slow", Versions.V1, Duration.ofMillis(300));

@@ -468,6 +468,26 @@ class ServerTest {
         Loops.await(server.close(Duration.ofSeconds(1)));
     }
 
+    /**
+     * Behind the PROXY protocol and per-client limits a connection's protocol is made once the
+     * header came: the drain predicate still sees the protocol the factory made, not a layer.
+     */
+    @Test
+    void theDrainPredicateSeesTheFactorysProtocolBehindThePROXYLayer() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort())
+                .proxyProtocol(ProxyProtocolAcceptance.of(ProxyProtocolAcceptance.Versions.EITHER, List.of("127.0.0.1"),
+                        Duration.ofSeconds(5)))
+                .clientLimits(10, 100, 100).protocol(() -> new Prefixing("v1:")).start());
+        RecordingProtocol old = connect(server.addresses().get(0));
+        send(old, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 80\r\nx");
+        Loops.awaitTrue(() -> old.receivedCount() == 4, "v1 answers behind the header");
+        int generation = server.replaceProtocol(hooks -> new Prefixing("v2:"));
+        assertEquals(1, server.connectionsBefore(generation, p -> p instanceof Prefixing).size(),
+                "the predicate sees the factory's protocol");
+        assertEquals(0, server.connectionsBefore(generation, p -> !(p instanceof Prefixing)).size());
+        Loops.await(server.close(Duration.ofSeconds(1)));
+    }
+
     @Test
     void aServerThatCannotBindEveryAddressBindsNone() {
         Server first = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
