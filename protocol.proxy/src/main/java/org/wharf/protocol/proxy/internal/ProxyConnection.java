@@ -98,6 +98,7 @@ final class ProxyConnection implements Protocol {
         client.pauseReading(); // until an upstream takes the connection
         route.counters.connections.increment();
         route.counters.active.incrementAndGet();
+        route.clientOpened();
         Duration idle = route.idleTimeout();
         if (idle != null) {
             idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
@@ -357,6 +358,7 @@ final class ProxyConnection implements Protocol {
                 upstream.close();
             }
         }
+        route.clientClosed(); // after its upstream connection went back: the last of a replaced route closes its pool
     }
 
     /**

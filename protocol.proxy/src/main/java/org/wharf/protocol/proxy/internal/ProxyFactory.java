@@ -51,10 +51,18 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
         this.services = services;
     }
 
-    /** Closes the routes' pooled upstream connections. */
+    /**
+     * Routes read anew while connections made on them are still open: their pools close when the
+     * last of those ends, or here with the proxy.
+     */
+    private final java.util.Set<Route> replaced = ConcurrentHashMap.newKeySet();
+
+    /** Closes the routes' pooled upstream connections, those of replaced routes too. */
     void close() {
         routes.values().forEach(Route::close);
         routes.clear();
+        replaced.forEach(Route::close);
+        replaced.clear();
     }
 
     /**
@@ -116,9 +124,24 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
 
     /** The endpoint's route, read again only when its configuration changed. */
     Route route(ProtocolContext context) {
-        return routes.compute(context.endpoint(), (name, old) -> old != null && old.readFrom(context.properties()) ? old
-                : old != null ? old.reread(context.properties(), services.tls().get())
-                : Route.parse(name, context.properties(), services.tls().get()));
+        Route current = routes.get(context.endpoint());
+        if (current != null && current.readFrom(context.properties())) {
+            return current; // the common case, without compute's lock
+        }
+        return routes.compute(context.endpoint(), (name, old) -> {
+            if (old != null && old.readFrom(context.properties())) {
+                return old;
+            }
+            if (old == null) {
+                return Route.parse(name, context.properties(), services.tls().get());
+            }
+            Route next = old.reread(context.properties(), services.tls().get());
+            replaced.removeIf(Route::finished);
+            if (!old.finished()) {
+                replaced.add(old);
+            }
+            return next;
+        });
     }
 
     /**

@@ -496,7 +496,58 @@ final class Route {
         Route next = parse(endpoint, properties, tlsFactory);
         next.counters = counters;
         retired = true;
+        if (clients.get() == 0) {
+            closePools();
+        }
         return next;
+    }
+
+    /** Client connections made on this route and not gone yet. */
+    private final java.util.concurrent.atomic.AtomicInteger clients = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A client connection of this route was made. */
+    void clientOpened() {
+        clients.incrementAndGet();
+    }
+
+    /**
+     * A client connection of this route is gone. The last one of a route read anew since closes
+     * its pools: no later connection gets this route, so their idle upstream connections would
+     * only wait for their idle timeout.
+     */
+    void clientClosed() {
+        if (clients.decrementAndGet() == 0 && retired) {
+            closePools();
+        }
+    }
+
+    /** @return whether the route was read anew and none of its client connections is left */
+    boolean finished() {
+        return retired && clients.get() == 0;
+    }
+
+    /**
+     * Closes the pools of a route nothing uses, but not the route: a connection made from it a
+     * moment before it was read anew, and made only now, gets a new pool, closed in turn when
+     * that connection ends.
+     */
+    private void closePools() {
+        List<ConnectionPool<PooledLeg>> all = new ArrayList<>();
+        synchronized (this) {
+            if (clients.get() != 0) {
+                return; // such a late connection came meanwhile: the last to go closes them
+            }
+            if (pool != null) {
+                all.add(pool);
+                pool = null;
+                poolMadeBy = null;
+                poolTransport = null;
+            }
+            retiredPools.forEach(r -> all.add(r.pool()));
+            retiredPools.clear();
+            retiring = false;
+        }
+        all.forEach(ConnectionPool::close);
     }
 
     /** @return whether these are the properties this route was read from */

@@ -192,6 +192,67 @@ class RouteTest {
     }
 
     /**
+     * A route read anew (the endpoint's configuration changed) gets no new connection: its pool
+     * closes when the last client connection made on it ends, or at once if none is open. Before,
+     * its idle upstream connections stayed open until their idle timeout.
+     */
+    @Test
+    void aRouteReadAnewClosesItsPoolWhenItsLastClientConnectionEnds() {
+        Swapped s = new Swapped();
+        Route old = s.route;
+        Pools pools = s.pools.get();
+        old.clientOpened();
+        old.clientOpened();
+        var first = old.pool(s.services);
+        Route next = old.reread(Map.of(Route.UPSTREAMS, "b:1", Route.POOLED, "true", Route.PROTOCOL, "redis"),
+                new org.wharf.transport.ssl.internal.TlsPropertiesFactory());
+        assertTrue(next != old);
+        old.clientClosed();
+        assertEquals(List.of(), pools.closed, "not while a client connection of the old route is open");
+        assertTrue(!old.finished());
+        old.clientClosed();
+        assertEquals(List.of(first), pools.closed, "the last one closes the old route's pool");
+        assertTrue(old.finished());
+
+        // One made from the old route a moment before it was read anew, started only now.
+        old.clientOpened();
+        var late = old.pool(s.services);
+        assertTrue(late != first, "a late connection gets a pool of its own");
+        old.clientClosed();
+        assertEquals(List.of(first, late), pools.closed);
+
+        next.pool(s.services);
+        Route idle = next.reread(Map.of(Route.UPSTREAMS, "c:1", Route.POOLED, "true", Route.PROTOCOL, "redis"),
+                new org.wharf.transport.ssl.internal.TlsPropertiesFactory());
+        assertEquals(3, pools.closed.size(), "a route read anew with no connection closes its pool at once");
+        assertTrue(idle.pool(s.services) != null);
+    }
+
+    /** Replaced routes with open connections are closed with the proxy, as its current routes are. */
+    @Test
+    void theProxyClosesReplacedRoutesPoolsToo() {
+        Swapped s = new Swapped();
+        ProxyFactory proxy = new ProxyFactory(s.services);
+        Map<String, Object> v1 = Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis");
+        Route first = proxy.route(context(v1));
+        assertTrue(first == proxy.route(context(new java.util.HashMap<>(v1))), "the same configuration: the same route");
+        first.clientOpened();
+        var pool = first.pool(s.services);
+        Route second = proxy.route(context(Map.of(Route.UPSTREAMS, "b:1", Route.POOLED, "true", Route.PROTOCOL,
+                "redis")));
+        var secondPool = second.pool(s.services);
+        assertEquals(List.of(), s.pools.get().closed, "the replaced route's connection goes on");
+        proxy.close();
+        assertEquals(2, s.pools.get().closed.size());
+        assertTrue(s.pools.get().closed.containsAll(List.of(pool, secondPool)), "both routes' pools are closed");
+    }
+
+    private static org.wharf.protocol.api.ProtocolContext context(Map<String, Object> properties) {
+        return new org.wharf.protocol.api.ProtocolContext("gw", "tcp", properties,
+                org.wharf.protocol.api.ConnectionHooks.NONE);
+    }
+
+    /**
      * An acquire made on a pool that was retired and closed after its caller took it (the
      * services changed in between) is made again on the route's pool, not failed as if the
      * upstream had failed; a pool that is still the route's fails as it failed.
