@@ -319,6 +319,65 @@ class ProxyInFelixIT {
         }
     }
 
+    /**
+     * An update of the proxy bundle leaves the connections open on the old version their
+     * drain timeout, as for any protocol: a request in flight (BLPOP, waiting on its pooled
+     * upstream connection) gets its answer, and an open connection's next request is served.
+     * Before, deactivating the proxy closed its routes' pools: the BLPOP's upstream connection
+     * was cut, and the open connection's next request failed on a closed route.
+     */
+    @Test
+    void aProxyBundleUpdateLetsOpenPooledConnectionsFinish() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            Bundle proxy = felix.start("protocol.proxy");
+            endpoints.configure("gw", Map.of("port", 0, "protocol", "proxy", "proxy.upstreams", "127.0.0.1:"
+                    + redis.port(), "proxy.protocol", "redis", "proxy.pooled", "true", "drainTimeout", 60000));
+            endpoints.awaitState("gw", "LISTENING");
+            int port = endpoints.port("gw");
+            try (Socket open = new Socket(InetAddress.getLoopbackAddress(), port);
+                    Socket waiting = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                open.setSoTimeout(10_000);
+                waiting.setSoTimeout(20_000);
+                assertEquals("+PONG\r\n", command(open, "PING", 7));
+                waiting.getOutputStream().write("BLPOP wharf-proxy-updated 0\r\n".getBytes(StandardCharsets.US_ASCII));
+                Felix.awaitTrue(() -> info(redis.port()).contains("blocked_clients:1"), "the BLPOP waits upstream");
+
+                proxy.update(); // the same jar: a new revision; the endpoint holds new connections meanwhile
+                assertEquals("+PONG\r\n", redis(port, "PING", 7), "a new connection, on the new version");
+                assertEquals("+PONG\r\n", command(open, "PING", 7), "the open connection's next request");
+                assertEquals(":1\r\n", redis(port, "LPUSH wharf-proxy-updated yes", 4));
+                assertEquals("*2\r\n$19\r\nwharf-proxy-updated\r\n$3\r\nyes\r\n", new String(waiting
+                        .getInputStream().readNBytes(39), StandardCharsets.US_ASCII), "the request in flight is answered");
+            }
+        }
+    }
+
+    private static String command(Socket s, String command, int answerBytes) throws IOException {
+        s.getOutputStream().write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        return new String(s.getInputStream().readNBytes(answerBytes), StandardCharsets.US_ASCII);
+    }
+
+    /** Redis's {@code INFO clients}, asked directly. */
+    private static String info(int redisPort) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), redisPort)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("INFO clients\r\n".getBytes(StandardCharsets.US_ASCII));
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            StringBuilder header = new StringBuilder();
+            for (int c; (c = in.read()) != '\n';) {
+                if (c < 0) {
+                    throw new java.io.EOFException("no answer to INFO");
+                }
+                header.append((char) c);
+            }
+            byte[] body = new byte[Integer.parseInt(header.toString().trim().substring(1))];
+            in.readFully(body);
+            return new String(body, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new AssertionError("cannot ask redis: " + e, e);
+        }
+    }
+
     /** The proxy factory's figure for the endpoint {@code gw}, or -1 while it has none. */
     private long metric(String name) {
         try {

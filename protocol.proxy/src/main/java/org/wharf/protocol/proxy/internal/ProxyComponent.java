@@ -98,7 +98,10 @@ public final class ProxyComponent implements ProtocolFactory, org.wharf.protocol
         return best;
     }
 
-    /** Closes the routes' pooled upstream connections. */
+    /**
+     * Retires the routes: open connections go on with their pooled upstream connections until
+     * they end or the endpoint's drain timeout closes them, then each route's pools close.
+     */
     @Deactivate
     void deactivate() {
         proxy.close();

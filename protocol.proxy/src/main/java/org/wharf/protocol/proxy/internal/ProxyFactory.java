@@ -52,17 +52,14 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
     }
 
     /**
-     * Routes read anew while connections made on them are still open: their pools close when the
-     * last of those ends, or here with the proxy.
+     * Stops the proxy (its component is deactivated: the bundle is updated or stopped): no
+     * route is made or kept for new connections. Open connections go on as the endpoint lets
+     * them (until they end or its drain timeout), on their route's pool: each route's pools
+     * close when its last connection ends, at once if it has none.
      */
-    private final java.util.Set<Route> replaced = ConcurrentHashMap.newKeySet();
-
-    /** Closes the routes' pooled upstream connections, those of replaced routes too. */
     void close() {
-        routes.values().forEach(Route::close);
+        routes.values().forEach(Route::retire);
         routes.clear();
-        replaced.forEach(Route::close);
-        replaced.clear();
     }
 
     /**
@@ -132,15 +129,8 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
             if (old != null && old.readFrom(context.properties())) {
                 return old;
             }
-            if (old == null) {
-                return Route.parse(name, context.properties(), services.tls().get());
-            }
-            Route next = old.reread(context.properties(), services.tls().get());
-            replaced.removeIf(Route::finished);
-            if (!old.finished()) {
-                replaced.add(old);
-            }
-            return next;
+            return old == null ? Route.parse(name, context.properties(), services.tls().get())
+                    : old.reread(context.properties(), services.tls().get());
         });
     }
 

@@ -229,7 +229,7 @@ final class Route {
     /** The probe was not registered at the last check: said once, until it is found again. */
     private final java.util.concurrent.atomic.AtomicBoolean probeMissing = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicBoolean activeChecks = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Replaced by a newer reading of the configuration, or closed: its checks stop. */
+    /** Replaced by a newer reading of the configuration, or the proxy stopped: its checks stop. */
     private volatile boolean retired;
     /** The pool acquires go to, and what it was made with; guarded by this. */
     private ConnectionPool<PooledLeg> pool;
@@ -239,8 +239,6 @@ final class Route {
     private final List<RetiredPool> retiredPools = new ArrayList<>();
     /** Whether {@link #retiredPools} has any, for a look without the lock. */
     private volatile boolean retiring;
-    /** Closed with the proxy: it makes no more pools; guarded by this. */
-    private boolean closed;
     /** The time retired pools are closed by; tests set their own. */
     java.util.function.LongSupplier clock = System::nanoTime;
     /** The route's figures; carried over when the endpoint's configuration changes. */
@@ -495,11 +493,20 @@ final class Route {
     Route reread(Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         Route next = parse(endpoint, properties, tlsFactory);
         next.counters = counters;
+        retire();
+        return next;
+    }
+
+    /**
+     * No new connection gets this route (it was read anew, or the proxy stopped): its pools
+     * close when the last client connection made on it ends, at once if none is open, and its
+     * health checks stop. The connections still open go on with their upstream connections.
+     */
+    void retire() {
         retired = true;
         if (clients.get() == 0) {
             closePools();
         }
-        return next;
     }
 
     /** Client connections made on this route and not gone yet. */
@@ -511,9 +518,9 @@ final class Route {
     }
 
     /**
-     * A client connection of this route is gone. The last one of a route read anew since closes
-     * its pools: no later connection gets this route, so their idle upstream connections would
-     * only wait for their idle timeout.
+     * A client connection of this route is gone. The last one of a retired route closes its
+     * pools: no later connection gets this route, so their idle upstream connections would only
+     * wait for their idle timeout.
      */
     void clientClosed() {
         if (clients.decrementAndGet() == 0 && retired) {
@@ -521,14 +528,9 @@ final class Route {
         }
     }
 
-    /** @return whether the route was read anew and none of its client connections is left */
-    boolean finished() {
-        return retired && clients.get() == 0;
-    }
-
     /**
      * Closes the pools of a route nothing uses, but not the route: a connection made from it a
-     * moment before it was read anew, and made only now, gets a new pool, closed in turn when
+     * moment before it was retired, and made only now, gets a new pool, closed in turn when
      * that connection ends.
      */
     private void closePools() {
@@ -713,18 +715,16 @@ final class Route {
      * and connects it has under way finish there, its connections in use finish with their
      * clients; it is closed once none is in use or waiting and an acquire timeout has passed
      * (looked at on the route's next acquire and whenever one of its connections is given
-     * back or dropped), or with the route.
+     * back or dropped), or with the route's other pools when its last client connection ends
+     * after it was retired.
      *
      * @throws IllegalStateException if there is no pool service or no transport of the route's
-     *     kind, or the route is closed
+     *     kind
      */
     ConnectionPool<PooledLeg> pool(ProxyServices services) {
         ConnectionPool<PooledLeg> current;
         List<ConnectionPool<PooledLeg>> finished;
         synchronized (this) {
-            if (closed) {
-                throw new IllegalStateException("the route of endpoint " + endpoint + " is closed");
-            }
             ConnectionPools pools = services.connectionPools();
             org.wharf.transport.api.StreamTransportProvider provider = services.transport(transport);
             if (provider == null) {
@@ -913,22 +913,6 @@ final class Route {
                 }
             });
         }, u.backoffMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
-    }
-
-    /** Closes the pools' connections (when the proxy goes away). */
-    void close() {
-        List<ConnectionPool<PooledLeg>> all = new ArrayList<>();
-        synchronized (this) {
-            retired = true;
-            closed = true;
-            if (pool != null) {
-                all.add(pool);
-            }
-            retiredPools.forEach(r -> all.add(r.pool()));
-            retiredPools.clear();
-            retiring = false;
-        }
-        all.forEach(ConnectionPool::close);
     }
 
     String transport() {

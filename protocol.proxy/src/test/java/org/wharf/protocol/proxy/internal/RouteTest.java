@@ -142,7 +142,8 @@ class RouteTest {
      * the endpoints or the transport bundle): another of either gets a new pool. The old one is
      * retired, not closed, while a connection of it is in use, while an acquire waits on it, and
      * for an acquire timeout (its connects under way finish there); then it is closed when one
-     * of the route's connections is given back or on its next acquire, and with the route.
+     * of the route's connections is given back or on its next acquire, and when the route is
+     * retired with no connection left.
      * Before, the route kept the first pool for good.
      */
     @Test
@@ -185,10 +186,9 @@ class RouteTest {
         s.tcp.set(transport());
         after.inUse.put(third, 1);
         var fourth = route.pool(s.services);
-        route.close();
-        assertEquals(List.of(second, fourth, third), after.closed, "closing the route closes the retired pools too");
-        IllegalStateException closed = assertThrows(IllegalStateException.class, () -> route.pool(s.services));
-        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+        route.retire();
+        assertEquals(List.of(second, fourth, third), after.closed, "retiring a route no connection uses closes the "
+                + "retired pools too");
     }
 
     /**
@@ -209,10 +209,8 @@ class RouteTest {
         assertTrue(next != old);
         old.clientClosed();
         assertEquals(List.of(), pools.closed, "not while a client connection of the old route is open");
-        assertTrue(!old.finished());
         old.clientClosed();
         assertEquals(List.of(first), pools.closed, "the last one closes the old route's pool");
-        assertTrue(old.finished());
 
         // One made from the old route a moment before it was read anew, started only now.
         old.clientOpened();
@@ -228,9 +226,14 @@ class RouteTest {
         assertTrue(idle.pool(s.services) != null);
     }
 
-    /** Replaced routes with open connections are closed with the proxy, as its current routes are. */
+    /**
+     * Stopping the proxy (a bundle update) retires its routes: a connection still open goes on
+     * with its pooled upstream connection, and its route's pools close when it ends. Before, they
+     * closed at once, cutting requests in flight and failing the next request of every open
+     * connection (its route was closed), though the endpoint gave them its drain timeout.
+     */
     @Test
-    void theProxyClosesReplacedRoutesPoolsToo() {
+    void stoppingTheProxyLetsOpenConnectionsFinishOnTheirPools() {
         Swapped s = new Swapped();
         ProxyFactory proxy = new ProxyFactory(s.services);
         Map<String, Object> v1 = Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis");
@@ -241,10 +244,20 @@ class RouteTest {
         Route second = proxy.route(context(Map.of(Route.UPSTREAMS, "b:1", Route.POOLED, "true", Route.PROTOCOL,
                 "redis")));
         var secondPool = second.pool(s.services);
-        assertEquals(List.of(), s.pools.get().closed, "the replaced route's connection goes on");
+        Route current = proxy.route(context(Map.of(Route.UPSTREAMS, "c:1", Route.POOLED, "true", Route.PROTOCOL,
+                "redis")));
+        current.clientOpened();
+        var currentPool = current.pool(s.services);
+        assertEquals(List.of(secondPool), s.pools.get().closed, "a route read anew that no connection uses closes "
+                + "its pool at once");
         proxy.close();
-        assertEquals(2, s.pools.get().closed.size());
-        assertTrue(s.pools.get().closed.containsAll(List.of(pool, secondPool)), "both routes' pools are closed");
+        assertEquals(List.of(secondPool), s.pools.get().closed, "open connections keep their pools");
+        assertTrue(pool == first.pool(s.services) && currentPool == current.pool(s.services),
+                "an open connection's next request is served on its route's pool");
+        current.clientClosed();
+        assertEquals(List.of(secondPool, currentPool), s.pools.get().closed, "its pool closes when it ends");
+        first.clientClosed();
+        assertEquals(List.of(secondPool, currentPool, pool), s.pools.get().closed);
     }
 
     private static org.wharf.protocol.api.ProtocolContext context(Map<String, Object> properties) {
