@@ -392,7 +392,7 @@ public final class Server {
                 };
                 if (before.isZero()) {
                     closeAll.run();
-                } else if (!open.isEmpty()) {
+                } else if (slots.get() > 0) { // open, or still waiting for a PROXY header
                     CompletableFuture.delayedExecutor(before.toMillis(), TimeUnit.MILLISECONDS).execute(closeAll);
                 }
                 checkClosed();
@@ -444,8 +444,8 @@ public final class Server {
     }
 
     private Protocol newProtocol() {
-        if (closing && !servedWhileClosing()) {
-            return Rejected.INSTANCE;
+        if (closing) {
+            return Rejected.INSTANCE; // accepted as the listener closed: not served, as one a moment later is refused
         }
         if (slots.incrementAndGet() > config.maxConnections) {
             slots.decrementAndGet();
@@ -527,7 +527,11 @@ public final class Server {
         }
     };
 
-    /** Whether a connection accepted now, or made only now, is served (and drained): during a drain's time. */
+    /**
+     * Whether a connection that had its slot before the server began closing, but whose
+     * protocol starts only now (its PROXY header came late), is served and drained: during a
+     * drain's time.
+     */
     private boolean servedWhileClosing() {
         return draining && !closedAll;
     }
@@ -539,6 +543,7 @@ public final class Server {
 
     private void checkClosed() {
         if (closing && open.isEmpty() && slots.get() == 0) {
+            closedAll = true;
             closed.complete(null);
         }
     }

@@ -379,6 +379,46 @@ class ProxyProtocolTest {
         }
     }
 
+    /**
+     * A connection served after its drain began, whose protocol never ends by itself, is closed
+     * at the drain's end like the others, and the drain completes: also when it was the only
+     * connection, still waiting for its header, when the drain began.
+     */
+    @Test
+    void aConnectionServedAfterTheDrainBeganIsClosedAtItsEnd() throws Exception {
+        Server s = Loops.await(Server.builder(LOOPS.tcp).name("pp-drain-end")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .proxyProtocol(ProxyProtocolAcceptance.of(Versions.V1, List.of("127.0.0.1"), Duration.ofSeconds(60)))
+                .protocol(org.wharf.transport.tck.EchoProtocol::new).start());
+        try (Socket late = new Socket()) {
+            late.setSoTimeout(20_000);
+            late.connect(s.addresses().get(0), 5000);
+            late.getOutputStream().write("PROXY TCP4 ".getBytes(StandardCharsets.US_ASCII));
+            Loops.awaitTrue(() -> s.waitingForHeader() == 1, "accepted, waiting for the rest of its header");
+            java.util.concurrent.CompletionStage<Void> drained = s.drain(Duration.ofMillis(500));
+            // The header completes only once the listener is closed, so the drain began with this
+            // connection still waiting, and nothing open.
+            Loops.awaitTrue(() -> refused(s.addresses().get(0)), "the listener closes");
+            late.getOutputStream().write("192.0.2.1 192.0.2.2 1 2\r\nhello".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("hello", new String(late.getInputStream().readNBytes(5), StandardCharsets.US_ASCII),
+                    "served after the drain began");
+            assertEquals(-1, late.getInputStream().read(), "closed at the drain's end");
+            Loops.await(drained);
+        }
+    }
+
+    /** Whether a connect to the address is refused now. */
+    private static boolean refused(InetSocketAddress address) {
+        try (Socket probe = new Socket()) {
+            probe.connect(address, 5000);
+            return false;
+        } catch (java.net.ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     @Test
     void aHeaderThatDoesNotCompleteInTimeIsRefused() throws Exception {
         Server s = start("pp-slow", Versions.V1, Duration.ofMillis(300));
