@@ -93,6 +93,48 @@ class HeldConnectionIT {
     }
 
     /**
+     * The successor comes before the whiteboard's turn too: the endpoint is upgraded at once,
+     * and the connection the departing factory held is handed to the successor. It runs the new
+     * version, so the drain timeout that ends the old version's connections spares it. Before,
+     * it was handed on before the endpoint looked for the connections to spare, and closed.
+     */
+    @Test
+    void aConnectionHeldWhenTheSuccessorCameBeforeTheWhiteboardsTurnIsSparedByTheDrain() throws Exception {
+        Bundle greeter = felix.start("itest.protocol");
+        endpoints.configure("greet", Map.of("port", 0, "host", "127.0.0.1", "protocol", "greeter",
+                "drainTimeout", 200, "replaceWindow", 30000));
+        endpoints.awaitState("greet", "LISTENING");
+        int port = endpoints.port("greet");
+        try (Socket old = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            old.setSoTimeout(10_000);
+            assertTrue(line(old, "old").endsWith(": old"), "the old version serves the first connection");
+            CountDownLatch blocked = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            ServiceListener blocker = blockOnce(blocked, go);
+            try {
+                endpoints.configure("other", Map.of("port", 0, "host", "127.0.0.1", "protocol", "greeter"));
+                assertTrue(blocked.await(30, TimeUnit.SECONDS), "the whiteboard publishes the change");
+                long sessions = sessions();
+                greeter.stop();
+                try (Socket held = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    held.setSoTimeout(20_000);
+                    held.getOutputStream().write("held\n".getBytes(StandardCharsets.US_ASCII));
+                    Felix.awaitTrue(() -> sessions() == sessions + 1, "the held connection is accepted");
+                    greeter.start(); // the successor, before the whiteboard's turn
+                    go.countDown();
+                    assertTrue(read(held.getInputStream()).endsWith(": held"), "the successor answers it");
+                    assertEquals(-1, old.getInputStream().read(), "the old version's connection ends at drainTimeout");
+                    // The same task closed every connection it did not spare: this one runs on.
+                    assertTrue(line(held, "again").endsWith(": again"), "spared by the drain timeout");
+                }
+            } finally {
+                go.countDown();
+                felix.context().removeServiceListener(blocker);
+            }
+        }
+    }
+
+    /**
      * With no replace window the endpoint drains as soon as its protocol departs, and no
      * replacement is waited for: a connection the departing factory held meanwhile is closed at
      * once. It sat paused until the drain timeout before, reading nothing.

@@ -585,6 +585,10 @@ final class Endpoint implements EndpointMXBean {
         Server s = server;
         HeldProtocol.Hold fromDeparture = departureHold;
         int generation = s.replaceProtocol(factoryOf(to));
+        // Before the held ones are released: they are still waiting then, so spared. Released
+        // first, a connection handed to 'to' on its loop before the look was taken for one of
+        // the old version's and closed at the drain timeout.
+        drainOldConnections(s, generation);
         if (fromDeparture != null) {
             fromDeparture.release(takenBy(to)); // held by the fallback of a departing 'from': 'to' takes them
         }
@@ -594,7 +598,6 @@ final class Endpoint implements EndpointMXBean {
                 + " (was " + from.version() + "); open ones keep " + from.version() + " until they end or "
                 + drainTimeout.toMillis() + " ms (drainTimeout) have passed");
         whiteboard.changed();
-        drainOldConnections(s, generation);
     }
 
     /** The protocols a detecting endpoint's connections are offered are those listed and registered now. */

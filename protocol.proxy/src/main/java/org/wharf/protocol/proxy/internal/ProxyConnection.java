@@ -334,31 +334,34 @@ final class ProxyConnection implements Protocol {
     private void clientLost(Throwable cause) {
         clientGone = true;
         route.counters.active.decrementAndGet();
-        if (idleTimer != null) {
-            idleTimer.cancel();
-        }
-        if (firstBytesTimer != null) {
-            firstBytesTimer.cancel();
-        }
-        if (cause != null) {
-            ended("client-error: " + describe(cause));
-        }
-        if (route.accessLog()) {
-            accessLog();
-        }
-        if (pooled != null && !upstreamGone) {
-            if (cause != null) {
-                upstream.reset();
+        try {
+            if (idleTimer != null) {
+                idleTimer.cancel();
             }
-            finishPooled(cause == null && !upstreamEof && !dedicated && exchange.state() == Exchange.State.COMPLETE);
-        } else if (upstream != null && !upstreamGone) {
-            if (cause != null) {
-                upstream.reset();
-            } else {
-                upstream.close();
+            if (firstBytesTimer != null) {
+                firstBytesTimer.cancel();
             }
+            if (cause != null) {
+                ended("client-error: " + describe(cause));
+            }
+            if (route.accessLog()) {
+                accessLog();
+            }
+            if (pooled != null && !upstreamGone) {
+                if (cause != null) {
+                    upstream.reset();
+                }
+                finishPooled(cause == null && !upstreamEof && !dedicated && exchange.state() == Exchange.State.COMPLETE);
+            } else if (upstream != null && !upstreamGone) {
+                if (cause != null) {
+                    upstream.reset();
+                } else {
+                    upstream.close();
+                }
+            }
+        } finally {
+            route.clientClosed(); // after its upstream connection went back: the last of a retired route closes its pools
         }
-        route.clientClosed(); // after its upstream connection went back: the last of a replaced route closes its pool
     }
 
     /**

@@ -125,13 +125,19 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
         if (current != null && current.readFrom(context.properties())) {
             return current; // the common case, without compute's lock
         }
-        return routes.compute(context.endpoint(), (name, old) -> {
+        Route[] replaced = {null};
+        Route route = routes.compute(context.endpoint(), (name, old) -> {
             if (old != null && old.readFrom(context.properties())) {
                 return old;
             }
+            replaced[0] = old;
             return old == null ? Route.parse(name, context.properties(), services.tls().get())
                     : old.reread(context.properties(), services.tls().get());
         });
+        if (replaced[0] != null) {
+            replaced[0].retire(); // outside compute's lock: it may close the old route's pools
+        }
+        return route;
     }
 
     /**

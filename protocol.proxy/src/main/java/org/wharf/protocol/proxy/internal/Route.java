@@ -483,7 +483,8 @@ final class Route {
     private enum UpstreamTransport { TCP, SSL }
 
     /**
-     * The same route read from changed settings, keeping the figures counted so far.
+     * The same route read from changed settings, keeping the figures counted so far; the caller
+     * {@linkplain #retire() retires} this one once the new one is in its place.
      *
      * @param properties the endpoint's new configuration
      * @param tlsFactory makes the upstream TLS settings, or {@code null}
@@ -493,7 +494,6 @@ final class Route {
     Route reread(Map<String, ?> properties, TlsOptionsFactory tlsFactory) {
         Route next = parse(endpoint, properties, tlsFactory);
         next.counters = counters;
-        retire();
         return next;
     }
 

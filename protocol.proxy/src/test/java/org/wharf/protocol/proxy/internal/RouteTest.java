@@ -199,13 +199,13 @@ class RouteTest {
     @Test
     void aRouteReadAnewClosesItsPoolWhenItsLastClientConnectionEnds() {
         Swapped s = new Swapped();
-        Route old = s.route;
+        ProxyFactory proxy = new ProxyFactory(s.services);
         Pools pools = s.pools.get();
+        Route old = proxy.route(context(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis")));
         old.clientOpened();
         old.clientOpened();
         var first = old.pool(s.services);
-        Route next = old.reread(Map.of(Route.UPSTREAMS, "b:1", Route.POOLED, "true", Route.PROTOCOL, "redis"),
-                new org.wharf.transport.ssl.internal.TlsPropertiesFactory());
+        Route next = proxy.route(context(Map.of(Route.UPSTREAMS, "b:1", Route.POOLED, "true", Route.PROTOCOL, "redis")));
         assertTrue(next != old);
         old.clientClosed();
         assertEquals(List.of(), pools.closed, "not while a client connection of the old route is open");
@@ -219,11 +219,10 @@ class RouteTest {
         old.clientClosed();
         assertEquals(List.of(first, late), pools.closed);
 
-        next.pool(s.services);
-        Route idle = next.reread(Map.of(Route.UPSTREAMS, "c:1", Route.POOLED, "true", Route.PROTOCOL, "redis"),
-                new org.wharf.transport.ssl.internal.TlsPropertiesFactory());
-        assertEquals(3, pools.closed.size(), "a route read anew with no connection closes its pool at once");
-        assertTrue(idle.pool(s.services) != null);
+        var nextPool = next.pool(s.services);
+        proxy.route(context(Map.of(Route.UPSTREAMS, "c:1", Route.POOLED, "true", Route.PROTOCOL, "redis")));
+        assertEquals(List.of(first, late, nextPool), pools.closed, "a route read anew with no connection closes its "
+                + "pool at once");
     }
 
     /**
