@@ -392,7 +392,9 @@ public final class Server {
                 };
                 if (before.isZero()) {
                     closeAll.run();
-                } else if (slots.get() > 0) { // open, or still waiting for a PROXY header
+                } else {
+                    // Always: a connection may take its slot after a look here (its factory call began
+                    // before the close); once all is closed the task finds nothing to do.
                     CompletableFuture.delayedExecutor(before.toMillis(), TimeUnit.MILLISECONDS).execute(closeAll);
                 }
                 checkClosed();

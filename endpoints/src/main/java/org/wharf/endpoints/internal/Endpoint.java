@@ -440,7 +440,7 @@ final class Endpoint implements EndpointMXBean {
         holdingFor = hold;
         int generation = server.replaceProtocol((hooks, budget) -> new HeldProtocol(hold, budget));
         holdGeneration = generation;
-        drainOldConnections(server, generation);
+        drainOldConnections(server, generation, hold);
         whiteboard.logger().log(Level.INFO, "endpoint " + name + ": protocol " + gone.name() + " " + gone.version()
                 + " went away; new connections wait up to " + replaceWindow.toMillis() + " ms (replaceWindow) for a "
                 + "replacement, open ones keep " + gone.version() + " until they end or " + drainTimeout.toMillis()
@@ -472,19 +472,25 @@ final class Endpoint implements EndpointMXBean {
         whiteboard.changed();
     }
 
-    private void drainOldConnections(Server s, int generation) {
+    /**
+     * @param released the hold whose connections the protocol that comes now, or soon, takes:
+     *     they are spared however late they join it (made from the departing factory, a
+     *     connection's {@code connectionMade} may come after this look); null for none
+     */
+    private void drainOldConnections(Server s, int generation, HeldProtocol.Hold released) {
         // Those that can end at a clean boundary (an HTTP response) do so now and come back on
         // the new version; the rest keep the old one until they end or drainTimeout closes them.
         // Not those that have no protocol of the old version (yet): held by the departing factory
         // for a replacement (the hold's replaceWindow bounds them), or, on a detecting endpoint,
         // still reading their first bytes (detect.timeout bounds them). They get the version
         // there is once they have one, and a later upgrade drains them with its old connections.
+        java.util.function.Predicate<Protocol> ofHold = p -> p instanceof HeldProtocol h && h.heldBy(released);
         java.util.function.Predicate<Protocol> waiting = p -> p instanceof HeldProtocol h && h.waiting()
                 || p instanceof Detecting d && d.undecided();
         java.util.Set<Transport> spared = java.util.Set.copyOf(s.connectionsBefore(generation, waiting));
-        s.drainBefore(generation, waiting.negate());
-        whiteboard.schedule(() -> s.connectionsBefore(generation).stream().filter(t -> !spared.contains(t))
-                .forEach(Transport::close), drainTimeout);
+        s.drainBefore(generation, waiting.or(ofHold).negate());
+        whiteboard.schedule(() -> s.connectionsBefore(generation, ofHold.negate()).stream()
+                .filter(t -> !spared.contains(t)).forEach(Transport::close), drainTimeout);
     }
 
     /** The old protocol's service object goes back once its connections had their time to finish. */
@@ -588,7 +594,7 @@ final class Endpoint implements EndpointMXBean {
         // Before the held ones are released: they are still waiting then, so spared. Released
         // first, a connection handed to 'to' on its loop before the look was taken for one of
         // the old version's and closed at the drain timeout.
-        drainOldConnections(s, generation);
+        drainOldConnections(s, generation, fromDeparture);
         if (fromDeparture != null) {
             fromDeparture.release(takenBy(to)); // held by the fallback of a departing 'from': 'to' takes them
         }

@@ -92,6 +92,11 @@ final class HeldProtocol implements Protocol, Drainable {
     /** Drainable's contract: the protocol is asked at most once. */
     private boolean drainAsked;
 
+    /** @return whether the connection was held for this absence of its endpoint's protocol */
+    boolean heldBy(Hold h) {
+        return hold == h;
+    }
+
     /** @return whether the connection still waits for a protocol (it was not handed on yet) */
     boolean waiting() {
         return target == null;
@@ -171,9 +176,18 @@ final class HeldProtocol implements Protocol, Drainable {
             return;
         }
         target = protocol;
-        protocol.connectionMade(transport);
-        for (ByteBuffer b; (b = pending.poll()) != null;) {
-            protocol.dataReceived(b);
+        try {
+            // A task of the loop, not a transport callback: what the protocol throws must end the
+            // connection here, or it would sit paused until its idle timeout.
+            protocol.connectionMade(transport);
+            for (ByteBuffer b; (b = pending.poll()) != null;) {
+                protocol.dataReceived(b);
+            }
+        } catch (RuntimeException e) {
+            System.getLogger(HeldProtocol.class.getName()).log(System.Logger.Level.WARNING,
+                    "the protocol that took a held connection failed; aborted: " + e, e);
+            transport.abort(e);
+            return;
         }
         if (eof && !protocol.eofReceived()) {
             transport.close();

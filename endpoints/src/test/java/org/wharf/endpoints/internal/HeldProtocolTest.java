@@ -162,4 +162,36 @@ class HeldProtocolTest {
         assertTrue(asMade instanceof Drainable, "a held connection can be drained");
         return (Drainable) asMade;
     }
+
+    /**
+     * A protocol that fails as it takes a held connection aborts it. It is started by a task of
+     * the loop, not a transport callback, so nothing else would: the connection sat paused until
+     * its idle timeout.
+     */
+    @Test
+    void aProtocolThatFailsAsItTakesAHeldConnectionAbortsIt() {
+        HeldProtocol.Hold hold = new HeldProtocol.Hold();
+        MemoryTransport t = new MemoryTransport(loop).start(new HeldProtocol(hold, MemoryBudget.UNLIMITED));
+        IllegalStateException failure = new IllegalStateException("cannot start");
+        hold.release(budget -> new Protocol() {
+            @Override
+            public void connectionMade(Transport transport) {
+                throw failure;
+            }
+
+            @Override
+            public void dataReceived(ByteBuffer data) {
+            }
+
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+        });
+        try (org.wharf.transport.tck.LogCapture log = new org.wharf.transport.tck.LogCapture()) {
+            loop.runPending();
+            assertTrue(t.isClosed(), "aborted");
+            assertTrue(t.failure() == failure, "with what the protocol threw: " + t.failure());
+            assertTrue(log.contains("failed; aborted"), "and said so");
+        }
+    }
 }

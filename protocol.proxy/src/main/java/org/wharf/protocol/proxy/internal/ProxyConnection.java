@@ -57,6 +57,8 @@ final class ProxyConnection implements Protocol {
     private boolean clientEof;
     private boolean upstreamEof;
     private boolean clientGone;
+    /** connectionMade came: the connection counts for its route until clientLost. */
+    private boolean opened;
     private boolean upstreamGone;
     /** The pooled upstream connection held, in pooled mode. */
     private PooledConnection<PooledLeg> pooled;
@@ -94,11 +96,12 @@ final class ProxyConnection implements Protocol {
     @Override
     public void connectionMade(Transport t) {
         client = t;
+        opened = true;
+        route.clientOpened();
+        route.counters.active.incrementAndGet();
         started = System.nanoTime();
         client.pauseReading(); // until an upstream takes the connection
         route.counters.connections.increment();
-        route.counters.active.incrementAndGet();
-        route.clientOpened();
         Duration idle = route.idleTimeout();
         if (idle != null) {
             idleTimer = IdleTimer.start(client.loop(), idle, () -> moved, this::idle);
@@ -319,19 +322,28 @@ final class ProxyConnection implements Protocol {
 
     @Override
     public void connectionLost(Throwable cause) {
-        if (tlsLayer != null) {
-            tlsLayer.connectionLost(cause); // tells the TLS connection's protocol, if the handshake made one
-            if (terminated) {
-                return; // Decrypted hears of it
+        try {
+            if (tlsLayer != null) {
+                tlsLayer.connectionLost(cause); // tells the TLS connection's protocol, if the handshake made one
+                if (!terminated) {
+                    // The handshake did not complete (an alert sent closes without a cause: say why all the same).
+                    ended("client-error: TLS handshake failed" + (cause == null ? "" : ": " + describe(cause)));
+                }
             }
-            // The handshake did not complete (an alert sent closes without a cause: say why all the same).
-            ended("client-error: TLS handshake failed" + (cause == null ? "" : ": " + describe(cause)));
+        } finally {
+            clientLost(cause); // a terminated one: Decrypted heard of it first, and this does nothing
         }
-        clientLost(cause);
     }
 
-    /** The client connection is gone (a terminated one: its TLS connection, or its failed handshake). */
+    /**
+     * The client connection is gone (a terminated one: its TLS connection, or its failed
+     * handshake); once, and only for a connection that was made: a transport may report the
+     * loss of a connection whose protocol it never started.
+     */
     private void clientLost(Throwable cause) {
+        if (!opened || clientGone) {
+            return;
+        }
         clientGone = true;
         route.counters.active.decrementAndGet();
         try {

@@ -1,5 +1,6 @@
 package org.wharf.protocol.proxy.internal;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -52,15 +53,24 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
     }
 
     /**
-     * Stops the proxy (its component is deactivated: the bundle is updated or stopped): no
-     * route is made or kept for new connections. Open connections go on as the endpoint lets
-     * them (until they end or its drain timeout), on their route's pool: each route's pools
-     * close when its last connection ends, at once if it has none.
+     * Stops the proxy (its component is deactivated: the bundle is updated or stopped): every
+     * route is retired, and a connection made after (outside a framework nothing prevents it)
+     * gets a route retired at once. Open connections go on as the endpoint lets them (until
+     * they end or its drain timeout), on their route's pool: each route's pools close when its
+     * last connection ends, at once if it has none.
      */
     void close() {
-        routes.values().forEach(Route::retire);
-        routes.clear();
+        stopped = true;
+        for (String endpoint : List.copyOf(routes.keySet())) {
+            Route route = routes.remove(endpoint);
+            if (route != null) {
+                route.retire();
+            }
+        }
     }
+
+    /** Closed: a route asked for now (outside a framework nothing prevents it) is retired at once. */
+    private volatile boolean stopped;
 
     /**
      * A protocol that forwards one client connection.
@@ -136,6 +146,10 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
         });
         if (replaced[0] != null) {
             replaced[0].retire(); // outside compute's lock: it may close the old route's pools
+        }
+        if (stopped) {
+            routes.remove(context.endpoint(), route);
+            route.retire(); // its pools close when this connection ends
         }
         return route;
     }

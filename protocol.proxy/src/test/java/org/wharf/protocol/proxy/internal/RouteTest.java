@@ -259,6 +259,40 @@ class RouteTest {
         assertEquals(List.of(secondPool, currentPool, pool), s.pools.get().closed);
     }
 
+    /**
+     * A transport may report the loss of a connection whose protocol it never started (it closed
+     * while the factory ran): that connection never counted for its route, so its loss must not
+     * either. Counted, it closed the pool of a retired route under a client still using it.
+     */
+    @Test
+    void aConnectionLostBeforeItWasMadeDoesNotCountForItsRoute() {
+        Swapped s = new Swapped();
+        ProxyFactory proxy = new ProxyFactory(s.services);
+        Route route = proxy.route(context(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL,
+                "redis")));
+        route.clientOpened(); // a client using the pool
+        var pool = route.pool(s.services);
+        proxy.close();
+        new ProxyConnection(route, s.services).connectionLost(null);
+        assertEquals(List.of(), s.pools.get().closed, "the client's pool stays open");
+        route.clientClosed();
+        assertEquals(List.of(pool), s.pools.get().closed);
+    }
+
+    /** After the proxy stopped, a route asked for (outside a framework) is retired at once. */
+    @Test
+    void aRouteAskedForAfterTheProxyStoppedIsRetired() {
+        Swapped s = new Swapped();
+        ProxyFactory proxy = new ProxyFactory(s.services);
+        proxy.close();
+        Route late = proxy.route(context(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL,
+                "redis")));
+        late.clientOpened();
+        var pool = late.pool(s.services);
+        late.clientClosed();
+        assertEquals(List.of(pool), s.pools.get().closed, "its pool closes when its connection ends");
+    }
+
     private static org.wharf.protocol.api.ProtocolContext context(Map<String, Object> properties) {
         return new org.wharf.protocol.api.ProtocolContext("gw", "tcp", properties,
                 org.wharf.protocol.api.ConnectionHooks.NONE);
