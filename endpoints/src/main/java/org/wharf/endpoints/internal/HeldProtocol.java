@@ -166,7 +166,8 @@ final class HeldProtocol implements Protocol, Drainable {
         Protocol protocol;
         try {
             protocol = maker.apply(budget);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            org.wharf.transport.core.AbstractTransport.rethrowIfFatal(e);
             System.getLogger(HeldProtocol.class.getName()).log(System.Logger.Level.WARNING,
                     "the protocol that came failed to take a held connection; closed: " + e, e);
             protocol = null;
@@ -183,7 +184,9 @@ final class HeldProtocol implements Protocol, Drainable {
             for (ByteBuffer b; (b = pending.poll()) != null;) {
                 protocol.dataReceived(b);
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Errors too: during a bundle update a stale or new protocol may fail to link.
+            org.wharf.transport.core.AbstractTransport.rethrowIfFatal(e);
             System.getLogger(HeldProtocol.class.getName()).log(System.Logger.Level.WARNING,
                     "the protocol that took a held connection failed; aborted: " + e, e);
             transport.abort(e);

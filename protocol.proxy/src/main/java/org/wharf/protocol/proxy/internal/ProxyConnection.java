@@ -322,16 +322,22 @@ final class ProxyConnection implements Protocol {
 
     @Override
     public void connectionLost(Throwable cause) {
+        boolean decryptedHears = false;
         try {
             if (tlsLayer != null) {
-                tlsLayer.connectionLost(cause); // tells the TLS connection's protocol, if the handshake made one
+                // Tells the TLS connection's protocol, if the handshake made one: Decrypted hears of the
+                // loss then, on a later turn of the loop, with the reason TLS knows best.
+                tlsLayer.connectionLost(cause);
+                decryptedHears = terminated;
                 if (!terminated) {
                     // The handshake did not complete (an alert sent closes without a cause: say why all the same).
                     ended("client-error: TLS handshake failed" + (cause == null ? "" : ": " + describe(cause)));
                 }
             }
         } finally {
-            clientLost(cause); // a terminated one: Decrypted heard of it first, and this does nothing
+            if (!decryptedHears) {
+                clientLost(cause); // also when the TLS layer threw: the connection's end is counted
+            }
         }
     }
 

@@ -171,6 +171,46 @@ class TlsTerminationTest {
         }
     }
 
+    /**
+     * A terminated connection cut without close_notify ends as TLS says it did: a truncated
+     * stream, a client error. The plain socket's loss (no error) reached the access log first
+     * for a moment, and the line said it closed.
+     */
+    @Test
+    void aTerminatedConnectionCutWithoutCloseNotifyIsLoggedAsTruncated() throws Exception {
+        try (LineUpstream plain = new LineUpstream()) {
+            Map<String, Object> config = new HashMap<>(certificateOf("a.example"));
+            config.put("proxy.sni.a.example", Legs.hostPort(plain.address()));
+            Legs.Proxy proxy = legs.proxy("tcp", config);
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            try (java.io.InputStream ca = Files.newInputStream(dir.resolve("ca.pem"))) {
+                trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(ca));
+            }
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            String client;
+            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), proxy.address().getPort())) {
+                client = "client=127.0.0.1:" + raw.getLocalPort() + " ";
+                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(raw,
+                        "a.example", proxy.address().getPort(), false);
+                javax.net.ssl.SSLParameters parameters = tls.getSSLParameters();
+                parameters.setServerNames(List.of(new javax.net.ssl.SNIHostName("a.example")));
+                tls.setSSLParameters(parameters);
+                tls.startHandshake();
+                tls.getOutputStream().write("no end of line".getBytes(StandardCharsets.US_ASCII));
+                tls.getOutputStream().flush();
+                Legs.awaitTrue(() -> plain.accepted() == 1, "the upstream is connected");
+            } // the plain socket closes under the TLS one: no close_notify
+            Legs.awaitTrue(() -> accessLines().stream().anyMatch(l -> l.startsWith(client)), "the connection's line");
+            String line = accessLines().stream().filter(l -> l.startsWith(client)).findFirst().orElseThrow();
+            assertTrue(line.contains("end=client-error") && line.contains("truncated TLS stream"), line);
+        }
+    }
+
     @Test
     void aFailedHandshakeReachesNoUpstream() throws Exception {
         try (LineUpstream plain = new LineUpstream()) {
