@@ -184,16 +184,16 @@ final class HeldProtocol implements Protocol, Drainable {
             for (ByteBuffer b; (b = pending.poll()) != null;) {
                 protocol.dataReceived(b);
             }
+            if (eof && !protocol.eofReceived()) {
+                transport.close();
+                return;
+            }
         } catch (Throwable e) {
             // Errors too: during a bundle update a stale or new protocol may fail to link.
             org.wharf.transport.core.AbstractTransport.rethrowIfFatal(e);
             System.getLogger(HeldProtocol.class.getName()).log(System.Logger.Level.WARNING,
                     "the protocol that took a held connection failed; aborted: " + e, e);
             transport.abort(e);
-            return;
-        }
-        if (eof && !protocol.eofReceived()) {
-            transport.close();
             return;
         }
         transport.resumeReading();

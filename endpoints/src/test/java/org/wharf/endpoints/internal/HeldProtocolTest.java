@@ -168,19 +168,28 @@ class HeldProtocolTest {
      * the loop, not a transport callback, so nothing else would: the connection sat paused until
      * its idle timeout.
      */
-    @Test
-    void aProtocolThatFailsAsItTakesAHeldConnectionAbortsIt() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"connectionMade", "eofReceived"})
+    void aProtocolThatFailsAsItTakesAHeldConnectionAbortsIt(String failingIn) {
         HeldProtocol.Hold hold = new HeldProtocol.Hold();
         MemoryTransport t = new MemoryTransport(loop).start(new HeldProtocol(hold, MemoryBudget.UNLIMITED));
-        IllegalStateException failure = new IllegalStateException("cannot start");
+        t.receiveEof(); // the client sent its request and its end while held
+        LinkageError failure = new LinkageError("cannot start: " + failingIn); // a bundle update's kind of failure
         hold.release(budget -> new Protocol() {
             @Override
             public void connectionMade(Transport transport) {
-                throw failure;
+                if (failingIn.equals("connectionMade")) {
+                    throw failure;
+                }
             }
 
             @Override
             public void dataReceived(ByteBuffer data) {
+            }
+
+            @Override
+            public boolean eofReceived() {
+                throw failure;
             }
 
             @Override
