@@ -39,7 +39,8 @@ final class OpenSsl {
         } catch (IOException exited) {
             // It ended before reading its input (a refused handshake, under load): its exit
             // status and output say why; only a live process that refuses input is a failure.
-            if (p.isAlive()) {
+            // A broken pipe comes as it exits, before the process is reaped: wait for that.
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 throw exited;
             }
         }
