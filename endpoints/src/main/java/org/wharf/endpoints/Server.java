@@ -102,6 +102,10 @@ public final class Server {
     private volatile boolean draining;
     /** The drain's time is up, or the server closes: every connection is closed, late ones too. */
     private volatile boolean closedAll;
+    /** A close came during a drain: its connections are closed now, not at the drain's end. */
+    private volatile boolean closeAtOnce;
+    /** Closes every connection; set once the listeners are closed. */
+    private volatile Runnable closeAllNow;
     /** The protocol factory of new connections and its generation, swapped as one. */
     private record Current(BiFunction<ConnectionHooks, MemoryBudget, ? extends Protocol> factory, int generation) {
     }
@@ -342,7 +346,8 @@ public final class Server {
 
     /**
      * Closes gracefully: stops accepting, asks every connection to close (queued writes still
-     * go out), and aborts those still open when the grace period ends.
+     * go out), and aborts those still open when the grace period ends. During a
+     * {@link #drain(Duration) drain} it ends the drain now.
      *
      * @param grace how long connections may take to close
      * @return completes when every connection is gone
@@ -370,6 +375,15 @@ public final class Server {
     public static final Duration DRAIN_CLOSE_GRACE = Duration.ofSeconds(1);
 
     private CompletionStage<Void> stop(Duration before, Duration grace) {
+        if (closing && before.isZero() && draining && !closedAll) {
+            // Closed during a drain (the endpoint removed, the bundle stopping): no waiting for its end.
+            closeAtOnce = true;
+            Runnable now = closeAllNow;
+            if (now != null) {
+                now.run();
+            }
+            return closed;
+        }
         if (!closing) {
             draining = !before.isZero();
             closing = true;
@@ -390,7 +404,8 @@ public final class Server {
                     CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
                             .execute(() -> open.forEach(t -> t.transport.abort()));
                 };
-                if (before.isZero()) {
+                closeAllNow = closeAll;
+                if (before.isZero() || closeAtOnce) {
                     closeAll.run();
                 } else {
                     // Always: a connection may take its slot after a look here (its factory call began

@@ -488,6 +488,25 @@ class ServerTest {
         Loops.await(server.close(Duration.ofSeconds(1)));
     }
 
+    /**
+     * A close during a drain (the endpoint removed, its bundle stopping) closes the connections
+     * now: it did nothing, so they ran on until the drain's end, their protocol released.
+     */
+    @Test
+    void aCloseDuringADrainClosesTheConnectionsAtOnce() {
+        Server server = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
+        RecordingProtocol client = connect(server.addresses().get(0));
+        send(client, "x");
+        Loops.awaitTrue(() -> client.receivedCount() == 1, "echoed");
+        java.util.concurrent.CompletionStage<Void> drained = server.drain(Duration.ofMinutes(10));
+        send(client, "y");
+        Loops.awaitTrue(() -> client.receivedCount() == 2, "a drain lets it run on");
+        java.util.concurrent.CompletionStage<Void> closed = server.close(Duration.ofSeconds(1));
+        Loops.await(client.lost()); // within the test kit's wait, not the drain's ten minutes
+        Loops.await(closed);
+        Loops.await(drained);
+    }
+
     @Test
     void aServerThatCannotBindEveryAddressBindsNone() {
         Server first = Loops.await(Server.builder(LOOPS.tcp).address(anyPort()).protocol(EchoProtocol::new).start());
