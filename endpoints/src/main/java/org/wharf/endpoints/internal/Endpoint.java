@@ -591,9 +591,8 @@ final class Endpoint implements EndpointMXBean {
         Server s = server;
         HeldProtocol.Hold fromDeparture = departureHold;
         int generation = s.replaceProtocol(factoryOf(to));
-        // Before the held ones are released: they are still waiting then, so spared. Released
-        // first, a connection handed to 'to' on its loop before the look was taken for one of
-        // the old version's and closed at the drain timeout.
+        // The departing factory's held connections are spared by their hold, whenever they join
+        // it: 'to' takes them below, so they run the new version, not the old one.
         drainOldConnections(s, generation, fromDeparture);
         if (fromDeparture != null) {
             fromDeparture.release(takenBy(to)); // held by the fallback of a departing 'from': 'to' takes them
