@@ -201,11 +201,11 @@ class RouteTest {
         Swapped s = new Swapped();
         ProxyFactory proxy = new ProxyFactory(s.services);
         Pools pools = s.pools.get();
-        Route old = proxy.route(context(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis")));
+        Route old = proxy.route(context(pooledRedis("a:1")));
         old.clientOpened();
         old.clientOpened();
         var first = old.pool(s.services);
-        Route next = proxy.route(context(Map.of(Route.UPSTREAMS, "b:1", Route.POOLED, "true", Route.PROTOCOL, "redis")));
+        Route next = proxy.route(context(pooledRedis("b:1")));
         assertTrue(next != old);
         old.clientClosed();
         assertEquals(List.of(), pools.closed, "not while a client connection of the old route is open");
@@ -220,7 +220,7 @@ class RouteTest {
         assertEquals(List.of(first, late), pools.closed);
 
         var nextPool = next.pool(s.services);
-        proxy.route(context(Map.of(Route.UPSTREAMS, "c:1", Route.POOLED, "true", Route.PROTOCOL, "redis")));
+        proxy.route(context(pooledRedis("c:1")));
         assertEquals(List.of(first, late, nextPool), pools.closed, "a route read anew with no connection closes its "
                 + "pool at once");
     }
@@ -235,16 +235,14 @@ class RouteTest {
     void stoppingTheProxyLetsOpenConnectionsFinishOnTheirPools() {
         Swapped s = new Swapped();
         ProxyFactory proxy = new ProxyFactory(s.services);
-        Map<String, Object> v1 = Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis");
+        Map<String, Object> v1 = pooledRedis("a:1");
         Route first = proxy.route(context(v1));
         assertTrue(first == proxy.route(context(new java.util.HashMap<>(v1))), "the same configuration: the same route");
         first.clientOpened();
         var pool = first.pool(s.services);
-        Route second = proxy.route(context(Map.of(Route.UPSTREAMS, "b:1", Route.POOLED, "true", Route.PROTOCOL,
-                "redis")));
+        Route second = proxy.route(context(pooledRedis("b:1")));
         var secondPool = second.pool(s.services);
-        Route current = proxy.route(context(Map.of(Route.UPSTREAMS, "c:1", Route.POOLED, "true", Route.PROTOCOL,
-                "redis")));
+        Route current = proxy.route(context(pooledRedis("c:1")));
         current.clientOpened();
         var currentPool = current.pool(s.services);
         assertEquals(List.of(secondPool), s.pools.get().closed, "a route read anew that no connection uses closes "
@@ -268,8 +266,7 @@ class RouteTest {
     void aConnectionLostBeforeItWasMadeDoesNotCountForItsRoute() {
         Swapped s = new Swapped();
         ProxyFactory proxy = new ProxyFactory(s.services);
-        Route route = proxy.route(context(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL,
-                "redis")));
+        Route route = proxy.route(context(pooledRedis("a:1")));
         route.clientOpened(); // a client using the pool
         var pool = route.pool(s.services);
         proxy.close();
@@ -285,12 +282,16 @@ class RouteTest {
         Swapped s = new Swapped();
         ProxyFactory proxy = new ProxyFactory(s.services);
         proxy.close();
-        Route late = proxy.route(context(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL,
-                "redis")));
+        Route late = proxy.route(context(pooledRedis("a:1")));
         late.clientOpened();
         var pool = late.pool(s.services);
         late.clientClosed();
         assertEquals(List.of(pool), s.pools.get().closed, "its pool closes when its connection ends");
+    }
+
+    /** A pooled Redis route's settings, to one upstream. */
+    private static Map<String, Object> pooledRedis(String upstream) {
+        return Map.of(Route.UPSTREAMS, upstream, Route.POOLED, "true", Route.PROTOCOL, "redis");
     }
 
     private static org.wharf.protocol.api.ProtocolContext context(Map<String, Object> properties) {
@@ -342,7 +343,7 @@ class RouteTest {
                 Route.UPSTREAMS, "a:1", Route.PROTOCOL, "memcached")));
         assertTrue(unknown.getMessage().contains("proxy.protocol = 'memcached': one of tcp, redis, http"),
                 unknown.getMessage());
-        assertTrue(parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "redis")).pooled());
+        assertTrue(parse(pooledRedis("a:1")).pooled());
         assertTrue(parse(Map.of(Route.UPSTREAMS, "a:1", Route.POOLED, "true", Route.PROTOCOL, "HTTP")).pooled());
         assertEquals(Route.Application.TCP, parse(Map.of(Route.UPSTREAMS, "a:1")).application());
     }
