@@ -19,6 +19,7 @@ final class ChunkedBody {
     private byte[] last;
     private int lastSize;
     private long size;
+    private long fullBytes;
 
     long size() {
         return size;
@@ -35,6 +36,7 @@ final class ChunkedBody {
             if (last == null || lastSize == last.length) {
                 if (last != null) {
                     full.add(last);
+                    fullBytes += last.length;
                 }
                 last = new byte[(int) Math.min(SEGMENT, Math.max(expected, SMALLEST))];
                 lastSize = 0;
@@ -50,11 +52,7 @@ final class ChunkedBody {
 
     /** The bytes held now, the unused room of the last segment included, for tests. */
     long held() {
-        long held = last == null ? 0 : last.length;
-        for (byte[] b : full) {
-            held += b.length;
-        }
-        return held;
+        return fullBytes + (last == null ? 0 : last.length);
     }
 
     /** The body in one array of its length; this one is emptied. */
@@ -74,6 +72,7 @@ final class ChunkedBody {
             }
         }
         full.clear();
+        fullBytes = 0;
         last = null;
         lastSize = 0;
         size = 0;
