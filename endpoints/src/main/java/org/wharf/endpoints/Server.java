@@ -399,7 +399,7 @@ public final class Server {
                 }
                 Runnable closeAll = () -> {
                     closedAll = true;
-                    waiting.forEach(Admission::close);
+                    waiting.forEach(Server.this::closeWaiting);
                     open.forEach(t -> t.transport.close());
                     CompletableFuture.delayedExecutor(grace.toMillis(), TimeUnit.MILLISECONDS)
                             .execute(() -> open.forEach(t -> t.transport.abort()));
@@ -462,6 +462,7 @@ public final class Server {
 
     private Protocol newProtocol() {
         if (closing) {
+            refuse(ServerCounters.REFUSED_SHUTDOWN);
             return Rejected.INSTANCE; // accepted as the listener closed: not served, as one a moment later is refused
         }
         if (slots.incrementAndGet() > config.maxConnections) {
@@ -490,7 +491,7 @@ public final class Server {
         public void waiting(Admission layer) {
             waiting.add(layer);
             if (closing && !servedWhileClosing()) {
-                layer.close();
+                closeWaiting(layer);
             }
         }
 
@@ -543,6 +544,17 @@ public final class Server {
             checkClosed();
         }
     };
+
+    /**
+     * Closes a connection still waiting for its PROXY header as the server closes, counting it
+     * refused once (whichever of the two threads that may look removes it).
+     */
+    private void closeWaiting(Admission layer) {
+        if (waiting.remove(layer)) {
+            refuse(ServerCounters.REFUSED_SHUTDOWN);
+            layer.close();
+        }
+    }
 
     /**
      * Whether a connection that had its slot before the server began closing, but whose

@@ -33,6 +33,11 @@ public final class ServerCounters {
     public static final String REFUSED_DETECT_TIMEOUT = "detect_timeout";
     /** A connection whose first {@code detect.maxBytes} bytes were not enough for a listed protocol to decide. */
     public static final String REFUSED_DETECT_SIZE = "detect_size";
+    /**
+     * A connection accepted as the server began closing (stopped, drained, upgraded away), or
+     * still waiting for its PROXY protocol header when the server closed it: never served.
+     */
+    public static final String REFUSED_SHUTDOWN = "shutdown";
 
     /** A connection its peer or its protocol closed cleanly. */
     public static final String CLOSED_NORMAL = "normal";

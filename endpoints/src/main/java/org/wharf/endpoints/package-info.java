@@ -8,5 +8,5 @@
  * class or module path as well as inside a framework.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.3.0")
+@org.osgi.annotation.versioning.Version("0.4.0")
 package org.wharf.endpoints;

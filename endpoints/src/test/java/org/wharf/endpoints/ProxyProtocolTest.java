@@ -354,6 +354,9 @@ class ProxyProtocolTest {
             long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             assertTrue(took < 10_000, "closed without waiting for the 60 s header timeout: " + took + " ms");
             assertEquals("", read(waiting.getInputStream()));
+            assertEquals(1L, s.counters().refused().get(ServerCounters.REFUSED_SHUTDOWN),
+                    "the connection closed unserved counts as refused: " + s.counters().refused());
+            assertEquals(1L, s.counters().sessions(), "only the served one is a session");
         }
     }
 
