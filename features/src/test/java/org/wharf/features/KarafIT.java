@@ -121,8 +121,9 @@ class KarafIT {
     @Test
     @Order(1)
     void featuresInstallEndpointsThatServeAndUninstallClosesThem() throws Exception {
-        client("feature:repo-add mvn:org.wharf/features/" + VERSION + "/xml/features");
-        client("feature:install wharf-echo", "feature:install wharf-http");
+        // One client session for the three (each costs a JVM start and an SSH handshake, ~2 s).
+        client("feature:repo-add mvn:org.wharf/features/" + VERSION + "/xml/features", "feature:install wharf-echo",
+                "feature:install wharf-http");
         String answer = client("feature:list -i");
         assertTrue(answer.contains("wharf-echo") && answer.contains("wharf-http") && answer.contains("wharf-core"),
                 "installed features:\n" + answer);
@@ -175,8 +176,7 @@ class KarafIT {
     @Test
     @Order(2)
     void theConscryptFeatureWiresTransportSslToBoringSslAndAnEndpointServesOpenssl() throws Exception {
-        client("feature:repo-add mvn:org.wharf/features/" + VERSION + "/xml/features");
-        client("feature:install wharf-echo");
+        client("feature:repo-add mvn:org.wharf/features/" + VERSION + "/xml/features", "feature:install wharf-echo");
         Path tls = Files.createDirectories(karaf.resolve("tls"));
         run(tls, 60, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", "boring.key", "-out", "boring.pem", "-subj", "/CN=localhost", "-days", "2");

@@ -48,7 +48,7 @@ class BatchUdpDistributionIT {
     }
 
     private static RunningPlatform start(String name, String javaHome) throws IOException {
-        Path home = Distributions.copy(Files.createTempDirectory(name), p -> false);
+        Path home = Distributions.seeded(Files.createTempDirectory(name));
         try (Stream<Path> bundles = Files.list(home.resolve("bundle"))) {
             assumeTrue(bundles.anyMatch(p -> p.getFileName().toString().startsWith("transport.nio.ffm-")),
                     "the fragment is built only where the build found a JDK 22+ (its 'ffm' profile)");

@@ -382,7 +382,7 @@ class ClusterIT {
 
     /** A fresh copy of the built distribution: no state shared with other runs or nodes. */
     private static Path copyDistribution() throws IOException {
-        return Distributions.copy(Files.createTempDirectory("wharf-node"), p -> false);
+        return Distributions.seeded(Files.createTempDirectory("wharf-node"));
     }
 
     /** A built bundle of the distribution with a higher Bundle-Version, as a new release would be. */

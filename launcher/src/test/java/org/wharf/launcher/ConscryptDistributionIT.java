@@ -35,7 +35,7 @@ class ConscryptDistributionIT {
 
     @Test
     void conscryptDroppedIntoDeployServesTheTlsEndpointOnBoringSslAndAgainAfterARestart() throws Exception {
-        Path home = Distributions.copy(Files.createTempDirectory("wharf-conscrypt"), p -> false);
+        Path home = Distributions.seeded(Files.createTempDirectory("wharf-conscrypt"));
         Path tlsEndpoint = home.resolve("etc").resolve("org.wharf.server-echo-tls.cfg");
         Files.writeString(tlsEndpoint, Files.readString(tlsEndpoint) + "tls.provider = Conscrypt\n");
 

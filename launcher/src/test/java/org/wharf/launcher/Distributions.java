@@ -1,6 +1,8 @@
 package org.wharf.launcher;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -37,5 +39,48 @@ final class Distributions {
             }
         }
         return to;
+    }
+
+    /** {@code etc/tls} as a first start makes it, made once per test JVM by {@link #seeded}. */
+    private static Path seed;
+
+    /**
+     * A fresh copy whose {@code etc/tls} already holds the self-signed pairs a first start
+     * makes (made once per test JVM, by the launcher's own code): a start of it skips the two
+     * keytool runs, about 2 s on two cores. For tests that do not test making them; those
+     * that do ({@code KeyMaterialIT}, the default configuration's first start) take
+     * {@link #copy}.
+     *
+     * @param to the folder to copy into (made if missing)
+     * @return {@code to}
+     */
+    static Path seeded(Path to) throws IOException {
+        copy(to, p -> false);
+        Path tls = to.resolve("etc").resolve("tls");
+        Files.createDirectories(tls);
+        try (Stream<Path> files = Files.list(seed())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, tls.resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        return to;
+    }
+
+    private static synchronized Path seed() throws IOException {
+        if (seed == null) {
+            Path home = Files.createTempDirectory("wharf-seed");
+            PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+            SelfSignedCertificate.ecdsa(home, quiet).ensure();
+            SelfSignedCertificate.rsa(home, quiet).ensure();
+            Path tls = home.resolve("etc").resolve("tls");
+            for (String name : new String[] {"self-signed.pem", "self-signed.key", "self-signed-rsa.pem",
+                    "self-signed-rsa.key"}) {
+                if (!Files.exists(tls.resolve(name))) {
+                    throw new IOException("the seed pairs were not made: no " + tls.resolve(name));
+                }
+            }
+            seed = tls;
+        }
+        return seed;
     }
 }

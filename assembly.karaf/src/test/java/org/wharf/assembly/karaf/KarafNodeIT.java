@@ -38,7 +38,7 @@ class KarafNodeIT {
 
     /** Wharf's graceful shutdown in this test: serve on, not ready, for GRACE; then DRAIN for open connections. */
     private static final long GRACE_MS = 3000;
-    private static final long DRAIN_MS = 2000;
+    private static final long DRAIN_MS = 500;
     /** Karaf stopping its other bundles and the JVM exiting, on a loaded 2-core machine. */
     private static final long STOP_MARGIN_MS = 20_000;
     /** A second loopback address: the status endpoint goes there through WHARF_HOST, echo must not. */
