@@ -42,7 +42,7 @@ final class Distributions {
     }
 
     /** {@code etc/tls} as a first start makes it, made once per test JVM by {@link #seeded}. */
-    private static Path seed;
+    private static Path pairs;
 
     /**
      * A fresh copy whose {@code etc/tls} already holds the self-signed pairs a first start
@@ -55,19 +55,28 @@ final class Distributions {
      * @return {@code to}
      */
     static Path seeded(Path to) throws IOException {
-        copy(to, p -> false);
-        Path tls = to.resolve("etc").resolve("tls");
+        return seed(copy(to, p -> false));
+    }
+
+    /**
+     * Puts the self-signed pairs of a first start into a copy's {@code etc/tls} (see {@link #seeded}).
+     *
+     * @param home a copy of the distribution
+     * @return {@code home}
+     */
+    static Path seed(Path home) throws IOException {
+        Path tls = home.resolve("etc").resolve("tls");
         Files.createDirectories(tls);
-        try (Stream<Path> files = Files.list(seed())) {
+        try (Stream<Path> files = Files.list(pairs())) {
             for (Path f : files.toList()) {
                 Files.copy(f, tls.resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
             }
         }
-        return to;
+        return home;
     }
 
-    private static synchronized Path seed() throws IOException {
-        if (seed == null) {
+    private static synchronized Path pairs() throws IOException {
+        if (pairs == null) {
             Path home = Files.createTempDirectory("wharf-seed");
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             SelfSignedCertificate.ecdsa(home, quiet).ensure();
@@ -79,8 +88,8 @@ final class Distributions {
                     throw new IOException("the seed pairs were not made: no " + tls.resolve(name));
                 }
             }
-            seed = tls;
+            pairs = tls;
         }
-        return seed;
+        return pairs;
     }
 }

@@ -69,7 +69,7 @@ class StarterIT {
                 "-DartifactId=shout", "-Dversion=1.0.0", "-Dpackage=com.example.shout", "-Dprotocol=shout");
         Path project = projects.resolve("shout");
 
-        Path home = distribution();
+        Path home = Distributions.seed(distribution()); // its self-signed pairs made: no keytool at start
         String cfg = Files.readString(project.resolve("etc/org.wharf.server-shout.cfg")).replace("port = 7010", "port = 0");
         Files.writeString(home.resolve("etc/org.wharf.server-shout.cfg"), cfg);
         start(home);
@@ -185,7 +185,10 @@ class StarterIT {
     private static String mvn(Path dir, List<String> maven, String... args) throws Exception {
         List<String> command = new ArrayList<>(maven);
         command.addAll(List.of(args));
-        Process p = Peers.process(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        ProcessBuilder pb = Peers.process(command).directory(dir.toFile()).redirectErrorStream(true);
+        // Short builds: the C1 compiler alone and the serial collector start Maven faster.
+        pb.environment().merge("MAVEN_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC", (mine, added) -> mine + " " + added);
+        Process p = pb.start();
         p.getOutputStream().close();
         StringBuilder out = new StringBuilder();
         Thread reader = new Thread(() -> {
