@@ -310,7 +310,8 @@ class ClusterIT {
             env.put("WHARF_REDIS_PORT", Integer.toString(redisPort));
             env.put("WHARF_SHUTDOWN_GRACE", Long.toString(GRACE));
             env.put("JAVA_OPTS", "-Xmx192m -XX:TieredStopAtLevel=1 -Dwharf.echo.port=0 -Dwharf.echo.udp.port=0"
-                    + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=" + statusPort + " -Dwharf.shutdown.drain=" + DRAIN);
+                    + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=" + statusPort + " -Dwharf.shutdown.drain=" + DRAIN
+                    + " " + DistributionIT.FAST_POLL);
             log.append("---- start ----\n");
             Process p = pb.start();
             process = p;

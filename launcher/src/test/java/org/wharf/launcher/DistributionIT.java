@@ -42,6 +42,12 @@ class DistributionIT {
     }
 
     /**
+     * FileInstall looks at etc/ and deploy/ every 100 ms rather than the default 500: a test
+     * that drops a file waits for the next look, and none tests the interval.
+     */
+    static final String FAST_POLL = "-Dfelix.fileinstall.poll=100";
+
+    /**
      * A fresh copy of the distribution, so runs share no state; its self-signed pairs already
      * made (the default configuration's test makes them at its first start).
      */
@@ -62,7 +68,7 @@ class DistributionIT {
                 .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=" + echoPort + " -Dwharf.echo.udp.port=0"
-                + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0 " + javaOpts);
+                + " -Dwharf.echo.tls.port=0 -Dwharf.http.port=0 " + FAST_POLL + " " + javaOpts);
         wharf = pb.start();
         CompletableFuture.runAsync(() -> {
             byte[] buffer = new byte[4096];

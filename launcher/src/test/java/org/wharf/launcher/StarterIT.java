@@ -143,7 +143,7 @@ class StarterIT {
     private void start(Path home) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/wharf").toString(), "--no-shell").redirectErrorStream(true);
         pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=0 -Dwharf.echo.udp.port=0 -Dwharf.echo.tls.port=0 "
-                + "-Dwharf.http.port=0");
+                + "-Dwharf.http.port=0 " + DistributionIT.FAST_POLL);
         wharf = pb.start();
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(wharf.getInputStream(), StandardCharsets.UTF_8))) {
