@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.wharf.endpoints.api.ConnectionPool;
+import org.wharf.endpoints.api.PoolExhaustedError;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.endpoints.api.PooledConnection;
 import org.wharf.endpoints.internal.PoolTimers;
@@ -23,7 +24,6 @@ import org.wharf.transport.api.Addresses;
 import org.wharf.transport.api.Protocol;
 import org.wharf.transport.api.StreamTransportProvider;
 import org.wharf.transport.api.TransportClosedError;
-import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.TransportTimeoutError;
 
 /**
@@ -116,9 +116,10 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
      *
      * @param address the server
      * @return completes with the connection, or fails with a
-     *         {@link org.wharf.transport.api.TransportError} (connect failed, or at once when
-     *         {@link PoolOptions#maxWaiters()} acquires wait for the address already),
-     *         {@link TransportTimeoutError} (none within the acquire timeout) or
+     *         {@link org.wharf.transport.api.TransportError} (connect failed),
+     *         {@link TransportTimeoutError} (none within the acquire timeout: a
+     *         {@link PoolExhaustedError} when every connection was in use, which is also the
+     *         answer at once when {@link PoolOptions#maxWaiters()} acquires wait already) or
      *         {@link TransportClosedError} (the pool is closed, or, in a framework, the endpoints
      *         bundle stopped while the acquire waited, or is stopped and it would wait)
      */
@@ -160,8 +161,9 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
             }
         }
         if (refused) {
-            result.completeExceptionally(new TransportError("no connection to " + describe(address) + " is free (pool of "
-                    + config.maxSize() + ") and " + config.maxWaiters() + " acquires wait for one already (maxWaiters): refused"));
+            result.completeExceptionally(new PoolExhaustedError("no connection to " + describe(address) + " is free (pool of "
+                    + config.maxSize() + ") and " + config.maxWaiters() + " acquires wait for one already (maxWaiters): refused",
+                    true));
         } else if (candidate != null) {
             hand(candidate, result);
         } else if (connect) {
@@ -219,8 +221,9 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
     private void waitFor(Entry e, CompletableFuture<PooledConnection<P>> result) {
         e.waiters.add(result);
-        timeOut(result, () -> "no connection to " + describe(e.address) + " came free within "
-                + config.acquireTimeout().toMillis() + " ms (pool of " + config.maxSize() + ")");
+        PoolTimers.get().timeOutWith(result, config.acquireTimeout().toNanos(), () -> new PoolExhaustedError(
+                "no connection to " + describe(e.address) + " came free within " + config.acquireTimeout().toMillis()
+                        + " ms (pool of " + config.maxSize() + ")", false));
         // Timed out or cancelled: the waiter leaves the queue, so it holds nothing.
         result.whenComplete((c, error) -> {
             if (error != null) {

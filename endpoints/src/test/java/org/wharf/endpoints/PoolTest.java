@@ -26,7 +26,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.wharf.transport.api.Transport;
 import org.wharf.transport.api.TransportClosedError;
-import org.wharf.transport.api.TransportError;
 import org.wharf.transport.api.TransportTimeoutError;
 import org.wharf.endpoints.api.PoolOptions;
 import org.wharf.endpoints.api.PooledConnection;
@@ -121,6 +120,9 @@ class PoolTest {
         PooledConnection<RecordingProtocol> held = Loops.await(pool.acquire(address));
         Throwable e = Loops.failure(pool.acquire(address));
         assertInstanceOf(TransportTimeoutError.class, e);
+        // Every connection was in use: the pool's shortage, which a gateway tells from the address failing.
+        assertInstanceOf(org.wharf.endpoints.api.PoolExhaustedError.class, e);
+        assertFalse(((org.wharf.endpoints.api.PoolExhaustedError) e).refused(), e.toString());
         assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
         assertEquals(0, pool.waiting());
         held.release();
@@ -193,8 +195,9 @@ class PoolTest {
             CompletableFuture<PooledConnection<RecordingProtocol>> over = pool.acquire(address).toCompletableFuture();
             assertTrue(over.isCompletedExceptionally(), "the acquire past the limit failed at once, not queued");
             Throwable error = Loops.failure(over);
-            assertInstanceOf(TransportError.class, error);
-            assertFalse(error instanceof TransportTimeoutError, error.toString());
+            // The pool's busy answer (a kind of timeout: an acquire that waited no time), refused at once.
+            assertInstanceOf(org.wharf.endpoints.api.PoolExhaustedError.class, error);
+            assertTrue(((org.wharf.endpoints.api.PoolExhaustedError) error).refused(), error.toString());
             assertTrue(error.getMessage().contains("1000 acquires wait") && error.getMessage().contains("maxWaiters"),
                     error.getMessage());
             assertEquals(1000, pool.waiting(), "the refused acquire took no place in the queue");

@@ -32,7 +32,9 @@ public interface ConnectionPool<P extends Protocol> {
      * @return completes with the connection, or fails with a
      *         {@link org.wharf.transport.api.TransportError} (the connect failed),
      *         {@link org.wharf.transport.api.TransportTimeoutError} (none came within the
-     *         acquire timeout) or {@link org.wharf.transport.api.TransportClosedError} (the
+     *         acquire timeout: a {@link PoolExhaustedError} if every connection was in use,
+     *         which is also the answer at once when too many acquires wait already) or
+     *         {@link org.wharf.transport.api.TransportClosedError} (the
      *         pool is closed, or, in a framework, the endpoints bundle stopped while it waited,
      *         or is stopped and it would have to wait)
      */

@@ -6,5 +6,5 @@
  * pooled upstream connections for protocols such as a gateway.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.3.0")
+@org.osgi.annotation.versioning.Version("0.4.0")
 package org.wharf.endpoints.api;

@@ -182,12 +182,24 @@ public final class PoolTimers {
      * @return true if the timeout is set; false if the acquire failed at once (stopped)
      */
     public boolean timeOut(CompletableFuture<?> result, long nanos, Supplier<String> why) {
+        return timeOutWith(result, nanos, () -> new TransportTimeoutError(why.get()));
+    }
+
+    /**
+     * As {@link #timeOut}, failing the acquire with the error given (a kind of timeout).
+     *
+     * @param result the acquire, not yet handed to its caller
+     * @param nanos its timeout
+     * @param error makes the error it fails with, if it times out
+     * @return true if the timeout is set; false if the acquire failed at once (stopped)
+     */
+    public boolean timeOutWith(CompletableFuture<?> result, long nanos, Supplier<? extends TransportTimeoutError> error) {
         if (timeouts == null) { // BUNDLE_STOPPED
             result.completeExceptionally(new TransportClosedError("the endpoints bundle stopped: a pool acquire"
                     + " cannot wait for a connection (no pool timers) until the bundle starts again", null));
             return false;
         }
-        Timeout timeout = new Timeout(result, why);
+        Timeout timeout = new Timeout(result, error);
         ScheduledFuture<?> timer;
         try {
             timer = timeouts.schedule(timeout, nanos, TimeUnit.NANOSECONDS);
@@ -202,7 +214,7 @@ public final class PoolTimers {
             failStopped(result);
             return false;
         }
-        result.whenComplete((c, error) -> timer.cancel(false));
+        result.whenComplete((c, failed) -> timer.cancel(false));
         return true;
     }
 
@@ -326,11 +338,11 @@ public final class PoolTimers {
     /** One acquire's timeout, run by the timeouts thread when it falls due, or by shutdown(). */
     private final class Timeout implements Runnable {
         private final CompletableFuture<?> result;
-        private final Supplier<String> why;
+        private final Supplier<? extends TransportTimeoutError> error;
 
-        Timeout(CompletableFuture<?> result, Supplier<String> why) {
+        Timeout(CompletableFuture<?> result, Supplier<? extends TransportTimeoutError> error) {
             this.result = result;
-            this.why = why;
+            this.error = error;
         }
 
         @Override
@@ -343,7 +355,7 @@ public final class PoolTimers {
                 return;
             }
             try {
-                timedOut.execute(() -> result.completeExceptionally(new TransportTimeoutError(why.get())));
+                timedOut.execute(() -> result.completeExceptionally(error.get()));
             } catch (RejectedExecutionException stopping) {
                 failLater(result);
             }

@@ -120,8 +120,9 @@ import org.osgi.service.metatype.annotations.Option;
     int proxy_retries();
 
     @AttributeDefinition(name = "Idle timeout (ms)", min = "0",
-            description = "Closes both legs after this long without a byte either way; 0 for never.")
-    long proxy_idleTimeout() default 0;
+            description = "Closes both legs after this long without a byte either way (ten minutes, as nginx's "
+                    + "proxy_timeout); 0 for never.")
+    long proxy_idleTimeout() default 600_000;
 
     @AttributeDefinition(name = "Application protocol", description = "What the route carries: tcp (bytes the "
             + "gateway does not read), redis or http (HTTP/1.1). Pooling needs redis or http.",

@@ -1,5 +1,8 @@
 package org.wharf.protocol.proxy.internal;
 
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -8,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
 
+import org.wharf.endpoints.api.PoolExhaustedError;
 import org.wharf.endpoints.api.PooledConnection;
 import org.wharf.protocol.api.IdleTimer;
 import org.wharf.transport.api.Connected;
@@ -117,6 +121,23 @@ final class ProxyConnection implements Protocol {
             return;
         }
         candidates = route.candidates();
+        connectUpstream();
+    }
+
+    /**
+     * A pooled route's client that has sent nothing yet: its upstream connection is taken with
+     * its first bytes (Redis and HTTP clients speak first), so clients that only hold
+     * connections open take none of the pool's.
+     */
+    private boolean acquireWithFirstBytes;
+
+    /** Connects the chosen upstreams; on a pooled route, once the client has sent something. */
+    private void connectUpstream() {
+        if (route.pooled() && early.isEmpty()) {
+            acquireWithFirstBytes = true;
+            client.resumeReading();
+            return;
+        }
         connectNext(null);
     }
 
@@ -173,7 +194,7 @@ final class ProxyConnection implements Protocol {
             return;
         }
         client.pauseReading(); // until an upstream takes the connection; what came is in early
-        connectNext(null);
+        connectUpstream();
     }
 
     /**
@@ -206,7 +227,8 @@ final class ProxyConnection implements Protocol {
 
     private void refuseTls(String why, Throwable error) {
         ended("refused: " + why);
-        warn("proxy " + route.endpoint() + ": closing the connection from " + peer() + ": " + why, error);
+        route.log.log(WARNING, RouteLog.Kind.TLS_REFUSED, () -> "proxy " + route.endpoint() + ": closing the connection from "
+                + peer() + ": " + why, error);
         client.abort(error);
     }
 
@@ -255,6 +277,10 @@ final class ProxyConnection implements Protocol {
             early.add(ByteBuffer.allocate(n).put(data.duplicate()).flip());
             if (firstBytes != null) {
                 route(data);
+            } else if (acquireWithFirstBytes) {
+                acquireWithFirstBytes = false;
+                client.pauseReading();
+                connectNext(null);
             }
         } else if (upstreamWritable()) {
             upstream.writeCopy(data); // the buffer is the client loop's: the transport copies what it must
@@ -412,9 +438,9 @@ final class ProxyConnection implements Protocol {
             return;
         }
         if (attempt == candidates.size()) {
-            warn("proxy " + route.endpoint() + ": no upstream took the connection from " + peer() + " (tried "
-                    + candidates.stream().map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it",
-                    last);
+            route.log.log(WARNING, RouteLog.Kind.NO_UPSTREAM, () -> "proxy " + route.endpoint()
+                    + ": no upstream took the connection from " + peer() + " (tried " + candidates.stream()
+                    .map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it", last);
             ended("no-upstream");
             client.abort(new TransportError("no upstream of proxy " + route.endpoint() + " is reachable", last));
             return;
@@ -525,12 +551,19 @@ final class ProxyConnection implements Protocol {
 
     private void connectFailed(Route.Upstream failed, Throwable error) {
         failed.active.decrementAndGet();
-        route.counters.upstreamFailures.increment();
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        route.connectFailed(failed, cause, client.loop(), HealthCheck.of(route, services));
+        if (cause instanceof PoolExhaustedError) {
+            // Every pooled connection to it is in use: the gateway's shortage, not the upstream's
+            // failure, so it is not marked down for it (that would refuse every client).
+            route.counters.poolExhausted.increment();
+        } else {
+            route.counters.upstreamFailures.increment();
+            route.connectFailed(failed, cause, client.loop(), HealthCheck.of(route, services));
+        }
         if (!clientGone && attempt < candidates.size()) {
-            warn("proxy " + route.endpoint() + ": upstream " + failed + " failed for " + peer() + " ("
+            route.log.log(WARNING, RouteLog.Kind.RETRYING, () -> "proxy " + route.endpoint() + ": upstream " + failed
+                    + (cause instanceof PoolExhaustedError ? " was busy for " : " failed for ") + peer() + " ("
                     + cause.getMessage() + "); trying " + candidates.get(attempt), null);
         }
         connectNext(cause);
@@ -625,8 +658,8 @@ final class ProxyConnection implements Protocol {
         }
         if (cause != null) {
             ended("upstream-error: " + describe(cause));
-            info("proxy " + route.endpoint() + ": upstream " + from + " failed for " + peer() + ": "
-                    + cause.getMessage() + "; aborting the client connection");
+            route.log.log(INFO, RouteLog.Kind.UPSTREAM_FAILED, () -> "proxy " + route.endpoint() + ": upstream " + from
+                    + " failed for " + peer() + ": " + cause.getMessage() + "; aborting the client connection", null);
             client.reset();
         } else {
             client.close();
@@ -639,8 +672,8 @@ final class ProxyConnection implements Protocol {
             return;
         }
         ended("idle");
-        info("proxy " + route.endpoint() + ": " + peer() + " idle for " + route.idleTimeout().toMillis()
-                + " ms; closing both legs");
+        route.log.log(INFO, RouteLog.Kind.IDLE, () -> "proxy " + route.endpoint() + ": " + peer() + " idle for "
+                + route.idleTimeout().toMillis() + " ms; closing both legs", null);
         if (upstream != null && !upstreamGone && pooled == null) {
             upstream.close(); // a pooled one goes back to the pool when the client has closed
         }
@@ -780,7 +813,7 @@ final class ProxyConnection implements Protocol {
             client = t; // writes, read control and closing now go through TLS
             terminated = true;
             client.pauseReading(); // until an upstream takes the connection
-            connectNext(null);
+            connectUpstream();
         }
 
         @Override
@@ -859,11 +892,4 @@ final class ProxyConnection implements Protocol {
         }
     }
 
-    private static void warn(String message, Throwable error) {
-        LOG.log(System.Logger.Level.WARNING, message, error);
-    }
-
-    private static void info(String message) {
-        LOG.log(System.Logger.Level.INFO, message);
-    }
 }

@@ -120,6 +120,7 @@ public final class ProxyFactory implements ProtocolFactory, FirstBytes {
         if (route.pooled()) {
             figures.put("proxy.pool.released", c.poolReleased.sum());
             figures.put("proxy.pool.discarded", c.poolDiscarded.sum());
+            figures.put("proxy.pool.exhausted", c.poolExhausted.sum());
         }
         for (Route.Upstream u : route.upstreams()) {
             figures.put("proxy.upstream." + u + ".open", (long) u.active.get());

@@ -37,7 +37,7 @@ import org.wharf.transport.api.TransportProvider;
  * <tr><td>{@value #BALANCING}</td><td>{@code round-robin} (default) or {@code least-connections}</td></tr>
  * <tr><td>{@value #CONNECT_TIMEOUT}</td><td>milliseconds per upstream tried (default 5000)</td></tr>
  * <tr><td>{@value #RETRIES}</td><td>further upstreams tried after a failed connect (default: all of them)</td></tr>
- * <tr><td>{@value #IDLE_TIMEOUT}</td><td>milliseconds without a byte either way before both legs close; 0 (default) for never</td></tr>
+ * <tr><td>{@value #IDLE_TIMEOUT}</td><td>milliseconds without a byte either way before both legs close (default 600000, ten minutes); 0 for never</td></tr>
  * <tr><td>{@value #PROTOCOL}</td><td>what the route carries: {@code tcp} (default: bytes the gateway does not
  *     read), {@code redis} (RESP) or {@code http} (HTTP/1.1); pooling needs one of the last two</td></tr>
  * <tr><td>{@value #POOLED}</td><td>{@code true}: upstream connections are kept in a pool and reused by the next
@@ -104,6 +104,8 @@ final class Route {
     static final String CONNECT_TIMEOUT = "proxy.connectTimeout";
     static final String RETRIES = "proxy.retries";
     static final String IDLE_TIMEOUT = "proxy.idleTimeout";
+    /** Without {@value #IDLE_TIMEOUT}: ten minutes, nginx's {@code proxy_timeout}. */
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
     static final String PROTOCOL = "proxy.protocol";
     static final String POOLED = "proxy.pooled";
     static final String POOL_MAX_SIZE = "proxy.pool.maxSize";
@@ -196,7 +198,12 @@ final class Route {
         final LongAdder poolReleased = new LongAdder();
         /** Pooled upstream connections closed instead, their exchange owing or unsafe. */
         final LongAdder poolDiscarded = new LongAdder();
+        /** Clients no pooled upstream connection served, every one in use (not upstream failures). */
+        final LongAdder poolExhausted = new LongAdder();
     }
+
+    /** The route's lines that a client or an upstream can cause per connection, rate-limited. */
+    final RouteLog log = new RouteLog(LOG);
 
     private final String endpoint;
     private final Map<String, Object> settings;
@@ -349,7 +356,9 @@ final class Route {
         }
         Balancing mode = settings.choice(BALANCING, Balancing.ROUND_ROBIN);
         int retries = settings.integer(RETRIES, Integer.MAX_VALUE - 1, 0, Integer.MAX_VALUE - 1);
-        Duration idle = settings.millis(IDLE_TIMEOUT, null).orElse(null);
+        // As nginx's proxy_timeout: a connection whose client and upstream both went quiet (or
+        // left it half-closed) does not keep two descriptors for ever unless asked to.
+        Duration idle = settings.millis(IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT).orElse(null);
         Application application = settings.choice(PROTOCOL, Application.TCP);
         boolean pooled = settings.flag(POOLED, false);
         if (pooled && application == Application.TCP) {

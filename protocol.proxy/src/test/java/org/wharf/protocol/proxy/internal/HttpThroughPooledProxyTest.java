@@ -154,6 +154,75 @@ class HttpThroughPooledProxyTest {
         assertTrue(figures.getOrDefault("proxy.pool.discarded", 0L) >= 1, figures.toString());
     }
 
+    /**
+     * Clients that connect and send nothing take no pooled connection: the first bytes take
+     * one. Four such clients held both connections of a pool of two (and left two acquires
+     * waiting), so a real client waited out the acquire timeout and was closed unanswered.
+     */
+    @Test
+    void clientsThatSendNothingTakeNoneOfThePoolsConnections() throws Exception {
+        Legs.Proxy gw = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + nginxPort, Route.POOLED, "true",
+                "proxy.protocol", "http", Route.POOL_MAX_SIZE, "2", Route.CONNECT_TIMEOUT, "1000"));
+        List<Socket> silent = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                silent.add(new Socket(InetAddress.getLoopbackAddress(), gw.address().getPort()));
+            }
+            Legs.awaitTrue(() -> gw.factory().metrics("gw").get("proxy.connections.open") == 4L,
+                    "the gateway has the four silent clients: " + gw.factory().metrics("gw"));
+            String out = run(List.of("curl", "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}",
+                    "http://127.0.0.1:" + gw.address().getPort() + "/small.txt"));
+            assertEquals("200", out, "a client that asks is served beside four that hold connections open");
+            Map<String, Long> figures = gw.factory().metrics("gw");
+            assertEquals(0L, figures.get("proxy.pool.exhausted"), figures.toString());
+        } finally {
+            for (Socket s : silent) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * A pool whose connections are all in use fails the next client after the acquire timeout,
+     * but that is the gateway's shortage, not a failure of the upstream: counted as such, it
+     * marked the upstream down (here after one, by default after three), and every client was
+     * then refused, those the pool could have served too.
+     */
+    @Test
+    void aPoolWithEveryConnectionInUseIsNotCountedAgainstTheUpstream() throws Exception {
+        Legs.Proxy gw = legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + nginxPort, Route.POOLED, "true",
+                "proxy.protocol", "http", Route.POOL_MAX_SIZE, "1", Route.CONNECT_TIMEOUT, "300",
+                Route.HEALTH_FAILURES, "1"));
+        int port = gw.address().getPort();
+        try (Socket holder = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            // 64 KiB at 1 KiB/s: the one pooled connection is this client's for a minute.
+            holder.getOutputStream().write("GET /slow/secret.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            holder.setSoTimeout(10_000);
+            assertTrue(readUntil(holder.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 200"));
+            try (Socket waiting = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                waiting.setSoTimeout(10_000);
+                waiting.getOutputStream().write("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                try {
+                    assertEquals(-1, waiting.getInputStream().read(), "closed unanswered after the acquire timeout");
+                } catch (java.net.SocketException reset) {
+                    // aborted: as good as closed
+                }
+            }
+            Legs.awaitTrue(() -> gw.factory().metrics("gw").get("proxy.pool.exhausted") == 1L,
+                    "the client the pool could not serve is counted: " + gw.factory().metrics("gw"));
+            Map<String, Long> figures = gw.factory().metrics("gw");
+            assertEquals(0L, figures.get("proxy.upstream.failures"), figures.toString());
+            assertEquals(1L, figures.get("proxy.upstream.127.0.0.1:" + nginxPort + ".up"), "still up: " + figures);
+        }
+        // The holder left and gave its connection back: the next client is served.
+        Legs.awaitTrue(() -> gw.factory().metrics("gw").get("proxy.connections.open") == 0L,
+                "the holder is gone: " + gw.factory().metrics("gw"));
+        assertEquals("200", run(List.of("curl", "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}",
+                "http://127.0.0.1:" + port + "/small.txt")));
+    }
+
     private static Legs.Proxy pooledRoute() {
         return legs.proxy("tcp", Map.of(Route.UPSTREAMS, "127.0.0.1:" + nginxPort, Route.POOLED, "true",
                 "proxy.protocol", "http"));

@@ -357,6 +357,19 @@ class RouteTest {
         assertTrue(e.getMessage().contains("proxy.pooled") && e.getMessage().contains("proxy.protocol"), e.getMessage());
     }
 
+    /**
+     * Without proxy.idleTimeout a route closed nothing idle: a client and an upstream that went
+     * quiet, or a client gone half-closed before a silent upstream, held two descriptors for
+     * ever. Ten minutes unless set, as nginx; 0 still means never.
+     */
+    @Test
+    void anIdleConnectionClosesAfterTenMinutesUnlessSetOtherwise() {
+        assertEquals(java.time.Duration.ofMinutes(10), parse(Map.of(Route.UPSTREAMS, "a:1")).idleTimeout());
+        assertEquals(java.time.Duration.ofSeconds(2), parse(Map.of(Route.UPSTREAMS, "a:1", Route.IDLE_TIMEOUT, "2000"))
+                .idleTimeout());
+        assertEquals(null, parse(Map.of(Route.UPSTREAMS, "a:1", Route.IDLE_TIMEOUT, "0")).idleTimeout());
+    }
+
     @Test
     void aRouteNeedsAnUpstream() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(Map.of()));

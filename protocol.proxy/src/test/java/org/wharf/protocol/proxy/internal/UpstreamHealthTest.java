@@ -77,6 +77,31 @@ class UpstreamHealthTest {
                 .toList();
     }
 
+    /**
+     * An upstream that refuses every connect, never marked down (health.failures = 0): each
+     * client it fails costs a warning line, so fifty clients wrote fifty. One a kind per 10 s
+     * now, the rest counted into the next.
+     */
+    @Test
+    void aFailingUpstreamIsSaidOnceAWindowNotOnceAClient() throws Exception {
+        InetSocketAddress dead = Legs.refusing();
+        try (LogCapture log = new LogCapture()) {
+            Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(dead), Route.HEALTH_FAILURES, "0"));
+            for (int i = 0; i < 50; i++) {
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.address().getPort())) {
+                    s.setSoTimeout(10_000);
+                    s.getInputStream().read();
+                } catch (java.net.SocketException reset) {
+                    // aborted: the gateway's answer when no upstream takes a client
+                }
+            }
+            Legs.awaitTrue(() -> proxy.factory().metrics("gw").get("proxy.upstream.failures") == 50L,
+                    "fifty failed connects: " + proxy.factory().metrics("gw"));
+            long lines = log.warnings().stream().filter(l -> l.contains("no upstream took the connection")).count();
+            assertEquals(1, lines, "one line for fifty clients: " + log.warnings());
+        }
+    }
+
     @Test
     void activeChecksMarkAnUpstreamDownWithoutAnyClientTraffic() throws Exception {
         Legs.Server<org.wharf.transport.tck.EchoProtocol> b = legs.serve("tcp", org.wharf.transport.tck.EchoProtocol::new);
