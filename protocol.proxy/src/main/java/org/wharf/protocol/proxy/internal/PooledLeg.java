@@ -41,7 +41,7 @@ final class PooledLeg implements Protocol {
     public void dataReceived(ByteBuffer data) {
         ProxyConnection o = owner;
         if (o != null) {
-            o.fromUpstream(data);
+            o.fromUpstream(data, transport);
         } else {
             transport.abort(); // stale bytes for a client that is gone: never hand them to the next one
         }

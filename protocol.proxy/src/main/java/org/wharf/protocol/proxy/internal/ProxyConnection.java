@@ -326,6 +326,7 @@ final class ProxyConnection implements Protocol {
     }
 
     private void clientPaused() {
+        clientWriteBlocked = true;
         if (upstream != null) {
             upstream.pauseReading();
         }
@@ -341,7 +342,8 @@ final class ProxyConnection implements Protocol {
     }
 
     private void clientResumed() {
-        if (upstream != null) {
+        clientWriteBlocked = false;
+        if (upstream != null && !crossingPaused) {
             upstream.resumeReading();
         }
     }
@@ -688,6 +690,18 @@ final class ProxyConnection implements Protocol {
         }
     }
 
+    /** The loop the client's connection runs on, for tests. */
+    org.wharf.transport.api.EventLoop clientLoop() {
+        return client.loop();
+    }
+
+    /** The upstream connection once made (null before), read on the client's loop, for tests. */
+    CompletableFuture<Transport> upstreamTransport() {
+        CompletableFuture<Transport> result = new CompletableFuture<>();
+        onClientLoop(() -> result.complete(upstream));
+        return result;
+    }
+
     /**
      * Bytes this connection holds in its two legs' write buffers, read on its loop (for
      * tests and introspection).
@@ -770,13 +784,51 @@ final class ProxyConnection implements Protocol {
      * both legs share a loop, else copied and handed to the client's loop.
      */
     void fromUpstream(ByteBuffer data) {
-        if (client.loop().inEventLoop()) {
-            upstreamData(data, false);
-        } else {
-            ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
-            client.loop().execute(() -> upstreamData(copy, true));
-        }
+        fromUpstream(data, null);
     }
+
+    /**
+     * Upstream bytes from a pooled connection, which may run on another loop than its client:
+     * the copies handed across count, and past {@value #CROSSING_HIGH} bytes not yet written
+     * to the client the upstream stops reading (on its own loop, at once) until the client's
+     * loop has caught up to {@value #CROSSING_LOW}. The client's write buffer pauses it too,
+     * but only once the client's loop runs the copies; a busy loop let megabytes queue first.
+     *
+     * @param from the upstream connection, for pausing it where it runs; null if on the client's loop
+     */
+    void fromUpstream(ByteBuffer data, Transport from) {
+        if (from == null || client.loop().inEventLoop()) {
+            upstreamData(data, false);
+            return;
+        }
+        int n = data.remaining();
+        ByteBuffer copy = ByteBuffer.allocate(n).put(data).flip();
+        if (crossing.addAndGet(n) > CROSSING_HIGH) {
+            from.pauseReading(); // before the flag: the client's loop resumes only what was paused
+            crossingPaused = true;
+        }
+        client.loop().execute(() -> {
+            crossing.addAndGet(-n);
+            upstreamData(copy, true);
+            if (crossingPaused && crossing.get() <= CROSSING_LOW) {
+                crossingPaused = false;
+                if (!clientWriteBlocked && !clientGone) {
+                    from.resumeReading();
+                }
+            }
+        });
+    }
+
+    /** Upstream bytes copied for the client's loop and not yet written there, at most. */
+    static final int CROSSING_HIGH = 64 * 1024;
+    /** Where an upstream paused for {@link #CROSSING_HIGH} reads again. */
+    static final int CROSSING_LOW = 16 * 1024;
+    /** Bytes of a pooled upstream on another loop, handed to the client's loop and not yet written. */
+    private final java.util.concurrent.atomic.AtomicLong crossing = new java.util.concurrent.atomic.AtomicLong();
+    /** The upstream stopped reading for {@link #crossing}; cleared on the client's loop. */
+    private volatile boolean crossingPaused;
+    /** The client's write buffer is over its mark: the upstream reads again only once it is not. On the client's loop. */
+    private boolean clientWriteBlocked;
 
     void upstreamEof() {
         onClientLoop(this::upstreamEnded);

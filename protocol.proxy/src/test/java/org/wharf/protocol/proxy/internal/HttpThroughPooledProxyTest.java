@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -31,6 +33,7 @@ class HttpThroughPooledProxyTest {
 
     private static final String SECRET = "SECRET-OF-CLIENT-A-";
     private static final String SMALL = "the small answer\n";
+    private static final int HUGE = 16 << 20;
 
     private static Legs legs;
     private static Process nginx;
@@ -46,6 +49,9 @@ class HttpThroughPooledProxyTest {
         Files.createDirectories(www.resolve("slow"));
         Files.writeString(www.resolve("slow/secret.bin"), SECRET.repeat(64 * 1024 / SECRET.length()));
         Files.writeString(www.resolve("big.txt"), "line of a text nginx compresses on the fly\n".repeat(4000));
+        byte[] huge = new byte[HUGE];
+        new java.util.Random(5).nextBytes(huge);
+        Files.write(www.resolve("huge.bin"), huge);
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             nginxPort = probe.getLocalPort();
         }
@@ -221,6 +227,82 @@ class HttpThroughPooledProxyTest {
                 "the holder is gone: " + gw.factory().metrics("gw"));
         assertEquals("200", run(List.of("curl", "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}",
                 "http://127.0.0.1:" + port + "/small.txt")));
+    }
+
+    /**
+     * A pooled upstream connection may run on another loop than its client's: what it reads is
+     * copied and handed to the client's loop. While that loop was behind (here: blocked), the
+     * upstream read on and queued the copies without bound, 16 MiB here, where a few hundred KiB
+     * were allowed; it stops at {@link ProxyConnection#CROSSING_HIGH} now, and reads on once the
+     * client's loop has caught up: every byte arrives.
+     */
+    @Test
+    void aPooledUpstreamOnAnotherLoopStopsReadingWhileItsClientsLoopIsBehind() throws Exception {
+        Legs.Proxy gw = pooledRoute();
+        List<Socket> holders = new java.util.ArrayList<>();
+        try {
+            // Clients keep their pooled connection: open them until one's runs on the other loop.
+            ProxyConnection crossing = null;
+            Socket client = null;
+            for (int i = 0; i < 16 && crossing == null; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), gw.address().getPort());
+                holders.add(s);
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertTrue(readUntil(s.getInputStream(), SMALL).endsWith(SMALL));
+                ProxyConnection pc = (ProxyConnection) gw.accepted().next();
+                if (Legs.await(pc.upstreamTransport()).loop() != pc.clientLoop()) {
+                    crossing = pc;
+                    client = s;
+                }
+            }
+            assertTrue(crossing != null, "no pooled connection on the other loop in 16 clients");
+            org.wharf.transport.api.Transport upstream = Legs.await(crossing.upstreamTransport());
+            Socket reader = client;
+            CompletableFuture<Long> read = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return (long) readUntil(reader.getInputStream(), "\r\n\r\n").length()
+                            + reader.getInputStream().transferTo(OutputStream.nullOutputStream());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            client.getOutputStream().write("GET /huge.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            Legs.awaitTrue(() -> received(upstream) > 1 << 20, "the answer is on its way");
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<Long> blocked = new CompletableFuture<>();
+            crossing.clientLoop().execute(() -> {
+                blocked.complete(received(upstream));
+                try {
+                    release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                long atBlock = Legs.await(blocked);
+                long bound = ProxyConnection.CROSSING_HIGH + 2 * 64 * 1024; // past the mark by one read, and one in hand
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+                while (System.nanoTime() < deadline) { // polls: the upstream must stay within the bound meanwhile
+                    long more = received(upstream) - atBlock;
+                    assertTrue(more <= bound, "the upstream read " + more + " bytes while its client's loop was stuck");
+                    Thread.onSpinWait();
+                }
+            } finally {
+                release.countDown();
+            }
+            long total = read.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(total > HUGE, "the whole answer arrived once the loop caught up: " + total);
+        } finally {
+            for (Socket s : holders) {
+                s.close();
+            }
+        }
+    }
+
+    private static long received(org.wharf.transport.api.Transport t) {
+        return t.extraInfo(org.wharf.transport.api.ExtraInfo.BYTES_RECEIVED).orElse(0L);
     }
 
     private static Legs.Proxy pooledRoute() {
