@@ -559,6 +559,10 @@ final class ProxyConnection implements Protocol {
             // Every pooled connection to it is in use: the gateway's shortage, not the upstream's
             // failure, so it is not marked down for it (that would refuse every client).
             route.counters.poolExhausted.increment();
+        } else if (outOfDescriptors(cause)) {
+            // The gateway's shortage too: every upstream would be marked down in turn, and stay
+            // so after descriptors are free again.
+            route.counters.upstreamFailures.increment();
         } else {
             route.counters.upstreamFailures.increment();
             route.connectFailed(failed, cause, client.loop(), HealthCheck.of(route, services));
@@ -569,6 +573,20 @@ final class ProxyConnection implements Protocol {
                     + cause.getMessage() + "); trying " + candidates.get(attempt), null);
         }
         connectNext(cause);
+    }
+
+    /**
+     * Whether a connect failed because this process (EMFILE) or the system (ENFILE) has no
+     * file descriptor left: the JDK says so only in the message of the exception it throws.
+     */
+    static boolean outOfDescriptors(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            String message = e.getMessage();
+            if (e instanceof java.io.IOException && message != null && message.contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void upstreamMade(Transport t, Route.Upstream to) {

@@ -96,9 +96,14 @@ final class Legs implements AutoCloseable {
 
     /** A proxy endpoint named {@code gw} listening over {@code kind} with these {@code proxy.*} properties. */
     Proxy proxy(String kind, Map<String, Object> properties) {
+        return proxy(kind, properties, tcp);
+    }
+
+    /** As {@link #proxy(String, Map)}, its upstream connections over {@code upstreams} (for tcp). */
+    Proxy proxy(String kind, Map<String, Object> properties, StreamTransportProvider upstreams) {
         // One pool service, as a framework has: a route makes its pool anew when the service is another.
         org.wharf.endpoints.api.ConnectionPools pools = new org.wharf.endpoints.internal.ConnectionPoolsProvider();
-        ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", tcp, "ssl", ssl)::get,
+        ProxyFactory factory = new ProxyFactory(new ProxyServices(Map.of("tcp", upstreams, "ssl", ssl)::get,
                 org.wharf.transport.ssl.internal.TlsPropertiesFactory::new, () -> pools, probes::get));
         ProtocolContext context = new ProtocolContext("gw", kind, properties, ConnectionHooks.NONE);
         factory.route(context); // a bad route fails here, as the endpoint would

@@ -102,6 +102,55 @@ class UpstreamHealthTest {
         }
     }
 
+    /**
+     * The gateway out of file descriptors fails every connect it tries: its own shortage, which
+     * marked each healthy upstream down in turn (three clients each), so that once descriptors
+     * were free again every client was still refused until the checks passed. (A transport that
+     * fails connects as NIO does then: this cannot be made real without starving the test JVM.)
+     */
+    @Test
+    void connectsFailedForWantOfDescriptorsDoNotMarkTheUpstreamDown() throws Exception {
+        Legs.Server<org.wharf.transport.tck.EchoProtocol> up = legs.serve("tcp", org.wharf.transport.tck.EchoProtocol::new);
+        org.wharf.transport.api.StreamTransportProvider starved = new org.wharf.transport.api.StreamTransportProvider() {
+            @Override
+            public String kind() {
+                return "tcp";
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<org.wharf.transport.api.Listener> listen(InetSocketAddress address,
+                    org.wharf.transport.api.ListenOptions options,
+                    java.util.function.Supplier<? extends org.wharf.transport.api.Protocol> factory) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public <P extends org.wharf.transport.api.Protocol> java.util.concurrent.CompletionStage<
+                    org.wharf.transport.api.Connected<org.wharf.transport.api.Transport, P>> connect(InetSocketAddress address,
+                    org.wharf.transport.api.ConnectOptions options, java.util.function.Supplier<P> factory) {
+                java.net.SocketException emfile = new java.net.SocketException("Too many open files");
+                return java.util.concurrent.CompletableFuture.failedFuture(new org.wharf.transport.api.TransportError(
+                        "connect to " + address + " failed: " + emfile.getMessage(), emfile));
+            }
+        };
+        Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(up.address()), Route.HEALTH_FAILURES, "1"),
+                starved);
+        String upstream = Legs.hostPort(up.address());
+        for (int i = 0; i < 3; i++) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.address().getPort())) {
+                s.setSoTimeout(10_000);
+                s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                // aborted: no upstream took it
+            }
+        }
+        Legs.awaitTrue(() -> proxy.factory().metrics("gw").get("proxy.connections.open") == 0L,
+                "the three clients are gone: " + proxy.factory().metrics("gw"));
+        Map<String, Long> figures = proxy.factory().metrics("gw");
+        assertEquals(1L, figures.get("proxy.upstream." + upstream + ".up"), "not marked down: " + figures);
+        assertEquals(0L, figures.get("proxy.upstream." + upstream + ".markedDown"), figures.toString());
+    }
+
     @Test
     void activeChecksMarkAnUpstreamDownWithoutAnyClientTraffic() throws Exception {
         Legs.Server<org.wharf.transport.tck.EchoProtocol> b = legs.serve("tcp", org.wharf.transport.tck.EchoProtocol::new);
