@@ -79,6 +79,13 @@ final class Admission implements Protocol {
 
     /** TLS is started once the header is read; the protocol is made once its handshake completed. */
     private final boolean tlsAfterHeader;
+    /** Settled once, by whichever comes first: admitted, refused, or closed as its server closes. */
+    private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** @return true for the one caller that settles this connection's fate; any thread */
+    boolean settle() {
+        return settled.compareAndSet(false, true);
+    }
     /** Decrypted bytes that came before the protocol was made (the handshake's completion runs first, normally). */
     private ByteBuffer early;
 

@@ -498,6 +498,9 @@ public final class Server {
         @Override
         public Protocol admit(Admission layer, InetSocketAddress client) {
             waiting.remove(layer);
+            if (!layer.settle()) {
+                return null; // closed (and counted) as the server closed, while its header was read
+            }
             ClientLimits limits = config.clientLimits;
             InetAddress address = client == null ? null : client.getAddress();
             if (limits != null && address != null) {
@@ -534,7 +537,10 @@ public final class Server {
 
         @Override
         public void refused(Admission layer) {
-            refuse(ServerCounters.REFUSED_PROXY_PROTOCOL);
+            waiting.remove(layer);
+            if (layer.settle()) { // not counted already as closed by the server
+                refuse(ServerCounters.REFUSED_PROXY_PROTOCOL);
+            }
         }
 
         @Override
@@ -547,10 +553,11 @@ public final class Server {
 
     /**
      * Closes a connection still waiting for its PROXY header as the server closes, counting it
-     * refused once (whichever of the two threads that may look removes it).
+     * refused, unless it was admitted or refused meanwhile: each connection is settled once.
      */
     private void closeWaiting(Admission layer) {
-        if (waiting.remove(layer)) {
+        waiting.remove(layer);
+        if (layer.settle()) {
             refuse(ServerCounters.REFUSED_SHUTDOWN);
             layer.close();
         }

@@ -120,26 +120,19 @@ final class ProxyConnection implements Protocol {
             client.resumeReading();
             return;
         }
-        candidates = route.candidates();
-        connectUpstream();
-    }
-
-    /**
-     * A pooled route's client that has sent nothing yet: its upstream connection is taken with
-     * its first bytes (Redis and HTTP clients speak first), so clients that only hold
-     * connections open take none of the pool's.
-     */
-    private boolean acquireWithFirstBytes;
-
-    /** Connects the chosen upstreams; on a pooled route, once the client has sent something. */
-    private void connectUpstream() {
-        if (route.pooled() && early.isEmpty()) {
+        if (route.pooled() && route.anyUp()) { // (none up: refused at once below, as ever)
+            // Redis and HTTP clients speak first: the upstream is chosen, and its pooled connection
+            // taken, with the first bytes, so clients that only hold connections open take none.
             acquireWithFirstBytes = true;
             client.resumeReading();
             return;
         }
+        candidates = route.candidates();
         connectNext(null);
     }
+
+    /** A pooled route's client that has sent nothing yet; see {@link #connectionMade}. */
+    private boolean acquireWithFirstBytes;
 
     /** The first bytes, while the route waits for them to choose upstreams; null once chosen. */
     private ByteBuffer firstBytes;
@@ -194,7 +187,7 @@ final class ProxyConnection implements Protocol {
             return;
         }
         client.pauseReading(); // until an upstream takes the connection; what came is in early
-        connectUpstream();
+        connectNext(null);
     }
 
     /**
@@ -280,6 +273,7 @@ final class ProxyConnection implements Protocol {
             } else if (acquireWithFirstBytes) {
                 acquireWithFirstBytes = false;
                 client.pauseReading();
+                candidates = route.candidates(); // which are up, and their open counts, as they are now
                 connectNext(null);
             }
         } else if (upstreamWritable()) {
@@ -440,10 +434,13 @@ final class ProxyConnection implements Protocol {
             return;
         }
         if (attempt == candidates.size()) {
+            if (last instanceof PoolExhaustedError) {
+                route.counters.poolExhausted.increment(); // a client no pooled connection served
+            }
             route.log.log(WARNING, RouteLog.Kind.NO_UPSTREAM, () -> "proxy " + route.endpoint()
                     + ": no upstream took the connection from " + peer() + " (tried " + candidates.stream()
                     .map(String::valueOf).collect(Collectors.joining(", ")) + "); closing it", last);
-            ended("no-upstream");
+            ended(last instanceof PoolExhaustedError ? "pool-exhausted" : "no-upstream");
             client.abort(new TransportError("no upstream of proxy " + route.endpoint() + " is reachable", last));
             return;
         }
@@ -533,7 +530,10 @@ final class ProxyConnection implements Protocol {
         target.active.decrementAndGet();
         connection.protocol().detach();
         try {
-            if (reusable && !connection.transport().isClosing() && connection.transport().writeBufferSize() == 0) {
+            // Copies still crossing from its loop mean bytes this client's exchange has not seen,
+            // and a pause of theirs could land on the connection's next holder: not reused.
+            if (reusable && crossing.get() == 0 && !connection.transport().isClosing()
+                    && connection.transport().writeBufferSize() == 0) {
                 // A client that fell behind paused it, and a client closed meanwhile never resumes
                 // it: idle in the pool it must read, to see stale bytes or the upstream's end.
                 connection.transport().resumeReading();
@@ -555,15 +555,10 @@ final class ProxyConnection implements Protocol {
         failed.active.decrementAndGet();
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        if (cause instanceof PoolExhaustedError) {
-            // Every pooled connection to it is in use: the gateway's shortage, not the upstream's
-            // failure, so it is not marked down for it (that would refuse every client).
-            route.counters.poolExhausted.increment();
-        } else if (outOfDescriptors(cause)) {
-            // The gateway's shortage too: every upstream would be marked down in turn, and stay
-            // so after descriptors are free again.
-            route.counters.upstreamFailures.increment();
-        } else {
+        if (!(cause instanceof PoolExhaustedError)) {
+            // Every pooled connection to it in use is the gateway's shortage, not the upstream's
+            // failure: it is not marked down for it (that would refuse every client). Nor for a
+            // connect without a file descriptor (Route.connectFailed).
             route.counters.upstreamFailures.increment();
             route.connectFailed(failed, cause, client.loop(), HealthCheck.of(route, services));
         }
@@ -801,21 +796,18 @@ final class ProxyConnection implements Protocol {
      * Upstream bytes (the buffer is the upstream loop's): written to the client at once when
      * both legs share a loop, else copied and handed to the client's loop.
      */
-    void fromUpstream(ByteBuffer data) {
-        fromUpstream(data, null);
-    }
-
     /**
-     * Upstream bytes from a pooled connection, which may run on another loop than its client:
-     * the copies handed across count, and past {@value #CROSSING_HIGH} bytes not yet written
+     * Upstream bytes (the buffer is the upstream loop's): written to the client at once when
+     * both legs share a loop. A pooled connection may run on another loop than its client (an
+     * unpooled one too, if the provider could not give it the client's): the copies handed across count, and past {@value #CROSSING_HIGH} bytes not yet written
      * to the client the upstream stops reading (on its own loop, at once) until the client's
      * loop has caught up to {@value #CROSSING_LOW}. The client's write buffer pauses it too,
      * but only once the client's loop runs the copies; a busy loop let megabytes queue first.
      *
-     * @param from the upstream connection, for pausing it where it runs; null if on the client's loop
+     * @param from the upstream connection, for pausing it where it runs
      */
     void fromUpstream(ByteBuffer data, Transport from) {
-        if (from == null || client.loop().inEventLoop()) {
+        if (client.loop().inEventLoop()) {
             upstreamData(data, false);
             return;
         }
@@ -883,7 +875,7 @@ final class ProxyConnection implements Protocol {
             client = t; // writes, read control and closing now go through TLS
             terminated = true;
             client.pauseReading(); // until an upstream takes the connection
-            connectUpstream();
+            connectNext(null);
         }
 
         @Override
@@ -921,18 +913,22 @@ final class ProxyConnection implements Protocol {
     private final class UpstreamLeg implements Protocol {
         private final Route.Upstream to;
 
+        /** Its connection, on its own loop: the client's, unless the provider could not give that one. */
+        private Transport transport;
+
         UpstreamLeg(Route.Upstream to) {
             this.to = to;
         }
 
         @Override
         public void connectionMade(Transport t) {
+            transport = t;
             onClientLoop(() -> upstreamMade(t, to));
         }
 
         @Override
         public void dataReceived(ByteBuffer data) {
-            fromUpstream(data);
+            fromUpstream(data, transport);
         }
 
         @Override

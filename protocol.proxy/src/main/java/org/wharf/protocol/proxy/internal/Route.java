@@ -608,6 +608,16 @@ final class Route {
     }
 
     /** @return whether connections are routed by the server name or ALPN protocols their ClientHello asks for */
+    /** @return whether any upstream is not marked down */
+    boolean anyUp() {
+        for (Upstream u : upstreams) {
+            if (!u.down.get()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     boolean routesByName() {
         return !byName.isEmpty() || !byAlpn.isEmpty();
     }
@@ -835,8 +845,8 @@ final class Route {
      */
     void connectFailed(Upstream u, Throwable cause, org.wharf.transport.api.EventLoop loop,
             java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
-        if (healthFailures == 0) {
-            return;
+        if (healthFailures == 0 || ProxyConnection.outOfDescriptors(cause)) {
+            return; // without a file descriptor every connect fails: the gateway's shortage, not the upstream's
         }
         int n = u.failuresInARow.incrementAndGet();
         if (n < healthFailures || !u.down.compareAndSet(false, true)) {
@@ -915,7 +925,9 @@ final class Route {
                     u.down.set(false); // after the line: whoever sees it up can read why
 
                 } else {
-                    u.backoffMillis = Math.min(maxDownTime.toMillis(), u.backoffMillis * 2);
+                    if (!ProxyConnection.outOfDescriptors(error)) { // no descriptor to check with: not its failure
+                        u.backoffMillis = Math.min(maxDownTime.toMillis(), u.backoffMillis * 2);
+                    }
                     LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + endpoint + ": upstream " + u + " still down ("
                             + error.getMessage() + "); next check in " + u.backoffMillis + " ms");
                     scheduleCheck(u, loop, probe);

@@ -63,8 +63,9 @@ final class RouteLog {
         long more = suppressed.getAndSet(k, 0);
         String line = message.get();
         if (more > 0) {
-            line += String.format(" (and %,d more like it in the %d s before)", more,
-                    Math.max(1, (now - at) / 1_000_000_000L));
+            // (A first line that lost a race to another thread's has no window before it.)
+            line += at == NEVER ? String.format(" (and %,d more like it)", more) : String.format(
+                    " (and %,d more like it in the %d s before)", more, Math.max(1, (now - at) / 1_000_000_000L));
         }
         logger.log(level, line, error);
         return true;
