@@ -86,6 +86,14 @@ final class Admission implements Protocol {
     boolean settle() {
         return settled.compareAndSet(false, true);
     }
+
+    /** Its header read, its TLS handshake under way: a failed one is counted by the server's TLS observer. */
+    private volatile boolean handshaking;
+
+    /** @return whether its TLS handshake (after the header) has begun; any thread */
+    boolean handshaking() {
+        return handshaking;
+    }
     /** Decrypted bytes that came before the protocol was made (the handshake's completion runs first, normally). */
     private ByteBuffer early;
 
@@ -186,6 +194,7 @@ final class Admission implements Protocol {
             }
             header = read;
             read.length += rest.remaining(); // the start of the ClientHello: not the client's data either
+            handshaking = true;
             ssl.handshake(rest).whenComplete((session, error) -> {
                 // On the loop (a handshake completes there); a failed one closes the connection itself.
                 if (error == null && !raw.isClosing()) {

@@ -221,18 +221,11 @@ public final class Pool<P extends Protocol> implements ConnectionPool<P> {
 
     private void waitFor(Entry e, CompletableFuture<PooledConnection<P>> result) {
         e.waiters.add(result);
-        PoolTimers.get().timeOutWith(result, config.acquireTimeout().toNanos(), () -> {
-            boolean queued;
-            synchronized (this) {
-                queued = e.waiters.contains(result);
-            }
-            // Out of the queue and not served, it was given a slot to connect with: that connect is what
-            // timed out, the address's doing, not the pool's shortage.
-            return queued ? new PoolExhaustedError("no connection to " + describe(e.address) + " came free within "
-                    + config.acquireTimeout().toMillis() + " ms (pool of " + config.maxSize() + ")", false)
-                    : new TransportTimeoutError("no connection to " + describe(e.address) + " within "
-                    + config.acquireTimeout().toMillis() + " ms (connecting, after waiting for a free slot)");
-        });
+        // Timed out in the queue, or given a slot to connect with only near its end: either way the
+        // pool had none for it in time. A connect that fails by itself fails the acquire with its own error.
+        PoolTimers.get().timeOutWith(result, config.acquireTimeout().toNanos(), () -> new PoolExhaustedError(
+                "no connection to " + describe(e.address) + " came free within " + config.acquireTimeout().toMillis()
+                        + " ms (pool of " + config.maxSize() + ")", false));
         // Timed out or cancelled: the waiter leaves the queue, so it holds nothing.
         result.whenComplete((c, error) -> {
             if (error != null) {

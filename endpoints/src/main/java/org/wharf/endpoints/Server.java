@@ -499,7 +499,12 @@ public final class Server {
         public Protocol admit(Admission layer, InetSocketAddress client) {
             waiting.remove(layer);
             if (!layer.settle()) {
-                return null; // closed (and counted) as the server closed, while its header was read
+                // Closed as the server closed, while its header was read (counted then) or its TLS
+                // handshake ran (counted now: that handshake succeeded, so no TLS refusal counts it).
+                if (layer.handshaking()) {
+                    refuse(ServerCounters.REFUSED_SHUTDOWN);
+                }
+                return null;
             }
             ClientLimits limits = config.clientLimits;
             InetAddress address = client == null ? null : client.getAddress();
@@ -558,7 +563,9 @@ public final class Server {
     private void closeWaiting(Admission layer) {
         waiting.remove(layer);
         if (layer.settle()) {
-            refuse(ServerCounters.REFUSED_SHUTDOWN);
+            if (!layer.handshaking()) { // one whose TLS handshake the close fails counts as that (tls)
+                refuse(ServerCounters.REFUSED_SHUTDOWN);
+            }
             layer.close();
         }
     }

@@ -794,14 +794,11 @@ final class ProxyConnection implements Protocol {
 
     /**
      * Upstream bytes (the buffer is the upstream loop's): written to the client at once when
-     * both legs share a loop, else copied and handed to the client's loop.
-     */
-    /**
-     * Upstream bytes (the buffer is the upstream loop's): written to the client at once when
      * both legs share a loop. A pooled connection may run on another loop than its client (an
-     * unpooled one too, if the provider could not give it the client's): the copies handed across count, and past {@value #CROSSING_HIGH} bytes not yet written
-     * to the client the upstream stops reading (on its own loop, at once) until the client's
-     * loop has caught up to {@value #CROSSING_LOW}. The client's write buffer pauses it too,
+     * unpooled one too, if the provider could not give it the client's): the copies handed
+     * across count, and past {@value #CROSSING_HIGH} bytes not yet written to the client the
+     * upstream stops reading (on its own loop, at once) until the client's loop has caught up
+     * to {@value #CROSSING_LOW}. The client's write buffer pauses it too,
      * but only once the client's loop runs the copies; a busy loop let megabytes queue first.
      *
      * @param from the upstream connection, for pausing it where it runs
@@ -833,7 +830,7 @@ final class ProxyConnection implements Protocol {
     static final int CROSSING_HIGH = 64 * 1024;
     /** Where an upstream paused for {@link #CROSSING_HIGH} reads again. */
     static final int CROSSING_LOW = 16 * 1024;
-    /** Bytes of a pooled upstream on another loop, handed to the client's loop and not yet written. */
+    /** Bytes of an upstream on another loop, handed to the client's loop and not yet written. */
     private final java.util.concurrent.atomic.AtomicLong crossing = new java.util.concurrent.atomic.AtomicLong();
     /** The upstream stopped reading for {@link #crossing}; cleared on the client's loop. */
     private volatile boolean crossingPaused;

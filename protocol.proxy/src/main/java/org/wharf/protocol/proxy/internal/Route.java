@@ -607,7 +607,6 @@ final class Route {
                 || alpn != null && byAlpn.containsKey(alpn);
     }
 
-    /** @return whether connections are routed by the server name or ALPN protocols their ClientHello asks for */
     /** @return whether any upstream is not marked down */
     boolean anyUp() {
         for (Upstream u : upstreams) {
@@ -618,6 +617,7 @@ final class Route {
         return false;
     }
 
+    /** @return whether connections are routed by the server name or ALPN protocols their ClientHello asks for */
     boolean routesByName() {
         return !byName.isEmpty() || !byAlpn.isEmpty();
     }
