@@ -147,13 +147,16 @@ class ClusterIT {
             nodes.add(new Node(i + 1, copyDistribution(), ports[3 + 4 * i], ports[4 + 4 * i], ports[5 + 4 * i],
                     ports[6 + 4 * i]));
         }
+        // HAProxy binds its fronts before the nodes start: their outgoing connections (to Redis, the
+        // health checks) take local ports from the same range the free ports came from, and one
+        // took a front's port between the look and HAProxy's bind.
+        startHaproxy();
         for (Node n : nodes) {
             n.start();
         }
         for (Node n : nodes) {
             n.awaitReady();
         }
-        startHaproxy();
         awaitAllUp();
 
         // ---- steady load, a rolling upgrade, then a rolling restart ----
