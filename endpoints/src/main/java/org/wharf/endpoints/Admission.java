@@ -81,19 +81,8 @@ final class Admission implements Protocol {
     private final boolean tlsAfterHeader;
     /** Settled once, by whichever comes first: admitted, refused, or closed as its server closes. */
     private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
-
-    /** @return true for the one caller that settles this connection's fate; any thread */
-    boolean settle() {
-        return settled.compareAndSet(false, true);
-    }
-
     /** Its header read, its TLS handshake under way: a failed one is counted by the server's TLS observer. */
     private volatile boolean handshaking;
-
-    /** @return whether its TLS handshake (after the header) has begun; any thread */
-    boolean handshaking() {
-        return handshaking;
-    }
     /** Decrypted bytes that came before the protocol was made (the handshake's completion runs first, normally). */
     private ByteBuffer early;
 
@@ -126,6 +115,16 @@ final class Admission implements Protocol {
         }
         deadline = transport.loop().schedule(this::timedOut, accept.headerTimeout().toNanos(), TimeUnit.NANOSECONDS);
         gate.waiting(this);
+    }
+
+    /** @return true for the one caller that settles this connection's fate; any thread */
+    boolean settle() {
+        return settled.compareAndSet(false, true);
+    }
+
+    /** @return whether its TLS handshake (after the header) has begun; any thread */
+    boolean handshaking() {
+        return handshaking;
     }
 
     /** Closes a connection still waiting for its header (its server is closing). Any thread. */

@@ -570,20 +570,6 @@ final class ProxyConnection implements Protocol {
         connectNext(cause);
     }
 
-    /**
-     * Whether a connect failed because this process (EMFILE) or the system (ENFILE) has no
-     * file descriptor left: the JDK says so only in the message of the exception it throws.
-     */
-    static boolean outOfDescriptors(Throwable error) {
-        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
-            String message = e.getMessage();
-            if (e instanceof java.io.IOException && message != null && message.contains("Too many open files")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private void upstreamMade(Transport t, Route.Upstream to) {
         if (clientGone) {
             t.abort(); // the client left while we connected

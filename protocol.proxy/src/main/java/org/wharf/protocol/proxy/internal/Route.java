@@ -607,6 +607,20 @@ final class Route {
                 || alpn != null && byAlpn.containsKey(alpn);
     }
 
+    /**
+     * Whether a connect failed because this process (EMFILE) or the system (ENFILE) has no
+     * file descriptor left: the JDK says so only in the message of the exception it throws.
+     */
+    private static boolean outOfDescriptors(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            String message = e.getMessage();
+            if (e instanceof java.io.IOException && message != null && message.contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** @return whether any upstream is not marked down */
     boolean anyUp() {
         for (Upstream u : upstreams) {
@@ -845,7 +859,7 @@ final class Route {
      */
     void connectFailed(Upstream u, Throwable cause, org.wharf.transport.api.EventLoop loop,
             java.util.function.Function<Upstream, java.util.concurrent.CompletionStage<?>> probe) {
-        if (healthFailures == 0 || ProxyConnection.outOfDescriptors(cause)) {
+        if (healthFailures == 0 || outOfDescriptors(cause)) {
             return; // without a file descriptor every connect fails: the gateway's shortage, not the upstream's
         }
         int n = u.failuresInARow.incrementAndGet();
@@ -925,7 +939,7 @@ final class Route {
                     u.down.set(false); // after the line: whoever sees it up can read why
 
                 } else {
-                    if (!ProxyConnection.outOfDescriptors(error)) { // no descriptor to check with: not its failure
+                    if (!outOfDescriptors(error)) { // no descriptor to check with: not its failure
                         u.backoffMillis = Math.min(maxDownTime.toMillis(), u.backoffMillis * 2);
                     }
                     LOG.log(System.Logger.Level.DEBUG, () -> "proxy " + endpoint + ": upstream " + u + " still down ("

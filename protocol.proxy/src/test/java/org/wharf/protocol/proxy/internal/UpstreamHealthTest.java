@@ -72,6 +72,18 @@ class UpstreamHealthTest {
         return out;
     }
 
+    /** Connects {@code clients} times, each until the gateway ends the connection (no upstream takes it). */
+    private static void turnedAway(Legs.Proxy proxy, int clients) throws IOException {
+        for (int i = 0; i < clients; i++) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.address().getPort())) {
+                s.setSoTimeout(10_000);
+                s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                // aborted: the gateway's answer when no upstream takes a client
+            }
+        }
+    }
+
     private static List<String> access(LogCapture log) {
         return log.lines().stream().filter(l -> l.logger().equals("org.wharf.access")).map(LogCapture.Line::message)
                 .toList();
@@ -87,14 +99,7 @@ class UpstreamHealthTest {
         InetSocketAddress dead = Legs.refusing();
         try (LogCapture log = new LogCapture()) {
             Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(dead), Route.HEALTH_FAILURES, "0"));
-            for (int i = 0; i < 50; i++) {
-                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.address().getPort())) {
-                    s.setSoTimeout(10_000);
-                    s.getInputStream().read();
-                } catch (java.net.SocketException reset) {
-                    // aborted: the gateway's answer when no upstream takes a client
-                }
-            }
+            turnedAway(proxy, 50);
             Legs.awaitTrue(() -> proxy.factory().metrics("gw").get("proxy.upstream.failures") == 50L,
                     "fifty failed connects: " + proxy.factory().metrics("gw"));
             long lines = log.warnings().stream().filter(l -> l.contains("no upstream took the connection")).count();
@@ -136,14 +141,7 @@ class UpstreamHealthTest {
         Legs.Proxy proxy = legs.proxy("tcp", Map.of(Route.UPSTREAMS, Legs.hostPort(up.address()), Route.HEALTH_FAILURES, "1"),
                 starved);
         String upstream = Legs.hostPort(up.address());
-        for (int i = 0; i < 3; i++) {
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.address().getPort())) {
-                s.setSoTimeout(10_000);
-                s.getInputStream().read();
-            } catch (java.net.SocketException reset) {
-                // aborted: no upstream took it
-            }
-        }
+        turnedAway(proxy, 3);
         Legs.awaitTrue(() -> proxy.factory().metrics("gw").get("proxy.connections.open") == 0L,
                 "the three clients are gone: " + proxy.factory().metrics("gw"));
         Map<String, Long> figures = proxy.factory().metrics("gw");
