@@ -46,6 +46,8 @@ class KarafNodeIT {
 
     private Path home;
     private Process karaf;
+    /** What the condition of the running await last saw, for its failure message; null if nothing. */
+    private volatile String lastSeen;
 
     @AfterEach
     void stopKaraf() throws Exception {
@@ -128,8 +130,10 @@ class KarafNodeIT {
         // endpoints (echo and http of the image, edge and gone of the folder) listen.
         await("echo, http, edge and gone LISTENING in /status", 60, () -> {
             String status = get(httpPort, "/status").body();
+            lastSeen = "/status: " + status;
             return status.split("\"state\":\"LISTENING\"", -1).length - 1 == 4;
         });
+        lastSeen = null;
         assertTrue(accepts(gonePort), "endpoint gone does not accept on " + gonePort);
         assertFalse(accepts(hiddenPort), "a file in a hidden sub-folder of the configuration folder was taken:\n" + log());
         assertFalse(accepts(envHttpPort), "WHARF_HTTP_PORT won over -Dwharf.http.port");
@@ -290,7 +294,8 @@ class KarafNodeIT {
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + seconds + " s for " + what + ":\n" + log());
+                throw new AssertionError("waited " + seconds + " s for " + what
+                        + (lastSeen == null ? "" : "; last seen " + lastSeen) + ":\n" + log());
             }
             if (!karaf.isAlive()) {
                 throw new AssertionError("Karaf exited (" + karaf.exitValue() + ") while waiting for " + what + ":\n" + log());
@@ -299,10 +304,21 @@ class KarafNodeIT {
         }
     }
 
+    /** The node's console, then what Wharf's bundles logged (the console has only Karaf's own lines). */
     private String log() throws IOException {
         Path out = home.resolve("karaf.out");
         String text = Files.exists(out) ? Files.readString(out) : "(no karaf.out)";
-        return text.length() > 20_000 ? "..." + text.substring(text.length() - 20_000) : text;
+        Path karafLog = home.resolve("data/log/karaf.log");
+        String wharf = "";
+        if (Files.exists(karafLog)) {
+            try (Stream<String> lines = Files.lines(karafLog)) {
+                wharf = lines.filter(l -> l.contains("| org.wharf.") || l.contains("- org.wharf."))
+                        .filter(l -> !l.contains("FeaturesServiceImpl")).collect(java.util.stream.Collectors.joining("\n"));
+            }
+        }
+        String tail = text.length() > 10_000 ? "..." + text.substring(text.length() - 10_000) : text;
+        String ours = wharf.length() > 10_000 ? "..." + wharf.substring(wharf.length() - 10_000) : wharf;
+        return "Wharf's lines in data/log/karaf.log:\n" + ours + "\nkaraf.out:\n" + tail;
     }
 
     private static int freePort() throws IOException {
