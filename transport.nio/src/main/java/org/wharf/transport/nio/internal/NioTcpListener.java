@@ -28,6 +28,8 @@ final class NioTcpListener implements Listener, Selectable {
     private static final int MAX_ACCEPTS_PER_EVENT = 64;
     /** Pause after an accept failure (such as too many open files), so the loop does not spin. */
     private static final long ACCEPT_BACKOFF_MILLIS = 100;
+    /** How long one logged accept failure stands for those that follow it. */
+    static final java.time.Duration ACCEPT_FAILURE_WINDOW = java.time.Duration.ofSeconds(10);
 
     private final NioEventLoopGroup group;
     private final NioEventLoop loop;
@@ -37,6 +39,8 @@ final class NioTcpListener implements Listener, Selectable {
     private final WriteBufferLimits limits;
     private final Supplier<? extends Protocol> factory;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final org.wharf.transport.core.LogLimiter acceptFailures = new org.wharf.transport.core.LogLimiter(LOG,
+            ACCEPT_FAILURE_WINDOW);
     private SelectionKey key;
     private volatile boolean listening = true;
 
@@ -102,8 +106,10 @@ final class NioTcpListener implements Listener, Selectable {
             try {
                 channel = server.accept();
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "accepting on " + address + " failed: " + e.getMessage() + "; retrying in "
-                        + ACCEPT_BACKOFF_MILLIS + " ms", e);
+                // Out of descriptors, this repeats every backoff for as long as clients keep
+                // connecting: one line per window, the rest counted into the next.
+                acceptFailures.log(System.Logger.Level.WARNING, "accept", () -> "accepting on " + address + " failed: "
+                        + e.getMessage() + "; retrying every " + ACCEPT_BACKOFF_MILLIS + " ms", e);
                 key.interestOps(0);
                 loop.schedule(() -> {
                     if (listening && key.isValid()) {
