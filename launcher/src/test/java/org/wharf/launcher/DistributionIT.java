@@ -64,7 +64,14 @@ class DistributionIT {
     }
 
     private Path start(Path home, String echoPort, String javaOpts) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("wharf").toString(), "--no-shell")
+        return start(home, echoPort, javaOpts, 0);
+    }
+
+    /** @param openFiles a limit of open files (soft and hard) bin/wharf starts under, or 0 for the test's own */
+    private Path start(Path home, String echoPort, String javaOpts, int openFiles) throws Exception {
+        String wharfScript = home.resolve("bin").resolve("wharf").toString();
+        ProcessBuilder pb = new ProcessBuilder(openFiles == 0 ? List.of(wharfScript, "--no-shell")
+                : List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" --no-shell", wharfScript))
                 .directory(Files.createTempDirectory("elsewhere").toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Dwharf.echo.port=" + echoPort + " -Dwharf.echo.udp.port=0"
@@ -195,6 +202,37 @@ class DistributionIT {
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         assertTrue(refused(port), "removing the jar closes the endpoint's port");
+    }
+
+    /**
+     * The default endpoints (10,000 connections each) under a limit of 4,096 open files, which
+     * the JVM cannot raise past: one warning names each endpoint's maxConnections and the limit,
+     * as HAProxy warns of a maxconn over its ulimit-n, and the platform serves on.
+     */
+    @Test
+    void endpointsThatMayHoldMoreConnectionsThanTheProcessMayOpenFilesAreWarnedOfOnce() throws Exception {
+        start(copy(), "0", "", 4096);
+        int echo = awaitPort("tcp", "echo");
+        awaitPort("ssl", "echo");
+        awaitPort("tcp", "status");
+        Pattern warning = Pattern.compile("the endpoints may hold 30,000 connections \\(echo maxConnections=10000, "
+                + "echo-tls maxConnections=10000, http maxConnections=10000\\), and this process may open 4,096 files");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!warning.matcher(log).find()) {
+            assertTrue(System.nanoTime() < deadline, "no descriptor warning:\n" + log);
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), echo)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("still serves\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("still serves", new String(socket.getInputStream().readNBytes(12), StandardCharsets.UTF_8));
+        }
+        Matcher each = warning.matcher(log);
+        int lines = 0;
+        while (each.find()) {
+            lines++;
+        }
+        assertEquals(1, lines, log.toString());
     }
 
     @Test

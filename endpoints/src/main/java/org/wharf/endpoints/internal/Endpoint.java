@@ -808,6 +808,11 @@ final class Endpoint implements EndpointMXBean {
 
     // ---- introspection ----
 
+    /** @return {@code maxConnections} while a stream server listens ({@link Integer#MAX_VALUE} for none), else 0 */
+    int listeningMaxConnections() {
+        return server != null ? maxConnections : 0;
+    }
+
     List<InetSocketAddress> addresses() {
         Server s = server;
         if (s != null) {

@@ -73,6 +73,12 @@ public final class Whiteboard implements EndpointRuntime {
     private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
     private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    /** The descriptor warnings logged, each once (a handful: one per configuration that falls short). */
+    private final java.util.Set<String> descriptorWarnings = new java.util.HashSet<>();
+    /** A descriptor check is scheduled. On the whiteboard's thread. */
+    private boolean descriptorCheckPending;
+    /** How long after a change of the endpoints their descriptors are checked. */
+    static final Duration DESCRIPTOR_CHECK_DELAY = Duration.ofSeconds(2);
     private final Map<String, ConfiguredPool> pools = new ConcurrentHashMap<>();
     /** Makes inline tls.* settings; the TLS transport's, while it runs. On the whiteboard's thread. */
     private TlsOptionsFactory tlsOptionsFactory;
@@ -457,6 +463,12 @@ public final class Whiteboard implements EndpointRuntime {
                 p.version(), p.transports().stream().sorted().toList(), p.bundle(), p.serviceId(), p.ranking(),
                 p.endpoints().stream().sorted().toList())).sorted(Comparator.comparing(ProtocolView::name)
                 .thenComparing(ProtocolView::version)).toList();
+        if (!descriptorCheckPending) {
+            // Once the endpoints have settled: at start they come up one by one, and a line for
+            // each partial set would be noise.
+            descriptorCheckPending = true;
+            schedule(this::checkDescriptors, DESCRIPTOR_CHECK_DELAY);
+        }
         long count = changeCount.incrementAndGet();
         published = new Snapshot(count, views, protocolViews);
         org.osgi.framework.ServiceRegistration<EndpointRuntime> r = registration;
@@ -467,6 +479,34 @@ public final class Whiteboard implements EndpointRuntime {
                 // deactivating: nobody waits on this runtime any more
             }
         }
+    }
+
+    /**
+     * Warns, once for each set of endpoints and limits, when the listening endpoints may hold
+     * more connections than the process may open descriptors for ({@link DescriptorBudget}).
+     * On the whiteboard's thread.
+     */
+    private void checkDescriptors() {
+        descriptorCheckPending = false;
+        Map<String, Integer> listening = new java.util.TreeMap<>();
+        for (Endpoint e : endpoints.values()) {
+            int max = e.listeningMaxConnections();
+            if (max > 0) {
+                listening.put(e.name, max);
+            }
+        }
+        if (listening.isEmpty()) {
+            return;
+        }
+        java.util.OptionalLong limit = DescriptorBudget.processLimit();
+        if (limit.isEmpty()) {
+            return;
+        }
+        DescriptorBudget.shortfall(limit.getAsLong(), listening).ifPresent(warning -> {
+            if (descriptorWarnings.size() < 64 && descriptorWarnings.add(warning)) {
+                logger.log(Level.WARNING, warning);
+            }
+        });
     }
 
     private static java.util.Dictionary<String, Object> changeCountProperty(long count) {
