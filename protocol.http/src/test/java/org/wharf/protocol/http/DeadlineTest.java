@@ -18,10 +18,18 @@ class DeadlineTest {
 
     private final ManualEventLoop loop = new ManualEventLoop();
 
+    /** What the endpoint heard refused (it logs each, rate-limited). */
+    private final java.util.List<String> refused = new java.util.ArrayList<>();
+
     private MemoryTransport open(HttpLimits limits) {
         return new MemoryTransport(loop).start(HttpProtocol.create(
                 request -> HttpResponse.text(200, "x".repeat(request.path().equals("/big") ? 20_000 : 1)), limits,
-                ConnectionHooks.NONE));
+                new ConnectionHooks() {
+                    @Override
+                    public void requestRefused(org.wharf.protocol.api.Connection connection, String why) {
+                        refused.add(why);
+                    }
+                }));
     }
 
     private MemoryTransport open() {
@@ -48,6 +56,8 @@ class DeadlineTest {
         assertTrue(t.writtenText().startsWith(TIMEOUT_408), t.writtenText());
         assertTrue(t.writtenText().contains("Connection: close"));
         assertTrue(t.isClosed(), "closed at 10 s, however slowly the bytes still come");
+        assertEquals(java.util.List.of("HTTP 408: the request header did not come within 10000 ms (http.headerTimeout)"),
+                refused, "a slowloris is refused as any bad request: the endpoint logs and counts it");
     }
 
     @Test
@@ -58,6 +68,7 @@ class DeadlineTest {
         loop.advance(Duration.ofMillis(1));
         assertTrue(t.isClosed());
         assertEquals("", t.writtenText(), "no request began: nothing to answer");
+        assertEquals(java.util.List.of(), refused, "an idle connection is no refused request");
     }
 
     @Test
@@ -83,6 +94,8 @@ class DeadlineTest {
         loop.advance(Duration.ofSeconds(1));
         assertTrue(t.writtenText().startsWith(TIMEOUT_408), t.writtenText());
         assertTrue(t.isClosed());
+        assertEquals(java.util.List.of("HTTP 408: the request body did not come within 30000 ms (http.bodyTimeout)"),
+                refused);
     }
 
     @Test

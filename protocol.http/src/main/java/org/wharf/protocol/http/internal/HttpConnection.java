@@ -169,6 +169,7 @@ public final class HttpConnection extends Connection implements Drainable {
         cancel();
         if (bodyFollows) {
             arm(limits.bodyTimeout());
+            bodyArmed = !limits.bodyTimeout().isZero();
         }
     }
 
@@ -231,6 +232,7 @@ public final class HttpConnection extends Connection implements Drainable {
     // ---- the timer ----
 
     private void arm(Duration timeout) {
+        bodyArmed = false;
         cancel();
         if (!timeout.isZero() && !lost) {
             timer = transport().loop().schedule(this::timedOut, timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -244,6 +246,9 @@ public final class HttpConnection extends Connection implements Drainable {
         }
     }
 
+    /** The timer running is the body's ({@code http.bodyTimeout}), not the header's. */
+    private boolean bodyArmed;
+
     private void timedOut() {
         timer = null;
         Transport t = transport();
@@ -251,6 +256,12 @@ public final class HttpConnection extends Connection implements Drainable {
             return;
         }
         if (requestBegun) {
+            // A slow client (slowloris, a slow body) is refused as any other: logged, rate-limited.
+            requestRefused(bodyArmed
+                    ? "HTTP 408: the request body did not come within " + limits.bodyTimeout().toMillis()
+                            + " ms (http.bodyTimeout)"
+                    : "HTTP 408: the request header did not come within " + limits.headerTimeout().toMillis()
+                            + " ms (http.headerTimeout)");
             t.write(ByteBuffer.wrap(TIMED_OUT));
         }
         t.close();
