@@ -73,6 +73,8 @@ final class Admission implements Protocol {
     private volatile Transport raw;
     private Protocol next;
     private ByteBuffer pending;
+    /** Refused (logged and counted); on its loop. */
+    private boolean refused;
     private TimerHandle deadline;
     /** The header, once read, while TLS starts after it; null otherwise. */
     private ProxyHeader header;
@@ -252,19 +254,37 @@ final class Admission implements Protocol {
     }
 
     private void refuse(String kind, String why) {
+        tell(kind, "closing the connection from", why);
+        raw.close();
+    }
+
+    /** Logs (rate-limited) and counts a refusal: the connection is closing or gone. */
+    private void tell(String kind, String what, String why) {
+        refused = true;
         if (deadline != null) {
             deadline.cancel();
         }
         pending = null;
         SocketAddress peer = raw.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null);
-        REFUSALS.log(Level.WARNING, server + "/" + kind, () -> "server " + server + ": closing the connection from " + peer + ": " + why,
+        String from = peer instanceof InetSocketAddress a ? org.wharf.transport.api.Addresses.text(a) : String.valueOf(peer);
+        REFUSALS.log(Level.WARNING, server + "/" + kind, () -> "server " + server + ": " + what + " " + from + ": " + why,
                 null);
         gate.refused(this);
-        raw.close();
+    }
+
+    /** Still waiting for its PROXY header: neither admitted nor refused. */
+    private boolean awaitingHeader() {
+        return accept != null && next == null && header == null && !refused && raw != null;
     }
 
     @Override
     public boolean eofReceived() {
+        if (awaitingHeader() && !raw.isClosing()) {
+            int got = pending == null ? 0 : pending.position();
+            refuse("truncated", "it ended its input before its PROXY protocol header was complete (" + got
+                    + " byte(s) of it)");
+            return false;
+        }
         return next != null && next.eofReceived();
     }
 
@@ -286,6 +306,10 @@ final class Admission implements Protocol {
     public void connectionLost(Throwable cause) {
         if (deadline != null) {
             deadline.cancel();
+        }
+        if (awaitingHeader() && cause != null) {
+            // Reset (or failed) before its header was complete: refused as a header that never completes.
+            tell("truncated", "lost the connection from", "before its PROXY protocol header was complete: " + cause);
         }
         pending = null;
         if (next != null) {

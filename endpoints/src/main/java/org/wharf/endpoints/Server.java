@@ -513,7 +513,7 @@ public final class Server {
                 if (refusal != null) {
                     refuse(ServerCounters.REFUSED_CLIENT_LIMIT);
                     Admission.REFUSALS.log(Level.WARNING, config.name + "/" + refusal, () -> "server " + config.name
-                            + ": refusing a connection from " + client + ": " + (refusal == ClientLimits.Refusal.CONNECTIONS
+                            + ": refusing a connection from " + Addresses.text(client) + ": " + (refusal == ClientLimits.Refusal.CONNECTIONS
                             ? limits.maxConnections() + " connections from " + address.getHostAddress()
                                     + " are open (maxConnectionsPerClient)"
                             : "more than " + config.connectionRatePerClient + " new connections a second (burst "

@@ -119,7 +119,7 @@ class ClientLimitsTest {
             Socket again = open(ip("127.0.0.7"), to, new byte[] {'z'});
             sockets.add(again);
             assertTrue(admitted(again, 1));
-            Loops.awaitTrue(() -> log.contains("server per-client: refusing a connection from /127.0.0.7:"), "logged");
+            Loops.awaitTrue(() -> log.contains("server per-client: refusing a connection from 127.0.0.7:"), "logged");
             assertEquals(1, log.lines().stream().filter(l -> l.message().contains("maxConnectionsPerClient")).count(),
                     "one line for seventeen refusals: " + log.lines());
         } finally {

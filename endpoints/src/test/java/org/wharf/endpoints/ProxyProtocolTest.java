@@ -249,7 +249,7 @@ class ProxyProtocolTest {
             List<LogCapture.Line> lines = log.lines().stream().filter(l -> l.message().contains("not a trusted source"))
                     .toList();
             assertEquals(1, lines.size(), "one line for the burst: " + lines);
-            assertTrue(lines.get(0).message().contains("server pp-either: closing the connection from /127.0.0.5:"),
+            assertTrue(lines.get(0).message().contains("server pp-either: closing the connection from 127.0.0.5:"),
                     lines.get(0).message());
         }
     }
@@ -278,7 +278,7 @@ class ProxyProtocolTest {
             assertEquals(0, s.counters().sessions(), "no protocol was made");
             assertEquals(bad.size(), s.counters().refused().getOrDefault(ServerCounters.REFUSED_PROXY_PROTOCOL, 0L)
                     .longValue(), "each refusal is counted: " + s.counters().refused());
-            Loops.awaitTrue(() -> log.contains("server pp-malformed: closing the connection from /127.0.0.1:"),
+            Loops.awaitTrue(() -> log.contains("server pp-malformed: closing the connection from 127.0.0.1:"),
                     "logged");
             long lines = log.lines().stream().filter(l -> l.message().contains("pp-malformed")).count();
             assertEquals(1, lines, "one line for the burst: " + log.lines());
@@ -419,6 +419,42 @@ class ProxyProtocolTest {
             return true;
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /**
+     * A header cut short by the client's end (FIN) or a reset is a header that does not
+     * complete: refused, counted and logged as the timeout is, not only freed (HAProxy logs
+     * "Connection closed while waiting for PROXY protocol header").
+     */
+    @Test
+    void aHeaderCutShortByTheClientsEndOrAResetIsRefusedCountedAndLogged() throws Exception {
+        Server s = start("pp-cut", Versions.EITHER, Duration.ofSeconds(60));
+        try (LogCapture log = new LogCapture()) {
+            int port = s.addresses().get(0).getPort();
+            try (Socket c = new Socket(InetAddress.getByName("127.0.0.1"), port)) {
+                c.setSoTimeout(20_000);
+                c.getOutputStream().write("PROXY TCP4 10.1".getBytes(StandardCharsets.US_ASCII));
+                c.shutdownOutput();
+                assertEquals("", read(c.getInputStream()), "closed at once, not at the 60 s header timeout");
+            }
+            Loops.awaitTrue(() -> s.counters().refused().getOrDefault(ServerCounters.REFUSED_PROXY_PROTOCOL, 0L) == 1,
+                    "the cut header is counted: " + s.counters().refused());
+            Loops.awaitTrue(() -> log.contains("server pp-cut: closing the connection from 127.0.0.1:")
+                    && log.contains("it ended its input before its PROXY protocol header was complete (15 byte(s) of it)"),
+                    "logged");
+            try (Socket c = new Socket(InetAddress.getByName("127.0.0.1"), port)) {
+                c.getOutputStream().write(ProxyHeaderTest.v2(0x21, 0x11, ProxyHeaderTest.ipv4Block(), new byte[0]), 0, 20);
+                c.getOutputStream().flush();
+                Loops.awaitTrue(() -> s.counters().open() == 0 && s.waitingForHeader() == 1, "waiting for the rest");
+                c.setSoLinger(true, 0); // a reset
+            }
+            Loops.awaitTrue(() -> s.counters().refused().getOrDefault(ServerCounters.REFUSED_PROXY_PROTOCOL, 0L) == 2,
+                    "the reset one is counted: " + s.counters().refused());
+            Loops.awaitTrue(() -> s.waitingForHeader() == 0, "its slot is free");
+            assertEquals(0, s.counters().sessions(), "no protocol was made for either");
+        } finally {
+            Loops.await(s.close(Duration.ZERO));
         }
     }
 

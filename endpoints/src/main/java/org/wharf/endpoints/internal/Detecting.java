@@ -342,7 +342,8 @@ final class Detecting implements Protocol, Drainable {
         refusals.accept(reason);
         SocketAddress peer = transport.extraInfo(ExtraInfo.PEER_ADDRESS).orElse(null);
         REFUSALS.log(Level.WARNING, endpoint + "/" + reason, () -> "endpoint " + endpoint + ": closing the connection from "
-                + peer + ": " + why.get(), null);
+                + (peer instanceof java.net.InetSocketAddress a ? org.wharf.transport.api.Addresses.text(a) : String.valueOf(peer))
+                + ": " + why.get(), null);
         transport.close();
     }
 
