@@ -94,6 +94,8 @@ public final class Server {
     private final RequestCounters requests = new RequestCounters();
     private final ConnectionHooks hooks;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    /** Completes once every listener is closed, after a close or drain began. */
+    private final CompletableFuture<Void> listenersClosed = new CompletableFuture<>();
     private volatile boolean closing;
     /**
      * Closing by a drain: a connection accepted before the listeners closed, whose protocol is
@@ -371,6 +373,18 @@ public final class Server {
         return stop(timeout, DRAIN_CLOSE_GRACE);
     }
 
+    /**
+     * The server's ports are free to bind again: once {@link #close(Duration)} or
+     * {@link #drain(Duration)} began, this completes when its listeners are closed, though
+     * connections it accepted may still be open (a successor on the same port binds then,
+     * while they drain).
+     *
+     * @return completes once no listener of this server is open; never before a close or drain
+     */
+    public CompletionStage<Void> listenersClosed() {
+        return listenersClosed.copy();
+    }
+
     /** After a drain's timeout, how long the connections still open have to write their output. */
     public static final Duration DRAIN_CLOSE_GRACE = Duration.ofSeconds(1);
 
@@ -392,6 +406,7 @@ public final class Server {
                 listeners.forEach(l -> stops.add(l.close().toCompletableFuture()));
             }
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                listenersClosed.complete(null);
                 if (!before.isZero()) {
                     // Those still waiting for their PROXY header were accepted too: served once it comes
                     // (the header timeout bounds the wait) and asked to drain then.

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -63,6 +64,57 @@ class ReconfigurationIT {
             assertEquals("LISTENING", String.valueOf(Felix.get(flip, "state")), "change " + i + ": "
                     + Felix.get(flip, "failureMessage"));
         }
+    }
+
+    /**
+     * A change of a listener setting (here maxConnections, as an operator raises a limit on
+     * every node) restarts the listener, but the connections open then go on with their
+     * protocol and old settings until they end or drainTimeout, as on a protocol update, not
+     * cut at once; new connections reach the new listener on the same port.
+     */
+    @Test
+    void connectionsOpenAtAChangeGoOnUntilTheDrainTimeout() throws Exception {
+        int port = freePort();
+        change("held", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "drainTimeout", 30_000));
+        try (java.net.Socket open = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            open.setSoTimeout(10_000);
+            assertEquals("before\n", echo(open, "before\n"));
+            change("held", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "drainTimeout", 30_000,
+                    "maxConnections", 20_000));
+            assertEquals(port, EndpointsInFelix.port(endpoints.endpoint("held")));
+            assertEquals("after the change\n", echo(open, "after the change\n"), "the open connection was cut");
+            try (java.net.Socket fresh = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+                fresh.setSoTimeout(10_000);
+                assertEquals("new listener\n", echo(fresh, "new listener\n"));
+            }
+            assertEquals("still\n", echo(open, "still\n"));
+        }
+        // Change after change, each with a connection of its own open: every server the changes
+        // replaced drains at once beside the others, on the one port.
+        List<java.net.Socket> opened = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 12; i++) {
+                java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port);
+                opened.add(s);
+                s.setSoTimeout(10_000);
+                assertEquals("open " + i + "\n", echo(s, "open " + i + "\n"));
+                change("held", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "drainTimeout", 30_000,
+                        "maxConnections", 20_001 + i));
+            }
+            for (int i = 0; i < opened.size(); i++) {
+                assertEquals("still " + i + "\n", echo(opened.get(i), "still " + i + "\n"), "connection " + i);
+            }
+        } finally {
+            for (java.net.Socket s : opened) {
+                s.close();
+            }
+        }
+    }
+
+    private static String echo(java.net.Socket socket, String line) throws java.io.IOException {
+        byte[] bytes = line.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        socket.getOutputStream().write(bytes);
+        return new String(socket.getInputStream().readNBytes(bytes.length), java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     /**

@@ -675,6 +675,37 @@ final class Endpoint implements EndpointMXBean {
     }
 
     /**
+     * Stops for a changed configuration: accepts nothing more at once, and the connections it
+     * holds go on with their protocol and the settings they began with until they end or
+     * {@code drainTimeout} has passed ({@link org.wharf.protocol.api.Drainable} ones end at
+     * their next clean boundary), as when its protocol is updated. The protocols it used are
+     * released once that time is up. A datagram endpoint, or one with {@code drainTimeout = 0},
+     * stops at once.
+     *
+     * @return completes once its ports are free (its listeners closed), for its successor to bind
+     */
+    CompletionStage<Void> stopForChange() {
+        Server s = server;
+        if (s == null || drainTimeout.isZero()) {
+            return stopNow();
+        }
+        server = null; // not closed at once below: it drains
+        List<ProtocolEntry> used = List.copyOf(using);
+        using.clear();
+        CompletionStage<Void> portsFree = s.listenersClosed();
+        long open = s.counters().open();
+        CompletionStage<Void> drained = s.drain(drainTimeout);
+        whiteboard.drainsAway(s, drained);
+        drained.whenComplete((v, e) -> whiteboard.submit(() -> used.forEach(p -> p.release(whiteboard.context()))));
+        if (open > 0) {
+            whiteboard.logger().log(Level.INFO, "endpoint " + name + ": configuration changed; " + open
+                    + " open connection(s) go on with the old settings until they end or " + drainTimeout.toMillis()
+                    + " ms (drainTimeout) have passed");
+        }
+        return portsFree.thenCombine(stopNow(), (a, b) -> null);
+    }
+
+    /**
      * Stops at once (configuration removed or changed, transport gone).
      *
      * @return completes once its ports are free (its listeners and sockets are closed)

@@ -73,6 +73,15 @@ public final class Whiteboard implements EndpointRuntime {
     private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
     private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    /** Servers of changed configurations whose connections drain (Endpoint#stopForChange). On the whiteboard's thread. */
+    private final java.util.Set<org.wharf.endpoints.Server> changedAway = new java.util.HashSet<>();
+
+    /** A server of a changed configuration drains: closed at once should the whiteboard stop first. */
+    void drainsAway(org.wharf.endpoints.Server server, CompletionStage<Void> drained) {
+        changedAway.add(server);
+        drained.whenComplete((v, e) -> submit(() -> changedAway.remove(server)));
+    }
+
     /** The descriptor warnings logged, each once (a handful: one per configuration that falls short). */
     private final java.util.Set<String> descriptorWarnings = new java.util.HashSet<>();
     /** A descriptor check is scheduled. On the whiteboard's thread. */
@@ -191,6 +200,8 @@ public final class Whiteboard implements EndpointRuntime {
                 unregister(e);
             });
             endpoints.clear();
+            changedAway.forEach(s -> s.close(Duration.ZERO)); // their drain ends with the whiteboard
+            changedAway.clear();
         });
         thread.shutdown();
         thread.awaitTermination(30, TimeUnit.SECONDS);
@@ -340,7 +351,7 @@ public final class Whiteboard implements EndpointRuntime {
             Endpoint old = endpoints.remove(pid);
             CompletionStage<Void> released = null;
             if (old != null) {
-                released = old.stopNow();
+                released = old.stopForChange(); // its open connections drain
                 unregister(old);
             }
             Endpoint e = new Endpoint(this, pid, properties);
