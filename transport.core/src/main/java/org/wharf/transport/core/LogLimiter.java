@@ -26,6 +26,12 @@ public final class LogLimiter {
         }
     }
 
+    /**
+     * Loads {@link Window} with this class: a limiter may first log when the process has no
+     * file descriptor left (a listener out of them), and loading a class from a folder needs one.
+     */
+    private static final Window LOADED = new Window(0);
+
     private final System.Logger logger;
     private final long windowNanos;
     private final LongSupplier clock;

@@ -106,16 +106,17 @@ final class NioTcpListener implements Listener, Selectable {
             try {
                 channel = server.accept();
             } catch (IOException e) {
-                // Out of descriptors, this repeats every backoff for as long as clients keep
-                // connecting: one line per window, the rest counted into the next.
-                acceptFailures.log(System.Logger.Level.WARNING, "accept", () -> "accepting on " + address + " failed: "
-                        + e.getMessage() + "; retrying every " + ACCEPT_BACKOFF_MILLIS + " ms", e);
+                // The backoff first: nothing said about the failure may keep the loop from it.
                 key.interestOps(0);
                 loop.schedule(() -> {
                     if (listening && key.isValid()) {
                         key.interestOps(SelectionKey.OP_ACCEPT);
                     }
                 }, ACCEPT_BACKOFF_MILLIS, TimeUnit.MILLISECONDS);
+                // Out of descriptors, this repeats every backoff for as long as clients keep
+                // connecting: one line per window, the rest counted into the next.
+                acceptFailures.log(System.Logger.Level.WARNING, "accept", () -> "accepting on " + Addresses.text(address)
+                        + " failed: " + e.getMessage() + "; retrying every " + ACCEPT_BACKOFF_MILLIS + " ms", e);
                 return;
             }
             if (channel == null) {

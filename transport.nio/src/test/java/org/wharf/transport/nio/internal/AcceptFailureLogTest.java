@@ -36,6 +36,8 @@ class AcceptFailureLogTest {
     @Test
     void aListenerOutOfDescriptorsLogsOneLinePerWindowAndServesAgainOnceTheyAreFree(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "Linux only: /proc/PID/fd and prlimit");
+        assumeTrue(java.util.stream.Stream.of("/usr/bin/prlimit", "/bin/prlimit").anyMatch(p -> Files.isExecutable(Path.of(p))),
+                "prlimit (util-linux) is not installed");
         Path stderr = dir.resolve("server.err");
         Process server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx64m", "-cp", System.getProperty("java.class.path"), DescriptorStarvedEcho.class.getName())
