@@ -75,6 +75,8 @@ final class Admission implements Protocol {
     private ByteBuffer pending;
     /** Refused (logged and counted); on its loop. */
     private boolean refused;
+    /** Some bytes of a header came; on its loop. */
+    private boolean sentAny;
     private TimerHandle deadline;
     /** The header, once read, while TLS starts after it; null otherwise. */
     private ProxyHeader header;
@@ -146,6 +148,7 @@ final class Admission implements Protocol {
         if (raw.isClosing() || accept == null) {
             return; // refused (closing), or no header to read: nothing here is for anyone
         }
+        sentAny = true;
         if (header != null) { // the TLS handshake after the header runs: hold what it decrypted
             early = ensure(early == null ? ByteBuffer.allocate(Math.max(256, data.remaining())) : early, data.remaining());
             early.put(data);
@@ -274,12 +277,13 @@ final class Admission implements Protocol {
 
     /** Still waiting for its PROXY header: neither admitted nor refused. */
     private boolean awaitingHeader() {
-        return accept != null && next == null && header == null && !refused && raw != null;
+        return accept != null && next == null && header == null && !refused && raw != null && !settled.get();
     }
 
     @Override
     public boolean eofReceived() {
-        if (awaitingHeader() && !raw.isClosing()) {
+        if (awaitingHeader() && !raw.isClosing() && sentAny) {
+            // (A connection that sent nothing is a balancer's TCP check: not logged, as HAProxy's dontlognull.)
             int got = pending == null ? 0 : pending.position();
             refuse("truncated", "it ended its input before its PROXY protocol header was complete (" + got
                     + " byte(s) of it)");
@@ -307,7 +311,7 @@ final class Admission implements Protocol {
         if (deadline != null) {
             deadline.cancel();
         }
-        if (awaitingHeader() && cause != null) {
+        if (awaitingHeader() && cause != null && sentAny) {
             // Reset (or failed) before its header was complete: refused as a header that never completes.
             tell("truncated", "lost the connection from", "before its PROXY protocol header was complete: " + cause);
         }

@@ -453,6 +453,13 @@ class ProxyProtocolTest {
                     "the reset one is counted: " + s.counters().refused());
             Loops.awaitTrue(() -> s.waitingForHeader() == 0, "its slot is free");
             assertEquals(0, s.counters().sessions(), "no protocol was made for either");
+            // A connection that sends nothing and closes (a balancer's TCP check) is neither.
+            try (Socket c = new Socket(InetAddress.getByName("127.0.0.1"), port)) {
+                Loops.awaitTrue(() -> s.waitingForHeader() == 1, "accepted");
+            }
+            Loops.awaitTrue(() -> s.waitingForHeader() == 0, "its slot is free");
+            assertEquals(2L, s.counters().refused().getOrDefault(ServerCounters.REFUSED_PROXY_PROTOCOL, 0L),
+                    "an empty connection is no refused header");
         } finally {
             Loops.await(s.close(Duration.ZERO));
         }
