@@ -1,6 +1,7 @@
 package org.wharf.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -30,7 +31,7 @@ class ReconfigurationIT {
     @BeforeEach
     void start() throws Exception {
         felix = new Felix("reconfiguration");
-        felix.startWharf("protocol.echo", "protocol.http");
+        felix.startWharf("protocol.echo", "protocol.http", "protocol.proxy");
         endpoints = new EndpointsInFelix(felix);
     }
 
@@ -108,6 +109,60 @@ class ReconfigurationIT {
             for (java.net.Socket s : opened) {
                 s.close();
             }
+        }
+    }
+
+    /**
+     * On an endpoint that detects its protocol by the first bytes, a connection open at a
+     * change and still undecided chooses among the old endpoint's protocols when it speaks, as
+     * its drain allows; it is not refused for want of any.
+     */
+    @Test
+    void aConnectionStillDetectingAtAChangeGetsItsProtocolWhenItSpeaks() throws Exception {
+        int port = freePort();
+        Map<String, Object> both = new java.util.HashMap<>(Map.of("port", port, "host", "127.0.0.1",
+                "protocol", "status, proxy", "proxy.upstreams", "127.0.0.1:9", "proxy.protocol", "redis",
+                "drainTimeout", 30_000));
+        change("both", both);
+        try (java.net.Socket undecided = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            undecided.setSoTimeout(10_000);
+            // One byte: too few for either protocol to claim it, so the connection is still detecting.
+            // (One that has sent nothing is closed by a drain, as an idle one.)
+            undecided.getOutputStream().write('G');
+            undecided.getOutputStream().flush();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (((Number) Felix.get(endpoints.endpoint("both"), "bytesReceived")).longValue() < 1) {
+                assertTrue(System.nanoTime() < deadline, "the endpoint did not read the first byte within 30 s");
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10));
+            }
+            both.put("maxConnections", 20_000);
+            change("both", both);
+            undecided.getOutputStream().write("ET /live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(undecided.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertTrue(answer.startsWith("HTTP/1.1 200"), "the status page did not answer: '" + answer + "'");
+        }
+    }
+
+    /**
+     * Changes in quick succession, none waited for: an endpoint replaced again while it still
+     * waited for its predecessor's port (or was binding it) hands that wait on, so the last one
+     * binds only once every earlier listener let go, and ends LISTENING, not failed "in use".
+     */
+    @Test
+    void changesInQuickSuccessionEndListeningOnThePort() throws Exception {
+        int port = freePort();
+        for (int round = 0; round < 10; round++) {
+            for (int i = 0; i < 8; i++) {
+                endpoints.configure("rapid", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo",
+                        "idleTimeout", 1000 + round * 10 + i));
+            }
+            // One more, waited for: the endpoint it makes is the last, whatever the burst left.
+            change("rapid", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "idleTimeout", 1009 + round * 10));
+            Object e = endpoints.endpoint("rapid");
+            assertEquals("LISTENING", String.valueOf(Felix.get(e, "state")), "round " + round + ": "
+                    + Felix.get(e, "failureMessage"));
+            assertEquals(port, EndpointsInFelix.port(e));
         }
     }
 

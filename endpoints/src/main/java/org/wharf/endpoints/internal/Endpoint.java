@@ -97,6 +97,10 @@ final class Endpoint implements EndpointMXBean {
     /** The protocols whose service objects this endpoint holds, one entry per use; whiteboard thread. */
     private final List<ProtocolEntry> using = new java.util.ArrayList<>();
     private boolean starting;
+    /** While starting: completes once what the bind holds is let go, should the endpoint go meanwhile. */
+    private CompletableFuture<Void> startReleased;
+    /** While waiting for its predecessor: what the predecessor's stop returned. */
+    private CompletionStage<Void> predecessorReleased;
 
     Endpoint(Whiteboard whiteboard, String pid, Map<String, Object> properties) {
         this.whiteboard = whiteboard;
@@ -507,6 +511,7 @@ final class Endpoint implements EndpointMXBean {
             return; // gone meanwhile: the next reconcile finds out
         }
         starting = true;
+        startReleased = new CompletableFuture<>();
         startedTls = tlsOptions;
         if (detection != null) {
             updateDetection();
@@ -542,7 +547,10 @@ final class Endpoint implements EndpointMXBean {
 
     private void started(Server s, DatagramServer d, Throwable error) {
         starting = false;
+        CompletableFuture<Void> release = startReleased;
+        startReleased = null;
         if (error != null) {
+            release.complete(null); // bound nothing
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
             failedWith = java.util.Arrays.asList(serverProvider, bound.id(), startedTls);
@@ -560,14 +568,20 @@ final class Endpoint implements EndpointMXBean {
             return;
         }
         if (whiteboard.isRemoved(this)) {
+            // Replaced or removed while binding: its successor binds once this lets go.
+            CompletableFuture<Void> free = CompletableFuture.completedFuture(null);
             if (s != null) {
                 s.close(Duration.ZERO);
+                free = s.listenersClosed().toCompletableFuture();
             }
             if (d != null) {
                 d.close();
+                free = d.closed().toCompletableFuture();
             }
+            free.whenComplete((v, e) -> release.complete(null));
             return;
         }
+        release.complete(null); // listening: a later stop says when its ports are free
         server = s;
         datagramServer = d;
         set(EndpointState.LISTENING, EndpointDTO.FAILURE_REASON_NONE, "");
@@ -676,7 +690,8 @@ final class Endpoint implements EndpointMXBean {
 
     /**
      * Stops for a changed configuration: accepts nothing more at once, and the connections it
-     * holds go on with their protocol and the settings they began with until they end or
+     * serves (those still detecting their protocol too) go on with their protocol and the
+     * settings they began with until they end or
      * {@code drainTimeout} has passed ({@link org.wharf.protocol.api.Drainable} ones end at
      * their next clean boundary), as when its protocol is updated. The protocols it used are
      * released once that time is up. A datagram endpoint, or one with {@code drainTimeout = 0},
@@ -692,11 +707,20 @@ final class Endpoint implements EndpointMXBean {
         server = null; // not closed at once below: it drains
         List<ProtocolEntry> used = List.copyOf(using);
         using.clear();
+        // Its connections still detecting choose among its protocols when their bytes come: the
+        // detection stays theirs until the drain ends.
+        Detection keptForDrain = detection;
+        detection = null;
         CompletionStage<Void> portsFree = s.listenersClosed();
         long open = s.counters().open();
         CompletionStage<Void> drained = s.drain(drainTimeout);
         whiteboard.drainsAway(s, drained);
-        drained.whenComplete((v, e) -> whiteboard.submit(() -> used.forEach(p -> p.release(whiteboard.context()))));
+        drained.whenComplete((v, e) -> whiteboard.submit(() -> {
+            if (keptForDrain != null) {
+                keptForDrain.clear(p -> { }); // released with the rest
+            }
+            used.forEach(p -> p.release(whiteboard.context()));
+        }));
         if (open > 0) {
             whiteboard.logger().log(Level.INFO, "endpoint " + name + ": configuration changed; " + open
                     + " open connection(s) go on with the old settings until they end or " + drainTimeout.toMillis()
@@ -714,6 +738,13 @@ final class Endpoint implements EndpointMXBean {
         holding = false;
         holds.forEach(HeldProtocol.Hold::close);
         CompletionStage<Void> released = CompletableFuture.completedFuture(null);
+        // Replaced again before it listened: its successor waits for what this one waits for, or binds.
+        if (waitingForPredecessor && predecessorReleased != null) {
+            released = predecessorReleased;
+        }
+        if (starting && startReleased != null) {
+            released = released.thenCombine(startReleased, (a, b) -> null);
+        }
         Server s = server;
         if (s != null) {
             released = s.close(Duration.ZERO);
@@ -744,13 +775,15 @@ final class Endpoint implements EndpointMXBean {
      * let go of its ports (closing a listener completes on its event loop, after the call), or
      * it would fail with the port "in use" by its own predecessor. On the whiteboard's thread.
      *
-     * @param predecessorStopped what the predecessor's {@link #stopNow()} returned
+     * @param predecessorStopped what the predecessor's {@link #stopForChange()} returned
      */
     void after(CompletionStage<Void> predecessorStopped) {
         waitingForPredecessor = true;
+        predecessorReleased = predecessorStopped;
         predecessorStopped.toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
                 .whenComplete((v, e) -> whiteboard.submit(() -> {
                     waitingForPredecessor = false;
+                    predecessorReleased = null;
                     if (!whiteboard.isRemoved(this)) {
                         reconcile();
                     }

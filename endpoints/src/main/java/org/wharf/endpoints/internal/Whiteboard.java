@@ -73,8 +73,8 @@ public final class Whiteboard implements EndpointRuntime {
     private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
     private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
-    /** Servers of changed configurations whose connections drain (Endpoint#stopForChange). On the whiteboard's thread. */
-    private final java.util.Set<org.wharf.endpoints.Server> changedAway = new java.util.HashSet<>();
+    /** Servers of changed configurations whose connections drain (Endpoint#stopForChange); added on the whiteboard's thread. */
+    private final java.util.Set<org.wharf.endpoints.Server> changedAway = ConcurrentHashMap.newKeySet();
 
     /** A server of a changed configuration drains: closed at once should the whiteboard stop first. */
     void drainsAway(org.wharf.endpoints.Server server, CompletionStage<Void> drained) {
@@ -84,8 +84,8 @@ public final class Whiteboard implements EndpointRuntime {
 
     /** The descriptor warnings logged, each once (a handful: one per configuration that falls short). */
     private final java.util.Set<String> descriptorWarnings = new java.util.HashSet<>();
-    /** A descriptor check is scheduled. On the whiteboard's thread. */
-    private boolean descriptorCheckPending;
+    /** Publications so far: a descriptor check runs only if none came after the one that scheduled it. On the whiteboard's thread. */
+    private long descriptorGeneration;
     /** How long after a change of the endpoints their descriptors are checked. */
     static final Duration DESCRIPTOR_CHECK_DELAY = Duration.ofSeconds(2);
     private final Map<String, ConfiguredPool> pools = new ConcurrentHashMap<>();
@@ -474,12 +474,14 @@ public final class Whiteboard implements EndpointRuntime {
                 p.version(), p.transports().stream().sorted().toList(), p.bundle(), p.serviceId(), p.ranking(),
                 p.endpoints().stream().sorted().toList())).sorted(Comparator.comparing(ProtocolView::name)
                 .thenComparing(ProtocolView::version)).toList();
-        if (!descriptorCheckPending) {
-            // Once the endpoints have settled: at start they come up one by one, and a line for
-            // each partial set would be noise.
-            descriptorCheckPending = true;
-            schedule(this::checkDescriptors, DESCRIPTOR_CHECK_DELAY);
-        }
+        // Once the endpoints have settled: at start they come up one by one, and a line for each
+        // partial set would be noise. Each change puts the check off again.
+        long generation = ++descriptorGeneration;
+        schedule(() -> {
+            if (generation == descriptorGeneration) {
+                checkDescriptors();
+            }
+        }, DESCRIPTOR_CHECK_DELAY);
         long count = changeCount.incrementAndGet();
         published = new Snapshot(count, views, protocolViews);
         org.osgi.framework.ServiceRegistration<EndpointRuntime> r = registration;
@@ -498,7 +500,6 @@ public final class Whiteboard implements EndpointRuntime {
      * On the whiteboard's thread.
      */
     private void checkDescriptors() {
-        descriptorCheckPending = false;
         Map<String, Integer> listening = new java.util.TreeMap<>();
         for (Endpoint e : endpoints.values()) {
             int max = e.listeningMaxConnections();
@@ -587,8 +588,10 @@ public final class Whiteboard implements EndpointRuntime {
                 Thread.sleep(grace.toMillis());
             }
             CompletableFuture<List<CompletableFuture<Void>>> drains = new CompletableFuture<>();
-            submit(() -> drains.complete(endpoints.values().stream()
-                    .map(e -> e.drainForShutdown(drain).toCompletableFuture()).toList()));
+            // Servers still draining after a change go on with their own drain, waited for here too.
+            submit(() -> drains.complete(java.util.stream.Stream.concat(endpoints.values().stream()
+                    .map(e -> e.drainForShutdown(drain).toCompletableFuture()), changedAway.stream()
+                    .map(s -> s.drain(drain).toCompletableFuture())).toList()));
             Duration atMost = drain.plus(Server.DRAIN_CLOSE_GRACE).plusSeconds(1);
             long deadline = System.nanoTime() + atMost.toNanos();
             List<CompletableFuture<Void>> all = drains.get(atMost.toMillis(), TimeUnit.MILLISECONDS);
@@ -606,8 +609,8 @@ public final class Whiteboard implements EndpointRuntime {
     }
 
     private long openConnections() {
-        return endpoints.values().stream().map(Endpoint::server).filter(java.util.Objects::nonNull)
-                .mapToLong(s -> s.counters().open()).sum();
+        return java.util.stream.Stream.concat(endpoints.values().stream().map(Endpoint::server)
+                .filter(java.util.Objects::nonNull), changedAway.stream()).mapToLong(s -> s.counters().open()).sum();
     }
 
     /** A shutdown duration from the framework properties; a wrong value is said, and the default taken. */
