@@ -797,8 +797,9 @@ final class Endpoint implements EndpointMXBean {
     private java.util.function.BiFunction<ConnectionHooks, MemoryBudget, Protocol> factoryOf(ProtocolEntry protocol) {
         HeldProtocol.Hold departure = newHold();
         departureHold = departure;
-        if (detection != null) {
-            return (hooks, budget) -> detection.layer(context(properties, hooks, budget), detectsTls);
+        Detection d = detection; // the server's own: stopForChange clears the field while it drains
+        if (d != null) {
+            return (hooks, budget) -> d.layer(context(properties, hooks, budget), detectsTls);
         }
         return (hooks, budget) -> protocol.newProtocol(context(properties, hooks, budget),
                 () -> new HeldProtocol(departure, budget));

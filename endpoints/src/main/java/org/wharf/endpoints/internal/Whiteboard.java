@@ -588,10 +588,14 @@ public final class Whiteboard implements EndpointRuntime {
                 Thread.sleep(grace.toMillis());
             }
             CompletableFuture<List<CompletableFuture<Void>>> drains = new CompletableFuture<>();
-            // Servers still draining after a change go on with their own drain, waited for here too.
+            // Servers still draining after a change are waited for too, and closed when this drain
+            // ends if theirs has not (a running drain is not shortened by another).
             submit(() -> drains.complete(java.util.stream.Stream.concat(endpoints.values().stream()
-                    .map(e -> e.drainForShutdown(drain).toCompletableFuture()), changedAway.stream()
-                    .map(s -> s.drain(drain).toCompletableFuture())).toList()));
+                    .map(e -> e.drainForShutdown(drain).toCompletableFuture()), changedAway.stream().map(s -> {
+                        CompletableFuture.delayedExecutor(drain.toMillis(), TimeUnit.MILLISECONDS)
+                                .execute(() -> s.close(Duration.ZERO)); // during a drain: closes, then aborts after its grace
+                        return s.drain(drain).toCompletableFuture();
+                    })).toList()));
             Duration atMost = drain.plus(Server.DRAIN_CLOSE_GRACE).plusSeconds(1);
             long deadline = System.nanoTime() + atMost.toNanos();
             List<CompletableFuture<Void>> all = drains.get(atMost.toMillis(), TimeUnit.MILLISECONDS);
