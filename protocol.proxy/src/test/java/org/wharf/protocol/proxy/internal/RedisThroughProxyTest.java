@@ -80,9 +80,12 @@ class RedisThroughProxyTest {
     @Test
     void aPooledRouteServesManyRedisCliRunsOverOneUpstreamConnection() throws Exception {
         long before = connectionsReceived();
+        releasedSoFar = pooled.factory().metrics("gw").getOrDefault("proxy.pool.released", 0L);
         for (int i = 0; i < 5; i++) {
             assertEquals("OK", run(commandTo(pooled.address().getPort(), "SET", "pooled" + i, "v" + i), null).trim());
+            awaitReleased();
             assertEquals("v" + i, run(commandTo(pooled.address().getPort(), "GET", "pooled" + i), null).trim());
+            awaitReleased();
         }
         // Ten redis-cli runs through the pool, one upstream connection; plus this INFO's own.
         assertEquals(2, connectionsReceived() - before);
@@ -193,6 +196,20 @@ class RedisThroughProxyTest {
     }
 
     /** Redis's count of connections it accepted, asked directly (that connection counts too). */
+    /**
+     * Waits until the gateway gave back the connection of the redis-cli run that just exited:
+     * it does so when it reads the client's end, on its loop, and the next run, on another loop,
+     * may otherwise ask the pool first and rightly get a second connection.
+     */
+    private static void awaitReleased() {
+        Legs.awaitTrue(() -> pooled.factory().metrics("gw").getOrDefault("proxy.pool.released", 0L) > releasedSoFar,
+                "the connection went back to the pool");
+        releasedSoFar = pooled.factory().metrics("gw").getOrDefault("proxy.pool.released", 0L);
+    }
+
+    /** Releases counted by the pooled route so far (it serves every test of the class). */
+    private static long releasedSoFar;
+
     private static long connectionsReceived() throws Exception {
         String info = run(commandTo(redisPort, "INFO", "stats"), null);
         return info.lines().filter(l -> l.startsWith("total_connections_received:"))
