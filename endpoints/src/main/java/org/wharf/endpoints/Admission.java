@@ -73,8 +73,6 @@ final class Admission implements Protocol {
     private volatile Transport raw;
     private Protocol next;
     private ByteBuffer pending;
-    /** Refused (logged and counted); on its loop. */
-    private boolean refused;
     /** Some bytes of a header came; on its loop. */
     private boolean sentAny;
     private TimerHandle deadline;
@@ -263,7 +261,6 @@ final class Admission implements Protocol {
 
     /** Logs (rate-limited) and counts a refusal: the connection is closing or gone. */
     private void tell(String kind, String what, String why) {
-        refused = true;
         if (deadline != null) {
             deadline.cancel();
         }
@@ -275,9 +272,9 @@ final class Admission implements Protocol {
         gate.refused(this);
     }
 
-    /** Still waiting for its PROXY header: neither admitted nor refused. */
+    /** Still waiting for its PROXY header: neither admitted, refused nor closed with its server ({@link #settle()}). */
     private boolean awaitingHeader() {
-        return accept != null && next == null && header == null && !refused && raw != null && !settled.get();
+        return accept != null && next == null && header == null && raw != null && !settled.get();
     }
 
     @Override

@@ -76,12 +76,6 @@ public final class Whiteboard implements EndpointRuntime {
     /** Servers of changed configurations whose connections drain (Endpoint#stopForChange); added on the whiteboard's thread. */
     private final java.util.Set<org.wharf.endpoints.Server> changedAway = ConcurrentHashMap.newKeySet();
 
-    /** A server of a changed configuration drains: closed at once should the whiteboard stop first. */
-    void drainsAway(org.wharf.endpoints.Server server, CompletionStage<Void> drained) {
-        changedAway.add(server);
-        drained.whenComplete((v, e) -> submit(() -> changedAway.remove(server)));
-    }
-
     /** The descriptor warnings logged, each once (a handful: one per configuration that falls short). */
     private final java.util.Set<String> descriptorWarnings = new java.util.HashSet<>();
     /** Publications so far: a descriptor check runs only if none came after the one that scheduled it. On the whiteboard's thread. */
@@ -525,6 +519,12 @@ public final class Whiteboard implements EndpointRuntime {
         java.util.Hashtable<String, Object> properties = new java.util.Hashtable<>();
         properties.put(CHANGE_COUNT, count);
         return properties;
+    }
+
+    /** A server of a changed configuration drains: closed at once should the whiteboard stop first. */
+    void drainsAway(org.wharf.endpoints.Server server, CompletionStage<Void> drained) {
+        changedAway.add(server);
+        drained.whenComplete((v, e) -> submit(() -> changedAway.remove(server)));
     }
 
     /** Runs an action on the whiteboard's thread, after those already queued. */

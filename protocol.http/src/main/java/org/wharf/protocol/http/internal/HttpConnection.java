@@ -40,6 +40,8 @@ public final class HttpConnection extends Connection implements Drainable {
     private final HttpLimits limits;
     private final MemoryBudget budget;
     private TimerHandle timer;
+    /** The timer running is the body's ({@code http.bodyTimeout}), not the header's. */
+    private boolean bodyArmed;
     /** Runs while an answer waits for the client to take it (the write buffer above its mark). */
     private TimerHandle writeTimer;
     /** The bytes still to write when {@link #writeTimer} was armed. */
@@ -245,9 +247,6 @@ public final class HttpConnection extends Connection implements Drainable {
             timer = null;
         }
     }
-
-    /** The timer running is the body's ({@code http.bodyTimeout}), not the header's. */
-    private boolean bodyArmed;
 
     private void timedOut() {
         timer = null;
