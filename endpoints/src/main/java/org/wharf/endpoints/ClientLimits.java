@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
 final class ClientLimits {
 
     /** One address: its open connections and its bucket. Guarded by the map's compute. */
-    private static final class Entry {
+    static final class Entry {
         int open;
         double tokens;
         long stamp;
@@ -33,7 +33,7 @@ final class ClientLimits {
     private final double perNano;
     private final double burst;
     private final LongSupplier clock;
-    private final ConcurrentHashMap<InetAddress, Entry> clients = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<InetAddress, Entry> clients;
     private final AtomicInteger sinceSweep = new AtomicInteger();
 
     /**
@@ -43,6 +43,22 @@ final class ClientLimits {
      * @param clock nanoseconds
      */
     ClientLimits(int maxConnections, int ratePerSecond, int burst, LongSupplier clock) {
+        this(maxConnections, ratePerSecond, burst, clock, new ConcurrentHashMap<>());
+    }
+
+    /**
+     * Limits that count in a table shared with other servers' (a successor's with its
+     * predecessor's, so the connections still draining count against the new limits).
+     *
+     * @param maxConnections most connections open at once per address; 0 for no limit
+     * @param ratePerSecond new connections a second per address; 0 for no limit
+     * @param burst how many new connections an address may make at once (the bucket's size)
+     * @param clock nanoseconds
+     * @param clients the table
+     */
+    ClientLimits(int maxConnections, int ratePerSecond, int burst, LongSupplier clock,
+            ConcurrentHashMap<InetAddress, Entry> clients) {
+        this.clients = clients;
         this.maxConnections = maxConnections == 0 ? Integer.MAX_VALUE : maxConnections;
         this.perNano = ratePerSecond / (double) TimeUnit.SECONDS.toNanos(1);
         this.burst = ratePerSecond == 0 ? 0 : Math.max(1, burst);
@@ -113,10 +129,10 @@ final class ClientLimits {
     }
 
     private void refill(Entry e, long now) {
-        if (perNano > 0) {
+        if (perNano > 0) { // limits without a rate leave the time alone: one with a rate may share the entry
             e.tokens = Math.min(burst, e.tokens + (now - e.stamp) * perNano);
+            e.stamp = now;
         }
-        e.stamp = now;
     }
 
     /** Nothing open and a full bucket: the entry says nothing a fresh one would not. */

@@ -76,22 +76,21 @@ public final class Server {
     private final Set<Tracked> open = ConcurrentHashMap.newKeySet();
     /** Connections whose PROXY protocol header has not come yet: no protocol exists for them. */
     private final Set<Admission> waiting = ConcurrentHashMap.newKeySet();
+    /** This server's connections holding a slot (accepted, not yet lost): it is closed once none is. */
     private final AtomicInteger slots = new AtomicInteger();
-    private final LongAdder sessions = new LongAdder();
-    /** Refusals by reason: the known ones from the start, so an exposition shows them at zero. */
-    private final Map<String, LongAdder> refused = new ConcurrentHashMap<>(Map.of(ServerCounters.REFUSED_LIMIT,
-            new LongAdder(), ServerCounters.REFUSED_TLS, new LongAdder()));
-    private final Map<String, LongAdder> closedBy = new ConcurrentHashMap<>(Map.of(
-            ServerCounters.CLOSED_NORMAL, new LongAdder(), ServerCounters.CLOSED_IDLE, new LongAdder(),
-            ServerCounters.CLOSED_SHUTDOWN, new LongAdder(), ServerCounters.CLOSED_ERROR, new LongAdder(),
-            ServerCounters.CLOSED_PROTOCOL, new LongAdder()));
-    private final Histogram connectionDurations = Histogram.ofDurations();
-    private final Histogram handshakeDurations = Histogram.ofDurations();
-    private final Histogram requestDurations = Histogram.ofDurations();
-    private final Map<String, LongAdder> handshakeFailures = new ConcurrentHashMap<>();
-    private final AtomicLong closedBytesReceived = new AtomicLong();
-    private final AtomicLong closedBytesSent = new AtomicLong();
-    private final RequestCounters requests = new RequestCounters();
+    /** What this server counts and limits in, shared with its predecessor's ({@link Builder#succeeding}). */
+    private final Accounts accounts;
+    // The accounts', each read once a connection or request: one load less than through them.
+    private final LongAdder sessions;
+    private final Map<String, LongAdder> refused;
+    private final Map<String, LongAdder> closedBy;
+    private final Histogram connectionDurations;
+    private final Histogram handshakeDurations;
+    private final Histogram requestDurations;
+    private final Map<String, LongAdder> handshakeFailures;
+    private final AtomicLong closedBytesReceived;
+    private final AtomicLong closedBytesSent;
+    private final RequestCounters requests;
     private final ConnectionHooks hooks;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     /** Completes once every listener is closed, after a close or drain began. */
@@ -114,11 +113,57 @@ public final class Server {
 
     private volatile Current current;
 
-    private Server(Builder config) {
+    private Server(Builder config, Accounts accounts) {
         this.config = config;
+        this.accounts = accounts;
+        this.sessions = accounts.sessions;
+        this.refused = accounts.refused;
+        this.closedBy = accounts.closedBy;
+        this.connectionDurations = accounts.connectionDurations;
+        this.handshakeDurations = accounts.handshakeDurations;
+        this.requestDurations = accounts.requestDurations;
+        this.handshakeFailures = accounts.handshakeFailures;
+        this.closedBytesReceived = accounts.closedBytesReceived;
+        this.closedBytesSent = accounts.closedBytesSent;
+        this.requests = accounts.requests;
+        accounts.members.add(this);
         this.current = new Current(config.factory, 0);
         this.hooks = config.requestHooks == ConnectionHooks.NONE ? new Counting()
                 : ConnectionHooks.all(new Counting(), config.requestHooks);
+    }
+
+    /**
+     * What a line of servers counts, and the slots their connections hold: opaque, handed from
+     * a server ({@link #accounts()}) to its successor ({@link Builder#accounts(Accounts)}). Then
+     * the successor's counters go on from the predecessor's, and its {@code maxConnections} and
+     * per-client limits count the predecessor's connections for as long as they last (a drain
+     * after a configuration change). Holds no protocol and no closed server.
+     */
+    public static final class Accounts {
+        /** Connections holding a slot in any server of these accounts: what {@code maxConnections} bounds. */
+        final AtomicInteger occupied = new AtomicInteger();
+        final LongAdder sessions = new LongAdder();
+        /** Refusals by reason: the known ones from the start, so an exposition shows them at zero. */
+        final Map<String, LongAdder> refused = new ConcurrentHashMap<>(Map.of(ServerCounters.REFUSED_LIMIT,
+                new LongAdder(), ServerCounters.REFUSED_TLS, new LongAdder()));
+        final Map<String, LongAdder> closedBy = new ConcurrentHashMap<>(Map.of(
+                ServerCounters.CLOSED_NORMAL, new LongAdder(), ServerCounters.CLOSED_IDLE, new LongAdder(),
+                ServerCounters.CLOSED_SHUTDOWN, new LongAdder(), ServerCounters.CLOSED_ERROR, new LongAdder(),
+                ServerCounters.CLOSED_PROTOCOL, new LongAdder()));
+        final Histogram connectionDurations = Histogram.ofDurations();
+        final Histogram handshakeDurations = Histogram.ofDurations();
+        final Histogram requestDurations = Histogram.ofDurations();
+        final Map<String, LongAdder> handshakeFailures = new ConcurrentHashMap<>();
+        final AtomicLong closedBytesReceived = new AtomicLong();
+        final AtomicLong closedBytesSent = new AtomicLong();
+        final RequestCounters requests = new RequestCounters();
+        /** Per-client counts, shared by the servers' {@link ClientLimits}. */
+        final ConcurrentHashMap<InetAddress, ClientLimits.Entry> clients = new ConcurrentHashMap<>();
+        /** The servers of these accounts not yet closed: their open connections are counted. */
+        final Set<Server> members = ConcurrentHashMap.newKeySet();
+
+        private Accounts() {
+        }
     }
 
     /**
@@ -297,17 +342,30 @@ public final class Server {
     public ServerCounters counters() {
         long in = closedBytesReceived.get();
         long out = closedBytesSent.get();
-        for (Tracked t : open) {
-            in += t.bytes(ExtraInfo.BYTES_RECEIVED);
-            out += t.bytes(ExtraInfo.BYTES_SENT);
+        int connections = 0;
+        for (Server s : accounts.members) { // this one, and a predecessor draining
+            for (Tracked t : s.open) {
+                in += t.bytes(ExtraInfo.BYTES_RECEIVED);
+                out += t.bytes(ExtraInfo.BYTES_SENT);
+                connections++;
+            }
         }
         Map<String, Long> refusedBy = sums(refused);
         if (config.budget != MemoryBudget.UNLIMITED) {
             refusedBy.put(ServerCounters.REFUSED_BUDGET, config.budget.refusals());
         }
-        return new ServerCounters(sessions.sum(), open.size(), requests.requests(), in, out, refusedBy,
+        return new ServerCounters(sessions.sum(), connections, requests.requests(), in, out, refusedBy,
                 sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(), sums(handshakeFailures),
                 config.budget.used(), config.budget.limit(), requestDurations.snapshot());
+    }
+
+    /**
+     * This server's accounts, for a successor to take over ({@link Builder#accounts(Accounts)}).
+     *
+     * @return the accounts
+     */
+    public Accounts accounts() {
+        return accounts;
     }
 
     private static Map<String, Long> sums(Map<String, LongAdder> counters) {
@@ -480,11 +538,12 @@ public final class Server {
             refuse(ServerCounters.REFUSED_SHUTDOWN);
             return Rejected.INSTANCE; // accepted as the listener closed: not served, as one a moment later is refused
         }
-        if (slots.incrementAndGet() > config.maxConnections) {
-            slots.decrementAndGet();
+        if (accounts.occupied.incrementAndGet() > config.maxConnections) {
+            accounts.occupied.decrementAndGet();
             refuse(ServerCounters.REFUSED_LIMIT);
             return Rejected.INSTANCE;
         }
+        slots.incrementAndGet();
         if (config.proxyProtocol != null || config.clientLimits != null) {
             // The protocol is made once the client is known and admitted (its slot is held meanwhile).
             return new Admission(config.name, config.proxyProtocol, gate, config.tlsAfterHeader);
@@ -495,7 +554,7 @@ public final class Server {
             return new Tracked(c.factory.apply(hooks, budget), c.generation, budget);
         } catch (RuntimeException | Error e) {
             budget.close();
-            slots.decrementAndGet();
+            freeSlot();
             throw e;
         }
     }
@@ -566,7 +625,7 @@ public final class Server {
         @Override
         public void abandoned(Admission layer) {
             waiting.remove(layer);
-            slots.decrementAndGet();
+            freeSlot();
             checkClosed();
         }
     };
@@ -594,14 +653,25 @@ public final class Server {
         return draining && !closedAll;
     }
 
+    /** @return how many slots the connections of these accounts hold (a refused one's until it is gone), for tests */
+    int occupied() {
+        return accounts.occupied.get();
+    }
+
     /** @return how many connections wait for their PROXY header, for tests */
     int waitingForHeader() {
         return waiting.size();
     }
 
+    private void freeSlot() {
+        slots.decrementAndGet();
+        accounts.occupied.decrementAndGet();
+    }
+
     private void checkClosed() {
         if (closing && open.isEmpty() && slots.get() == 0) {
             closedAll = true;
+            accounts.members.remove(this);
             closed.complete(null);
         }
     }
@@ -693,7 +763,7 @@ public final class Server {
             closedBytesReceived.addAndGet(bytes(ExtraInfo.BYTES_RECEIVED));
             closedBytesSent.addAndGet(bytes(ExtraInfo.BYTES_SENT));
             open.remove(this);
-            slots.decrementAndGet();
+            freeSlot();
             if (client != null) {
                 config.clientLimits.release(client);
             }
@@ -764,6 +834,8 @@ public final class Server {
         private int maxConnectionsPerClient;
         private int connectionRatePerClient;
         private int connectionBurstPerClient;
+        /** The accounts of the server this one succeeds, or null for its own. */
+        private Accounts accounts;
 
         private Builder(StreamTransportProvider provider) {
             this.provider = provider;
@@ -955,6 +1027,21 @@ public final class Server {
         }
 
         /**
+         * Makes the server take over the accounts of the one it replaces (a configuration
+         * change while that one drains): its counters go on from the predecessor's and include
+         * the predecessor's open connections, and its {@code maxConnections} and per-client
+         * limits count those connections too, for as long as they last. So a limit holds across
+         * a change, and a scrape sees no counter start again from zero.
+         *
+         * @param value the predecessor's {@link Server#accounts()}, whether it is open, draining or closed
+         * @return this builder
+         */
+        public Builder accounts(Accounts value) {
+            this.accounts = Objects.requireNonNull(value, "accounts");
+            return this;
+        }
+
+        /**
          * Starts listening on every address.
          *
          * @return completes with the server once it listens everywhere, or fails with the
@@ -973,10 +1060,11 @@ public final class Server {
                 options = options.withTls(options.tls().get().withHandshakeOnConnect(false));
                 tlsAfterHeader = true;
             }
+            Accounts kept = accounts != null ? accounts : new Accounts();
             clientLimits = maxConnectionsPerClient == 0 && connectionRatePerClient == 0 ? null
                     : new ClientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient,
-                            System::nanoTime);
-            return new Server(this).start();
+                            System::nanoTime, kept.clients);
+            return new Server(this, kept).start();
         }
     }
 }

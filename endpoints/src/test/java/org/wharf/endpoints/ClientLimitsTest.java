@@ -1,6 +1,7 @@
 package org.wharf.endpoints;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -186,6 +187,67 @@ class ClientLimitsTest {
                 s.close();
             }
             Loops.await(server.close(Duration.ZERO));
+        }
+    }
+
+    /**
+     * A configuration change replaces a server while the old one drains: the new one takes over
+     * its accounts, so the old one's open connections count against both limits, and its
+     * counters go on rather than start again from zero.
+     */
+    @Test
+    void aSuccessorCountsItsDrainingPredecessorsConnectionsAgainstItsLimits() throws Exception {
+        Server first = Loops.await(Server.builder(LOOPS.tcp).name("before-the-change")
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).maxConnections(3)
+                .clientLimits(2, 0, 0).protocol(EchoProtocol::new).start());
+        List<Socket> sockets = new ArrayList<>();
+        Server second = null;
+        try {
+            Socket a = open(ip("127.0.0.1"), first.addresses().get(0), new byte[] {'a'});
+            Socket b = open(ip("127.0.0.1"), first.addresses().get(0), new byte[] {'b'});
+            sockets.addAll(List.of(a, b));
+            assertTrue(admitted(a, 1) && admitted(b, 1), "both served before the change");
+            java.util.concurrent.CompletionStage<Void> drained = first.drain(Duration.ofMinutes(1));
+            Loops.await(first.listenersClosed());
+            second = Loops.await(Server.builder(LOOPS.tcp).name("after-the-change")
+                    .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).maxConnections(3)
+                    .clientLimits(2, 0, 0).protocol(EchoProtocol::new).accounts(first.accounts()).start());
+            InetSocketAddress to = second.addresses().get(0);
+            assertEquals(2, second.counters().sessions(), "the counters go on from the predecessor's");
+            assertEquals(2, second.counters().open(), "its draining connections are open ones");
+
+            Socket c = open(ip("127.0.0.1"), to, new byte[] {'c'});
+            sockets.add(c);
+            assertFalse(admitted(c, 1), "127.0.0.1 has two open, draining (maxConnectionsPerClient 2)");
+            Server next = second;
+            Loops.awaitTrue(() -> next.occupied() == 2, "the refused connection's slot given back");
+            Socket d = open(ip("127.0.0.2"), to, new byte[] {'d'});
+            sockets.add(d);
+            assertTrue(admitted(d, 1), "another address is served: three open");
+            Socket e = open(ip("127.0.0.3"), to, new byte[] {'e'});
+            sockets.add(e);
+            assertFalse(admitted(e, 1), "a fourth is over maxConnections 3, two of them draining");
+            ServerCounters counters = second.counters();
+            assertEquals(1L, counters.refused().get(ServerCounters.REFUSED_CLIENT_LIMIT), counters.toString());
+            assertEquals(1L, counters.refused().get(ServerCounters.REFUSED_LIMIT));
+
+            a.close();
+            Loops.awaitTrue(() -> next.occupied() == 2 && first.connections().size() == 1,
+                    "a's end reached the draining server: b and d hold slots");
+            Socket f = open(ip("127.0.0.1"), to, new byte[] {'f'});
+            sockets.add(f);
+            assertTrue(admitted(f, 1), "a's slot, and its address's, came free as it ended");
+            b.close();
+            Loops.await(drained);
+            assertEquals(2, second.counters().open(), "d and f; the predecessor is gone from the count");
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+            Loops.await(first.close(Duration.ZERO));
+            if (second != null) {
+                Loops.await(second.close(Duration.ZERO));
+            }
         }
     }
 }

@@ -113,6 +113,49 @@ class ReconfigurationIT {
     }
 
     /**
+     * The connections still draining after a change count against the new server's
+     * {@code maxConnections}, so a change does not double what the endpoint may hold; and the
+     * endpoint's counters go on across the change rather than start from zero (a scrape would
+     * read a reset and lose what the old server still serves).
+     */
+    @Test
+    void theLimitAndTheCountersOfAnEndpointHoldAcrossAChange() throws Exception {
+        int port = freePort();
+        Map<String, Object> bounded = new java.util.HashMap<>(Map.of("port", port, "host", "127.0.0.1",
+                "protocol", "echo", "drainTimeout", 30_000, "maxConnections", 2));
+        change("bounded", bounded);
+        java.net.Socket a = new java.net.Socket(InetAddress.getLoopbackAddress(), port); // closed midway
+        try (a; java.net.Socket b = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            a.setSoTimeout(10_000);
+            b.setSoTimeout(10_000);
+            assertEquals("a\n", echo(a, "a\n"));
+            assertEquals("b\n", echo(b, "b\n"));
+            bounded.put("idleTimeout", 600_000);
+            change("bounded", bounded);
+            Object endpoint = endpoints.endpoint("bounded");
+            assertEquals(2L, ((Number) Felix.get(endpoint, "sessions")).longValue(), "the sessions started again");
+            assertEquals(2L, ((Number) Felix.get(endpoint, "open")).longValue(), "the draining connections");
+            try (java.net.Socket over = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+                over.setSoTimeout(10_000);
+                over.getOutputStream().write("over\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertEquals(-1, over.getInputStream().read(), "a third connection was served: two are open of 2");
+            }
+            assertEquals("a still\n", echo(a, "a still\n"));
+            a.close();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (((Number) Felix.get(endpoints.endpoint("bounded"), "open")).longValue() > 1) {
+                assertTrue(System.nanoTime() < deadline, "the closed connection was still counted after 30 s");
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10));
+            }
+            try (java.net.Socket next = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+                next.setSoTimeout(10_000);
+                assertEquals("next\n", echo(next, "next\n"), "the slot a gave back");
+            }
+            assertEquals("b still\n", echo(b, "b still\n"));
+        }
+    }
+
+    /**
      * On an endpoint that detects its protocol by the first bytes, a connection open at a
      * change and still undecided chooses among the old endpoint's protocols when it speaks, as
      * its drain allows; it is not refused for want of any.

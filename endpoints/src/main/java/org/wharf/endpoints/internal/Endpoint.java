@@ -101,6 +101,13 @@ final class Endpoint implements EndpointMXBean {
     private CompletableFuture<Void> startReleased;
     /** While waiting for its predecessor: what the predecessor's stop returned. */
     private CompletionStage<Void> predecessorReleased;
+    /**
+     * The accounts the next stream server takes over (counters, connection limits), and the
+     * endpoint's memory share: this endpoint's last, or its predecessor's, so a limit
+     * holds while a changed-away server drains and a scrape sees no counter start from zero.
+     */
+    private Server.Accounts accounts;
+    private MemoryBudget share;
 
     Endpoint(Whiteboard whiteboard, String pid, Map<String, Object> properties) {
         this.whiteboard = whiteboard;
@@ -531,12 +538,17 @@ final class Endpoint implements EndpointMXBean {
             return;
         }
         ListenOptions options = tlsOptions == null ? ListenOptions.DEFAULT : ListenOptions.DEFAULT.withTls(tlsOptions);
-        Server.builder((StreamTransportProvider) provider).name(name).address(address).options(options)
-                .maxConnections(maxConnections).idleTimeout(idleTimeout).proxyProtocol(proxyProtocol)
+        if (share == null || share.limit() != endpointBudget) {
+            share = whiteboard.memoryBudget().share("endpoint " + name + " (memory.endpoint)", endpointBudget);
+        }
+        Server.Builder builder = Server.builder((StreamTransportProvider) provider).name(name).address(address)
+                .options(options).maxConnections(maxConnections).idleTimeout(idleTimeout).proxyProtocol(proxyProtocol)
                 .clientLimits(maxConnectionsPerClient, connectionRatePerClient, connectionBurstPerClient)
-                .memoryBudget(whiteboard.memoryBudget().share("endpoint " + name + " (memory.endpoint)", endpointBudget),
-                        connectionBudget)
-                .protocol(factoryOf(protocol)).start()
+                .memoryBudget(share, connectionBudget).protocol(factoryOf(protocol));
+        if (accounts != null) {
+            builder.accounts(accounts);
+        }
+        builder.start()
                 .whenComplete((s, e) -> {
                     if (detection != null) {
                         detection.server(s); // before the whiteboard's turn: connections may come at once
@@ -583,6 +595,9 @@ final class Endpoint implements EndpointMXBean {
         }
         release.complete(null); // listening: a later stop says when its ports are free
         server = s;
+        if (s != null) {
+            accounts = s.accounts();
+        }
         datagramServer = d;
         set(EndpointState.LISTENING, EndpointDTO.FAILURE_REASON_NONE, "");
         for (InetSocketAddress a : addresses()) {
@@ -663,7 +678,7 @@ final class Endpoint implements EndpointMXBean {
         set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_PROTOCOL_GONE, "endpoint " + name + ": protocol "
                 + gone.name() + " " + gone.version() + " went away" + (replaceWindow.isZero() ? "" : " and no "
                         + "replacement came within " + replaceWindow.toMillis() + " ms (replaceWindow)") + "; "
-                + where() + " closed, " + server.counters().open() + " open connection(s) end by "
+                + where() + " closed, " + server.connections().size() + " open connection(s) end by "
                 + "themselves or are closed " + drainTimeout.toMillis() + " ms (drainTimeout) after it went");
         whiteboard.logger().log(Level.INFO, status.message());
         server.drain(replaceWindow.isZero() ? drainTimeout : drainTimeout.minus(replaceWindow).isNegative()
@@ -712,7 +727,7 @@ final class Endpoint implements EndpointMXBean {
         Detection keptForDrain = detection;
         detection = null;
         CompletionStage<Void> portsFree = s.listenersClosed();
-        long open = s.counters().open();
+        long open = s.connections().size();
         CompletionStage<Void> drained = s.drain(drainTimeout);
         whiteboard.drainsAway(s, drained);
         drained.whenComplete((v, e) -> whiteboard.submit(() -> {
@@ -768,6 +783,17 @@ final class Endpoint implements EndpointMXBean {
             set(EndpointState.WAITING, EndpointDTO.FAILURE_REASON_NONE, "");
         }
         return released;
+    }
+
+    /**
+     * This endpoint replaces one whose configuration changed: its server takes over the other's
+     * accounts (counters, connection limits, memory share). On the whiteboard's thread.
+     *
+     * @param predecessor the endpoint replaced
+     */
+    void succeed(Endpoint predecessor) {
+        accounts = predecessor.accounts;
+        share = predecessor.share;
     }
 
     /**

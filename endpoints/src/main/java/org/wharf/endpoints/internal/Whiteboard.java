@@ -349,6 +349,9 @@ public final class Whiteboard implements EndpointRuntime {
                 unregister(old);
             }
             Endpoint e = new Endpoint(this, pid, properties);
+            if (old != null) {
+                e.succeed(old);
+            }
             endpoints.put(pid, e);
             register(e);
             changed();
@@ -614,7 +617,7 @@ public final class Whiteboard implements EndpointRuntime {
 
     private long openConnections() {
         return java.util.stream.Stream.concat(endpoints.values().stream().map(Endpoint::server)
-                .filter(java.util.Objects::nonNull), changedAway.stream()).mapToLong(s -> s.counters().open()).sum();
+                .filter(java.util.Objects::nonNull), changedAway.stream()).mapToLong(s -> s.connections().size()).sum();
     }
 
     /** A shutdown duration from the framework properties; a wrong value is said, and the default taken. */
