@@ -156,6 +156,34 @@ class ReconfigurationIT {
     }
 
     /**
+     * A configuration deleted and another made for its port at once, as a renamed {@code .cfg}
+     * or a ConfigMap swap that hands a port to another endpoint: the new endpoint binds once
+     * the removed one's listener is closed. It bound at once, and a listener not yet closed
+     * failed it "in use", for good (a failed bind is tried again only after a change).
+     */
+    @Test
+    void aPortHandedFromARemovedEndpointToANewOneIsBoundOnceFree() throws Exception {
+        int port = freePort();
+        String before = "renamed-0";
+        change(before, Map.of("port", port, "host", "127.0.0.1", "protocol", "echo"));
+        for (int i = 1; i <= 30; i++) {
+            String now = "renamed-" + i;
+            String gone = before;
+            endpoints.delete(gone);
+            endpoints.configure(now, Map.of("port", port, "host", "127.0.0.1", "protocol", "echo"));
+            endpoints.awaitRuntime(() -> settled(now) && endpoints.endpoint(gone) == null, () -> now + " settles and "
+                    + gone + " is gone (" + now + " is " + endpoints.state(now) + ", " + gone + " is "
+                    + endpoints.state(gone) + ")");
+            assertEquals("LISTENING", endpoints.state(now), "round " + i + ": " + endpoints.reason(now));
+            try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+                s.setSoTimeout(10_000);
+                assertEquals("round " + i + "\n", echo(s, "round " + i + "\n"));
+            }
+            before = now;
+        }
+    }
+
+    /**
      * On an endpoint that detects its protocol by the first bytes, a connection open at a
      * change and still undecided chooses among the old endpoint's protocols when it speaks, as
      * its drain allows; it is not refused for want of any.
@@ -197,11 +225,17 @@ class ReconfigurationIT {
         int port = freePort();
         for (int round = 0; round < 10; round++) {
             for (int i = 0; i < 8; i++) {
-                endpoints.configure("rapid", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo",
+                endpoints.configure("rapid", Map.of("port", port, "host", "127.0.0.1", "protocol", "status",
                         "idleTimeout", 1000 + round * 10 + i));
             }
-            // One more, waited for: the endpoint it makes is the last, whatever the burst left.
-            change("rapid", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "idleTimeout", 1009 + round * 10));
+            // One more, waited for by its protocol: ConfigAdmin delivers the updates after the calls
+            // return, so an endpoint of the burst may listen before this one replaces it. None may fail.
+            endpoints.configure("rapid", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo",
+                    "idleTimeout", 1009 + round * 10));
+            endpoints.awaitRuntime(() -> "FAILED".equals(endpoints.state("rapid")) || "LISTENING".equals(
+                    endpoints.state("rapid")) && "echo".equals(Felix.get(endpoints.endpoint("rapid"), "protocol")),
+                    () -> "the last configuration of round listens or one fails (rapid is " + endpoints.state("rapid")
+                            + ": " + endpoints.reason("rapid") + ")");
             Object e = endpoints.endpoint("rapid");
             assertEquals("LISTENING", String.valueOf(Felix.get(e, "state")), "round " + round + ": "
                     + Felix.get(e, "failureMessage"));

@@ -785,6 +785,11 @@ final class Endpoint implements EndpointMXBean {
         return released;
     }
 
+    /** @return the configured port (0: any), or -1 if the configuration has none that is valid */
+    int port() {
+        return address == null ? -1 : address.getPort();
+    }
+
     /**
      * This endpoint replaces one whose configuration changed: its server takes over the other's
      * accounts (counters, connection limits, memory share). On the whiteboard's thread.
@@ -797,11 +802,11 @@ final class Endpoint implements EndpointMXBean {
     }
 
     /**
-     * This endpoint replaces one whose configuration changed: it binds only once the other has
-     * let go of its ports (closing a listener completes on its event loop, after the call), or
-     * it would fail with the port "in use" by its own predecessor. On the whiteboard's thread.
+     * This endpoint's port is being let go of by another (its own predecessor, or one removed):
+     * it binds only once that is done (closing a listener completes on its event loop, after the
+     * call), or it would fail with the port "in use". On the whiteboard's thread.
      *
-     * @param predecessorStopped what the predecessor's {@link #stopForChange()} returned
+     * @param predecessorStopped completes once the port is free (what the others' stops returned)
      */
     void after(CompletionStage<Void> predecessorStopped) {
         waitingForPredecessor = true;

@@ -75,6 +75,13 @@ public final class Whiteboard implements EndpointRuntime {
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
     /** Servers of changed configurations whose connections drain (Endpoint#stopForChange); added on the whiteboard's thread. */
     private final java.util.Set<org.wharf.endpoints.Server> changedAway = ConcurrentHashMap.newKeySet();
+    /**
+     * Ports that endpoints removed or changed away are letting go of (a listener closes on its
+     * loop, after the call): an endpoint that would bind one waits for that first, whichever
+     * configuration it comes from (its own changed one, a renamed {@code .cfg}, a ConfigMap
+     * swap that hands the port to another). Whiteboard thread only.
+     */
+    private final Map<Integer, CompletionStage<Void>> portsReleasing = new java.util.HashMap<>();
 
     /** The descriptor warnings logged, each once (a handful: one per configuration that falls short). */
     private final java.util.Set<String> descriptorWarnings = new java.util.HashSet<>();
@@ -343,9 +350,8 @@ public final class Whiteboard implements EndpointRuntime {
                 return;
             }
             Endpoint old = endpoints.remove(pid);
-            CompletionStage<Void> released = null;
             if (old != null) {
-                released = old.stopForChange(); // its open connections drain
+                releasing(old.port(), old.stopForChange()); // its open connections drain
                 unregister(old);
             }
             Endpoint e = new Endpoint(this, pid, properties);
@@ -355,12 +361,24 @@ public final class Whiteboard implements EndpointRuntime {
             endpoints.put(pid, e);
             register(e);
             changed();
-            if (released != null) {
-                e.after(released);
+            CompletionStage<Void> busy = portsReleasing.get(e.port());
+            if (busy != null) {
+                e.after(busy);
             } else {
                 e.reconcile();
             }
         });
+    }
+
+    /** An endpoint is letting go of its port: one that would bind it waits until then. */
+    private void releasing(int port, CompletionStage<Void> released) {
+        if (port <= 0) {
+            return; // an ephemeral port is no one else's
+        }
+        CompletionStage<Void> before = portsReleasing.get(port);
+        CompletionStage<Void> all = before == null ? released : before.thenCombine(released, (a, b) -> null);
+        portsReleasing.put(port, all);
+        all.whenComplete((v, e) -> submit(() -> portsReleasing.remove(port, all)));
     }
 
     /** A configuration was deleted. */
@@ -368,7 +386,7 @@ public final class Whiteboard implements EndpointRuntime {
         submit(() -> {
             Endpoint e = endpoints.remove(pid);
             if (e != null) {
-                e.stopNow();
+                releasing(e.port(), e.stopNow());
                 unregister(e);
                 changed();
             }
