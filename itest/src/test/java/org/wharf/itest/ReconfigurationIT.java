@@ -159,12 +159,21 @@ class ReconfigurationIT {
      * A configuration deleted and another made for its port at once, as a renamed {@code .cfg}
      * or a ConfigMap swap that hands a port to another endpoint: the new endpoint binds once
      * the removed one's listener is closed. It bound at once, and a listener not yet closed
-     * failed it "in use", for good (a failed bind is tried again only after a change).
+     * failed it "in use", for good (a failed bind is tried again only after a change). The
+     * deleted endpoints' connections drain as a changed one's do; they were cut.
      */
     @Test
     void aPortHandedFromARemovedEndpointToANewOneIsBoundOnceFree() throws Exception {
         int port = freePort();
         String before = "renamed-0";
+        change(before, Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "drainTimeout", 30_000));
+        try (java.net.Socket open = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            open.setSoTimeout(10_000);
+            assertEquals("before\n", echo(open, "before\n"));
+            endpoints.delete(before);
+            endpoints.awaitRuntime(() -> endpoints.endpoint("renamed-0") == null, () -> "renamed-0 is gone");
+            assertEquals("after its deletion\n", echo(open, "after its deletion\n"), "the open connection was cut");
+        }
         change(before, Map.of("port", port, "host", "127.0.0.1", "protocol", "echo"));
         for (int i = 1; i <= 30; i++) {
             String now = "renamed-" + i;

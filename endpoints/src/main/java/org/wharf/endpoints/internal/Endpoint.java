@@ -704,17 +704,18 @@ final class Endpoint implements EndpointMXBean {
     }
 
     /**
-     * Stops for a changed configuration: accepts nothing more at once, and the connections it
-     * serves (those still detecting their protocol too) go on with their protocol and the
-     * settings they began with until they end or
+     * Stops for a changed or deleted configuration: accepts nothing more at once, and the
+     * connections it serves (those still detecting their protocol too) go on with their
+     * protocol and the settings they began with until they end or
      * {@code drainTimeout} has passed ({@link org.wharf.protocol.api.Drainable} ones end at
      * their next clean boundary), as when its protocol is updated. The protocols it used are
      * released once that time is up. A datagram endpoint, or one with {@code drainTimeout = 0},
      * stops at once.
      *
+     * @param removed whether the configuration was deleted (for the log), not changed
      * @return completes once its ports are free (its listeners closed), for its successor to bind
      */
-    CompletionStage<Void> stopForChange() {
+    CompletionStage<Void> stopForChange(boolean removed) {
         Server s = server;
         if (s == null || drainTimeout.isZero()) {
             return stopNow();
@@ -737,15 +738,16 @@ final class Endpoint implements EndpointMXBean {
             used.forEach(p -> p.release(whiteboard.context()));
         }));
         if (open > 0) {
-            whiteboard.logger().log(Level.INFO, "endpoint " + name + ": configuration changed; " + open
-                    + " open connection(s) go on with the old settings until they end or " + drainTimeout.toMillis()
-                    + " ms (drainTimeout) have passed");
+            whiteboard.logger().log(Level.INFO, "endpoint " + name + ": configuration " + (removed ? "deleted" : "changed")
+                    + "; " + open + " open connection(s) go on with the " + (removed ? "" : "old ")
+                    + "settings until they end or " + drainTimeout.toMillis() + " ms (drainTimeout) have passed");
         }
         return portsFree.thenCombine(stopNow(), (a, b) -> null);
     }
 
     /**
-     * Stops at once (configuration removed or changed, transport gone).
+     * Stops at once (the transport gone; at a change or deletion, a datagram endpoint or one with
+     * {@code drainTimeout = 0}).
      *
      * @return completes once its ports are free (its listeners and sockets are closed)
      */

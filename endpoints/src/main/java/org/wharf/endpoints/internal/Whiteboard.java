@@ -73,7 +73,7 @@ public final class Whiteboard implements EndpointRuntime {
     private final Map<Long, Provided<DatagramTransportProvider>> datagrams = new ConcurrentHashMap<>();
     private final Map<Long, Provided<TlsOptions>> tlsSettings = new ConcurrentHashMap<>();
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
-    /** Servers of changed configurations whose connections drain (Endpoint#stopForChange); added on the whiteboard's thread. */
+    /** Servers of changed or deleted configurations whose connections drain (Endpoint#stopForChange); added on the whiteboard's thread. */
     private final java.util.Set<org.wharf.endpoints.Server> changedAway = ConcurrentHashMap.newKeySet();
     /**
      * Ports that endpoints removed or changed away are letting go of (a listener closes on its
@@ -351,7 +351,7 @@ public final class Whiteboard implements EndpointRuntime {
             }
             Endpoint old = endpoints.remove(pid);
             if (old != null) {
-                releasing(old.port(), old.stopForChange()); // its open connections drain
+                releasing(old.port(), old.stopForChange(false)); // its open connections drain
                 unregister(old);
             }
             Endpoint e = new Endpoint(this, pid, properties);
@@ -386,7 +386,7 @@ public final class Whiteboard implements EndpointRuntime {
         submit(() -> {
             Endpoint e = endpoints.remove(pid);
             if (e != null) {
-                releasing(e.port(), e.stopNow());
+                releasing(e.port(), e.stopForChange(true)); // its open connections drain, as HAProxy's on a reload
                 unregister(e);
                 changed();
             }
