@@ -7,10 +7,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
- * Limits per client address of one server: connections open at once, and new connections
- * over time as a token bucket ({@code rate} a second, up to {@code burst} at once). Thread-safe;
+ * Limits per client address of a server: connections open at once, and new connections over
+ * time as a token bucket ({@code rate} a second, up to {@code burst} at once). Thread-safe;
  * an address is remembered only while it has connections open or its bucket is refilling, so
- * the table stays as small as the set of recent clients.
+ * the table stays as small as the set of recent clients. A server that replaces another after
+ * a change keeps the other's table, so its limits count the connections still draining.
  */
 final class ClientLimits {
 
@@ -85,7 +86,8 @@ final class ClientLimits {
         clients.compute(client, (k, e) -> {
             if (e == null) {
                 e = new Entry();
-                e.tokens = burst;
+                // Without a rate, a full bucket of any size: a successor with a rate reads it as full.
+                e.tokens = perNano > 0 ? burst : Double.POSITIVE_INFINITY;
                 e.stamp = now;
             }
             refill(e, now);

@@ -78,7 +78,7 @@ public final class Server {
     private final Set<Admission> waiting = ConcurrentHashMap.newKeySet();
     /** This server's connections holding a slot (accepted, not yet lost): it is closed once none is. */
     private final AtomicInteger slots = new AtomicInteger();
-    /** What this server counts and limits in, shared with its predecessor's ({@link Builder#succeeding}). */
+    /** What this server counts and limits in, shared with its predecessor's ({@link Builder#accounts(Accounts)}). */
     private final Accounts accounts;
     // The accounts', each read once a connection or request: one load less than through them.
     private final LongAdder sessions;
@@ -126,7 +126,7 @@ public final class Server {
         this.closedBytesReceived = accounts.closedBytesReceived;
         this.closedBytesSent = accounts.closedBytesSent;
         this.requests = accounts.requests;
-        accounts.members.add(this);
+        accounts.joined(this);
         this.current = new Current(config.factory, 0);
         this.hooks = config.requestHooks == ConnectionHooks.NONE ? new Counting()
                 : ConnectionHooks.all(new Counting(), config.requestHooks);
@@ -137,7 +137,8 @@ public final class Server {
      * a server ({@link #accounts()}) to its successor ({@link Builder#accounts(Accounts)}). Then
      * the successor's counters go on from the predecessor's, and its {@code maxConnections} and
      * per-client limits count the predecessor's connections for as long as they last (a drain
-     * after a configuration change). Holds no protocol and no closed server.
+     * after a configuration change). It holds the servers not yet closed, never a closed one
+     * (nor, through it, a protocol's classes).
      */
     public static final class Accounts {
         /** Connections holding a slot in any server of these accounts: what {@code maxConnections} bounds. */
@@ -161,8 +162,57 @@ public final class Server {
         final ConcurrentHashMap<InetAddress, ClientLimits.Entry> clients = new ConcurrentHashMap<>();
         /** The servers of these accounts not yet closed: their open connections are counted. */
         final Set<Server> members = ConcurrentHashMap.newKeySet();
+        /** The latest server's memory budget, whose figures the counters show. */
+        private volatile MemoryBudget budget = MemoryBudget.UNLIMITED;
+        /**
+         * The latest server's per-client limits, or null: every server of these accounts gives
+         * its clients back through them, so the table is kept by one set of parameters.
+         */
+        private volatile ClientLimits clientLimits;
 
         private Accounts() {
+        }
+
+        /** A new server of these accounts: the latest, whose settings apply from now on. */
+        private void joined(Server server) {
+            members.add(server);
+            budget = server.config.budget;
+            clientLimits = server.config.clientLimits;
+        }
+
+        /** A connection counted in per-client limits is gone: given back by the latest limits if any, else by its own. */
+        void release(InetAddress client, ClientLimits own) {
+            ClientLimits latest = clientLimits;
+            (latest != null ? latest : own).release(client);
+        }
+
+        /**
+         * The counters of these accounts now: every server's, open connections included,
+         * for as long as they last; memory figures from the latest server's budget. The same as
+         * {@link Server#counters()} of any of its servers, and there while none listens (its
+         * successor waits for the port, or failed to bind).
+         *
+         * @return a snapshot
+         */
+        public ServerCounters counters() {
+            long in = closedBytesReceived.get();
+            long out = closedBytesSent.get();
+            int connections = 0;
+            for (Server s : members) { // the latest, and any predecessor draining
+                for (Tracked t : s.open) {
+                    in += t.bytes(ExtraInfo.BYTES_RECEIVED);
+                    out += t.bytes(ExtraInfo.BYTES_SENT);
+                    connections++;
+                }
+            }
+            Map<String, Long> refusedBy = sums(refused);
+            MemoryBudget b = budget;
+            if (b != MemoryBudget.UNLIMITED) {
+                refusedBy.put(ServerCounters.REFUSED_BUDGET, b.refusals());
+            }
+            return new ServerCounters(sessions.sum(), connections, requests.requests(), in, out, refusedBy,
+                    sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(),
+                    sums(handshakeFailures), b.used(), b.limit(), requestDurations.snapshot());
         }
     }
 
@@ -335,28 +385,13 @@ public final class Server {
     }
 
     /**
-     * The counters now.
+     * The counters now: of this server and of those whose accounts it took over
+     * ({@link Builder#accounts(Accounts)}).
      *
      * @return a snapshot
      */
     public ServerCounters counters() {
-        long in = closedBytesReceived.get();
-        long out = closedBytesSent.get();
-        int connections = 0;
-        for (Server s : accounts.members) { // this one, and a predecessor draining
-            for (Tracked t : s.open) {
-                in += t.bytes(ExtraInfo.BYTES_RECEIVED);
-                out += t.bytes(ExtraInfo.BYTES_SENT);
-                connections++;
-            }
-        }
-        Map<String, Long> refusedBy = sums(refused);
-        if (config.budget != MemoryBudget.UNLIMITED) {
-            refusedBy.put(ServerCounters.REFUSED_BUDGET, config.budget.refusals());
-        }
-        return new ServerCounters(sessions.sum(), connections, requests.requests(), in, out, refusedBy,
-                sums(closedBy), connectionDurations.snapshot(), handshakeDurations.snapshot(), sums(handshakeFailures),
-                config.budget.used(), config.budget.limit(), requestDurations.snapshot());
+        return accounts.counters();
     }
 
     /**
@@ -555,6 +590,7 @@ public final class Server {
         } catch (RuntimeException | Error e) {
             budget.close();
             freeSlot();
+            checkClosed(); // a close may have begun meanwhile
             throw e;
         }
     }
@@ -605,7 +641,7 @@ public final class Server {
             } catch (RuntimeException | Error e) {
                 budget.close();
                 if (limits != null && address != null) {
-                    limits.release(address);
+                    accounts.release(address, limits);
                 }
                 throw e;
             }
@@ -765,7 +801,7 @@ public final class Server {
             open.remove(this);
             freeSlot();
             if (client != null) {
-                config.clientLimits.release(client);
+                accounts.release(client, config.clientLimits);
             }
             connectionDurations.record(System.nanoTime() - madeAt);
             closedBy.get(closeReason(cause)).increment();
@@ -782,10 +818,10 @@ public final class Server {
             if (closedIdle) {
                 return ServerCounters.CLOSED_IDLE;
             }
-            if (closing) {
-                return ServerCounters.CLOSED_SHUTDOWN;
+            if (closing && (closedAll || !draining || drainAsked)) {
+                return ServerCounters.CLOSED_SHUTDOWN; // closed by the server, or asked to end by its drain
             }
-            if (cause == null) {
+            if (cause == null) { // during a drain too: its client ended it
                 return ServerCounters.CLOSED_NORMAL;
             }
             return cause instanceof TransportError ? ServerCounters.CLOSED_ERROR : ServerCounters.CLOSED_PROTOCOL;

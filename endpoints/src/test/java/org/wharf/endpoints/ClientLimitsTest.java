@@ -71,6 +71,30 @@ class ClientLimitsTest {
         assertEquals(1, limits.size(), "the sweep forgot a (nothing open, bucket full by now); c has two open");
     }
 
+    /**
+     * A successor's limits with a rate share the table with limits that had none: an entry the
+     * rate-less ones made reads as a full bucket, not an empty one whose client is refused.
+     */
+    @Test
+    void limitsWithARateReadAnEntryMadeWithoutOneAsAFullBucket() throws Exception {
+        AtomicLong now = new AtomicLong(TimeUnit.SECONDS.toNanos(100));
+        java.util.concurrent.ConcurrentHashMap<InetAddress, ClientLimits.Entry> table = new java.util.concurrent.ConcurrentHashMap<>();
+        ClientLimits before = new ClientLimits(10, 0, 0, now::get, table);
+        ClientLimits after = new ClientLimits(10, 1, 2, now::get, table);
+        InetAddress a = ip("192.0.2.1");
+        assertNull(before.acquire(a), "one open under the limits without a rate");
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(10)); // the change comes a moment later
+        assertNull(after.acquire(a), "a full bucket of two");
+        assertNull(after.acquire(a), "the second of the burst");
+        assertEquals(ClientLimits.Refusal.RATE, after.acquire(a), "the bucket is empty now");
+        assertEquals(1, table.size());
+        for (int i = 0; i < 3; i++) {
+            after.release(a); // the first one's too: the latest limits give every connection back
+        }
+        now.addAndGet(TimeUnit.SECONDS.toNanos(2));
+        assertNull(after.acquire(a), "refilled");
+    }
+
     /** Opens a connection from an address and tells whether the echo server admitted it. */
     private static Socket open(InetAddress from, InetSocketAddress to, byte[] first) throws IOException {
         Socket s = new Socket();

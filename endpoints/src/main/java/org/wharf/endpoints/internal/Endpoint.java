@@ -813,7 +813,8 @@ final class Endpoint implements EndpointMXBean {
     void after(CompletionStage<Void> predecessorStopped) {
         waitingForPredecessor = true;
         predecessorReleased = predecessorStopped;
-        predecessorStopped.toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+        // A copy times out: the stage itself is shared (the whiteboard's ports being let go of).
+        predecessorStopped.toCompletableFuture().copy().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
                 .whenComplete((v, e) -> whiteboard.submit(() -> {
                     waitingForPredecessor = false;
                     predecessorReleased = null;
@@ -928,7 +929,7 @@ final class Endpoint implements EndpointMXBean {
      * What the runtime publishes of an endpoint: one immutable value (state, failure, message,
      * addresses, bound protocol), made on the whiteboard's thread between two of its actions,
      * so no reader sees a state apart from its addresses or its protocol. The counters are
-     * read live, from the server this value describes.
+     * read live, from the server this value describes or the accounts it would take over.
      *
      * @param name the endpoint's name
      * @param transport the transport kind
@@ -939,15 +940,22 @@ final class Endpoint implements EndpointMXBean {
      * @param protocol the bound protocol, or null
      * @param server the stream server, or null
      * @param datagramServer the datagram server, or null
+     * @param accounts the stream servers' accounts, or null: the counters while no server
+     *        listens (waiting for its predecessor's port or a protocol, failed), its
+     *        predecessors' draining connections among them
      */
     record View(String name, String transport, EndpointState state, int failure, String message,
-            List<String> addresses, ProtocolEntry protocol, Server server, DatagramServer datagramServer) {
+            List<String> addresses, ProtocolEntry protocol, Server server, DatagramServer datagramServer,
+            Server.Accounts accounts) {
 
         ServerCounters counters() {
             if (server != null) {
                 return server.counters();
             }
-            return datagramServer == null ? ZERO : datagramServer.counters();
+            if (datagramServer != null) {
+                return datagramServer.counters();
+            }
+            return accounts == null ? ZERO : accounts.counters();
         }
     }
 
@@ -964,7 +972,7 @@ final class Endpoint implements EndpointMXBean {
         List<String> listening = serving
                 ? addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort())).toList() : List.of();
         View v = new View(name, String.valueOf(transport), now.state(), now.failure(), now.message(), listening,
-                serving ? this.bound : null, serving ? s : null, serving ? d : null);
+                serving ? this.bound : null, serving ? s : null, serving ? d : null, accounts);
         published = v;
         return v;
     }
@@ -973,7 +981,7 @@ final class Endpoint implements EndpointMXBean {
     private View published() {
         View v = published;
         return v != null ? v : new View(name, String.valueOf(transport), EndpointState.WAITING,
-                EndpointDTO.FAILURE_REASON_NONE, "", List.of(), null, null, null);
+                EndpointDTO.FAILURE_REASON_NONE, "", List.of(), null, null, null, null);
     }
 
     /** The DTO of a published value, with its live counters and protocol figures. */
