@@ -203,6 +203,49 @@ class ReconfigurationIT {
     }
 
     /**
+     * An endpoint configured on a port another endpoint still holds fails "in use"; once that
+     * one lets go (deleted, or moved away), the failed one binds. So a rename seen create-first,
+     * or two endpoints swapping their ports in one step, ends with both listening, where a
+     * failed bind waited for a change of its own.
+     */
+    @Test
+    void anEndpointThatFoundItsPortInUseBindsOnceTheHolderLetsGo() throws Exception {
+        int port = freePort();
+        change("holder", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo"));
+        endpoints.configure("taker", Map.of("port", port, "host", "127.0.0.1", "protocol", "status"));
+        endpoints.awaitState("taker", "FAILED");
+        endpoints.delete("holder");
+        endpoints.awaitState("taker", "LISTENING");
+        assertTrue(live(port).startsWith("HTTP/1.1 200"), "the taker serves its port");
+
+        // Swapped in one step: the first moved finds the other's port still held, and binds
+        // once the second moves away from it.
+        int other = freePort();
+        change("other", Map.of("port", other, "host", "127.0.0.1", "protocol", "echo"));
+        endpoints.configure("taker", Map.of("port", other, "host", "127.0.0.1", "protocol", "status"));
+        endpoints.configure("other", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo"));
+        endpoints.awaitRuntime(() -> EndpointsInFelix.port(endpoints.endpoint("taker")) == other
+                && EndpointsInFelix.port(endpoints.endpoint("other")) == port && "LISTENING".equals(endpoints.state(
+                        "taker")) && "LISTENING".equals(endpoints.state("other")), () -> "both listen on the swapped ports"
+                + " (taker " + endpoints.state("taker") + ": " + endpoints.reason("taker") + "; other "
+                + endpoints.state("other") + ": " + endpoints.reason("other") + ")");
+        assertTrue(live(other).startsWith("HTTP/1.1 200"), "the taker serves the other's port");
+        try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            assertEquals("swapped\n", echo(s, "swapped\n"));
+        }
+    }
+
+    private static String live(int port) throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
+    /**
      * On an endpoint that detects its protocol by the first bytes, a connection open at a
      * change and still undecided chooses among the old endpoint's protocols when it speaks, as
      * its drain allows; it is not refused for want of any.

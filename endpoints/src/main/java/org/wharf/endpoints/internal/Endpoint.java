@@ -787,6 +787,19 @@ final class Endpoint implements EndpointMXBean {
         return released;
     }
 
+    /**
+     * Another endpoint let go of this one's port: a bind that failed (the port in use, by that
+     * one perhaps) is tried again, where a failed bind otherwise waits for a change. On the
+     * whiteboard's thread.
+     */
+    void portReleased() {
+        Status now = status;
+        if (now.state() == EndpointState.FAILED && now.failure() == EndpointDTO.FAILURE_REASON_CANNOT_BIND) {
+            failedWith = null;
+            reconcile();
+        }
+    }
+
     /** @return the configured port (0: any), or -1 if the configuration has none that is valid */
     int port() {
         return address == null ? -1 : address.getPort();

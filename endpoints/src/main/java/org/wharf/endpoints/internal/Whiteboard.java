@@ -370,7 +370,10 @@ public final class Whiteboard implements EndpointRuntime {
         });
     }
 
-    /** An endpoint is letting go of its port: one that would bind it waits until then. */
+    /**
+     * An endpoint is letting go of its port: one that would bind it waits until then, and one
+     * that failed to bind it is tried again then.
+     */
     private void releasing(int port, CompletionStage<Void> released) {
         if (port <= 0) {
             return; // an ephemeral port is no one else's
@@ -378,7 +381,13 @@ public final class Whiteboard implements EndpointRuntime {
         CompletionStage<Void> before = portsReleasing.get(port);
         CompletionStage<Void> all = before == null ? released : before.thenCombine(released, (a, b) -> null);
         portsReleasing.put(port, all);
-        all.whenComplete((v, e) -> submit(() -> portsReleasing.remove(port, all)));
+        all.whenComplete((v, e) -> submit(() -> {
+            if (portsReleasing.remove(port, all)) {
+                // One configured before the other let go (a rename seen create-first, two endpoints
+                // swapping ports) failed "in use": it tries again now.
+                endpoints.values().stream().filter(x -> x.port() == port).forEach(Endpoint::portReleased);
+            }
+        }));
     }
 
     /** A configuration was deleted. */
