@@ -181,9 +181,14 @@ class ReconfigurationIT {
             open.setSoTimeout(10_000);
             assertEquals("before\n", echo(open, "before\n"));
             endpoints.delete(before);
-            endpoints.awaitRuntime(() -> endpoints.endpoint("renamed-0") == null, () -> "renamed-0 is gone");
+            // Shown DRAINING with its open connection until that ends, no longer listening.
+            endpoints.awaitState("renamed-0", "DRAINING");
+            Object draining = endpoints.endpoint("renamed-0");
+            assertEquals(1L, ((Number) Felix.get(draining, "open")).longValue(), String.valueOf(draining));
+            assertEquals(-1, EndpointsInFelix.port(draining), "a deleted endpoint listens nowhere");
             assertEquals("after its deletion\n", echo(open, "after its deletion\n"), "the open connection was cut");
         }
+        endpoints.awaitRuntime(() -> endpoints.endpoint("renamed-0") == null, () -> "renamed-0 is gone once drained");
         change(before, Map.of("port", port, "host", "127.0.0.1", "protocol", "echo"));
         for (int i = 1; i <= 30; i++) {
             String now = "renamed-" + i;

@@ -737,12 +737,19 @@ final class Endpoint implements EndpointMXBean {
             }
             used.forEach(p -> p.release(whiteboard.context()));
         }));
+        String draining = "endpoint " + name + ": configuration " + (removed ? "deleted" : "changed") + "; " + open
+                + " open connection(s) go on with the " + (removed ? "" : "old ") + "settings until they end or "
+                + drainTimeout.toMillis() + " ms (drainTimeout) have passed";
         if (open > 0) {
-            whiteboard.logger().log(Level.INFO, "endpoint " + name + ": configuration " + (removed ? "deleted" : "changed")
-                    + "; " + open + " open connection(s) go on with the " + (removed ? "" : "old ")
-                    + "settings until they end or " + drainTimeout.toMillis() + " ms (drainTimeout) have passed");
+            whiteboard.logger().log(Level.INFO, draining);
         }
-        return portsFree.thenCombine(stopNow(), (a, b) -> null);
+        CompletionStage<Void> free = portsFree.thenCombine(stopNow(), (a, b) -> null);
+        if (removed && open > 0) {
+            // Still shown, DRAINING with its counters, until its connections are gone.
+            set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_NONE, draining);
+            whiteboard.deletedDrains(this, drained);
+        }
+        return free;
     }
 
     /**

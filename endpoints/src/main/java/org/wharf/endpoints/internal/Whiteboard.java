@@ -76,6 +76,12 @@ public final class Whiteboard implements EndpointRuntime {
     /** Servers of changed or deleted configurations whose connections drain (Endpoint#stopForChange); added on the whiteboard's thread. */
     private final java.util.Set<org.wharf.endpoints.Server> changedAway = ConcurrentHashMap.newKeySet();
     /**
+     * Endpoints whose configuration was deleted while their connections drain, by PID: still
+     * published (DRAINING, with their counters) unless a new one of the same name is.
+     * Whiteboard thread only.
+     */
+    private final Map<String, Endpoint> deletedDraining = new java.util.HashMap<>();
+    /**
      * Ports that endpoints removed or changed away are letting go of (a listener closes on its
      * loop, after the call): an endpoint that would bind one waits for that first, whichever
      * configuration it comes from (its own changed one, a renamed {@code .cfg}, a ConfigMap
@@ -481,7 +487,10 @@ public final class Whiteboard implements EndpointRuntime {
      */
     private void publish() {
         publishPending.set(false);
-        List<Endpoint.View> views = endpoints.values().stream().map(Endpoint::view)
+        java.util.Set<String> names = endpoints.values().stream().map(e -> e.name).collect(
+                java.util.stream.Collectors.toSet());
+        List<Endpoint.View> views = java.util.stream.Stream.concat(endpoints.values().stream(), deletedDraining
+                .values().stream().filter(e -> !names.contains(e.name))).map(Endpoint::view)
                 .sorted(Comparator.comparing(Endpoint.View::name)).toList();
         // One protocol per service: an object registered as both factory kinds is one protocol.
         Map<Long, ProtocolView> byService = new java.util.TreeMap<>();
@@ -552,6 +561,16 @@ public final class Whiteboard implements EndpointRuntime {
     }
 
     /** A server of a changed configuration drains: closed at once should the whiteboard stop first. */
+    /** A deleted endpoint's connections drain: it is published until they are gone. On the whiteboard's thread. */
+    void deletedDrains(Endpoint endpoint, CompletionStage<Void> drained) {
+        deletedDraining.put(endpoint.pid, endpoint);
+        drained.whenComplete((v, e) -> submit(() -> {
+            if (deletedDraining.remove(endpoint.pid, endpoint)) {
+                changed();
+            }
+        }));
+    }
+
     void drainsAway(org.wharf.endpoints.Server server, CompletionStage<Void> drained) {
         changedAway.add(server);
         drained.whenComplete((v, e) -> submit(() -> changedAway.remove(server)));
