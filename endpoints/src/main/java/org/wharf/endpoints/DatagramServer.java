@@ -81,11 +81,23 @@ public final class DatagramServer {
      * @return a snapshot
      */
     public ServerCounters counters() {
+        return countersFrom(ServerCounters.NONE);
+    }
+
+    /**
+     * The counters now, counting on from those of the servers before this one (a datagram
+     * endpoint rebinds at each change): their datagrams and bytes added to this one's.
+     *
+     * @param before what the earlier servers counted
+     * @return a snapshot
+     */
+    public ServerCounters countersFrom(ServerCounters before) {
         long sent = 0;
         for (var c : bound) {
             sent += c.transport().extraInfo(ExtraInfo.BYTES_SENT).orElse(0L);
         }
-        return new ServerCounters(datagrams.sum(), 0, 0, 0, bytes.sum(), sent);
+        return new ServerCounters(before.sessions() + datagrams.sum(), 0, 0, 0, before.bytesReceived() + bytes.sum(),
+                before.bytesSent() + sent);
     }
 
     /**

@@ -57,14 +57,26 @@ class ReconfigurationIT {
     @Test
     void aDatagramEndpointRestartedByAChangeKeepsItsPort() throws Exception {
         int port = freePort();
-        for (int i = 0; i < CHANGES; i++) {
-            // Any change restarts a datagram endpoint (a datagram protocol is made once per bind).
-            change("flip-udp", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "transport", "udp",
-                    "note", "change " + i));
-            Object flip = endpoints.endpoint("flip-udp");
-            assertEquals("LISTENING", String.valueOf(Felix.get(flip, "state")), "change " + i + ": "
-                    + Felix.get(flip, "failureMessage"));
+        try (java.net.DatagramSocket client = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            client.setSoTimeout(10_000);
+            for (int i = 0; i < CHANGES; i++) {
+                // Any change restarts a datagram endpoint (a datagram protocol is made once per bind).
+                change("flip-udp", Map.of("port", port, "host", "127.0.0.1", "protocol", "echo", "transport", "udp",
+                        "note", "change " + i));
+                Object flip = endpoints.endpoint("flip-udp");
+                assertEquals("LISTENING", String.valueOf(Felix.get(flip, "state")), "change " + i + ": "
+                        + Felix.get(flip, "failureMessage"));
+                byte[] out = "datagram".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                client.send(new java.net.DatagramPacket(out, out.length, InetAddress.getLoopbackAddress(), port));
+                java.net.DatagramPacket in = new java.net.DatagramPacket(new byte[64], 64);
+                client.receive(in);
+                assertEquals(out.length, in.getLength());
+            }
         }
+        // Its counters go on across the restarts: every datagram of every server counted.
+        Object flip = endpoints.endpoint("flip-udp");
+        assertEquals((long) CHANGES, ((Number) Felix.get(flip, "sessions")).longValue(), String.valueOf(flip));
+        assertEquals(CHANGES * 8L, ((Number) Felix.get(flip, "bytesReceived")).longValue(), String.valueOf(flip));
     }
 
     /**

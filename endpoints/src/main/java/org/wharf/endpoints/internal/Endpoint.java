@@ -36,7 +36,6 @@ import org.wharf.transport.api.TransportProvider;
  */
 final class Endpoint implements EndpointMXBean {
 
-    private static final ServerCounters ZERO = ServerCounters.NONE;
 
     final String pid;
     final String name;
@@ -108,6 +107,8 @@ final class Endpoint implements EndpointMXBean {
      */
     private Server.Accounts accounts;
     private MemoryBudget share;
+    /** What the closed datagram servers of this endpoint and its predecessors counted: the next one counts on from it. */
+    private volatile ServerCounters datagramsBefore = ServerCounters.NONE;
 
     Endpoint(Whiteboard whiteboard, String pid, Map<String, Object> properties) {
         this.whiteboard = whiteboard;
@@ -688,6 +689,10 @@ final class Endpoint implements EndpointMXBean {
 
     private void drained() {
         server = null;
+        DatagramServer d = datagramServer;
+        if (d != null) {
+            datagramsBefore = d.countersFrom(datagramsBefore);
+        }
         datagramServer = null;
         serverProvider = null;
         if (detection != null) {
@@ -775,6 +780,8 @@ final class Endpoint implements EndpointMXBean {
         }
         DatagramServer d = datagramServer;
         if (d != null) {
+            datagramsBefore = d.countersFrom(datagramsBefore);
+            datagramServer = null; // before the close: a view counts it in datagramsBefore from now on
             d.close();
             released = released.thenCombine(d.closed(), (a, b) -> null);
         }
@@ -821,7 +828,9 @@ final class Endpoint implements EndpointMXBean {
     void succeed(Endpoint predecessor) {
         accounts = predecessor.accounts;
         share = predecessor.share;
+        datagramsBefore = predecessor.datagramsBefore;
     }
+
 
     /**
      * This endpoint's port is being let go of by another (its own predecessor, or one removed):
@@ -963,19 +972,23 @@ final class Endpoint implements EndpointMXBean {
      * @param accounts the stream servers' accounts, or null: the counters while no server
      *        listens (waiting for its predecessor's port or a protocol, failed), its
      *        predecessors' draining connections among them
+     * @param datagramsBefore what the closed datagram servers of the endpoint counted
      */
     record View(String name, String transport, EndpointState state, int failure, String message,
             List<String> addresses, ProtocolEntry protocol, Server server, DatagramServer datagramServer,
-            Server.Accounts accounts) {
+            Server.Accounts accounts, ServerCounters datagramsBefore) {
 
         ServerCounters counters() {
             if (server != null) {
                 return server.counters();
             }
             if (datagramServer != null) {
-                return datagramServer.counters();
+                return datagramServer.countersFrom(datagramsBefore);
             }
-            return accounts == null ? ZERO : accounts.counters();
+            if (accounts != null && !TransportProvider.UDP.equals(transport)) {
+                return accounts.counters();
+            }
+            return datagramsBefore;
         }
     }
 
@@ -992,7 +1005,7 @@ final class Endpoint implements EndpointMXBean {
         List<String> listening = serving
                 ? addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort())).toList() : List.of();
         View v = new View(name, String.valueOf(transport), now.state(), now.failure(), now.message(), listening,
-                serving ? this.bound : null, serving ? s : null, serving ? d : null, accounts);
+                serving ? this.bound : null, serving ? s : null, serving ? d : null, accounts, datagramsBefore);
         published = v;
         return v;
     }
@@ -1001,7 +1014,7 @@ final class Endpoint implements EndpointMXBean {
     private View published() {
         View v = published;
         return v != null ? v : new View(name, String.valueOf(transport), EndpointState.WAITING,
-                EndpointDTO.FAILURE_REASON_NONE, "", List.of(), null, null, null, null);
+                EndpointDTO.FAILURE_REASON_NONE, "", List.of(), null, null, null, null, ServerCounters.NONE);
     }
 
     /** The DTO of a published value, with its live counters and protocol figures. */
