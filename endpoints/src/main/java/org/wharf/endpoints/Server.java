@@ -506,6 +506,11 @@ public final class Server {
                     open.forEach(Tracked::askToDrain);
                 }
                 Runnable closeAll = () -> {
+                    if (closed.isDone()) {
+                        // Every connection ended first: the drain's timer finds nothing, and loads no
+                        // class (its bundle may be gone by then, updated or stopped).
+                        return;
+                    }
                     closedAll = true;
                     waiting.forEach(Server.this::closeWaiting);
                     open.forEach(t -> t.transport.close());
