@@ -263,6 +263,29 @@ class ReconfigurationIT {
     }
 
     /**
+     * Lowering {@code drainTimeout} (to 0 here) ends what earlier changes left draining no later
+     * than the new value: an operator's way to cut those connections (then delete the endpoint,
+     * say). They went on for the old drainTimeout, whatever came after.
+     */
+    @Test
+    void aLoweredDrainTimeoutEndsWhatEarlierChangesLeftDraining() throws Exception {
+        int port = freePort();
+        Map<String, Object> lowered = new java.util.HashMap<>(Map.of("port", port, "host", "127.0.0.1",
+                "protocol", "echo", "drainTimeout", 60_000));
+        change("lowered", lowered);
+        try (java.net.Socket open = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            open.setSoTimeout(10_000);
+            assertEquals("before\n", echo(open, "before\n"));
+            lowered.put("idleTimeout", 600_000);
+            change("lowered", lowered);
+            assertEquals("draining\n", echo(open, "draining\n"), "drains for 60 s");
+            lowered.put("drainTimeout", 0);
+            change("lowered", lowered);
+            assertEquals(-1, open.getInputStream().read(), "still open after drainTimeout was lowered to 0");
+        }
+    }
+
+    /**
      * On an endpoint that detects its protocol by the first bytes, a connection open at a
      * change and still undecided chooses among the old endpoint's protocols when it speaks, as
      * its drain allows; it is not refused for want of any.

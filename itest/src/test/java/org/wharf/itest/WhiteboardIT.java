@@ -252,6 +252,14 @@ class WhiteboardIT {
                 "tls.keystore.password", password)));
         configure("named", Map.of("transport", "ssl", "port", 0, "protocol", "greeter", "tls", "site"));
 
+        // TLS settings on a tcp endpoint: failed, naming both properties (the transport refused
+        // to listen with a message naming no endpoint, and the endpoint waited, saying nothing).
+        configure("plain", Map.of("port", 0, "protocol", "greeter", "tls.keystore", store,
+                "tls.keystore.password", password));
+        awaitState("plain", "FAILED");
+        assertTrue(reason("plain").contains("tls.* properties need transport = 'ssl', got transport = 'tcp'"),
+                reason("plain"));
+
         awaitState("broken", "FAILED");
         assertTrue(reason("broken").contains("tls.certificate = '/nowhere/cert.pem'"), reason("broken"));
         for (String name : new String[] {"inline", "named"}) {

@@ -152,6 +152,11 @@ final class Endpoint implements EndpointMXBean {
                 throw new IllegalArgumentException("transport = 'ssl' needs tls (the name of an org.wharf.tls "
                         + "configuration) or tls.* properties");
             }
+            if (!TransportProvider.SSL.equals(transport) && (tls != null || hasInlineTls)) {
+                // The transport would refuse to listen, with a message naming no endpoint.
+                throw new IllegalArgumentException((tls != null ? "tls = '" + tls + "'" : "tls.* properties")
+                        + " need transport = 'ssl', got transport = '" + transport + "'");
+            }
             if (detection != null && TransportProvider.UDP.equals(transport)) {
                 throw new IllegalArgumentException("protocol = " + detection + " (detection by the first bytes) "
                         + "needs a stream transport (tcp or ssl), got transport = 'udp'");
@@ -721,10 +726,52 @@ final class Endpoint implements EndpointMXBean {
      * @return completes once its ports are free (its listeners closed), for its successor to bind
      */
     CompletionStage<Void> stopForChange(boolean removed) {
-        Server s = server;
-        if (s == null || drainTimeout.isZero()) {
-            return stopNow();
+        if (removed) {
+            boundEarlierDrains(); // no successor will: a deletion's drainTimeout bounds them
         }
+        Server s = server;
+        CompletionStage<Void> free = s == null || drainTimeout.isZero() ? stopNow() : drainForChange(s, removed);
+        if (removed) {
+            List<Draining> left = drainingAway.stream().filter(d -> !d.drained().toCompletableFuture().isDone())
+                    .toList();
+            long open = left.stream().mapToLong(d -> d.server().connections().size()).sum();
+            if (open > 0) {
+                // Still shown, DRAINING with its counters, until its connections are gone.
+                set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_NONE, "endpoint " + name
+                        + ": configuration deleted; " + open + " open connection(s) go on until they end or their "
+                        + "drainTimeout has passed");
+                whiteboard.deletedDrains(this, CompletableFuture.allOf(left.stream().map(d -> d.drained()
+                        .toCompletableFuture()).toArray(CompletableFuture[]::new)));
+            }
+        }
+        return free;
+    }
+
+    /**
+     * The servers of this endpoint's line still draining after a change (its predecessors',
+     * and its own once it is changed away), with the stage their drain ends with.
+     */
+    private record Draining(Server server, CompletionStage<Void> drained) {
+    }
+
+    private final List<Draining> drainingAway = new java.util.ArrayList<>();
+
+    /**
+     * The drains of earlier servers of this endpoint's line end no later than its own
+     * {@code drainTimeout} from now: a lowered one (0: at once) takes effect on them too, so an
+     * operator can cut what an earlier change left draining. On the whiteboard's thread.
+     */
+    void boundEarlierDrains() {
+        for (Draining d : drainingAway) {
+            if (drainTimeout.isZero()) {
+                d.server().close(Duration.ZERO); // during its drain: closes its connections now
+            } else {
+                whiteboard.schedule(() -> d.server().close(Duration.ZERO), drainTimeout); // if its own end has not come
+            }
+        }
+    }
+
+    private CompletionStage<Void> drainForChange(Server s, boolean removed) {
         server = null; // not closed at once below: it drains
         List<ProtocolEntry> used = List.copyOf(using);
         using.clear();
@@ -736,6 +783,7 @@ final class Endpoint implements EndpointMXBean {
         long open = s.connections().size();
         CompletionStage<Void> drained = s.drain(drainTimeout);
         whiteboard.drainsAway(s, drained);
+        drainingAway.add(new Draining(s, drained));
         drained.whenComplete((v, e) -> whiteboard.submit(() -> {
             if (keptForDrain != null) {
                 keptForDrain.clear(p -> { }); // released with the rest
@@ -748,13 +796,7 @@ final class Endpoint implements EndpointMXBean {
         if (open > 0) {
             whiteboard.logger().log(Level.INFO, draining);
         }
-        CompletionStage<Void> free = portsFree.thenCombine(stopNow(), (a, b) -> null);
-        if (removed && open > 0) {
-            // Still shown, DRAINING with its counters, until its connections are gone.
-            set(EndpointState.DRAINING, EndpointDTO.FAILURE_REASON_NONE, draining);
-            whiteboard.deletedDrains(this, drained);
-        }
-        return free;
+        return portsFree.thenCombine(stopNow(), (a, b) -> null);
     }
 
     /**
@@ -829,6 +871,9 @@ final class Endpoint implements EndpointMXBean {
         accounts = predecessor.accounts;
         share = predecessor.share;
         datagramsBefore = predecessor.datagramsBefore;
+        predecessor.drainingAway.stream().filter(d -> !d.drained().toCompletableFuture().isDone())
+                .forEach(drainingAway::add);
+        boundEarlierDrains();
     }
 
 
