@@ -762,6 +762,9 @@ final class Endpoint implements EndpointMXBean {
      * operator can cut what an earlier change left draining. On the whiteboard's thread.
      */
     void boundEarlierDrains() {
+        if (drainTimeout == null) {
+            return; // a configuration that could not be read sets no bound: their own time stands
+        }
         for (Draining d : drainingAway) {
             if (drainTimeout.isZero()) {
                 d.server().close(Duration.ZERO); // during its drain: closes its connections now
