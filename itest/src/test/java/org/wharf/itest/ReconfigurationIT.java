@@ -198,6 +198,8 @@ class ReconfigurationIT {
             Object draining = endpoints.endpoint("renamed-0");
             assertEquals(1L, ((Number) Felix.get(draining, "open")).longValue(), String.valueOf(draining));
             assertEquals(-1, EndpointsInFelix.port(draining), "a deleted endpoint listens nowhere");
+            assertEquals(Boolean.TRUE, Felix.get(Felix.get(endpoints.runtime(), "getRuntimeDTO"), "ready"),
+                    "a deleted endpoint's drain made the node unready");
             assertEquals("after its deletion\n", echo(open, "after its deletion\n"), "the open connection was cut");
         }
         endpoints.awaitRuntime(() -> endpoints.endpoint("renamed-0") == null, () -> "renamed-0 is gone once drained");
@@ -279,6 +281,13 @@ class ReconfigurationIT {
             lowered.put("idleTimeout", 600_000);
             change("lowered", lowered);
             assertEquals("draining\n", echo(open, "draining\n"), "drains for 60 s");
+            // A configuration that cannot be read bounds nothing, whatever drainTimeout it gives.
+            Map<String, Object> broken = new java.util.HashMap<>(lowered);
+            broken.put("drainTimeout", 0);
+            broken.put("maxConnectionsPerClient", -1);
+            change("lowered", broken);
+            assertEquals("FAILED", endpoints.state("lowered"));
+            assertEquals("still draining\n", echo(open, "still draining\n"), "cut by a configuration that failed");
             lowered.put("drainTimeout", 0);
             change("lowered", lowered);
             assertEquals(-1, open.getInputStream().read(), "still open after drainTimeout was lowered to 0");

@@ -96,6 +96,8 @@ final class Endpoint implements EndpointMXBean {
     /** The protocols whose service objects this endpoint holds, one entry per use; whiteboard thread. */
     private final List<ProtocolEntry> using = new java.util.ArrayList<>();
     private boolean starting;
+    /** Another endpoint let go of this one's port while it was binding: a failed bind is tried again. */
+    private boolean releasedWhileStarting;
     /** While starting: completes once what the bind holds is let go, should the endpoint go meanwhile. */
     private CompletableFuture<Void> startReleased;
     /** While waiting for its predecessor: what the predecessor's stop returned. */
@@ -565,6 +567,8 @@ final class Endpoint implements EndpointMXBean {
 
     private void started(Server s, DatagramServer d, Throwable error) {
         starting = false;
+        boolean retry = releasedWhileStarting;
+        releasedWhileStarting = false;
         CompletableFuture<Void> release = startReleased;
         startReleased = null;
         if (error != null) {
@@ -583,6 +587,9 @@ final class Endpoint implements EndpointMXBean {
             String why = String.valueOf(cause.getMessage());
             set(EndpointState.FAILED, EndpointDTO.FAILURE_REASON_CANNOT_BIND, "endpoint " + name + ": "
                     + (why.contains(where) ? why : "cannot listen on " + where + ": " + why));
+            if (retry && !whiteboard.isRemoved(this)) {
+                portReleased(); // the port was let go of as this bind failed on it
+            }
             return;
         }
         if (whiteboard.isRemoved(this)) {
@@ -757,12 +764,24 @@ final class Endpoint implements EndpointMXBean {
     private final List<Draining> drainingAway = new java.util.ArrayList<>();
 
     /**
+     * Keeps a draining server in this endpoint's line until its drain ends, no longer: a server
+     * holds its factory, which holds its endpoint, whose line holds the server before, and so on.
+     */
+    private void keepUntilDrained(Draining d) {
+        if (d.drained().toCompletableFuture().isDone()) {
+            return;
+        }
+        drainingAway.add(d);
+        d.drained().whenComplete((v, e) -> whiteboard.submit(() -> drainingAway.remove(d)));
+    }
+
+    /**
      * The drains of earlier servers of this endpoint's line end no later than its own
      * {@code drainTimeout} from now: a lowered one (0: at once) takes effect on them too, so an
      * operator can cut what an earlier change left draining. On the whiteboard's thread.
      */
     void boundEarlierDrains() {
-        if (drainTimeout == null) {
+        if (configError != null) {
             return; // a configuration that could not be read sets no bound: their own time stands
         }
         for (Draining d : drainingAway) {
@@ -786,7 +805,7 @@ final class Endpoint implements EndpointMXBean {
         long open = s.connections().size();
         CompletionStage<Void> drained = s.drain(drainTimeout);
         whiteboard.drainsAway(s, drained);
-        drainingAway.add(new Draining(s, drained));
+        keepUntilDrained(new Draining(s, drained));
         drained.whenComplete((v, e) -> whiteboard.submit(() -> {
             if (keptForDrain != null) {
                 keptForDrain.clear(p -> { }); // released with the rest
@@ -852,6 +871,10 @@ final class Endpoint implements EndpointMXBean {
      * whiteboard's thread.
      */
     void portReleased() {
+        if (starting) {
+            releasedWhileStarting = true; // its bind may fail on the port just let go: started() retries
+            return;
+        }
         Status now = status;
         if (now.state() == EndpointState.FAILED && now.failure() == EndpointDTO.FAILURE_REASON_CANNOT_BIND) {
             failedWith = null;
@@ -874,8 +897,7 @@ final class Endpoint implements EndpointMXBean {
         accounts = predecessor.accounts;
         share = predecessor.share;
         datagramsBefore = predecessor.datagramsBefore;
-        predecessor.drainingAway.stream().filter(d -> !d.drained().toCompletableFuture().isDone())
-                .forEach(drainingAway::add);
+        predecessor.drainingAway.forEach(this::keepUntilDrained);
         boundEarlierDrains();
     }
 
@@ -1021,10 +1043,11 @@ final class Endpoint implements EndpointMXBean {
      *        listens (waiting for its predecessor's port or a protocol, failed), its
      *        predecessors' draining connections among them
      * @param datagramsBefore what the closed datagram servers of the endpoint counted
+     * @param deleted whether its configuration was deleted (shown while its connections drain)
      */
     record View(String name, String transport, EndpointState state, int failure, String message,
             List<String> addresses, ProtocolEntry protocol, Server server, DatagramServer datagramServer,
-            Server.Accounts accounts, ServerCounters datagramsBefore) {
+            Server.Accounts accounts, ServerCounters datagramsBefore, boolean deleted) {
 
         ServerCounters counters() {
             if (server != null) {
@@ -1053,7 +1076,8 @@ final class Endpoint implements EndpointMXBean {
         List<String> listening = serving
                 ? addresses().stream().map(a -> Addresses.hostAndPort(configuredHost(), a.getPort())).toList() : List.of();
         View v = new View(name, String.valueOf(transport), now.state(), now.failure(), now.message(), listening,
-                serving ? this.bound : null, serving ? s : null, serving ? d : null, accounts, datagramsBefore);
+                serving ? this.bound : null, serving ? s : null, serving ? d : null, accounts, datagramsBefore,
+                whiteboard.isRemoved(this));
         published = v;
         return v;
     }
@@ -1062,7 +1086,7 @@ final class Endpoint implements EndpointMXBean {
     private View published() {
         View v = published;
         return v != null ? v : new View(name, String.valueOf(transport), EndpointState.WAITING,
-                EndpointDTO.FAILURE_REASON_NONE, "", List.of(), null, null, null, null, ServerCounters.NONE);
+                EndpointDTO.FAILURE_REASON_NONE, "", List.of(), null, null, null, null, ServerCounters.NONE, false);
     }
 
     /** The DTO of a published value, with its live counters and protocol figures. */

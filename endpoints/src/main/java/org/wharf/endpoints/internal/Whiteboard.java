@@ -560,7 +560,6 @@ public final class Whiteboard implements EndpointRuntime {
         return properties;
     }
 
-    /** A server of a changed configuration drains: closed at once should the whiteboard stop first. */
     /** A deleted endpoint's connections drain: it is published until they are gone. On the whiteboard's thread. */
     void deletedDrains(Endpoint endpoint, CompletionStage<Void> drained) {
         deletedDraining.put(endpoint.pid, endpoint);
@@ -571,6 +570,7 @@ public final class Whiteboard implements EndpointRuntime {
         }));
     }
 
+    /** A server of a changed configuration drains: closed at once should the whiteboard stop first. */
     void drainsAway(org.wharf.endpoints.Server server, CompletionStage<Void> drained) {
         changedAway.add(server);
         drained.whenComplete((v, e) -> submit(() -> changedAway.remove(server)));
@@ -693,7 +693,7 @@ public final class Whiteboard implements EndpointRuntime {
         dto.changeCount = now.changeCount();
         dto.endpoints = now.endpoints().stream().map(Endpoint::dto).toArray(EndpointDTO[]::new);
         dto.shuttingDown = shuttingDown;
-        dto.notReadyReason = notReadyReason(dto.endpoints);
+        dto.notReadyReason = notReadyReason(dto.endpoints, now.endpoints());
         dto.ready = dto.notReadyReason.isEmpty();
         int dead = 0;
         for (Provided<StreamTransportProvider> p : streams.values()) {
@@ -718,7 +718,8 @@ public final class Whiteboard implements EndpointRuntime {
         return dto;
     }
 
-    private String notReadyReason(EndpointDTO[] all) {
+    /** Why the node is not ready, or "": a deleted endpoint still draining is no reason (it is no longer configured). */
+    private String notReadyReason(EndpointDTO[] all, List<Endpoint.View> views) {
         if (shuttingDown) {
             return "shutting down";
         }
@@ -726,8 +727,9 @@ public final class Whiteboard implements EndpointRuntime {
         if (c == null || c.getBundle(0).getState() != org.osgi.framework.Bundle.ACTIVE) {
             return "starting";
         }
-        for (EndpointDTO e : all) {
-            if (e.state != org.wharf.endpoints.api.EndpointState.LISTENING) {
+        for (int i = 0; i < all.length; i++) {
+            EndpointDTO e = all[i];
+            if (e.state != org.wharf.endpoints.api.EndpointState.LISTENING && !views.get(i).deleted()) {
                 return "endpoint " + e.name + " is " + e.state + (e.failureMessage.isEmpty() ? ""
                         : ": " + e.failureMessage);
             }
