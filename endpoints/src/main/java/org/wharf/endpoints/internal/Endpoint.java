@@ -36,7 +36,6 @@ import org.wharf.transport.api.TransportProvider;
  */
 final class Endpoint implements EndpointMXBean {
 
-
     final String pid;
     final String name;
     private final Whiteboard whiteboard;
@@ -845,7 +844,6 @@ final class Endpoint implements EndpointMXBean {
         DatagramServer d = datagramServer;
         if (d != null) {
             datagramsBefore = d.countersFrom(datagramsBefore);
-            datagramServer = null; // before the close: a view counts it in datagramsBefore from now on
             d.close();
             released = released.thenCombine(d.closed(), (a, b) -> null);
         }
@@ -900,7 +898,6 @@ final class Endpoint implements EndpointMXBean {
         predecessor.drainingAway.forEach(this::keepUntilDrained);
         boundEarlierDrains();
     }
-
 
     /**
      * This endpoint's port is being let go of by another (its own predecessor, or one removed):
